@@ -1,0 +1,122 @@
+# ledgerd — verifiable evidence ledger.  See README.md.
+#
+#   make            build the daemon, the client and the tests
+#   make run        install what is missing, build, start ledgerd on 127.0.0.1:8080
+#   make test       install what is missing, build, run every test
+#   make SANITIZE=1 test   the same under AddressSanitizer + UBSan (in build/san)
+#   make bench      build the benchmarks (run them from build/bench/)
+#   make deps       install the Debian packages the build needs (as root)
+
+CC ?= cc
+PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
+DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
+	openssl curl python3 python3-jsonschema
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT := -O1 -g
+else
+BUILD ?= build
+SAN_FLAGS :=
+OPT := -O2 -g
+endif
+
+# Recursively expanded on purpose: pkg-config runs when a recipe needs it,
+# i.e. after `deps` has installed the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+CFLAGS ?= $(OPT)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lpthread
+
+LIB_SRCS := $(wildcard lib/*.c)
+DAEMON_SRCS := $(wildcard ledgerd/*.c)
+CLIENT_SRCS := $(wildcard client/*.c)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS), $(wildcard tests/*.c))
+BENCH_SRCS := $(wildcard bench/*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
+TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+LIBLEDGER := $(BUILD)/libledger.a
+LEDGERD := $(BUILD)/ledgerd
+LEDGERCTL := $(BUILD)/ledgerctl
+
+.PHONY: all build-all test check run deps bench clean format
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory build-all
+
+build-all: $(LIBLEDGER) $(if $(DAEMON_SRCS),$(LEDGERD)) $(if $(CLIENT_SRCS),$(LEDGERCTL)) $(TEST_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory check
+
+# Runs the already built tests; the runner prints `N passed, N failed`.
+check:
+	@BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
+
+run: deps
+	@$(MAKE) --no-print-directory build-all
+	$(LEDGERD) serve --data var --listen 127.0.0.1:8080
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "missing Debian packages; run:"; \
+			echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+
+$(LIBLEDGER): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LEDGERD): $(DAEMON_OBJS) $(LIBLEDGER)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBLEDGER) $(LIBS)
+
+$(LEDGERCTL): $(CLIENT_OBJS) $(LIBLEDGER)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBLEDGER) $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(LIBLEDGER) $(LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBLEDGER)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBLEDGER) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+format:
+	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS) $(wildcard include/ledger/*.h)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
