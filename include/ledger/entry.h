@@ -1,0 +1,107 @@
+/*
+ * The event model (design §3): validating an event posted by an application,
+ * turning subject identifiers into subject tokens (§5), and producing the
+ * entry bytes that become the Merkle leaf.
+ */
+#ifndef LEDGER_ENTRY_H
+#define LEDGER_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ledger/hash.h"
+
+#define LEDGER_ENTRY_MAX 65535		/* tlog-tiles bundles use a uint16 length */
+#define LEDGER_DETAILS_MAX 16384	/* serialised `details`, bytes */
+#define LEDGER_SUBJECTS_MAX 64
+#define LEDGER_RECIPIENTS_MAX 64
+#define LEDGER_REFS_MAX 64
+#define LEDGER_STRING_MAX 1024		/* any other string field, bytes */
+#define LEDGER_ID_MAX 32		/* org ids: [a-z0-9-]{1,32} */
+#define LEDGER_SUBJECT_KEY_LEN 32
+#define LEDGER_SUBJECT_TOKEN_LEN 43	/* base64url of 32 bytes, unpadded */
+#define LEDGER_TIME_LEN 27		/* 2026-01-02T03:04:05.123456Z */
+
+/*
+ * Why an event was refused: the JSON path of the offending field ("actor.org",
+ * "subjects[3]", or "" for the whole body), a stable machine-readable code and
+ * a sentence for people.
+ */
+struct ledger_field_error {
+	char field[128];
+	char code[32];		/* missing_field, unknown_field, wrong_type,
+				   invalid_value, too_large, unknown_org */
+	char message[256];
+};
+
+/*
+ * The rules an event is checked against.  orgs == NULL accepts any org id of
+ * the form [a-z0-9-]{1,32} (development mode); otherwise org ids must be
+ * listed.  server_types allows the types only the server writes (audit, export).
+ */
+struct ledger_event_rules {
+	const char *const *orgs;
+	size_t n_orgs;
+	int server_types;
+};
+
+/*
+ * ledger_event_validate - checks an event object against design §3: only the
+ * known top-level fields, each of the right type and within its bounds; type
+ * share|query|advice; actor.org registered; recipients required for share and
+ * advice; purpose required for share and query; occurred_at RFC 3339;
+ * object.digest "sha256:<64 lowercase hex>"; details at most 16 KiB
+ * serialised.  Whether refs exist is the caller's to check.
+ *	err	out: filled when the event is refused
+ * Returns 0 or LEDGER_EINVAL.
+ */
+int ledger_event_validate(const json_t *event, const struct ledger_event_rules *rules,
+    struct ledger_field_error *err);
+
+/*
+ * ledger_subject_token - HMAC-SHA-256(key, id) in unpadded base64url.
+ *	out	out: LEDGER_SUBJECT_TOKEN_LEN + 1 bytes, NUL-terminated
+ * Returns 0 or LEDGER_ECRYPTO.
+ */
+int ledger_subject_token(const uint8_t key[LEDGER_SUBJECT_KEY_LEN],
+    const char *id, size_t id_len, char out[LEDGER_SUBJECT_TOKEN_LEN + 1]);
+
+/* The fields the server adds to an event to make an entry. */
+struct ledger_entry_meta {
+	uint64_t seq;
+	char received_at[LEDGER_TIME_LEN + 1];
+	const char *submitter;
+	uint8_t prev[LEDGER_HASH_LEN];	/* leaf hash of entry seq - 1, or zeros */
+};
+
+/*
+ * ledger_entry_encode - the entry bytes of a validated event: a copy of the
+ * event with each subject replaced by its token, plus v = 1, seq,
+ * received_at, submitter and prev (base64), serialised with JSON_COMPACT |
+ * JSON_SORT_KEYS | JSON_ENSURE_ASCII.
+ *	subject_key	in: the ledger's subject key
+ *	out, len	out: new buffer (free() it), not NUL-terminated
+ * Returns 0, LEDGER_ETOOBIG when the entry exceeds LEDGER_ENTRY_MAX,
+ * LEDGER_ECRYPTO.
+ */
+int ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *meta,
+    const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], char **out, size_t *len);
+
+/*
+ * ledger_time_parse_rfc3339 - strict RFC 3339 date-time (with 'T', seconds,
+ * optional fraction of up to 9 digits, 'Z' or ±hh:mm offset; valid calendar
+ * date).
+ *	usec	out (may be NULL): microseconds since the Unix epoch, UTC
+ * Returns 0 or LEDGER_EINVAL.
+ */
+int ledger_time_parse_rfc3339(const char *s, int64_t *usec);
+
+/*
+ * ledger_time_format - microseconds since the epoch as
+ * "YYYY-MM-DDTHH:MM:SS.ffffffZ" (the received_at form).
+ */
+void ledger_time_format(int64_t usec, char out[LEDGER_TIME_LEN + 1]);
+
+#endif
