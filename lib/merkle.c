@@ -1,0 +1,327 @@
+/*
+ * RFC 9162 §2.1 Merkle tree: appends, roots, audit paths and consistency
+ * proofs over a store of complete-subtree hashes, and their verification.
+ */
+#include <string.h>
+
+#include "ledger/error.h"
+#include "ledger/merkle.h"
+
+/* Largest power of two strictly less than n (n >= 2). */
+static uint64_t
+split_point(uint64_t n)
+{
+	uint64_t k = (uint64_t)1 << (63 - __builtin_clzll(n - 1));
+
+	return k;
+}
+
+static int
+is_pow2(uint64_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
+int
+ledger_merkle_append(const struct ledger_hash_store *store, uint64_t tree_size,
+    const uint8_t leaf_hash[LEDGER_HASH_LEN])
+{
+	uint8_t hash[LEDGER_HASH_LEN], left[LEDGER_HASH_LEN];
+	uint64_t index = tree_size;
+	unsigned level = 0;
+	int rc;
+
+	if ((rc = store->put(store->ctx, 0, index, leaf_hash)) != 0)
+		return rc;
+	memcpy(hash, leaf_hash, LEDGER_HASH_LEN);
+	/* Each odd index completes its parent with the left sibling. */
+	while (index & 1) {
+		if ((rc = store->get(store->ctx, level, index - 1, left)) != 0)
+			return rc;
+		if ((rc = ledger_node_hash(left, hash, hash)) != 0)
+			return rc;
+		index >>= 1;
+		level++;
+		if ((rc = store->put(store->ctx, level, index, hash)) != 0)
+			return rc;
+	}
+	return LEDGER_OK;
+}
+
+int
+ledger_merkle_subtree_hash(const struct ledger_hash_store *store,
+    uint64_t start, uint64_t end, uint8_t out[LEDGER_HASH_LEN])
+{
+	uint8_t right[LEDGER_HASH_LEN];
+	uint64_t size, k;
+	int rc;
+
+	if (end <= start)
+		return LEDGER_ERANGE;
+	size = end - start;
+	if (is_pow2(size)) {
+		if (start % size != 0)
+			return LEDGER_ERANGE;
+		return store->get(store->ctx, __builtin_ctzll(size), start / size, out);
+	}
+	/*
+	 * Walk the right edge iteratively: the left part of each split is a
+	 * complete, aligned subtree (one read), the right part recurses.  The
+	 * parts are folded from the right, so collect the left hashes first.
+	 */
+	uint8_t lefts[64][LEDGER_HASH_LEN];
+	unsigned n = 0;
+
+	k = split_point(size);
+	if (start % k != 0)
+		return LEDGER_ERANGE;
+	while (!is_pow2(size)) {
+		k = split_point(size);
+		if ((rc = store->get(store->ctx, __builtin_ctzll(k), start / k,
+		    lefts[n])) != 0)
+			return rc;
+		n++;
+		start += k;
+		size -= k;
+	}
+	if ((rc = store->get(store->ctx, __builtin_ctzll(size), start / size,
+	    right)) != 0)
+		return rc;
+	while (n > 0) {
+		n--;
+		if ((rc = ledger_node_hash(lefts[n], right, right)) != 0)
+			return rc;
+	}
+	memcpy(out, right, LEDGER_HASH_LEN);
+	return LEDGER_OK;
+}
+
+int
+ledger_merkle_root(const struct ledger_hash_store *store, uint64_t tree_size,
+    uint8_t root[LEDGER_HASH_LEN])
+{
+	if (tree_size == 0) {
+		ledger_empty_tree_hash(root);
+		return LEDGER_OK;
+	}
+	return ledger_merkle_subtree_hash(store, 0, tree_size, root);
+}
+
+/*
+ * RFC 9162 §2.1.3.1 PATH(m, D[lo:hi]), unrolled from the top: at each split
+ * the sibling of the half holding m joins the path.  The path is produced
+ * root-first and reversed at the end, since it is read from the leaf up.
+ */
+int
+ledger_merkle_inclusion_proof(const struct ledger_hash_store *store,
+    uint64_t index, uint64_t tree_size,
+    uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
+{
+	uint64_t lo = 0, hi = tree_size;
+	size_t n = 0;
+	int rc;
+
+	if (index >= tree_size)
+		return LEDGER_ERANGE;
+	while (hi - lo > 1) {
+		uint64_t k = split_point(hi - lo);
+
+		if (index < lo + k) {
+			rc = ledger_merkle_subtree_hash(store, lo + k, hi, proof[n]);
+			hi = lo + k;
+		} else {
+			rc = ledger_merkle_subtree_hash(store, lo, lo + k, proof[n]);
+			lo += k;
+		}
+		if (rc != 0)
+			return rc;
+		n++;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		uint8_t tmp[LEDGER_HASH_LEN];
+
+		memcpy(tmp, proof[i], LEDGER_HASH_LEN);
+		memcpy(proof[i], proof[n - 1 - i], LEDGER_HASH_LEN);
+		memcpy(proof[n - 1 - i], tmp, LEDGER_HASH_LEN);
+	}
+	*len = n;
+	return LEDGER_OK;
+}
+
+/*
+ * RFC 9162 §2.1.4.1 SUBPROOF(m, D[lo:hi], b), unrolled: while m falls inside
+ * the subtree, descend towards it and record the other half.  When m is the
+ * whole remaining subtree, its own hash ends the proof unless it is the old
+ * tree itself (b true).
+ */
+int
+ledger_merkle_consistency_proof(const struct ledger_hash_store *store,
+    uint64_t old_size, uint64_t new_size,
+    uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
+{
+	uint64_t lo = 0, hi = new_size, m = old_size;
+	int complete = 1;
+	size_t n = 0;
+	int rc;
+
+	if (old_size > new_size)
+		return LEDGER_ERANGE;
+	*len = 0;
+	if (old_size == 0 || old_size == new_size)
+		return LEDGER_OK;
+	while (m != hi - lo) {
+		uint64_t k = split_point(hi - lo);
+
+		if (m <= k) {
+			rc = ledger_merkle_subtree_hash(store, lo + k, hi, proof[n]);
+			hi = lo + k;
+		} else {
+			rc = ledger_merkle_subtree_hash(store, lo, lo + k, proof[n]);
+			lo += k;
+			m -= k;
+			complete = 0;
+		}
+		if (rc != 0)
+			return rc;
+		n++;
+	}
+	if (!complete) {
+		if ((rc = ledger_merkle_subtree_hash(store, lo, hi, proof[n])) != 0)
+			return rc;
+		n++;
+	}
+	/* Collected top-down; the proof is read bottom-up. */
+	for (size_t i = 0; i < n / 2; i++) {
+		uint8_t tmp[LEDGER_HASH_LEN];
+
+		memcpy(tmp, proof[i], LEDGER_HASH_LEN);
+		memcpy(proof[i], proof[n - 1 - i], LEDGER_HASH_LEN);
+		memcpy(proof[n - 1 - i], tmp, LEDGER_HASH_LEN);
+	}
+	*len = n;
+	return LEDGER_OK;
+}
+
+/* RFC 9162 §2.1.3.2 */
+int
+ledger_merkle_root_from_inclusion(const uint8_t leaf_hash[LEDGER_HASH_LEN],
+    uint64_t index, uint64_t tree_size,
+    const uint8_t proof[][LEDGER_HASH_LEN], size_t len,
+    uint8_t root[LEDGER_HASH_LEN])
+{
+	uint64_t fn = index, sn = tree_size - 1;
+	uint8_t r[LEDGER_HASH_LEN];
+	int rc;
+
+	if (index >= tree_size)
+		return LEDGER_EVERIFY;
+	memcpy(r, leaf_hash, LEDGER_HASH_LEN);
+	for (size_t i = 0; i < len; i++) {
+		if (sn == 0)
+			return LEDGER_EVERIFY;
+		if ((fn & 1) || fn == sn) {
+			if ((rc = ledger_node_hash(proof[i], r, r)) != 0)
+				return rc;
+			if (!(fn & 1)) {
+				while (fn != 0 && !(fn & 1)) {
+					fn >>= 1;
+					sn >>= 1;
+				}
+			}
+		} else {
+			if ((rc = ledger_node_hash(r, proof[i], r)) != 0)
+				return rc;
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (sn != 0)
+		return LEDGER_EVERIFY;
+	memcpy(root, r, LEDGER_HASH_LEN);
+	return LEDGER_OK;
+}
+
+int
+ledger_merkle_verify_inclusion(const uint8_t leaf_hash[LEDGER_HASH_LEN],
+    uint64_t index, uint64_t tree_size,
+    const uint8_t proof[][LEDGER_HASH_LEN], size_t len,
+    const uint8_t root[LEDGER_HASH_LEN])
+{
+	uint8_t computed[LEDGER_HASH_LEN];
+	int rc;
+
+	rc = ledger_merkle_root_from_inclusion(leaf_hash, index, tree_size,
+	    proof, len, computed);
+	if (rc != 0)
+		return rc;
+	return memcmp(computed, root, LEDGER_HASH_LEN) == 0 ? LEDGER_OK :
+	    LEDGER_EVERIFY;
+}
+
+/* RFC 9162 §2.1.4.2 */
+int
+ledger_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+    const uint8_t old_root[LEDGER_HASH_LEN],
+    const uint8_t new_root[LEDGER_HASH_LEN],
+    const uint8_t proof[][LEDGER_HASH_LEN], size_t len)
+{
+	uint8_t fr[LEDGER_HASH_LEN], sr[LEDGER_HASH_LEN];
+	uint64_t fn, sn;
+	size_t i = 0;
+	int rc;
+
+	if (old_size > new_size)
+		return LEDGER_EVERIFY;
+	if (old_size == 0)
+		return len == 0 ? LEDGER_OK : LEDGER_EVERIFY;
+	if (old_size == new_size) {
+		if (len != 0)
+			return LEDGER_EVERIFY;
+		return memcmp(old_root, new_root, LEDGER_HASH_LEN) == 0 ?
+		    LEDGER_OK : LEDGER_EVERIFY;
+	}
+	if (len == 0)
+		return LEDGER_EVERIFY;
+	/* A power-of-two old tree is itself the first node of the path. */
+	fn = old_size - 1;
+	sn = new_size - 1;
+	while (fn & 1) {	/* right-shift while LSB(fn) is set */
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (is_pow2(old_size)) {
+		memcpy(fr, old_root, LEDGER_HASH_LEN);
+		memcpy(sr, old_root, LEDGER_HASH_LEN);
+	} else {
+		memcpy(fr, proof[0], LEDGER_HASH_LEN);
+		memcpy(sr, proof[0], LEDGER_HASH_LEN);
+		i = 1;
+	}
+	for (; i < len; i++) {
+		if (sn == 0)
+			return LEDGER_EVERIFY;
+		if ((fn & 1) || fn == sn) {
+			if ((rc = ledger_node_hash(proof[i], fr, fr)) != 0)
+				return rc;
+			if ((rc = ledger_node_hash(proof[i], sr, sr)) != 0)
+				return rc;
+			if (!(fn & 1)) {
+				while (fn != 0 && !(fn & 1)) {
+					fn >>= 1;
+					sn >>= 1;
+				}
+			}
+		} else {
+			if ((rc = ledger_node_hash(sr, proof[i], sr)) != 0)
+				return rc;
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (sn != 0)
+		return LEDGER_EVERIFY;
+	if (memcmp(fr, old_root, LEDGER_HASH_LEN) != 0 ||
+	    memcmp(sr, new_root, LEDGER_HASH_LEN) != 0)
+		return LEDGER_EVERIFY;
+	return LEDGER_OK;
+}
