@@ -54,7 +54,19 @@ struct ledger_event_rules {
  * advice; purpose required for share and query; occurred_at RFC 3339;
  * object.digest "sha256:<64 lowercase hex>"; details at most 16 KiB
  * serialised.  Whether refs exist is the caller's to check.
- *	err	out: filled when the event is refused
+ * Required always: type, actor (org, user), occurred_at; object too, except
+ * for the server types.  Optional fields, when present, are checked like
+ * required ones (null is wrong_type).  Every string outside details is 1 to
+ * LEDGER_STRING_MAX bytes (idempotency_key: 1 to 128 printable ASCII) with no
+ * control character (C0, DEL, C1).  Org ids must match [a-z0-9-]{1,32}
+ * (else invalid_value) and, when rules->orgs is set, be listed (else
+ * unknown_org).  subjects, recipients and refs hold at most 64 elements, no
+ * repeats.  The first problem found is reported, top-level fields in the
+ * order of the table in design §3 after any unknown field.
+ *	event	in: borrowed, not modified
+ *	rules	in: not NULL
+ *	err	out (may be NULL): filled when the event is refused; field and
+ *		message are valid UTF-8, truncated if need be
  * Returns 0 or LEDGER_EINVAL.
  */
 int ledger_event_validate(const json_t *event, const struct ledger_event_rules *rules,
@@ -81,10 +93,15 @@ struct ledger_entry_meta {
  * event with each subject replaced by its token, plus v = 1, seq,
  * received_at, submitter and prev (base64), serialised with JSON_COMPACT |
  * JSON_SORT_KEYS | JSON_ENSURE_ASCII.
+ *	event		in: borrowed, not modified (the copy is tokenized)
+ *	meta		in: received_at in the ledger_time_format form
  *	subject_key	in: the ledger's subject key
- *	out, len	out: new buffer (free() it), not NUL-terminated
+ *	out, len	out: new buffer (free() it), not NUL-terminated; NULL
+ *			and 0 on failure
  * Returns 0, LEDGER_ETOOBIG when the entry exceeds LEDGER_ENTRY_MAX,
- * LEDGER_ECRYPTO.
+ * LEDGER_ECRYPTO, LEDGER_EINVAL when event is not an object, already holds a
+ * server field, has subjects that are not an array of strings, or meta is
+ * malformed (seq above INT64_MAX, submitter NULL or not UTF-8).
  */
 int ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *meta,
     const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], char **out, size_t *len);
@@ -92,7 +109,11 @@ int ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *met
 /*
  * ledger_time_parse_rfc3339 - strict RFC 3339 date-time (with 'T', seconds,
  * optional fraction of up to 9 digits, 'Z' or ±hh:mm offset; valid calendar
- * date).
+ * date).  Only uppercase 'T' and 'Z' are accepted (RFC 3339 §5.6 also allows
+ * 't', 'z').  Seconds are 00..59: a leap second (60) is refused.  Offsets
+ * are 00:00..23:59; -00:00 is read as UTC.  Fraction digits past the sixth
+ * are truncated.  Years 0000..9999 (proleptic Gregorian calendar).
+ *	s	in: NUL-terminated; nothing may follow the date-time
  *	usec	out (may be NULL): microseconds since the Unix epoch, UTC
  * Returns 0 or LEDGER_EINVAL.
  */
@@ -100,7 +121,9 @@ int ledger_time_parse_rfc3339(const char *s, int64_t *usec);
 
 /*
  * ledger_time_format - microseconds since the epoch as
- * "YYYY-MM-DDTHH:MM:SS.ffffffZ" (the received_at form).
+ * "YYYY-MM-DDTHH:MM:SS.ffffffZ" (the received_at form).  Times before
+ * 0000-01-01 or after 9999-12-31T23:59:59.999999Z are clamped to those.
+ *	out	out: LEDGER_TIME_LEN characters and a NUL
  */
 void ledger_time_format(int64_t usec, char out[LEDGER_TIME_LEN + 1]);
 

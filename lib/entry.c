@@ -1,0 +1,102 @@
+/*
+ * Entry encoding (design §3): the one serialisation of an event and the
+ * server's fields that becomes the Merkle leaf.  The bytes made here are
+ * stored and served as they are, never re-serialised.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/base64.h"
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "ledger/xmalloc.h"
+
+#define ENTRY_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+
+/* The fields the server adds; an event carrying one of them is refused. */
+static const char *const server_fields[] = {
+	"v", "seq", "received_at", "submitter", "prev",
+};
+
+/* Replaces each subject identifier in the array by its token, in place. */
+static int
+tokenize_subjects(json_t *subjects, const uint8_t key[LEDGER_SUBJECT_KEY_LEN])
+{
+	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	json_t *s;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(subjects))
+		return LEDGER_EINVAL;
+	json_array_foreach(subjects, i, s) {
+		if (!json_is_string(s))
+			return LEDGER_EINVAL;
+		if ((rc = ledger_subject_token(key, json_string_value(s),
+		    json_string_length(s), token)) != 0)
+			return rc;
+		/* Sets a new reference into the copy; the old string is released. */
+		if (json_array_set_new(subjects, i, json_string(token)) != 0)
+			return LEDGER_EINVAL;
+	}
+	return LEDGER_OK;
+}
+
+int
+ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *meta,
+    const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], char **out, size_t *len)
+{
+	char prev[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+	json_t *entry = NULL, *subjects;
+	char *buf = NULL;
+	size_t i, n;
+	int rc = LEDGER_EINVAL;
+
+	*out = NULL;
+	*len = 0;
+	if (!json_is_object(event) || meta->submitter == NULL ||
+	    meta->seq > (uint64_t)INT64_MAX ||
+	    strlen(meta->received_at) != LEDGER_TIME_LEN ||
+	    ledger_time_parse_rfc3339(meta->received_at, NULL) != 0)
+		return LEDGER_EINVAL;
+	for (i = 0; i < sizeof(server_fields) / sizeof(server_fields[0]); i++)
+		if (json_object_get(event, server_fields[i]) != NULL)
+			return LEDGER_EINVAL;
+
+	/* A deep copy: the caller's event keeps its clear subject identifiers. */
+	if ((entry = json_deep_copy(event)) == NULL)
+		goto out;
+	if ((subjects = json_object_get(entry, "subjects")) != NULL &&
+	    (rc = tokenize_subjects(subjects, subject_key)) != 0)
+		goto out;
+	ledger_b64_encode(meta->prev, LEDGER_HASH_LEN, prev);
+	rc = LEDGER_EINVAL;
+	if (json_object_set_new(entry, "v", json_integer(1)) != 0 ||
+	    json_object_set_new(entry, "seq", json_integer((json_int_t)meta->seq)) != 0 ||
+	    json_object_set_new(entry, "received_at", json_string(meta->received_at)) != 0 ||
+	    json_object_set_new(entry, "submitter", json_string(meta->submitter)) != 0 ||
+	    json_object_set_new(entry, "prev", json_string(prev)) != 0)
+		goto out;
+
+	/*
+	 * One pass: json_dumpb reports the full length even when the buffer
+	 * is short, so an oversized entry is caught without a second dump.
+	 */
+	buf = xmalloc(LEDGER_ENTRY_MAX);
+	n = json_dumpb(entry, buf, LEDGER_ENTRY_MAX, ENTRY_FLAGS);
+	if (n == 0)
+		goto out;		/* e.g. a string that is not UTF-8 */
+	if (n > LEDGER_ENTRY_MAX) {
+		rc = LEDGER_ETOOBIG;
+		goto out;
+	}
+	*out = xrealloc(buf, n);
+	*len = n;
+	buf = NULL;
+	rc = LEDGER_OK;
+out:
+	free(buf);
+	json_decref(entry);
+	return rc;
+}

@@ -1,0 +1,672 @@
+/*
+ * The event model: validation against design §3, subject tokens (§5), the
+ * exact entry bytes, and RFC 3339 times.  Expected tokens and entry bytes
+ * were computed outside this code (openssl dgst -mac HMAC, a JSON encoder
+ * with sorted keys) and are hard-coded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "testlib.h"
+
+static const char *const orgs[] = { "police", "kmar", "aivd", "om", "board" };
+static const struct ledger_event_rules rules = { orgs, 5, 0 };
+static const struct ledger_event_rules dev_rules = { NULL, 0, 0 };
+static const struct ledger_event_rules server_rules = { orgs, 5, 1 };
+
+#define DIGEST "sha256:139d544b821b13ebea14f1b0fe18577222e415c2966e3a3511c4196055232202"
+
+static const char base_share[] =
+    "{\"type\":\"share\","
+    "\"actor\":{\"org\":\"police\",\"user\":\"u-17\",\"role\":\"analyst\"},"
+    "\"subjects\":[\"NL-1\",\"NL-2\"],\"recipients\":[\"kmar\",\"om\"],"
+    "\"object\":{\"ref\":\"doc-1\",\"digest\":\"" DIGEST "\"},"
+    "\"purpose\":\"risk assessment\",\"legal_basis\":\"Art. 20\","
+    "\"occurred_at\":\"2026-01-02T03:04:05Z\",\"refs\":[1,2],"
+    "\"details\":{\"k\":\"v\"},\"idempotency_key\":\"abc\"}";
+
+static json_t *
+load(const char *text)
+{
+	json_error_t jerr;
+	json_t *v = json_loads(text, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+
+	if (v == NULL)
+		fprintf(stderr, "  bad test JSON at %d:%d: %s\n", jerr.line,
+		    jerr.column, jerr.text);
+	return v;
+}
+
+/* Validates and, on refusal, checks the code and field. */
+static void
+expect_refused(json_t *ev, const struct ledger_event_rules *r, const char *code,
+    const char *field, const char *what)
+{
+	struct ledger_field_error err;
+
+	memset(&err, 0, sizeof(err));
+	if (ledger_event_validate(ev, r, &err) != LEDGER_EINVAL) {
+		fprintf(stderr, "  %s: accepted, expected %s at %s\n", what, code, field);
+		test_failures_++;
+		return;
+	}
+	if (strcmp(err.code, code) != 0 || strcmp(err.field, field) != 0) {
+		fprintf(stderr, "  %s: got %s at \"%s\" (%s), expected %s at \"%s\"\n",
+		    what, err.code, err.field, err.message, code, field);
+		test_failures_++;
+	}
+	CHECK(err.message[0] != '\0');
+}
+
+static void
+expect_valid(json_t *ev, const struct ledger_event_rules *r, const char *what)
+{
+	struct ledger_field_error err;
+
+	memset(&err, 0, sizeof(err));
+	if (ledger_event_validate(ev, r, &err) != 0) {
+		fprintf(stderr, "  %s: refused: %s at \"%s\": %s\n", what, err.code,
+		    err.field, err.message);
+		test_failures_++;
+	}
+}
+
+static void
+test_valid_events(void)
+{
+	static const char *const valid[] = {
+		base_share,
+		/* query: no recipients; subjects may be absent or empty */
+		"{\"type\":\"query\",\"actor\":{\"org\":\"aivd\",\"user\":\"a1\"},"
+		"\"subjects\":[\"NL-1\"],\"object\":{\"ref\":\"doc-1\"},"
+		"\"purpose\":\"check\",\"occurred_at\":\"2026-01-02T03:04:05.5+02:00\"}",
+		"{\"type\":\"query\",\"actor\":{\"org\":\"aivd\",\"user\":\"a1\"},"
+		"\"subjects\":[],\"recipients\":[],\"object\":{\"ref\":\"x\"},"
+		"\"purpose\":\"check\",\"occurred_at\":\"2026-01-02T03:04:05Z\"}",
+		/* advice: no purpose needed; refs rest on earlier shares */
+		"{\"type\":\"advice\",\"actor\":{\"org\":\"om\",\"user\":\"p-3\"},"
+		"\"recipients\":[\"police\",\"board\"],\"object\":{\"ref\":\"advice-9\"},"
+		"\"occurred_at\":\"2026-01-02T03:04:05.123456789-05:00\",\"refs\":[0,5]}",
+		/* details are free-form: control characters allowed there */
+		"{\"type\":\"share\",\"actor\":{\"org\":\"kmar\",\"user\":\"k\"},"
+		"\"recipients\":[\"om\"],\"object\":{\"ref\":\"caf\\u00e9 \\ud83d\\ude00\"},"
+		"\"purpose\":\"p\",\"occurred_at\":\"2026-01-02T03:04:05Z\","
+		"\"details\":{\"text\":\"line\\nline\\u0001\",\"n\":[1,{\"a\":null}]}}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+		json_t *ev = load(valid[i]);
+		char what[32];
+
+		snprintf(what, sizeof(what), "valid[%zu]", i);
+		CHECK(ev != NULL);
+		expect_valid(ev, &rules, what);
+		json_decref(ev);
+	}
+}
+
+/* Each row: the base share, minus `drop`, with `patch`'s members set. */
+static const struct {
+	const char *drop;
+	const char *patch;
+	const char *code;
+	const char *field;
+} invalid[] = {
+	{ NULL, "{\"extra\":1}", "unknown_field", "extra" },
+	{ NULL, "{\"seq\":1}", "unknown_field", "seq" },
+	{ "type", "{\"Type\":\"share\"}", "unknown_field", "Type" },
+	{ "type", NULL, "missing_field", "type" },
+	{ NULL, "{\"type\":1}", "wrong_type", "type" },
+	{ NULL, "{\"type\":\"audit\"}", "invalid_value", "type" },
+	{ NULL, "{\"type\":\"Share\"}", "invalid_value", "type" },
+	{ NULL, "{\"type\":\"share\\u0000\"}", "invalid_value", "type" },
+	{ "actor", NULL, "missing_field", "actor" },
+	{ NULL, "{\"actor\":\"police\"}", "wrong_type", "actor" },
+	{ NULL, "{\"actor\":{\"user\":\"u\"}}", "missing_field", "actor.org" },
+	{ NULL, "{\"actor\":{\"org\":\"police\"}}", "missing_field", "actor.user" },
+	{ NULL, "{\"actor\":{\"org\":\"police\",\"user\":\"u\",\"team\":\"x\"}}",
+	    "unknown_field", "actor.team" },
+	{ NULL, "{\"actor\":{\"org\":\"fbi\",\"user\":\"u\"}}", "unknown_org", "actor.org" },
+	{ NULL, "{\"actor\":{\"org\":\"Police\",\"user\":\"u\"}}", "invalid_value",
+	    "actor.org" },
+	{ NULL, "{\"actor\":{\"org\":\"\",\"user\":\"u\"}}", "invalid_value", "actor.org" },
+	{ NULL, "{\"actor\":{\"org\":7,\"user\":\"u\"}}", "wrong_type", "actor.org" },
+	{ NULL, "{\"actor\":{\"org\":\"police\",\"user\":\"\"}}", "invalid_value",
+	    "actor.user" },
+	{ NULL, "{\"actor\":{\"org\":\"police\",\"user\":null}}", "wrong_type",
+	    "actor.user" },
+	{ NULL, "{\"actor\":{\"org\":\"police\",\"user\":\"u\\n\"}}", "invalid_value",
+	    "actor.user" },
+	{ NULL, "{\"actor\":{\"org\":\"police\",\"user\":\"u\\u0000v\"}}", "invalid_value",
+	    "actor.user" },
+	{ NULL, "{\"actor\":{\"org\":\"police\",\"user\":\"u\",\"role\":5}}", "wrong_type",
+	    "actor.role" },
+	{ NULL, "{\"subjects\":\"NL-1\"}", "wrong_type", "subjects" },
+	{ NULL, "{\"subjects\":[\"a\",2]}", "wrong_type", "subjects[1]" },
+	{ NULL, "{\"subjects\":[\"a\",\"b\",\"\"]}", "invalid_value", "subjects[2]" },
+	{ NULL, "{\"subjects\":[\"a\",\"b\",\"a\"]}", "invalid_value", "subjects[2]" },
+	{ NULL, "{\"subjects\":[\"a\\u0085\"]}", "invalid_value", "subjects[0]" },
+	{ NULL, "{\"subjects\":[\"a\\u007f\"]}", "invalid_value", "subjects[0]" },
+	{ "recipients", NULL, "missing_field", "recipients" },
+	{ NULL, "{\"recipients\":[]}", "invalid_value", "recipients" },
+	{ NULL, "{\"recipients\":\"kmar\"}", "wrong_type", "recipients" },
+	{ NULL, "{\"recipients\":[\"kmar\",\"fbi\"]}", "unknown_org", "recipients[1]" },
+	{ NULL, "{\"recipients\":[\"kmar\",\"kmar\"]}", "invalid_value", "recipients[1]" },
+	{ NULL, "{\"recipients\":[null]}", "wrong_type", "recipients[0]" },
+	{ "object", NULL, "missing_field", "object" },
+	{ NULL, "{\"object\":[]}", "wrong_type", "object" },
+	{ NULL, "{\"object\":{}}", "missing_field", "object.ref" },
+	{ NULL, "{\"object\":{\"ref\":\"\"}}", "invalid_value", "object.ref" },
+	{ NULL, "{\"object\":{\"ref\":\"d\",\"size\":1}}", "unknown_field", "object.size" },
+	{ NULL, "{\"object\":{\"ref\":\"d\",\"digest\":1}}", "wrong_type", "object.digest" },
+	{ NULL, "{\"object\":{\"ref\":\"d\",\"digest\":\"sha256:139D544B821B13EBEA14F1B0FE18"
+	    "577222E415C2966E3A3511C4196055232202\"}}", "invalid_value", "object.digest" },
+	{ NULL, "{\"object\":{\"ref\":\"d\",\"digest\":\"sha512:139d544b821b13ebea14f1b0fe18"
+	    "577222e415c2966e3a3511c4196055232202\"}}", "invalid_value", "object.digest" },
+	{ NULL, "{\"object\":{\"ref\":\"d\",\"digest\":\"sha256:139d544b821b13ebea14f1b0fe18"
+	    "577222e415c2966e3a3511c419605523220\"}}", "invalid_value", "object.digest" },
+	{ NULL, "{\"object\":{\"ref\":\"d\",\"digest\":\"sha256:139d544b821b13ebea14f1b0fe18"
+	    "577222e415c2966e3a3511c41960552322020\"}}", "invalid_value", "object.digest" },
+	{ "purpose", NULL, "missing_field", "purpose" },
+	{ NULL, "{\"purpose\":\"\"}", "invalid_value", "purpose" },
+	{ NULL, "{\"purpose\":[\"x\"]}", "wrong_type", "purpose" },
+	{ NULL, "{\"legal_basis\":null}", "wrong_type", "legal_basis" },
+	{ NULL, "{\"legal_basis\":\"a\\tb\"}", "invalid_value", "legal_basis" },
+	{ "occurred_at", NULL, "missing_field", "occurred_at" },
+	{ NULL, "{\"occurred_at\":1767322800}", "wrong_type", "occurred_at" },
+	{ NULL, "{\"occurred_at\":\"2026-02-29T00:00:00Z\"}", "invalid_value", "occurred_at" },
+	{ NULL, "{\"occurred_at\":\"2026-01-02 03:04:05Z\"}", "invalid_value", "occurred_at" },
+	{ NULL, "{\"occurred_at\":\"2026-01-02T03:04:05Z\\u0000\"}", "invalid_value",
+	    "occurred_at" },
+	{ NULL, "{\"refs\":{}}", "wrong_type", "refs" },
+	{ NULL, "{\"refs\":[1,-1]}", "invalid_value", "refs[1]" },
+	{ NULL, "{\"refs\":[1.5]}", "wrong_type", "refs[0]" },
+	{ NULL, "{\"refs\":[\"1\"]}", "wrong_type", "refs[0]" },
+	{ NULL, "{\"refs\":[4,5,4]}", "invalid_value", "refs[2]" },
+	{ NULL, "{\"details\":[]}", "wrong_type", "details" },
+	{ NULL, "{\"details\":null}", "wrong_type", "details" },
+	{ NULL, "{\"idempotency_key\":\"\"}", "invalid_value", "idempotency_key" },
+	{ NULL, "{\"idempotency_key\":\"caf\\u00e9\"}", "invalid_value", "idempotency_key" },
+	{ NULL, "{\"idempotency_key\":\"a\\tb\"}", "invalid_value", "idempotency_key" },
+	{ NULL, "{\"idempotency_key\":12}", "wrong_type", "idempotency_key" },
+	/* query needs a purpose too; advice needs recipients too */
+	{ "purpose", "{\"type\":\"query\"}", "missing_field", "purpose" },
+	{ "recipients", "{\"type\":\"advice\"}", "missing_field", "recipients" },
+	{ NULL, "{\"type\":\"advice\",\"recipients\":[]}", "invalid_value", "recipients" },
+	/* an unknown field is reported before anything else */
+	{ "type", "{\"zzz\":1}", "unknown_field", "zzz" },
+};
+
+static void
+test_invalid_table(void)
+{
+	size_t i, n = sizeof(invalid) / sizeof(invalid[0]);
+
+	CHECK(n >= 40);
+	for (i = 0; i < n; i++) {
+		json_t *ev = load(base_share), *patch = NULL;
+		char what[32];
+
+		snprintf(what, sizeof(what), "invalid[%zu]", i);
+		REQUIRE(ev != NULL);
+		if (invalid[i].drop != NULL)
+			CHECK_INT(json_object_del(ev, invalid[i].drop), 0);
+		if (invalid[i].patch != NULL) {
+			patch = load(invalid[i].patch);
+			CHECK(patch != NULL);
+			CHECK_INT(json_object_update(ev, patch), 0);
+		}
+		expect_refused(ev, &rules, invalid[i].code, invalid[i].field, what);
+		json_decref(patch);
+		json_decref(ev);
+	}
+}
+
+/* The body itself, rules for orgs, and err == NULL. */
+static void
+test_invalid_shapes(void)
+{
+	json_t *ev;
+
+	ev = json_array();
+	expect_refused(ev, &rules, "wrong_type", "", "array body");
+	json_decref(ev);
+	CHECK_INT(ledger_event_validate(NULL, &rules, NULL), LEDGER_EINVAL);
+
+	ev = load(base_share);
+	REQUIRE(ev != NULL);
+	json_object_set_new(ev, "extra", json_true());
+	CHECK_INT(ledger_event_validate(ev, &rules, NULL), LEDGER_EINVAL);
+	json_decref(ev);
+
+	/*
+	 * A long non-ASCII field name is cut to fit, on a character boundary:
+	 * the error must still go into a JSON reply.
+	 */
+	{
+		struct ledger_field_error err;
+		char key[2 * 200 + 1];
+		json_t *f, *m;
+		size_t i;
+
+		for (i = 0; i < 200; i++)
+			memcpy(key + 2 * i, "\xc3\xa9", 2);	/* é */
+		key[400] = '\0';
+		ev = load(base_share);
+		REQUIRE(ev != NULL);
+		json_object_set_new(ev, key, json_true());
+		CHECK_INT(ledger_event_validate(ev, &rules, &err), LEDGER_EINVAL);
+		CHECK_STR(err.code, "unknown_field");
+		CHECK_INT(strlen(err.field), 126);
+		f = json_string(err.field);
+		m = json_string(err.message);
+		CHECK(f != NULL && m != NULL);
+		json_decref(f);
+		json_decref(m);
+		json_decref(ev);
+	}
+}
+
+/* Development mode: any well-formed org id; server types when allowed. */
+static void
+test_org_rules(void)
+{
+	json_t *ev = load(base_share);
+
+	REQUIRE(ev != NULL);
+	json_object_set_new(json_object_get(ev, "actor"), "org",
+	    json_string("any-org-1"));
+	json_object_set_new(ev, "recipients",
+	    json_pack("[ss]", "x", "abcdefghijklmnopqrstuvwxyz012345"));
+	expect_valid(ev, &dev_rules, "dev org");
+	expect_refused(ev, &rules, "unknown_org", "actor.org", "dev org, listed rules");
+
+	json_object_set_new(ev, "recipients",
+	    json_pack("[ss]", "x", "abcdefghijklmnopqrstuvwxyz0123456"));
+	expect_refused(ev, &dev_rules, "invalid_value", "recipients[1]", "33-char org");
+	json_object_set_new(ev, "recipients", json_pack("[s]", "a_b"));
+	expect_refused(ev, &dev_rules, "invalid_value", "recipients[0]", "a_b org");
+	json_decref(ev);
+
+	/* audit: a server type, about no item, for nobody in particular */
+	ev = load("{\"type\":\"audit\",\"actor\":{\"org\":\"board\",\"user\":\"s\"},"
+	    "\"occurred_at\":\"2026-01-02T03:04:05Z\"}");
+	REQUIRE(ev != NULL);
+	expect_valid(ev, &server_rules, "audit with server types");
+	expect_refused(ev, &rules, "invalid_value", "type", "audit without server types");
+	json_object_set_new(ev, "type", json_string("export"));
+	expect_valid(ev, &server_rules, "export with server types");
+	json_decref(ev);
+}
+
+static json_t *
+string_of(size_t n, char c)
+{
+	char *s = malloc(n + 1);
+	json_t *v;
+
+	memset(s, c, n);
+	s[n] = '\0';
+	v = json_string(s);
+	free(s);
+	return v;
+}
+
+/* Limits: the largest value accepted and one past it refused. */
+static void
+test_limits(void)
+{
+	json_t *ev = load(base_share), *arr;
+	size_t i;
+	char id[16];
+
+	REQUIRE(ev != NULL);
+	json_object_set_new(json_object_get(ev, "actor"), "user",
+	    string_of(LEDGER_STRING_MAX, 'u'));
+	expect_valid(ev, &rules, "1024-byte user");
+	json_object_set_new(json_object_get(ev, "actor"), "user",
+	    string_of(LEDGER_STRING_MAX + 1, 'u'));
+	expect_refused(ev, &rules, "too_large", "actor.user", "1025-byte user");
+	json_object_set_new(json_object_get(ev, "actor"), "user", json_string("u"));
+
+	json_object_set_new(ev, "idempotency_key", string_of(128, 'k'));
+	expect_valid(ev, &rules, "128-byte key");
+	json_object_set_new(ev, "idempotency_key", string_of(129, 'k'));
+	expect_refused(ev, &rules, "too_large", "idempotency_key", "129-byte key");
+	json_object_del(ev, "idempotency_key");
+
+	arr = json_array();
+	for (i = 0; i < LEDGER_SUBJECTS_MAX; i++) {
+		snprintf(id, sizeof(id), "NL-%zu", i);
+		json_array_append_new(arr, json_string(id));
+	}
+	json_object_set(ev, "subjects", arr);
+	expect_valid(ev, &rules, "64 subjects");
+	json_array_append_new(arr, json_string("NL-64"));
+	expect_refused(ev, &rules, "too_large", "subjects", "65 subjects");
+	json_decref(arr);
+	json_object_del(ev, "subjects");
+
+	arr = json_array();
+	for (i = 0; i < LEDGER_REFS_MAX; i++)
+		json_array_append_new(arr, json_integer((json_int_t)i));
+	json_object_set(ev, "refs", arr);
+	expect_valid(ev, &rules, "64 refs");
+	json_array_append_new(arr, json_integer(64));
+	expect_refused(ev, &rules, "too_large", "refs", "65 refs");
+	json_decref(arr);
+	json_object_del(ev, "refs");
+
+	arr = json_array();
+	for (i = 0; i <= LEDGER_RECIPIENTS_MAX; i++) {
+		snprintf(id, sizeof(id), "org-%zu", i);
+		json_array_append_new(arr, json_string(id));
+	}
+	json_object_set_new(ev, "recipients", arr);
+	expect_refused(ev, &dev_rules, "too_large", "recipients", "65 recipients");
+	json_object_set_new(ev, "recipients", json_pack("[s]", "kmar"));
+
+	/* {"p":"…"} is 8 bytes around the string */
+	json_object_set_new(ev, "details",
+	    json_pack("{so}", "p", string_of(LEDGER_DETAILS_MAX - 8, 'd')));
+	expect_valid(ev, &rules, "16 KiB details");
+	json_object_set_new(ev, "details",
+	    json_pack("{so}", "p", string_of(LEDGER_DETAILS_MAX - 7, 'd')));
+	expect_refused(ev, &rules, "too_large", "details", "16 KiB + 1 details");
+	json_decref(ev);
+}
+
+/*
+ * HMAC-SHA-256 with key 00 01 … 1f, computed with
+ *	printf %s ID | openssl dgst -sha256 -mac HMAC -macopt hexkey:0001…1f
+ * and the hex turned into unpadded base64url.
+ */
+static const uint8_t test_key[LEDGER_SUBJECT_KEY_LEN] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+	0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+};
+
+static void
+test_subject_token(void)
+{
+	char tok[LEDGER_SUBJECT_TOKEN_LEN + 1];
+
+	/* 72d9c948cdb17094371abdabb8aa7d5992edf606b8a11e4cc1102f1bd033849c */
+	CHECK_INT(ledger_subject_token(test_key, "NL-123456789", 12, tok), 0);
+	CHECK_STR(tok, "ctnJSM2xcJQ3Gr2ruKp9WZLt9ga4oR5MwRAvG9AzhJw");
+	/* d1c75f33ff777086c07093591f371a4f27e54004915863753596ec59b438c998 */
+	CHECK_INT(ledger_subject_token(test_key, "person-2", 8, tok), 0);
+	CHECK_STR(tok, "0cdfM_93cIbAcJNZHzcaTyflQASRWGN1NZbsWbQ4yZg");
+	/* d38b42096d80f45f826b44a9d5607de72496a415d3f4a1a8c88e3bb9da8dc1cb */
+	CHECK_INT(ledger_subject_token(test_key, NULL, 0, tok), 0);
+	CHECK_STR(tok, "04tCCW2A9F-Ca0Sp1WB95ySWpBXT9KGoyI47udqNwcs");
+	CHECK_INT(strlen(tok), LEDGER_SUBJECT_TOKEN_LEN);
+}
+
+static const char entry_event[] =
+    "{\"type\":\"share\","
+    "\"actor\":{\"org\":\"police\",\"user\":\"u-17\",\"role\":\"analyst\"},"
+    "\"subjects\":[\"NL-123456789\",\"person-2\"],\"recipients\":[\"kmar\",\"om\"],"
+    "\"object\":{\"ref\":\"doc/2026/0001\",\"digest\":\"" DIGEST "\"},"
+    "\"purpose\":\"\\u00dcberpr\\u00fcfung \\ud83d\\ude00\","
+    "\"legal_basis\":\"Art. 20 Wpg\",\"occurred_at\":\"2026-01-02T03:04:00+01:00\","
+    "\"refs\":[3,1],\"details\":{\"note\":\"x\",\"n\":2},\"idempotency_key\":\"k-1\"}";
+
+/*
+ * The entry of entry_event with seq 7, prev = bytes 0x20..0x3f.  Jansson
+ * writes \u escapes with uppercase hex digits.
+ */
+static const char expected_entry[] =
+    "{\"actor\":{\"org\":\"police\",\"role\":\"analyst\",\"user\":\"u-17\"},"
+    "\"details\":{\"n\":2,\"note\":\"x\"},\"idempotency_key\":\"k-1\","
+    "\"legal_basis\":\"Art. 20 Wpg\","
+    "\"object\":{\"digest\":\"" DIGEST "\",\"ref\":\"doc/2026/0001\"},"
+    "\"occurred_at\":\"2026-01-02T03:04:00+01:00\","
+    "\"prev\":\"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=\","
+    "\"purpose\":\"\\u00DCberpr\\u00FCfung \\uD83D\\uDE00\","
+    "\"received_at\":\"2026-01-02T02:04:05.123456Z\","
+    "\"recipients\":[\"kmar\",\"om\"],\"refs\":[3,1],\"seq\":7,"
+    "\"subjects\":[\"ctnJSM2xcJQ3Gr2ruKp9WZLt9ga4oR5MwRAvG9AzhJw\","
+    "\"0cdfM_93cIbAcJNZHzcaTyflQASRWGN1NZbsWbQ4yZg\"],"
+    "\"submitter\":\"police-app\",\"type\":\"share\",\"v\":1}";
+
+static void
+test_meta(struct ledger_entry_meta *meta)
+{
+	size_t i;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->seq = 7;
+	strcpy(meta->received_at, "2026-01-02T02:04:05.123456Z");
+	meta->submitter = "police-app";
+	for (i = 0; i < LEDGER_HASH_LEN; i++)
+		meta->prev[i] = (uint8_t)(0x20 + i);
+}
+
+static void
+test_entry_bytes(void)
+{
+	struct ledger_entry_meta meta;
+	json_t *ev = load(entry_event);
+	char *out = NULL;
+	size_t len = 0;
+
+	REQUIRE(ev != NULL);
+	expect_valid(ev, &rules, "entry event");
+	test_meta(&meta);
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), 0);
+	REQUIRE(out != NULL);
+	CHECK_INT(len, strlen(expected_entry));
+	if (len == strlen(expected_entry))
+		CHECK_MEM(out, expected_entry, len);
+	else
+		fprintf(stderr, "  got %.*s\n", (int)len, out);
+	/* no clear subject identifier anywhere in the entry */
+	CHECK(memmem(out, len, "NL-123456789", 12) == NULL);
+	CHECK(memmem(out, len, "person-2", 8) == NULL);
+	/* the caller's event is untouched */
+	CHECK_STR(json_string_value(json_array_get(json_object_get(ev, "subjects"), 0)),
+	    "NL-123456789");
+	CHECK(json_object_get(ev, "seq") == NULL);
+	free(out);
+	json_decref(ev);
+}
+
+static void
+test_entry_refusals(void)
+{
+	struct ledger_entry_meta meta;
+	json_t *ev = load(entry_event);
+	char *out = (char *)"x";
+	size_t len = 1;
+
+	REQUIRE(ev != NULL);
+	test_meta(&meta);
+	json_object_set_new(ev, "seq", json_integer(1));
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), LEDGER_EINVAL);
+	CHECK(out == NULL);
+	CHECK_INT(len, 0);
+	json_object_del(ev, "seq");
+
+	json_object_set_new(ev, "subjects", json_pack("[i]", 1));
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), LEDGER_EINVAL);
+	json_object_set_new(ev, "subjects", json_array());
+
+	strcpy(meta.received_at, "2026-01-02T02:04:05Z");
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), LEDGER_EINVAL);
+	test_meta(&meta);
+	meta.submitter = NULL;
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), LEDGER_EINVAL);
+	test_meta(&meta);
+	meta.seq = UINT64_MAX;
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), LEDGER_EINVAL);
+	json_decref(ev);
+}
+
+/* An entry of exactly 65,535 bytes is made; one byte more is refused. */
+static void
+test_entry_size_limit(void)
+{
+	struct ledger_entry_meta meta;
+	json_t *ev = load(entry_event);
+	char *out = NULL;
+	size_t len = 0, base;
+
+	REQUIRE(ev != NULL);
+	test_meta(&meta);
+	json_object_set_new(ev, "details", json_pack("{so}", "pad", string_of(0, 'p')));
+	REQUIRE(ledger_entry_encode(ev, &meta, test_key, &out, &len) == 0);
+	free(out);
+	base = len;
+
+	json_object_set_new(ev, "details",
+	    json_pack("{so}", "pad", string_of(LEDGER_ENTRY_MAX - base, 'p')));
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), 0);
+	CHECK_INT(len, 65535);
+	free(out);
+
+	json_object_set_new(ev, "details",
+	    json_pack("{so}", "pad", string_of(LEDGER_ENTRY_MAX - base + 1, 'p')));
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), LEDGER_ETOOBIG);
+	CHECK(out == NULL);
+	CHECK_INT(len, 0);
+	json_decref(ev);
+}
+
+static void
+test_rfc3339_valid(void)
+{
+	static const struct {
+		const char *s;
+		int64_t usec;
+	} cases[] = {
+		{ "2000-01-01T00:00:00Z", INT64_C(946684800000000) },
+		{ "2000-01-01T01:00:00+01:00", INT64_C(946684800000000) },
+		{ "1999-12-31T19:00:00-05:00", INT64_C(946684800000000) },
+		{ "2000-01-01T00:00:00-00:00", INT64_C(946684800000000) },
+		{ "2000-02-29T12:00:00Z", INT64_C(951825600000000) },
+		{ "2024-02-29T23:59:59.999999Z", INT64_C(1709251199999999) },
+		{ "1600-02-29T00:00:00Z", INT64_C(-11670998400000000) },
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "1969-12-31T23:59:59.999999Z", -1 },
+		{ "2026-01-02T03:04:05.5+05:30", INT64_C(1767303245500000) },
+		{ "2026-01-02T02:04:05.123456Z", INT64_C(1767319445123456) },
+		{ "2026-01-02T02:04:05.123456789Z", INT64_C(1767319445123456) },
+		{ "2026-01-02T02:04:05.1234567Z", INT64_C(1767319445123456) },
+		{ "0001-01-01T00:00:00Z", INT64_C(-62135596800000000) },
+		{ "0000-01-01T00:00:00Z", INT64_C(-62167219200000000) },
+		{ "9999-12-31T23:59:59.999999Z", INT64_C(253402300799999999) },
+		{ "2026-12-31T23:59:59+23:59", INT64_C(1798675259000000) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t usec = 0;
+
+		if (ledger_time_parse_rfc3339(cases[i].s, &usec) != 0) {
+			fprintf(stderr, "  refused %s\n", cases[i].s);
+			test_failures_++;
+			continue;
+		}
+		CHECK_INT(usec, cases[i].usec);
+	}
+	CHECK_INT(ledger_time_parse_rfc3339("2000-01-01T00:00:00Z", NULL), 0);
+}
+
+static void
+test_rfc3339_invalid(void)
+{
+	static const char *const cases[] = {
+		"", "2000", "2000-01-01", "2000-01-01T00:00Z",
+		"2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2100-02-29T00:00:00Z",
+		"2000-04-31T00:00:00Z", "2000-13-01T00:00:00Z", "2000-00-10T00:00:00Z",
+		"2000-01-00T00:00:00Z", "2000-01-32T00:00:00Z",
+		"2000-01-01t00:00:00Z", "2000-01-01T00:00:00z", "2000-01-01 00:00:00Z",
+		"2000-01-01T24:00:00Z", "2000-01-01T23:60:00Z", "2000-01-01T23:59:60Z",
+		"2000-01-01T00:00:00", "2000-01-01T00:00:00+01", "2000-01-01T00:00:00+0100",
+		"2000-01-01T00:00:00+24:00", "2000-01-01T00:00:00+01:60",
+		"2000-01-01T00:00:00.Z", "2000-01-01T00:00:00.1234567890Z",
+		"2000-01-01T00:00:00,5Z", "2000-01-01T00:00:00Z ", " 2000-01-01T00:00:00Z",
+		"2000-1-01T00:00:00Z", "20000-01-01T00:00:00Z", "+2000-01-01T00:00:00Z",
+		"2000-01-01T00:00:00ZZ", "2000-01-01T0:00:00Z", "2000-01-01T00:00:00+1:00",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t usec = 42;
+
+		if (ledger_time_parse_rfc3339(cases[i], &usec) != LEDGER_EINVAL) {
+			fprintf(stderr, "  accepted \"%s\"\n", cases[i]);
+			test_failures_++;
+		}
+		CHECK_INT(usec, 42);
+	}
+	CHECK_INT(ledger_time_parse_rfc3339(NULL, NULL), LEDGER_EINVAL);
+}
+
+static void
+test_time_format(void)
+{
+	static const struct {
+		int64_t usec;
+		const char *s;
+	} cases[] = {
+		{ 0, "1970-01-01T00:00:00.000000Z" },
+		{ -1, "1969-12-31T23:59:59.999999Z" },
+		{ INT64_C(946684800000000), "2000-01-01T00:00:00.000000Z" },
+		{ INT64_C(951825600000001), "2000-02-29T12:00:00.000001Z" },
+		{ INT64_C(1767319445123456), "2026-01-02T02:04:05.123456Z" },
+		{ INT64_C(253402300799999999), "9999-12-31T23:59:59.999999Z" },
+		{ INT64_C(-62167219200000000), "0000-01-01T00:00:00.000000Z" },
+		/* clamped */
+		{ INT64_MAX, "9999-12-31T23:59:59.999999Z" },
+		{ INT64_MIN, "0000-01-01T00:00:00.000000Z" },
+	};
+	char buf[LEDGER_TIME_LEN + 1];
+	int64_t usec, back;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ledger_time_format(cases[i].usec, buf);
+		CHECK_STR(buf, cases[i].s);
+		CHECK_INT(strlen(buf), LEDGER_TIME_LEN);
+	}
+	/* round trip across eras, leap days and negative times */
+	for (usec = INT64_C(-62167219200000000); usec < INT64_C(253402300799999999);
+	    usec += INT64_C(86399999937) * 1009) {
+		ledger_time_format(usec, buf);
+		back = 0;
+		CHECK_INT(ledger_time_parse_rfc3339(buf, &back), 0);
+		if (back != usec) {
+			fprintf(stderr, "  round trip %s: %" PRId64 " != %" PRId64 "\n",
+			    buf, back, usec);
+			test_failures_++;
+			break;
+		}
+	}
+}
+
+int
+main(void)
+{
+	RUN(test_valid_events);
+	RUN(test_invalid_table);
+	RUN(test_invalid_shapes);
+	RUN(test_org_rules);
+	RUN(test_limits);
+	RUN(test_subject_token);
+	RUN(test_entry_bytes);
+	RUN(test_entry_refusals);
+	RUN(test_entry_size_limit);
+	RUN(test_rfc3339_valid);
+	RUN(test_rfc3339_invalid);
+	RUN(test_time_format);
+	return TEST_SUMMARY();
+}
