@@ -41,10 +41,11 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS), $(wildcard tests/*.c))
 BENCH_SRCS := $(wildcard bench/*.c)
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
-CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
-TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
+OBJ := $(BUILD)/obj
+LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
+CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(OBJ)/%.o)
+TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(OBJ)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
@@ -63,6 +64,10 @@ build-all: $(LIBLEDGER) $(if $(DAEMON_SRCS),$(LEDGERD)) $(if $(CLIENT_SRCS),$(LE
 test: deps
 	@$(MAKE) --no-print-directory build-all
 	@$(MAKE) --no-print-directory check
+
+# Tests find the programs under test through these.
+export LEDGERD_BIN = $(abspath $(LEDGERD))
+export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 
 # Runs the already built tests; the runner prints `N passed, N failed`.
 check:
@@ -98,18 +103,22 @@ $(LIBLEDGER): $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(LEDGERD): $(DAEMON_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBLEDGER) $(LIBS)
 
 $(LEDGERCTL): $(CLIENT_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBLEDGER) $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+$(BUILD)/tests/%: $(OBJ)/tests/%.o $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(LIBLEDGER) $(LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBLEDGER)
+$(BUILD)/bench/%: $(OBJ)/bench/%.o $(LIBLEDGER)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBLEDGER) $(LIBS)
 
-$(BUILD)/%.o: %.c
+$(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -119,4 +128,4 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -25,6 +25,10 @@ ledger_strerror(int err)
 		return "hash store failure";
 	case LEDGER_EPERM:
 		return "key file permissions too open";
+	case LEDGER_ENOSPC:
+		return "storage full";
+	case LEDGER_ECORRUPT:
+		return "stored data is corrupt";
 	}
 	return "unknown error";
 }

@@ -16,6 +16,8 @@ enum {
 	LEDGER_ETOOBIG = -7,	/* input exceeds a documented limit */
 	LEDGER_ESTORE = -8,	/* the hash store reported a failure */
 	LEDGER_EPERM = -9,	/* a key file is readable by group or others */
+	LEDGER_ENOSPC = -10,	/* storage is full (disk or database map) */
+	LEDGER_ECORRUPT = -11,	/* stored data is inconsistent */
 };
 
 /*

@@ -1,0 +1,108 @@
+/*
+ * The daemon's configuration: the JSON file of design §8, command-line
+ * overrides, and the embedded development defaults of design §9.
+ */
+#ifndef LEDGERD_CONFIG_H
+#define LEDGERD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/hash.h"
+
+/* Roles a principal may hold (design §8), as bits. */
+enum role {
+	ROLE_WRITER = 1 << 0,
+	ROLE_READER = 1 << 1,
+	ROLE_SUPERVISOR = 1 << 2,
+	ROLE_WITNESS = 1 << 3,
+	ROLE_OPERATOR = 1 << 4,
+	ROLE_ALL = (1 << 5) - 1,
+};
+
+struct principal {
+	char *id;
+	char *org;
+	unsigned roles;			/* enum role bits */
+	int has_token;
+	uint8_t token_sha256[LEDGER_HASH_LEN];
+	int has_cert;
+	uint8_t cert_sha256[LEDGER_HASH_LEN];
+	int any_org;			/* development principal: posts for any org */
+};
+
+/* Bounds on what clients may ask of the daemon; all configurable. */
+struct limits {
+	size_t max_body;		/* bytes of a request body (413 beyond) */
+	size_t max_headers;		/* bytes of request headers */
+	size_t max_batch_events;	/* events in one POST /v1/events/batch */
+	size_t max_queue_events;	/* events waiting for the writer (503 beyond) */
+	size_t max_commit_events;	/* events the writer commits at once */
+	size_t max_page;		/* entries in one listing page */
+	size_t max_connections;
+	int timeout_seconds;		/* per-connection read/write timeout */
+	uint64_t map_size;		/* LMDB map size, bytes */
+};
+
+struct config {
+	char *path;			/* the file it came from, or NULL */
+	char *listen;			/* "host:port" */
+	char *data_dir;
+	char *origin;			/* checkpoint origin and key name */
+	char **orgs;			/* registered organisations */
+	size_t n_orgs;
+	struct principal *principals;
+	size_t n_principals;
+	char *tls_cert, *tls_key, *tls_client_ca;	/* NULL: plain HTTP */
+	struct limits limits;
+	int dev_mode;			/* no config file, loopback listener */
+	int log_level;			/* enum log_level */
+};
+
+/*
+ * config_load - reads a JSON config file (design §8); unknown keys are an
+ * error.  path NULL gives the embedded defaults.
+ *	err	out: a message naming the offending key, on failure
+ * Returns a new config (config_free() it), or NULL with err filled.
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+
+/*
+ * config_apply_flags - command-line overrides; each may be NULL.
+ * Returns 0, or -1 with err filled (e.g. a malformed listen address).
+ */
+int config_apply_flags(struct config *cfg, const char *data_dir,
+    const char *listen, char *err, size_t errlen);
+
+/*
+ * config_finish - decides development mode (no config file and a loopback
+ * listener) and checks the whole: plain HTTP only on loopback, non-empty
+ * origin, principals with credentials.
+ * Returns 0, or -1 with err filled.
+ */
+int config_finish(struct config *cfg, char *err, size_t errlen);
+
+/*
+ * config_add_dev_principal - the development principal: every role, any
+ * org, identified by the token whose SHA-256 is given.
+ */
+void config_add_dev_principal(struct config *cfg,
+    const uint8_t token_sha256[LEDGER_HASH_LEN]);
+
+/* config_org_registered - 1 when org is listed (or in development mode, any id). */
+int config_org_registered(const struct config *cfg, const char *org);
+
+/* config_principal_by_token - the principal holding this token hash, or NULL. */
+const struct principal *config_principal_by_token(const struct config *cfg,
+    const uint8_t token_sha256[LEDGER_HASH_LEN]);
+
+/* config_split_listen - "host:port" (or "[v6]:port") into its parts. */
+int config_split_listen(const char *listen, char *host, size_t hostlen,
+    unsigned *port);
+
+/* config_listen_is_loopback - 1 for 127.0.0.0/8, ::1 and "localhost". */
+int config_listen_is_loopback(const char *listen);
+
+void config_free(struct config *cfg);
+
+#endif

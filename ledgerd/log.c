@@ -1,0 +1,108 @@
+/* Levelled, timestamped log lines on stderr; libevent's messages included. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+
+static enum log_level log_level = LOG_LEVEL_INFO;
+
+void
+log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_level;
+}
+
+static void
+log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
+{
+	static const char *names[] = { "error", "warn", "info", "debug" };
+	char line[2048], stamp[32];
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* One fprintf per line: stdio locks the stream, so threads do not interleave. */
+	fprintf(stderr, "%s.%03ldZ %s: %s%s%s\n", stamp, ts.tv_nsec / 1000000,
+	    names[level], line, suffix ? ": " : "", suffix ? suffix : "");
+}
+
+#define LOG_FN(fn, level, with_errno)					\
+	void								\
+	fn(const char *fmt, ...)					\
+	{								\
+		int saved_errno = errno;				\
+		va_list ap;						\
+									\
+		if (log_level < (level))				\
+			return;						\
+		va_start(ap, fmt);					\
+		log_vwrite((level), fmt, ap,				\
+		    (with_errno) ? strerror(saved_errno) : NULL);	\
+		va_end(ap);						\
+		errno = saved_errno;					\
+	}
+
+LOG_FN(log_warnx, LOG_LEVEL_WARN, 0)
+LOG_FN(log_warn, LOG_LEVEL_WARN, 1)
+LOG_FN(log_info, LOG_LEVEL_INFO, 0)
+LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, strerror(saved_errno));
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, NULL);
+	va_end(ap);
+	exit(1);
+}
+
+static void
+libevent_log(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	default:
+		log_warnx("libevent: %s", msg);
+		break;
+	}
+}
+
+void
+log_route_libevent(void)
+{
+	event_set_log_callback(libevent_log);
+}

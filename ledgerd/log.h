@@ -1,0 +1,27 @@
+/*
+ * The daemon's one logging module: one line per event on stderr, with a
+ * level, a timestamp and the context in the line (after tmux's log.c).
+ */
+#ifndef LEDGERD_LOG_H
+#define LEDGERD_LOG_H
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* log_set_level - lines above level are dropped (default INFO). */
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log_warn - like log_warnx, with ": strerror(errno)" appended. */
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* fatal/fatalx - log at ERROR (fatal adds strerror(errno)) and exit(1). */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* log_route_libevent - send libevent's own messages through this module. */
+void log_route_libevent(void);
+
+#endif

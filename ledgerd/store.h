@@ -1,0 +1,125 @@
+/*
+ * The ledger's storage: the only module that knows LMDB and its schema.
+ *
+ * Databases (in DIR/ledger.mdb):
+ *	entries	seq (8-byte big-endian) -> entry bytes (the Merkle leaf)
+ *	hashes	level (1 byte) || index (8-byte BE) -> 32-byte subtree hash
+ *	meta	"state" -> struct store_state; "checkpoint" -> signed note
+ *	idem	principal NUL key -> seq (8-byte BE) || request SHA-256
+ *	index	kind (1 byte) || value -> seq (8-byte BE), sorted duplicates
+ *
+ * One write transaction at a time (the writer thread); read transactions
+ * from any thread, never blocked by the writer.  Every function returns 0
+ * or a negative LEDGER_E* code: LEDGER_ENOTFOUND for a missing key,
+ * LEDGER_ENOSPC when the map or the disk is full, LEDGER_EIO otherwise (the
+ * LMDB message is logged).
+ */
+#ifndef LEDGERD_STORE_H
+#define LEDGERD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/hash.h"
+#include "ledger/merkle.h"
+
+struct store;
+struct store_txn;
+
+/* The log's head, updated in the transaction that appends. */
+struct store_state {
+	uint64_t tree_size;
+	int64_t last_received_us;	/* received_at of entry tree_size - 1 */
+	uint8_t last_leaf_hash[LEDGER_HASH_LEN];	/* prev of the next entry */
+};
+
+/* Index kinds: the first byte of an index key. */
+enum store_index {
+	STORE_IDX_TYPE = 't',		/* type */
+	STORE_IDX_ORG = 'o',		/* actor.org */
+	STORE_IDX_USER = 'u',		/* actor.org "/" actor.user */
+	STORE_IDX_RECIPIENT = 'r',	/* each recipient org */
+	STORE_IDX_SUBJECT = 's',	/* each subject token */
+	STORE_IDX_OBJECT = 'f',		/* object.ref */
+	STORE_IDX_REFERRED = 'p',	/* 8-byte BE seq of each ref: who rests on it */
+};
+
+/*
+ * store_open - opens (creating if needed) the database in dir.
+ *	map_size	in: LMDB map size in bytes (virtual; the file grows as used)
+ *	read_only	in: open without write access (fsck)
+ * Returns 0, LEDGER_EIO or LEDGER_ECORRUPT.
+ */
+int store_open(const char *dir, uint64_t map_size, int read_only,
+    struct store **out);
+void store_close(struct store *st);
+
+/*
+ * store_read_begin - a read transaction: a consistent snapshot that stays
+ * valid until store_txn_end().  Pointers returned through it live as long.
+ */
+int store_read_begin(struct store *st, struct store_txn **out);
+
+/* store_write_begin - the write transaction; only the writer calls it. */
+int store_write_begin(struct store *st, struct store_txn **out);
+
+/*
+ * store_nested_begin - a child transaction of a write transaction: its
+ * changes join the parent on store_commit(), vanish on store_txn_end().
+ */
+int store_nested_begin(struct store_txn *parent, struct store_txn **out);
+
+/*
+ * store_commit - commits and frees txn; for a top-level write transaction
+ * the data is synced to disk before it returns.  On failure the transaction
+ * is aborted and freed all the same.
+ */
+int store_commit(struct store_txn *txn);
+
+/* store_txn_end - aborts (write) or ends (read) and frees txn; NULL is fine. */
+void store_txn_end(struct store_txn *txn);
+
+/* State; an empty log reads as all zeros. */
+int store_get_state(struct store_txn *txn, struct store_state *out);
+int store_put_state(struct store_txn *txn, const struct store_state *state);
+
+/* Entries.  store_get_entry's bytes are valid until the txn ends. */
+int store_get_entry(struct store_txn *txn, uint64_t seq, const char **bytes,
+    size_t *len);
+int store_put_entry(struct store_txn *txn, uint64_t seq, const char *bytes,
+    size_t len);
+
+/* The tree's hash store, bound to txn (valid until it ends). */
+struct ledger_hash_store store_hash_store(struct store_txn *txn);
+
+/* The latest signed checkpoint, valid until the txn ends. */
+int store_get_checkpoint(struct store_txn *txn, const char **note, size_t *len);
+int store_put_checkpoint(struct store_txn *txn, const char *note, size_t len);
+
+/* Idempotency records, per principal. */
+int store_get_idem(struct store_txn *txn, const char *principal,
+    const char *key, uint64_t *seq, uint8_t request_hash[LEDGER_HASH_LEN]);
+int store_put_idem(struct store_txn *txn, const char *principal,
+    const char *key, uint64_t seq, const uint8_t request_hash[LEDGER_HASH_LEN]);
+
+/* store_index_put - records that entry seq carries (kind, value). */
+int store_index_put(struct store_txn *txn, enum store_index kind,
+    const void *value, size_t len, uint64_t seq);
+
+/*
+ * store_index_scan - the seqs carrying (kind, value), in increasing order,
+ * starting at the first >= from (or, with reverse, the last <= from).
+ *	seqs, max	out: up to max seqs
+ *	n		out: how many were written (0 when none)
+ */
+int store_index_scan(struct store_txn *txn, enum store_index kind,
+    const void *value, size_t len, uint64_t from, int reverse,
+    uint64_t *seqs, size_t max, size_t *n);
+
+/* store_index_clear - drops every index record (for a rebuild). */
+int store_index_clear(struct store_txn *txn);
+
+/* store_disk_usage - bytes of the database file, for /metrics. */
+uint64_t store_disk_usage(struct store *st);
+
+#endif
