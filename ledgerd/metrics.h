@@ -1,0 +1,46 @@
+/*
+ * Counters and histograms for GET /metrics (Prometheus text format).  The
+ * writer thread and the loop thread update them with relaxed atomics; a
+ * scrape reads them without locking.
+ */
+#ifndef LEDGERD_METRICS_H
+#define LEDGERD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS_LATENCY_BUCKETS 12
+#define METRICS_BATCH_BUCKETS 10
+#define METRICS_STATUS_CLASSES 6	/* index = status / 100 (1xx..5xx), 0 other */
+
+struct histogram {
+	uint64_t buckets[METRICS_LATENCY_BUCKETS + 1];	/* last: +Inf */
+	uint64_t count;
+	double sum;			/* only the owning thread writes it */
+};
+
+struct metrics {
+	uint64_t appends;		/* entries committed */
+	uint64_t append_requests;	/* requests answered 201/200 */
+	uint64_t idempotent_repeats;
+	uint64_t commits;		/* write transactions committed */
+	uint64_t commit_failures;
+	uint64_t rejected_overload;	/* 503 answers for a full queue */
+	uint64_t auth_failures;
+	uint64_t http_status[METRICS_STATUS_CLASSES];
+	uint64_t http_requests;
+	struct histogram commit_seconds;	/* writer: one commit, incl. fsync */
+	struct histogram append_seconds;	/* loop: queued to answered */
+	struct histogram batch_events;		/* events per commit */
+};
+
+/* Bucket upper bounds (seconds / events), shared by exposition and updates. */
+extern const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
+extern const double metrics_batch_bounds[METRICS_BATCH_BUCKETS];
+
+void metrics_inc(uint64_t *counter, uint64_t by);
+/* metrics_observe - adds v to h, whose bucket bounds are bounds[nbounds]. */
+void metrics_observe(struct histogram *h, const double *bounds, size_t nbounds,
+    double v);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * The state one running ledgerd shares between its modules: configuration,
+ * keys, storage, the writer and the HTTP front end.
+ */
+#ifndef LEDGERD_SERVER_H
+#define LEDGERD_SERVER_H
+
+#include <stdint.h>
+
+#include "ledger/entry.h"
+#include "ledger/note.h"
+
+#include "config.h"
+#include "metrics.h"
+
+struct event_base;
+struct evhttp;
+struct store;
+struct writer;
+
+struct server {
+	struct config *cfg;
+	struct store *store;
+	struct writer *writer;
+	struct ledger_signer *signer;		/* the log's checkpoint key */
+	struct ledger_verifier verifier;	/* its public half */
+	char *verifier_text;			/* the note-verifier string */
+	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
+	struct event_base *base;
+	struct evhttp *http;
+	struct metrics metrics;
+	int64_t started_us;
+	volatile int stopping;
+};
+
+/* server_now_us - wall-clock microseconds since the epoch. */
+int64_t server_now_us(void);
+
+#endif

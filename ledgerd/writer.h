@@ -1,0 +1,93 @@
+/*
+ * The sequencer: the one thread that appends.  It takes every queued append
+ * request at once, assigns seq, received_at and prev, writes the entries,
+ * extends the tree and the indexes, signs a checkpoint, and commits the lot
+ * in one synced LMDB transaction (group commit).  Finished requests go back
+ * to the event loop's thread, which answers them.
+ */
+#ifndef LEDGERD_WRITER_H
+#define LEDGERD_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <jansson.h>
+
+#include "ledger/entry.h"
+#include "ledger/hash.h"
+#include "ledger/merkle.h"
+
+struct event_base;
+struct server;
+
+/* What the writer reports for one event of a request. */
+struct append_result {
+	uint64_t seq;
+	uint8_t leaf_hash[LEDGER_HASH_LEN];
+	char received_at[LEDGER_TIME_LEN + 1];
+	int repeated;		/* an idempotent repeat of an existing entry */
+};
+
+/*
+ * One append request: one event (POST /v1/events) or a batch, all or
+ * nothing.  The loop fills the input part, the writer the output part; the
+ * request belongs to the writer from writer_submit() until done() is called
+ * on the loop's thread.
+ */
+struct append_request {
+	/* in */
+	json_t *events;		/* array of validated events; owned */
+	char *submitter;	/* principal id; owned */
+	char **idem_keys;	/* per event, NULL or an idempotency key; owned */
+	uint8_t (*request_hashes)[LEDGER_HASH_LEN];	/* per event, for repeats */
+	int want_proof;		/* ?wait=checkpoint: checkpoint + inclusion proof */
+
+	/* out */
+	int status;		/* 201 created, 200 all repeats, or an error status */
+	struct ledger_field_error err;	/* for 4xx */
+	struct append_result *results;	/* one per event */
+	char *checkpoint;	/* signed note covering the entries (want_proof) */
+	uint64_t tree_size;	/* of the log after the commit */
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];	/* want_proof, first event */
+	size_t proof_len;
+
+	/* completion, on the loop's thread */
+	void (*done)(struct append_request *req, void *arg);
+	void *arg;
+	int64_t queued_us;	/* when it was queued (latency metrics) */
+	TAILQ_ENTRY(append_request) link;
+};
+
+/*
+ * append_request_new - a request for events (stolen: the request owns the
+ * reference), posted by submitter.  idem_keys and request_hashes are
+ * allocated for json_array_size(events) entries, zeroed.
+ */
+struct append_request *append_request_new(json_t *events, const char *submitter);
+void append_request_free(struct append_request *req);
+
+/*
+ * writer_start - starts the writer thread for srv; completions are
+ * delivered on base's thread.  Returns NULL on failure (logged).
+ */
+struct writer *writer_start(struct server *srv, struct event_base *base);
+
+/*
+ * writer_submit - queues req.  Returns 0, or -1 when the queue already holds
+ * limits.max_queue_events events or the writer is stopping: the caller still
+ * owns req and answers 503.
+ */
+int writer_submit(struct writer *w, struct append_request *req);
+
+/* writer_queue_depth - events waiting, for /metrics. */
+size_t writer_queue_depth(struct writer *w);
+
+/*
+ * writer_stop - refuses new requests, lets the thread commit and hand back
+ * everything queued, joins it and frees w.  Completions already handed over
+ * are delivered by the loop before it exits.
+ */
+void writer_stop(struct writer *w);
+
+#endif
