@@ -28,7 +28,8 @@ int ledger_keyfile_write_ed25519(const char *path,
  * ledger_keyfile_read_ed25519 - reads a PEM Ed25519 private key.
  *	seed	out: its 32-byte seed (cleanse it after use)
  * Returns 0, LEDGER_EIO, LEDGER_EPERM when the file is group- or
- * world-readable, LEDGER_EINVAL when it is not an Ed25519 key.
+ * world-readable, LEDGER_EINVAL when it is not an Ed25519 key,
+ * LEDGER_ECRYPTO when OpenSSL cannot allocate.
  */
 int ledger_keyfile_read_ed25519(const char *path,
     uint8_t seed[LEDGER_ED25519_LEN]);

@@ -116,7 +116,9 @@ char *ledger_note_sign(const struct ledger_signer *s, const char *text,
  * ledger_note_verify - checks a whole signed note: its text, the blank line,
  * and its signature lines.  Lines from unknown keys, or of unknown types, are
  * ignored; a line from a known key that does not verify fails the note.  At
- * least one Ed25519 (0x01) signature by a known verifier must verify.
+ * least one Ed25519 (0x01) signature by a known verifier must verify.  A
+ * known cosignature (0x04) verifier's line is checked as a tlog-cosignature
+ * cosignature/v1 over the text.
  *	note, len	in: the note
  *	verifiers, n	in: the keys to trust
  *	text_len	out (may be NULL): length of the note text, final newline
@@ -129,7 +131,9 @@ int ledger_note_verify(const char *note, size_t len,
 
 /*
  * A signature line of a note, as ledger_note_split() finds it.  Pointers
- * are into the note and valid while it lives.
+ * are into the note and valid while it lives.  A blob longer than blob
+ * (types this code does not know, such as ML-DSA-44) keeps only its first
+ * sizeof(blob) bytes, and blob_len is then sizeof(blob).
  */
 struct ledger_note_sig {
 	const char *name;
