@@ -1,0 +1,489 @@
+/*
+ * LMDB storage of entries, tree hashes, the log's head, the latest
+ * checkpoint, idempotency records and provenance indexes (schema in
+ * store.h).  The only file that opens LMDB databases.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "ledger/error.h"
+#include "ledger/xmalloc.h"
+
+#include "log.h"
+#include "store.h"
+
+#define STORE_FILE "ledger.mdb"
+#define STORE_MAX_KEY 511	/* LMDB's default maximum key size */
+
+struct store {
+	MDB_env *env;
+	MDB_dbi entries, hashes, meta, idem, index;
+	char *path;
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+	int write;
+};
+
+/* Translate an LMDB code, logging the ones that are not plain "absent". */
+static int
+lmdb_error(const char *what, int rc)
+{
+	switch (rc) {
+	case 0:
+		return LEDGER_OK;
+	case MDB_NOTFOUND:
+		return LEDGER_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return LEDGER_EINVAL;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+		log_warnx("store: %s: %s", what, mdb_strerror(rc));
+		return LEDGER_ENOSPC;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		log_warnx("store: %s: %s", what, mdb_strerror(rc));
+		return LEDGER_ECORRUPT;
+	default:
+		log_warnx("store: %s: %s", what, mdb_strerror(rc));
+		return LEDGER_EIO;
+	}
+}
+
+static void
+put_be64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = v & 0xff;
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get_be64(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+int
+store_open(const char *dir, uint64_t map_size, int read_only, struct store **out)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	unsigned env_flags = MDB_NOSUBDIR | MDB_NOTLS;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	st->path = xasprintf("%s/%s", dir, STORE_FILE);
+	if ((rc = mdb_env_create(&st->env)) != 0)
+		goto fail;
+	if ((rc = mdb_env_set_maxdbs(st->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, map_size)) != 0)
+		goto fail;
+	/* Room for read transactions of many concurrent requests. */
+	if ((rc = mdb_env_set_maxreaders(st->env, 512)) != 0)
+		goto fail;
+	if (read_only)
+		env_flags |= MDB_RDONLY;
+	/*
+	 * No MDB_NOSYNC/MDB_NOMETASYNC: a commit returns only once the data
+	 * and the meta page are on disk, which is what an acknowledgement
+	 * promises.
+	 */
+	if ((rc = mdb_env_open(st->env, st->path, env_flags, 0600)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(st->env, NULL, read_only ? MDB_RDONLY : 0, &txn)) != 0)
+		goto fail;
+	unsigned create = read_only ? 0 : MDB_CREATE;
+	if ((rc = mdb_dbi_open(txn, "entries", create, &st->entries)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "hashes", create, &st->hashes)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", create, &st->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "idem", create, &st->idem)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "index", create | MDB_DUPSORT | MDB_DUPFIXED,
+	    &st->index)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	*out = st;
+	return LEDGER_OK;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	rc = lmdb_error(st->path, rc == MDB_NOTFOUND ? MDB_INVALID : rc);
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	free(st->path);
+	free(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	free(st->path);
+	free(st);
+}
+
+static int
+txn_begin(struct store *st, MDB_txn *parent, unsigned flags,
+    struct store_txn **out)
+{
+	struct store_txn *t = xcalloc(1, sizeof(*t));
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, parent, flags, &t->txn)) != 0) {
+		free(t);
+		return lmdb_error("begin transaction", rc);
+	}
+	t->st = st;
+	t->write = !(flags & MDB_RDONLY);
+	*out = t;
+	return LEDGER_OK;
+}
+
+int
+store_read_begin(struct store *st, struct store_txn **out)
+{
+	return txn_begin(st, NULL, MDB_RDONLY, out);
+}
+
+int
+store_write_begin(struct store *st, struct store_txn **out)
+{
+	return txn_begin(st, NULL, 0, out);
+}
+
+int
+store_nested_begin(struct store_txn *parent, struct store_txn **out)
+{
+	return txn_begin(parent->st, parent->txn, 0, out);
+}
+
+int
+store_commit(struct store_txn *txn)
+{
+	int rc = mdb_txn_commit(txn->txn);
+
+	free(txn);
+	return lmdb_error("commit", rc);
+}
+
+void
+store_txn_end(struct store_txn *txn)
+{
+	if (txn == NULL)
+		return;
+	mdb_txn_abort(txn->txn);
+	free(txn);
+}
+
+static int
+get(struct store_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
+{
+	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
+
+	return lmdb_error("get", mdb_get(t->txn, dbi, &k, val));
+}
+
+static int
+put(struct store_txn *t, MDB_dbi dbi, const void *key, size_t klen,
+    const void *data, size_t dlen, unsigned flags)
+{
+	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
+	MDB_val v = { .mv_size = dlen, .mv_data = (void *)data };
+
+	return lmdb_error("put", mdb_put(t->txn, dbi, &k, &v, flags));
+}
+
+/* The state record: tree_size, last_received_us, last_leaf_hash, big-endian. */
+#define STATE_LEN (8 + 8 + LEDGER_HASH_LEN)
+
+int
+store_get_state(struct store_txn *txn, struct store_state *out)
+{
+	MDB_val v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = get(txn, txn->st->meta, "state", 5, &v);
+	if (rc == LEDGER_ENOTFOUND)
+		return LEDGER_OK;	/* an empty log */
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != STATE_LEN) {
+		log_warnx("store: state record of %zu bytes", v.mv_size);
+		return LEDGER_ECORRUPT;
+	}
+	const uint8_t *p = v.mv_data;
+	out->tree_size = get_be64(p);
+	out->last_received_us = (int64_t)get_be64(p + 8);
+	memcpy(out->last_leaf_hash, p + 16, LEDGER_HASH_LEN);
+	return LEDGER_OK;
+}
+
+int
+store_put_state(struct store_txn *txn, const struct store_state *state)
+{
+	uint8_t buf[STATE_LEN];
+
+	put_be64(buf, state->tree_size);
+	put_be64(buf + 8, (uint64_t)state->last_received_us);
+	memcpy(buf + 16, state->last_leaf_hash, LEDGER_HASH_LEN);
+	return put(txn, txn->st->meta, "state", 5, buf, sizeof(buf), 0);
+}
+
+int
+store_get_entry(struct store_txn *txn, uint64_t seq, const char **bytes,
+    size_t *len)
+{
+	uint8_t key[8];
+	MDB_val v;
+	int rc;
+
+	put_be64(key, seq);
+	if ((rc = get(txn, txn->st->entries, key, sizeof(key), &v)) != 0)
+		return rc;
+	*bytes = v.mv_data;
+	*len = v.mv_size;
+	return LEDGER_OK;
+}
+
+int
+store_put_entry(struct store_txn *txn, uint64_t seq, const char *bytes,
+    size_t len)
+{
+	uint8_t key[8];
+
+	put_be64(key, seq);
+	/* Entries are appended in seq order: MDB_APPEND keeps pages full. */
+	return put(txn, txn->st->entries, key, sizeof(key), bytes, len,
+	    MDB_NOOVERWRITE | MDB_APPEND);
+}
+
+static void
+hash_key(uint8_t key[9], unsigned level, uint64_t index)
+{
+	key[0] = (uint8_t)level;
+	put_be64(key + 1, index);
+}
+
+static int
+hash_get(void *ctx, unsigned level, uint64_t index, uint8_t out[LEDGER_HASH_LEN])
+{
+	struct store_txn *t = ctx;
+	uint8_t key[9];
+	MDB_val v;
+	int rc;
+
+	hash_key(key, level, index);
+	if ((rc = get(t, t->st->hashes, key, sizeof(key), &v)) != 0)
+		return rc;
+	if (v.mv_size != LEDGER_HASH_LEN)
+		return LEDGER_ECORRUPT;
+	memcpy(out, v.mv_data, LEDGER_HASH_LEN);
+	return LEDGER_OK;
+}
+
+static int
+hash_put(void *ctx, unsigned level, uint64_t index,
+    const uint8_t hash[LEDGER_HASH_LEN])
+{
+	struct store_txn *t = ctx;
+	uint8_t key[9];
+
+	hash_key(key, level, index);
+	return put(t, t->st->hashes, key, sizeof(key), hash, LEDGER_HASH_LEN, 0);
+}
+
+struct ledger_hash_store
+store_hash_store(struct store_txn *txn)
+{
+	struct ledger_hash_store hs = {
+		.get = hash_get,
+		.put = hash_put,
+		.ctx = txn,
+	};
+
+	return hs;
+}
+
+int
+store_get_checkpoint(struct store_txn *txn, const char **note, size_t *len)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = get(txn, txn->st->meta, "checkpoint", 10, &v)) != 0)
+		return rc;
+	*note = v.mv_data;
+	*len = v.mv_size;
+	return LEDGER_OK;
+}
+
+int
+store_put_checkpoint(struct store_txn *txn, const char *note, size_t len)
+{
+	return put(txn, txn->st->meta, "checkpoint", 10, note, len, 0);
+}
+
+/* principal NUL key; both are bounded by the config and the validator. */
+static size_t
+idem_key(uint8_t *buf, size_t cap, const char *principal, const char *key)
+{
+	size_t plen = strlen(principal), klen = strlen(key);
+
+	if (plen + 1 + klen > cap)
+		return 0;
+	memcpy(buf, principal, plen);
+	buf[plen] = '\0';
+	memcpy(buf + plen + 1, key, klen);
+	return plen + 1 + klen;
+}
+
+int
+store_get_idem(struct store_txn *txn, const char *principal, const char *key,
+    uint64_t *seq, uint8_t request_hash[LEDGER_HASH_LEN])
+{
+	uint8_t k[STORE_MAX_KEY];
+	size_t klen = idem_key(k, sizeof(k), principal, key);
+	MDB_val v;
+	int rc;
+
+	if (klen == 0)
+		return LEDGER_ETOOBIG;
+	if ((rc = get(txn, txn->st->idem, k, klen, &v)) != 0)
+		return rc;
+	if (v.mv_size != 8 + LEDGER_HASH_LEN)
+		return LEDGER_ECORRUPT;
+	*seq = get_be64(v.mv_data);
+	memcpy(request_hash, (uint8_t *)v.mv_data + 8, LEDGER_HASH_LEN);
+	return LEDGER_OK;
+}
+
+int
+store_put_idem(struct store_txn *txn, const char *principal, const char *key,
+    uint64_t seq, const uint8_t request_hash[LEDGER_HASH_LEN])
+{
+	uint8_t k[STORE_MAX_KEY], v[8 + LEDGER_HASH_LEN];
+	size_t klen = idem_key(k, sizeof(k), principal, key);
+
+	if (klen == 0)
+		return LEDGER_ETOOBIG;
+	put_be64(v, seq);
+	memcpy(v + 8, request_hash, LEDGER_HASH_LEN);
+	return put(txn, txn->st->idem, k, klen, v, sizeof(v), MDB_NOOVERWRITE);
+}
+
+/*
+ * Index keys are kind || value; values longer than LMDB's key limit are
+ * replaced by kind || 0xff || SHA-256(value), which cannot collide with a
+ * short value because 0xff never starts valid UTF-8.
+ */
+static size_t
+index_key(uint8_t *buf, enum store_index kind, const void *value, size_t len)
+{
+	buf[0] = (uint8_t)kind;
+	if (1 + len <= STORE_MAX_KEY && (len == 0 || ((const uint8_t *)value)[0] != 0xff)) {
+		memcpy(buf + 1, value, len);
+		return 1 + len;
+	}
+	buf[1] = 0xff;
+	ledger_sha256(value, len, buf + 2);
+	return 2 + LEDGER_HASH_LEN;
+}
+
+int
+store_index_put(struct store_txn *txn, enum store_index kind, const void *value,
+    size_t len, uint64_t seq)
+{
+	uint8_t key[STORE_MAX_KEY], data[8];
+	MDB_val k = { .mv_data = key }, v = { .mv_size = 8, .mv_data = data };
+	int rc;
+
+	k.mv_size = index_key(key, kind, value, len);
+	put_be64(data, seq);
+	rc = mdb_put(txn->txn, txn->st->index, &k, &v, MDB_NODUPDATA);
+	/* The same value twice in one entry (an actor that is also a recipient). */
+	if (rc == MDB_KEYEXIST)
+		rc = 0;
+	return lmdb_error("index put", rc);
+}
+
+int
+store_index_scan(struct store_txn *txn, enum store_index kind, const void *value,
+    size_t len, uint64_t from, int reverse, uint64_t *seqs, size_t max,
+    size_t *n)
+{
+	uint8_t key[STORE_MAX_KEY], data[8];
+	size_t klen = index_key(key, kind, value, len);
+	MDB_val k = { .mv_size = klen, .mv_data = key };
+	MDB_val v = { .mv_size = 8, .mv_data = data };
+	MDB_cursor *c;
+	int rc;
+
+	*n = 0;
+	if (max == 0)
+		return LEDGER_OK;
+	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
+		return lmdb_error("cursor", rc);
+	put_be64(data, from);
+	/* Positions at the first duplicate >= from. */
+	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+	if (reverse) {
+		if (rc == MDB_NOTFOUND) {
+			/* Every duplicate is < from: start at the last one. */
+			k.mv_size = klen;
+			k.mv_data = key;
+			rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+			if (rc == 0)
+				rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP);
+		} else if (rc == 0 && get_be64(v.mv_data) > from) {
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV_DUP);
+		}
+	}
+	while (rc == 0 && *n < max) {
+		if (v.mv_size != 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		seqs[(*n)++] = get_be64(v.mv_data);
+		rc = mdb_cursor_get(c, &k, &v, reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	return lmdb_error("index scan", rc);
+}
+
+int
+store_index_clear(struct store_txn *txn)
+{
+	return lmdb_error("clear index", mdb_drop(txn->txn, txn->st->index, 0));
+}
+
+uint64_t
+store_disk_usage(struct store *st)
+{
+	struct stat sb;
+
+	if (stat(st->path, &sb) != 0)
+		return 0;
+	return (uint64_t)sb.st_blocks * 512;
+}
