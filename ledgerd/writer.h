@@ -46,6 +46,7 @@ struct append_request {
 	/* out */
 	int status;		/* 201 created, 200 all repeats, or an error status */
 	struct ledger_field_error err;	/* for 4xx */
+	size_t err_index;	/* which event of the request err is about */
 	struct append_result *results;	/* one per event */
 	char *checkpoint;	/* signed note covering the entries (want_proof) */
 	uint64_t tree_size;	/* of the log after the commit */

@@ -1,0 +1,532 @@
+/*
+ * The sequencer thread (design §2): group commit of queued appends into one
+ * synced LMDB write transaction, a signed checkpoint per commit, and the
+ * hand-back of finished requests to the event loop's thread.
+ *
+ * Locking: mu guards the two queues and the counters beside them; nothing
+ * else is shared.  The thread holds no lock while it touches the disk.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "ledger/base64.h"
+#include "ledger/checkpoint.h"
+#include "ledger/error.h"
+#include "ledger/xmalloc.h"
+
+#include "crash.h"
+#include "indexer.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "writer.h"
+
+TAILQ_HEAD(request_list, append_request);
+
+struct writer {
+	struct server *srv;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct request_list queue;	/* waiting for the thread */
+	struct request_list done;	/* waiting for the loop */
+	size_t queued_events;
+	int stopping;
+	struct event *notify;		/* made active by the thread */
+	struct store_state state;	/* the committed head; the thread's alone */
+};
+
+struct append_request *
+append_request_new(json_t *events, const char *submitter)
+{
+	struct append_request *req = xcalloc(1, sizeof(*req));
+	size_t n = json_array_size(events);
+
+	req->events = events;
+	req->submitter = xstrdup(submitter);
+	req->idem_keys = xcalloc(n ? n : 1, sizeof(char *));
+	req->request_hashes = xcalloc(n ? n : 1, LEDGER_HASH_LEN);
+	req->results = xcalloc(n ? n : 1, sizeof(struct append_result));
+	return req;
+}
+
+void
+append_request_free(struct append_request *req)
+{
+	if (req == NULL)
+		return;
+	for (size_t i = 0; i < json_array_size(req->events); i++)
+		free(req->idem_keys[i]);
+	json_decref(req->events);
+	free(req->submitter);
+	free(req->idem_keys);
+	free(req->request_hashes);
+	free(req->results);
+	free(req->checkpoint);
+	free(req);
+}
+
+static void
+set_error(struct append_request *req, int status, size_t index,
+    const char *code, const char *field, const char *message)
+{
+	req->status = status;
+	req->err_index = index;
+	snprintf(req->err.code, sizeof(req->err.code), "%s", code);
+	snprintf(req->err.field, sizeof(req->err.field), "%s", field);
+	snprintf(req->err.message, sizeof(req->err.message), "%s", message);
+}
+
+/* The status and code a storage failure is reported with. */
+static void
+set_store_error(struct append_request *req, int rc)
+{
+	if (rc == LEDGER_ENOSPC)
+		set_error(req, 507, 0, "storage_full", "",
+		    "the ledger's storage is full; nothing was written");
+	else
+		set_error(req, 500, 0, "internal",
+		    "", "storage failure; nothing was written");
+}
+
+/* An idempotent repeat: report the original entry. */
+static int
+repeat_result(struct store_txn *txn, uint64_t seq, struct append_result *res)
+{
+	struct ledger_hash_store hs = store_hash_store(txn);
+	const char *bytes;
+	json_t *entry;
+	size_t len;
+	int rc;
+
+	if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0 ||
+	    (rc = hs.get(hs.ctx, 0, seq, res->leaf_hash)) != 0)
+		return rc;
+	entry = json_loadb(bytes, len, 0, NULL);
+	snprintf(res->received_at, sizeof(res->received_at), "%s",
+	    json_string_value(json_object_get(entry, "received_at")) ?: "");
+	json_decref(entry);
+	res->seq = seq;
+	res->repeated = 1;
+	return LEDGER_OK;
+}
+
+/*
+ * Appends the events of one request inside txn (a child of the batch's
+ * transaction), advancing *state.  On failure req->status says why and the
+ * caller discards txn, so the request leaves no trace.
+ */
+static int
+apply_request(struct writer *w, struct store_txn *txn, struct append_request *req,
+    struct store_state *state)
+{
+	struct ledger_hash_store hs = store_hash_store(txn);
+	size_t i, n = json_array_size(req->events), fresh = 0;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		json_t *ev = json_array_get(req->events, i);
+		struct append_result *res = &req->results[i];
+		const char *key = req->idem_keys[i];
+		uint8_t stored_hash[LEDGER_HASH_LEN];
+		struct ledger_entry_meta meta;
+		uint64_t seq;
+		char *bytes;
+		size_t len;
+
+		if (key != NULL) {
+			rc = store_get_idem(txn, req->submitter, key, &seq, stored_hash);
+			if (rc == 0) {
+				if (memcmp(stored_hash, req->request_hashes[i],
+				    LEDGER_HASH_LEN) != 0) {
+					set_error(req, 409, i, "idempotency_conflict",
+					    "idempotency_key", "this idempotency key was "
+					    "used for a different event");
+					return -1;
+				}
+				if ((rc = repeat_result(txn, seq, res)) != 0)
+					goto store_fail;
+				continue;
+			}
+			if (rc != LEDGER_ENOTFOUND)
+				goto store_fail;
+		}
+
+		/* refs point backwards: to entries committed or earlier here. */
+		json_t *ref;
+		size_t j;
+		json_array_foreach(json_object_get(ev, "refs"), j, ref) {
+			if ((uint64_t)json_integer_value(ref) >= state->tree_size) {
+				char field[32];
+				snprintf(field, sizeof(field), "refs[%zu]", j);
+				set_error(req, 400, i, "unknown_ref", field,
+				    "refers to an entry that does not exist");
+				return -1;
+			}
+		}
+
+		/* received_at never decreases, even when the clock steps back. */
+		int64_t now = server_now_us();
+		if (now < state->last_received_us)
+			now = state->last_received_us;
+		meta.seq = state->tree_size;
+		ledger_time_format(now, meta.received_at);
+		meta.submitter = req->submitter;
+		memcpy(meta.prev, state->last_leaf_hash, LEDGER_HASH_LEN);
+		rc = ledger_entry_encode(ev, &meta, w->srv->subject_key, &bytes, &len);
+		if (rc == LEDGER_ETOOBIG) {
+			set_error(req, 400, i, "too_large", "",
+			    "the entry would exceed 65,535 bytes");
+			return -1;
+		}
+		if (rc != 0)
+			goto store_fail;
+		rc = ledger_leaf_hash(bytes, len, res->leaf_hash);
+		if (rc == 0)
+			rc = store_put_entry(txn, meta.seq, bytes, len);
+		free(bytes);
+		if (rc != 0 ||
+		    (rc = ledger_merkle_append(&hs, meta.seq, res->leaf_hash)) != 0 ||
+		    (rc = index_entry(txn, meta.seq, ev, w->srv->subject_key)) != 0)
+			goto store_fail;
+		if (key != NULL &&
+		    (rc = store_put_idem(txn, req->submitter, key, meta.seq,
+		    req->request_hashes[i])) != 0)
+			goto store_fail;
+
+		res->seq = meta.seq;
+		memcpy(res->received_at, meta.received_at, sizeof(res->received_at));
+		state->tree_size++;
+		state->last_received_us = now;
+		memcpy(state->last_leaf_hash, res->leaf_hash, LEDGER_HASH_LEN);
+		fresh++;
+	}
+	req->status = fresh > 0 ? 201 : 200;
+	return 0;
+store_fail:
+	set_store_error(req, rc);
+	return -1;
+}
+
+/* Signs the checkpoint of the tree in txn and stores it there. */
+static int
+sign_checkpoint(struct writer *w, struct store_txn *txn, uint64_t tree_size,
+    char **note_out)
+{
+	struct ledger_hash_store hs = store_hash_store(txn);
+	struct ledger_checkpoint cp;
+	char *note;
+	int rc;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", w->srv->cfg->origin);
+	cp.tree_size = tree_size;
+	if ((rc = ledger_merkle_root(&hs, tree_size, cp.root)) != 0)
+		return rc;
+	crash_point("sign");
+	if ((note = ledger_checkpoint_sign(&cp, w->srv->signer)) == NULL)
+		return LEDGER_ECRYPTO;
+	rc = store_put_checkpoint(txn, note, strlen(note));
+	if (rc == 0 && note_out != NULL)
+		*note_out = note;
+	else
+		free(note);
+	return rc;
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* One group commit of the requests in batch. */
+static void
+commit_batch(struct writer *w, struct request_list *batch)
+{
+	struct store_state state = w->state;
+	struct append_request *req;
+	struct store_txn *txn = NULL, *child;
+	size_t appended = 0, accepted = 0;
+	char *note = NULL;
+	struct timespec t0;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = store_write_begin(w->srv->store, &txn)) != 0)
+		goto fail;
+	TAILQ_FOREACH(req, batch, link) {
+		struct store_state before = state;
+
+		if ((rc = store_nested_begin(txn, &child)) != 0)
+			goto fail;
+		if (apply_request(w, child, req, &state) != 0) {
+			store_txn_end(child);
+			state = before;
+			continue;
+		}
+		if ((rc = store_commit(child)) != 0)
+			goto fail;
+		appended += state.tree_size - before.tree_size;
+		accepted++;
+	}
+	if (appended > 0) {
+		if ((rc = store_put_state(txn, &state)) != 0 ||
+		    (rc = sign_checkpoint(w, txn, state.tree_size, &note)) != 0)
+			goto fail;
+	} else {
+		/* Only repeats and refusals: the current checkpoint covers them. */
+		const char *stored;
+		size_t len;
+		if ((rc = store_get_checkpoint(txn, &stored, &len)) != 0)
+			goto fail;
+		note = xstrndup(stored, len);
+	}
+	TAILQ_FOREACH(req, batch, link) {
+		if (req->status >= 300)
+			continue;
+		req->tree_size = state.tree_size;
+		if (req->want_proof) {
+			struct ledger_hash_store hs = store_hash_store(txn);
+			rc = ledger_merkle_inclusion_proof(&hs, req->results[0].seq,
+			    state.tree_size, req->proof, &req->proof_len);
+			if (rc != 0)
+				goto fail;
+			req->checkpoint = xstrdup(note);
+		}
+	}
+	if (appended == 0) {
+		store_txn_end(txn);
+		free(note);
+		return;
+	}
+	crash_point("before-commit");
+	rc = store_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto fail;
+	crash_point("after-commit");
+	w->state = state;
+	metrics_inc(&w->srv->metrics.commits, 1);
+	metrics_inc(&w->srv->metrics.appends, appended);
+	metrics_observe(&w->srv->metrics.commit_seconds, metrics_latency_bounds,
+	    METRICS_LATENCY_BUCKETS, seconds_since(&t0));
+	metrics_observe(&w->srv->metrics.batch_events, metrics_batch_bounds,
+	    METRICS_BATCH_BUCKETS, (double)appended);
+	log_debug("writer: committed %zu entries of %zu requests, tree size %llu",
+	    appended, accepted, (unsigned long long)state.tree_size);
+	free(note);
+	return;
+fail:
+	store_txn_end(txn);
+	free(note);
+	metrics_inc(&w->srv->metrics.commit_failures, 1);
+	log_warnx("writer: commit failed, %zu requests refused: %s", accepted,
+	    ledger_strerror(rc));
+	TAILQ_FOREACH(req, batch, link) {
+		if (req->status < 300) {
+			free(req->checkpoint);
+			req->checkpoint = NULL;
+			set_store_error(req, rc);
+		}
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	size_t max = w->srv->cfg->limits.max_commit_events;
+
+	for (;;) {
+		struct request_list batch = TAILQ_HEAD_INITIALIZER(batch);
+		struct append_request *req;
+		size_t events = 0;
+
+		pthread_mutex_lock(&w->mu);
+		while (TAILQ_EMPTY(&w->queue) && !w->stopping)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (TAILQ_EMPTY(&w->queue)) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		/* Everything queued, up to max events (at least one request). */
+		while ((req = TAILQ_FIRST(&w->queue)) != NULL) {
+			size_t n = json_array_size(req->events);
+			if (events > 0 && events + n > max)
+				break;
+			TAILQ_REMOVE(&w->queue, req, link);
+			TAILQ_INSERT_TAIL(&batch, req, link);
+			events += n;
+		}
+		w->queued_events -= events;
+		pthread_mutex_unlock(&w->mu);
+
+		commit_batch(w, &batch);
+
+		pthread_mutex_lock(&w->mu);
+		TAILQ_CONCAT(&w->done, &batch, link);
+		pthread_mutex_unlock(&w->mu);
+		event_active(w->notify, EV_READ, 0);
+	}
+	return NULL;
+}
+
+/* On the loop's thread: answer what the writer finished. */
+static void
+deliver_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer *w = arg;
+	struct request_list done = TAILQ_HEAD_INITIALIZER(done);
+	struct append_request *req;
+
+	pthread_mutex_lock(&w->mu);
+	TAILQ_CONCAT(&done, &w->done, link);
+	pthread_mutex_unlock(&w->mu);
+	while ((req = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, req, link);
+		req->done(req, req->arg);
+	}
+}
+
+/*
+ * Checks the stored head against the stored checkpoint before anything is
+ * served, and writes the checkpoint of the empty tree on first start.
+ */
+static int
+open_head(struct writer *w)
+{
+	struct store_txn *txn = NULL;
+	struct ledger_checkpoint cp;
+	struct ledger_hash_store hs;
+	uint8_t root[LEDGER_HASH_LEN];
+	const char *note;
+	size_t len;
+	int rc;
+
+	if ((rc = store_write_begin(w->srv->store, &txn)) != 0)
+		goto out;
+	if ((rc = store_get_state(txn, &w->state)) != 0)
+		goto out;
+	rc = store_get_checkpoint(txn, &note, &len);
+	if (rc == LEDGER_ENOTFOUND && w->state.tree_size == 0) {
+		if ((rc = sign_checkpoint(w, txn, 0, NULL)) != 0)
+			goto out;
+		rc = store_commit(txn);
+		txn = NULL;
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	hs = store_hash_store(txn);
+	if ((rc = ledger_checkpoint_open(note, len, &w->srv->verifier, &cp)) != 0) {
+		log_warnx("store: the stored checkpoint does not verify with the "
+		    "log's key: %s", ledger_strerror(rc));
+		rc = LEDGER_ECORRUPT;
+		goto out;
+	}
+	if ((rc = ledger_merkle_root(&hs, w->state.tree_size, root)) != 0)
+		goto out;
+	if (cp.tree_size != w->state.tree_size ||
+	    memcmp(cp.root, root, LEDGER_HASH_LEN) != 0) {
+		log_warnx("store: the checkpoint (size %llu) does not match the "
+		    "stored tree (size %llu); run ledgerd fsck",
+		    (unsigned long long)cp.tree_size,
+		    (unsigned long long)w->state.tree_size);
+		rc = LEDGER_ECORRUPT;
+	}
+out:
+	store_txn_end(txn);
+	return rc;
+}
+
+struct writer *
+writer_start(struct server *srv, struct event_base *base)
+{
+	struct writer *w = xcalloc(1, sizeof(*w));
+	int rc;
+
+	w->srv = srv;
+	TAILQ_INIT(&w->queue);
+	TAILQ_INIT(&w->done);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if ((rc = open_head(w)) != 0) {
+		log_warnx("writer: cannot open the log: %s", ledger_strerror(rc));
+		goto fail;
+	}
+	w->notify = event_new(base, -1, 0, deliver_done, w);
+	if (w->notify == NULL)
+		goto fail;
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		log_warnx("writer: cannot start its thread");
+		goto fail;
+	}
+	log_info("writer: log open at tree size %llu",
+	    (unsigned long long)w->state.tree_size);
+	return w;
+fail:
+	if (w->notify != NULL)
+		event_free(w->notify);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	return NULL;
+}
+
+int
+writer_submit(struct writer *w, struct append_request *req)
+{
+	size_t n = json_array_size(req->events);
+
+	req->queued_us = server_now_us();
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping ||
+	    w->queued_events + n > w->srv->cfg->limits.max_queue_events) {
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&w->queue, req, link);
+	w->queued_events += n;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+size_t
+writer_queue_depth(struct writer *w)
+{
+	size_t n;
+
+	pthread_mutex_lock(&w->mu);
+	n = w->queued_events;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
+void
+writer_stop(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	/* The thread has drained the queue; answer what it finished. */
+	deliver_done(-1, 0, w);
+	event_free(w->notify);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+}
