@@ -11,17 +11,17 @@
 #include "store.h"
 
 static int
-index_string(struct store_txn *txn, enum store_index kind, const json_t *v,
-    uint64_t seq)
+emit_string(index_emit_fn emit, void *ctx, enum store_index kind,
+    const json_t *v, uint64_t seq)
 {
 	if (!json_is_string(v))
 		return LEDGER_OK;
-	return store_index_put(txn, kind, json_string_value(v), json_string_length(v), seq);
+	return emit(ctx, kind, json_string_value(v), json_string_length(v), seq);
 }
 
 int
-index_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
-    const uint8_t *subject_key)
+index_records(uint64_t seq, const json_t *fields, const uint8_t *subject_key,
+    index_emit_fn emit, void *ctx)
 {
 	const json_t *actor = json_object_get(fields, "actor");
 	const json_t *org = json_object_get(actor, "org");
@@ -31,9 +31,9 @@ index_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
 	size_t i;
 	int rc;
 
-	if ((rc = index_string(txn, STORE_IDX_TYPE, json_object_get(fields, "type"), seq)) ||
-	    (rc = index_string(txn, STORE_IDX_ORG, org, seq)) ||
-	    (rc = index_string(txn, STORE_IDX_OBJECT, json_object_get(object, "ref"), seq)))
+	if ((rc = emit_string(emit, ctx, STORE_IDX_TYPE, json_object_get(fields, "type"), seq)) ||
+	    (rc = emit_string(emit, ctx, STORE_IDX_ORG, org, seq)) ||
+	    (rc = emit_string(emit, ctx, STORE_IDX_OBJECT, json_object_get(object, "ref"), seq)))
 		return rc;
 	if (json_is_string(org) && json_is_string(user)) {
 		/* org ids cannot hold '/', so "org/user" is unambiguous. */
@@ -44,12 +44,12 @@ index_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
 			memcpy(key, json_string_value(org), olen);
 			key[olen] = '/';
 			memcpy(key + olen + 1, json_string_value(user), ulen);
-			if ((rc = store_index_put(txn, STORE_IDX_USER, key, olen + 1 + ulen, seq)))
+			if ((rc = emit(ctx, STORE_IDX_USER, key, olen + 1 + ulen, seq)))
 				return rc;
 		}
 	}
 	json_array_foreach(json_object_get(fields, "recipients"), i, v)
-		if ((rc = index_string(txn, STORE_IDX_RECIPIENT, v, seq)))
+		if ((rc = emit_string(emit, ctx, STORE_IDX_RECIPIENT, v, seq)))
 			return rc;
 	json_array_foreach(json_object_get(fields, "subjects"), i, v) {
 		char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
@@ -57,13 +57,12 @@ index_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
 		if (!json_is_string(v))
 			continue;
 		if (subject_key == NULL) {
-			rc = index_string(txn, STORE_IDX_SUBJECT, v, seq);
+			rc = emit_string(emit, ctx, STORE_IDX_SUBJECT, v, seq);
 		} else {
 			rc = ledger_subject_token(subject_key, json_string_value(v),
 			    json_string_length(v), token);
 			if (rc == 0)
-				rc = store_index_put(txn, STORE_IDX_SUBJECT, token,
-				    strlen(token), seq);
+				rc = emit(ctx, STORE_IDX_SUBJECT, token, strlen(token), seq);
 		}
 		if (rc)
 			return rc;
@@ -76,8 +75,21 @@ index_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
 			continue;
 		for (int b = 7; b >= 0; b--, ref >>= 8)
 			be[b] = ref & 0xff;
-		if ((rc = store_index_put(txn, STORE_IDX_REFERRED, be, sizeof(be), seq)))
+		if ((rc = emit(ctx, STORE_IDX_REFERRED, be, sizeof(be), seq)))
 			return rc;
 	}
 	return LEDGER_OK;
+}
+
+static int
+emit_to_store(void *ctx, int kind, const void *value, size_t len, uint64_t seq)
+{
+	return store_index_put(ctx, (enum store_index)kind, value, len, seq);
+}
+
+int
+index_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
+    const uint8_t *subject_key)
+{
+	return index_records(seq, fields, subject_key, emit_to_store, txn);
 }

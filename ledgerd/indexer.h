@@ -6,6 +6,7 @@
 #ifndef LEDGERD_INDEXER_H
 #define LEDGERD_INDEXER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -13,6 +14,17 @@
 #include "ledger/entry.h"
 
 struct store_txn;
+
+/* Receives one index record of an entry. */
+typedef int (*index_emit_fn)(void *ctx, int kind, const void *value,
+    size_t len, uint64_t seq);
+
+/*
+ * index_records - calls emit for every index record of entry seq (same
+ * arguments as index_entry); stops at and returns the first non-zero result.
+ */
+int index_records(uint64_t seq, const json_t *fields, const uint8_t *subject_key,
+    index_emit_fn emit, void *ctx);
 
 /*
  * index_entry - writes the index records of entry seq.

@@ -473,6 +473,79 @@ store_index_scan(struct store_txn *txn, enum store_index kind, const void *value
 }
 
 int
+store_index_contains(struct store_txn *txn, enum store_index kind,
+    const void *value, size_t len, uint64_t seq)
+{
+	uint8_t key[STORE_MAX_KEY], data[8];
+	MDB_val k = { .mv_data = key }, v = { .mv_size = 8, .mv_data = data };
+	MDB_cursor *c;
+	int rc;
+
+	k.mv_size = index_key(key, kind, value, len);
+	put_be64(data, seq);
+	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
+		return lmdb_error("cursor", rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
+	mdb_cursor_close(c);
+	return lmdb_error("index lookup", rc);
+}
+
+static int
+count_records(struct store_txn *txn, MDB_dbi dbi, uint64_t *count)
+{
+	MDB_stat ms;
+	int rc;
+
+	if ((rc = mdb_stat(txn->txn, dbi, &ms)) != 0)
+		return lmdb_error("stat", rc);
+	*count = ms.ms_entries;
+	return LEDGER_OK;
+}
+
+int
+store_index_count(struct store_txn *txn, uint64_t *count)
+{
+	return count_records(txn, txn->st->index, count);
+}
+
+int
+store_hash_count(struct store_txn *txn, uint64_t *count)
+{
+	return count_records(txn, txn->st->hashes, count);
+}
+
+int
+store_idem_each(struct store_txn *txn,
+    int (*fn)(void *ctx, const char *principal, const char *key, uint64_t seq),
+    void *ctx)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn->txn, txn->st->idem, &c)) != 0)
+		return lmdb_error("cursor", rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		char buf[STORE_MAX_KEY + 1];
+		const char *nul;
+
+		memcpy(buf, k.mv_data, k.mv_size);
+		buf[k.mv_size] = '\0';
+		nul = memchr(buf, '\0', k.mv_size);
+		if (nul == NULL || v.mv_size != 8 + LEDGER_HASH_LEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((rc = fn(ctx, buf, nul + 1, get_be64(v.mv_data))) != 0) {
+			mdb_cursor_close(c);
+			return rc;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? LEDGER_OK : lmdb_error("idempotency scan", rc);
+}
+
+int
 store_index_clear(struct store_txn *txn)
 {
 	return lmdb_error("clear index", mdb_drop(txn->txn, txn->st->index, 0));

@@ -116,6 +116,24 @@ int store_index_scan(struct store_txn *txn, enum store_index kind,
     const void *value, size_t len, uint64_t from, int reverse,
     uint64_t *seqs, size_t max, size_t *n);
 
+/*
+ * store_index_contains - 0 when (kind, value) -> seq is recorded,
+ * LEDGER_ENOTFOUND when not.
+ */
+int store_index_contains(struct store_txn *txn, enum store_index kind,
+    const void *value, size_t len, uint64_t seq);
+
+/* store_index_count - how many index records there are in all. */
+int store_index_count(struct store_txn *txn, uint64_t *count);
+
+/* store_hash_count - how many tree hashes are stored, all levels. */
+int store_hash_count(struct store_txn *txn, uint64_t *count);
+
+/* store_idem_each - calls fn for every idempotency record; stops at non-zero. */
+int store_idem_each(struct store_txn *txn,
+    int (*fn)(void *ctx, const char *principal, const char *key, uint64_t seq),
+    void *ctx);
+
 /* store_index_clear - drops every index record (for a rebuild). */
 int store_index_clear(struct store_txn *txn);
 

@@ -1,0 +1,319 @@
+/*
+ * ledgerd fsck and reindex: everything the daemon stores is derivable from
+ * the entries (plus the keys), so both walk the entries once and either
+ * compare or rebuild.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ledger/base64.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "ledger/merkle.h"
+#include "ledger/xmalloc.h"
+
+#include "fsck.h"
+#include "indexer.h"
+#include "store.h"
+
+struct fsck {
+	struct store_txn *txn;
+	uint64_t index_records;		/* expected */
+	uint64_t tree_size;
+	uint64_t bad_seq;		/* first index record missing */
+	int bad_kind;
+};
+
+static int
+problem(uint64_t seq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+problem(uint64_t seq, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("fsck: seq %" PRIu64 ": ", seq);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	return 1;
+}
+
+static int
+read_verifier(const char *dir, struct ledger_verifier *v)
+{
+	char *path = xasprintf("%s/verifier.vkey", dir), line[1024];
+	FILE *f = fopen(path, "r");
+	int rc = -1;
+
+	if (f == NULL) {
+		printf("fsck: cannot read %s\n", path);
+		goto out;
+	}
+	if (fgets(line, sizeof(line), f) == NULL) {
+		printf("fsck: %s is empty\n", path);
+		goto out;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	if (ledger_verifier_parse(line, v) != 0) {
+		printf("fsck: %s does not hold a verifier key\n", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(path);
+	return rc;
+}
+
+static int
+check_index_record(void *ctx, int kind, const void *value, size_t len,
+    uint64_t seq)
+{
+	struct fsck *fk = ctx;
+
+	fk->index_records++;
+	if (store_index_contains(fk->txn, (enum store_index)kind, value, len, seq) != 0) {
+		fk->bad_seq = seq;
+		fk->bad_kind = kind;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+check_idem(void *ctx, const char *principal, const char *key, uint64_t seq)
+{
+	struct fsck *fk = ctx;
+
+	if (seq >= fk->tree_size) {
+		printf("fsck: idempotency key \"%s\" of %s points past the log "
+		    "(seq %" PRIu64 ")\n", key, principal, seq);
+		return 1;
+	}
+	return 0;
+}
+
+/* Checks one entry's own fields against its position in the chain. */
+static int
+check_entry(uint64_t seq, const char *bytes, size_t len,
+    const uint8_t prev[LEDGER_HASH_LEN], int64_t *last_us, json_t **out)
+{
+	char prev_b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+	json_error_t jerr;
+	json_t *entry, *v;
+	int64_t us;
+
+	entry = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (entry == NULL || !json_is_object(entry))
+		return problem(seq, "entry is not a JSON object (%s)", jerr.text);
+	*out = entry;
+	v = json_object_get(entry, "seq");
+	if (!json_is_integer(v) || (uint64_t)json_integer_value(v) != seq)
+		return problem(seq, "entry names another seq");
+	if (json_integer_value(json_object_get(entry, "v")) != 1)
+		return problem(seq, "unknown entry format version");
+	ledger_b64_encode(prev, LEDGER_HASH_LEN, prev_b64);
+	v = json_object_get(entry, "prev");
+	if (!json_is_string(v) || strcmp(json_string_value(v), prev_b64) != 0)
+		return problem(seq, "prev does not match the leaf hash of entry %" PRIu64
+		    " (hash chain broken)", seq - 1);
+	v = json_object_get(entry, "received_at");
+	if (!json_is_string(v) ||
+	    ledger_time_parse_rfc3339(json_string_value(v), &us) != 0)
+		return problem(seq, "received_at missing or malformed");
+	if (us < *last_us)
+		return problem(seq, "received_at goes backwards");
+	*last_us = us;
+	return 0;
+}
+
+int
+fsck_run(const char *dir, uint64_t map_size)
+{
+	struct ledger_memstore *ms = ledger_memstore_new();
+	struct ledger_hash_store mhs = ledger_memstore_hash_store(ms), shs;
+	uint8_t prev[LEDGER_HASH_LEN] = { 0 }, leaf[LEDGER_HASH_LEN], h[LEDGER_HASH_LEN];
+	uint8_t root[LEDGER_HASH_LEN];
+	struct ledger_verifier verifier;
+	struct ledger_checkpoint cp;
+	struct store_state state;
+	struct store *st = NULL;
+	struct fsck fk = { 0 };
+	int64_t last_us = INT64_MIN;
+	uint64_t seq, count, expected_hashes = 0;
+	const char *bytes, *note;
+	size_t len;
+	int rc, result = 2;
+
+	if (read_verifier(dir, &verifier) != 0)
+		goto out;
+	if ((rc = store_open(dir, map_size, 1, &st)) != 0) {
+		printf("fsck: cannot open the database in %s: %s\n", dir,
+		    ledger_strerror(rc));
+		goto out;
+	}
+	if ((rc = store_read_begin(st, &fk.txn)) != 0 ||
+	    (rc = store_get_state(fk.txn, &state)) != 0) {
+		printf("fsck: cannot read the log's head: %s\n", ledger_strerror(rc));
+		goto out;
+	}
+	result = 1;
+	shs = store_hash_store(fk.txn);
+	fk.tree_size = state.tree_size;
+	for (seq = 0;; seq++) {
+		json_t *entry = NULL;
+
+		rc = store_get_entry(fk.txn, seq, &bytes, &len);
+		if (rc == LEDGER_ENOTFOUND)
+			break;
+		if (rc != 0) {
+			problem(seq, "cannot read the entry: %s", ledger_strerror(rc));
+			goto out;
+		}
+		if (seq >= state.tree_size) {
+			problem(seq, "entry beyond the log's head (size %" PRIu64 ")",
+			    state.tree_size);
+			goto out;
+		}
+		if (check_entry(seq, bytes, len, prev, &last_us, &entry) != 0) {
+			json_decref(entry);
+			goto out;
+		}
+		ledger_leaf_hash(bytes, len, leaf);
+		rc = shs.get(shs.ctx, 0, seq, h);
+		if (rc != 0 || memcmp(h, leaf, LEDGER_HASH_LEN) != 0) {
+			json_decref(entry);
+			problem(seq, "stored leaf hash does not match the entry bytes");
+			goto out;
+		}
+		ledger_merkle_append(&mhs, seq, leaf);
+		rc = index_records(seq, entry, NULL, check_index_record, &fk);
+		json_decref(entry);
+		if (rc != 0) {
+			problem(fk.bad_seq, "index record of kind '%c' missing "
+			    "(run ledgerd reindex)", fk.bad_kind);
+			goto out;
+		}
+		memcpy(prev, leaf, LEDGER_HASH_LEN);
+	}
+	if (seq != state.tree_size) {
+		problem(seq, "entry missing: the head says the log holds %" PRIu64,
+		    state.tree_size);
+		goto out;
+	}
+	if (seq > 0 && (memcmp(state.last_leaf_hash, prev, LEDGER_HASH_LEN) != 0 ||
+	    state.last_received_us != last_us)) {
+		problem(seq - 1, "the log's head does not match the last entry");
+		goto out;
+	}
+
+	/* Every complete subtree hash, at every level. */
+	for (unsigned level = 1; level < 64 && (seq >> level) > 0; level++) {
+		for (uint64_t i = 0; i < (seq >> level); i++) {
+			uint8_t want[LEDGER_HASH_LEN];
+			mhs.get(mhs.ctx, level, i, want);
+			if (shs.get(shs.ctx, level, i, h) != 0 ||
+			    memcmp(h, want, LEDGER_HASH_LEN) != 0) {
+				problem(i << level, "stored tree hash at level %u "
+				    "index %" PRIu64 " is wrong", level, i);
+				goto out;
+			}
+		}
+	}
+	for (unsigned level = 0; level < 64; level++)
+		expected_hashes += seq >> level;
+	if (store_hash_count(fk.txn, &count) != 0 || count != expected_hashes) {
+		printf("fsck: %" PRIu64 " tree hashes stored, %" PRIu64 " expected\n",
+		    count, expected_hashes);
+		goto out;
+	}
+	if (store_index_count(fk.txn, &count) != 0 || count != fk.index_records) {
+		printf("fsck: %" PRIu64 " index records stored, %" PRIu64
+		    " expected (run ledgerd reindex)\n", count, fk.index_records);
+		goto out;
+	}
+	if (store_idem_each(fk.txn, check_idem, &fk) != 0)
+		goto out;
+
+	ledger_merkle_root(&mhs, seq, root);
+	if ((rc = store_get_checkpoint(fk.txn, &note, &len)) != 0) {
+		printf("fsck: no checkpoint stored\n");
+		goto out;
+	}
+	if ((rc = ledger_checkpoint_open(note, len, &verifier, &cp)) != 0) {
+		printf("fsck: the stored checkpoint does not verify with "
+		    "verifier.vkey: %s\n", ledger_strerror(rc));
+		goto out;
+	}
+	if (cp.tree_size != seq || memcmp(cp.root, root, LEDGER_HASH_LEN) != 0) {
+		printf("fsck: the checkpoint (size %" PRIu64 ") does not match the "
+		    "entries (size %" PRIu64 ")\n", cp.tree_size, seq);
+		goto out;
+	}
+	char root_b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+	ledger_b64_encode(root, LEDGER_HASH_LEN, root_b64);
+	printf("fsck: OK: %" PRIu64 " entries, hash chain, tree, indexes and "
+	    "checkpoint consistent; root %s\n", seq, root_b64);
+	result = 0;
+out:
+	store_txn_end(fk.txn);
+	store_close(st);
+	ledger_memstore_free(ms);
+	return result;
+}
+
+int
+reindex_run(const char *dir, uint64_t map_size)
+{
+	struct store_txn *txn = NULL;
+	struct store *st = NULL;
+	uint64_t seq;
+	const char *bytes;
+	size_t len;
+	int rc;
+
+	if ((rc = store_open(dir, map_size, 0, &st)) != 0) {
+		printf("reindex: cannot open the database in %s: %s\n", dir,
+		    ledger_strerror(rc));
+		return 1;
+	}
+	if ((rc = store_write_begin(st, &txn)) != 0 ||
+	    (rc = store_index_clear(txn)) != 0)
+		goto fail;
+	for (seq = 0; (rc = store_get_entry(txn, seq, &bytes, &len)) == 0; seq++) {
+		json_t *entry = json_loadb(bytes, len, 0, NULL);
+
+		if (entry == NULL) {
+			printf("reindex: seq %" PRIu64 ": entry is not JSON\n", seq);
+			rc = LEDGER_ECORRUPT;
+			goto fail;
+		}
+		rc = index_entry(txn, seq, entry, NULL);
+		json_decref(entry);
+		if (rc != 0)
+			goto fail;
+	}
+	if (rc != LEDGER_ENOTFOUND)
+		goto fail;
+	rc = store_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto fail;
+	printf("reindex: rebuilt the indexes of %" PRIu64 " entries\n", seq);
+	store_close(st);
+	return 0;
+fail:
+	printf("reindex: failed: %s\n", ledger_strerror(rc));
+	store_txn_end(txn);
+	store_close(st);
+	return 1;
+}
