@@ -36,4 +36,11 @@ struct server {
 /* server_now_us - wall-clock microseconds since the epoch. */
 int64_t server_now_us(void);
 
+/*
+ * server_serve - runs the daemon with cfg (finished by config_finish) until
+ * SIGTERM or SIGINT.  Returns the process exit status: 0 after a clean
+ * stop, 1 when it could not start (logged).
+ */
+int server_serve(struct config *cfg);
+
 #endif

@@ -516,15 +516,27 @@ writer_queue_depth(struct writer *w)
 void
 writer_stop(struct writer *w)
 {
+	int joined;
+
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->mu);
+	joined = w->stopping;
 	w->stopping = 1;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	if (!joined)
+		pthread_join(w->thread, NULL);
 	/* The thread has drained the queue; answer what it finished. */
 	deliver_done(-1, 0, w);
+}
+
+void
+writer_free(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	writer_stop(w);
 	event_free(w->notify);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);

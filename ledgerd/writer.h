@@ -85,10 +85,13 @@ int writer_submit(struct writer *w, struct append_request *req);
 size_t writer_queue_depth(struct writer *w);
 
 /*
- * writer_stop - refuses new requests, lets the thread commit and hand back
- * everything queued, joins it and frees w.  Completions already handed over
- * are delivered by the loop before it exits.
+ * writer_stop - refuses new requests (writer_submit then returns -1), lets
+ * the thread commit everything queued, joins it and calls every completion.
+ * Call it on the loop's thread.  w stays valid until writer_free().
  */
 void writer_stop(struct writer *w);
+
+/* writer_free - frees a stopped writer; NULL is allowed. */
+void writer_free(struct writer *w);
 
 #endif

@@ -1,0 +1,165 @@
+/*
+ * ledgerd's command line (design §9): serve, keygen, fsck, reindex.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "datadir.h"
+#include "fsck.h"
+#include "log.h"
+#include "server.h"
+
+#define LEDGERD_VERSION "0.1.0"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: ledgerd serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
+	    "                     [--check] [--debug]\n"
+	    "       ledgerd keygen --out FILE --name ORIGIN\n"
+	    "       ledgerd fsck DIR\n"
+	    "       ledgerd reindex DIR\n"
+	    "       ledgerd version\n"
+	    "\n"
+	    "serve    run the ledger; with no config file on a loopback address it\n"
+	    "         runs in development mode (keys and a token created in DIR)\n"
+	    "  --check  parse and check the configuration, say so, and exit\n"
+	    "keygen   write a new Ed25519 log key and print its verifier key\n"
+	    "fsck     check a stopped data directory; exit 0 when consistent\n"
+	    "reindex  rebuild the provenance indexes of a stopped data directory\n");
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *data = NULL, *listen = NULL;
+	int check = 0, debug = 0, ch, rc;
+	struct config *cfg;
+	char err[512];
+
+	while ((ch = getopt_long(argc, argv, "c:d:l:nvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'd': data = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'n': check = 1; break;
+		case 'v': debug = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if ((cfg = config_load(config_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "ledgerd: %s\n", err);
+		return 1;
+	}
+	if (config_apply_flags(cfg, data, listen, err, sizeof(err)) != 0 ||
+	    config_finish(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ledgerd: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK%s\n", cfg->dev_mode ? " (development mode)" : "");
+		config_free(cfg);
+		return 0;
+	}
+	log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)cfg->log_level);
+	rc = server_serve(cfg);
+	config_free(cfg);
+	return rc;
+}
+
+static int
+cmd_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *name = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "o:n:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': out = optarg; break;
+		case 'n': name = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (out == NULL || name == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return datadir_keygen(out, name) == 0 ? 0 : 1;
+}
+
+/* fsck and reindex take the data directory and the default map size. */
+static int
+cmd_offline(int argc, char **argv, int (*run)(const char *, uint64_t))
+{
+	struct config *cfg;
+	char err[512];
+	int rc;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if ((cfg = config_load(NULL, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "ledgerd: %s\n", err);
+		return 2;
+	}
+	rc = run(argv[1], cfg->limits.map_size);
+	config_free(cfg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "-n") == 0) {
+		/* OpenBSD daemons' habit: -n checks the configuration. */
+		argv[1] = "--check";
+		return cmd_serve(argc, argv);
+	}
+	if (strcmp(argv[1], "keygen") == 0)
+		return cmd_keygen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "fsck") == 0)
+		return cmd_offline(argc - 1, argv + 1, fsck_run);
+	if (strcmp(argv[1], "reindex") == 0)
+		return cmd_offline(argc - 1, argv + 1, reindex_run);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("ledgerd %s\n", LEDGERD_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
