@@ -1,0 +1,367 @@
+/*
+ * Load generator for ledgerd: realistic events over keep-alive HTTP/1.1
+ * connections, one request in flight per connection, on one libevent loop.
+ *
+ *	load --url http://127.0.0.1:8080 --token TOKEN [--connections 64]
+ *	     [--seconds 10] [--batch N] [--rate EVENTS_PER_S] [--wait]
+ *
+ * --batch N posts N events per request to /v1/events/batch (NDJSON);
+ * --rate paces requests to a fixed event rate instead of as fast as
+ * possible; --wait asks for ?wait=checkpoint.  Prints events/s, requests/s
+ * and latency percentiles; non-2xx answers are counted and reported.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "ledger/xmalloc.h"
+
+static const char *orgs[] = { "police", "kmar", "aivd", "mivd", "om", "ind",
+	"fiod", "fiu", "szw", "nctv" };
+#define N_ORGS (sizeof(orgs) / sizeof(orgs[0]))
+
+struct conn;
+
+struct load {
+	struct event_base *base;
+	struct sockaddr_in addr;
+	const char *host_header;
+	const char *token;
+	int batch;
+	int wait;
+	double rate;			/* events/s, 0 = unpaced */
+	double deadline;
+	uint64_t rng;
+	uint64_t requests, events, errors, status_counts[6];
+	double *latencies;
+	size_t n_lat, cap_lat;
+	struct conn *conns;
+	int n_conns;
+	double next_send;		/* paced mode: when the next request is due */
+	struct event *pacer;
+	int stopping;
+};
+
+struct conn {
+	struct load *ld;
+	struct bufferevent *bev;
+	double sent_at;
+	int busy;
+	int id;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t
+next_rand(struct load *ld)
+{
+	ld->rng ^= ld->rng << 13;
+	ld->rng ^= ld->rng >> 7;
+	ld->rng ^= ld->rng << 17;
+	return ld->rng;
+}
+
+/* One share, query or advice with plausible fields. */
+static int
+make_event(struct load *ld, char *buf, size_t cap)
+{
+	uint64_t r = next_rand(ld);
+	const char *org = orgs[r % N_ORGS];
+	const char *to = orgs[(r >> 8) % N_ORGS];
+	unsigned user = (r >> 16) % 200, subject = (r >> 24) % 5000;
+	unsigned kind = (r >> 40) % 10;
+
+	if (kind < 5)
+		return snprintf(buf, cap,
+		    "{\"type\":\"share\",\"actor\":{\"org\":\"%s\",\"user\":\"u%03u\","
+		    "\"role\":\"analyst\"},\"subjects\":[\"NL-%06u\"],\"recipients\":[\"%s\"],"
+		    "\"object\":{\"ref\":\"doc-%llu\",\"digest\":\"sha256:"
+		    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"},"
+		    "\"purpose\":\"joint assessment of a possible threat\","
+		    "\"legal_basis\":\"Wpg art. 16\",\"occurred_at\":\"2026-11-25T10:00:00Z\"}",
+		    org, user, subject, to, (unsigned long long)(r >> 20));
+	if (kind < 9)
+		return snprintf(buf, cap,
+		    "{\"type\":\"query\",\"actor\":{\"org\":\"%s\",\"user\":\"u%03u\"},"
+		    "\"subjects\":[\"NL-%06u\"],\"object\":{\"ref\":\"case-%u\"},"
+		    "\"purpose\":\"case review\",\"occurred_at\":\"2026-11-25T10:00:01Z\"}",
+		    org, user, subject, subject % 700);
+	return snprintf(buf, cap,
+	    "{\"type\":\"advice\",\"actor\":{\"org\":\"nctv\",\"user\":\"u%03u\"},"
+	    "\"subjects\":[\"NL-%06u\"],\"recipients\":[\"%s\",\"%s\"],"
+	    "\"object\":{\"ref\":\"advice-%llu\"},\"purpose\":\"joint advice\","
+	    "\"occurred_at\":\"2026-11-25T10:00:02Z\",\"details\":{\"measure\":\"monitor\"}}",
+	    user, subject, org, to, (unsigned long long)(r >> 20));
+}
+
+static void
+send_request(struct conn *c)
+{
+	struct load *ld = c->ld;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char *body = xmalloc((size_t)ld->batch * 1024 + 16);
+	size_t len = 0;
+
+	for (int i = 0; i < ld->batch; i++) {
+		len += (size_t)make_event(ld, body + len, 1000);
+		if (ld->batch > 1)
+			body[len++] = '\n';
+	}
+	evbuffer_add_printf(out,
+	    "POST %s%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+	    ld->batch > 1 ? "/v1/events/batch" : "/v1/events",
+	    ld->wait ? "?wait=checkpoint" : "", ld->host_header, ld->token,
+	    ld->batch > 1 ? "application/x-ndjson" : "application/json", len);
+	evbuffer_add(out, body, len);
+	free(body);
+	c->busy = 1;
+	c->sent_at = now();
+}
+
+static void
+record(struct load *ld, double latency)
+{
+	if (ld->n_lat == ld->cap_lat) {
+		ld->cap_lat = ld->cap_lat ? ld->cap_lat * 2 : 65536;
+		ld->latencies = xrealloc(ld->latencies, ld->cap_lat * sizeof(double));
+	}
+	ld->latencies[ld->n_lat++] = latency;
+}
+
+static void maybe_send(struct conn *c);
+
+/* Parses as many complete responses as the input holds. */
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct load *ld = c->ld;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	for (;;) {
+		struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+		if (end.pos < 0)
+			return;
+		size_t head_len = (size_t)end.pos + 4;
+		char *head = xmalloc(head_len + 1);
+		evbuffer_copyout(in, head, head_len);
+		head[head_len] = '\0';
+		int status = 0;
+		sscanf(head, "HTTP/1.%*d %d", &status);
+		const char *cl = strcasestr(head, "\r\nContent-Length:");
+		size_t body_len = cl ? strtoul(cl + 17, NULL, 10) : 0;
+		free(head);
+		if (evbuffer_get_length(in) < head_len + body_len)
+			return;
+		evbuffer_drain(in, head_len + body_len);
+
+		ld->requests++;
+		if (status >= 200 && status < 300)
+			ld->events += (uint64_t)ld->batch;
+		else
+			ld->errors++;
+		ld->status_counts[status / 100 < 6 ? status / 100 : 0]++;
+		record(ld, now() - c->sent_at);
+		c->busy = 0;
+		maybe_send(c);
+	}
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		fprintf(stderr, "load: connection %d closed\n", c->id);
+		c->ld->errors++;
+		bufferevent_free(bev);
+		c->bev = NULL;
+	}
+}
+
+static void
+maybe_send(struct conn *c)
+{
+	struct load *ld = c->ld;
+
+	if (c->bev == NULL || c->busy)
+		return;
+	if (now() >= ld->deadline) {
+		if (!ld->stopping) {
+			ld->stopping = 1;
+			event_base_loopexit(ld->base, NULL);
+		}
+		return;
+	}
+	if (ld->rate > 0)
+		return;		/* the pacer sends */
+	send_request(c);
+}
+
+/* Paced mode: every millisecond, send what is due on idle connections. */
+static void
+on_pace(evutil_socket_t fd, short what, void *arg)
+{
+	struct load *ld = arg;
+	double t = now();
+
+	if (t >= ld->deadline) {
+		event_base_loopexit(ld->base, NULL);
+		return;
+	}
+	for (int i = 0; i < ld->n_conns && ld->next_send <= t; i++) {
+		struct conn *c = &ld->conns[i];
+		if (c->bev == NULL || c->busy)
+			continue;
+		send_request(c);
+		ld->next_send += ld->batch / ld->rate;
+	}
+	if (ld->next_send < t - 1.0)
+		ld->next_send = t;	/* do not burst after a stall */
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+percentile(const double *v, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	size_t i = (size_t)(p * (double)(n - 1));
+	return v[i];
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "token", required_argument, NULL, 't' },
+		{ "connections", required_argument, NULL, 'c' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct load ld;
+	const char *url = "http://127.0.0.1:8080";
+	double seconds = 10;
+	char host[256];
+	unsigned port;
+	int ch;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.n_conns = 64;
+	ld.batch = 1;
+	ld.rng = 0x9E3779B97F4A7C15ULL;
+	while ((ch = getopt_long(argc, argv, "u:t:c:s:b:r:w", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u': url = optarg; break;
+		case 't': ld.token = optarg; break;
+		case 'c': ld.n_conns = atoi(optarg); break;
+		case 's': seconds = atof(optarg); break;
+		case 'b': ld.batch = atoi(optarg); break;
+		case 'r': ld.rate = atof(optarg); break;
+		case 'w': ld.wait = 1; break;
+		default:
+			fprintf(stderr, "usage: load --url URL --token TOKEN "
+			    "[--connections N] [--seconds S] [--batch N] [--rate R] [--wait]\n");
+			return 2;
+		}
+	}
+	if (ld.token == NULL || ld.n_conns < 1 || ld.batch < 1 ||
+	    sscanf(url, "http://%255[^:]:%u", host, &port) != 2) {
+		fprintf(stderr, "load: need --token and a URL of the form http://HOST:PORT\n");
+		return 2;
+	}
+	ld.host_header = url + 7;
+	ld.addr.sin_family = AF_INET;
+	ld.addr.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+	    &ld.addr.sin_addr) != 1) {
+		fprintf(stderr, "load: %s is not an IPv4 address\n", host);
+		return 2;
+	}
+	ld.base = event_base_new();
+	ld.conns = xcalloc((size_t)ld.n_conns, sizeof(struct conn));
+	double start = now();
+	ld.deadline = start + seconds;
+	ld.next_send = start;
+	for (int i = 0; i < ld.n_conns; i++) {
+		struct conn *c = &ld.conns[i];
+		int one = 1;
+
+		c->ld = &ld;
+		c->id = i;
+		c->bev = bufferevent_socket_new(ld.base, -1, BEV_OPT_CLOSE_ON_FREE);
+		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ld.addr,
+		    sizeof(ld.addr)) != 0) {
+			fprintf(stderr, "load: cannot connect\n");
+			return 1;
+		}
+		setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (ld.rate == 0)
+			send_request(c);
+	}
+	if (ld.rate > 0) {
+		struct timeval ms = { 0, 1000 };
+		ld.pacer = event_new(ld.base, -1, EV_PERSIST, on_pace, &ld);
+		event_add(ld.pacer, &ms);
+	}
+	event_base_dispatch(ld.base);
+	double elapsed = now() - start;
+
+	qsort(ld.latencies, ld.n_lat, sizeof(double), cmp_double);
+	printf("connections %d, batch %d, %s%s, %.1f s\n", ld.n_conns, ld.batch,
+	    ld.rate > 0 ? "paced" : "unpaced", ld.wait ? ", wait=checkpoint" : "",
+	    elapsed);
+	if (ld.rate > 0)
+		printf("target rate: %.0f events/s\n", ld.rate);
+	printf("events/s: %.0f\nrequests/s: %.0f\n", ld.events / elapsed,
+	    ld.requests / elapsed);
+	printf("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+	    percentile(ld.latencies, ld.n_lat, 0.50) * 1e3,
+	    percentile(ld.latencies, ld.n_lat, 0.90) * 1e3,
+	    percentile(ld.latencies, ld.n_lat, 0.99) * 1e3,
+	    ld.n_lat ? ld.latencies[ld.n_lat - 1] * 1e3 : 0);
+	printf("answers: 2xx %llu, 4xx %llu, 5xx %llu, errors %llu\n",
+	    (unsigned long long)ld.status_counts[2], (unsigned long long)ld.status_counts[4],
+	    (unsigned long long)ld.status_counts[5], (unsigned long long)ld.errors);
+	for (int i = 0; i < ld.n_conns; i++)
+		if (ld.conns[i].bev != NULL)
+			bufferevent_free(ld.conns[i].bev);
+	if (ld.pacer != NULL)
+		event_free(ld.pacer);
+	event_base_free(ld.base);
+	free(ld.conns);
+	free(ld.latencies);
+	return ld.errors ? 1 : 0;
+}
