@@ -62,7 +62,21 @@ struct config {
 /*
  * config_load - reads a JSON config file (design §8); unknown keys are an
  * error.  path NULL gives the embedded defaults.
- *	err	out: a message naming the offending key, on failure
+ * The file must name "origin" (a signed-note key name); every other key is
+ * optional and defaults as without a file.  Keys: listen, data, origin,
+ * orgs ([a-z0-9-]{1,32}, no repeats, replaces the default list), tls {cert,
+ * key, client_ca} (relative paths resolve against the file's directory; cert
+ * and key together; client_ca needs both), principals [{id
+ * ([A-Za-z0-9._@-]{1,64}, unique), org (listed), roles (non-empty, no
+ * repeats), token_sha256 and/or cert_sha256 (64 hex, either case; each
+ * unique)}], limits {max_body 1 KiB..1 GiB, max_headers 1 KiB..1 MiB,
+ * max_batch_events 1..1e6, max_queue_events 1..1e7 and >= max_batch_events,
+ * max_commit_events 1..1e6, max_page 1..1e5, max_connections 1..1e6,
+ * timeout_seconds 1..86400, map_size 1 MiB..1 PiB}, log_level
+ * (error|warn|info|debug).  "data" is used as given (relative to the
+ * working directory, like --data).
+ *	err	out: "FILE: KEY.PATH: message" ("principals[2].rolez: unknown
+ *		key"), or "FILE:LINE:COLUMN: message" for malformed JSON
  * Returns a new config (config_free() it), or NULL with err filled.
  */
 struct config *config_load(const char *path, char *err, size_t errlen);
@@ -76,15 +90,18 @@ int config_apply_flags(struct config *cfg, const char *data_dir,
 
 /*
  * config_finish - decides development mode (no config file and a loopback
- * listener) and checks the whole: plain HTTP only on loopback, non-empty
- * origin, principals with credentials.
+ * listener) and checks the whole: plain HTTP only on loopback, a valid
+ * origin, the TLS files readable and tls.key not accessible to group or
+ * others, cert_sha256 principals only with TLS, and outside development
+ * mode at least one principal.  Call it after config_apply_flags().
  * Returns 0, or -1 with err filled.
  */
 int config_finish(struct config *cfg, char *err, size_t errlen);
 
 /*
- * config_add_dev_principal - the development principal: every role, any
- * org, identified by the token whose SHA-256 is given.
+ * config_add_dev_principal - the development principal "dev": every role,
+ * any org, identified by the token whose SHA-256 is given.  Only for
+ * development mode; principals may move (pointers into them go stale).
  */
 void config_add_dev_principal(struct config *cfg,
     const uint8_t token_sha256[LEDGER_HASH_LEN]);
@@ -92,11 +109,21 @@ void config_add_dev_principal(struct config *cfg,
 /* config_org_registered - 1 when org is listed (or in development mode, any id). */
 int config_org_registered(const struct config *cfg, const char *org);
 
-/* config_principal_by_token - the principal holding this token hash, or NULL. */
+/*
+ * config_principal_by_token - the principal holding this token hash, or
+ * NULL.  Borrowed from cfg.  Compares in constant time.
+ */
 const struct principal *config_principal_by_token(const struct config *cfg,
     const uint8_t token_sha256[LEDGER_HASH_LEN]);
 
-/* config_split_listen - "host:port" (or "[v6]:port") into its parts. */
+/*
+ * config_split_listen - "host:port" (host a name or dotted IPv4 address,
+ * [A-Za-z0-9.-]) or "[v6]:port" into its parts; port 0..65535 in decimal,
+ * 0 asking the system for a free port.
+ *	host, hostlen	out (host may be NULL): the host, brackets removed
+ *	port		out (may be NULL)
+ * Returns 0, or -1 when malformed or the host does not fit in hostlen.
+ */
 int config_split_listen(const char *listen, char *host, size_t hostlen,
     unsigned *port);
 
