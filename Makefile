@@ -10,7 +10,7 @@
 CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
-	openssl curl python3 python3-jsonschema
+	openssl curl python3 python3-jsonschema python3-yaml
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
