@@ -16,7 +16,11 @@ struct evkeyvalq;
 struct principal;
 struct server;
 
-/* One request as a route sees it. */
+/*
+ * One request as a route sees it.  It lives from the moment the front end
+ * routes it until its reply: every reply_* function sends the answer and
+ * frees r, so a handler never touches r after replying.
+ */
 struct request {
 	struct server *srv;
 	struct evhttp_request *req;
@@ -37,6 +41,12 @@ struct route {
 
 /* http_start - binds the listener and installs the routes.  Returns 0 or -1. */
 int http_start(struct server *srv);
+
+/*
+ * http_stop - closes the listener and frees every connection.  Call it
+ * after writer_stop() and after the loop has delivered the completions the
+ * writer handed back: a request still waiting for the writer is freed here.
+ */
 void http_stop(struct server *srv);
 
 /*
@@ -65,6 +75,12 @@ int query_u64(struct request *r, const char *name, uint64_t *out);
 
 /* query_str - the raw value of a query parameter, or NULL. */
 const char *query_str(struct request *r, const char *name);
+
+/*
+ * query_check - refuses query parameters outside allowed (a NULL-terminated
+ * list) and repeated ones.  Returns 0, or -1 after answering 400 naming them.
+ */
+int query_check(struct request *r, const char *const *allowed);
 
 /*
  * read_body - copies the request body out once (NUL-terminated).

@@ -38,9 +38,22 @@ struct metrics {
 extern const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
 extern const double metrics_batch_bounds[METRICS_BATCH_BUCKETS];
 
+/* Values sampled when /metrics is scraped rather than counted. */
+struct metrics_gauges {
+	uint64_t tree_size;
+	uint64_t queue_depth;		/* writer_queue_depth() */
+	uint64_t db_bytes;		/* store_disk_usage() */
+};
+
 void metrics_inc(uint64_t *counter, uint64_t by);
 /* metrics_observe - adds v to h, whose bucket bounds are bounds[nbounds]. */
 void metrics_observe(struct histogram *h, const double *bounds, size_t nbounds,
     double v);
+
+/*
+ * metrics_format - the Prometheus text exposition (format 0.0.4) of m and g.
+ * Returns a new string (free() it).
+ */
+char *metrics_format(const struct metrics *m, const struct metrics_gauges *g);
 
 #endif

@@ -1,0 +1,887 @@
+/*
+ * Events: appending one (POST /v1/events) or a batch (POST
+ * /v1/events/batch) through the writer, reading one entry's exact bytes,
+ * and the filtered, paginated listing.  Appends are checked here, on the
+ * loop's thread, so that the writer only ever sees valid events.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/http.h>
+
+#include "ledger/base64.h"
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "ledger/hash.h"
+#include "ledger/xmalloc.h"
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "store.h"
+#include "writer.h"
+
+#define EVENT_BODY_MAX (128 * 1024)	/* one event: 64 KiB entry, room to spare */
+#define IDEMPOTENCY_KEY_MAX 128
+#define DEFAULT_PAGE 100
+#define LIST_MAX_EXAMINED 10000		/* entries looked at per page */
+#define LIST_MAX_BYTES (16 * 1024 * 1024)	/* entry bytes parsed per page */
+#define INDEX_CHUNK 256
+
+static json_t *
+json_hash(const uint8_t hash[LEDGER_HASH_LEN])
+{
+	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+
+	ledger_b64_encode(hash, LEDGER_HASH_LEN, b64);
+	return json_string(b64);
+}
+
+/* The same canonical decimal form as query_u64 (no sign, no leading zeros). */
+static int
+parse_seq(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Whether a Content-Type header names the media type want (parameters aside). */
+static int
+media_type_is(const char *ct, const char *want)
+{
+	size_t n = strlen(want);
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static const char *
+header(struct request *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    name);
+}
+
+/* ?wait=checkpoint or nothing; any other value is refused.  Returns -1 after answering. */
+static int
+parse_wait(struct request *r, int *want_proof)
+{
+	static const char *const params[] = { "wait", NULL };
+	const char *wait;
+
+	*want_proof = 0;
+	if (query_check(r, params) != 0)
+		return -1;
+	if ((wait = query_str(r, "wait")) == NULL)
+		return 0;
+	if (strcmp(wait, "checkpoint") != 0) {
+		reply_error(r, 400, "invalid_value", "wait",
+		    "wait must be \"checkpoint\"");
+		return -1;
+	}
+	*want_proof = 1;
+	return 0;
+}
+
+/*
+ * The checks an event passes before it may be queued: design §3 through
+ * ledger_event_validate, then §8 (a writer posts for its own org only).
+ * Returns 0, or the status to answer with err filled.
+ */
+static int
+event_check(struct request *r, const json_t *event,
+    struct ledger_field_error *err)
+{
+	const struct principal *p = r->principal;
+	const struct config *cfg = r->srv->cfg;
+	struct ledger_event_rules rules;
+	const char *org;
+
+	memset(&rules, 0, sizeof(rules));
+	if (!p->any_org) {
+		rules.orgs = (const char *const *)cfg->orgs;
+		rules.n_orgs = cfg->n_orgs;
+	}
+	if (ledger_event_validate(event, &rules, err) != 0)
+		return 400;
+	org = json_string_value(json_object_get(json_object_get(event,
+	    "actor"), "org"));
+	if (!p->any_org && (org == NULL || strcmp(org, p->org) != 0)) {
+		snprintf(err->field, sizeof(err->field), "actor.org");
+		snprintf(err->code, sizeof(err->code), "forbidden");
+		snprintf(err->message, sizeof(err->message),
+		    "principal %.64s may only post events of org %.32s",
+		    p->id, p->org);
+		return 403;
+	}
+	return 0;
+}
+
+/* Idempotency keys: 1 to 128 printable ASCII characters, as in the event. */
+static int
+idempotency_key_valid(const char *k)
+{
+	size_t n = strlen(k), i;
+
+	if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)k[i] < 0x20 || (unsigned char)k[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/*
+ * The hash a repeat is recognised by: the event as sorted compact JSON, with
+ * a key given in the Idempotency-Key header counted as if it were the
+ * event's idempotency_key field, so that both ways of posting agree.
+ */
+static void
+request_hash(const json_t *event, const char *header_key,
+    uint8_t out[LEDGER_HASH_LEN])
+{
+	json_t *copy = NULL;
+	char *text;
+
+	if (header_key != NULL && json_object_get(event, "idempotency_key") ==
+	    NULL) {
+		copy = json_copy((json_t *)event);
+		json_object_set_new(copy, "idempotency_key",
+		    json_string(header_key));
+		event = copy;
+	}
+	if ((text = json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		fatalx("json_dumps: out of memory");
+	if (ledger_sha256(text, strlen(text), out) != 0)
+		fatalx("SHA-256 failed");
+	free(text);
+	json_decref(copy);
+}
+
+static const char *
+default_error_code(int status)
+{
+	switch (status) {
+	case 400: return "invalid_value";
+	case 403: return "forbidden";
+	case 404: return "not_found";
+	case 409: return "idempotency_conflict";
+	case 413: return "too_large";
+	case 503: return "overloaded";
+	case 507: return "storage_full";
+	default: return "internal";
+	}
+}
+
+static void
+reply_append_error(struct request *r, const struct append_request *a)
+{
+	const char *code = a->err.code[0] ? a->err.code :
+	    default_error_code(a->status);
+
+	if (a->status == 503 || a->status == 507)
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
+	reply_error(r, a->status >= 400 && a->status < 600 ? a->status : 500,
+	    code, a->err.field[0] ? a->err.field : NULL, "%s",
+	    a->err.message[0] ? a->err.message : "the append failed");
+}
+
+/* The want_proof part of an answer: the checkpoint and the first event's proof. */
+static void
+add_proof(json_t *body, const struct append_request *a)
+{
+	json_t *hashes;
+	size_t i;
+
+	if (!a->want_proof || a->checkpoint == NULL)
+		return;
+	hashes = json_array();
+	for (i = 0; i < a->proof_len; i++)
+		json_array_append_new(hashes, json_hash(a->proof[i]));
+	json_object_set_new(body, "checkpoint", json_string(a->checkpoint));
+	json_object_set_new(body, "inclusion_proof", json_pack(
+	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)a->results[0].seq,
+	    "tree_size", (json_int_t)a->tree_size,
+	    "leaf_hash", json_hash(a->results[0].leaf_hash),
+	    "hashes", hashes));
+}
+
+/*
+ * Completion of an append, on the loop's thread.  The evhttp request is
+ * still valid even if the client went away meanwhile (libevent detaches it
+ * from the closed connection and frees it when we reply), so answering is
+ * always right; then the append request is freed.
+ */
+static void
+append_done(struct append_request *a, void *arg, int batch)
+{
+	struct request *r = arg;
+	struct metrics *m = &r->srv->metrics;
+	size_t n = json_array_size(a->events), i, repeats = 0;
+	json_t *body, *events;
+
+	metrics_observe(&m->append_seconds, metrics_latency_bounds,
+	    METRICS_LATENCY_BUCKETS,
+	    (double)(server_now_us() - a->queued_us) / 1e6);
+	if (a->status != 200 && a->status != 201) {
+		reply_append_error(r, a);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		repeats += a->results[i].repeated != 0;
+	metrics_inc(&m->append_requests, 1);
+	metrics_inc(&m->idempotent_repeats, repeats);
+	if (!batch) {
+		body = json_pack("{s:I, s:o, s:s, s:I}",
+		    "seq", (json_int_t)a->results[0].seq,
+		    "leaf_hash", json_hash(a->results[0].leaf_hash),
+		    "received_at", a->results[0].received_at,
+		    "tree_size", (json_int_t)a->tree_size);
+	} else {
+		events = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(events, json_pack(
+			    "{s:I, s:o, s:s}",
+			    "seq", (json_int_t)a->results[i].seq,
+			    "leaf_hash", json_hash(a->results[i].leaf_hash),
+			    "received_at", a->results[i].received_at));
+		body = json_pack("{s:I, s:I, s:I, s:o}",
+		    "first_seq", (json_int_t)a->results[0].seq,
+		    "count", (json_int_t)n,
+		    "tree_size", (json_int_t)a->tree_size,
+		    "events", events);
+	}
+	if (body == NULL)
+		fatalx("json_pack failed");
+	add_proof(body, a);
+	reply_json(r, a->status, body);
+out:
+	append_request_free(a);
+}
+
+static void
+post_done(struct append_request *a, void *arg)
+{
+	append_done(a, arg, 0);
+}
+
+static void
+batch_done(struct append_request *a, void *arg)
+{
+	append_done(a, arg, 1);
+}
+
+/* Hands a to the writer, or answers 503 when its queue is full. */
+static void
+submit(struct request *r, struct append_request *a, int batch)
+{
+	a->done = batch ? batch_done : post_done;
+	a->arg = r;
+	a->queued_us = server_now_us();
+	if (writer_submit(r->srv->writer, a) != 0) {
+		metrics_inc(&r->srv->metrics.rejected_overload, 1);
+		append_request_free(a);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
+		reply_error(r, 503, "overloaded", NULL,
+		    "the append queue is full; retry shortly");
+	}
+	/* Otherwise the writer owns a, and its completion answers r. */
+}
+
+static void
+reply_field_error(struct request *r, int status,
+    const struct ledger_field_error *err, const char *prefix)
+{
+	char field[160];
+
+	if (prefix == NULL)
+		snprintf(field, sizeof(field), "%s", err->field);
+	else if (err->field[0] == '\0')
+		snprintf(field, sizeof(field), "%s", prefix);
+	else
+		snprintf(field, sizeof(field), "%s.%s", prefix, err->field);
+	reply_error(r, status, err->code, field[0] ? field : NULL, "%s",
+	    err->message);
+}
+
+void
+route_events_post(struct request *r)
+{
+	struct ledger_field_error err;
+	struct append_request *a;
+	const char *ct, *hkey, *fkey;
+	json_error_t jerr;
+	json_t *event = NULL;
+	char *body = NULL;
+	size_t len;
+	int want_proof, status;
+
+	if (parse_wait(r, &want_proof) != 0)
+		return;
+	if ((ct = header(r, "Content-Type")) != NULL &&
+	    !media_type_is(ct, "application/json")) {
+		reply_error(r, 415, "unsupported_media_type", "Content-Type",
+		    "events are posted as application/json");
+		return;
+	}
+	if ((hkey = header(r, "Idempotency-Key")) != NULL &&
+	    !idempotency_key_valid(hkey)) {
+		reply_error(r, 400, "invalid_value", "Idempotency-Key",
+		    "Idempotency-Key must be 1 to %d printable ASCII characters",
+		    IDEMPOTENCY_KEY_MAX);
+		return;
+	}
+	if ((body = read_body(r, &len)) == NULL)
+		return;
+	if (len > EVENT_BODY_MAX) {
+		reply_error(r, 413, "body_too_large", NULL,
+		    "an event body may hold at most %d bytes", EVENT_BODY_MAX);
+		goto out;
+	}
+	if ((event = json_loadb(body, len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		reply_error(r, 400, "invalid_json", NULL,
+		    "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	if ((status = event_check(r, event, &err)) != 0) {
+		reply_field_error(r, status, &err, NULL);
+		goto out;
+	}
+	fkey = json_string_value(json_object_get(event, "idempotency_key"));
+	if (hkey != NULL && fkey != NULL && strcmp(hkey, fkey) != 0) {
+		reply_error(r, 400, "invalid_value", "Idempotency-Key",
+		    "the Idempotency-Key header differs from the event's "
+		    "idempotency_key");
+		goto out;
+	}
+
+	a = append_request_new(json_pack("[O]", event), r->principal->id);
+	a->want_proof = want_proof;
+	if (hkey != NULL || fkey != NULL)
+		a->idem_keys[0] = xstrdup(hkey != NULL ? hkey : fkey);
+	request_hash(event, hkey, a->request_hashes[0]);
+	submit(r, a, 0);
+out:
+	json_decref(event);
+	free(body);
+}
+
+/* Parses an NDJSON body: one event a non-empty line.  Returns -1 after answering. */
+static int
+parse_ndjson(struct request *r, const char *body, size_t len, json_t *events)
+{
+	size_t max = r->srv->cfg->limits.max_batch_events;
+	const char *line = body, *end = body + len, *nl, *p;
+	unsigned lineno = 0;
+	json_error_t jerr;
+	json_t *event;
+	char field[32];
+
+	for (; line < end; line = nl + 1) {
+		lineno++;
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		for (p = line; p < nl && (*p == ' ' || *p == '\t' ||
+		    *p == '\r'); p++)
+			;
+		if (p == nl)
+			continue;
+		if (json_array_size(events) >= max) {
+			reply_error(r, 413, "too_many_events", NULL,
+			    "a batch holds at most %zu events", max);
+			return -1;
+		}
+		if ((event = json_loadb(line, (size_t)(nl - line),
+		    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+			snprintf(field, sizeof(field), "[%zu]",
+			    json_array_size(events));
+			reply_error(r, 400, "invalid_json", field,
+			    "line %u column %d: %s", lineno, jerr.column,
+			    jerr.text);
+			return -1;
+		}
+		json_array_append_new(events, event);
+	}
+	return 0;
+}
+
+struct key_ref {
+	const char *key;
+	size_t index;
+};
+
+static int
+key_ref_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Two events of one batch with the same idempotency key would make the
+ * second a repeat of an entry not yet written: refused.  Returns -1 after
+ * answering.
+ */
+static int
+check_batch_keys(struct request *r, struct append_request *a, size_t n)
+{
+	struct key_ref *refs = xcalloc(n, sizeof(*refs));
+	size_t i, nk = 0;
+	char field[48];
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		if (a->idem_keys[i] != NULL) {
+			refs[nk].key = a->idem_keys[i];
+			refs[nk++].index = i;
+		}
+	qsort(refs, nk, sizeof(*refs), key_ref_cmp);
+	for (i = 1; i < nk; i++)
+		if (strcmp(refs[i - 1].key, refs[i].key) == 0) {
+			snprintf(field, sizeof(field), "[%zu].idempotency_key",
+			    refs[i].index);
+			reply_error(r, 400, "invalid_value", field,
+			    "the batch already has an event with this "
+			    "idempotency_key ([%zu])", refs[i - 1].index);
+			rc = -1;
+			break;
+		}
+	free(refs);
+	return rc;
+}
+
+void
+route_events_batch(struct request *r)
+{
+	size_t max = r->srv->cfg->limits.max_batch_events, n, i;
+	struct ledger_field_error err;
+	struct append_request *a;
+	const char *ct;
+	json_error_t jerr;
+	json_t *events = NULL, *event;
+	char *body = NULL, prefix[32];
+	size_t len;
+	int want_proof, ndjson = 0, status;
+
+	if (parse_wait(r, &want_proof) != 0)
+		return;
+	if ((ct = header(r, "Content-Type")) != NULL) {
+		if (media_type_is(ct, "application/x-ndjson"))
+			ndjson = 1;
+		else if (!media_type_is(ct, "application/json")) {
+			reply_error(r, 415, "unsupported_media_type",
+			    "Content-Type", "a batch is posted as "
+			    "application/json or application/x-ndjson");
+			return;
+		}
+	}
+	if (header(r, "Idempotency-Key") != NULL) {
+		reply_error(r, 400, "invalid_value", "Idempotency-Key",
+		    "a batch takes an idempotency_key in each event, not the "
+		    "Idempotency-Key header");
+		return;
+	}
+	if ((body = read_body(r, &len)) == NULL)
+		return;
+	if (ndjson) {
+		events = json_array();
+		if (parse_ndjson(r, body, len, events) != 0)
+			goto out;
+	} else {
+		if ((events = json_loadb(body, len, JSON_REJECT_DUPLICATES,
+		    &jerr)) == NULL) {
+			reply_error(r, 400, "invalid_json", NULL,
+			    "line %d column %d: %s", jerr.line, jerr.column,
+			    jerr.text);
+			goto out;
+		}
+		if (!json_is_array(events)) {
+			reply_error(r, 400, "wrong_type", NULL,
+			    "a batch is a JSON array of events");
+			goto out;
+		}
+	}
+	if ((n = json_array_size(events)) == 0) {
+		reply_error(r, 400, "invalid_value", NULL,
+		    "a batch holds at least one event");
+		goto out;
+	}
+	if (n > max) {
+		reply_error(r, 413, "too_many_events", NULL,
+		    "a batch holds at most %zu events, not %zu", max, n);
+		goto out;
+	}
+	json_array_foreach(events, i, event) {
+		if ((status = event_check(r, event, &err)) != 0) {
+			snprintf(prefix, sizeof(prefix), "[%zu]", i);
+			reply_field_error(r, status, &err, prefix);
+			goto out;
+		}
+	}
+
+	a = append_request_new(events, r->principal->id);
+	events = NULL;
+	a->want_proof = want_proof;
+	json_array_foreach(a->events, i, event) {
+		const char *key = json_string_value(json_object_get(event,
+		    "idempotency_key"));
+
+		if (key != NULL)
+			a->idem_keys[i] = xstrdup(key);
+		request_hash(event, NULL, a->request_hashes[i]);
+	}
+	if (check_batch_keys(r, a, n) != 0) {
+		append_request_free(a);
+		goto out;
+	}
+	submit(r, a, 1);
+out:
+	json_decref(events);
+	free(body);
+}
+
+/*
+ * Design §8: a reader sees the entries its org acted in or received;
+ * supervisors (and the development principal) see all.
+ * Returns 1 when visible, 0 when not, -1 when the entry does not parse.
+ */
+static int
+entry_visible(const struct principal *p, const json_t *entry)
+{
+	const json_t *recipients, *v;
+	const char *org;
+	size_t i;
+
+	if (p->any_org || (p->roles & ROLE_SUPERVISOR))
+		return 1;
+	org = json_string_value(json_object_get(json_object_get(entry,
+	    "actor"), "org"));
+	if (org != NULL && strcmp(org, p->org) == 0)
+		return 1;
+	recipients = json_object_get(entry, "recipients");
+	json_array_foreach(recipients, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    p->org) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+sees_all(const struct principal *p)
+{
+	return p->any_org || (p->roles & ROLE_SUPERVISOR) != 0;
+}
+
+void
+route_events_get(struct request *r)
+{
+	static const char *const no_params[] = { NULL };
+	const char *s = r->path + strlen("/v1/events/"), *bytes;
+	struct store_txn *txn = NULL;
+	json_t *entry = NULL;
+	uint64_t seq;
+	size_t len;
+	int rc;
+
+	if (query_check(r, no_params) != 0)
+		return;
+	if (parse_seq(s, &seq) != 0) {
+		reply_error(r, 400, "invalid_value", "seq",
+		    "seq must be a decimal integer without leading zeros");
+		return;
+	}
+	if ((rc = store_read_begin(r->srv->store, &txn)) != 0)
+		goto fail;
+	if ((rc = store_get_entry(txn, seq, &bytes, &len)) ==
+	    LEDGER_ENOTFOUND) {
+		reply_error(r, 404, "not_found", "seq", "no entry %" PRIu64,
+		    seq);
+		goto out;
+	}
+	if (rc != 0)
+		goto fail;
+	if (!sees_all(r->principal)) {
+		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+			rc = LEDGER_ECORRUPT;
+			goto fail;
+		}
+		if (!entry_visible(r->principal, entry)) {
+			reply_error(r, 403, "forbidden", "seq",
+			    "entry %" PRIu64 " is not visible to org %s", seq,
+			    r->principal->org);
+			goto out;
+		}
+	}
+	/* The stored bytes exactly: they are the Merkle leaf. */
+	reply_bytes(r, 200, "application/json", bytes, len);
+	goto out;
+
+fail:
+	log_warnx("request %" PRIu64 ": entry %" PRIu64 ": %s", r->id, seq,
+	    ledger_strerror(rc));
+	reply_error(r, 500, "internal", NULL, "cannot read the entry");
+out:
+	json_decref(entry);
+	store_txn_end(txn);
+}
+
+/* What a listing asks for; NULL members are not filtered on. */
+struct list_filter {
+	const char *type, *org, *user, *recipient;
+	enum store_index kind;		/* the index walked, when index */
+	char *index_value;
+	int index;
+};
+
+/* received_at of entry seq, in microseconds. */
+static int
+entry_received_us(struct store_txn *txn, uint64_t seq, int64_t *us)
+{
+	const char *bytes;
+	json_t *entry;
+	size_t len;
+	int rc;
+
+	if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
+		return rc;
+	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+		return LEDGER_ECORRUPT;
+	rc = ledger_time_parse_rfc3339(json_string_value(json_object_get(entry,
+	    "received_at")) ? json_string_value(json_object_get(entry,
+	    "received_at")) : "", us) == 0 ? 0 : LEDGER_ECORRUPT;
+	json_decref(entry);
+	return rc;
+}
+
+/*
+ * The first seq in [lo, hi) whose received_at is >= t (after_equal) or > t,
+ * or hi when none: received_at never decreases along seq, so a binary
+ * search finds it in O(log n) entry reads.
+ */
+static int
+seq_by_time(struct store_txn *txn, uint64_t lo, uint64_t hi, int64_t t,
+    int strictly_after, uint64_t *out)
+{
+	uint64_t mid;
+	int64_t us;
+	int rc;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((rc = entry_received_us(txn, mid, &us)) != 0)
+			return rc;
+		if (strictly_after ? us > t : us >= t)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*out = lo;
+	return 0;
+}
+
+static int
+entry_matches(const struct list_filter *f, const struct principal *p,
+    const json_t *entry)
+{
+	const json_t *actor = json_object_get(entry, "actor"), *v;
+	const char *s;
+	size_t i;
+	int found;
+
+	if (f->type != NULL && ((s = json_string_value(json_object_get(entry,
+	    "type"))) == NULL || strcmp(s, f->type) != 0))
+		return 0;
+	if (f->org != NULL && ((s = json_string_value(json_object_get(actor,
+	    "org"))) == NULL || strcmp(s, f->org) != 0))
+		return 0;
+	if (f->user != NULL && ((s = json_string_value(json_object_get(actor,
+	    "user"))) == NULL || strcmp(s, f->user) != 0))
+		return 0;
+	if (f->recipient != NULL) {
+		found = 0;
+		json_array_foreach(json_object_get(entry, "recipients"), i, v)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), f->recipient) == 0)
+				found = 1;
+		if (!found)
+			return 0;
+	}
+	return entry_visible(p, entry);
+}
+
+/* The most selective index the filter allows: user > recipient > org > type. */
+static void
+choose_index(struct list_filter *f)
+{
+	f->index = 1;
+	if (f->user != NULL) {
+		f->kind = STORE_IDX_USER;
+		f->index_value = xasprintf("%s/%s", f->org, f->user);
+	} else if (f->recipient != NULL) {
+		f->kind = STORE_IDX_RECIPIENT;
+		f->index_value = xstrdup(f->recipient);
+	} else if (f->org != NULL) {
+		f->kind = STORE_IDX_ORG;
+		f->index_value = xstrdup(f->org);
+	} else if (f->type != NULL) {
+		f->kind = STORE_IDX_TYPE;
+		f->index_value = xstrdup(f->type);
+	} else
+		f->index = 0;
+}
+
+void
+route_events_list(struct request *r)
+{
+	static const char *const params[] = { "type", "org", "user",
+	    "recipient", "since", "until", "cursor", "limit", NULL };
+	size_t max_page = r->srv->cfg->limits.max_page;
+	uint64_t seqs[INDEX_CHUNK], limit, lo = 0, hi, pos, seq, next = 0;
+	size_t nseqs = 0, iseq = 0, examined = 0, bytes_seen = 0, len;
+	struct store_txn *txn = NULL;
+	struct list_filter f;
+	struct store_state st;
+	const char *s, *bytes;
+	json_t *events = NULL, *entry;
+	int64_t since, until;
+	int rc, has_next = 0;
+	char cursor[24];
+
+	memset(&f, 0, sizeof(f));
+	if (query_check(r, params) != 0)
+		return;
+	if ((rc = query_u64(r, "limit", &limit)) < 0)
+		return;
+	if (rc == 0)
+		limit = DEFAULT_PAGE < max_page ? DEFAULT_PAGE : max_page;
+	else if (limit < 1 || limit > max_page) {
+		reply_error(r, 400, "out_of_range", "limit",
+		    "limit must be 1 to %zu", max_page);
+		return;
+	}
+	if ((s = query_str(r, "cursor")) != NULL && parse_seq(s, &lo) != 0) {
+		reply_error(r, 400, "invalid_value", "cursor",
+		    "cursor must be a next_cursor value of an earlier page");
+		return;
+	}
+	if ((s = query_str(r, "since")) != NULL &&
+	    ledger_time_parse_rfc3339(s, &since) != 0) {
+		reply_error(r, 400, "invalid_value", "since",
+		    "since must be an RFC 3339 date-time");
+		return;
+	}
+	if ((s = query_str(r, "until")) != NULL &&
+	    ledger_time_parse_rfc3339(s, &until) != 0) {
+		reply_error(r, 400, "invalid_value", "until",
+		    "until must be an RFC 3339 date-time");
+		return;
+	}
+	f.type = query_str(r, "type");
+	f.org = query_str(r, "org");
+	f.user = query_str(r, "user");
+	f.recipient = query_str(r, "recipient");
+	if (f.user != NULL && f.org == NULL) {
+		reply_error(r, 400, "missing_field", "org",
+		    "user needs org: user ids are unique within an org");
+		return;
+	}
+
+	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
+	    (rc = store_get_state(txn, &st)) != 0)
+		goto fail;
+	hi = st.tree_size;
+	if (lo > hi)
+		lo = hi;
+	if (query_str(r, "since") != NULL &&
+	    (rc = seq_by_time(txn, lo, hi, since, 0, &lo)) != 0)
+		goto fail;
+	if (query_str(r, "until") != NULL &&
+	    (rc = seq_by_time(txn, lo, hi, until, 1, &hi)) != 0)
+		goto fail;
+	choose_index(&f);
+
+	events = json_array();
+	for (pos = lo; pos < hi; pos = seq + 1) {
+		if (f.index) {
+			if (iseq == nseqs) {
+				if ((rc = store_index_scan(txn, f.kind,
+				    f.index_value, strlen(f.index_value), pos,
+				    0, seqs, INDEX_CHUNK, &nseqs)) != 0)
+					goto fail;
+				iseq = 0;
+				if (nseqs == 0)
+					break;
+			}
+			if ((seq = seqs[iseq++]) >= hi)
+				break;
+		} else
+			seq = pos;
+
+		if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
+			goto fail;
+		examined++;
+		bytes_seen += len;
+		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+			rc = LEDGER_ECORRUPT;
+			goto fail;
+		}
+		if (entry_matches(&f, r->principal, entry))
+			json_array_append_new(events, json_pack("{s:I, s:s%}",
+			    "seq", (json_int_t)seq, "entry", bytes, len));
+		json_decref(entry);
+
+		/* Bounded work per page; the cursor says where to go on. */
+		if (json_array_size(events) >= limit ||
+		    examined >= LIST_MAX_EXAMINED ||
+		    bytes_seen >= LIST_MAX_BYTES) {
+			if (seq + 1 < hi) {
+				has_next = 1;
+				next = seq + 1;
+			}
+			break;
+		}
+	}
+	snprintf(cursor, sizeof(cursor), "%" PRIu64, next);
+	reply_json(r, 200, json_pack("{s:o, s:o}", "events", events,
+	    "next_cursor", has_next ? json_string(cursor) : json_null()));
+	events = NULL;
+	goto out;
+
+fail:
+	log_warnx("request %" PRIu64 ": listing: %s", r->id,
+	    ledger_strerror(rc));
+	reply_error(r, 500, "internal", NULL, "cannot read the log");
+out:
+	json_decref(events);
+	free(f.index_value);
+	store_txn_end(txn);
+}

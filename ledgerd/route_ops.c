@@ -1,0 +1,110 @@
+/*
+ * Operational routes: the latest checkpoint (C2SP tlog-tiles /checkpoint),
+ * liveness, and the Prometheus metrics.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "ledger/error.h"
+
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "store.h"
+#include "writer.h"
+
+static const char *const no_params[] = { NULL };
+
+void
+route_checkpoint(struct request *r)
+{
+	struct store_txn *txn = NULL;
+	const char *note;
+	size_t len;
+	int rc;
+
+	if (query_check(r, no_params) != 0)
+		return;
+	if ((rc = store_read_begin(r->srv->store, &txn)) != 0)
+		goto fail;
+	if ((rc = store_get_checkpoint(txn, &note, &len)) == LEDGER_ENOTFOUND) {
+		reply_error(r, 404, "not_found", NULL,
+		    "no checkpoint has been signed yet");
+		goto out;
+	}
+	if (rc != 0)
+		goto fail;
+	/* tlog-tiles: mutable, so no caching beyond a few seconds. */
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Cache-Control", "no-store");
+	reply_bytes(r, 200, "text/plain; charset=utf-8", note, len);
+	goto out;
+
+fail:
+	log_warnx("request %llu: checkpoint: %s", (unsigned long long)r->id,
+	    ledger_strerror(rc));
+	reply_error(r, 500, "internal", NULL, "cannot read the checkpoint");
+out:
+	store_txn_end(txn);
+}
+
+/* tree_size - the current size, from a short read transaction. */
+static int
+current_tree_size(struct server *srv, uint64_t *out)
+{
+	struct store_txn *txn;
+	struct store_state st;
+	int rc;
+
+	if ((rc = store_read_begin(srv->store, &txn)) != 0)
+		return rc;
+	rc = store_get_state(txn, &st);
+	store_txn_end(txn);
+	if (rc == 0)
+		*out = st.tree_size;
+	return rc;
+}
+
+void
+route_healthz(struct request *r)
+{
+	uint64_t tree_size;
+	int rc;
+
+	if (query_check(r, no_params) != 0)
+		return;
+	if ((rc = current_tree_size(r->srv, &tree_size)) != 0) {
+		log_warnx("request %llu: healthz: %s",
+		    (unsigned long long)r->id, ledger_strerror(rc));
+		reply_error(r, 503, "unavailable", NULL,
+		    "the store cannot be read");
+		return;
+	}
+	reply_json(r, 200, json_pack("{s:s, s:I}", "status", "ok",
+	    "tree_size", (json_int_t)tree_size));
+}
+
+void
+route_metrics(struct request *r)
+{
+	struct metrics_gauges g;
+	char *text;
+	int rc;
+
+	if (query_check(r, no_params) != 0)
+		return;
+	memset(&g, 0, sizeof(g));
+	if ((rc = current_tree_size(r->srv, &g.tree_size)) != 0)
+		log_warnx("request %llu: metrics: %s",
+		    (unsigned long long)r->id, ledger_strerror(rc));
+	if (r->srv->writer != NULL)
+		g.queue_depth = writer_queue_depth(r->srv->writer);
+	g.db_bytes = store_disk_usage(r->srv->store);
+	text = metrics_format(&r->srv->metrics, &g);
+	reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+	    strlen(text));
+	free(text);
+}

@@ -1,0 +1,154 @@
+/*
+ * Merkle proofs over the stored tree: inclusion (RFC 9162 §2.1.3.1) and
+ * consistency (§2.1.4.1), hashes ordered from the leaf (or old root) up.
+ * Each answer comes from one short read transaction.
+ */
+#include <stdint.h>
+
+#include "ledger/base64.h"
+#include "ledger/error.h"
+#include "ledger/hash.h"
+#include "ledger/merkle.h"
+
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+
+static json_t *
+json_hash(const uint8_t hash[LEDGER_HASH_LEN])
+{
+	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+
+	ledger_b64_encode(hash, LEDGER_HASH_LEN, b64);
+	return json_string(b64);
+}
+
+static json_t *
+json_hashes(uint8_t proof[][LEDGER_HASH_LEN], size_t len)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		json_array_append_new(a, json_hash(proof[i]));
+	return a;
+}
+
+/* Reads a required parameter; answers 400 and returns -1 when it is not there. */
+static int
+required_u64(struct request *r, const char *name, uint64_t *out)
+{
+	int rc;
+
+	if ((rc = query_u64(r, name, out)) == 0) {
+		reply_error(r, 400, "missing_field", name,
+		    "query parameter %s is required", name);
+		return -1;
+	}
+	return rc == 1 ? 0 : -1;
+}
+
+static void
+reply_store_error(struct request *r, const char *what, int rc)
+{
+	log_warnx("request %llu: %s: %s", (unsigned long long)r->id, what,
+	    ledger_strerror(rc));
+	reply_error(r, 500, "internal", NULL, "cannot compute the %s", what);
+}
+
+void
+route_proof_inclusion(struct request *r)
+{
+	static const char *const params[] = { "index", "tree_size", NULL };
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+	uint8_t leaf_hash[LEDGER_HASH_LEN];
+	struct ledger_hash_store hs;
+	struct store_txn *txn = NULL;
+	struct store_state st;
+	uint64_t index, tree_size;
+	size_t len;
+	int rc;
+
+	if (query_check(r, params) != 0 ||
+	    required_u64(r, "index", &index) != 0 ||
+	    required_u64(r, "tree_size", &tree_size) != 0)
+		return;
+	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
+	    (rc = store_get_state(txn, &st)) != 0) {
+		reply_store_error(r, "inclusion proof", rc);
+		goto out;
+	}
+	if (tree_size > st.tree_size) {
+		reply_error(r, 400, "out_of_range", "tree_size",
+		    "tree_size %llu exceeds the log's size %llu",
+		    (unsigned long long)tree_size,
+		    (unsigned long long)st.tree_size);
+		goto out;
+	}
+	if (index >= tree_size) {
+		reply_error(r, 400, "out_of_range", "index",
+		    "index %llu is not below tree_size %llu",
+		    (unsigned long long)index, (unsigned long long)tree_size);
+		goto out;
+	}
+	hs = store_hash_store(txn);
+	if ((rc = hs.get(hs.ctx, 0, index, leaf_hash)) != 0 ||
+	    (rc = ledger_merkle_inclusion_proof(&hs, index, tree_size, proof,
+	    &len)) != 0) {
+		reply_store_error(r, "inclusion proof", rc);
+		goto out;
+	}
+	reply_json(r, 200, json_pack("{s:I, s:I, s:o, s:o}",
+	    "index", (json_int_t)index, "tree_size", (json_int_t)tree_size,
+	    "leaf_hash", json_hash(leaf_hash),
+	    "hashes", json_hashes(proof, len)));
+out:
+	store_txn_end(txn);
+}
+
+void
+route_proof_consistency(struct request *r)
+{
+	static const char *const params[] = { "from", "to", NULL };
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+	struct ledger_hash_store hs;
+	struct store_txn *txn = NULL;
+	struct store_state st;
+	uint64_t from, to;
+	size_t len;
+	int rc;
+
+	if (query_check(r, params) != 0 ||
+	    required_u64(r, "from", &from) != 0 ||
+	    required_u64(r, "to", &to) != 0)
+		return;
+	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
+	    (rc = store_get_state(txn, &st)) != 0) {
+		reply_store_error(r, "consistency proof", rc);
+		goto out;
+	}
+	if (to > st.tree_size) {
+		reply_error(r, 400, "out_of_range", "to",
+		    "to %llu exceeds the log's size %llu",
+		    (unsigned long long)to, (unsigned long long)st.tree_size);
+		goto out;
+	}
+	if (from > to) {
+		reply_error(r, 400, "out_of_range", "from",
+		    "from %llu exceeds to %llu", (unsigned long long)from,
+		    (unsigned long long)to);
+		goto out;
+	}
+	hs = store_hash_store(txn);
+	if ((rc = ledger_merkle_consistency_proof(&hs, from, to, proof,
+	    &len)) != 0) {
+		reply_store_error(r, "consistency proof", rc);
+		goto out;
+	}
+	reply_json(r, 200, json_pack("{s:I, s:I, s:o}", "from",
+	    (json_int_t)from, "to", (json_int_t)to,
+	    "hashes", json_hashes(proof, len)));
+out:
+	store_txn_end(txn);
+}

@@ -1,0 +1,149 @@
+/*
+ * C2SP tlog-tiles (height 8): hash tiles /tile/<L>/<N>[.p/<W>] and entry
+ * bundles /tile/entries/<N>[.p/<W>], served from one read transaction.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <event2/http.h>
+
+#include "ledger/error.h"
+#include "ledger/hash.h"
+#include "ledger/tile.h"
+#include "ledger/xmalloc.h"
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+
+static const char *const no_params[] = { NULL };
+
+/*
+ * Full tiles never change.  A partial tile of width W never changes either,
+ * but tlog-tiles lets a log drop it once the full tile exists, so it is
+ * revalidated.  Entry bundles need read rights: no shared caches.
+ */
+static void
+cache_headers(struct request *r, int entries, int full)
+{
+	const char *v;
+
+	if (!full)
+		v = "no-cache";
+	else if (entries)
+		v = "private, max-age=31536000, immutable";
+	else
+		v = "public, max-age=31536000, immutable";
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Cache-Control", v);
+}
+
+static void
+serve_hashes(struct request *r, struct store_txn *txn,
+    const struct ledger_tile *t)
+{
+	struct ledger_hash_store hs = store_hash_store(txn);
+	uint8_t *buf = xmalloc((size_t)t->width * LEDGER_HASH_LEN);
+	int rc;
+
+	if ((rc = ledger_tile_hashes(&hs, t, buf)) != 0) {
+		log_warnx("request %llu: tile %s: %s",
+		    (unsigned long long)r->id, r->path, ledger_strerror(rc));
+		reply_error(r, 500, "internal", NULL, "cannot read the tile");
+		goto out;
+	}
+	cache_headers(r, 0, t->width == LEDGER_TILE_WIDTH);
+	reply_bytes(r, 200, "application/octet-stream", buf,
+	    (size_t)t->width * LEDGER_HASH_LEN);
+out:
+	free(buf);
+}
+
+static void
+serve_bundle(struct request *r, struct store_txn *txn,
+    const struct ledger_tile *t)
+{
+	const char *entries[LEDGER_TILE_WIDTH];
+	size_t lens[LEDGER_TILE_WIDTH], cap = 0, used = 0;
+	uint64_t first = t->index * LEDGER_TILE_WIDTH;
+	uint8_t *buf = NULL;
+	unsigned i;
+	int rc;
+
+	/* Two passes: the bytes stay valid in txn, so size first, then copy. */
+	for (i = 0; i < t->width; i++) {
+		if ((rc = store_get_entry(txn, first + i, &entries[i],
+		    &lens[i])) != 0)
+			goto fail;
+		cap += 2 + lens[i];
+	}
+	buf = xmalloc(cap > 0 ? cap : 1);
+	for (i = 0; i < t->width; i++)
+		if ((rc = ledger_bundle_append(buf, cap, &used, entries[i],
+		    lens[i])) != 0)
+			goto fail;
+	cache_headers(r, 1, t->width == LEDGER_TILE_WIDTH);
+	reply_bytes(r, 200, "application/octet-stream", buf, used);
+	free(buf);
+	return;
+
+fail:
+	log_warnx("request %llu: bundle %s: entry %llu: %s",
+	    (unsigned long long)r->id, r->path,
+	    (unsigned long long)(first + i), ledger_strerror(rc));
+	reply_error(r, 500, "internal", NULL, "cannot read the entry bundle");
+	free(buf);
+}
+
+void
+route_tile(struct request *r)
+{
+	struct store_txn *txn = NULL;
+	struct store_state st;
+	struct ledger_tile t;
+	unsigned avail;
+	int rc;
+
+	if (query_check(r, no_params) != 0)
+		return;
+	if (ledger_tile_path_parse(r->path, &t) != 0) {
+		reply_error(r, 400, "invalid_value", "path",
+		    "not a tlog-tiles path");
+		return;
+	}
+	/* The route table sends entry bundles through the reader route. */
+	if (t.level == LEDGER_TILE_LEVEL_ENTRIES && (r->principal == NULL ||
+	    (r->principal->roles & (ROLE_READER | ROLE_SUPERVISOR)) == 0)) {
+		reply_error(r, 403, "forbidden", NULL,
+		    "entry bundles need read rights");
+		return;
+	}
+	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
+	    (rc = store_get_state(txn, &st)) != 0) {
+		log_warnx("request %llu: tile: %s", (unsigned long long)r->id,
+		    ledger_strerror(rc));
+		reply_error(r, 500, "internal", NULL, "cannot read the log");
+		goto out;
+	}
+	/*
+	 * tlog-tiles: a full tile exists once the tree covers it; a partial
+	 * tile of width W exists for every tree size that had W hashes there,
+	 * and since every batch is checkpointed, serve it whenever the tree has
+	 * at least W.  An empty tile is never served.
+	 */
+	avail = ledger_tile_width_at(t.level, t.index, st.tree_size);
+	if (avail == 0 || t.width > avail) {
+		reply_error(r, 404, "not_found", NULL,
+		    "the tree of size %llu has no such tile",
+		    (unsigned long long)st.tree_size);
+		goto out;
+	}
+	if (t.level == LEDGER_TILE_LEVEL_ENTRIES)
+		serve_bundle(r, txn, &t);
+	else
+		serve_hashes(r, txn, &t);
+out:
+	store_txn_end(txn);
+}
