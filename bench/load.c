@@ -84,7 +84,7 @@ make_event(struct load *ld, char *buf, size_t cap)
 {
 	uint64_t r = next_rand(ld);
 	const char *org = orgs[r % N_ORGS];
-	const char *to = orgs[(r >> 8) % N_ORGS];
+	const char *to = orgs[((r % N_ORGS) + 1 + (r >> 8) % (N_ORGS - 1)) % N_ORGS];
 	unsigned user = (r >> 16) % 200, subject = (r >> 24) % 5000;
 	unsigned kind = (r >> 40) % 10;
 

@@ -171,12 +171,6 @@ store_write_begin(struct store *st, struct store_txn **out)
 }
 
 int
-store_nested_begin(struct store_txn *parent, struct store_txn **out)
-{
-	return txn_begin(parent->st, parent->txn, 0, out);
-}
-
-int
 store_commit(struct store_txn *txn)
 {
 	int rc = mdb_txn_commit(txn->txn);

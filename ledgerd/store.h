@@ -64,12 +64,6 @@ int store_read_begin(struct store *st, struct store_txn **out);
 int store_write_begin(struct store *st, struct store_txn **out);
 
 /*
- * store_nested_begin - a child transaction of a write transaction: its
- * changes join the parent on store_commit(), vanish on store_txn_end().
- */
-int store_nested_begin(struct store_txn *parent, struct store_txn **out);
-
-/*
  * store_commit - commits and frees txn; for a top-level write transaction
  * the data is synced to disk before it returns.  On failure the transaction
  * is aborted and freed all the same.

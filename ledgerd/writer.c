@@ -117,10 +117,54 @@ repeat_result(struct store_txn *txn, uint64_t seq, struct append_result *res)
 	return LEDGER_OK;
 }
 
+static int
+cmp_key_index(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+
+	return strcmp(*x, *y);
+}
+
+/* One idempotency key used twice in a request would make it ambiguous. */
+static int
+check_repeated_keys(struct append_request *req)
+{
+	size_t n = json_array_size(req->events), m = 0;
+	char **keys = xcalloc(n ? n : 1, sizeof(char *));
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (req->idem_keys[i] != NULL)
+			keys[m++] = req->idem_keys[i];
+	qsort(keys, m, sizeof(char *), cmp_key_index);
+	for (size_t i = 1; i < m && rc == 0; i++) {
+		if (strcmp(keys[i - 1], keys[i]) != 0)
+			continue;
+		for (size_t j = n; j-- > 0;) {
+			if (req->idem_keys[j] != NULL && strcmp(req->idem_keys[j], keys[i]) == 0) {
+				set_error(req, 400, j, "invalid_value", "idempotency_key",
+				    "this idempotency key is used twice in the batch");
+				break;
+			}
+		}
+		rc = -1;
+	}
+	free(keys);
+	return rc;
+}
+
+/* An entry built in the checking pass, written in the second. */
+struct pending_entry {
+	char *bytes;		/* NULL for an idempotent repeat */
+	size_t len;
+};
+
 /*
- * Appends the events of one request inside txn (a child of the batch's
- * transaction), advancing *state.  On failure req->status says why and the
- * caller discards txn, so the request leaves no trace.
+ * Appends the events of one request to txn, advancing *state.  A first pass
+ * checks and builds every entry without writing, so a refused request
+ * (status 4xx set, returns -1) leaves no trace; only a storage failure in the
+ * second pass (returns -2) spoils the transaction, and the caller then
+ * aborts the whole batch.
  */
 static int
 apply_request(struct writer *w, struct store_txn *txn, struct append_request *req,
@@ -128,8 +172,12 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 {
 	struct ledger_hash_store hs = store_hash_store(txn);
 	size_t i, n = json_array_size(req->events), fresh = 0;
-	int rc;
+	struct pending_entry *pending = xcalloc(n ? n : 1, sizeof(*pending));
+	struct store_state next = *state;
+	int rc, result = -1;
 
+	if (check_repeated_keys(req) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		json_t *ev = json_array_get(req->events, i);
 		struct append_result *res = &req->results[i];
@@ -137,8 +185,6 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		uint8_t stored_hash[LEDGER_HASH_LEN];
 		struct ledger_entry_meta meta;
 		uint64_t seq;
-		char *bytes;
-		size_t len;
 
 		if (key != NULL) {
 			rc = store_get_idem(txn, req->submitter, key, &seq, stored_hash);
@@ -148,7 +194,7 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 					set_error(req, 409, i, "idempotency_conflict",
 					    "idempotency_key", "this idempotency key was "
 					    "used for a different event");
-					return -1;
+					goto out;
 				}
 				if ((rc = repeat_result(txn, seq, res)) != 0)
 					goto store_fail;
@@ -162,56 +208,71 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		json_t *ref;
 		size_t j;
 		json_array_foreach(json_object_get(ev, "refs"), j, ref) {
-			if ((uint64_t)json_integer_value(ref) >= state->tree_size) {
+			if ((uint64_t)json_integer_value(ref) >= next.tree_size) {
 				char field[32];
 				snprintf(field, sizeof(field), "refs[%zu]", j);
 				set_error(req, 400, i, "unknown_ref", field,
 				    "refers to an entry that does not exist");
-				return -1;
+				goto out;
 			}
 		}
 
 		/* received_at never decreases, even when the clock steps back. */
 		int64_t now = server_now_us();
-		if (now < state->last_received_us)
-			now = state->last_received_us;
-		meta.seq = state->tree_size;
+		if (now < next.last_received_us)
+			now = next.last_received_us;
+		meta.seq = next.tree_size;
 		ledger_time_format(now, meta.received_at);
 		meta.submitter = req->submitter;
-		memcpy(meta.prev, state->last_leaf_hash, LEDGER_HASH_LEN);
-		rc = ledger_entry_encode(ev, &meta, w->srv->subject_key, &bytes, &len);
+		memcpy(meta.prev, next.last_leaf_hash, LEDGER_HASH_LEN);
+		rc = ledger_entry_encode(ev, &meta, w->srv->subject_key,
+		    &pending[i].bytes, &pending[i].len);
 		if (rc == LEDGER_ETOOBIG) {
 			set_error(req, 400, i, "too_large", "",
 			    "the entry would exceed 65,535 bytes");
-			return -1;
+			goto out;
 		}
-		if (rc != 0)
-			goto store_fail;
-		rc = ledger_leaf_hash(bytes, len, res->leaf_hash);
-		if (rc == 0)
-			rc = store_put_entry(txn, meta.seq, bytes, len);
-		free(bytes);
 		if (rc != 0 ||
-		    (rc = ledger_merkle_append(&hs, meta.seq, res->leaf_hash)) != 0 ||
-		    (rc = index_entry(txn, meta.seq, ev, w->srv->subject_key)) != 0)
+		    (rc = ledger_leaf_hash(pending[i].bytes, pending[i].len,
+		    res->leaf_hash)) != 0)
 			goto store_fail;
-		if (key != NULL &&
-		    (rc = store_put_idem(txn, req->submitter, key, meta.seq,
-		    req->request_hashes[i])) != 0)
-			goto store_fail;
-
 		res->seq = meta.seq;
 		memcpy(res->received_at, meta.received_at, sizeof(res->received_at));
-		state->tree_size++;
-		state->last_received_us = now;
-		memcpy(state->last_leaf_hash, res->leaf_hash, LEDGER_HASH_LEN);
+		next.tree_size++;
+		next.last_received_us = now;
+		memcpy(next.last_leaf_hash, res->leaf_hash, LEDGER_HASH_LEN);
+	}
+
+	/* Everything checks out: write. */
+	result = -2;
+	for (i = 0; i < n; i++) {
+		struct append_result *res = &req->results[i];
+
+		if (pending[i].bytes == NULL)
+			continue;
+		if ((rc = store_put_entry(txn, res->seq, pending[i].bytes,
+		    pending[i].len)) != 0 ||
+		    (rc = ledger_merkle_append(&hs, res->seq, res->leaf_hash)) != 0 ||
+		    (rc = index_entry(txn, res->seq, json_array_get(req->events, i),
+		    w->srv->subject_key)) != 0)
+			goto store_fail;
+		if (req->idem_keys[i] != NULL &&
+		    (rc = store_put_idem(txn, req->submitter, req->idem_keys[i],
+		    res->seq, req->request_hashes[i])) != 0)
+			goto store_fail;
 		fresh++;
 	}
+	*state = next;
 	req->status = fresh > 0 ? 201 : 200;
-	return 0;
+	result = 0;
+	goto out;
 store_fail:
 	set_store_error(req, rc);
-	return -1;
+out:
+	for (i = 0; i < n; i++)
+		free(pending[i].bytes);
+	free(pending);
+	return result;
 }
 
 /* Signs the checkpoint of the tree in txn and stores it there. */
@@ -255,7 +316,7 @@ commit_batch(struct writer *w, struct request_list *batch)
 {
 	struct store_state state = w->state;
 	struct append_request *req;
-	struct store_txn *txn = NULL, *child;
+	struct store_txn *txn = NULL;
 	size_t appended = 0, accepted = 0;
 	char *note = NULL;
 	struct timespec t0;
@@ -265,18 +326,16 @@ commit_batch(struct writer *w, struct request_list *batch)
 	if ((rc = store_write_begin(w->srv->store, &txn)) != 0)
 		goto fail;
 	TAILQ_FOREACH(req, batch, link) {
-		struct store_state before = state;
+		uint64_t before = state.tree_size;
 
-		if ((rc = store_nested_begin(txn, &child)) != 0)
+		rc = apply_request(w, txn, req, &state);
+		if (rc == -2) {
+			rc = LEDGER_EIO;
 			goto fail;
-		if (apply_request(w, child, req, &state) != 0) {
-			store_txn_end(child);
-			state = before;
-			continue;
 		}
-		if ((rc = store_commit(child)) != 0)
-			goto fail;
-		appended += state.tree_size - before.tree_size;
+		if (rc != 0)
+			continue;
+		appended += state.tree_size - before;
 		accepted++;
 	}
 	if (appended > 0) {
