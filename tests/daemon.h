@@ -1,0 +1,95 @@
+/*
+ * Starting and stopping the real ledgerd for the tests: a fresh data
+ * directory per daemon, the port it reports, its token and verifier key,
+ * SIGTERM, kill -9, restart, fsck.  Every wait is bounded.
+ */
+#ifndef LEDGER_TEST_DAEMON_H
+#define LEDGER_TEST_DAEMON_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+#include "ledger/note.h"
+
+/* Bounds on waiting for the daemon; generous for sanitizer builds. */
+#define DAEMON_START_TIMEOUT_MS 20000
+#define DAEMON_STOP_TIMEOUT_MS 20000
+#define DAEMON_FSCK_TIMEOUT_MS 60000
+
+struct daemon {
+	pid_t pid;			/* 0 when not running */
+	char root[512];			/* temporary directory holding the rest */
+	char data[600];			/* the data directory (root/data) */
+	char log_path[600];		/* the daemon's stderr, all runs appended */
+	unsigned port;
+	char token[256];		/* development bearer token */
+	char auth[300];			/* "Bearer <token>" */
+	char vkey[1024];		/* note-verifier text */
+	struct ledger_verifier verifier;
+	int starts;			/* how many times it was started */
+};
+
+/* daemon_bin - LEDGERD_BIN, or build/ledgerd when it is unset. */
+const char *daemon_bin(void);
+
+/*
+ * daemon_start - creates a fresh temporary directory and starts
+ * `ledgerd serve --data DIR --listen 127.0.0.1:0` in it; waits for the
+ * "listening on" line and reads dev.token and verifier.vkey.
+ * Returns 0, or -1 after printing why (the daemon is not left running).
+ */
+int daemon_start(struct daemon *d);
+
+/*
+ * daemon_restart - starts the daemon again on the same data directory (it
+ * must not be running).  The port, token and key are read anew.
+ * Returns 0 or -1 (printed).
+ */
+int daemon_restart(struct daemon *d);
+
+/*
+ * daemon_stop - SIGTERM, then waits for the exit.  A daemon that does not
+ * exit within the bound is killed with SIGKILL.
+ * Returns the exit code (0..255), or -1 when it died of a signal or had to
+ * be killed (printed).
+ */
+int daemon_stop(struct daemon *d);
+
+/* daemon_kill - SIGKILL and reap; the data directory stays. */
+void daemon_kill(struct daemon *d);
+
+/* daemon_running - 1 while the process has not exited. */
+int daemon_running(struct daemon *d);
+
+/*
+ * daemon_fsck - runs `ledgerd fsck DATA` on the stopped daemon's directory.
+ * Returns its exit code, or -1 (killed after the bound, or did not run);
+ * its output is printed when the code is not 0.
+ */
+int daemon_fsck(struct daemon *d);
+
+/*
+ * daemon_cleanup - stops the daemon if it runs (a non-zero exit counts as a
+ * failed check), then removes the directory, unless the current test has
+ * failed: then it prints where the log is, and the log's last lines.
+ */
+void daemon_cleanup(struct daemon *d);
+
+/* daemon_print_log_tail - the last bytes of the daemon's log, to stderr. */
+void daemon_print_log_tail(const struct daemon *d, size_t bytes);
+
+/*
+ * daemon_test - runs body against a freshly started daemon and cleans up
+ * afterwards, so that a body may return early (REQUIRE) without leaking
+ * the process or the directory.
+ */
+void daemon_test(void (*body)(struct daemon *d));
+
+/* Milliseconds on the monotonic clock. */
+long long now_ms(void);
+/* sleep_ms - sleeps for pacing a poll loop (never as an assertion). */
+void sleep_ms(int ms);
+/* remove_tree - rm -rf of a directory; returns 0 or -1. */
+int remove_tree(const char *path);
+
+#endif
