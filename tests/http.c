@@ -118,6 +118,13 @@ http_send_raw(struct http_conn *c, const void *buf, size_t len)
 	return 0;
 }
 
+void
+http_shutdown_write(struct http_conn *c)
+{
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_WR);
+}
+
 /* Reads more bytes into c->buf; returns bytes read, 0 at EOF, or an error. */
 static ssize_t
 fill(struct http_conn *c)

@@ -57,6 +57,9 @@ void http_close(struct http_conn *c);
  */
 int http_send_raw(struct http_conn *c, const void *buf, size_t len);
 
+/* http_shutdown_write - half-closes the connection (the peer reads EOF). */
+void http_shutdown_write(struct http_conn *c);
+
 /*
  * http_read_response - reads one response (skipping 1xx ones): status line,
  * headers, and a body framed by Content-Length, chunked encoding or the end

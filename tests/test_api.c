@@ -582,7 +582,7 @@ get_tile(struct http_client *hc, const struct ledger_tile *t, int with_token,
 		body = (uint8_t *)r.body;
 		*len = r.body_len;
 		r.body = NULL;
-	} else if (r.status != 404) {
+	} else if (r.status != 404 && r.status != 401) {
 		fprintf(stderr, "  GET %s: %d %s\n", path, r.status, r.body);
 	}
 	http_response_free(&r);

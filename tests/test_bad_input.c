@@ -21,6 +21,7 @@ enum auth { TOKEN, NO_AUTH, BAD_TOKEN };
 #define F_RAW 1		/* body is the whole request, sent as it is */
 #define F_MAY_CLOSE 2	/* closing the connection without an answer is fine */
 #define F_ANY_4XX 4	/* any 4xx status will do (the HTTP layer's answer) */
+#define F_HALF_CLOSE 8	/* shut down the sending side after the request */
 
 /* A generated body: new buffer and its length. */
 typedef char *(*body_fn)(size_t *len);
@@ -180,10 +181,11 @@ static const struct bad_case cases[] = {
 	    NULL, 400, 0, "invalid_json", NULL, 0 },
 	{ "array for one event", "POST", "/v1/events", TOKEN, NULL,
 	    "[" GOOD "}]", 0, NULL, 400, 0, "wrong_type", "", 0 },
+	/* Jansson refuses a scalar text itself; either code names the problem. */
 	{ "null", "POST", "/v1/events", TOKEN, NULL, "null", 0, NULL,
-	    400, 0, "wrong_type", "", 0 },
+	    400, 0, "wrong_type|invalid_json", NULL, 0 },
 	{ "a string", "POST", "/v1/events", TOKEN, NULL, "\"share\"", 0, NULL,
-	    400, 0, "wrong_type", "", 0 },
+	    400, 0, "wrong_type|invalid_json", NULL, 0 },
 	{ "invalid UTF-8", "POST", "/v1/events", TOKEN, NULL,
 	    GOOD ",\"legal_basis\":\"\xff\xfe\"}", 0, NULL,
 	    400, 0, "invalid_json", NULL, 0 },
@@ -317,13 +319,18 @@ static const struct bad_case cases[] = {
 	    GOOD ",\"idempotency_key\":\"\xd0\xba\xd0\xbb\"}", 0, NULL,
 	    400, 0, "invalid_value", "idempotency_key", 0 },
 
-	/* Size and media type. */
+	/*
+	 * Size and media type.  A body over the limit is refused by libevent
+	 * 2.1 itself, before the daemon sees it, with an HTML 413 (it has no
+	 * hook for that answer): the status is checked, not the body.
+	 */
 	{ "16 MiB body", "POST", "/v1/events", TOKEN, NULL, NULL, 0, gen_huge_body,
-	    413, 0, "body_too_large", NULL, 0 },
+	    413, 0, NULL, NULL, 0 },
+	/* The client gives up sending: a 413 or a close, and no entry. */
 	{ "Content-Length of 1 GB, no body", "POST", "/v1/events", TOKEN, NULL,
 	    "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 	    "Content-Length: 1000000000\r\n%AUTH%\r\n", 0, NULL,
-	    413, 0, "body_too_large", NULL, F_RAW },
+	    413, 0, NULL, NULL, F_RAW | F_HALF_CLOSE | F_MAY_CLOSE },
 	{ "text/plain body", "POST", "/v1/events", TOKEN, "text/plain", GOOD "}", 0,
 	    NULL, 415, 0, "*", NULL, 0 },
 	{ "form body", "POST", "/v1/events/batch", TOKEN,
@@ -533,6 +540,8 @@ run_case(const struct daemon *d, const struct bad_case *c)
 		if ((rc = http_connect(&hc.conn, d->port, HTTP_DEFAULT_TIMEOUT_MS)) == 0) {
 			/* The server may hang up before it has read it all. */
 			(void)http_send_raw(&hc.conn, body, len);
+			if (c->flags & F_HALF_CLOSE)
+				http_shutdown_write(&hc.conn);
 			rc = http_read_response(&hc.conn, &r, 0);
 		}
 	} else {

@@ -379,7 +379,8 @@ check_chain(struct http_client *hc, const struct ledger_checkpoint *cp)
  * written once at most, whatever the crash did.
  */
 static void
-retry_pending(struct http_client *hc, struct writer *ws, uint64_t size_at_restart)
+retry_pending(struct http_client *hc, struct writer *ws, uint64_t size_at_restart,
+    int *retried, int *committed)
 {
 	struct appended a, b;
 	char hdr[128];
@@ -395,6 +396,8 @@ retry_pending(struct http_client *hc, struct writer *ws, uint64_t size_at_restar
 			test_failures_++;
 			continue;
 		}
+		(*retried)++;
+		*committed += rc == 200;
 		/* 200: it was committed before the crash; 201: it was not. */
 		if ((rc == 200) != (a.seq < size_at_restart)) {
 			fprintf(stderr, "  retry of %s: %d with seq %" PRIu64 " (log had %"
@@ -419,12 +422,13 @@ body_crash(struct daemon *d)
 	struct appended a;
 	uint8_t *seen = NULL;
 	char *ev;
-	int round, code;
+	int round, code, retried, committed;
 
 	memset(ws, 0, sizeof(ws));
 	atomic_store(&total_acks, 0);
 	for (round = 0; round < 2; round++) {
-		if (write_and_crash(d, ws[round], round, 150) != 0)
+		retried = committed = 0;
+		if (write_and_crash(d, ws[round], round, 300) != 0)
 			test_failures_++;
 		/* The directory a crash leaves is consistent as it is. */
 		CHECK_INT(daemon_fsck(d), 0);
@@ -446,8 +450,12 @@ body_crash(struct daemon *d)
 			check_acks(&hc, ws[1], cp.tree_size, seen, cp.tree_size);
 		check_checkpoints(d, &hc, ws[round], &cp);
 		check_chain(&hc, &cp);
-		retry_pending(&hc, ws[round], cp.tree_size);
+		retry_pending(&hc, ws[round], cp.tree_size, &retried, &committed);
 		http_client_close(&hc);
+		printf("  crash %d: %d appends acknowledged in all, tree size %" PRIu64
+		    " after restart; %d requests in flight retried, %d of them "
+		    "had been committed\n", round + 1, atomic_load(&total_acks),
+		    cp.tree_size, retried, committed);
 	}
 
 	/* A clean stop, fsck, and the log goes on. */
