@@ -70,8 +70,9 @@ export LEDGERD_BIN = $(abspath $(LEDGERD))
 export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 
 # Runs the already built tests; the runner prints `N passed, N failed`.
+# Besides the C test programs: the JSON Schema checks and the sample configs.
 check:
-	@BUILD=$(BUILD) tests/run.sh $(TEST_BINS)
+	@BUILD=$(BUILD) tests/run.sh $(TEST_BINS) tests/schema_check.py tests/configs/check.sh
 
 run: deps
 	@$(MAKE) --no-print-directory build-all
