@@ -19,27 +19,33 @@ static const char *const server_fields[] = {
 	"v", "seq", "received_at", "submitter", "prev",
 };
 
-/* Replaces each subject identifier in the array by its token, in place. */
+/* A new array holding the token of each subject identifier, in order. */
 static int
-tokenize_subjects(json_t *subjects, const uint8_t key[LEDGER_SUBJECT_KEY_LEN])
+tokenize_subjects(const json_t *subjects, const uint8_t key[LEDGER_SUBJECT_KEY_LEN],
+    json_t **out)
 {
 	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
-	json_t *s;
+	json_t *s, *tokens;
 	size_t i;
 	int rc;
 
+	*out = NULL;
 	if (!json_is_array(subjects))
 		return LEDGER_EINVAL;
+	tokens = json_array();
 	json_array_foreach(subjects, i, s) {
-		if (!json_is_string(s))
+		if (!json_is_string(s)) {
+			json_decref(tokens);
 			return LEDGER_EINVAL;
+		}
 		if ((rc = ledger_subject_token(key, json_string_value(s),
-		    json_string_length(s), token)) != 0)
+		    json_string_length(s), token)) != 0) {
+			json_decref(tokens);
 			return rc;
-		/* Sets a new reference into the copy; the old string is released. */
-		if (json_array_set_new(subjects, i, json_string(token)) != 0)
-			return LEDGER_EINVAL;
+		}
+		json_array_append_new(tokens, json_string(token));
 	}
+	*out = tokens;
 	return LEDGER_OK;
 }
 
@@ -48,7 +54,7 @@ ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *meta,
     const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], char **out, size_t *len)
 {
 	char prev[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-	json_t *entry = NULL, *subjects;
+	json_t *entry = NULL, *subjects, *tokens;
 	char *buf = NULL;
 	size_t i, n;
 	int rc = LEDGER_EINVAL;
@@ -64,12 +70,20 @@ ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *meta,
 		if (json_object_get(event, server_fields[i]) != NULL)
 			return LEDGER_EINVAL;
 
-	/* A deep copy: the caller's event keeps its clear subject identifiers. */
-	if ((entry = json_deep_copy(event)) == NULL)
+	/*
+	 * A shallow copy shares the event's values, which are only read; the
+	 * subjects get a new array of tokens, so the caller's event keeps its
+	 * clear identifiers and none reaches the entry.
+	 */
+	if ((entry = json_copy((json_t *)event)) == NULL)
 		goto out;
-	if ((subjects = json_object_get(entry, "subjects")) != NULL &&
-	    (rc = tokenize_subjects(subjects, subject_key)) != 0)
-		goto out;
+	if ((subjects = json_object_get(entry, "subjects")) != NULL) {
+		if ((rc = tokenize_subjects(subjects, subject_key, &tokens)) != 0)
+			goto out;
+		rc = LEDGER_EINVAL;
+		if (json_object_set_new(entry, "subjects", tokens) != 0)
+			goto out;
+	}
 	ledger_b64_encode(meta->prev, LEDGER_HASH_LEN, prev);
 	rc = LEDGER_EINVAL;
 	if (json_object_set_new(entry, "v", json_integer(1)) != 0 ||
