@@ -4,6 +4,7 @@
  * verifiers, tiles rebuild the tree, idempotency survives a restart.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,15 @@ body_append_read_back(struct daemon *d)
 	CHECK_INT(ledger_time_parse_rfc3339(a.received_at, &t), 0);
 	CHECK_INT(strlen(a.received_at), LEDGER_TIME_LEN);
 
+	{
+		struct http_response r;
+		const char *ct;
+
+		REQUIRE(http_get(&hc, "/v1/events/0", &r) == 0);
+		ct = http_header_get(&r, "Content-Type");
+		CHECK(ct != NULL && strncmp(ct, "application/json", 16) == 0);
+		http_response_free(&r);
+	}
 	REQUIRE(fetch_entry(&hc, 0, &bytes, &len) == 200);
 	ledger_leaf_hash(bytes, len, leaf);
 	CHECK_MEM(leaf, a.leaf_hash, LEDGER_HASH_LEN);
@@ -353,6 +363,24 @@ test_batch(void)
 	daemon_test(body_batch);
 }
 
+/* POSTs a batch that must be refused with code and field. */
+static void
+batch_refused(struct daemon *d, struct http_client *hc, const char *content_type,
+    const char *body, const char *code, const char *field)
+{
+	struct http_response r;
+	int rc;
+
+	rc = http_request(hc, "POST", "/v1/events/batch", d->auth, content_type,
+	    NULL, body, strlen(body), &r);
+	CHECK_INT(rc, 0);
+	if (rc != 0)
+		return;
+	if (!CHECK_ERROR(&r, 400, code, field))
+		fprintf(stderr, "  ^ batch (%s): %s\n", content_type, body);
+	http_response_free(&r);
+}
+
 static void
 body_batch_all_or_nothing(struct daemon *d)
 {
@@ -372,58 +400,50 @@ body_batch_all_or_nothing(struct daemon *d)
 	    "\"refs\":[0,999999],\"occurred_at\":\"2026-01-02T03:04:05Z\"}";
 
 	http_client_init(&hc, d->port, d->token);
-	REQUIRE(post_events(&hc, 0, 3, 1) == 0);
-	REQUIRE(fetch_checkpoint(&hc, &d->verifier, &before, NULL) == 0);
+	if (post_events(&hc, 0, 3, 1) != 0 ||
+	    fetch_checkpoint(&hc, &d->verifier, &before, NULL) != 0) {
+		test_failures_++;
+		goto out;
+	}
 	CHECK_INT(before.tree_size, 3);
 
 	body = xasprintf("[%s,%s,%s]", ok1, ok2, no_purpose);
-	REQUIRE(http_request(&hc, "POST", "/v1/events/batch", d->auth,
-	    "application/json", NULL, body, strlen(body), &r) == 0);
-	CHECK_ERROR(&r, 400, "missing_field", "[2].purpose");
-	http_response_free(&r);
+	batch_refused(d, &hc, "application/json", body, "missing_field", "[2].purpose");
 	free(body);
-
 	body = xasprintf("%s\n%s\n%s\n", ok1, unknown, ok2);
-	REQUIRE(http_request(&hc, "POST", "/v1/events/batch", d->auth,
-	    "application/x-ndjson", NULL, body, strlen(body), &r) == 0);
-	CHECK_ERROR(&r, 400, "unknown_field", "[1].colour");
-	http_response_free(&r);
+	batch_refused(d, &hc, "application/x-ndjson", body, "unknown_field",
+	    "[1].colour");
 	free(body);
-
 	/* refs are checked against the log, in the batch's transaction */
 	body = xasprintf("[%s,%s]", ok1, bad_ref);
-	REQUIRE(http_request(&hc, "POST", "/v1/events/batch", d->auth,
-	    "application/json", NULL, body, strlen(body), &r) == 0);
-	CHECK_ERROR(&r, 400, "unknown_ref", "[1].refs*");
-	http_response_free(&r);
+	batch_refused(d, &hc, "application/json", body, "unknown_ref", "[1].refs*");
 	free(body);
-
 	body = xasprintf("%s\n{\"type\":\n%s\n", ok1, ok2);
-	REQUIRE(http_request(&hc, "POST", "/v1/events/batch", d->auth,
-	    "application/x-ndjson", NULL, body, strlen(body), &r) == 0);
-	CHECK_ERROR(&r, 400, "invalid_json", NULL);
-	http_response_free(&r);
+	batch_refused(d, &hc, "application/x-ndjson", body, "invalid_json", NULL);
 	free(body);
-
 	body = xasprintf("[%s,%s", ok1, ok2);
-	REQUIRE(http_request(&hc, "POST", "/v1/events/batch", d->auth,
-	    "application/json", NULL, body, strlen(body), &r) == 0);
-	CHECK_ERROR(&r, 400, "invalid_json", NULL);
-	http_response_free(&r);
+	batch_refused(d, &hc, "application/json", body, "invalid_json", NULL);
 	free(body);
 
 	/* Nothing was written, and no seq was used up. */
-	REQUIRE(fetch_checkpoint(&hc, &d->verifier, &after, NULL) == 0);
+	if (fetch_checkpoint(&hc, &d->verifier, &after, NULL) != 0) {
+		test_failures_++;
+		goto out;
+	}
 	CHECK_INT(after.tree_size, before.tree_size);
 	CHECK_MEM(after.root, before.root, LEDGER_HASH_LEN);
 	CHECK_INT(fetch_entry(&hc, 3, &bytes, &len), 404);
 	free(bytes);
 	body = xasprintf("[%s,%s]", ok1, ok2);
-	REQUIRE(http_request(&hc, "POST", "/v1/events/batch", d->auth,
-	    "application/json", NULL, body, strlen(body), &r) == 0);
-	check_batch_answer(&hc, &r, 3, 2);
-	http_response_free(&r);
+	if (http_request(&hc, "POST", "/v1/events/batch", d->auth,
+	    "application/json", NULL, body, strlen(body), &r) == 0) {
+		check_batch_answer(&hc, &r, 3, 2);
+		http_response_free(&r);
+	} else {
+		test_failures_++;
+	}
 	free(body);
+out:
 	free(ok1);
 	free(ok2);
 	http_client_close(&hc);
@@ -723,6 +743,20 @@ body_tiles(struct daemon *d)
 	}
 	CHECK_INT(tile_status(&hc, 0, 2, 98, 0), 200);
 	CHECK_INT(tile_status(&hc, LEDGER_TILE_LEVEL_ENTRIES, 2, 98, 1), 200);
+	/* tlog-tiles: full tiles may be cached for good, partial ones not. */
+	{
+		struct http_response r;
+		const char *cc;
+
+		REQUIRE(http_get_public(&hc, "/tile/0/001", &r) == 0);
+		cc = http_header_get(&r, "Cache-Control");
+		CHECK(cc != NULL && (strstr(cc, "immutable") || strstr(cc, "max-age=")));
+		http_response_free(&r);
+		REQUIRE(http_get_public(&hc, "/tile/0/002.p/98", &r) == 0);
+		cc = http_header_get(&r, "Cache-Control");
+		CHECK(cc == NULL || strstr(cc, "immutable") == NULL);
+		http_response_free(&r);
+	}
 out:
 	free(tile);
 	free(bundle);
@@ -801,6 +835,105 @@ test_idempotency(void)
 	daemon_test(body_idempotency);
 }
 
+/* One of the clients that post the same request at the same time. */
+struct racer {
+	pthread_t thread;
+	pthread_barrier_t *start;
+	unsigned port;
+	const char *token, *body, *header;
+	int status;
+	struct appended a;
+};
+
+static void *
+racer_main(void *arg)
+{
+	struct racer *rc = arg;
+	struct http_client hc;
+
+	http_client_init(&hc, rc->port, rc->token);
+	/* Connect first, so that the requests leave together. */
+	if (http_connect(&hc.conn, rc->port, HTTP_DEFAULT_TIMEOUT_MS) != 0)
+		rc->status = -1;
+	pthread_barrier_wait(rc->start);
+	if (rc->status == 0)
+		rc->status = post_event(&hc, rc->body, NULL, rc->header, &rc->a, NULL);
+	http_client_close(&hc);
+	return NULL;
+}
+
+/*
+ * The same idempotent request from several clients at once is written
+ * once: one 201, the others 200 with the same seq.
+ */
+static void
+body_idempotency_race(struct daemon *d)
+{
+	enum { RACERS = 8, ROUNDS = 10 };
+	struct racer racers[RACERS];
+	pthread_barrier_t start;
+	struct http_client hc;
+	char header[128], field[64], *ev;
+	int round, i, created;
+	long long size;
+
+	http_client_init(&hc, d->port, d->token);
+	for (round = 0; round < ROUNDS; round++) {
+		/* odd rounds: the header; even rounds: the field */
+		snprintf(field, sizeof(field), "\"idempotency_key\":\"race-%d\"", round);
+		ev = round % 2 ? sample_event(round) :
+		    sample_event_of("query", "aivd", "u", NULL, field, round);
+		snprintf(header, sizeof(header), "Idempotency-Key: race-%d\r\n", round);
+		pthread_barrier_init(&start, NULL, RACERS);
+		for (i = 0; i < RACERS; i++) {
+			memset(&racers[i], 0, sizeof(racers[i]));
+			racers[i].start = &start;
+			racers[i].port = d->port;
+			racers[i].token = d->token;
+			racers[i].body = ev;
+			racers[i].header = round % 2 ? header : NULL;
+			if (pthread_create(&racers[i].thread, NULL, racer_main,
+			    &racers[i]) != 0)
+				abort();
+		}
+		for (i = 0; i < RACERS; i++)
+			pthread_join(racers[i].thread, NULL);
+		pthread_barrier_destroy(&start);
+		created = 0;
+		for (i = 0; i < RACERS; i++) {
+			if (racers[i].status != 200 && racers[i].status != 201) {
+				fprintf(stderr, "  round %d racer %d: %d\n", round, i,
+				    racers[i].status);
+				test_failures_++;
+				continue;
+			}
+			created += racers[i].status == 201;
+			if (racers[i].a.seq != racers[0].a.seq ||
+			    memcmp(racers[i].a.leaf_hash, racers[0].a.leaf_hash,
+			    LEDGER_HASH_LEN) != 0) {
+				fprintf(stderr, "  round %d: racer %d got seq %" PRIu64
+				    ", racer 0 seq %" PRIu64 "\n", round, i,
+				    racers[i].a.seq, racers[0].a.seq);
+				test_failures_++;
+			}
+		}
+		if (created != 1) {
+			fprintf(stderr, "  round %d: %d answers were 201\n", round, created);
+			test_failures_++;
+		}
+		free(ev);
+	}
+	size = tree_size_now(&hc, &d->verifier);
+	CHECK_INT(size, ROUNDS);
+	http_client_close(&hc);
+}
+
+static void
+test_idempotency_race(void)
+{
+	daemon_test(body_idempotency_race);
+}
+
 static void
 body_restart_keeps_log(struct daemon *d)
 {
@@ -811,6 +944,7 @@ body_restart_keeps_log(struct daemon *d)
 	char target[128], *bytes, prev[48];
 	size_t len;
 	json_t *p, *e;
+	int64_t t8 = 0, t9 = 0;
 
 	http_client_init(&hc, d->port, d->token);
 	REQUIRE(post_events(&hc, 0, 9, 3) == 0);
@@ -828,10 +962,18 @@ body_restart_keeps_log(struct daemon *d)
 	REQUIRE(post_events(&hc, 9, 4, 1) == 0);
 	REQUIRE(fetch_checkpoint(&hc, &d->verifier, &cp3, NULL) == 0);
 	CHECK_INT(cp3.tree_size, 13);
+	REQUIRE(fetch_entry(&hc, 8, &bytes, &len) == 200);
+	e = json_loadb(bytes, len, 0, NULL);
+	CHECK_INT(ledger_time_parse_rfc3339(str_of(e, "received_at"), &t8), 0);
+	json_decref(e);
+	free(bytes);
 	REQUIRE(fetch_entry(&hc, 9, &bytes, &len) == 200);
 	e = json_loadb(bytes, len, 0, NULL);
 	hash_b64(leaves1[8], prev);
 	CHECK_STR(str_of(e, "prev"), prev);
+	/* received_at never goes back, across a restart too */
+	CHECK_INT(ledger_time_parse_rfc3339(str_of(e, "received_at"), &t9), 0);
+	CHECK(t9 >= t8);
 	json_decref(e);
 	free(bytes);
 	snprintf(target, sizeof(target), "/v1/proof/consistency?from=9&to=13");
@@ -1133,6 +1275,7 @@ main(void)
 	RUN(test_proofs);
 	RUN(test_tiles);
 	RUN(test_idempotency);
+	RUN(test_idempotency_race);
 	RUN(test_restart_keeps_log);
 	RUN(test_listing);
 	RUN(test_health_metrics);

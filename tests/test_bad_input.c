@@ -203,6 +203,13 @@ static const struct bad_case cases[] = {
 	{ "escaped NUL", "POST", "/v1/events", TOKEN, NULL,
 	    GOOD ",\"legal_basis\":\"a\\u0000b\"}", 0, NULL,
 	    400, 0, "invalid_value|invalid_json", NULL, 0 },
+	{ "duplicate key", "POST", "/v1/events", TOKEN, NULL,
+	    "{\"type\":\"share\",\"type\":\"query\"," ACTOR "," SHARE_REST "," OCC "}",
+	    0, NULL, 400, 0, "invalid_json", NULL, 0 },
+	{ "duplicate nested key", "POST", "/v1/events", TOKEN, NULL,
+	    "{\"type\":\"share\",\"actor\":{\"org\":\"police\",\"org\":\"kmar\","
+	    "\"user\":\"a\"}," SHARE_REST "," OCC "}", 0, NULL,
+	    400, 0, "invalid_json", NULL, 0 },
 	{ "byte order mark", "POST", "/v1/events", TOKEN, NULL,
 	    "\xef\xbb\xbf" GOOD "}", 0, NULL, 400, 0, "invalid_json", NULL, 0 },
 	{ "number overflow", "POST", "/v1/events", TOKEN, NULL,

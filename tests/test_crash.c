@@ -37,6 +37,7 @@ struct writer {
 	int id, round;
 	unsigned port;
 	char token[256];
+	struct ledger_verifier verifier;
 	int batch;			/* posts batches instead of single events */
 	struct ack *acks;
 	size_t n_acks, cap;
@@ -63,16 +64,35 @@ add_ack(struct writer *w, const struct appended *a)
 	atomic_fetch_add(&total_acks, 1);
 }
 
-/* Keeps the checkpoint of a ?wait=checkpoint answer if it is the largest. */
+/*
+ * Checks a ?wait=checkpoint answer, given while other writers append too:
+ * its checkpoint verifies and the inclusion proof leads from the
+ * acknowledged leaf to that checkpoint's root.  Keeps the largest
+ * checkpoint.
+ */
 static void
-keep_checkpoint(struct writer *w, const struct http_response *r)
+check_and_keep_checkpoint(struct writer *w, const struct http_response *r,
+    const struct appended *a)
 {
-	json_t *body = http_response_json(r);
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+	json_t *body = http_response_json(r), *ip;
 	const char *note = json_string_value(json_object_get(body, "checkpoint"));
 	struct ledger_checkpoint cp;
+	size_t n;
 
-	if (note != NULL && ledger_checkpoint_parse(note, strlen(note), &cp) == 0 &&
-	    cp.tree_size > w->checkpoint_size) {
+	ip = json_object_get(body, "inclusion_proof");
+	if (note == NULL ||
+	    ledger_checkpoint_open(note, strlen(note), &w->verifier, &cp) != 0 ||
+	    json_integer_value(json_object_get(ip, "tree_size")) !=
+	    (json_int_t)cp.tree_size ||
+	    json_integer_value(json_object_get(ip, "index")) != (json_int_t)a->seq ||
+	    decode_hashes(json_object_get(ip, "hashes"), proof, LEDGER_MAX_PROOF,
+	    &n) != 0 ||
+	    ledger_merkle_verify_inclusion(a->leaf_hash, a->seq, cp.tree_size,
+	    (const uint8_t (*)[LEDGER_HASH_LEN])proof, n, cp.root) != 0) {
+		snprintf(w->error, sizeof(w->error), "seq %" PRIu64 ": checkpoint or "
+		    "inclusion proof does not verify: %.150s", a->seq, r->body);
+	} else if (cp.tree_size > w->checkpoint_size) {
 		free(w->checkpoint);
 		w->checkpoint = xstrdup(note);
 		w->checkpoint_size = cp.tree_size;
@@ -107,7 +127,7 @@ post_single(struct writer *w, struct http_client *hc, int n)
 	free(ev);
 	if (rc == 201) {
 		add_ack(w, &a);
-		keep_checkpoint(w, &r);
+		check_and_keep_checkpoint(w, &r, &a);
 	} else if (rc != 503) {
 		snprintf(w->error, sizeof(w->error), "POST /v1/events: %d %.150s",
 		    rc, r.body);
@@ -201,6 +221,7 @@ write_and_crash(struct daemon *d, struct writer *ws, int round, int acks)
 		w->port = d->port;
 		w->batch = i % 3 == 2;
 		snprintf(w->token, sizeof(w->token), "%s", d->token);
+		w->verifier = d->verifier;
 		if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 			fprintf(stderr, "  pthread_create failed\n");
 			abort();
