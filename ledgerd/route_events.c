@@ -195,17 +195,31 @@ default_error_code(int status)
 	}
 }
 
+/*
+ * A refused append.  In a batch, an error about one event (a 4xx) names it
+ * by its place: "[3].refs[0]", as validation does.
+ */
 static void
-reply_append_error(struct request *r, const struct append_request *a)
+reply_append_error(struct request *r, const struct append_request *a,
+    int batch)
 {
 	const char *code = a->err.code[0] ? a->err.code :
 	    default_error_code(a->status);
+	int status = a->status >= 400 && a->status < 600 ? a->status : 500;
+	char field[160];
 
-	if (a->status == 503 || a->status == 507)
+	if (batch && status < 500) {
+		if (a->err.field[0] != '\0')
+			snprintf(field, sizeof(field), "[%zu].%s",
+			    a->err_index, a->err.field);
+		else
+			snprintf(field, sizeof(field), "[%zu]", a->err_index);
+	} else
+		snprintf(field, sizeof(field), "%s", a->err.field);
+	if (status == 503 || status == 507)
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
-	reply_error(r, a->status >= 400 && a->status < 600 ? a->status : 500,
-	    code, a->err.field[0] ? a->err.field : NULL, "%s",
+	reply_error(r, status, code, field[0] ? field : NULL, "%s",
 	    a->err.message[0] ? a->err.message : "the append failed");
 }
 
@@ -247,7 +261,7 @@ append_done(struct append_request *a, void *arg, int batch)
 	    METRICS_LATENCY_BUCKETS,
 	    (double)(server_now_us() - a->queued_us) / 1e6);
 	if (a->status != 200 && a->status != 201) {
-		reply_append_error(r, a);
+		reply_append_error(r, a, batch);
 		goto out;
 	}
 	for (i = 0; i < n; i++)
