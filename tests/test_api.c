@@ -1136,6 +1136,8 @@ body_listing(struct daemon *d)
 		"since=2000-01-01T00:00:00Z", "until=2000-01-01T00:00:00Z",
 		"since=9000-01-01T00:00:00Z", "until=9000-01-01T00:00:00Z",
 		"org=nobody", "recipient=kmar",
+		/* a percent-encoded offset ('+' would read as a space) */
+		"since=2000-01-01T01%3A00%3A00%2B01%3A00",
 	};
 	static const int limits[] = { 1, 4, 7, 100 };
 	size_t f, l;
@@ -1253,6 +1255,12 @@ body_auth(struct daemon *d)
 		http_response_free(&r);
 	}
 	CHECK_INT(tree_size_now(&hc, &d->verifier), 1);
+	/* RFC 9110 §11.1: the scheme is case-insensitive. */
+	snprintf(longer, sizeof(longer), "bEARER %s", d->token);
+	REQUIRE(http_request(&hc, "POST", "/v1/events", longer, "application/json",
+	    NULL, ev, strlen(ev), &r) == 0);
+	CHECK_INT(r.status, 201);
+	http_response_free(&r);
 	free(prefix);
 	free(ev);
 	http_client_close(&hc);

@@ -452,6 +452,19 @@ static const struct bad_case cases[] = {
 	{ "tile huge index", "GET", "/tile/0/x018/x446/x744/x073/x709/x551/615",
 	    NO_AUTH, NULL, NULL, 0, NULL, 404, 400, "not_found|invalid_value", NULL, 0 },
 
+	/* Request parameters (header ones: see header_cases). */
+	{ "wait for something else", "POST", "/v1/events?wait=forever", TOKEN, NULL,
+	    GOOD "}", 0, NULL, 400, 0, "invalid_value", "wait", 0 },
+	{ "NUL in a query value", "GET", "/v1/events?type=share%00x", TOKEN, NULL,
+	    NULL, 0, NULL, 400, 200, NULL, NULL, 0 },
+	{ "limit 0", "GET", "/v1/events?limit=0", TOKEN, NULL, NULL, 0, NULL,
+	    400, 0, "out_of_range|invalid_value", "limit", 0 },
+	{ "limit of a million", "GET", "/v1/events?limit=1000000", TOKEN, NULL, NULL,
+	    0, NULL, 400, 0, "out_of_range|invalid_value", "limit", 0 },
+	{ "raw plus in an offset", "GET",
+	    "/v1/events?since=2026-01-01T00:00:00+01:00", TOKEN, NULL, NULL, 0, NULL,
+	    400, 0, "invalid_value", "since", 0 },
+
 	/* Listing parameters. */
 	{ "limit abc", "GET", "/v1/events?limit=abc", TOKEN, NULL, NULL, 0, NULL,
 	    400, 0, "invalid_value", "limit", 0 },
@@ -504,6 +517,23 @@ static const struct bad_case cases[] = {
 	    "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 	    "Transfer-Encoding: chunked\r\n%AUTH%\r\nzz\r\n{}\r\n0\r\n\r\n", 0, NULL,
 	    400, 0, NULL, NULL, F_RAW | F_MAY_CLOSE | F_ANY_4XX },
+};
+
+/* Requests whose fault is in a header: a valid event with these lines. */
+static const struct {
+	const char *name;
+	const char *headers;
+	const char *code;
+} header_cases[] = {
+	{ "empty Idempotency-Key", "Idempotency-Key: \r\n", "invalid_value" },
+	{ "Idempotency-Key of 200 bytes", "Idempotency-Key: "
+	    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\r\n",
+	    "invalid_value|too_large" },
+	{ "Idempotency-Key with a tab", "Idempotency-Key: a\tb\r\n", "invalid_value" },
+	{ "Idempotency-Key with UTF-8", "Idempotency-Key: cl\xc3\xa9\r\n",
+	    "invalid_value" },
 };
 
 /* The raw request of a case, with %AUTH% replaced by the real header. */
@@ -622,6 +652,24 @@ body_bad_requests(struct daemon *d)
 			test_failures_++;
 		}
 	}
+	for (i = 0; i < sizeof(header_cases) / sizeof(header_cases[0]); i++) {
+		const char *ev = GOOD "}";
+
+		if (http_request(&hc, "POST", "/v1/events", d->auth, "application/json",
+		    header_cases[i].headers, ev, strlen(ev), &r) != 0) {
+			fprintf(stderr, "  case \"%s\": no answer\n", header_cases[i].name);
+			test_failures_++;
+			failed++;
+			continue;
+		}
+		if (!CHECK_ERROR(&r, 400, header_cases[i].code, NULL)) {
+			fprintf(stderr, "  ^ case \"%s\"\n", header_cases[i].name);
+			failed++;
+		}
+		http_response_free(&r);
+		n++;
+	}
+	printf("  %zu hostile requests\n", n);
 	if (failed)
 		fprintf(stderr, "  %d of %zu cases not answered as expected\n", failed, n);
 	REQUIRE(fetch_checkpoint(&hc, &d->verifier, &after, NULL) == 0);
