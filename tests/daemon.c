@@ -423,7 +423,7 @@ int
 daemon_fsck(struct daemon *d)
 {
 	const char *bin = daemon_bin();
-	char out_path[PATH_MAX + 16], buf[8192];
+	char out_path[PATH_MAX + 16], buf[8192] = "";
 	pid_t parent = getpid(), pid;
 	int fd, status;
 
@@ -460,6 +460,13 @@ daemon_fsck(struct daemon *d)
 		return 0;
 	if (read_file(out_path, buf, sizeof(buf)) > 0)
 		fprintf(stderr, "  --- ledgerd fsck output ---\n%s  ---\n", buf);
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "  ledgerd fsck died of signal %d\n", WTERMSIG(status));
+		return -1;
+	}
+	/* A sanitizer's report is a crash too, whatever the exit code. */
+	if (strstr(buf, "Sanitizer") != NULL || strstr(buf, "runtime error:") != NULL)
+		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

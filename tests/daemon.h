@@ -63,8 +63,9 @@ int daemon_running(struct daemon *d);
 
 /*
  * daemon_fsck - runs `ledgerd fsck DATA` on the stopped daemon's directory.
- * Returns its exit code, or -1 (killed after the bound, or did not run);
- * its output is printed when the code is not 0.
+ * Returns its exit code, or -1 (died of a signal or with a sanitizer
+ * report, killed after the bound, or did not run); its output is printed
+ * when the code is not 0.
  */
 int daemon_fsck(struct daemon *d);
 

@@ -5,12 +5,16 @@
  * the acknowledged leaf hash, the log extends every checkpoint published
  * before the crash, and `ledgerd fsck` finds the directory consistent.
  */
+#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "ledger/checkpoint.h"
 #include "ledger/error.h"
@@ -206,7 +210,8 @@ writer_free(struct writer *w)
  * the daemon under them.  Returns 0, or -1 when the bound passed first.
  */
 static int
-write_and_crash(struct daemon *d, struct writer *ws, int round, int acks)
+write_and_crash(struct daemon *d, struct writer *ws, int round, int acks,
+    int graceful)
 {
 	long long deadline = now_ms() + ACK_WAIT_MS;
 	int i, target = atomic_load(&total_acks) + acks, rc = 0;
@@ -240,8 +245,13 @@ write_and_crash(struct daemon *d, struct writer *ws, int round, int acks)
 		}
 		sleep_ms(2);
 	}
-	/* The crash, in the middle of the writers' work. */
-	daemon_kill(d);
+	/* The crash (or SIGTERM), in the middle of the writers' work. */
+	if (!graceful)
+		daemon_kill(d);
+	else if (daemon_stop(d) != 0) {
+		fprintf(stderr, "  SIGTERM under load: no clean exit\n");
+		rc = -1;
+	}
 	atomic_store(&stop_writers, 1);
 	for (i = 0; i < WRITERS; i++)
 		pthread_join(ws[i].thread, NULL);
@@ -449,7 +459,7 @@ body_crash(struct daemon *d)
 	atomic_store(&total_acks, 0);
 	for (round = 0; round < 2; round++) {
 		retried = committed = 0;
-		if (write_and_crash(d, ws[round], round, 300) != 0)
+		if (write_and_crash(d, ws[round], round, 300, 0) != 0)
 			test_failures_++;
 		/* The directory a crash leaves is consistent as it is. */
 		CHECK_INT(daemon_fsck(d), 0);
@@ -514,9 +524,169 @@ test_crash(void)
 	daemon_test(body_crash);
 }
 
+/*
+ * SIGTERM while writers append: the daemon commits and answers what it has
+ * taken, exits 0, and everything it acknowledged is there afterwards.
+ */
+static void
+body_sigterm_drains(struct daemon *d)
+{
+	struct writer ws[WRITERS];
+	struct ledger_checkpoint cp;
+	struct http_client hc;
+	uint8_t *seen = NULL;
+	int retried = 0, committed = 0, i;
+
+	memset(ws, 0, sizeof(ws));
+	atomic_store(&total_acks, 0);
+	if (write_and_crash(d, ws, 7, 200, 1) != 0)
+		test_failures_++;
+	CHECK_INT(daemon_fsck(d), 0);
+	if (daemon_restart(d) != 0) {
+		test_failures_++;
+		goto out;
+	}
+	http_client_init(&hc, d->port, d->token);
+	if (fetch_checkpoint(&hc, &d->verifier, &cp, NULL) == 0) {
+		seen = xcalloc(cp.tree_size + 1, 1);
+		check_acks(&hc, ws, cp.tree_size, seen, cp.tree_size);
+		check_checkpoints(d, &hc, ws, &cp);
+		check_chain(&hc, &cp);
+		retry_pending(&hc, ws, cp.tree_size, &retried, &committed);
+		printf("  %d appends acknowledged before SIGTERM, tree size %" PRIu64
+		    " after restart; %d requests without an answer\n",
+		    atomic_load(&total_acks), cp.tree_size, retried);
+	} else {
+		test_failures_++;
+	}
+	http_client_close(&hc);
+out:
+	for (i = 0; i < WRITERS; i++)
+		writer_free(&ws[i]);
+	free(seen);
+}
+
+static void
+test_sigterm_drains(void)
+{
+	daemon_test(body_sigterm_drains);
+}
+
+/*
+ * Calls fn on each regular file of the data directory holding needle
+ * (the daemon's file layout is its own business).  Returns how many.
+ */
+static int
+for_files_holding(const struct daemon *d, const char *needle,
+    void (*fn)(const char *path, uint8_t *buf, size_t len, const char *needle))
+{
+	DIR *dir = opendir(d->data);
+	struct dirent *e;
+	struct stat st;
+	char path[1024];
+	uint8_t *buf;
+	FILE *f;
+	int n = 0;
+
+	if (dir == NULL)
+		return 0;
+	while ((e = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", d->data, e->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+			continue;
+		buf = xmalloc((size_t)st.st_size);
+		if ((f = fopen(path, "rb")) != NULL) {
+			if (fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size &&
+			    memmem(buf, (size_t)st.st_size, needle, strlen(needle))) {
+				fn(path, buf, (size_t)st.st_size, needle);
+				n++;
+			}
+			fclose(f);
+		}
+		free(buf);
+	}
+	closedir(dir);
+	return n;
+}
+
+/* Changes one character of every copy of needle (live and stale pages). */
+static void
+alter_copies(const char *path, uint8_t *buf, size_t len, const char *needle)
+{
+	size_t nlen = strlen(needle);
+	uint8_t *p = buf;
+	FILE *f;
+
+	while ((p = memmem(p, len - (size_t)(p - buf), needle, nlen)) != NULL) {
+		p[nlen - 1] = 'Z';	/* still a valid JSON string */
+		p += nlen;
+	}
+	if ((f = fopen(path, "r+b")) != NULL) {
+		fwrite(buf, 1, len, f);
+		fclose(f);
+	}
+}
+
+static void
+cut_in_half(const char *path, uint8_t *buf, size_t len, const char *needle)
+{
+	if (truncate(path, (off_t)(len / 2)) != 0)
+		fprintf(stderr, "  truncate %s failed\n", path);
+}
+
+/*
+ * fsck finds damage instead of blessing it: an entry whose stored bytes
+ * changed, a data file cut short.  It reports (exit code 1 or more), and
+ * does not crash.
+ */
+static void
+body_fsck_damage(struct daemon *d)
+{
+	struct http_client hc;
+	char *ev;
+	int i, code;
+
+	http_client_init(&hc, d->port, d->token);
+	for (i = 0; i < 6; i++) {
+		ev = sample_event_of("query", "fiu", "u", NULL, NULL, 4240 + i);
+		CHECK_INT(post_event(&hc, ev, NULL, NULL, NULL, NULL), 201);
+		free(ev);
+	}
+	http_client_close(&hc);
+	CHECK_INT(daemon_stop(d), 0);
+	REQUIRE(daemon_fsck(d) == 0);
+
+	/* "doc-4243" is the object.ref of entry 3 */
+	REQUIRE(for_files_holding(d, "doc-4243", alter_copies) > 0);
+	printf("  (an error report from fsck is expected next)\n");
+	code = daemon_fsck(d);
+	if (code <= 0) {
+		fprintf(stderr, "  fsck of an altered entry: %s\n", code == 0 ?
+		    "exit 0, the damage was not found" : "no exit code");
+		test_failures_++;
+	}
+
+	REQUIRE(for_files_holding(d, "doc-4244", cut_in_half) > 0);
+	printf("  (an error report from fsck is expected next)\n");
+	code = daemon_fsck(d);
+	if (code <= 0) {
+		fprintf(stderr, "  fsck of a data file cut in half: %s\n", code == 0 ?
+		    "exit 0, the damage was not found" : "no exit code");
+		test_failures_++;
+	}
+}
+
+static void
+test_fsck_damage(void)
+{
+	daemon_test(body_fsck_damage);
+}
+
 int
 main(void)
 {
 	RUN(test_crash);
+	RUN(test_sigterm_drains);
+	RUN(test_fsck_damage);
 	return TEST_SUMMARY();
 }
