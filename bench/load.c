@@ -4,11 +4,13 @@
  *
  *	load --url http://127.0.0.1:8080 --token TOKEN [--connections 64]
  *	     [--seconds 10] [--batch N] [--rate EVENTS_PER_S] [--wait]
+ *	     [--get PATH]
  *
  * --batch N posts N events per request to /v1/events/batch (NDJSON);
  * --rate paces requests to a fixed event rate instead of as fast as
  * possible; --wait asks for ?wait=checkpoint.  Prints events/s, requests/s
  * and latency percentiles; non-2xx answers are counted and reported.
+ * --get PATH sends GETs instead (a baseline: what HTTP alone costs here).
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -39,6 +41,7 @@ struct load {
 	const char *token;
 	int batch;
 	int wait;
+	const char *get_path;		/* --get: baseline GETs instead of appends */
 	double rate;			/* events/s, 0 = unpaced */
 	double deadline;
 	uint64_t rng;
@@ -116,8 +119,18 @@ send_request(struct conn *c)
 {
 	struct load *ld = c->ld;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	char *body = xmalloc((size_t)ld->batch * 1024 + 16);
+	char *body;
 	size_t len = 0;
+
+	if (ld->get_path != NULL) {
+		evbuffer_add_printf(out, "GET %s HTTP/1.1\r\nHost: %s\r\n"
+		    "Authorization: Bearer %s\r\n\r\n", ld->get_path,
+		    ld->host_header, ld->token);
+		c->busy = 1;
+		c->sent_at = now();
+		return;
+	}
+	body = xmalloc((size_t)ld->batch * 1024 + 16);
 
 	for (int i = 0; i < ld->batch; i++) {
 		len += (size_t)make_event(ld, body + len, 1000);
@@ -267,6 +280,7 @@ main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "wait", no_argument, NULL, 'w' },
+		{ "get", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct load ld;
@@ -280,7 +294,7 @@ main(int argc, char **argv)
 	ld.n_conns = 64;
 	ld.batch = 1;
 	ld.rng = 0x9E3779B97F4A7C15ULL;
-	while ((ch = getopt_long(argc, argv, "u:t:c:s:b:r:w", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "u:t:c:s:b:r:wg:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u': url = optarg; break;
 		case 't': ld.token = optarg; break;
@@ -289,6 +303,7 @@ main(int argc, char **argv)
 		case 'b': ld.batch = atoi(optarg); break;
 		case 'r': ld.rate = atof(optarg); break;
 		case 'w': ld.wait = 1; break;
+		case 'g': ld.get_path = optarg; break;
 		default:
 			fprintf(stderr, "usage: load --url URL --token TOKEN "
 			    "[--connections N] [--seconds S] [--batch N] [--rate R] [--wait]\n");

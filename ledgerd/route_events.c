@@ -396,9 +396,11 @@ route_events_post(struct request *r)
 
 	a = append_request_new(json_pack("[O]", event), r->principal->id);
 	a->want_proof = want_proof;
-	if (hkey != NULL || fkey != NULL)
+	/* The hash only matters for a repeat, so only keyed events pay for it. */
+	if (hkey != NULL || fkey != NULL) {
 		a->idem_keys[0] = xstrdup(hkey != NULL ? hkey : fkey);
-	request_hash(event, hkey, a->request_hashes[0]);
+		request_hash(event, hkey, a->request_hashes[0]);
+	}
 	submit(r, a, 0);
 out:
 	json_decref(event);
@@ -569,9 +571,10 @@ route_events_batch(struct request *r)
 		const char *key = json_string_value(json_object_get(event,
 		    "idempotency_key"));
 
-		if (key != NULL)
+		if (key != NULL) {
 			a->idem_keys[i] = xstrdup(key);
-		request_hash(event, NULL, a->request_hashes[i]);
+			request_hash(event, NULL, a->request_hashes[i]);
+		}
 	}
 	if (check_batch_keys(r, a, n) != 0) {
 		append_request_free(a);
