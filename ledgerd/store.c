@@ -78,6 +78,20 @@ get_be64(const uint8_t in[8])
 	return v;
 }
 
+/* 1 when the file ends before the last page the meta page claims. */
+static int
+file_truncated(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat sb;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    stat(st->path, &sb) != 0)
+		return 0;	/* nothing to compare; LMDB checks what it can */
+	return (uint64_t)sb.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+}
+
 int
 store_open(const char *dir, uint64_t map_size, int read_only, struct store **out)
 {
@@ -104,6 +118,16 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 	 */
 	if ((rc = mdb_env_open(st->env, st->path, env_flags, 0600)) != 0)
 		goto fail;
+	/*
+	 * LMDB maps the file and trusts its meta page: pages of a truncated
+	 * file would fault (SIGBUS) when read.  Refuse such a file up front.
+	 */
+	if (file_truncated(st)) {
+		log_warnx("store: %s is shorter than its last page: truncated",
+		    st->path);
+		rc = MDB_CORRUPTED;
+		goto fail;
+	}
 	if ((rc = mdb_txn_begin(st->env, NULL, read_only ? MDB_RDONLY : 0, &txn)) != 0)
 		goto fail;
 	unsigned create = read_only ? 0 : MDB_CREATE;
