@@ -107,14 +107,81 @@ ledger_merkle_root(const struct ledger_hash_store *store, uint64_t tree_size,
 	return ledger_merkle_subtree_hash(store, 0, tree_size, root);
 }
 
+/* MTH(D[lo:hi]), from the edge cache when it holds that range. */
+static int
+range_hash(const struct ledger_hash_store *store,
+    const struct ledger_merkle_edge *edge, uint64_t lo, uint64_t hi,
+    uint8_t out[LEDGER_HASH_LEN])
+{
+	if (edge != NULL && hi == edge->tree_size && !is_pow2(hi - lo)) {
+		for (unsigned i = 0; i < edge->count; i++) {
+			if (edge->start[i] == lo) {
+				memcpy(out, edge->hash[i], LEDGER_HASH_LEN);
+				return LEDGER_OK;
+			}
+		}
+	}
+	return ledger_merkle_subtree_hash(store, lo, hi, out);
+}
+
+int
+ledger_merkle_edge_init(const struct ledger_hash_store *store,
+    uint64_t tree_size, struct ledger_merkle_edge *edge)
+{
+	uint64_t lo = 0;
+	unsigned n = 0;
+	int rc;
+
+	/* The right parts [lo + k, tree_size) that RFC 9162's recursion visits. */
+	while (tree_size - lo > 1) {
+		uint64_t k = split_point(tree_size - lo);
+
+		lo += k;
+		if (!is_pow2(tree_size - lo))
+			edge->start[n++] = lo;
+	}
+	edge->tree_size = tree_size;
+	edge->count = 0;
+	/* Smallest first: each folds a stored left half onto the next one. */
+	for (unsigned i = n; i-- > 0;) {
+		uint64_t start = edge->start[i];
+		uint64_t k = split_point(tree_size - start);
+		uint8_t left[LEDGER_HASH_LEN], right[LEDGER_HASH_LEN];
+
+		if ((rc = store->get(store->ctx, __builtin_ctzll(k), start / k, left)) != 0)
+			return rc;
+		if (i + 1 < n)
+			memcpy(right, edge->hash[i + 1], LEDGER_HASH_LEN);
+		else if ((rc = ledger_merkle_subtree_hash(store, start + k, tree_size,
+		    right)) != 0)
+			return rc;
+		if ((rc = ledger_node_hash(left, right, edge->hash[i])) != 0)
+			return rc;
+	}
+	edge->count = n;
+	return LEDGER_OK;
+}
+
+/* Reverses a proof collected root-first: proofs are read from the leaf up. */
+static void
+reverse_proof(uint8_t proof[][LEDGER_HASH_LEN], size_t n)
+{
+	for (size_t i = 0; i < n / 2; i++) {
+		uint8_t tmp[LEDGER_HASH_LEN];
+
+		memcpy(tmp, proof[i], LEDGER_HASH_LEN);
+		memcpy(proof[i], proof[n - 1 - i], LEDGER_HASH_LEN);
+		memcpy(proof[n - 1 - i], tmp, LEDGER_HASH_LEN);
+	}
+}
+
 /*
  * RFC 9162 §2.1.3.1 PATH(m, D[lo:hi]), unrolled from the top: at each split
- * the sibling of the half holding m joins the path.  The path is produced
- * root-first and reversed at the end, since it is read from the leaf up.
+ * the sibling of the half holding m joins the path.
  */
-int
-ledger_merkle_inclusion_proof(const struct ledger_hash_store *store,
-    uint64_t index, uint64_t tree_size,
+static int
+inclusion_proof(const struct ledger_hash_store *store,
+    const struct ledger_merkle_edge *edge, uint64_t index, uint64_t tree_size,
     uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
 {
 	uint64_t lo = 0, hi = tree_size;
@@ -127,25 +194,35 @@ ledger_merkle_inclusion_proof(const struct ledger_hash_store *store,
 		uint64_t k = split_point(hi - lo);
 
 		if (index < lo + k) {
-			rc = ledger_merkle_subtree_hash(store, lo + k, hi, proof[n]);
+			rc = range_hash(store, edge, lo + k, hi, proof[n]);
 			hi = lo + k;
 		} else {
-			rc = ledger_merkle_subtree_hash(store, lo, lo + k, proof[n]);
+			rc = range_hash(store, edge, lo, lo + k, proof[n]);
 			lo += k;
 		}
 		if (rc != 0)
 			return rc;
 		n++;
 	}
-	for (size_t i = 0; i < n / 2; i++) {
-		uint8_t tmp[LEDGER_HASH_LEN];
-
-		memcpy(tmp, proof[i], LEDGER_HASH_LEN);
-		memcpy(proof[i], proof[n - 1 - i], LEDGER_HASH_LEN);
-		memcpy(proof[n - 1 - i], tmp, LEDGER_HASH_LEN);
-	}
+	reverse_proof(proof, n);
 	*len = n;
 	return LEDGER_OK;
+}
+
+int
+ledger_merkle_inclusion_proof(const struct ledger_hash_store *store,
+    uint64_t index, uint64_t tree_size,
+    uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
+{
+	return inclusion_proof(store, NULL, index, tree_size, proof, len);
+}
+
+int
+ledger_merkle_inclusion_proof_edge(const struct ledger_hash_store *store,
+    const struct ledger_merkle_edge *edge, uint64_t index,
+    uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
+{
+	return inclusion_proof(store, edge, index, edge->tree_size, proof, len);
 }
 
 /*
@@ -190,14 +267,7 @@ ledger_merkle_consistency_proof(const struct ledger_hash_store *store,
 			return rc;
 		n++;
 	}
-	/* Collected top-down; the proof is read bottom-up. */
-	for (size_t i = 0; i < n / 2; i++) {
-		uint8_t tmp[LEDGER_HASH_LEN];
-
-		memcpy(tmp, proof[i], LEDGER_HASH_LEN);
-		memcpy(proof[i], proof[n - 1 - i], LEDGER_HASH_LEN);
-		memcpy(proof[n - 1 - i], tmp, LEDGER_HASH_LEN);
-	}
+	reverse_proof(proof, n);
 	*len = n;
 	return LEDGER_OK;
 }

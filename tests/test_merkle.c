@@ -248,6 +248,34 @@ test_inclusion_exhaustive(void)
 	    verified, rejected);
 }
 
+/* Proofs through the right-edge cache equal the plain ones. */
+static void
+test_inclusion_with_edge(void)
+{
+	hash_t proof[LEDGER_MAX_PROOF], plain[LEDGER_MAX_PROOF];
+	struct ledger_merkle_edge edge;
+	size_t len, plain_len;
+
+	for (uint64_t n = 1; n <= MAX_LEAVES; n++) {
+		REQUIRE(ledger_merkle_edge_init(&hs, n, &edge) == 0);
+		CHECK_INT(edge.tree_size, n);
+		for (uint64_t m = 0; m < n; m++) {
+			REQUIRE(ledger_merkle_inclusion_proof_edge(&hs, &edge, m, proof, &len) == 0);
+			REQUIRE(ledger_merkle_inclusion_proof(&hs, m, n, plain, &plain_len) == 0);
+			CHECK_INT(len, plain_len);
+			CHECK_MEM(proof, plain, len * LEDGER_HASH_LEN);
+		}
+		CHECK_INT(ledger_merkle_inclusion_proof_edge(&hs, &edge, n, proof, &len),
+		    LEDGER_ERANGE);
+		/* Each cached hash is the subtree hash it claims to be. */
+		for (unsigned i = 0; i < edge.count; i++) {
+			hash_t ref;
+			ref_mth(edge.start[i], n, ref);
+			CHECK_MEM(edge.hash[i], ref, LEDGER_HASH_LEN);
+		}
+	}
+}
+
 static int
 verify_consistency(uint64_t m, uint64_t n, const hash_t r1, const hash_t r2,
     hash_t *proof, size_t len)
@@ -380,6 +408,7 @@ main(void)
 	RUN(test_subtree_hash_ranges);
 	RUN(test_append_stores_complete_subtrees);
 	RUN(test_inclusion_exhaustive);
+	RUN(test_inclusion_with_edge);
 	RUN(test_consistency_exhaustive);
 	RUN(test_large_tree);
 	ledger_memstore_free(ms);

@@ -73,6 +73,37 @@ int ledger_merkle_inclusion_proof(const struct ledger_hash_store *store,
     uint8_t proof[][LEDGER_HASH_LEN], size_t *len);
 
 /*
+ * The incomplete subtrees on the right edge of one tree size, hashed once.
+ * Every proof in a tree of that size needs at most one of them, and computing
+ * it costs up to log n node hashes: many proofs against one checkpoint (a
+ * provenance answer, a benchmark) share the work through this.  Plain data;
+ * valid for as long as the store holds the tree (an append-only store always
+ * does).
+ */
+struct ledger_merkle_edge {
+	uint64_t tree_size;
+	unsigned count;
+	uint64_t start[LEDGER_MAX_PROOF];	/* MTH(D[start[i]:tree_size]) */
+	uint8_t hash[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+};
+
+/*
+ * ledger_merkle_edge_init - hashes the right edge of the tree of tree_size
+ * leaves.  Returns 0, LEDGER_ECRYPTO or a store error.
+ */
+int ledger_merkle_edge_init(const struct ledger_hash_store *store,
+    uint64_t tree_size, struct ledger_merkle_edge *edge);
+
+/*
+ * ledger_merkle_inclusion_proof_edge - as ledger_merkle_inclusion_proof, in
+ * the tree of edge->tree_size leaves, reading the right edge from edge: a
+ * proof then costs only store reads.
+ */
+int ledger_merkle_inclusion_proof_edge(const struct ledger_hash_store *store,
+    const struct ledger_merkle_edge *edge, uint64_t index,
+    uint8_t proof[][LEDGER_HASH_LEN], size_t *len);
+
+/*
  * ledger_merkle_consistency_proof - RFC 9162 §2.1.4.1 proof that the tree of
  * old_size leaves is a prefix of the tree of new_size leaves.
  *	proof	out: up to LEDGER_MAX_PROOF hashes
