@@ -34,8 +34,11 @@
 
 /*
  * Routes of design §6, first match wins: a path that matches with another
- * method answers 405, one that matches nothing 404.  /tile/entries/ comes
- * before /tile/ because entry bundles need read rights and hash tiles not.
+ * method answers 405, one that matches nothing 404.  The roles are the
+ * access matrix of docs/access.md (tests/test_access.c holds the same
+ * table).  /tile/entries/ comes before /tile/: an entry bundle holds every
+ * org's entries and cannot be filtered without breaking the tile format, so
+ * only those who see all may fetch one; hash tiles are public.
  */
 static const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/events", ROLE_WRITER, route_events_post },
@@ -43,12 +46,16 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/events/batch", ROLE_WRITER, route_events_batch },
 	{ EVHTTP_REQ_GET, "/v1/events/", READ_ROLES, route_events_get },
 	{ EVHTTP_REQ_GET, "/v1/proof/inclusion", READ_ROLES, route_proof_inclusion },
-	{ EVHTTP_REQ_GET, "/v1/proof/consistency", 0, route_proof_consistency },
-	{ EVHTTP_REQ_GET, "/checkpoint", 0, route_checkpoint },
-	{ EVHTTP_REQ_GET, "/tile/entries/", READ_ROLES, route_tile },
-	{ EVHTTP_REQ_GET, "/tile/", 0, route_tile },
-	{ EVHTTP_REQ_GET, "/healthz", 0, route_healthz },
+	{ EVHTTP_REQ_GET, "/v1/proof/consistency", ROUTE_PUBLIC, route_proof_consistency },
+	{ EVHTTP_REQ_GET, "/checkpoint", ROUTE_PUBLIC, route_checkpoint },
+	{ EVHTTP_REQ_GET, "/tile/entries/", ROLE_SUPERVISOR, route_tile },
+	{ EVHTTP_REQ_GET, "/tile/", ROUTE_PUBLIC, route_tile },
+	{ EVHTTP_REQ_GET, "/healthz", ROUTE_PUBLIC, route_healthz },
 	{ EVHTTP_REQ_GET, "/metrics", ROLE_OPERATOR, route_metrics },
+	{ EVHTTP_REQ_GET, "/v1/provenance/subjects/", ROLE_SUPERVISOR, route_provenance_subject },
+	{ EVHTTP_REQ_GET, "/v1/provenance/actors/", ROLE_SUPERVISOR, route_provenance_actor },
+	{ EVHTTP_REQ_GET, "/v1/provenance/objects/", ROLE_SUPERVISOR, route_provenance_object },
+	{ EVHTTP_REQ_GET, "/v1/export", ROLE_SUPERVISOR, route_export },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -126,16 +133,22 @@ request_free(struct http_request_ctx *ctx)
 static void
 reply_send(struct request *r, int status)
 {
-	struct http_request_ctx *ctx = (struct http_request_ctx *)r;
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
-	struct metrics *m = &r->srv->metrics;
-	int64_t took;
-	int class;
 
 	if (evhttp_find_header(out, "Cache-Control") == NULL)
 		evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
 	evhttp_send_reply(r->req, status, status_reason(status), NULL);
+	reply_stream_done(r, status);
+}
+
+void
+reply_stream_done(struct request *r, int status)
+{
+	struct http_request_ctx *ctx = (struct http_request_ctx *)r;
+	struct metrics *m = &r->srv->metrics;
+	int64_t took;
+	int class;
 
 	class = status >= 100 && status < 600 ? status / 100 : 0;
 	metrics_inc(&m->http_status[class], 1);
@@ -384,6 +397,9 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	if (ctx->path == NULL)
 		fatalx("evhttp_uridecode: out of memory");
 	r->path = ctx->path;
+	/* Design §5: a subject's identifier never reaches the log line. */
+	if (strncmp(ctx->raw_path, "/v1/provenance/subjects/", 24) == 0)
+		ctx->raw_path[24] = '\0';
 	if (strlen(ctx->path) != len) {
 		reply_error(r, 400, "invalid_value", "path",
 		    "the path holds a NUL byte");

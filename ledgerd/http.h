@@ -14,6 +14,7 @@
 struct evhttp_request;
 struct evkeyvalq;
 struct principal;
+struct config;
 struct server;
 
 /*
@@ -31,16 +32,39 @@ struct request {
 	int64_t start_us;
 };
 
-/* Access a route demands: nobody, any authenticated principal with one of the roles. */
+/*
+ * Access a route demands (design §8, docs/access.md): ROUTE_PUBLIC for
+ * anyone, else an authenticated principal holding one of the roles.  Deny
+ * by default: a route with roles 0 is closed to everyone.
+ */
+#define ROUTE_PUBLIC (1u << 16)		/* beyond every enum role bit */
+
 struct route {
 	int method;			/* EVHTTP_REQ_GET / _POST */
 	const char *prefix;		/* exact path, or prefix when it ends in '/' */
-	unsigned roles;			/* enum role bits; 0 = public */
+	unsigned roles;			/* enum role bits, or ROUTE_PUBLIC */
 	void (*handler)(struct request *r);
 };
 
-/* http_start - binds the listener and installs the routes.  Returns 0 or -1. */
+/*
+ * http_start - binds the listener (TLS when srv->cfg has tls.cert) and
+ * installs the routes.  Returns 0 or -1 (logged).
+ */
 int http_start(struct server *srv);
+
+/*
+ * http_reload - prepares the front end for next, a configuration about to
+ * replace srv->cfg (SIGHUP): a new TLS context from next's files, used by
+ * connections accepted from now on (open ones keep theirs).  Call it on the
+ * loop's thread, just before the swap.
+ *	err	out: why next's TLS files are refused (the old context stays)
+ * Returns 0 or -1.
+ */
+int http_reload(struct server *srv, const struct config *next, char *err,
+    size_t errlen);
+
+/* http_connections - open HTTP connections now. */
+size_t http_connections(const struct server *srv);
 
 /*
  * http_stop - closes the listener and frees every connection.  Call it
@@ -61,6 +85,13 @@ void reply_json(struct request *r, int status, json_t *body);
  */
 void reply_error(struct request *r, int status, const char *code,
     const char *field, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * reply_stream_done - for a route that sent its answer itself in chunks
+ * (evhttp_send_reply_start/chunk/end): counts and logs it, and frees r.
+ * r->req is not touched: by then it may be gone with its connection.
+ */
+void reply_stream_done(struct request *r, int status);
 
 /* reply_bytes - answers status with an exact body of the given content type. */
 void reply_bytes(struct request *r, int status, const char *content_type,
@@ -99,5 +130,9 @@ void route_proof_consistency(struct request *r);
 void route_tile(struct request *r);
 void route_healthz(struct request *r);
 void route_metrics(struct request *r);
+void route_provenance_subject(struct request *r);	/* /v1/provenance/subjects/{id} */
+void route_provenance_actor(struct request *r);	/* .../actors/{org}/{user} */
+void route_provenance_object(struct request *r);	/* .../objects/{ref} */
+void route_export(struct request *r);		/* /v1/export?... */
 
 #endif

@@ -1,0 +1,58 @@
+/*
+ * What the oversight routes (provenance queries, compliance export) share:
+ * the audit or export entry every such request appends before it answers
+ * ("the watchers are watched", design §6), and the received_at bounds of a
+ * since/until range.
+ */
+#ifndef LEDGERD_OVERSIGHT_H
+#define LEDGERD_OVERSIGHT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct request;
+struct store_txn;
+
+/* The purpose an oversight entry records when the request names none. */
+#define OVERSIGHT_DEFAULT_PURPOSE "oversight query"
+
+/*
+ * Called on the loop's thread once the oversight entry is durable, with
+ * its seq.  r is NULL when the entry could not be written: r has then been
+ * answered already (400, 503, ...), and done only frees arg.
+ */
+typedef void (*oversight_done_fn)(struct request *r, uint64_t seq, void *arg);
+
+/*
+ * oversight_record - appends the entry that records an oversight request:
+ * {type, actor: {org: the principal's org, user: its id}, purpose,
+ * occurred_at: now, details}, through the writer like any other append.
+ * Nothing of the answer may be sent before done() is called with r.
+ *	type	in: "audit" or "export"
+ *	purpose	in: the request's purpose parameter, or NULL for the default
+ *	details	in: stolen; must hold no clear subject identifier
+ *	done	in: called exactly once, possibly before this returns
+ */
+void oversight_record(struct request *r, const char *type, const char *purpose,
+    json_t *details, oversight_done_fn done, void *arg);
+
+/*
+ * oversight_time_param - reads an RFC 3339 query parameter (since, until).
+ *	us	out: microseconds since the epoch
+ * Returns 1 when present, 0 when absent, -1 after answering 400.
+ */
+int oversight_time_param(struct request *r, const char *name, int64_t *us);
+
+/*
+ * oversight_seq_by_time - the first seq in [lo, hi) whose received_at is
+ * >= t (strictly_after 0) or > t (strictly_after 1), or hi when none.
+ * received_at never decreases along seq, so a binary search finds it with
+ * O(log n) entry reads.
+ * Returns 0, LEDGER_ECORRUPT (an entry without a valid received_at) or a
+ * store error.
+ */
+int oversight_seq_by_time(struct store_txn *txn, uint64_t lo, uint64_t hi,
+    int64_t t, int strictly_after, uint64_t *out);
+
+#endif

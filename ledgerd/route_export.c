@@ -1,0 +1,464 @@
+/*
+ * GET /v1/export: the compliance export (design §7) as a stream, entry
+ * bytes one a line (jsonl) or flattened rows (csv), in seq order.  It is
+ * recorded as an export entry before the first byte is sent.
+ *
+ * Memory stays constant whatever the range: the next chunk is read only
+ * when the previous one has left the output buffer
+ * (evhttp_send_reply_chunk_with_cb), and each chunk is read in its own short
+ * read transaction, so a slow client never pins an old LMDB snapshot.  The
+ * chunks still form one consistent export: its upper bound, the tree size,
+ * is fixed when the stream starts, and entries below it never change.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "ledger/base64.h"
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "ledger/hash.h"
+#include "ledger/xmalloc.h"
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "oversight.h"
+#include "server.h"
+#include "store.h"
+
+#define CHUNK_BYTES (256 * 1024)	/* bytes produced per chunk, about */
+#define CHUNK_ENTRIES 4096		/* entries looked at per chunk */
+#define INDEX_CHUNK 256
+
+/* The CSV columns (docs/provenance.md lists them); multi-valued ones joined by ';'. */
+static const char csv_header[] = "seq,received_at,type,actor_org,actor_user,"
+    "actor_role,submitter,subjects,recipients,object_ref,object_digest,"
+    "purpose,legal_basis,occurred_at,refs,details,prev,leaf_hash\r\n";
+
+struct export_stream {
+	struct request *r;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;	/* while streaming */
+	struct event *next;		/* produces the next chunk */
+	struct evbuffer *buf;
+	int csv;
+	int indexed;			/* walk an index instead of every seq */
+	enum store_index index;
+	char *index_value;		/* owned */
+	size_t index_len;
+	const char *org;		/* actor.org filter beside a subject */
+	int has_since, has_until;
+	int64_t since, until;
+	uint64_t pos, hi;		/* next seq to look at; the bound */
+	uint64_t rows;
+};
+
+static void
+stream_free(struct export_stream *s)
+{
+	if (s->next != NULL)
+		event_free(s->next);
+	if (s->buf != NULL)
+		evbuffer_free(s->buf);
+	free(s->index_value);
+	free(s);
+}
+
+/*
+ * Ends the stream.  end_reply: send the final chunk (or, for a request
+ * libevent has detached from its dead connection, free it); 0 when
+ * libevent frees the request itself.
+ */
+static void
+stream_finish(struct export_stream *s, int status, int end_reply)
+{
+	if (s->evcon != NULL)
+		evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	if (end_reply)
+		evhttp_send_reply_end(s->req);
+	log_debug("request %" PRIu64 ": export of %" PRIu64 " entries %s",
+	    s->r->id, s->rows, status == 200 ? "sent" : "cut short");
+	reply_stream_done(s->r, status);
+	stream_free(s);
+}
+
+/* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
+static void
+csv_field(struct evbuffer *b, const char *s, size_t len, int last)
+{
+	size_t i;
+
+	if (s != NULL && strcspn(s, ",\"\r\n") < len) {
+		evbuffer_add(b, "\"", 1);
+		for (i = 0; i < len; i++) {
+			if (s[i] == '"')
+				evbuffer_add(b, "\"", 1);
+			evbuffer_add(b, &s[i], 1);
+		}
+		evbuffer_add(b, "\"", 1);
+	} else if (s != NULL)
+		evbuffer_add(b, s, len);
+	evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+static void
+csv_str(struct evbuffer *b, const json_t *v)
+{
+	csv_field(b, json_string_value(v), json_string_length(v), 0);
+}
+
+/* An array of strings or integers joined by ';'. */
+static void
+csv_list(struct evbuffer *b, const json_t *array)
+{
+	struct evbuffer *tmp = evbuffer_new();
+	const json_t *v;
+	size_t i, len;
+	char num[24];
+
+	json_array_foreach(array, i, v) {
+		if (i > 0)
+			evbuffer_add(tmp, ";", 1);
+		if (json_is_string(v))
+			evbuffer_add(tmp, json_string_value(v),
+			    json_string_length(v));
+		else if (json_is_integer(v)) {
+			len = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+			evbuffer_add(tmp, num, len);
+		}
+	}
+	len = evbuffer_get_length(tmp);
+	csv_field(b, (const char *)evbuffer_pullup(tmp, -1), len, 0);
+	evbuffer_free(tmp);
+}
+
+/* One entry as a CSV row; the leaf hash lets a spreadsheet check prev. */
+static int
+csv_row(struct evbuffer *b, const char *bytes, size_t len)
+{
+	uint8_t leaf[LEDGER_HASH_LEN];
+	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1], num[24], *details;
+	const json_t *actor, *object;
+	json_t *entry;
+	int rc;
+
+	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+		return LEDGER_ECORRUPT;
+	if ((rc = ledger_leaf_hash(bytes, len, leaf)) != 0) {
+		json_decref(entry);
+		return rc;
+	}
+	actor = json_object_get(entry, "actor");
+	object = json_object_get(entry, "object");
+	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(entry, "seq")));
+	csv_field(b, num, strlen(num), 0);
+	csv_str(b, json_object_get(entry, "received_at"));
+	csv_str(b, json_object_get(entry, "type"));
+	csv_str(b, json_object_get(actor, "org"));
+	csv_str(b, json_object_get(actor, "user"));
+	csv_str(b, json_object_get(actor, "role"));
+	csv_str(b, json_object_get(entry, "submitter"));
+	csv_list(b, json_object_get(entry, "subjects"));
+	csv_list(b, json_object_get(entry, "recipients"));
+	csv_str(b, json_object_get(object, "ref"));
+	csv_str(b, json_object_get(object, "digest"));
+	csv_str(b, json_object_get(entry, "purpose"));
+	csv_str(b, json_object_get(entry, "legal_basis"));
+	csv_str(b, json_object_get(entry, "occurred_at"));
+	csv_list(b, json_object_get(entry, "refs"));
+	details = json_object_get(entry, "details") == NULL ? NULL :
+	    json_dumps(json_object_get(entry, "details"),
+	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	csv_field(b, details, details ? strlen(details) : 0, 0);
+	free(details);
+	csv_str(b, json_object_get(entry, "prev"));
+	ledger_b64_encode(leaf, LEDGER_HASH_LEN, b64);
+	csv_field(b, b64, strlen(b64), 1);
+	json_decref(entry);
+	return 0;
+}
+
+/* Whether an entry's actor.org is the org filter (subject exports). */
+static int
+org_matches(const struct export_stream *s, const char *bytes, size_t len,
+    int *match)
+{
+	json_t *entry;
+	const char *org;
+
+	*match = 1;
+	if (s->org == NULL || !s->indexed || s->index != STORE_IDX_SUBJECT)
+		return 0;
+	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+		return LEDGER_ECORRUPT;
+	org = json_string_value(json_object_get(json_object_get(entry,
+	    "actor"), "org"));
+	*match = org != NULL && strcmp(org, s->org) == 0;
+	json_decref(entry);
+	return 0;
+}
+
+/* Fills s->buf with the next entries, in one short read transaction. */
+static int
+fill_chunk(struct export_stream *s)
+{
+	uint64_t seqs[INDEX_CHUNK], seq;
+	size_t n = 0, i = 0, examined = 0, len;
+	struct store_txn *txn = NULL;
+	const char *bytes;
+	int rc, match;
+
+	if ((rc = store_read_begin(s->r->srv->store, &txn)) != 0)
+		return rc;
+	while (s->pos < s->hi && examined < CHUNK_ENTRIES &&
+	    evbuffer_get_length(s->buf) < CHUNK_BYTES) {
+		if (s->indexed) {
+			if (i == n) {
+				if ((rc = store_index_scan(txn, s->index,
+				    s->index_value, s->index_len, s->pos, 0,
+				    seqs, INDEX_CHUNK, &n)) != 0)
+					goto out;
+				i = 0;
+				if (n == 0) {
+					s->pos = s->hi;
+					break;
+				}
+			}
+			if ((seq = seqs[i++]) >= s->hi) {
+				s->pos = s->hi;
+				break;
+			}
+		} else
+			seq = s->pos;
+		s->pos = seq + 1;
+		examined++;
+		if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0 ||
+		    (rc = org_matches(s, bytes, len, &match)) != 0)
+			goto out;
+		if (!match)
+			continue;
+		if (s->csv) {
+			if ((rc = csv_row(s->buf, bytes, len)) != 0)
+				goto out;
+		} else {
+			evbuffer_add(s->buf, bytes, len);
+			evbuffer_add(s->buf, "\n", 1);
+		}
+		s->rows++;
+	}
+out:
+	store_txn_end(txn);
+	return rc;
+}
+
+static void
+chunk_flushed(struct evhttp_connection *evcon, void *arg)
+{
+	struct export_stream *s = arg;
+
+	event_active(s->next, EV_TIMEOUT, 0);
+}
+
+/*
+ * Produces and sends one chunk, or ends the stream.  A chunk that turned
+ * out empty (filters matched nothing in it) yields to the loop before the
+ * next, so that a long fruitless stretch never blocks other requests.
+ */
+static void
+next_chunk(evutil_socket_t fd, short what, void *arg)
+{
+	struct export_stream *s = arg;
+	int rc;
+
+	if ((rc = fill_chunk(s)) != 0) {
+		/*
+		 * The status line has gone: all that is left is to cut the
+		 * stream short, so the client sees a chunked body without its
+		 * end and cannot mistake it for a whole export.
+		 */
+		log_warnx("request %" PRIu64 ": export at seq %" PRIu64 ": %s",
+		    s->r->id, s->pos, ledger_strerror(rc));
+		evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+		evhttp_connection_free(s->evcon);	/* frees s->req */
+		s->evcon = NULL;
+		stream_finish(s, 500, 0);
+		return;
+	}
+	if (evbuffer_get_length(s->buf) > 0)
+		evhttp_send_reply_chunk_with_cb(s->req, s->buf, chunk_flushed,
+		    s);
+	else if (s->pos < s->hi)
+		event_active(s->next, EV_TIMEOUT, 0);
+	else
+		stream_finish(s, 200, 1);
+}
+
+/*
+ * The client went away mid-stream (or the server is stopping).  When
+ * libevent has detached the request from the dying connection it is ours
+ * to free; otherwise libevent frees it with the connection.
+ */
+static void
+stream_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct export_stream *s = arg;
+	int detached = evhttp_request_get_connection(s->req) == NULL;
+
+	s->evcon = NULL;
+	event_del(s->next);
+	stream_finish(s, 200, detached);
+}
+
+/* Once the export entry is durable: fix the range, send the headers, go. */
+static void
+stream_start(struct request *r, uint64_t export_seq, void *arg)
+{
+	struct export_stream *s = arg;
+	struct evkeyvalq *out;
+	struct store_txn *txn = NULL;
+	struct store_state st;
+	char num[24];
+	int rc;
+
+	if (r == NULL) {
+		stream_free(s);
+		return;
+	}
+	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
+	    (rc = store_get_state(txn, &st)) != 0)
+		goto fail;
+	s->pos = 0;
+	s->hi = st.tree_size;
+	if (s->has_since && (rc = oversight_seq_by_time(txn, s->pos, s->hi,
+	    s->since, 0, &s->pos)) != 0)
+		goto fail;
+	if (s->has_until && (rc = oversight_seq_by_time(txn, s->pos, s->hi,
+	    s->until, 1, &s->hi)) != 0)
+		goto fail;
+	store_txn_end(txn);
+	txn = NULL;
+
+	if ((s->evcon = evhttp_request_get_connection(r->req)) == NULL) {
+		/* The client left while the export entry was written. */
+		stream_finish(s, 200, 1);
+		return;
+	}
+	out = evhttp_request_get_output_headers(r->req);
+	evhttp_add_header(out, "Content-Type", s->csv ?
+	    "text/csv; charset=utf-8; header=present" : "application/x-ndjson");
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	/* Every exported entry has seq below this; prove against any checkpoint at least this big. */
+	snprintf(num, sizeof(num), "%" PRIu64, st.tree_size);
+	evhttp_add_header(out, "X-Ledger-Tree-Size", num);
+	snprintf(num, sizeof(num), "%" PRIu64, export_seq);
+	evhttp_add_header(out, "X-Ledger-Export-Seq", num);
+	s->req = r->req;
+	s->buf = evbuffer_new();
+	if ((s->next = event_new(r->srv->base, -1, 0, next_chunk, s)) == NULL ||
+	    s->buf == NULL)
+		fatalx("export: out of memory");
+	evhttp_connection_set_closecb(s->evcon, stream_closed, s);
+	evhttp_send_reply_start(r->req, 200, "OK");
+	if (s->csv)
+		evbuffer_add(s->buf, csv_header, sizeof(csv_header) - 1);
+	next_chunk(-1, 0, s);
+	return;
+fail:
+	store_txn_end(txn);
+	log_warnx("request %" PRIu64 ": export: %s", r->id, ledger_strerror(rc));
+	reply_error(r, 500, "internal", NULL, "cannot read the log");
+	stream_free(s);
+}
+
+void
+route_export(struct request *r)
+{
+	static const char *const params[] = { "since", "until", "org",
+	    "subject", "format", "purpose", NULL };
+	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	struct export_stream *s;
+	const char *format, *subject;
+	json_t *filters;
+	int rc;
+
+	if (query_check(r, params) != 0)
+		return;
+	s = xcalloc(1, sizeof(*s));
+	s->r = r;
+	filters = json_object();
+	if ((format = query_str(r, "format")) == NULL)
+		format = "jsonl";
+	if (strcmp(format, "jsonl") != 0 && strcmp(format, "csv") != 0) {
+		reply_error(r, 400, "invalid_value", "format",
+		    "format must be jsonl or csv");
+		goto fail;
+	}
+	s->csv = format[0] == 'c';
+	if ((s->has_since = oversight_time_param(r, "since", &s->since)) < 0 ||
+	    (s->has_until = oversight_time_param(r, "until", &s->until)) < 0)
+		goto fail;
+	if (s->has_since)
+		json_object_set_new(filters, "since",
+		    json_string(query_str(r, "since")));
+	if (s->has_until)
+		json_object_set_new(filters, "until",
+		    json_string(query_str(r, "until")));
+	if ((s->org = query_str(r, "org")) != NULL) {
+		if (!config_org_registered(r->srv->cfg, s->org)) {
+			reply_error(r, 400, "unknown_org", "org",
+			    "org is not a registered organisation");
+			goto fail;
+		}
+		json_object_set_new(filters, "org", json_string(s->org));
+		s->indexed = 1;
+		s->index = STORE_IDX_ORG;
+		s->index_value = xstrdup(s->org);
+	}
+	if ((subject = query_str(r, "subject")) != NULL) {
+		if (*subject == '\0' || strlen(subject) > LEDGER_STRING_MAX) {
+			reply_error(r, 400, "invalid_value", "subject", "a "
+			    "subject identifier is 1 to %d bytes",
+			    LEDGER_STRING_MAX);
+			goto fail;
+		}
+		/* Design §5: the export entry names the subject by token only. */
+		if ((rc = ledger_subject_token(r->srv->subject_key, subject,
+		    strlen(subject), token)) != 0) {
+			reply_error(r, 500, "internal", NULL,
+			    "cannot compute the subject token");
+			goto fail;
+		}
+		json_object_set_new(filters, "subject_token", json_string(token));
+		/* The subject index is the narrower; org is then checked per entry. */
+		free(s->index_value);
+		s->indexed = 1;
+		s->index = STORE_IDX_SUBJECT;
+		s->index_value = xstrdup(token);
+	}
+	if (s->indexed)
+		s->index_len = strlen(s->index_value);
+
+	/* HEAD discloses nothing, so it is answered without an export entry. */
+	if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
+		reply_bytes(r, 200, s->csv ? "text/csv; charset=utf-8; "
+		    "header=present" : "application/x-ndjson", NULL, 0);
+		goto fail;
+	}
+	oversight_record(r, "export", query_str(r, "purpose"),
+	    json_pack("{s:s, s:o}", "format", format, "filters", filters),
+	    stream_start, s);
+	return;
+fail:
+	json_decref(filters);
+	stream_free(s);
+}

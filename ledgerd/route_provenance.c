@@ -1,0 +1,602 @@
+/*
+ * Provenance queries for oversight bodies (design §6): a subject's
+ * timeline, an actor's activity and an object's lineage, each answered with
+ * one signed checkpoint and an inclusion proof per entry against it.  Every
+ * query is first recorded as an audit entry; only then is it answered.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/base64.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "ledger/merkle.h"
+#include "ledger/xmalloc.h"
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "oversight.h"
+#include "server.h"
+#include "store.h"
+
+#define DEFAULT_PAGE 100
+#define PAGE_MAX_EXAMINED 10000		/* index hits looked at per page */
+#define INDEX_CHUNK 256
+#define LINEAGE_DEFAULT_DEPTH 16
+#define LINEAGE_MAX_DEPTH 64
+#define LINEAGE_MAX_NODES 2000		/* entries in one lineage answer */
+#define LINEAGE_MAX_EDGES 20000
+
+/* Entry types as bits, for the type filter. */
+enum {
+	T_SHARE = 1 << 0, T_QUERY = 1 << 1, T_ADVICE = 1 << 2,
+	T_AUDIT = 1 << 3, T_EXPORT = 1 << 4,
+	T_APPLICATION = T_SHARE | T_QUERY | T_ADVICE,
+};
+
+static const char *const type_names[] = {
+	"share", "query", "advice", "audit", "export",
+};
+
+enum prov_kind { PROV_SUBJECT, PROV_ACTOR, PROV_OBJECT };
+
+/*
+ * One query, parsed before its audit entry is written and answered after.
+ * The strings borrowed from the request stay valid until it is answered.
+ */
+struct prov_query {
+	enum prov_kind kind;
+	enum store_index index;		/* the index walked */
+	char *index_value;		/* owned */
+	size_t index_len;
+	char subject_token[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	unsigned types;			/* accepted entry types, T_* bits */
+	const char *org;		/* subjects: actor.org filter */
+	int has_since, has_until;
+	int64_t since, until;
+	uint64_t cursor, limit;
+	uint64_t depth;			/* lineage */
+};
+
+static void
+prov_query_free(struct prov_query *q)
+{
+	if (q == NULL)
+		return;
+	free(q->index_value);
+	free(q);
+}
+
+static unsigned
+type_bit(const char *type)
+{
+	size_t i;
+
+	for (i = 0; type != NULL && i < sizeof(type_names) /
+	    sizeof(type_names[0]); i++)
+		if (strcmp(type, type_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+/* A path segment taken as an identifier: 1 to LEDGER_STRING_MAX bytes. */
+static int
+id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= LEDGER_STRING_MAX;
+}
+
+/*
+ * The filters subjects and actors queries share: since, until, type,
+ * cursor, limit.  allowed: the type bits the type filter may name.
+ * Records what was given in filters (for the audit entry).  Returns 0 or
+ * -1 after answering.
+ */
+static int
+parse_page_params(struct request *r, struct prov_query *q, unsigned allowed,
+    json_t *filters)
+{
+	size_t max_page = r->srv->cfg->limits.max_page;
+	const char *s;
+	int rc;
+
+	if ((q->has_since = oversight_time_param(r, "since", &q->since)) < 0 ||
+	    (q->has_until = oversight_time_param(r, "until", &q->until)) < 0)
+		return -1;
+	q->types = T_APPLICATION;
+	if ((s = query_str(r, "type")) != NULL) {
+		if ((q->types = type_bit(s) & allowed) == 0) {
+			reply_error(r, 400, "invalid_value", "type",
+			    allowed & T_AUDIT ? "type must be share, query, "
+			    "advice, audit or export" :
+			    "type must be share, query or advice");
+			return -1;
+		}
+	}
+	if ((rc = query_u64(r, "limit", &q->limit)) < 0)
+		return -1;
+	if (rc == 0)
+		q->limit = DEFAULT_PAGE < max_page ? DEFAULT_PAGE : max_page;
+	else if (q->limit < 1 || q->limit > max_page) {
+		reply_error(r, 400, "out_of_range", "limit",
+		    "limit must be 1 to %zu", max_page);
+		return -1;
+	}
+	if ((rc = query_u64(r, "cursor", &q->cursor)) < 0)
+		return -1;
+	if ((s = query_str(r, "since")) != NULL)
+		json_object_set_new(filters, "since", json_string(s));
+	if ((s = query_str(r, "until")) != NULL)
+		json_object_set_new(filters, "until", json_string(s));
+	if ((s = query_str(r, "type")) != NULL)
+		json_object_set_new(filters, "type", json_string(s));
+	if (query_str(r, "limit") != NULL)
+		json_object_set_new(filters, "limit",
+		    json_integer((json_int_t)q->limit));
+	return 0;
+}
+
+static json_t *
+json_hashes(uint8_t proof[][LEDGER_HASH_LEN], size_t len)
+{
+	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		ledger_b64_encode(proof[i], LEDGER_HASH_LEN, b64);
+		json_array_append_new(a, json_string(b64));
+	}
+	return a;
+}
+
+/* Appends {seq, entry, proof} for entry seq, proven against tree_size. */
+static int
+add_event(struct store_txn *txn, json_t *events, uint64_t seq,
+    const char *bytes, size_t len, uint64_t tree_size)
+{
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+	struct ledger_hash_store hs = store_hash_store(txn);
+	size_t n;
+	int rc;
+
+	if ((rc = ledger_merkle_inclusion_proof(&hs, seq, tree_size, proof,
+	    &n)) != 0)
+		return rc;
+	/* The entry travels as a string, so that its bytes survive exactly. */
+	json_array_append_new(events, json_pack("{s:I, s:s%, s:o}",
+	    "seq", (json_int_t)seq, "entry", bytes, len,
+	    "proof", json_hashes(proof, n)));
+	return 0;
+}
+
+/* Whether an entry passes the type and org filters. */
+static int
+entry_matches(const struct prov_query *q, const char *bytes, size_t len,
+    int *match)
+{
+	json_t *entry;
+	const char *org;
+
+	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+		return LEDGER_ECORRUPT;
+	*match = (type_bit(json_string_value(json_object_get(entry, "type"))) &
+	    q->types) != 0;
+	if (*match && q->org != NULL) {
+		org = json_string_value(json_object_get(json_object_get(entry,
+		    "actor"), "org"));
+		*match = org != NULL && strcmp(org, q->org) == 0;
+	}
+	json_decref(entry);
+	return 0;
+}
+
+/*
+ * One page of a timeline (subjects, actors): the entries of the index
+ * value with seq in [max(cursor, since), until] and below tree_size,
+ * oldest first.  *next is set when the page stopped early.
+ */
+static int
+timeline_page(struct store_txn *txn, const struct prov_query *q,
+    uint64_t tree_size, json_t *events, int *has_next, uint64_t *next)
+{
+	uint64_t seqs[INDEX_CHUNK], lo = q->cursor, hi = tree_size, pos, seq;
+	size_t n, i, examined = 0;
+	const char *bytes;
+	size_t len;
+	int rc, match;
+
+	*has_next = 0;
+	if (lo > hi)
+		lo = hi;
+	if (q->has_since &&
+	    (rc = oversight_seq_by_time(txn, lo, hi, q->since, 0, &lo)) != 0)
+		return rc;
+	if (q->has_until &&
+	    (rc = oversight_seq_by_time(txn, lo, hi, q->until, 1, &hi)) != 0)
+		return rc;
+	for (pos = lo; pos < hi;) {
+		if ((rc = store_index_scan(txn, q->index, q->index_value,
+		    q->index_len, pos, 0, seqs, INDEX_CHUNK, &n)) != 0)
+			return rc;
+		if (n == 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if ((seq = seqs[i]) >= hi)
+				return 0;
+			pos = seq + 1;
+			if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0 ||
+			    (rc = entry_matches(q, bytes, len, &match)) != 0)
+				return rc;
+			if (match && (rc = add_event(txn, events, seq, bytes,
+			    len, tree_size)) != 0)
+				return rc;
+			/* Bounded work per page; the cursor says where to go on. */
+			if (json_array_size(events) >= q->limit ||
+			    ++examined >= PAGE_MAX_EXAMINED) {
+				if (pos < hi) {
+					*has_next = 1;
+					*next = pos;
+				}
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A set of seqs, open addressing; capacity a power of two > 2 * nodes. */
+#define SEQ_SET_CAP 8192
+struct seq_set {
+	uint64_t slot[SEQ_SET_CAP];	/* seq + 1; 0 is empty */
+};
+
+/* Adds seq; returns 1 when it was new. */
+static int
+seq_set_add(struct seq_set *s, uint64_t seq)
+{
+	size_t i = (size_t)((seq * 0x9e3779b97f4a7c15ULL) >> 51) &
+	    (SEQ_SET_CAP - 1);
+
+	while (s->slot[i] != 0) {
+		if (s->slot[i] == seq + 1)
+			return 0;
+		i = (i + 1) & (SEQ_SET_CAP - 1);
+	}
+	s->slot[i] = seq + 1;
+	return 1;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmp_edge(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/*
+ * Lineage: the entries whose object.ref is the ref, then breadth first
+ * everything resting on them through refs (the REFERRED index), down to
+ * q->depth levels and at most LINEAGE_MAX_NODES entries, all below
+ * tree_size.  Refs only point backwards, so a child's seq is above its
+ * parent's and the walk cannot loop; the set still keeps a node that rests
+ * on two others from appearing twice.
+ */
+static int
+lineage(struct store_txn *txn, const struct prov_query *q, uint64_t tree_size,
+    json_t *events, json_t *edges_out, int *truncated)
+{
+	struct seq_set *seen = xcalloc(1, sizeof(*seen));
+	uint64_t *nodes = xcalloc(LINEAGE_MAX_NODES, sizeof(*nodes));
+	uint8_t *depth = xcalloc(LINEAGE_MAX_NODES, 1);
+	uint64_t (*edges)[2] = xcalloc(LINEAGE_MAX_EDGES, sizeof(*edges));
+	uint64_t seqs[INDEX_CHUNK], pos, from;
+	size_t nnodes = 0, nedges = 0, head, n, i, len;
+	const char *bytes;
+	uint8_t key[8];
+	int rc = 0, b;
+
+	*truncated = 0;
+	/* The roots: every entry about the object itself. */
+	for (pos = 0;;) {
+		if ((rc = store_index_scan(txn, STORE_IDX_OBJECT, q->index_value,
+		    q->index_len, pos, 0, seqs, INDEX_CHUNK, &n)) != 0)
+			goto out;
+		for (i = 0; i < n && seqs[i] < tree_size; i++) {
+			if (nnodes == LINEAGE_MAX_NODES) {
+				*truncated = 1;
+				break;
+			}
+			seq_set_add(seen, seqs[i]);
+			depth[nnodes] = 0;
+			nodes[nnodes++] = seqs[i];
+		}
+		if (i < n || n < INDEX_CHUNK)
+			break;
+		pos = seqs[n - 1] + 1;
+	}
+
+	/* Breadth first down the refs; nodes[] doubles as the queue. */
+	for (head = 0; head < nnodes; head++) {
+		from = nodes[head];
+		for (b = 7, pos = from; b >= 0; b--, pos >>= 8)
+			key[b] = pos & 0xff;
+		for (pos = from + 1;;) {
+			if ((rc = store_index_scan(txn, STORE_IDX_REFERRED, key,
+			    sizeof(key), pos, 0, seqs, INDEX_CHUNK, &n)) != 0)
+				goto out;
+			for (i = 0; i < n && seqs[i] < tree_size; i++) {
+				if (depth[head] >= q->depth ||
+				    nedges == LINEAGE_MAX_EDGES) {
+					*truncated = 1;
+					break;
+				}
+				if (seq_set_add(seen, seqs[i])) {
+					if (nnodes == LINEAGE_MAX_NODES) {
+						*truncated = 1;
+						break;
+					}
+					depth[nnodes] = depth[head] + 1;
+					nodes[nnodes++] = seqs[i];
+				}
+				edges[nedges][0] = from;
+				edges[nedges++][1] = seqs[i];
+			}
+			if (i < n || n < INDEX_CHUNK)
+				break;
+			pos = seqs[n - 1] + 1;
+		}
+	}
+
+	/* Oldest first, like every provenance answer. */
+	qsort(nodes, nnodes, sizeof(*nodes), cmp_u64);
+	qsort(edges, nedges, sizeof(*edges), cmp_edge);
+	for (i = 0; i < nnodes; i++)
+		if ((rc = store_get_entry(txn, nodes[i], &bytes, &len)) != 0 ||
+		    (rc = add_event(txn, events, nodes[i], bytes, len,
+		    tree_size)) != 0)
+			goto out;
+	for (i = 0; i < nedges; i++)
+		json_array_append_new(edges_out, json_pack("[I, I]",
+		    (json_int_t)edges[i][0], (json_int_t)edges[i][1]));
+out:
+	free(seen);
+	free(nodes);
+	free(depth);
+	free(edges);
+	return rc;
+}
+
+/*
+ * The answer, once the audit entry is durable: everything read in one
+ * transaction, against the checkpoint stored in it (which covers the
+ * audit entry itself).
+ */
+static void
+answer(struct request *r, uint64_t audit_seq, void *arg)
+{
+	struct prov_query *q = arg;
+	struct ledger_checkpoint cp;
+	struct store_txn *txn = NULL;
+	json_t *events = NULL, *edges = NULL, *body;
+	const char *note;
+	char cursor[24];
+	uint64_t next = 0;
+	size_t note_len;
+	int rc, has_next = 0, truncated = 0;
+
+	if (r == NULL)
+		goto out;
+	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
+	    (rc = store_get_checkpoint(txn, &note, &note_len)) != 0)
+		goto fail;
+	if ((rc = ledger_checkpoint_parse(note, note_len, &cp)) != 0) {
+		rc = LEDGER_ECORRUPT;
+		goto fail;
+	}
+	events = json_array();
+	if (q->kind == PROV_OBJECT) {
+		edges = json_array();
+		rc = lineage(txn, q, cp.tree_size, events, edges, &truncated);
+	} else
+		rc = timeline_page(txn, q, cp.tree_size, events, &has_next,
+		    &next);
+	if (rc != 0)
+		goto fail;
+
+	snprintf(cursor, sizeof(cursor), "%" PRIu64, next);
+	body = json_pack("{s:s%, s:I, s:o, s:o, s:I}", "checkpoint", note,
+	    note_len, "tree_size", (json_int_t)cp.tree_size, "events", events,
+	    "next_cursor", has_next ? json_string(cursor) : json_null(),
+	    "audit_seq", (json_int_t)audit_seq);
+	events = NULL;
+	if (body == NULL)
+		fatalx("json_pack failed");
+	if (q->kind == PROV_SUBJECT)
+		json_object_set_new(body, "subject_token",
+		    json_string(q->subject_token));
+	if (q->kind == PROV_OBJECT) {
+		json_object_set_new(body, "edges", edges);
+		json_object_set_new(body, "truncated", json_boolean(truncated));
+		edges = NULL;
+	}
+	store_txn_end(txn);
+	txn = NULL;
+	reply_json(r, 200, body);
+	goto out;
+
+fail:
+	log_warnx("request %" PRIu64 ": provenance: %s", r->id,
+	    ledger_strerror(rc));
+	reply_error(r, 500, "internal", NULL, "cannot read the log");
+out:
+	json_decref(events);
+	json_decref(edges);
+	store_txn_end(txn);
+	prov_query_free(q);
+}
+
+/* Records the query in the log, then answers it (answer()). */
+static void
+audit_then_answer(struct request *r, struct prov_query *q, json_t *details)
+{
+	const char *cursor = query_str(r, "cursor");
+
+	json_object_set_new(details, "cursor", cursor != NULL ?
+	    json_string(cursor) : json_null());
+	oversight_record(r, "audit", query_str(r, "purpose"), details, answer,
+	    q);
+}
+
+void
+route_provenance_subject(struct request *r)
+{
+	static const char *const params[] = { "since", "until", "type", "org",
+	    "cursor", "limit", "purpose", NULL };
+	const char *id = r->path + strlen("/v1/provenance/subjects/");
+	struct prov_query *q;
+	json_t *filters;
+	int rc;
+
+	if (query_check(r, params) != 0)
+		return;
+	if (!id_valid(id)) {
+		reply_error(r, 400, "invalid_value", "id", "a subject "
+		    "identifier is 1 to %d bytes", LEDGER_STRING_MAX);
+		return;
+	}
+	q = xcalloc(1, sizeof(*q));
+	filters = json_object();
+	q->kind = PROV_SUBJECT;
+	if (parse_page_params(r, q, T_APPLICATION, filters) != 0)
+		goto fail;
+	if ((q->org = query_str(r, "org")) != NULL) {
+		if (!config_org_registered(r->srv->cfg, q->org)) {
+			reply_error(r, 400, "unknown_org", "org",
+			    "org is not a registered organisation");
+			goto fail;
+		}
+		json_object_set_new(filters, "org", json_string(q->org));
+	}
+	/* Design §5: the identifier is only ever looked up as its token. */
+	if ((rc = ledger_subject_token(r->srv->subject_key, id, strlen(id),
+	    q->subject_token)) != 0) {
+		log_warnx("request %" PRIu64 ": subject token: %s", r->id,
+		    ledger_strerror(rc));
+		reply_error(r, 500, "internal", NULL, "cannot compute the "
+		    "subject token");
+		goto fail;
+	}
+	q->index = STORE_IDX_SUBJECT;
+	q->index_value = xstrdup(q->subject_token);
+	q->index_len = strlen(q->index_value);
+	audit_then_answer(r, q, json_pack("{s:s, s:s, s:o}", "query",
+	    "subjects", "subject_token", q->subject_token, "filters", filters));
+	return;
+fail:
+	json_decref(filters);
+	prov_query_free(q);
+}
+
+void
+route_provenance_actor(struct request *r)
+{
+	static const char *const params[] = { "since", "until", "type",
+	    "cursor", "limit", "purpose", NULL };
+	const char *org = r->path + strlen("/v1/provenance/actors/"), *user;
+	struct prov_query *q;
+	json_t *filters;
+	char org_id[LEDGER_ID_MAX + 1];
+	size_t org_len;
+
+	if (query_check(r, params) != 0)
+		return;
+	/* Org ids hold no '/', so the first one ends the org. */
+	if ((user = strchr(org, '/')) == NULL || !id_valid(user + 1)) {
+		reply_error(r, 400, "invalid_value", "user",
+		    "the path is /v1/provenance/actors/{org}/{user}");
+		return;
+	}
+	org_len = (size_t)(user - org);
+	user++;
+	if (org_len == 0 || org_len > LEDGER_ID_MAX) {
+		reply_error(r, 400, "invalid_value", "org",
+		    "org must match [a-z0-9-]{1,32}");
+		return;
+	}
+	memcpy(org_id, org, org_len);
+	org_id[org_len] = '\0';
+	if (!config_org_registered(r->srv->cfg, org_id)) {
+		reply_error(r, 400, "unknown_org", "org",
+		    "org is not a registered organisation");
+		return;
+	}
+	q = xcalloc(1, sizeof(*q));
+	filters = json_object();
+	q->kind = PROV_ACTOR;
+	/* A supervisor's own audit and export entries can be asked for too. */
+	if (parse_page_params(r, q, T_APPLICATION | T_AUDIT | T_EXPORT,
+	    filters) != 0) {
+		json_decref(filters);
+		prov_query_free(q);
+		return;
+	}
+	q->index = STORE_IDX_USER;
+	q->index_value = xasprintf("%s/%s", org_id, user);
+	q->index_len = strlen(q->index_value);
+	audit_then_answer(r, q, json_pack("{s:s, s:s, s:s, s:o}", "query",
+	    "actors", "org", org_id, "user", user, "filters", filters));
+}
+
+void
+route_provenance_object(struct request *r)
+{
+	static const char *const params[] = { "depth", "purpose", NULL };
+	const char *ref = r->path + strlen("/v1/provenance/objects/");
+	struct prov_query *q;
+	uint64_t depth = LINEAGE_DEFAULT_DEPTH;
+	json_t *filters;
+	int rc;
+
+	if (query_check(r, params) != 0)
+		return;
+	if (!id_valid(ref)) {
+		reply_error(r, 400, "invalid_value", "ref", "an object ref is "
+		    "1 to %d bytes", LEDGER_STRING_MAX);
+		return;
+	}
+	if ((rc = query_u64(r, "depth", &depth)) < 0)
+		return;
+	if (depth > LINEAGE_MAX_DEPTH) {
+		reply_error(r, 400, "out_of_range", "depth",
+		    "depth must be 0 to %d", LINEAGE_MAX_DEPTH);
+		return;
+	}
+	q = xcalloc(1, sizeof(*q));
+	q->kind = PROV_OBJECT;
+	q->depth = depth;
+	q->index = STORE_IDX_OBJECT;
+	q->index_value = xstrdup(ref);
+	q->index_len = strlen(ref);
+	filters = json_pack("{s:I}", "depth", (json_int_t)depth);
+	audit_then_answer(r, q, json_pack("{s:s, s:s, s:o}", "query",
+	    "objects", "ref", ref, "filters", filters));
+}
