@@ -5,12 +5,14 @@
 #   make test       install what is missing, build, run every test
 #   make SANITIZE=1 test   the same under AddressSanitizer + UBSan (in build/san)
 #   make bench      build the benchmarks (run them from build/bench/)
+#   make fuzz       build the libFuzzer harnesses (clang, ASan + UBSan) and
+#                   replay each saved corpus, then fuzz briefly
 #   make deps       install the Debian packages the build needs (as root)
 
 CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
-	openssl curl python3 python3-jsonschema python3-yaml
+	openssl curl python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -53,7 +55,7 @@ LIBLEDGER := $(BUILD)/libledger.a
 LEDGERD := $(BUILD)/ledgerd
 LEDGERCTL := $(BUILD)/ledgerctl
 
-.PHONY: all build-all test check run deps bench clean format
+.PHONY: all build-all test check run deps bench clean format fuzz fuzz-build
 .DEFAULT_GOAL := all
 
 all: deps
@@ -122,6 +124,37 @@ $(BUILD)/bench/%: $(OBJ)/bench/%.o $(LIBLEDGER)
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Fuzz harnesses (tests/fuzz/fuzz_*.c): every object built by clang with
+# libFuzzer's coverage, ASan and UBSan in FUZZ_BUILD.  Each harness replays
+# tests/fuzz/corpus/<name>/ and then fuzzes for at most FUZZ_RUNS inputs or
+# FUZZ_SECONDS seconds (tests/fuzz/run.sh).
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
+FUZZ_BUILD ?= build/fuzz
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+FUZZ_RUNS ?= 2000
+FUZZ_SECONDS ?= 20
+
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) \
+		SAN_FLAGS="$(FUZZ_SAN)" OPT="-O1 -g" fuzz-build
+	@tests/fuzz/run.sh -r $(FUZZ_RUNS) -t $(FUZZ_SECONDS) $(FUZZ_BUILD)/fuzzers/fuzz_*
+
+fuzz-build: $(FUZZ_BINS)
+
+# These harnesses drive the daemon's modules directly: all but its main().
+FUZZ_DAEMON_BINS = $(BUILD)/fuzzers/fuzz_config $(BUILD)/fuzzers/fuzz_http
+$(FUZZ_DAEMON_BINS): $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o \
+		$(filter-out $(OBJ)/ledgerd/main.o,$(DAEMON_OBJS)) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 format:
 	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS) $(wildcard include/ledger/*.h)
