@@ -90,69 +90,6 @@ out:
 	return rc;
 }
 
-/* sync_parent - makes a new directory entry of path durable. */
-static int
-sync_parent(const char *path)
-{
-	char *copy;
-	int fd, rc = -1;
-
-	copy = xstrdup(path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd == -1)
-		return -1;
-	if (fsync(fd) == 0)
-		rc = 0;
-	close(fd);
-	return rc;
-}
-
-/*
- * write_public_file - creates path (O_EXCL: never over an existing file or
- * through a symlink) with mode 0644, writes text and syncs it and its
- * directory.  A partly written file is removed.
- * Returns 0 or LEDGER_EIO with errno set.
- */
-static int
-write_public_file(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd, saved;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return LEDGER_EIO;
-	if (fchmod(fd, 0644) == -1)
-		goto fail;
-	while (len > 0) {
-		if ((n = write(fd, text, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		text += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	if (sync_parent(path) == -1)
-		return LEDGER_EIO;
-	return LEDGER_OK;
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(path);
-	errno = saved;
-	return LEDGER_EIO;
-}
-
 /*
  * read_verifier_file - the first line of path, without its newline.
  *	buf, cap	out: NUL-terminated
@@ -350,7 +287,7 @@ check_verifier_file(const char *path, const struct ledger_verifier *want,
 			return LEDGER_ENOTFOUND;
 		}
 		line = xasprintf("%s\n", text);
-		rc = write_public_file(path, line);
+		rc = ledger_file_write_new(path, line, strlen(line), 0644);
 		saved = errno;
 		free(line);
 		if (rc != LEDGER_OK) {

@@ -82,24 +82,19 @@ sync_dir(const char *path)
 	return rc;
 }
 
-/*
- * write_new_file - creates path (never an existing file, never through a
- * symlink: O_CREAT | O_EXCL) with mode 0600, writes buf and syncs the file
- * and its directory.  A partly written file is removed.
- * Returns 0 or LEDGER_EIO with errno set.
- */
-static int
-write_new_file(const char *path, const void *buf, size_t len)
+int
+ledger_file_write_new(const char *path, const void *buf, size_t len,
+    unsigned mode)
 {
 	const char *p = buf;
 	ssize_t n;
 	int fd, saved;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
 	if (fd == -1)
 		return LEDGER_EIO;
-	/* The umask may only remove bits; set exactly 0600 regardless. */
-	if (fchmod(fd, 0600) == -1)
+	/* The umask may only remove bits; set exactly mode regardless. */
+	if (fchmod(fd, (mode_t)mode) == -1)
 		goto fail;
 	while (len > 0) {
 		if ((n = write(fd, p, len)) == -1) {
@@ -196,7 +191,7 @@ ledger_keyfile_write_ed25519(const char *path,
 		goto out;
 	if ((pem_len = BIO_get_mem_data(bio, &pem)) <= 0)
 		goto out;
-	rc = write_new_file(path, pem, (size_t)pem_len);
+	rc = ledger_file_write_new(path, pem, (size_t)pem_len, 0600);
 out:
 	if (rc == LEDGER_ECRYPTO)
 		ERR_clear_error();
@@ -257,7 +252,7 @@ ledger_keyfile_write_secret(const char *path, const uint8_t *secret,
 {
 	if (len == 0)
 		return LEDGER_EINVAL;
-	return write_new_file(path, secret, len);
+	return ledger_file_write_new(path, secret, len, 0600);
 }
 
 int

@@ -44,6 +44,16 @@ int ledger_keyfile_write_secret(const char *path, const uint8_t *secret,
 int ledger_keyfile_read_secret(const char *path, uint8_t *secret, size_t len);
 
 /*
+ * ledger_file_write_new - creates path (never an existing file, never
+ * through a symlink: O_CREAT | O_EXCL) with exactly mode (the umask does not
+ * apply), writes buf and syncs the file and its directory.  A partly written
+ * file is removed.
+ * Returns 0 or LEDGER_EIO with errno set (EEXIST when path exists).
+ */
+int ledger_file_write_new(const char *path, const void *buf, size_t len,
+    unsigned mode);
+
+/*
  * ledger_file_secrecy_ok - 0 when path is a regular file not readable by
  * group or others, LEDGER_EPERM when it is, LEDGER_EIO when stat fails.
  */
