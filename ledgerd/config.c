@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,9 +21,11 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/hash.h"
 #include "ledger/keyfile.h"
 #include "ledger/note.h"
 #include "ledger/xmalloc.h"
@@ -81,6 +84,10 @@ static const struct limit_rule {
 	    LIMIT_INT, 1, 86400 },
 	{ "map_size", offsetof(struct limits, map_size), LIMIT_U64,
 	    MIB, 1024 * 1024 * GIB },
+	{ "auth_failures", offsetof(struct limits, auth_failures), LIMIT_SIZE,
+	    1, 1000000 },
+	{ "auth_window_seconds", offsetof(struct limits, auth_window_seconds),
+	    LIMIT_INT, 1, 86400 },
 };
 
 /* Where a message about the file being read goes. */
@@ -315,6 +322,7 @@ config_defaults(void)
 	size_t i;
 
 	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->refs = 1;
 	cfg->listen = xstrdup("127.0.0.1:8080");
 	cfg->data_dir = xstrdup("var");
 	cfg->origin = xstrdup("localhost/ledgerd-dev");
@@ -331,6 +339,8 @@ config_defaults(void)
 	cfg->limits.max_connections = 1024;
 	cfg->limits.timeout_seconds = 30;
 	cfg->limits.map_size = 64 * GIB;
+	cfg->limits.auth_failures = 10;
+	cfg->limits.auth_window_seconds = 60;
 	cfg->log_level = LOG_LEVEL_INFO;
 	return cfg;
 }
@@ -457,10 +467,12 @@ parse_principal(struct parse *p, struct config *cfg, const json_t *obj,
     const char *where, struct principal *pr)
 {
 	static const char *const keys[] = {
-		"id", "org", "roles", "token_sha256", "cert_sha256", NULL
+		"id", "org", "roles", "token_sha256", "cert_sha256",
+		"cert_subject", NULL
 	};
 	char path[128];
 	const char *id = NULL, *org = NULL, *token = NULL, *cert = NULL;
+	const char *subject = NULL;
 	json_t *roles;
 
 	if (!json_is_object(obj))
@@ -513,9 +525,14 @@ parse_principal(struct parse *p, struct config *cfg, const json_t *obj,
 			    "(the SHA-256 of the DER client certificate)");
 		pr->has_cert = 1;
 	}
-	if (!pr->has_token && !pr->has_cert)
+	key_path(path, sizeof(path), where, "cert_subject");
+	if (get_string(p, obj, where, "cert_subject", 1024, &subject) == -1)
+		return -1;
+	if (subject != NULL)
+		pr->cert_subject = xstrdup(subject);
+	if (!pr->has_token && !pr->has_cert && pr->cert_subject == NULL)
 		return perr(p, where, "has no credential "
-		    "(token_sha256 or cert_sha256)");
+		    "(token_sha256, cert_sha256 or cert_subject)");
 	return 0;
 }
 
@@ -558,6 +575,10 @@ parse_principals(struct parse *p, struct config *cfg, const json_t *root)
 			    LEDGER_HASH_LEN) == 0)
 				return perr(p, where, "duplicate cert_sha256 "
 				    "(also principals[%zu])", j);
+			if (a->cert_subject != NULL && b->cert_subject != NULL &&
+			    strcmp(a->cert_subject, b->cert_subject) == 0)
+				return perr(p, where, "duplicate cert_subject "
+				    "(also principals[%zu])", j);
 		}
 	}
 	return 0;
@@ -569,7 +590,8 @@ parse_limits(struct parse *p, struct config *cfg, const json_t *root)
 	static const char *const keys[] = {
 		"max_body", "max_headers", "max_batch_events",
 		"max_queue_events", "max_commit_events", "max_page",
-		"max_connections", "timeout_seconds", "map_size", NULL
+		"max_connections", "timeout_seconds", "map_size",
+		"auth_failures", "auth_window_seconds", NULL
 	};
 	const struct limit_rule *rule;
 	char path[64];
@@ -739,6 +761,7 @@ config_apply_flags(struct config *cfg, const char *data_dir,
 		}
 		free(cfg->data_dir);
 		cfg->data_dir = xstrdup(data_dir);
+		cfg->data_from_flag = 1;
 	}
 	if (listen != NULL) {
 		if (config_split_listen(listen, NULL, 0, NULL) == -1) {
@@ -749,6 +772,7 @@ config_apply_flags(struct config *cfg, const char *data_dir,
 		}
 		free(cfg->listen);
 		cfg->listen = xstrdup(listen);
+		cfg->listen_from_flag = 1;
 	}
 	return 0;
 }
@@ -821,10 +845,22 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		}
 	}
 	for (i = 0; i < cfg->n_principals; i++) {
-		if (cfg->principals[i].has_cert && cfg->tls_cert == NULL) {
-			set_err(err, errlen, "%s: principals[%zu].cert_sha256: "
+		const struct principal *pr = &cfg->principals[i];
+		const char *key = pr->has_cert ? "cert_sha256" : "cert_subject";
+
+		if (!pr->has_cert && pr->cert_subject == NULL)
+			continue;
+		if (cfg->tls_cert == NULL) {
+			set_err(err, errlen, "%s: principals[%zu].%s: "
 			    "client certificates need tls.cert and tls.key",
-			    src, i);
+			    src, i, key);
+			return -1;
+		}
+		/* Only a certificate that chains to a CA identifies anyone. */
+		if (cfg->tls_client_ca == NULL) {
+			set_err(err, errlen, "%s: principals[%zu].%s: "
+			    "client certificates need tls.client_ca", src, i,
+			    key);
 			return -1;
 		}
 	}
@@ -884,6 +920,217 @@ config_principal_by_token(const struct config *cfg,
 		    token_sha256, LEDGER_HASH_LEN) == 0)
 			found = &cfg->principals[i];
 	return found;
+}
+
+const struct principal *
+config_principal_by_cert(const struct config *cfg,
+    const uint8_t cert_sha256[LEDGER_HASH_LEN], const char *subject)
+{
+	const struct principal *by_hash = NULL, *by_subject = NULL;
+	size_t i;
+
+	/* A fingerprint names one certificate; it wins over a subject. */
+	for (i = 0; i < cfg->n_principals; i++) {
+		const struct principal *pr = &cfg->principals[i];
+
+		if (pr->has_cert && CRYPTO_memcmp(pr->cert_sha256,
+		    cert_sha256, LEDGER_HASH_LEN) == 0)
+			by_hash = pr;
+		if (subject != NULL && pr->cert_subject != NULL &&
+		    strcmp(pr->cert_subject, subject) == 0)
+			by_subject = pr;
+	}
+	return by_hash != NULL ? by_hash : by_subject;
+}
+
+/* Two optional strings are the same: both NULL or equal. */
+static int
+same_string(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+config_reload_check(const struct config *cur, struct config *next,
+    char *err, size_t errlen, char *notes, size_t noteslen)
+{
+	if (noteslen > 0)
+		notes[0] = '\0';
+	/* The writer signs with origin; the store lives in data_dir. */
+	if (strcmp(cur->origin, next->origin) != 0) {
+		set_err(err, errlen, "origin changes from \"%s\" to \"%s\"; a "
+		    "log never changes its name", cur->origin, next->origin);
+		return -1;
+	}
+	if (strcmp(cur->data_dir, next->data_dir) != 0) {
+		set_err(err, errlen, "data changes from %s to %s; that needs a "
+		    "restart", cur->data_dir, next->data_dir);
+		return -1;
+	}
+	/* The listener is bound as plain or TLS at start. */
+	if ((cur->tls_cert == NULL) != (next->tls_cert == NULL) ||
+	    (cur->tls_client_ca == NULL) != (next->tls_client_ca == NULL)) {
+		set_err(err, errlen, "turning TLS or client certificates on or "
+		    "off needs a restart");
+		return -1;
+	}
+	/*
+	 * The listener, evhttp's limits and the writer's queue were set up
+	 * with cur's values: they stay until a restart.
+	 */
+	if (!same_string(cur->listen, next->listen)) {
+		free(next->listen);
+		next->listen = xstrdup(cur->listen);
+		set_err(notes, noteslen, "listen");
+	}
+	if (memcmp(&cur->limits, &next->limits, sizeof(cur->limits)) != 0) {
+		next->limits = cur->limits;
+		set_err(notes + strlen(notes), noteslen - strlen(notes),
+		    "%slimits", notes[0] != '\0' ? ", " : "");
+	}
+	next->dev_mode = cur->dev_mode;
+	return 0;
+}
+
+/* write_all - the whole buffer, retrying short writes. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+config_set_token(const char *path, const char *id, char token[65],
+    char *err, size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t raw[32], hash[LEDGER_HASH_LEN];
+	char hash_hex[2 * LEDGER_HASH_LEN + 1], *tmp = NULL, *text = NULL;
+	char *dir = NULL, *slash, check_err[512];
+	struct config *check;
+	struct stat st;
+	json_error_t jerr;
+	json_t *root, *arr, *v, *found = NULL;
+	size_t i;
+	int fd = -1, dfd = -1, rc = -1;
+
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		set_err(err, errlen, "%s: %s", path, jerr.text);
+		return -1;
+	}
+	arr = json_object_get(root, "principals");
+	json_array_foreach(arr, i, v)
+		if (json_is_string(json_object_get(v, "id")) &&
+		    strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
+			found = v;
+	if (found == NULL) {
+		set_err(err, errlen, "%s: no principal \"%s\"", path, id);
+		goto out;
+	}
+	/* The same form as the development token: 64 hex characters. */
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		set_err(err, errlen, "no random bytes for a token");
+		goto out;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		token[2 * i] = hex[raw[i] >> 4];
+		token[2 * i + 1] = hex[raw[i] & 15];
+	}
+	token[64] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (ledger_sha256(token, 64, hash) != 0) {
+		set_err(err, errlen, "SHA-256 failed");
+		goto out;
+	}
+	for (i = 0; i < LEDGER_HASH_LEN; i++) {
+		hash_hex[2 * i] = hex[hash[i] >> 4];
+		hash_hex[2 * i + 1] = hex[hash[i] & 15];
+	}
+	hash_hex[2 * LEDGER_HASH_LEN] = '\0';
+	json_object_set_new(found, "token_sha256", json_string(hash_hex));
+	if ((text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
+		fatalx("json_dumps: out of memory");
+
+	/* Write beside the file, so that rename() replaces it atomically. */
+	if (stat(path, &st) != 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	tmp = xasprintf("%s.new.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, st.st_mode & 07777) != 0 ||
+	    write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) ||
+	    fsync(fd) != 0) {
+		set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if ((check = config_load(tmp, check_err, sizeof(check_err))) == NULL) {
+		set_err(err, errlen, "the new file would not load: %s",
+		    check_err);
+		goto out;
+	}
+	config_free(check);
+	if (rename(tmp, path) != 0) {
+		set_err(err, errlen, "rename %s: %s", path, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	/* The rename itself is durable once the directory is synced. */
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	if ((dfd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY)) < 0 ||
+	    fsync(dfd) != 0) {
+		set_err(err, errlen, "fsync of the directory of %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	if (rc != 0)
+		OPENSSL_cleanse(token, 65);
+	free(dir);
+	free(text);
+	json_decref(root);
+	return rc;
+}
+
+struct config *
+config_ref(struct config *cfg)
+{
+	cfg->refs++;
+	return cfg;
 }
 
 /* port_parse - 1 to 5 decimal digits, 0..65535. */
@@ -993,7 +1240,7 @@ config_free(struct config *cfg)
 {
 	size_t i;
 
-	if (cfg == NULL)
+	if (cfg == NULL || --cfg->refs > 0)
 		return;
 	free(cfg->path);
 	free(cfg->listen);
@@ -1003,6 +1250,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->n_principals; i++) {
 		free(cfg->principals[i].id);
 		free(cfg->principals[i].org);
+		free(cfg->principals[i].cert_subject);
 	}
 	free(cfg->principals);
 	free(cfg->tls_cert);

@@ -27,7 +27,8 @@ struct principal {
 	int has_token;
 	uint8_t token_sha256[LEDGER_HASH_LEN];
 	int has_cert;
-	uint8_t cert_sha256[LEDGER_HASH_LEN];
+	uint8_t cert_sha256[LEDGER_HASH_LEN];	/* of the DER client certificate */
+	char *cert_subject;		/* or its subject, RFC 2253 form; NULL */
 	int any_org;			/* development principal: posts for any org */
 };
 
@@ -40,11 +41,23 @@ struct limits {
 	size_t max_commit_events;	/* events the writer commits at once */
 	size_t max_page;		/* entries in one listing page */
 	size_t max_connections;
-	int timeout_seconds;		/* per-connection read/write timeout */
+	int timeout_seconds;		/* per-connection read/write timeout, and
+					   the time a whole request may take to
+					   arrive */
 	uint64_t map_size;		/* LMDB map size, bytes */
+	size_t auth_failures;		/* failed authentications from one
+					   address ... */
+	int auth_window_seconds;	/* ... within this window: then 429 */
 };
 
+/*
+ * A configuration never changes once the daemon serves with it: a reload
+ * (SIGHUP) builds a new one and swaps the pointer on the loop's thread.
+ * Requests hold a reference to the one they were authenticated under, since
+ * their principal points into it.
+ */
 struct config {
+	int refs;			/* config_ref() / config_free() */
 	char *path;			/* the file it came from, or NULL */
 	char *listen;			/* "host:port" */
 	char *data_dir;
@@ -56,6 +69,8 @@ struct config {
 	char *tls_cert, *tls_key, *tls_client_ca;	/* NULL: plain HTTP */
 	struct limits limits;
 	int dev_mode;			/* no config file, loopback listener */
+	int data_from_flag;		/* --data / --listen given: a reload */
+	int listen_from_flag;		/* applies them again */
 	int log_level;			/* enum log_level */
 };
 
@@ -69,10 +84,12 @@ struct config {
  * and key together; client_ca needs both), principals [{id
  * ([A-Za-z0-9._@-]{1,64}, unique), org (listed), roles (non-empty, no
  * repeats), token_sha256 and/or cert_sha256 (64 hex, either case; each
- * unique)}], limits {max_body 1 KiB..1 GiB, max_headers 1 KiB..1 MiB,
+ * unique) and/or cert_subject (the client certificate's subject in RFC 2253
+ * form, e.g. "CN=board-app,O=board"; unique)}], limits {max_body 1 KiB..1 GiB, max_headers 1 KiB..1 MiB,
  * max_batch_events 1..1e6, max_queue_events 1..1e7 and >= max_batch_events,
  * max_commit_events 1..1e6, max_page 1..1e5, max_connections 1..1e6,
- * timeout_seconds 1..86400, map_size 1 MiB..1 PiB}, log_level
+ * timeout_seconds 1..86400, map_size 1 MiB..1 PiB, auth_failures 1..1e6,
+ * auth_window_seconds 1..86400}, log_level
  * (error|warn|info|debug).  "data" is used as given (relative to the
  * working directory, like --data).
  *	err	out: "FILE: KEY.PATH: message" ("principals[2].rolez: unknown
@@ -92,8 +109,8 @@ int config_apply_flags(struct config *cfg, const char *data_dir,
  * config_finish - decides development mode (no config file and a loopback
  * listener) and checks the whole: plain HTTP only on loopback, a valid
  * origin, the TLS files readable and tls.key not accessible to group or
- * others, cert_sha256 principals only with TLS, and outside development
- * mode at least one principal.  Call it after config_apply_flags().
+ * others, certificate principals (cert_sha256, cert_subject) only with TLS
+ * and tls.client_ca, and outside development mode at least one principal.  Call it after config_apply_flags().
  * Returns 0, or -1 with err filled.
  */
 int config_finish(struct config *cfg, char *err, size_t errlen);
@@ -117,6 +134,45 @@ const struct principal *config_principal_by_token(const struct config *cfg,
     const uint8_t token_sha256[LEDGER_HASH_LEN]);
 
 /*
+ * config_principal_by_cert - the principal holding a client certificate
+ * with this DER SHA-256 or, failing that, this subject (RFC 2253 form; may
+ * be NULL), or NULL.  Call it only for a certificate that chains to
+ * tls.client_ca.  Borrowed from cfg.
+ */
+const struct principal *config_principal_by_cert(const struct config *cfg,
+    const uint8_t cert_sha256[LEDGER_HASH_LEN], const char *subject);
+
+/*
+ * config_reload_check - whether next (loaded and finished) may replace cur
+ * in a running daemon.  The log's name and data directory never change
+ * (refused); listen, limits and switching TLS on or off need a restart:
+ * the first two are copied from cur into next (with a note in notes), the
+ * last is refused.
+ *	err	out: why the reload is refused
+ *	notes	out: what the reload leaves as it was ("" when nothing)
+ * Returns 0 or -1.
+ */
+int config_reload_check(const struct config *cur, struct config *next,
+    char *err, size_t errlen, char *notes, size_t noteslen);
+
+/*
+ * config_set_token - `ledgerd token new`: makes a fresh bearer token for
+ * principal id in the config file path and stores its SHA-256 there as
+ * token_sha256 (replacing the one it had).  The file is rewritten
+ * atomically (a temporary file in the same directory, fsync, rename, fsync
+ * of the directory) keeping its mode, every other key and the key order;
+ * the new text is checked with config_load() before it replaces the old.
+ *	token	out: the token, 64 lowercase hex digits and a NUL
+ *	err	out: why it failed
+ * Returns 0 or -1.
+ */
+int config_set_token(const char *path, const char *id, char token[65],
+    char *err, size_t errlen);
+
+/* config_ref - takes another reference to cfg; returns cfg. */
+struct config *config_ref(struct config *cfg);
+
+/*
  * config_split_listen - "host:port" (host a name or dotted IPv4 address,
  * [A-Za-z0-9.-]) or "[v6]:port" into its parts; port 0..65535 in decimal,
  * 0 asking the system for a free port.
@@ -130,6 +186,7 @@ int config_split_listen(const char *listen, char *host, size_t hostlen,
 /* config_listen_is_loopback - 1 for 127.0.0.0/8, ::1 and "localhost". */
 int config_listen_is_loopback(const char *listen);
 
+/* config_free - drops a reference; the last one frees cfg.  NULL is allowed. */
 void config_free(struct config *cfg);
 
 #endif

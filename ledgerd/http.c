@@ -1,7 +1,8 @@
 /*
- * The HTTP front end: the evhttp listener, the route table of design §6,
- * bearer-token authentication, and the reply helpers every route answers
- * through.  Everything here runs on the event loop's thread.
+ * The HTTP front end: the evhttp listener (plain on loopback, else TLS),
+ * the route table of design §6, authentication by bearer token or client
+ * certificate, the connection limits, and the reply helpers every route
+ * answers through.  Everything here runs on the event loop's thread.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -17,18 +18,23 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
 
 #include "ledger/hash.h"
 #include "ledger/xmalloc.h"
 
+#include "auth.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "tls.h"
 
 #define READ_ROLES (ROLE_READER | ROLE_SUPERVISOR)
 
@@ -70,9 +76,170 @@ struct http_request_ctx {
 	char *raw_path;		/* as sent, for the log line */
 	struct evkeyvalq query;
 	const char *method;
+	struct config *cfg;	/* a reference: r.principal points into it */
 };
 
 static uint64_t next_request_id = 1;
+
+/*
+ * One accepted connection.  evhttp has no hook at accept time but the
+ * bufferevent callback, which runs before the connection object exists, so
+ * the connection is picked up by an event made active there: it runs before
+ * the loop polls again, hence before any byte of the connection is read.
+ * evhttp calls the close callback once, whenever it frees the connection.
+ */
+struct conn {
+	struct http_front *front;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon;	/* NULL until attached */
+	struct event *deadline;		/* the next request must be in by then */
+	LIST_ENTRY(conn) link;
+};
+
+LIST_HEAD(conn_list, conn);
+
+#define CONN_BUCKETS 1024
+
+struct http_front {
+	struct server *srv;
+	SSL_CTX *ssl_ctx;		/* NULL: plain HTTP */
+	struct auth_throttle *throttle;
+	struct conn_list conns[CONN_BUCKETS];	/* by evhttp_connection */
+	size_t n_conns;
+	int refusing;			/* over max_connections (logged once) */
+};
+
+static struct conn_list *
+conn_bucket(struct http_front *f, const struct evhttp_connection *evcon)
+{
+	return &f->conns[((uintptr_t)evcon >> 4) % CONN_BUCKETS];
+}
+
+static struct conn *
+conn_find(struct http_front *f, const struct evhttp_connection *evcon)
+{
+	struct conn *c;
+
+	if (evcon == NULL)
+		return NULL;
+	LIST_FOREACH(c, conn_bucket(f, evcon), link)
+		if (c->evcon == evcon)
+			return c;
+	return NULL;
+}
+
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn *c = arg;
+
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	LIST_REMOVE(c, link);
+	c->front->n_conns--;
+	event_free(c->deadline);
+	free(c);
+}
+
+/*
+ * A connection that has not sent a whole request within timeout_seconds of
+ * its start or of its last answer is closed.  evhttp's own timeout only
+ * bounds the wait for each read, which a client trickling a byte at a time
+ * (slowloris) renews forever.
+ */
+static void
+conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	evhttp_connection_get_peer(c->evcon, &addr, &port);
+	log_info("http: closing the connection from %s:%u: no whole request "
+	    "within %d s", addr != NULL ? addr : "?", (unsigned)port,
+	    c->front->srv->cfg->limits.timeout_seconds);
+	metrics_inc(&c->front->srv->metrics.connections_timed_out, 1);
+	evhttp_connection_free(c->evcon);	/* conn_closed frees c */
+}
+
+static void
+conn_arm(struct conn *c)
+{
+	struct timeval tv = { c->front->srv->cfg->limits.timeout_seconds, 0 };
+
+	evtimer_add(c->deadline, &tv);
+}
+
+/* Runs just after evhttp accepted the connection; see struct conn. */
+static void
+conn_attach(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct http_front *f = c->front;
+	struct server *srv = f->srv;
+	void *evcon = NULL;
+
+	/* evhttp's callbacks on its bufferevent take the connection as arg. */
+	bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
+	if (evcon == NULL)
+		fatalx("http: a connection without its evhttp_connection");
+	c->evcon = evcon;
+	if (f->n_conns >= srv->cfg->limits.max_connections) {
+		if (!f->refusing)
+			log_warnx("http: %zu connections open, the "
+			    "max_connections limit: closing new ones",
+			    f->n_conns);
+		f->refusing = 1;
+		metrics_inc(&srv->metrics.connections_refused, 1);
+		evhttp_connection_free(c->evcon);
+		free(c);
+		return;
+	}
+	if (f->refusing)
+		log_info("http: accepting connections again");
+	f->refusing = 0;
+	if ((c->deadline = evtimer_new(srv->base, conn_deadline, c)) == NULL)
+		fatalx("evtimer_new: out of memory");
+	LIST_INSERT_HEAD(conn_bucket(f, c->evcon), c, link);
+	f->n_conns++;
+	evhttp_connection_set_closecb(c->evcon, conn_closed, c);
+	conn_arm(c);
+}
+
+/*
+ * evhttp's bufferevent callback, once per accepted connection: TLS through
+ * bufferevent_openssl (the handshake runs as evhttp first reads), or a
+ * plain socket, as evhttp would make itself.
+ */
+static struct bufferevent *
+http_new_bev(struct event_base *base, void *arg)
+{
+	struct http_front *f = arg;
+	struct bufferevent *bev;
+	struct conn *c;
+	SSL *ssl;
+
+	if (f->ssl_ctx != NULL) {
+		if ((ssl = SSL_new(f->ssl_ctx)) == NULL)
+			fatalx("SSL_new: out of memory");
+		bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("http: cannot make a bufferevent");
+	c = xcalloc(1, sizeof(*c));
+	c->front = f;
+	c->bev = bev;
+	if (event_base_once(base, -1, EV_TIMEOUT, conn_attach, c, NULL) != 0)
+		fatalx("event_base_once failed");
+	return bev;
+}
+
+size_t
+http_connections(const struct server *srv)
+{
+	return srv->front != NULL ? srv->front->n_conns : 0;
+}
 
 static const char *
 status_reason(int status)
@@ -120,6 +287,7 @@ request_free(struct http_request_ctx *ctx)
 	evhttp_clear_headers(&ctx->query);
 	free(ctx->path);
 	free(ctx->raw_path);
+	config_free(ctx->cfg);
 	free(ctx);
 }
 
@@ -134,10 +302,15 @@ static void
 reply_send(struct request *r, int status)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	struct conn *c;
 
 	if (evhttp_find_header(out, "Cache-Control") == NULL)
 		evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	/* The connection's next request has timeout_seconds from now. */
+	if ((c = conn_find(r->srv->front,
+	    evhttp_request_get_connection(r->req))) != NULL)
+		conn_arm(c);
 	evhttp_send_reply(r->req, status, status_reason(status), NULL);
 	reply_stream_done(r, status);
 }
@@ -296,29 +469,75 @@ read_body(struct request *r, size_t *len)
 	return body;
 }
 
-/* "Bearer <token>", the scheme case-insensitive (RFC 7235 §2.1). */
-static const struct principal *
-authenticate(struct request *r, int *given)
+/* What a request's credentials came to. */
+struct credential {
+	const struct principal *principal;	/* NULL: not authenticated */
+	int given;			/* a token or certificate was presented */
+	int token;			/* ... and it was a token */
+	char why[160];			/* when not authenticated: the 401's text */
+};
+
+/*
+ * A bearer token ("Bearer <token>", the scheme case-insensitive, RFC 7235
+ * §2.1) decides when there is one; else a client certificate that chains to
+ * tls.client_ca names the principal by fingerprint or subject.
+ */
+static void
+authenticate(struct request *r, struct credential *cr)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
 	uint8_t token_hash[LEDGER_HASH_LEN];
-	const struct principal *p;
+	struct tls_peer peer;
 	const char *auth, *token;
 
-	*given = 0;
-	if ((auth = evhttp_find_header(in, "Authorization")) == NULL)
-		return NULL;
-	*given = 1;
-	if (strncasecmp(auth, "Bearer ", 7) != 0)
-		return NULL;
-	for (token = auth + 7; *token == ' '; token++)
-		;
-	if (*token == '\0')
-		return NULL;
-	if (ledger_sha256(token, strlen(token), token_hash) != 0)
-		return NULL;
-	p = config_principal_by_token(r->srv->cfg, token_hash);
-	return p != NULL && p->has_token ? p : NULL;
+	memset(cr, 0, sizeof(*cr));
+	if ((auth = evhttp_find_header(in, "Authorization")) != NULL) {
+		cr->given = cr->token = 1;
+		snprintf(cr->why, sizeof(cr->why), "the bearer token is not valid");
+		if (strncasecmp(auth, "Bearer ", 7) != 0)
+			return;
+		for (token = auth + 7; *token == ' '; token++)
+			;
+		if (*token == '\0' ||
+		    ledger_sha256(token, strlen(token), token_hash) != 0)
+			return;
+		cr->principal = config_principal_by_token(r->srv->cfg,
+		    token_hash);
+		OPENSSL_cleanse(token_hash, sizeof(token_hash));
+		return;
+	}
+	if (tls_peer_get(r->req, &peer) != 0 || (peer.has_cert &&
+	    !peer.verified)) {
+		cr->given = 1;
+		snprintf(cr->why, sizeof(cr->why), "the client certificate is "
+		    "not accepted: %s", peer.error);
+		return;
+	}
+	if (peer.has_cert) {
+		cr->given = 1;
+		cr->principal = config_principal_by_cert(r->srv->cfg,
+		    peer.cert_sha256, peer.subject[0] != '\0' ? peer.subject :
+		    NULL);
+		snprintf(cr->why, sizeof(cr->why), "the client certificate "
+		    "names no principal");
+		return;
+	}
+	snprintf(cr->why, sizeof(cr->why), peer.tls ? "this resource needs "
+	    "an Authorization: Bearer token or a client certificate" :
+	    "this resource needs an Authorization: Bearer token");
+}
+
+/* The client's address, for the throttle and log lines ("?" if unknown). */
+static const char *
+peer_address(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port;
+
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &addr, &port);
+	return addr != NULL ? addr : "?";
 }
 
 static int
@@ -331,18 +550,73 @@ route_path_matches(const struct route *rt, const char *path)
 	return strcmp(path, rt->prefix) == 0;
 }
 
+/*
+ * 401.  Presented credentials that fail are logged with the address and
+ * count towards its throttle (a missing credential guesses nothing).
+ */
 static void
-reply_unauthorized(struct request *r, int given)
+reply_unauthorized(struct request *r, const struct credential *cr)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	const struct limits *lim = &r->srv->cfg->limits;
+	const char *addr = peer_address(r->req);
+	size_t n = 0;
 
 	metrics_inc(&r->srv->metrics.auth_failures, 1);
-	evhttp_add_header(out, "WWW-Authenticate", given ?
+	if (cr->given) {
+		if (!r->srv->cfg->dev_mode)
+			n = auth_throttle_fail(r->srv->front->throttle, addr,
+			    lim->auth_window_seconds, server_now_us());
+		log_info("request %" PRIu64 ": authentication failed from %s: "
+		    "%s (%zu within %d s)", r->id, addr, cr->why, n,
+		    lim->auth_window_seconds);
+	}
+	evhttp_add_header(out, "WWW-Authenticate", cr->token ?
 	    "Bearer realm=\"ledgerd\", error=\"invalid_token\"" :
 	    "Bearer realm=\"ledgerd\"");
-	reply_error(r, 401, "unauthorized", NULL, given ?
-	    "the bearer token is not valid" :
-	    "this resource needs an Authorization: Bearer token");
+	reply_error(r, 401, "unauthorized", NULL, "%s", cr->why);
+}
+
+/*
+ * Decides access to route (design §8, docs/access.md).  Returns 1 when the
+ * handler may run, 0 after answering 401, 403 or 429.
+ */
+static int
+check_access(struct request *r, const struct route *route)
+{
+	const struct limits *lim = &r->srv->cfg->limits;
+	struct credential cr;
+	char retry[16];
+	int wait;
+
+	if (route->roles == ROUTE_PUBLIC)
+		return 1;
+	/* An address that keeps failing waits, whatever it sends now. */
+	if (!r->srv->cfg->dev_mode && (wait = auth_throttle_wait(
+	    r->srv->front->throttle, peer_address(r->req), lim->auth_failures,
+	    lim->auth_window_seconds, server_now_us())) > 0) {
+		metrics_inc(&r->srv->metrics.auth_throttled, 1);
+		snprintf(retry, sizeof(retry), "%d", wait);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", retry);
+		reply_error(r, 429, "too_many_failures", NULL, "too many failed "
+		    "authentications from this address; retry in %d s", wait);
+		return 0;
+	}
+	authenticate(r, &cr);
+	if ((r->principal = cr.principal) == NULL) {
+		reply_unauthorized(r, &cr);
+		return 0;
+	}
+	/* Deny by default: roles 0 admits nobody. */
+	if ((r->principal->roles & route->roles) == 0) {
+		metrics_inc(&r->srv->metrics.auth_forbidden, 1);
+		reply_error(r, 403, "forbidden", NULL,
+		    "principal %s lacks the role this resource needs",
+		    r->principal->id);
+		return 0;
+	}
+	return 1;
 }
 
 static void
@@ -377,10 +651,16 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	const struct route *route = NULL;
 	const char *raw, *q;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
-	int path_known = 0, given;
+	struct conn *c;
+	int path_known = 0;
 	size_t i, len;
 
+	/* The request is in: no deadline while it is being answered. */
+	if ((c = conn_find(srv->front, evhttp_request_get_connection(req))) !=
+	    NULL)
+		evtimer_del(c->deadline);
 	ctx = xcalloc(1, sizeof(*ctx));
+	ctx->cfg = config_ref(srv->cfg);
 	TAILQ_INIT(&ctx->query);
 	r = &ctx->r;
 	r->srv = srv;
@@ -433,21 +713,8 @@ http_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 
-	if (route->roles != 0) {
-		/* Deny by default (design §8). */
-		if ((r->principal = authenticate(r, &given)) == NULL) {
-			reply_unauthorized(r, given);
-			return;
-		}
-		if ((r->principal->roles & route->roles) == 0) {
-			metrics_inc(&srv->metrics.auth_failures, 1);
-			reply_error(r, 403, "forbidden", NULL,
-			    "principal %s lacks the role this resource needs",
-			    r->principal->id);
-			return;
-		}
-	}
-	route->handler(r);
+	if (check_access(r, route))
+		route->handler(r);
 }
 
 int
@@ -457,25 +724,39 @@ http_start(struct server *srv)
 	struct evhttp_bound_socket *bound;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	char host[256], addr[INET6_ADDRSTRLEN];
+	char host[256], addr[INET6_ADDRSTRLEN], err[512];
+	const char *scheme = srv->cfg->tls_cert != NULL ? "https" : "http";
+	struct http_front *f;
 	unsigned port;
+	size_t i;
 
-	if (srv->cfg->tls_cert != NULL) {
-		/* Never fall back to plain HTTP when TLS was asked for. */
-		log_warnx("http: TLS listeners are not supported yet; "
-		    "refusing to serve %s in plain HTTP", srv->cfg->listen);
-		return -1;
-	}
 	if (config_split_listen(srv->cfg->listen, host, sizeof(host),
 	    &port) != 0) {
 		log_warnx("http: malformed listen address %s",
 		    srv->cfg->listen);
 		return -1;
 	}
+	/* config_finish() refused plain HTTP off loopback already. */
+	if (srv->cfg->tls_cert == NULL &&
+	    !config_listen_is_loopback(srv->cfg->listen))
+		fatalx("http: plain HTTP on %s", srv->cfg->listen);
+	f = xcalloc(1, sizeof(*f));
+	f->srv = srv;
+	f->throttle = auth_throttle_new();
+	for (i = 0; i < CONN_BUCKETS; i++)
+		LIST_INIT(&f->conns[i]);
+	srv->front = f;
+	if (srv->cfg->tls_cert != NULL &&
+	    (f->ssl_ctx = tls_ctx_new(srv->cfg, err, sizeof(err))) == NULL) {
+		log_warnx("http: %s", err);
+		goto fail;
+	}
 	if ((srv->http = evhttp_new(srv->base)) == NULL) {
 		log_warnx("http: evhttp_new failed");
-		return -1;
+		goto fail;
 	}
+	/* Every connection, plain or TLS, is counted (struct conn). */
+	evhttp_set_bevcb(srv->http, http_new_bev, f);
 	evhttp_set_max_body_size(srv->http, lim->max_body);
 	evhttp_set_max_headers_size(srv->http, lim->max_headers);
 	evhttp_set_timeout(srv->http, lim->timeout_seconds);
@@ -511,28 +792,57 @@ http_start(struct server *srv)
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
 		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
-		log_info("listening on http://[%s]:%u", addr,
+		log_info("listening on %s://[%s]:%u", scheme, addr,
 		    (unsigned)ntohs(sin6->sin6_port));
 	} else {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
 		inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
-		log_info("listening on http://%s:%u", addr,
+		log_info("listening on %s://%s:%u", scheme, addr,
 		    (unsigned)ntohs(sin->sin_port));
 	}
+	if (f->ssl_ctx != NULL)
+		log_info("TLS with %s%s%s", srv->cfg->tls_cert,
+		    srv->cfg->tls_client_ca != NULL ?
+		    "; client certificates from " : "",
+		    srv->cfg->tls_client_ca != NULL ? srv->cfg->tls_client_ca : "");
 	return 0;
 
 fail:
-	evhttp_free(srv->http);
-	srv->http = NULL;
+	http_stop(srv);
 	return -1;
+}
+
+int
+http_reload(struct server *srv, const struct config *next, char *err,
+    size_t errlen)
+{
+	struct http_front *f = srv->front;
+	SSL_CTX *ctx;
+
+	if (next->tls_cert == NULL)
+		return 0;
+	if ((ctx = tls_ctx_new(next, err, errlen)) == NULL)
+		return -1;
+	/* Open connections hold a reference to the context they began with. */
+	SSL_CTX_free(f->ssl_ctx);
+	f->ssl_ctx = ctx;
+	return 0;
 }
 
 void
 http_stop(struct server *srv)
 {
-	if (srv->http == NULL)
-		return;
-	evhttp_free(srv->http);
+	struct http_front *f = srv->front;
+
+	/* Frees every connection: conn_closed() needs the front still. */
+	if (srv->http != NULL)
+		evhttp_free(srv->http);
 	srv->http = NULL;
+	if (f == NULL)
+		return;
+	auth_throttle_free(f->throttle);
+	SSL_CTX_free(f->ssl_ctx);
+	free(f);
+	srv->front = NULL;
 }

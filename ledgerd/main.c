@@ -1,10 +1,12 @@
 /*
- * ledgerd's command line (design §9): serve, keygen, fsck, reindex.
+ * ledgerd's command line (design §9): serve, keygen, token, fsck, reindex.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "config.h"
 #include "datadir.h"
@@ -21,6 +23,7 @@ usage(FILE *out)
 	    "usage: ledgerd serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
 	    "                     [--check] [--debug]\n"
 	    "       ledgerd keygen --out FILE --name ORIGIN\n"
+	    "       ledgerd token new --principal ID [--config FILE]\n"
 	    "       ledgerd fsck DIR\n"
 	    "       ledgerd reindex DIR\n"
 	    "       ledgerd version\n"
@@ -29,6 +32,9 @@ usage(FILE *out)
 	    "         runs in development mode (keys and a token created in DIR)\n"
 	    "  --check  parse and check the configuration, say so, and exit\n"
 	    "keygen   write a new Ed25519 log key and print its verifier key\n"
+	    "token    give a principal a fresh bearer token: prints it once and\n"
+	    "         stores its SHA-256 in the config file (default\n"
+	    "         $LEDGERD_CONFIG); SIGHUP the daemon to use it\n"
 	    "fsck     check a stopped data directory; exit 0 when consistent\n"
 	    "reindex  rebuild the provenance indexes of a stopped data directory\n");
 }
@@ -111,6 +117,53 @@ cmd_keygen(int argc, char **argv)
 	return datadir_keygen(out, name) == 0 ? 0 : 1;
 }
 
+static int
+cmd_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "principal", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *id = NULL, *path = getenv("LEDGERD_CONFIG");
+	char token[65], err[512];
+	int ch;
+
+	if (argc < 2 || strcmp(argv[1], "new") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "p:c:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': id = optarg; break;
+		case 'c': path = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (id == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (path == NULL || path[0] == '\0') {
+		fprintf(stderr, "ledgerd: token new: no config file (--config "
+		    "FILE or LEDGERD_CONFIG)\n");
+		return 2;
+	}
+	if (config_set_token(path, id, token, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ledgerd: token new: %s\n", err);
+		return 1;
+	}
+	/* The only copy of the token: the file holds its hash alone. */
+	printf("%s\n", token);
+	fflush(stdout);
+	OPENSSL_cleanse(token, sizeof(token));
+	fprintf(stderr, "ledgerd: stored the token's SHA-256 for %s in %s; "
+	    "send SIGHUP to the running daemon to use it\n", id, path);
+	return 0;
+}
+
 /* fsck and reindex take the data directory and the default map size. */
 static int
 cmd_offline(int argc, char **argv, int (*run)(const char *, uint64_t))
@@ -148,6 +201,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "keygen") == 0)
 		return cmd_keygen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
 	if (strcmp(argv[1], "fsck") == 0)
 		return cmd_offline(argc - 1, argv + 1, fsck_run);
 	if (strcmp(argv[1], "reindex") == 0)

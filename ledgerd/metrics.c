@@ -148,7 +148,25 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	    "Append requests refused with 503 for a full queue.",
 	    load(&m->rejected_overload));
 	counter(&t, "ledgerd_auth_failures_total",
-	    "Requests refused with 401 or 403.", load(&m->auth_failures));
+	    "Requests refused with 401: missing or bad credentials.",
+	    load(&m->auth_failures));
+	counter(&t, "ledgerd_auth_forbidden_total",
+	    "Requests refused with 403: the principal lacks the right.",
+	    load(&m->auth_forbidden));
+	counter(&t, "ledgerd_auth_throttled_total",
+	    "Requests refused with 429 after repeated failed authentications.",
+	    load(&m->auth_throttled));
+	counter(&t, "ledgerd_connections_refused_total",
+	    "Connections closed at once for max_connections.",
+	    load(&m->connections_refused));
+	counter(&t, "ledgerd_connections_timed_out_total",
+	    "Connections closed for not sending a whole request in time.",
+	    load(&m->connections_timed_out));
+	counter(&t, "ledgerd_config_reloads_total",
+	    "Configurations taken on SIGHUP.", load(&m->reloads));
+	counter(&t, "ledgerd_config_reload_failures_total",
+	    "SIGHUPs whose configuration was refused.",
+	    load(&m->reload_failures));
 	counter(&t, "ledgerd_http_requests_total", "HTTP requests answered.",
 	    load(&m->http_requests));
 	text_printf(&t, "# HELP ledgerd_http_responses_total "
@@ -175,5 +193,7 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	    g->queue_depth);
 	gauge(&t, "ledgerd_db_bytes", "Bytes of the database file.",
 	    g->db_bytes);
+	gauge(&t, "ledgerd_connections", "Open HTTP connections.",
+	    g->connections);
 	return t.buf;
 }

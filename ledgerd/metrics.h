@@ -26,7 +26,13 @@ struct metrics {
 	uint64_t commits;		/* write transactions committed */
 	uint64_t commit_failures;
 	uint64_t rejected_overload;	/* 503 answers for a full queue */
-	uint64_t auth_failures;
+	uint64_t auth_failures;		/* 401: missing or bad credentials */
+	uint64_t auth_forbidden;	/* 403: a principal without the right */
+	uint64_t auth_throttled;	/* 429: too many failures from an address */
+	uint64_t connections_refused;	/* closed at once: max_connections */
+	uint64_t connections_timed_out;	/* no whole request within the timeout */
+	uint64_t reloads;		/* configurations taken on SIGHUP */
+	uint64_t reload_failures;	/* SIGHUPs whose config was refused */
 	uint64_t http_status[METRICS_STATUS_CLASSES];
 	uint64_t http_requests;
 	struct histogram commit_seconds;	/* writer: one commit, incl. fsync */
@@ -43,6 +49,7 @@ struct metrics_gauges {
 	uint64_t tree_size;
 	uint64_t queue_depth;		/* writer_queue_depth() */
 	uint64_t db_bytes;		/* store_disk_usage() */
+	uint64_t connections;		/* open HTTP connections */
 };
 
 void metrics_inc(uint64_t *counter, uint64_t by);

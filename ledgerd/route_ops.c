@@ -103,6 +103,7 @@ route_metrics(struct request *r)
 	if (r->srv->writer != NULL)
 		g.queue_depth = writer_queue_depth(r->srv->writer);
 	g.db_bytes = store_disk_usage(r->srv->store);
+	g.connections = http_connections(r->srv);
 	text = metrics_format(&r->srv->metrics, &g);
 	reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
 	    strlen(text));

@@ -10,6 +10,7 @@
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 
+#include "auth.h"
 #include "http.h"
 #include "log.h"
 #include "server.h"
@@ -57,6 +58,35 @@ reply_store_error(struct request *r, const char *what, int rc)
 	reply_error(r, 500, "internal", NULL, "cannot compute the %s", what);
 }
 
+/*
+ * Whether r's principal may see the entry at index.  Returns 1, or 0 after
+ * answering 403 (or 500 when the entry cannot be read).
+ */
+static int
+entry_visible_at(struct request *r, struct store_txn *txn, uint64_t index)
+{
+	const char *bytes;
+	json_t *entry;
+	size_t len;
+	int rc, visible;
+
+	if ((rc = store_get_entry(txn, index, &bytes, &len)) != 0) {
+		reply_store_error(r, "inclusion proof", rc);
+		return 0;
+	}
+	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+		reply_store_error(r, "inclusion proof", LEDGER_EINVAL);
+		return 0;
+	}
+	visible = auth_entry_visible(r->principal, entry);
+	json_decref(entry);
+	if (!visible)
+		reply_error(r, 403, "forbidden", "index", "entry %llu is not "
+		    "visible to org %s", (unsigned long long)index,
+		    r->principal->org);
+	return visible;
+}
+
 void
 route_proof_inclusion(struct request *r)
 {
@@ -92,6 +122,9 @@ route_proof_inclusion(struct request *r)
 		    (unsigned long long)index, (unsigned long long)tree_size);
 		goto out;
 	}
+	/* Design §8: a proof for an entry the reader may not see is refused. */
+	if (!auth_sees_all(r->principal) && !entry_visible_at(r, txn, index))
+		goto out;
 	hs = store_hash_store(txn);
 	if ((rc = hs.get(hs.ctx, 0, index, leaf_hash)) != 0 ||
 	    (rc = ledger_merkle_inclusion_proof(&hs, index, tree_size, proof,

@@ -12,6 +12,7 @@
 #include "ledger/tile.h"
 #include "ledger/xmalloc.h"
 
+#include "auth.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -113,11 +114,15 @@ route_tile(struct request *r)
 		    "not a tlog-tiles path");
 		return;
 	}
-	/* The route table sends entry bundles through the reader route. */
+	/*
+	 * The route table sends entry bundles through the supervisor route:
+	 * a bundle holds every org's entries (docs/access.md).
+	 */
 	if (t.level == LEDGER_TILE_LEVEL_ENTRIES && (r->principal == NULL ||
-	    (r->principal->roles & (ROLE_READER | ROLE_SUPERVISOR)) == 0)) {
+	    !auth_sees_all(r->principal))) {
 		reply_error(r, 403, "forbidden", NULL,
-		    "entry bundles need read rights");
+		    "entry bundles hold every org's entries: only supervisors "
+		    "may fetch them");
 		return;
 	}
 	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||

@@ -1,7 +1,8 @@
 /*
  * `ledgerd serve`: brings the parts up in order (keys, storage, writer,
  * HTTP), runs the event loop, and on SIGTERM/SIGINT stops accepting work,
- * commits and answers everything queued, and exits cleanly.
+ * commits and answers everything queued, and exits cleanly.  SIGHUP reloads
+ * the config file's principals, tokens and TLS files.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +49,52 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(srv->base, &flush);
 }
 
+/*
+ * SIGHUP: build the new configuration beside the old and swap the pointer,
+ * here on the loop's thread, so no connection drops and nothing queued is
+ * lost.  Requests under way keep a reference to the config their principal
+ * came from; the writer thread copied what it needs at start.  Anything
+ * wrong with the new file is logged and the old config stays.
+ */
+static void
+on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct config *cur = srv->cfg, *next;
+	char err[512], notes[128];
+
+	if (srv->stopping)
+		return;
+	if (cur->path == NULL) {
+		log_info("SIGHUP: no config file to reload (development mode)");
+		return;
+	}
+	log_info("SIGHUP: reloading %s", cur->path);
+	if ((next = config_load(cur->path, err, sizeof(err))) == NULL)
+		goto refuse;
+	/* --data and --listen still override the file. */
+	if (config_apply_flags(next, cur->data_from_flag ? cur->data_dir : NULL,
+	    cur->listen_from_flag ? cur->listen : NULL, err, sizeof(err)) != 0 ||
+	    config_finish(next, err, sizeof(err)) != 0 ||
+	    config_reload_check(cur, next, err, sizeof(err), notes,
+	    sizeof(notes)) != 0 ||
+	    http_reload(srv, next, err, sizeof(err)) != 0)
+		goto refuse;
+	if (notes[0] != '\0')
+		log_warnx("SIGHUP: %s changed in %s; that takes a restart, the "
+		    "running values stay", notes, cur->path);
+	srv->cfg = next;
+	config_free(cur);
+	metrics_inc(&srv->metrics.reloads, 1);
+	log_info("SIGHUP: configuration reloaded: %zu principals",
+	    next->n_principals);
+	return;
+refuse:
+	metrics_inc(&srv->metrics.reload_failures, 1);
+	log_warnx("SIGHUP: keeping the running configuration: %s", err);
+	config_free(next);
+}
+
 /* Prints what a developer needs to talk to a development-mode log. */
 static void
 announce_dev_mode(const struct server *srv, const struct datadir_keys *keys)
@@ -67,12 +114,13 @@ server_serve(struct config *cfg)
 {
 	struct server srv;
 	struct datadir_keys keys;
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	int rc, result = 1;
 
 	memset(&srv, 0, sizeof(srv));
 	memset(&keys, 0, sizeof(keys));
-	srv.cfg = cfg;
+	/* A reload replaces srv.cfg; the caller's reference stays its own. */
+	srv.cfg = config_ref(cfg);
 	srv.started_us = server_now_us();
 	crash_init();
 	log_route_libevent();
@@ -102,8 +150,10 @@ server_serve(struct config *cfg)
 		goto out;
 	sigterm = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
 	sigint = evsignal_new(srv.base, SIGINT, on_stop_signal, &srv);
-	if (sigterm == NULL || sigint == NULL ||
-	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
+	sighup = evsignal_new(srv.base, SIGHUP, on_reload_signal, &srv);
+	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
+	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0 ||
+	    evsignal_add(sighup, NULL) != 0)
 		fatalx("cannot install signal handlers");
 	log_info("ledgerd serving log %s (verifier %s)", cfg->origin, keys.verifier_text);
 	if (cfg->dev_mode)
@@ -114,17 +164,19 @@ server_serve(struct config *cfg)
 	log_info("stopped");
 	result = 0;
 out:
-	if (srv.http != NULL)
-		http_stop(&srv);
+	http_stop(&srv);
 	writer_free(srv.writer);
 	if (sigterm != NULL)
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	if (sighup != NULL)
+		event_free(sighup);
 	if (srv.base != NULL)
 		event_base_free(srv.base);
 	store_close(srv.store);
 	OPENSSL_cleanse(srv.subject_key, sizeof(srv.subject_key));
 	datadir_keys_free(&keys);
+	config_free(srv.cfg);
 	return result;
 }

@@ -15,6 +15,7 @@
 
 struct event_base;
 struct evhttp;
+struct http_front;
 struct store;
 struct writer;
 
@@ -28,6 +29,7 @@ struct server {
 	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
 	struct event_base *base;
 	struct evhttp *http;
+	struct http_front *front;		/* http.c's: TLS, connections */
 	struct metrics metrics;
 	int64_t started_us;
 	volatile int stopping;

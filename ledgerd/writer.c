@@ -40,6 +40,12 @@ struct writer {
 	int stopping;
 	struct event *notify;		/* made active by the thread */
 	struct store_state state;	/* the committed head; the thread's alone */
+	/*
+	 * Copied from the config at start: a reload (SIGHUP) swaps srv->cfg
+	 * on the loop's thread, so this thread never reads it.
+	 */
+	char origin[LEDGER_KEY_NAME_MAX + 1];
+	size_t max_commit_events;
 };
 
 struct append_request *
@@ -286,7 +292,7 @@ sign_checkpoint(struct writer *w, struct store_txn *txn, uint64_t tree_size,
 	int rc;
 
 	memset(&cp, 0, sizeof(cp));
-	snprintf(cp.origin, sizeof(cp.origin), "%s", w->srv->cfg->origin);
+	snprintf(cp.origin, sizeof(cp.origin), "%s", w->origin);
 	cp.tree_size = tree_size;
 	if ((rc = ledger_merkle_root(&hs, tree_size, cp.root)) != 0)
 		return rc;
@@ -404,7 +410,7 @@ static void *
 writer_main(void *arg)
 {
 	struct writer *w = arg;
-	size_t max = w->srv->cfg->limits.max_commit_events;
+	size_t max = w->max_commit_events;
 
 	for (;;) {
 		struct request_list batch = TAILQ_HEAD_INITIALIZER(batch);
@@ -515,6 +521,8 @@ writer_start(struct server *srv, struct event_base *base)
 	int rc;
 
 	w->srv = srv;
+	snprintf(w->origin, sizeof(w->origin), "%s", srv->cfg->origin);
+	w->max_commit_events = srv->cfg->limits.max_commit_events;
 	TAILQ_INIT(&w->queue);
 	TAILQ_INIT(&w->done);
 	pthread_mutex_init(&w->mu, NULL);

@@ -1,0 +1,54 @@
+/*
+ * Access rules of design §8 that are not a route's role: what a reader may
+ * see, and the slowing down of addresses that keep failing to authenticate.
+ */
+#ifndef LEDGERD_AUTH_H
+#define LEDGERD_AUTH_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct principal;
+
+/*
+ * auth_sees_all - 1 for a principal that sees every entry: a supervisor, or
+ * the development principal.
+ */
+int auth_sees_all(const struct principal *p);
+
+/*
+ * auth_entry_visible - whether p may see entry (a parsed entry): its org is
+ * the actor's or one of the recipients, or p sees all.
+ * Returns 1 or 0.
+ */
+int auth_entry_visible(const struct principal *p, const json_t *entry);
+
+/*
+ * Failed authentications per client address, in a table of fixed size
+ * (AUTH_THROTTLE_SETS x AUTH_THROTTLE_WAYS addresses): a full set forgets its
+ * oldest address.  An address with `max` failures in a window of `window_s`
+ * seconds (the window starts at its first failure) is refused until the
+ * window ends.  Loop thread only.
+ */
+#define AUTH_THROTTLE_SETS 1024
+#define AUTH_THROTTLE_WAYS 4
+
+struct auth_throttle;
+
+/* auth_throttle_new - an empty table; never NULL.  auth_throttle_free() it. */
+struct auth_throttle *auth_throttle_new(void);
+void auth_throttle_free(struct auth_throttle *t);
+
+/*
+ * auth_throttle_wait - seconds addr must still wait (at least 1), or 0 when
+ * it may try now.
+ */
+int auth_throttle_wait(struct auth_throttle *t, const char *addr,
+    size_t max, int window_s, int64_t now_us);
+
+/* auth_throttle_fail - counts one failure of addr; returns its count now. */
+size_t auth_throttle_fail(struct auth_throttle *t, const char *addr,
+    int window_s, int64_t now_us);
+
+#endif
