@@ -272,6 +272,20 @@ ledger_merkle_consistency_proof(const struct ledger_hash_store *store,
 	return LEDGER_OK;
 }
 
+/*
+ * The verification step of RFC 9162 §2.1.3.2 and §2.1.4.2 for a node that
+ * is the last of its level: it has no right sibling on the levels above
+ * until fn's LSB is set (or fn is 0), so shift those levels away.
+ */
+static void
+skip_right_edge(uint64_t *fn, uint64_t *sn)
+{
+	while (*fn != 0 && !(*fn & 1)) {
+		*fn >>= 1;
+		*sn >>= 1;
+	}
+}
+
 /* RFC 9162 §2.1.3.2 */
 int
 ledger_merkle_root_from_inclusion(const uint8_t leaf_hash[LEDGER_HASH_LEN],
@@ -292,12 +306,7 @@ ledger_merkle_root_from_inclusion(const uint8_t leaf_hash[LEDGER_HASH_LEN],
 		if ((fn & 1) || fn == sn) {
 			if ((rc = ledger_node_hash(proof[i], r, r)) != 0)
 				return rc;
-			if (!(fn & 1)) {
-				while (fn != 0 && !(fn & 1)) {
-					fn >>= 1;
-					sn >>= 1;
-				}
-			}
+			skip_right_edge(&fn, &sn);
 		} else {
 			if ((rc = ledger_node_hash(r, proof[i], r)) != 0)
 				return rc;
@@ -375,12 +384,7 @@ ledger_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 				return rc;
 			if ((rc = ledger_node_hash(proof[i], sr, sr)) != 0)
 				return rc;
-			if (!(fn & 1)) {
-				while (fn != 0 && !(fn & 1)) {
-					fn >>= 1;
-					sn >>= 1;
-				}
-			}
+			skip_right_edge(&fn, &sn);
 		} else {
 			if ((rc = ledger_node_hash(sr, proof[i], sr)) != 0)
 				return rc;
