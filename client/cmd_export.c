@@ -1,0 +1,4 @@
+/* ledgerctl export (being written). */
+#include "ctl.h"
+
+int cmd_export(struct ctl *ctl, int argc, char **argv) { return ctl_fail(EXIT_USAGE, "not yet"); }

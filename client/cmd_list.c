@@ -1,0 +1,151 @@
+/*
+ * ledgerctl list: the filtered listing of GET /v1/events, page after page,
+ * as a table or as the entries' bytes one a line (--json).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/xmalloc.h"
+
+#include "ctl.h"
+#include "table.h"
+
+static const char usage_text[] =
+    "usage: ledgerctl list [options]\n"
+    "Lists entries, oldest first, with the API's filters:\n"
+    "  --type T  --org ORG  --user USER (needs --org)  --recipient ORG\n"
+    "  --since TIME  --until TIME (RFC 3339, on received_at)\n"
+    "  --limit N     stop after N entries (default: all pages)\n"
+    "  --verify      prove each entry's inclusion (needs --key)\n"
+    "--json prints each entry's bytes, one a line.\n";
+
+/* Appends &name=escaped(value) to the query when value is set. */
+static void
+add_param(char **q, const char *name, const char *value)
+{
+	char *esc, *n;
+
+	if (value == NULL)
+		return;
+	esc = http_path_escape(value);
+	n = xasprintf("%s%c%s=%s", *q, (*q)[0] ? '&' : '?', name, esc);
+	free(esc);
+	free(*q);
+	*q = n;
+}
+
+int
+cmd_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = { CTL_COMMON_OPTIONS,
+	    { "type", required_argument, NULL, 't' },
+	    { "org", required_argument, NULL, 'o' },
+	    { "user", required_argument, NULL, 'u' },
+	    { "recipient", required_argument, NULL, 'r' },
+	    { "since", required_argument, NULL, 's' },
+	    { "until", required_argument, NULL, 'U' },
+	    { "limit", required_argument, NULL, 'l' },
+	    { "verify", no_argument, NULL, 'v' },
+	    { NULL, 0, NULL, 0 } };
+	const char *type = NULL, *org = NULL, *user = NULL, *recipient = NULL;
+	const char *since = NULL, *until = NULL, *cursor, *bytes;
+	struct ledger_checkpoint cp;
+	uint64_t limit = UINT64_MAX, shown = 0;
+	char *query = xstrdup(""), *target = NULL, *next = NULL;
+	json_t *page = NULL, *ev, *entry;
+	int c, rc = 0, verify = 0;
+	size_t i;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			printf("%s%s", usage_text, CTL_COMMON_HELP);
+			free(query);
+			return EXIT_OK;
+		case 't': type = optarg; break;
+		case 'o': org = optarg; break;
+		case 'u': user = optarg; break;
+		case 'r': recipient = optarg; break;
+		case 's': since = optarg; break;
+		case 'U': until = optarg; break;
+		case 'v': verify = 1; break;
+		case 'l':
+			if (ctl_parse_u64(optarg, &limit) != 0 || limit == 0) {
+				free(query);
+				return ctl_usage_error("list", "--limit must "
+				    "be a positive number");
+			}
+			break;
+		default:
+			if (!ctl_common_option(ctl, c, optarg)) {
+				free(query);
+				return ctl_usage_error("list", "bad option");
+			}
+		}
+	}
+	if (optind != argc) {
+		free(query);
+		return ctl_usage_error("list", "no arguments expected");
+	}
+	add_param(&query, "type", type);
+	add_param(&query, "org", org);
+	add_param(&query, "user", user);
+	add_param(&query, "recipient", recipient);
+	add_param(&query, "since", since);
+	add_param(&query, "until", until);
+	if (verify && (rc = ctl_fetch_checkpoint(ctl, &cp, NULL)) != 0)
+		goto out;
+	if (!ctl->json)
+		table_header();
+	for (;;) {
+		free(target);
+		target = next == NULL ? xasprintf("/v1/events%s", query) :
+		    xasprintf("/v1/events%s%ccursor=%s", query,
+		    query[0] ? '&' : '?', next);
+		if ((rc = ctl_get_json(ctl, target, &page)) != 0)
+			goto out;
+		json_array_foreach(json_object_get(page, "events"), i, ev) {
+			if (shown >= limit)
+				break;
+			bytes = json_string_value(json_object_get(ev, "entry"));
+			if (bytes == NULL) {
+				rc = ctl_fail(EXIT_SERVER, "a listed event has "
+				    "no entry");
+				goto out;
+			}
+			if (verify && (rc = ctl_verify_entry(ctl,
+			    (uint64_t)json_integer_value(json_object_get(ev,
+			    "seq")), bytes, strlen(bytes), &cp, NULL,
+			    NULL)) != 0)
+				goto out;
+			if (ctl->json)
+				printf("%s\n", bytes);
+			else {
+				entry = json_loads(bytes, 0, NULL);
+				table_row((uint64_t)json_integer_value(
+				    json_object_get(ev, "seq")), entry);
+				json_decref(entry);
+			}
+			shown++;
+		}
+		cursor = json_string_value(json_object_get(page, "next_cursor"));
+		free(next);
+		next = cursor != NULL && shown < limit ? http_path_escape(cursor) :
+		    NULL;
+		json_decref(page);
+		page = NULL;
+		if (next == NULL)
+			break;
+	}
+	if (!ctl->json)
+		fprintf(stderr, "%" PRIu64 " entries%s\n", shown,
+		    verify ? ", each proven included" : "");
+out:
+	json_decref(page);
+	free(next);
+	free(target);
+	free(query);
+	return rc;
+}

@@ -1,0 +1,391 @@
+/*
+ * The steps every command shares: options, messages, the connection, and
+ * fetching checkpoints and proofs that are verified with the core library
+ * before anything is believed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ledger/base64.h"
+#include "ledger/error.h"
+#include "ledger/merkle.h"
+#include "ledger/xmalloc.h"
+
+#include "ctl.h"
+
+double
+ctl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+ctl_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("ledgerctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int
+ctl_verify_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("ledgerctl: VERIFICATION FAILED: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_VERIFY;
+}
+
+int
+ctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ledgerctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\ntry: ledgerctl %s --help\n", cmd);
+	return EXIT_USAGE;
+}
+
+int
+ctl_common_option(struct ctl *ctl, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_URL: ctl->url = arg; return 1;
+	case OPT_TOKEN: ctl->token = arg; return 1;
+	case OPT_CERT: ctl->cert = arg; return 1;
+	case OPT_CERT_KEY: ctl->cert_key = arg; return 1;
+	case OPT_CACERT: ctl->cacert = arg; return 1;
+	case OPT_KEY: ctl->key_arg = arg; ctl->have_key = 0; return 1;
+	case OPT_JSON: ctl->json = 1; return 1;
+	}
+	return 0;
+}
+
+static void
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
+	    s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+int
+ctl_need_key(struct ctl *ctl)
+{
+	const char *arg = ctl->key_arg ? ctl->key_arg : getenv("LEDGER_KEY");
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (ctl->have_key)
+		return 0;
+	if (arg == NULL || arg[0] == '\0')
+		return ctl_fail(EXIT_USAGE, "this command verifies: give the "
+		    "log's verifier key with --key FILE|VKEY or LEDGER_KEY");
+	/* A verifier key text is tried first: it cannot be a file name with '+' … rarely. */
+	if (ledger_verifier_parse(arg, &ctl->key) == 0) {
+		ctl->have_key = 1;
+		return 0;
+	}
+	if (ctl_read_file(arg, &text, &len) != 0)
+		return ctl_fail(EXIT_USAGE, "--key %s is neither a verifier key "
+		    "nor a readable file (%s)", arg, strerror(errno));
+	chomp(text);
+	rc = ledger_verifier_parse(text, &ctl->key);
+	free(text);
+	if (rc != 0 || ctl->key.type != LEDGER_SIGTYPE_ED25519)
+		return ctl_fail(EXIT_USAGE, "%s does not hold an Ed25519 note "
+		    "verifier key (name+id+base64)", arg);
+	ctl->have_key = 1;
+	return 0;
+}
+
+struct http_client *
+ctl_http(struct ctl *ctl)
+{
+	struct http_client_opts o;
+	const char *token;
+	char err[512];
+	size_t len;
+
+	if (ctl->http != NULL)
+		return ctl->http;
+	memset(&o, 0, sizeof(o));
+	o.url = ctl->url ? ctl->url : getenv("LEDGER_URL");
+	if (o.url == NULL || o.url[0] == '\0')
+		o.url = "http://127.0.0.1:8080";
+	token = ctl->token ? ctl->token : getenv("LEDGER_TOKEN");
+	if (token != NULL && token[0] == '@') {
+		if (ctl_read_file(token + 1, &ctl->token_buf, &len) != 0) {
+			ctl_fail(EXIT_USAGE, "cannot read token file %s: %s",
+			    token + 1, strerror(errno));
+			return NULL;
+		}
+		chomp(ctl->token_buf);
+		token = ctl->token_buf;
+	}
+	o.token = token;
+	o.cert = ctl->cert;
+	o.cert_key = ctl->cert_key;
+	o.cacert = ctl->cacert;
+	if ((ctl->http = http_client_new(&o, err, sizeof(err))) == NULL)
+		ctl_fail(EXIT_USAGE, "%s", err);
+	return ctl->http;
+}
+
+void
+ctl_free(struct ctl *ctl)
+{
+	http_client_free(ctl->http);
+	ctl->http = NULL;
+	free(ctl->token_buf);
+	ctl->token_buf = NULL;
+}
+
+int
+ctl_get(struct ctl *ctl, const char *target, struct http_reply *out)
+{
+	struct http_client *c;
+
+	if ((c = ctl_http(ctl)) == NULL)
+		return EXIT_USAGE;
+	if (http_client_request(c, "GET", target, NULL, NULL, 0, out) != 0)
+		return ctl_fail(EXIT_SERVER, "GET %s: %s", target,
+		    http_client_error(c));
+	if (out->status != 200) {
+		ctl_fail(EXIT_SERVER, "GET %s: %d %s", target, out->status,
+		    http_reply_message(out));
+		http_reply_free(out);
+		return EXIT_SERVER;
+	}
+	return 0;
+}
+
+int
+ctl_get_json(struct ctl *ctl, const char *target, json_t **out)
+{
+	struct http_reply r;
+	json_error_t jerr;
+	int rc;
+
+	if ((rc = ctl_get(ctl, target, &r)) != 0)
+		return rc;
+	*out = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr);
+	http_reply_free(&r);
+	if (*out == NULL)
+		return ctl_fail(EXIT_SERVER, "GET %s: the answer is not JSON "
+		    "(line %d: %s)", target, jerr.line, jerr.text);
+	return 0;
+}
+
+int
+ctl_open_checkpoint(struct ctl *ctl, const char *note, size_t len,
+    const char *what, struct ledger_checkpoint *cp)
+{
+	int rc;
+
+	if ((rc = ctl_need_key(ctl)) != 0)
+		return rc;
+	if ((rc = ledger_checkpoint_open(note, len, &ctl->key, cp)) != 0)
+		return ctl_verify_fail("%s: the checkpoint does not verify "
+		    "with key %s: %s", what, ctl->key.name,
+		    ledger_strerror(rc));
+	return 0;
+}
+
+int
+ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
+    char **note)
+{
+	struct http_reply r;
+	int rc;
+
+	if ((rc = ctl_need_key(ctl)) != 0)
+		return rc;
+	if ((rc = ctl_get(ctl, "/checkpoint", &r)) != 0)
+		return rc;
+	rc = ctl_open_checkpoint(ctl, r.body, r.len, "GET /checkpoint", cp);
+	if (rc == 0 && note != NULL) {
+		*note = r.body;
+		r.body = NULL;
+	}
+	http_reply_free(&r);
+	return rc;
+}
+
+int
+ctl_decode_hash(const char *b64, uint8_t out[LEDGER_HASH_LEN])
+{
+	size_t n;
+
+	if (b64 == NULL || ledger_b64_decode(b64, strlen(b64), out,
+	    LEDGER_HASH_LEN, &n) != 0 || n != LEDGER_HASH_LEN)
+		return -1;
+	return 0;
+}
+
+int
+ctl_decode_hashes(const json_t *a, uint8_t out[][LEDGER_HASH_LEN], size_t cap,
+    size_t *n)
+{
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > cap)
+		return -1;
+	for (i = 0; i < json_array_size(a); i++)
+		if (ctl_decode_hash(json_string_value(json_array_get(a, i)),
+		    out[i]) != 0)
+			return -1;
+	*n = json_array_size(a);
+	return 0;
+}
+
+void
+ctl_hash_b64(const uint8_t h[LEDGER_HASH_LEN], char out[48])
+{
+	ledger_b64_encode(h, LEDGER_HASH_LEN, out);
+}
+
+int
+ctl_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+ctl_fetch_consistency(struct ctl *ctl, const struct ledger_checkpoint *old,
+    const struct ledger_checkpoint *new_cp)
+{
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+	json_t *body = NULL;
+	char target[96];
+	size_t n;
+	int rc;
+
+	if (old->tree_size == new_cp->tree_size || old->tree_size == 0)
+		return ledger_merkle_verify_consistency(old->tree_size,
+		    new_cp->tree_size, old->root, new_cp->root, proof, 0) == 0 ?
+		    0 : EXIT_VERIFY;
+	snprintf(target, sizeof(target), "/v1/proof/consistency?from=%" PRIu64
+	    "&to=%" PRIu64, old->tree_size, new_cp->tree_size);
+	if ((rc = ctl_get_json(ctl, target, &body)) != 0)
+		return rc;
+	if (ctl_decode_hashes(json_object_get(body, "hashes"), proof,
+	    LEDGER_MAX_PROOF, &n) != 0)
+		rc = EXIT_VERIFY;
+	else if (ledger_merkle_verify_consistency(old->tree_size,
+	    new_cp->tree_size, old->root, new_cp->root, proof, n) != 0)
+		rc = EXIT_VERIFY;
+	json_decref(body);
+	return rc;
+}
+
+int
+ctl_read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 65536, n = 0, got;
+	char *buf;
+	int saved;
+
+	if (f == NULL)
+		return -1;
+	buf = xmalloc(cap);
+	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (cap - n - 1 == 0) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+	}
+	saved = ferror(f) ? EIO : 0;
+	if (f != stdin)
+		fclose(f);
+	if (saved != 0) {
+		free(buf);
+		errno = saved;
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int
+ctl_verify_entry(struct ctl *ctl, uint64_t seq, const char *bytes, size_t len,
+    const struct ledger_checkpoint *cp, uint8_t proof[][LEDGER_HASH_LEN],
+    size_t *n)
+{
+	uint8_t own[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+	uint8_t leaf[LEDGER_HASH_LEN], given[LEDGER_HASH_LEN];
+	json_t *body = NULL;
+	char target[96];
+	size_t plen;
+	int rc;
+
+	if (proof == NULL)
+		proof = own;
+	if (seq >= cp->tree_size)
+		return ctl_verify_fail("seq %" PRIu64 " is not in the signed "
+		    "tree of size %" PRIu64, seq, cp->tree_size);
+	snprintf(target, sizeof(target), "/v1/proof/inclusion?index=%" PRIu64
+	    "&tree_size=%" PRIu64, seq, cp->tree_size);
+	if ((rc = ctl_get_json(ctl, target, &body)) != 0)
+		return rc;
+	if (ledger_leaf_hash(bytes, len, leaf) != 0)
+		rc = ctl_fail(EXIT_VERIFY, "SHA-256 failed");
+	else if (ctl_decode_hashes(json_object_get(body, "hashes"), proof,
+	    LEDGER_MAX_PROOF, &plen) != 0)
+		rc = ctl_verify_fail("seq %" PRIu64 ": the inclusion proof is "
+		    "malformed", seq);
+	else if (ctl_decode_hash(json_string_value(json_object_get(body,
+	    "leaf_hash")), given) == 0 && memcmp(given, leaf,
+	    LEDGER_HASH_LEN) != 0)
+		rc = ctl_verify_fail("seq %" PRIu64 ": the entry's bytes do "
+		    "not hash to the leaf the server proves", seq);
+	else if (ledger_merkle_verify_inclusion(leaf, seq, cp->tree_size,
+	    proof, plen, cp->root) != 0)
+		rc = ctl_verify_fail("seq %" PRIu64 ": the inclusion proof does "
+		    "not lead to the root of the signed checkpoint (size %"
+		    PRIu64 ")", seq, cp->tree_size);
+	else if (n != NULL)
+		*n = plen;
+	json_decref(body);
+	return rc;
+}
