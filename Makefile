@@ -61,7 +61,8 @@ LEDGERCTL := $(BUILD)/ledgerctl
 all: deps
 	@$(MAKE) --no-print-directory build-all
 
-build-all: $(LIBLEDGER) $(if $(DAEMON_SRCS),$(LEDGERD)) $(if $(CLIENT_SRCS),$(LEDGERCTL)) $(TEST_BINS)
+build-all: $(LIBLEDGER) $(if $(DAEMON_SRCS),$(LEDGERD)) $(if $(CLIENT_SRCS),$(LEDGERCTL)) $(TEST_BINS) \
+	$(BUILD)/tests/clockshim.so
 
 test: deps
 	@$(MAKE) --no-print-directory build-all
@@ -116,6 +117,11 @@ $(LEDGERCTL): $(CLIENT_OBJS) $(LIBLEDGER)
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(LIBLEDGER) $(LIBS)
+
+# Preloaded into ledgerd by test_faults to step its wall clock back.
+$(BUILD)/tests/clockshim.so: tests/shim/clockshim.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O2 -Wall -Werror -o $@ $< -ldl
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(LIBLEDGER)
 	@mkdir -p $(@D)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <lmdb.h>
 
@@ -19,6 +20,7 @@
 
 #define STORE_FILE "ledger.mdb"
 #define STORE_MAX_KEY 511	/* LMDB's default maximum key size */
+#define STORE_LOW_SPACE (1024 * 1024)	/* free bytes below which a disk is full */
 
 struct store {
 	MDB_env *env;
@@ -194,11 +196,26 @@ store_write_begin(struct store *st, struct store_txn **out)
 	return txn_begin(st, NULL, 0, out);
 }
 
+/*
+ * LMDB reports a short write as EIO ("short write, filesystem full?"):
+ * when the file system is all but full, that is ENOSPC.
+ */
+static int
+short_of_space(const struct store *st)
+{
+	struct statvfs sv;
+
+	return statvfs(st->path, &sv) == 0 &&
+	    (uint64_t)sv.f_bavail * sv.f_frsize < STORE_LOW_SPACE;
+}
+
 int
 store_commit(struct store_txn *txn)
 {
 	int rc = mdb_txn_commit(txn->txn);
 
+	if (rc == EIO && short_of_space(txn->st))
+		rc = ENOSPC;
 	free(txn);
 	return lmdb_error("commit", rc);
 }

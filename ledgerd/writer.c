@@ -336,7 +336,8 @@ commit_batch(struct writer *w, struct request_list *batch)
 
 		rc = apply_request(w, txn, req, &state);
 		if (rc == -2) {
-			rc = LEDGER_EIO;
+			/* Keep "storage full" (507) for every request of the batch. */
+			rc = req->status == 507 ? LEDGER_ENOSPC : LEDGER_EIO;
 			goto fail;
 		}
 		if (rc != 0)
@@ -395,8 +396,17 @@ fail:
 	store_txn_end(txn);
 	free(note);
 	metrics_inc(&w->srv->metrics.commit_failures, 1);
-	log_warnx("writer: commit failed, %zu requests refused: %s", accepted,
-	    ledger_strerror(rc));
+	/*
+	 * Nothing of the batch is durable and w->state still describes the
+	 * last commit, so the next batch starts from the committed head.
+	 */
+	if (rc == LEDGER_ENOSPC)
+		log_warnx("writer: storage full: commit of %zu requests refused "
+		    "with 507, tree size stays %llu; appends resume once space "
+		    "is freed", accepted, (unsigned long long)w->state.tree_size);
+	else
+		log_warnx("writer: commit failed, %zu requests refused: %s",
+		    accepted, ledger_strerror(rc));
 	TAILQ_FOREACH(req, batch, link) {
 		if (req->status < 300) {
 			free(req->checkpoint);
@@ -464,6 +474,41 @@ deliver_done(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * The newest entry's bytes must hash to its stored leaf hash and to the
+ * head's prev: a cheap start-up check of the entry most exposed to a torn
+ * or damaged write.  Older entries are fsck's (O(n)); clients check every
+ * entry they are served against its inclusion proof anyway.
+ */
+static int
+check_last_entry(struct store_txn *txn, const struct store_state *state)
+{
+	struct ledger_hash_store hs = store_hash_store(txn);
+	uint8_t stored[LEDGER_HASH_LEN], leaf[LEDGER_HASH_LEN];
+	uint64_t seq = state->tree_size - 1;
+	const char *bytes;
+	size_t len;
+	int rc;
+
+	if (state->tree_size == 0)
+		return LEDGER_OK;
+	if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0 ||
+	    (rc = hs.get(hs.ctx, 0, seq, stored)) != 0 ||
+	    (rc = ledger_leaf_hash(bytes, len, leaf)) != 0) {
+		log_warnx("store: cannot read entry seq %llu: %s",
+		    (unsigned long long)seq, ledger_strerror(rc));
+		return rc == LEDGER_ENOTFOUND ? LEDGER_ECORRUPT : rc;
+	}
+	if (memcmp(leaf, stored, LEDGER_HASH_LEN) != 0 ||
+	    memcmp(leaf, state->last_leaf_hash, LEDGER_HASH_LEN) != 0) {
+		log_warnx("store: entry seq %llu does not hash to its stored leaf "
+		    "hash; refusing to serve; run ledgerd fsck",
+		    (unsigned long long)seq);
+		return LEDGER_ECORRUPT;
+	}
+	return LEDGER_OK;
+}
+
+/*
  * Checks the stored head against the stored checkpoint before anything is
  * served, and writes the checkpoint of the empty tree on first start.
  */
@@ -500,6 +545,8 @@ open_head(struct writer *w)
 		goto out;
 	}
 	if ((rc = ledger_merkle_root(&hs, w->state.tree_size, root)) != 0)
+		goto out;
+	if ((rc = check_last_entry(txn, &w->state)) != 0)
 		goto out;
 	if (cp.tree_size != w->state.tree_size ||
 	    memcmp(cp.root, root, LEDGER_HASH_LEN) != 0) {
