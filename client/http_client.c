@@ -8,6 +8,8 @@
 #include <sys/time.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -235,12 +237,13 @@ static int
 set_timeouts(struct http_client *c)
 {
 	struct timeval tv;
-	int fd;
+	int fd, one = 1;
 
 	if (BIO_get_fd(c->bio, &fd) <= 0 || fd < 0)
 		return -1;
 	tv.tv_sec = c->timeout_ms / 1000;
 	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		return -1;
@@ -330,7 +333,7 @@ write_all(struct http_client *c, const void *buf, size_t len)
 static int
 fill(struct http_client *c)
 {
-	int n;
+	int n, fd, one = 1;
 
 	if (c->off > 0 && c->off == c->len)
 		c->off = c->len = 0;
@@ -345,6 +348,15 @@ fill(struct http_client *c)
 			c->buf = xrealloc(c->buf, c->cap);
 		}
 	}
+	/*
+	 * A server that writes an answer in pieces without TCP_NODELAY holds
+	 * the last piece until the previous one is acknowledged: acknowledge
+	 * at once instead of after the delayed-ACK timer (Linux resets this
+	 * flag, so it is set before every read).
+	 */
+	if (BIO_get_fd(c->bio, &fd) > 0 && fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof(one));
 	for (;;) {
 		n = BIO_read(c->bio, c->buf + c->len, (int)(c->cap - c->len));
 		if (n > 0) {
@@ -513,10 +525,16 @@ send_request(struct http_client *c, const char *method, const char *target,
 	    method, c->base, target, c->hostport, ctl, cl,
 	    c->auth ? "Authorization: " : "", c->auth ? c->auth : "",
 	    c->auth ? "\r\n" : "");
-	rc = write_all(c, head, strlen(head));
+	/* One write: a second small segment would wait for Nagle's ACK. */
+	if (len > 0) {
+		size_t hlen = strlen(head);
+
+		head = xrealloc(head, hlen + len);
+		memcpy(head + hlen, body, len);
+		rc = write_all(c, head, hlen + len);
+	} else
+		rc = write_all(c, head, strlen(head));
 	free(head);
-	if (rc == 0 && len > 0)
-		rc = write_all(c, body, len);
 	if (rc == 0)
 		(void)BIO_flush(c->bio);
 	return rc;
