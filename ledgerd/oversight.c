@@ -74,7 +74,8 @@ oversight_record(struct request *r, const char *type, const char *purpose,
 	ledger_time_format(server_now_us(), now);
 	event = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o}", "type", type,
 	    "actor", "org", pr->org, "user", pr->id,
-	    "purpose", purpose != NULL ? purpose : OVERSIGHT_DEFAULT_PURPOSE,
+	    "purpose", purpose != NULL ? purpose : strcmp(type, "export") == 0 ?
+	    OVERSIGHT_EXPORT_PURPOSE : OVERSIGHT_AUDIT_PURPOSE,
 	    "occurred_at", now, "details", details);
 	if (event == NULL)
 		fatalx("json_pack failed");

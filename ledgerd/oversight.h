@@ -15,7 +15,8 @@ struct request;
 struct store_txn;
 
 /* The purpose an oversight entry records when the request names none. */
-#define OVERSIGHT_DEFAULT_PURPOSE "oversight query"
+#define OVERSIGHT_AUDIT_PURPOSE "oversight query"
+#define OVERSIGHT_EXPORT_PURPOSE "compliance export"
 
 /*
  * Called on the loop's thread once the oversight entry is durable, with
@@ -30,7 +31,8 @@ typedef void (*oversight_done_fn)(struct request *r, uint64_t seq, void *arg);
  * occurred_at: now, details}, through the writer like any other append.
  * Nothing of the answer may be sent before done() is called with r.
  *	type	in: "audit" or "export"
- *	purpose	in: the request's purpose parameter, or NULL for the default
+ *	purpose	in: the request's purpose parameter, or NULL for the
+ *		default of the type
  *	details	in: stolen; must hold no clear subject identifier
  *	done	in: called exactly once, possibly before this returns
  */

@@ -89,13 +89,25 @@ stream_finish(struct export_stream *s, int status, int end_reply)
 	stream_free(s);
 }
 
+/* Whether s[0..len) (not NUL-terminated) holds a comma, quote, CR or LF. */
+static int
+csv_needs_quotes(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+			return 1;
+	return 0;
+}
+
 /* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
 static void
 csv_field(struct evbuffer *b, const char *s, size_t len, int last)
 {
 	size_t i;
 
-	if (s != NULL && strcspn(s, ",\"\r\n") < len) {
+	if (s != NULL && csv_needs_quotes(s, len)) {
 		evbuffer_add(b, "\"", 1);
 		for (i = 0; i < len; i++) {
 			if (s[i] == '"')

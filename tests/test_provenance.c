@@ -681,7 +681,7 @@ fetch_all_pages(const char *target, uint64_t *out, size_t *n,
 	const char *cursor = NULL;
 	uint64_t tree_size = 0, prev_size = 0;
 	json_t *ans = NULL;
-	int page = 0;
+	int page = 0, failures = test_failures_;
 
 	*n = 0;
 	for (;;) {
@@ -702,7 +702,7 @@ fetch_all_pages(const char *target, uint64_t *out, size_t *n,
 		prev_size = tree_size;
 		page++;
 		cursor = json_string_value(json_object_get(ans, "next_cursor"));
-		if (cursor == NULL || test_failures_)
+		if (cursor == NULL || test_failures_ > failures)
 			break;
 	}
 	json_decref(ans);
@@ -780,8 +780,8 @@ test_subjects(void)
 		snprintf(what, sizeof(what), "subject %d (filter %d)", subject,
 		    k % 4);
 		check_same_seqs(what, got, n_got, want, n_want);
-		if (k < 8)
-			CHECK(n_want > 20);
+		if (k < 8 && k % 4 == 0)
+			CHECK(n_want > 20);	/* a hot subject: many pages */
 	}
 	/* Nobody of that name: an empty answer, still with its checkpoint. */
 	m = fetch_all_pages("/v1/provenance/subjects/" ID_PREFIX "none?limit=5",
