@@ -4,13 +4,22 @@
  *
  *	load --url http://127.0.0.1:8080 --token TOKEN [--connections 64]
  *	     [--seconds 10] [--batch N] [--rate EVENTS_PER_S] [--wait]
- *	     [--get PATH]
+ *	     [--get PATH] [--org ORG]
+ *	load --url https://127.0.0.1:8443 --cacert CA.pem [--cert C.pem
+ *	     --key C.key] [--token TOKEN] ...
  *
  * --batch N posts N events per request to /v1/events/batch (NDJSON);
  * --rate paces requests to a fixed event rate instead of as fast as
  * possible; --wait asks for ?wait=checkpoint.  Prints events/s, requests/s
  * and latency percentiles; non-2xx answers are counted and reported.
  * --get PATH sends GETs instead (a baseline: what HTTP alone costs here).
+ * --org ORG makes every event an act of ORG (a writer outside development
+ * mode may only post for its own org).  An https URL speaks TLS through
+ * bufferevent_openssl, checking the server against --cacert and showing
+ * --cert/--key as the client certificate (mutual TLS; no token needed when
+ * the certificate names a writer).  Connections are made and, for TLS,
+ * handshaken before the clock starts, so the figures compare requests on
+ * kept-alive connections.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -21,10 +30,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "ledger/xmalloc.h"
 
@@ -38,7 +53,10 @@ struct load {
 	struct event_base *base;
 	struct sockaddr_in addr;
 	const char *host_header;
-	const char *token;
+	const char *token;		/* NULL: no Authorization header */
+	const char *org;		/* --org: every event's actor.org */
+	SSL_CTX *ssl_ctx;		/* https: the client context */
+	int handshaking;		/* TLS connections not yet up */
 	int batch;
 	int wait;
 	const char *get_path;		/* --get: baseline GETs instead of appends */
@@ -86,8 +104,12 @@ static int
 make_event(struct load *ld, char *buf, size_t cap)
 {
 	uint64_t r = next_rand(ld);
-	const char *org = orgs[r % N_ORGS];
+	const char *org = ld->org != NULL ? ld->org : orgs[r % N_ORGS];
 	const char *to = orgs[((r % N_ORGS) + 1 + (r >> 8) % (N_ORGS - 1)) % N_ORGS];
+
+	/* With --org the actor is fixed: keep the recipient another org. */
+	for (uint64_t k = 1; strcmp(to, org) == 0; k++)
+		to = orgs[(r + k) % N_ORGS];
 	unsigned user = (r >> 16) % 200, subject = (r >> 24) % 5000;
 	unsigned kind = (r >> 40) % 10;
 
@@ -107,11 +129,21 @@ make_event(struct load *ld, char *buf, size_t cap)
 		    "\"purpose\":\"case review\",\"occurred_at\":\"2026-11-25T10:00:01Z\"}",
 		    org, user, subject, subject % 700);
 	return snprintf(buf, cap,
-	    "{\"type\":\"advice\",\"actor\":{\"org\":\"nctv\",\"user\":\"u%03u\"},"
+	    "{\"type\":\"advice\",\"actor\":{\"org\":\"%s\",\"user\":\"u%03u\"},"
 	    "\"subjects\":[\"NL-%06u\"],\"recipients\":[\"%s\",\"%s\"],"
 	    "\"object\":{\"ref\":\"advice-%llu\"},\"purpose\":\"joint advice\","
 	    "\"occurred_at\":\"2026-11-25T10:00:02Z\",\"details\":{\"measure\":\"monitor\"}}",
-	    user, subject, org, to, (unsigned long long)(r >> 20));
+	    ld->org != NULL ? ld->org : "nctv", user, subject, org, to,
+	    (unsigned long long)(r >> 20));
+}
+
+/* "Authorization: Bearer TOKEN\r\n", or nothing without a token. */
+static void
+add_auth(struct load *ld, struct evbuffer *out)
+{
+	if (ld->token != NULL)
+		evbuffer_add_printf(out, "Authorization: Bearer %s\r\n",
+		    ld->token);
 }
 
 static void
@@ -123,9 +155,10 @@ send_request(struct conn *c)
 	size_t len = 0;
 
 	if (ld->get_path != NULL) {
-		evbuffer_add_printf(out, "GET %s HTTP/1.1\r\nHost: %s\r\n"
-		    "Authorization: Bearer %s\r\n\r\n", ld->get_path,
-		    ld->host_header, ld->token);
+		evbuffer_add_printf(out, "GET %s HTTP/1.1\r\nHost: %s\r\n",
+		    ld->get_path, ld->host_header);
+		add_auth(ld, out);
+		evbuffer_add(out, "\r\n", 2);
 		c->busy = 1;
 		c->sent_at = now();
 		return;
@@ -137,11 +170,11 @@ send_request(struct conn *c)
 		if (ld->batch > 1)
 			body[len++] = '\n';
 	}
-	evbuffer_add_printf(out,
-	    "POST %s%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
-	    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+	evbuffer_add_printf(out, "POST %s%s HTTP/1.1\r\nHost: %s\r\n",
 	    ld->batch > 1 ? "/v1/events/batch" : "/v1/events",
-	    ld->wait ? "?wait=checkpoint" : "", ld->host_header, ld->token,
+	    ld->wait ? "?wait=checkpoint" : "", ld->host_header);
+	add_auth(ld, out);
+	evbuffer_add_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
 	    ld->batch > 1 ? "application/x-ndjson" : "application/json", len);
 	evbuffer_add(out, body, len);
 	free(body);
@@ -184,6 +217,16 @@ on_read(struct bufferevent *bev, void *arg)
 		free(head);
 		if (evbuffer_get_length(in) < head_len + body_len)
 			return;
+		if ((status < 200 || status >= 300) && ld->errors == 0) {
+			/* The first refusal says why; the rest are counted. */
+			char *err = xmalloc(head_len + body_len + 1);
+
+			evbuffer_copyout(in, err, head_len + body_len);
+			err[head_len + body_len] = '\0';
+			fprintf(stderr, "load: first non-2xx answer: %s\n",
+			    err + head_len);
+			free(err);
+		}
 		evbuffer_drain(in, head_len + body_len);
 
 		ld->requests++;
@@ -202,9 +245,21 @@ static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
+	unsigned long e;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS is up: the run starts once every connection is. */
+		if (--c->ld->handshaking == 0)
+			event_base_loopbreak(c->ld->base);
+		return;
+	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		while ((e = bufferevent_get_openssl_error(bev)) != 0)
+			fprintf(stderr, "load: connection %d: TLS: %s\n", c->id,
+			    ERR_reason_error_string(e));
 		fprintf(stderr, "load: connection %d closed\n", c->id);
+		if (c->ld->handshaking > 0 && --c->ld->handshaking == 0)
+			event_base_loopbreak(c->ld->base);
 		c->ld->errors++;
 		bufferevent_free(bev);
 		c->bev = NULL;
@@ -252,6 +307,42 @@ on_pace(evutil_socket_t fd, short what, void *arg)
 		ld->next_send = t;	/* do not burst after a stall */
 }
 
+/* The client side of mutual TLS: the server checked against cacert. */
+static SSL_CTX *
+client_ctx(const char *cacert, const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx,
+	    TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_load_verify_locations(ctx, cacert, NULL) != 1 ||
+	    (cert != NULL && (SSL_CTX_use_certificate_chain_file(ctx,
+	    cert) != 1 || SSL_CTX_use_PrivateKey_file(ctx, key,
+	    SSL_FILETYPE_PEM) != 1))) {
+		fprintf(stderr, "load: TLS setup: %s\n",
+		    ERR_reason_error_string(ERR_get_error()));
+		exit(1);
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+}
+
+/* A connected socket (blocking connect: setup, not the measured part). */
+static int
+connect_to(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0 || connect(fd, (const struct sockaddr *)addr,
+	    sizeof(*addr)) != 0) {
+		perror("load: connect");
+		exit(1);
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	evutil_make_socket_nonblocking(fd);
+	return fd;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -281,8 +372,14 @@ main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "get", required_argument, NULL, 'g' },
+		{ "org", required_argument, NULL, 'o' },
+		{ "cacert", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *cacert = NULL, *cert = NULL, *key = NULL;
+	int tls;
 	struct load ld;
 	const char *url = "http://127.0.0.1:8080";
 	double seconds = 10;
@@ -294,7 +391,8 @@ main(int argc, char **argv)
 	ld.n_conns = 64;
 	ld.batch = 1;
 	ld.rng = 0x9E3779B97F4A7C15ULL;
-	while ((ch = getopt_long(argc, argv, "u:t:c:s:b:r:wg:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "u:t:c:s:b:r:wg:o:A:C:K:", opts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'u': url = optarg; break;
 		case 't': ld.token = optarg; break;
@@ -304,18 +402,30 @@ main(int argc, char **argv)
 		case 'r': ld.rate = atof(optarg); break;
 		case 'w': ld.wait = 1; break;
 		case 'g': ld.get_path = optarg; break;
+		case 'o': ld.org = optarg; break;
+		case 'A': cacert = optarg; break;
+		case 'C': cert = optarg; break;
+		case 'K': key = optarg; break;
 		default:
-			fprintf(stderr, "usage: load --url URL --token TOKEN "
-			    "[--connections N] [--seconds S] [--batch N] [--rate R] [--wait]\n");
+			fprintf(stderr, "usage: load --url URL [--token TOKEN] "
+			    "[--connections N] [--seconds S] [--batch N] [--rate R] "
+			    "[--wait] [--get PATH] [--org ORG] [--cacert CA "
+			    "[--cert CERT --key KEY]]\n");
 			return 2;
 		}
 	}
-	if (ld.token == NULL || ld.n_conns < 1 || ld.batch < 1 ||
-	    sscanf(url, "http://%255[^:]:%u", host, &port) != 2) {
-		fprintf(stderr, "load: need --token and a URL of the form http://HOST:PORT\n");
+	tls = strncmp(url, "https://", 8) == 0;
+	if (ld.n_conns < 1 || ld.batch < 1 || (cert == NULL) != (key == NULL) ||
+	    sscanf(url, tls ? "https://%255[^:]:%u" : "http://%255[^:]:%u",
+	    host, &port) != 2 || (tls && cacert == NULL) ||
+	    (ld.token == NULL && cert == NULL)) {
+		fprintf(stderr, "load: need a URL http[s]://HOST:PORT, --token "
+		    "or --cert and --key, and --cacert for https\n");
 		return 2;
 	}
-	ld.host_header = url + 7;
+	ld.host_header = url + (tls ? 8 : 7);
+	if (tls)
+		ld.ssl_ctx = client_ctx(cacert, cert, key);
 	ld.addr.sin_family = AF_INET;
 	ld.addr.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
@@ -325,27 +435,39 @@ main(int argc, char **argv)
 	}
 	ld.base = event_base_new();
 	ld.conns = xcalloc((size_t)ld.n_conns, sizeof(struct conn));
-	double start = now();
-	ld.deadline = start + seconds;
-	ld.next_send = start;
 	for (int i = 0; i < ld.n_conns; i++) {
 		struct conn *c = &ld.conns[i];
-		int one = 1;
+		int fd = connect_to(&ld.addr);
 
 		c->ld = &ld;
 		c->id = i;
-		c->bev = bufferevent_socket_new(ld.base, -1, BEV_OPT_CLOSE_ON_FREE);
+		if (tls) {
+			SSL *ssl = SSL_new(ld.ssl_ctx);
+
+			/* The server's certificate must name the address dialled. */
+			if (ssl == NULL || X509_VERIFY_PARAM_set1_ip_asc(
+			    SSL_get0_param(ssl), host) != 1) {
+				fprintf(stderr, "load: SSL_new / %s\n", host);
+				return 1;
+			}
+			c->bev = bufferevent_openssl_socket_new(ld.base, fd, ssl,
+			    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+			ld.handshaking++;
+		} else
+			c->bev = bufferevent_socket_new(ld.base, fd,
+			    BEV_OPT_CLOSE_ON_FREE);
 		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-		if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ld.addr,
-		    sizeof(ld.addr)) != 0) {
-			fprintf(stderr, "load: cannot connect\n");
-			return 1;
-		}
-		setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (ld.rate == 0)
-			send_request(c);
 	}
+	/* Handshakes first, so the run measures kept-alive requests only. */
+	if (ld.handshaking > 0)
+		event_base_dispatch(ld.base);
+	double start = now();
+	ld.deadline = start + seconds;
+	ld.next_send = start;
+	for (int i = 0; i < ld.n_conns; i++)
+		if (ld.rate == 0 && ld.conns[i].bev != NULL)
+			send_request(&ld.conns[i]);
 	if (ld.rate > 0) {
 		struct timeval ms = { 0, 1000 };
 		ld.pacer = event_new(ld.base, -1, EV_PERSIST, on_pace, &ld);
@@ -376,6 +498,7 @@ main(int argc, char **argv)
 	if (ld.pacer != NULL)
 		event_free(ld.pacer);
 	event_base_free(ld.base);
+	SSL_CTX_free(ld.ssl_ctx);
 	free(ld.conns);
 	free(ld.latencies);
 	return ld.errors ? 1 : 0;

@@ -8,8 +8,10 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -177,6 +179,7 @@ conn_attach(evutil_socket_t fd, short what, void *arg)
 	struct http_front *f = c->front;
 	struct server *srv = f->srv;
 	void *evcon = NULL;
+	int one = 1;
 
 	/* evhttp's callbacks on its bufferevent take the connection as arg. */
 	bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
@@ -199,6 +202,13 @@ conn_attach(evutil_socket_t fd, short what, void *arg)
 	f->refusing = 0;
 	if ((c->deadline = evtimer_new(srv->base, conn_deadline, c)) == NULL)
 		fatalx("evtimer_new: out of memory");
+	/*
+	 * An answer may leave in several writes (TLS records): without
+	 * TCP_NODELAY, Nagle holds the last one for the client's delayed ACK.
+	 */
+	if (setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY,
+	    &one, sizeof(one)) != 0)
+		log_debug("http: TCP_NODELAY: %s", strerror(errno));
 	LIST_INSERT_HEAD(conn_bucket(f, c->evcon), c, link);
 	f->n_conns++;
 	evhttp_connection_set_closecb(c->evcon, conn_closed, c);
