@@ -1,0 +1,29 @@
+/*
+ * The MANIFEST of a compliance bundle: one line per file, "<SHA-256 in
+ * lowercase hex>  <name>\n" (the sha256sum format), names in byte order.
+ */
+#ifndef LEDGERCTL_MANIFEST_H
+#define LEDGERCTL_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The files of a bundle, in MANIFEST order. */
+#define BUNDLE_NFILES 4
+extern const char *const bundle_files[BUNDLE_NFILES];
+
+/* file_sha256 - SHA-256 of a file, read in pieces; 0 or -1 (errno). */
+int file_sha256(const char *path, uint8_t out[32]);
+
+/* manifest_write - hashes the bundle's files into DIR/MANIFEST; 0 or -1. */
+int manifest_write(const char *dir);
+
+/*
+ * manifest_check - reads DIR/MANIFEST and compares every listed hash.
+ * report is called once per problem with a message.
+ * Returns the number of problems.
+ */
+size_t manifest_check(const char *dir, void (*report)(void *arg,
+    const char *msg), void *arg);
+
+#endif
