@@ -127,6 +127,12 @@ $(BUILD)/bench/%: $(OBJ)/bench/%.o $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBLEDGER) $(LIBS)
 
+# This one drives the daemon's own store and indexer, and starts a daemon.
+$(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
+    $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

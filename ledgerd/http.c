@@ -95,6 +95,8 @@ struct conn {
 	struct bufferevent *bev;
 	struct evhttp_connection *evcon;	/* NULL until attached */
 	struct event *deadline;		/* the next request must be in by then */
+	void (*on_close)(void *arg);	/* a streamed answer still going */
+	void *on_close_arg;
 	LIST_ENTRY(conn) link;
 };
 
@@ -134,8 +136,13 @@ static void
 conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct conn *c = arg;
+	void (*on_close)(void *) = c->on_close;
 
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (on_close != NULL) {
+		c->on_close = NULL;
+		on_close(c->on_close_arg);
+	}
 	LIST_REMOVE(c, link);
 	c->front->n_conns--;
 	event_free(c->deadline);
@@ -323,6 +330,33 @@ reply_send(struct request *r, int status)
 		conn_arm(c);
 	evhttp_send_reply(r->req, status, status_reason(status), NULL);
 	reply_stream_done(r, status);
+}
+
+int
+reply_stream_watch(struct request *r, void (*gone)(void *arg), void *arg)
+{
+	struct conn *c = conn_find(r->srv->front,
+	    evhttp_request_get_connection(r->req));
+
+	if (c == NULL)
+		return -1;
+	c->on_close = gone;
+	c->on_close_arg = arg;
+	return 0;
+}
+
+void
+reply_stream_end(struct request *r)
+{
+	struct conn *c = conn_find(r->srv->front,
+	    evhttp_request_get_connection(r->req));
+
+	if (c != NULL) {
+		c->on_close = NULL;
+		conn_arm(c);	/* as reply_send does */
+	}
+	evhttp_send_reply_end(r->req);
+	reply_stream_done(r, 200);
 }
 
 void

@@ -87,9 +87,23 @@ void reply_error(struct request *r, int status, const char *code,
     const char *field, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
- * reply_stream_done - for a route that sent its answer itself in chunks
- * (evhttp_send_reply_start/chunk/end): counts and logs it, and frees r.
- * r->req is not touched: by then it may be gone with its connection.
+ * Streamed answers: a route sends evhttp_send_reply_start and chunks
+ * itself, then ends with reply_stream_end(), or, when the connection died
+ * meanwhile, reply_stream_done().
+ *
+ * reply_stream_watch - calls gone(arg) once if r's connection closes before
+ * reply_stream_end (from evhttp's close callback: the connection is being
+ * freed, r->req is detached from it or about to be freed with it); gone
+ * NULL stops watching.  Returns 0, or -1 when the connection is gone already.
+ */
+int reply_stream_watch(struct request *r, void (*gone)(void *arg), void *arg);
+
+/* reply_stream_end - sends the last chunk, counts and logs a 200, frees r. */
+void reply_stream_end(struct request *r);
+
+/*
+ * reply_stream_done - counts and logs the answer and frees r, without
+ * touching r->req (which may be gone with its connection).
  */
 void reply_stream_done(struct request *r, int status);
 

@@ -45,7 +45,6 @@ static const char csv_header[] = "seq,received_at,type,actor_org,actor_user,"
 struct export_stream {
 	struct request *r;
 	struct evhttp_request *req;
-	struct evhttp_connection *evcon;	/* while streaming */
 	struct event *next;		/* produces the next chunk */
 	struct evbuffer *buf;
 	int csv;
@@ -69,24 +68,6 @@ stream_free(struct export_stream *s)
 		evbuffer_free(s->buf);
 	free(s->index_value);
 	free(s);
-}
-
-/*
- * Ends the stream.  end_reply: send the final chunk (or, for a request
- * libevent has detached from its dead connection, free it); 0 when
- * libevent frees the request itself.
- */
-static void
-stream_finish(struct export_stream *s, int status, int end_reply)
-{
-	if (s->evcon != NULL)
-		evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-	if (end_reply)
-		evhttp_send_reply_end(s->req);
-	log_debug("request %" PRIu64 ": export of %" PRIu64 " entries %s",
-	    s->r->id, s->rows, status == 200 ? "sent" : "cut short");
-	reply_stream_done(s->r, status);
-	stream_free(s);
 }
 
 /* Whether s[0..len) (not NUL-terminated) holds a comma, quote, CR or LF. */
@@ -299,10 +280,10 @@ next_chunk(evutil_socket_t fd, short what, void *arg)
 		 */
 		log_warnx("request %" PRIu64 ": export at seq %" PRIu64 ": %s",
 		    s->r->id, s->pos, ledger_strerror(rc));
-		evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-		evhttp_connection_free(s->evcon);	/* frees s->req */
-		s->evcon = NULL;
-		stream_finish(s, 500, 0);
+		reply_stream_watch(s->r, NULL, NULL);
+		evhttp_connection_free(evhttp_request_get_connection(s->req));
+		reply_stream_done(s->r, 500);	/* s->req went with it */
+		stream_free(s);
 		return;
 	}
 	if (evbuffer_get_length(s->buf) > 0)
@@ -310,24 +291,32 @@ next_chunk(evutil_socket_t fd, short what, void *arg)
 		    s);
 	else if (s->pos < s->hi)
 		event_active(s->next, EV_TIMEOUT, 0);
-	else
-		stream_finish(s, 200, 1);
+	else {
+		log_debug("request %" PRIu64 ": exported %" PRIu64 " entries",
+		    s->r->id, s->rows);
+		reply_stream_end(s->r);
+		stream_free(s);
+	}
 }
 
 /*
- * The client went away mid-stream (or the server is stopping).  When
- * libevent has detached the request from the dying connection it is ours
- * to free; otherwise libevent frees it with the connection.
+ * The client went away mid-stream (or the server is stopping), from the
+ * connection's close callback.  When libevent has detached the request from
+ * the dying connection it is ours to free (evhttp_send_reply_end does that
+ * for a detached request); otherwise libevent frees it with the connection.
  */
 static void
-stream_closed(struct evhttp_connection *evcon, void *arg)
+stream_closed(void *arg)
 {
 	struct export_stream *s = arg;
-	int detached = evhttp_request_get_connection(s->req) == NULL;
 
-	s->evcon = NULL;
 	event_del(s->next);
-	stream_finish(s, 200, detached);
+	if (evhttp_request_get_connection(s->req) == NULL)
+		evhttp_send_reply_end(s->req);
+	log_debug("request %" PRIu64 ": export cut short after %" PRIu64
+	    " entries: the connection closed", s->r->id, s->rows);
+	reply_stream_done(s->r, 200);
+	stream_free(s);
 }
 
 /* Once the export entry is durable: fix the range, send the headers, go. */
@@ -359,9 +348,11 @@ stream_start(struct request *r, uint64_t export_seq, void *arg)
 	store_txn_end(txn);
 	txn = NULL;
 
-	if ((s->evcon = evhttp_request_get_connection(r->req)) == NULL) {
+	s->req = r->req;
+	if (reply_stream_watch(r, stream_closed, s) != 0) {
 		/* The client left while the export entry was written. */
-		stream_finish(s, 200, 1);
+		reply_stream_end(r);
+		stream_free(s);
 		return;
 	}
 	out = evhttp_request_get_output_headers(r->req);
@@ -374,12 +365,10 @@ stream_start(struct request *r, uint64_t export_seq, void *arg)
 	evhttp_add_header(out, "X-Ledger-Tree-Size", num);
 	snprintf(num, sizeof(num), "%" PRIu64, export_seq);
 	evhttp_add_header(out, "X-Ledger-Export-Seq", num);
-	s->req = r->req;
 	s->buf = evbuffer_new();
 	if ((s->next = event_new(r->srv->base, -1, 0, next_chunk, s)) == NULL ||
 	    s->buf == NULL)
 		fatalx("export: out of memory");
-	evhttp_connection_set_closecb(s->evcon, stream_closed, s);
 	evhttp_send_reply_start(r->req, 200, "OK");
 	if (s->csv)
 		evbuffer_add(s->buf, csv_header, sizeof(csv_header) - 1);

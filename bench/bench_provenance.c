@@ -1,0 +1,301 @@
+/*
+ * Provenance at scale.  Two parts:
+ *
+ *  1. The writer's per-entry cost against the store itself, with and
+ *     without the provenance indexes: entry encoding, leaf hash, entry and
+ *     tree writes, index records, one synced commit per 10,000 entries (as
+ *     the writer's group commit does).  No HTTP, no validation: only what
+ *     the indexes add to, so the overhead is not diluted.
+ *  2. A real ledgerd loaded with ENTRIES events (default 1,000,000) through
+ *     the batch API: latency of a subject timeline of 100 events with their
+ *     proofs, and of the lineage of an object with 50 descendants, each
+ *     including its audit entry's synced commit; and the database size.
+ *
+ *	bench_provenance [ENTRIES]	(LEDGERD_BIN names the daemon)
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "ledger/hash.h"
+#include "ledger/merkle.h"
+#include "ledger/xmalloc.h"
+
+#include "../ledgerd/indexer.h"
+#include "../ledgerd/store.h"
+#include "../tests/daemon.h"
+#include "../tests/http.h"
+
+#define N_ORGS 10
+#define N_USERS 200
+#define N_SUBJECTS 10000	/* entries / N_SUBJECTS mentions each */
+#define LOAD_BATCH 10000
+#define COMMIT 10000
+#define LINEAGE_EVERY 20000	/* a share with 50 descendants every ... */
+#define DESCENDANTS 50
+#define STORE_ENTRIES 200000
+
+static const char *const orgs[N_ORGS] = {
+	"police", "kmar", "aivd", "mivd", "om", "ind", "fiod", "fiu", "szw", "nctv",
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Event i: subject i % N_SUBJECTS, so each subject is named by
+ * entries / N_SUBJECTS events.  Every LINEAGE_EVERY events a share "lin-K"
+ * followed by DESCENDANTS advice in a binary tree resting on it.
+ */
+static int
+event_json(char *buf, size_t size, uint64_t i)
+{
+	uint64_t k = i % LINEAGE_EVERY, base = i - k;
+	int user = (int)(i * 7919 % N_USERS);
+	char extra[96] = "";
+	const char *type = i % 3 == 0 ? "share" : i % 3 == 1 ? "query" : "advice";
+	char object[48];
+
+	snprintf(object, sizeof(object), "doc-%" PRIu64, i);
+	if (k == 0) {
+		type = "share";
+		snprintf(object, sizeof(object), "lin-%" PRIu64, i / LINEAGE_EVERY);
+	} else if (k <= DESCENDANTS) {
+		type = "advice";
+		snprintf(extra, sizeof(extra), ",\"refs\":[%" PRIu64 "]",
+		    base + (k - 1) / 2);
+	} else if (strcmp(type, "advice") == 0)
+		type = "share";		/* no stray advice: lineages stay exact */
+	return snprintf(buf, size, "{\"type\":\"%s\",\"actor\":{\"org\":\"%s\","
+	    "\"user\":\"analyst-%03d\"},\"subjects\":[\"person-%07" PRIu64 "\"],"
+	    "%s\"object\":{\"ref\":\"%s\"},\"purpose\":\"case %" PRIu64 "\","
+	    "\"occurred_at\":\"2026-03-01T12:00:00Z\"%s}", type,
+	    orgs[user % N_ORGS], user, i % N_SUBJECTS,
+	    strcmp(type, "query") == 0 ? "" : "\"recipients\":[\"om\"],",
+	    object, i % 1000, extra);
+}
+
+/* Part 1: entries per second into the store, with or without indexes. */
+static double
+store_rate(const char *dir, int with_index, uint64_t n)
+{
+	uint8_t key[LEDGER_SUBJECT_KEY_LEN] = { 1, 2, 3 };
+	uint8_t prev[LEDGER_HASH_LEN] = { 0 }, leaf[LEDGER_HASH_LEN];
+	struct ledger_entry_meta meta;
+	struct ledger_hash_store hs;
+	struct store_state state;
+	struct store_txn *txn;
+	struct store *st;
+	char buf[1024], *bytes;
+	size_t len;
+	json_t *ev;
+	uint64_t i;
+	double t0;
+
+	if (store_open(dir, 64ULL << 30, 0, &st) != 0)
+		return -1;
+	memset(&state, 0, sizeof(state));
+	t0 = now_s();
+	for (i = 0; i < n;) {
+		if (store_write_begin(st, &txn) != 0)
+			return -1;
+		hs = store_hash_store(txn);
+		for (uint64_t end = i + COMMIT; i < end && i < n; i++) {
+			event_json(buf, sizeof(buf), i);
+			ev = json_loads(buf, 0, NULL);
+			meta.seq = i;
+			ledger_time_format(1767225600000000LL + (int64_t)i, meta.received_at);
+			meta.submitter = "bench";
+			memcpy(meta.prev, prev, sizeof(prev));
+			if (ledger_entry_encode(ev, &meta, key, &bytes, &len) != 0 ||
+			    ledger_leaf_hash(bytes, len, leaf) != 0 ||
+			    store_put_entry(txn, i, bytes, len) != 0 ||
+			    ledger_merkle_append(&hs, i, leaf) != 0 ||
+			    (with_index && index_entry(txn, i, ev, key) != 0))
+				return -1;
+			memcpy(prev, leaf, sizeof(prev));
+			free(bytes);
+			json_decref(ev);
+		}
+		state.tree_size = i;
+		memcpy(state.last_leaf_hash, prev, sizeof(prev));
+		if (store_put_state(txn, &state) != 0 || store_commit(txn) != 0)
+			return -1;
+	}
+	t0 = now_s() - t0;
+	store_close(st);
+	return (double)n / t0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Times n GETs of the targets fn makes; prints p50, p95 and the events seen. */
+static void
+time_queries(struct http_client *hc, const char *what, int n,
+    void (*target)(int k, char *out, size_t size))
+{
+	double *ms = xcalloc((size_t)n, sizeof(double)), t0;
+	struct http_response r;
+	char url[256];
+	size_t events = 0;
+	json_t *j;
+	int k, bad = 0;
+
+	for (k = 0; k < n; k++) {
+		target(k, url, sizeof(url));
+		t0 = now_s();
+		if (http_get(hc, url, &r) != 0) {
+			bad++;
+			continue;
+		}
+		ms[k] = (now_s() - t0) * 1000;
+		if (r.status != 200)
+			bad++;
+		j = http_response_json(&r);
+		events += json_array_size(json_object_get(j, "events"));
+		json_decref(j);
+		http_response_free(&r);
+	}
+	qsort(ms, (size_t)n, sizeof(double), cmp_double);
+	printf("%-34s p50 %6.2f ms  p95 %6.2f ms  (%d queries, %.1f events "
+	    "each, %d failed)\n", what, ms[n / 2], ms[n * 95 / 100], n,
+	    (double)events / n, bad);
+	free(ms);
+}
+
+static uint64_t n_entries = 1000000;
+
+static void
+subject_target(int k, char *out, size_t size)
+{
+	snprintf(out, size, "/v1/provenance/subjects/person-%07d?limit=1000",
+	    (k * 7919) % N_SUBJECTS);
+}
+
+static void
+lineage_target(int k, char *out, size_t size)
+{
+	snprintf(out, size, "/v1/provenance/objects/lin-%" PRIu64,
+	    (uint64_t)k % (n_entries / LINEAGE_EVERY));
+}
+
+static void
+actor_target(int k, char *out, size_t size)
+{
+	snprintf(out, size, "/v1/provenance/actors/%s/analyst-%03d?limit=100",
+	    orgs[k % N_USERS % N_ORGS], k % N_USERS);
+}
+
+static uint64_t
+dir_bytes(const char *dir)
+{
+	char path[1024];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/ledger.mdb", dir);
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+		return (uint64_t)sb.st_blocks * 512;
+	snprintf(path, sizeof(path), "%s/ledger.mdb/data.mdb", dir);
+	return stat(path, &sb) == 0 ? (uint64_t)sb.st_blocks * 512 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char tmp[] = "/tmp/bench-prov.XXXXXX", dir[64], *text;
+	double with, without, t0;
+	struct http_client hc;
+	struct http_response r;
+	struct daemon d;
+	size_t len, cap;
+	uint64_t i, b;
+	int rc;
+
+	if (argc > 1)
+		n_entries = strtoull(argv[1], NULL, 10);
+	if (n_entries < LINEAGE_EVERY || mkdtemp(tmp) == NULL) {
+		fprintf(stderr, "usage: bench_provenance [ENTRIES >= %d]\n",
+		    LINEAGE_EVERY);
+		return 2;
+	}
+
+	/* 1. what the indexes cost the writer, per entry */
+	snprintf(dir, sizeof(dir), "%s/noidx", tmp);
+	mkdir(dir, 0700);
+	without = store_rate(dir, 0, STORE_ENTRIES);
+	snprintf(dir, sizeof(dir), "%s/idx", tmp);
+	mkdir(dir, 0700);
+	with = store_rate(dir, 1, STORE_ENTRIES);
+	printf("store appends, %d entries, commit every %d:\n"
+	    "  without indexes %8.0f entries/s (%.1f us each)\n"
+	    "  with indexes    %8.0f entries/s (%.1f us each)\n"
+	    "  index overhead  %5.1f %% of the append rate\n", STORE_ENTRIES,
+	    COMMIT, without, 1e6 / without, with, 1e6 / with,
+	    (1 - with / without) * 100);
+	snprintf(dir, sizeof(dir), "%s/noidx", tmp);
+	printf("  database: %.0f MB per million entries without indexes, ",
+	    dir_bytes(dir) / 1e6 * (1e6 / STORE_ENTRIES));
+	snprintf(dir, sizeof(dir), "%s/idx", tmp);
+	printf("%.0f MB with\n", dir_bytes(dir) / 1e6 * (1e6 / STORE_ENTRIES));
+	remove_tree(tmp);
+
+	/* 2. a real daemon with n_entries events */
+	if (daemon_start(&d) != 0)
+		return 1;
+	http_client_init(&hc, d.port, d.token);
+	hc.timeout_ms = 300000;
+	cap = (size_t)LOAD_BATCH * 512;
+	text = xmalloc(cap);
+	t0 = now_s();
+	for (i = 0; i < n_entries; i += LOAD_BATCH) {
+		len = 0;
+		text[len++] = '[';
+		for (b = i; b < i + LOAD_BATCH && b < n_entries; b++) {
+			if (b > i)
+				text[len++] = ',';
+			len += (size_t)event_json(text + len, cap - len, b);
+		}
+		text[len++] = ']';
+		text[len] = '\0';
+		if ((rc = http_post_json(&hc, "/v1/events/batch", text, &r)) != 0 ||
+		    r.status != 201) {
+			fprintf(stderr, "load failed at %" PRIu64 ": %d %s\n", i,
+			    rc ? rc : r.status, rc ? "" : r.body);
+			daemon_cleanup(&d);
+			return 1;
+		}
+		http_response_free(&r);
+	}
+	t0 = now_s() - t0;
+	printf("loaded %" PRIu64 " events through the batch API in %.1f s "
+	    "(%.0f events/s)\n", n_entries, t0, n_entries / t0);
+	printf("database: %.0f MB, %.0f MB per million entries\n",
+	    dir_bytes(d.data) / 1e6, dir_bytes(d.data) / 1e6 * 1e6 / n_entries);
+
+	time_queries(&hc, "subject timeline (~100 events)", 200, subject_target);
+	time_queries(&hc, "lineage (root + 50 descendants)", 100, lineage_target);
+	time_queries(&hc, "actor page (100 events)", 100, actor_target);
+	free(text);
+	http_client_close(&hc);
+	daemon_cleanup(&d);
+	return 0;
+}
