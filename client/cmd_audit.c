@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ledger/base64.h"
 #include "ledger/error.h"
@@ -149,7 +150,8 @@ leaf_tile(const struct audit *a, uint64_t seq)
  */
 static int
 recompute(struct audit *a, const struct ledger_checkpoint *cp,
-    const char *token, const struct ledger_checkpoint *window, double *seconds)
+    const char *token, const struct ledger_checkpoint *window, double *seconds,
+    double *cpu_seconds)
 {
 	static const char *const names[] = { "seq", "prev", "subjects" };
 	struct ledger_memstore *ms = ledger_memstore_new();
@@ -165,7 +167,10 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 	size_t pos, elen, token_len = token ? strlen(token) : 0;
 	uint64_t token_window = window != NULL ? window->tree_size : 0;
 	double start = ctl_now();
+	struct rusage ru0, ru1;
 	int rc = EXIT_VERIFY;
+
+	getrusage(RUSAGE_SELF, &ru0);
 
 	memset(prev, 0, sizeof(prev));
 	progress_start(&pg, "verifying", "entries", a->tree_size);
@@ -253,6 +258,11 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 		}
 	}
 	*seconds = ctl_now() - start;
+	getrusage(RUSAGE_SELF, &ru1);
+	*cpu_seconds = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec +
+	    ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+	    (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec +
+	    ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
 	/* The answer was about this very log: its root is ours at its size. */
 	if (window != NULL && (ledger_merkle_root(&hs, token_window,
 	    root) != 0 || memcmp(root, window->root, LEDGER_HASH_LEN) != 0)) {
@@ -330,7 +340,7 @@ cmd_audit(struct ctl *ctl, int argc, char **argv)
 	struct prov_result res;
 	struct prov_query q;
 	struct audit a;
-	double secs = 0, dl_start;
+	double secs = 0, cpu = 0, dl_start;
 	json_t *out;
 	int c, rc, have_res = 0;
 
@@ -383,17 +393,19 @@ cmd_audit(struct ctl *ctl, int argc, char **argv)
 	if (have_res && (rc = check_answer_view(&a, &res, ctl, &pcp)) != 0)
 		goto out;
 	if ((rc = recompute(&a, &cp, have_res ? token : NULL,
-	    have_res ? &pcp : NULL, &secs)) != 0)
+	    have_res ? &pcp : NULL, &secs, &cpu)) != 0)
 		goto out;
 	if (have_res && (rc = compare_subject(&a, &res, subject)) != 0)
 		goto out;
 	if (ctl->json) {
-		out = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:b}",
+		out = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:b}",
 		    "origin", cp.origin, "tree_size", (json_int_t)cp.tree_size,
 		    "tiles", (json_int_t)(a.n_bundles + a.n_tiles),
 		    "download_seconds", dl_start, "verify_seconds", secs,
+		    "verify_cpu_seconds", cpu,
 		    "entries_per_second", secs > 0 ? (double)cp.tree_size / secs :
-		    0.0, "verified", 1);
+		    0.0, "entries_per_cpu_second", cpu > 0 ?
+		    (double)cp.tree_size / cpu : 0.0, "verified", 1);
 		if (have_res)
 			json_object_set_new(out, "subject_entries",
 			    json_integer((json_int_t)a.n_found));
@@ -404,9 +416,10 @@ cmd_audit(struct ctl *ctl, int argc, char **argv)
 		printf("audit of %s: %" PRIu64 " entries, %" PRIu64 " tiles\n"
 		    "  leaves, hash chain, tiles and root recomputed: they match "
 		    "the signed checkpoint\n  downloaded in %.2f s; verified in "
-		    "%.3f s (%.0f entries/s)\n", cp.origin, cp.tree_size,
-		    a.n_bundles + a.n_tiles, dl_start, secs,
-		    secs > 0 ? (double)cp.tree_size / secs : 0.0);
+		    "%.3f s, %.3f s of CPU (%.0f entries/s, %.0f per CPU second)\n",
+		    cp.origin, cp.tree_size, a.n_bundles + a.n_tiles, dl_start,
+		    secs, cpu, secs > 0 ? (double)cp.tree_size / secs : 0.0,
+		    cpu > 0 ? (double)cp.tree_size / cpu : 0.0);
 		if (have_res)
 			printf("  subject %s: the provenance answer holds all "
 			    "%zu entries naming it (in the first %" PRIu64

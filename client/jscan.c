@@ -19,15 +19,18 @@ skip_ws(const char *p, const char *end)
 static const char *
 skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		if (*p == '\\') {
-			p++;
-			continue;
-		}
-		if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
+	const char *q = p + 1 < end ? memchr(p + 1, '"',
+	    (size_t)(end - p - 1)) : NULL;
+
+	if (q == NULL)
+		return NULL;
+	/* Most strings hold no escape: then the first quote ends them. */
+	if (memchr(p + 1, '\\', (size_t)(q - p - 1)) == NULL)
+		return q + 1;
+	for (q = p + 1; q < end && *q != '"'; q++)
+		if (*q == '\\')
+			q++;
+	return q < end ? q + 1 : NULL;
 }
 
 static const char *
@@ -65,8 +68,12 @@ jscan_members(const char *s, size_t len, const char *const *names, size_t n,
     struct jspan *out)
 {
 	const char *p = s, *end = s + len, *key, *kend, *v;
-	size_t i;
+	size_t i, klen, found = 0, nlen[8];
 
+	if (n > 8)
+		return -1;
+	for (i = 0; i < n; i++)
+		nlen[i] = strlen(names[i]);
 	memset(out, 0, n * sizeof(*out));
 	p = skip_ws(p, end);
 	if (p >= end || *p != '{')
@@ -86,12 +93,17 @@ jscan_members(const char *s, size_t len, const char *const *names, size_t n,
 		v = skip_ws(p + 1, end);
 		if ((p = skip_value(v, end)) == NULL || p == v)
 			return -1;
+		klen = (size_t)(kend - 1 - key);
 		for (i = 0; i < n; i++)
-			if ((size_t)(kend - 1 - key) == strlen(names[i]) &&
-			    memcmp(key, names[i], strlen(names[i])) == 0) {
+			if (klen == nlen[i] && out[i].p == NULL &&
+			    memcmp(key, names[i], klen) == 0) {
 				out[i].p = v;
 				out[i].len = (size_t)(p - v);
+				found++;
 			}
+		/* Keys are unique in an entry: stop once all are found. */
+		if (found == n)
+			return 0;
 		p = skip_ws(p, end);
 		if (p < end && *p == ',') {
 			p = skip_ws(p + 1, end);

@@ -21,6 +21,7 @@ struct jspan {
  * jscan_members - finds the members named in names (n of them) at the top
  * level of the object text s.
  *	out	out: n spans, in the order of names
+ * The scan stops at the last member found (at most 8 names).
  * Returns 0, or -1 when s is not an object or its structure is broken.
  */
 int jscan_members(const char *s, size_t len, const char *const *names,
