@@ -145,7 +145,8 @@ int ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
 /*
  * ctl_fetch_consistency - GET /v1/proof/consistency and verify it between
  * the two roots.  Returns 0, EXIT_SERVER, or EXIT_VERIFY when the proof
- * does not verify (not printed: the caller says what it means).
+ * does not verify or the server refuses it with a 4xx (both sizes are in
+ * signed checkpoints, so it owes one); the caller says what that means.
  */
 int ctl_fetch_consistency(struct ctl *ctl, const struct ledger_checkpoint *old,
     const struct ledger_checkpoint *new_cp);
