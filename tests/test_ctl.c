@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -865,6 +866,64 @@ body_export_filtered(struct daemon *d)
 	free(dir2);
 }
 
+/*
+ * HTTPS: the certificate chain and the host name are checked.  The server
+ * is `openssl s_server`, which answers with a status page: reaching it is
+ * shown by the checkpoint failing to verify (exit 1), not connecting by 3.
+ */
+static void
+test_tls(void)
+{
+	char *cmd, *cert = scratch_path("tls-cert.pem");
+	char *key = scratch_path("tls-key.pem"), url[64], port_s[16];
+	unsigned port = 20000 + (unsigned)(getpid() % 20000);
+	struct run r;
+	pid_t pid;
+	int i;
+
+	cmd = xasprintf("openssl req -x509 -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:P-256 -nodes -keyout %s -out %s -days 2 "
+	    "-subj /CN=localhost -addext subjectAltName=DNS:localhost "
+	    ">/dev/null 2>&1", key, cert);
+	REQUIRE(system(cmd) == 0);
+	free(cmd);
+	snprintf(port_s, sizeof(port_s), "%u", port);
+	if ((pid = fork()) == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("openssl", "openssl", "s_server", "-www", "-quiet",
+		    "-accept", port_s, "-cert", cert, "-key", key, (char *)NULL);
+		_exit(127);
+	}
+	REQUIRE(pid > 0);
+	setenv("LEDGER_KEY",
+	    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+	    1);
+	unsetenv("LEDGER_TOKEN");
+	snprintf(url, sizeof(url), "https://localhost:%u", port);
+	for (i = 0; i < 50; i++) {	/* until s_server listens */
+		ctl_run(&r, NULL, "--url", url, "--cacert", cert, "checkpoint",
+		    (const char *)NULL);
+		if (r.code != 3)
+			break;
+		run_free(&r);
+		sleep_ms(100);
+	}
+	EXPECT(&r, 1, "does not verify");	/* connected and checked */
+	run_free(&r);
+	CTL(3, "certificate verify failed", "--url", url, "checkpoint");
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", port);
+	CTL(3, "certificate verify failed", "--url", url, "--cacert", cert,
+	    "checkpoint");
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	free(cert);
+	free(key);
+}
+
 static void test_basic(void) { daemon_test(body_basic); }
 static void test_batch(void) { daemon_test(body_batch); }
 static void test_provenance(void) { daemon_test(body_provenance); }
@@ -893,6 +952,7 @@ main(void)
 	RUN(test_monitor);
 	RUN(test_tamper);
 	RUN(test_export_filtered);
+	RUN(test_tls);
 	RUN(test_export_large);
 	remove_tree(scratch);
 	return TEST_SUMMARY();
