@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "ledger/hash.h"
+#include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
 
 #include "auth.h"
@@ -697,6 +698,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	struct conn *c;
 	int path_known = 0;
+	struct evkeyval *kv;
 	size_t i, len;
 
 	/* The request is in: no deadline while it is being answered. */
@@ -724,9 +726,14 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	/* Design §5: a subject's identifier never reaches the log line. */
 	if (strncmp(ctx->raw_path, "/v1/provenance/subjects/", 24) == 0)
 		ctx->raw_path[24] = '\0';
-	if (strlen(ctx->path) != len) {
+	/*
+	 * Path segments and query values become identifiers in answers and
+	 * in audit entries: they must be text, like every JSON string.
+	 */
+	if (!ledger_utf8_text_valid(ctx->path, len)) {
 		reply_error(r, 400, "invalid_value", "path",
-		    "the path holds a NUL byte");
+		    "the decoded path is not UTF-8 text (a NUL, a control "
+		    "character or a malformed sequence)");
 		return;
 	}
 	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
@@ -734,6 +741,14 @@ http_dispatch(struct evhttp_request *req, void *arg)
 		reply_error(r, 400, "invalid_value", "query",
 		    "malformed query string");
 		return;
+	}
+	TAILQ_FOREACH(kv, &ctx->query, next) {
+		if (!ledger_utf8_text_valid(kv->value, strlen(kv->value)) ||
+		    !ledger_utf8_text_valid(kv->key, strlen(kv->key))) {
+			reply_error(r, 400, "invalid_value", "query",
+			    "a query parameter is not UTF-8 text");
+			return;
+		}
 	}
 
 	/* HEAD is GET without a body; evhttp drops the body itself. */

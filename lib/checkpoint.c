@@ -10,78 +10,16 @@
 #include "ledger/checkpoint.h"
 #include "ledger/error.h"
 #include "ledger/note.h"
+#include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
 
 #define ROOT_B64_LEN LEDGER_B64_LEN(LEDGER_HASH_LEN)
 
-/*
- * A body line (origin or extension) without its newline: non-empty, fits
- * the struct's arrays, no C0 control character or DEL.
- */
-static int
-line_valid(const char *line, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)line;
-	size_t i;
-
-	if (len == 0 || len > LEDGER_ORIGIN_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * utf8_valid - well-formed UTF-8 without C1 controls; the C0 controls and
- * DEL are left to line_valid.
- */
-static int
-utf8_valid(const char *text, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, n, k;
-	uint32_t c, min;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			n = 2;
-			c = s[i] & 0x1f;
-			min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			n = 3;
-			c = s[i] & 0x0f;
-			min = 0x800;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			n = 4;
-			c = s[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (len - i < n)
-			return 0;
-		for (k = 1; k < n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (s[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
-		    c <= 0x9f)
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
+/* A body line: 1..LEDGER_ORIGIN_MAX bytes of UTF-8 without controls. */
 static int
 text_line_valid(const char *line, size_t len)
 {
-	return line_valid(line, len) && utf8_valid(line, len);
+	return len > 0 && len <= LEDGER_ORIGIN_MAX && ledger_utf8_text_valid(line, len);
 }
 
 char *

@@ -16,6 +16,7 @@
 #include "ledger/error.h"
 #include "ledger/hash.h"
 #include "ledger/note.h"
+#include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
 
 #define SIG_DASH "\xe2\x80\x94 "	/* U+2014 EM DASH, then a space */
@@ -30,54 +31,6 @@ struct ledger_signer {
 	EVP_PKEY *pkey;
 };
 
-/*
- * utf8_next - decodes one UTF-8 sequence of s (len > 0).  Overlong forms,
- * surrogates and code points above U+10FFFF are refused.
- * Returns the sequence length, or 0 when it is not valid UTF-8.
- */
-static size_t
-utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	uint32_t c, min;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* Unicode general category Cc. */
-static int
-is_control(uint32_t c)
-{
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
-}
 
 /* Unicode White_Space (what Go's unicode.IsSpace refuses in key names). */
 static int
@@ -103,9 +56,9 @@ note_text_valid(const char *text, size_t len)
 	if (len == 0 || text[len - 1] != '\n')
 		return 0;
 	for (i = 0; i < len; i += n) {
-		if ((n = utf8_next(s + i, len - i, &c)) == 0)
+		if ((n = ledger_utf8_next(s + i, len - i, &c)) == 0)
 			return 0;
-		if (is_control(c) && c != '\n')
+		if (ledger_utf8_is_control(c) && c != '\n')
 			return 0;
 	}
 	return 1;
@@ -121,9 +74,9 @@ key_name_valid_len(const char *name, size_t len)
 	if (len == 0 || len > LEDGER_KEY_NAME_MAX)
 		return 0;
 	for (i = 0; i < len; i += n) {
-		if ((n = utf8_next(s + i, len - i, &c)) == 0)
+		if ((n = ledger_utf8_next(s + i, len - i, &c)) == 0)
 			return 0;
-		if (c == '+' || is_control(c) || is_space(c))
+		if (c == '+' || ledger_utf8_is_control(c) || is_space(c))
 			return 0;
 	}
 	return 1;

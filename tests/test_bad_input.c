@@ -372,6 +372,15 @@ static const struct bad_case cases[] = {
 	{ "GET the batch route", "GET", "/v1/events/batch", TOKEN, NULL, NULL, 0,
 	    NULL, 405, 400, "method_not_allowed|invalid_value", NULL, 0 },
 
+	/* Paths and query values that decode to bytes which are not text. */
+	{ "provenance user not UTF-8", "GET", "/v1/provenance/actors/police/%C3%28",
+	    TOKEN, NULL, NULL, 0, NULL, 400, 0, "invalid_value", "path", 0 },
+	{ "provenance subject with a control", "GET",
+	    "/v1/provenance/subjects/NL%0A1", TOKEN, NULL, NULL, 0, NULL, 400, 0,
+	    "invalid_value", "path", 0 },
+	{ "purpose not UTF-8", "GET", "/v1/provenance/subjects/NL-1?purpose=%FF",
+	    TOKEN, NULL, NULL, 0, NULL, 400, 0, "invalid_value", "query", 0 },
+
 	/* Sequence numbers. */
 	{ "seq abc", "GET", "/v1/events/abc", TOKEN, NULL, NULL, 0, NULL,
 	    400, 0, "invalid_value", NULL, 0 },
