@@ -157,17 +157,20 @@ json_hashes(uint8_t proof[][LEDGER_HASH_LEN], size_t len)
 	return a;
 }
 
-/* Appends {seq, entry, proof} for entry seq, proven against tree_size. */
+/*
+ * Appends {seq, entry, proof} for entry seq, proven against the tree whose
+ * right edge is hashed in edge (shared by every proof of the answer).
+ */
 static int
 add_event(struct store_txn *txn, json_t *events, uint64_t seq,
-    const char *bytes, size_t len, uint64_t tree_size)
+    const char *bytes, size_t len, const struct ledger_merkle_edge *edge)
 {
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
 	struct ledger_hash_store hs = store_hash_store(txn);
 	size_t n;
 	int rc;
 
-	if ((rc = ledger_merkle_inclusion_proof(&hs, seq, tree_size, proof,
+	if ((rc = ledger_merkle_inclusion_proof_edge(&hs, edge, seq, proof,
 	    &n)) != 0)
 		return rc;
 	/* The entry travels as a string, so that its bytes survive exactly. */
@@ -214,8 +217,10 @@ entry_matches(const struct prov_query *q, const char *bytes, size_t len,
  */
 static int
 timeline_page(struct store_txn *txn, const struct prov_query *q,
-    uint64_t tree_size, json_t *events, int *has_next, uint64_t *next)
+    const struct ledger_merkle_edge *edge, json_t *events, int *has_next,
+    uint64_t *next)
 {
+	uint64_t tree_size = edge->tree_size;
 	uint64_t seqs[INDEX_CHUNK], lo = q->cursor, hi = tree_size, pos, seq;
 	size_t n, i, examined = 0;
 	const char *bytes;
@@ -245,7 +250,7 @@ timeline_page(struct store_txn *txn, const struct prov_query *q,
 			    (rc = entry_matches(q, bytes, len, &match)) != 0)
 				return rc;
 			if (match && (rc = add_event(txn, events, seq, bytes,
-			    len, tree_size)) != 0)
+			    len, edge)) != 0)
 				return rc;
 			/* Bounded work per page; the cursor says where to go on. */
 			if (json_array_size(events) >= q->limit ||
@@ -310,9 +315,11 @@ cmp_edge(const void *a, const void *b)
  * on two others from appearing twice.
  */
 static int
-lineage(struct store_txn *txn, const struct prov_query *q, uint64_t tree_size,
-    json_t *events, json_t *edges_out, int *truncated)
+lineage(struct store_txn *txn, const struct prov_query *q,
+    const struct ledger_merkle_edge *edge, json_t *events, json_t *edges_out,
+    int *truncated)
 {
+	uint64_t tree_size = edge->tree_size;
 	struct seq_set *seen = xcalloc(1, sizeof(*seen));
 	uint64_t *nodes = xcalloc(LINEAGE_MAX_NODES, sizeof(*nodes));
 	uint8_t *depth = xcalloc(LINEAGE_MAX_NODES, 1);
@@ -381,7 +388,7 @@ lineage(struct store_txn *txn, const struct prov_query *q, uint64_t tree_size,
 	for (i = 0; i < nnodes; i++)
 		if ((rc = store_get_entry(txn, nodes[i], &bytes, &len)) != 0 ||
 		    (rc = add_event(txn, events, nodes[i], bytes, len,
-		    tree_size)) != 0)
+		    edge)) != 0)
 			goto out;
 	for (i = 0; i < nedges; i++)
 		json_array_append_new(edges_out, json_pack("[I, I]",
@@ -404,6 +411,8 @@ answer(struct request *r, uint64_t audit_seq, void *arg)
 {
 	struct prov_query *q = arg;
 	struct ledger_checkpoint cp;
+	struct ledger_merkle_edge edge;
+	struct ledger_hash_store hs;
 	struct store_txn *txn = NULL;
 	json_t *events = NULL, *edges = NULL, *body;
 	const char *note;
@@ -421,13 +430,15 @@ answer(struct request *r, uint64_t audit_seq, void *arg)
 		rc = LEDGER_ECORRUPT;
 		goto fail;
 	}
+	hs = store_hash_store(txn);
+	if ((rc = ledger_merkle_edge_init(&hs, cp.tree_size, &edge)) != 0)
+		goto fail;
 	events = json_array();
 	if (q->kind == PROV_OBJECT) {
 		edges = json_array();
-		rc = lineage(txn, q, cp.tree_size, events, edges, &truncated);
+		rc = lineage(txn, q, &edge, events, edges, &truncated);
 	} else
-		rc = timeline_page(txn, q, cp.tree_size, events, &has_next,
-		    &next);
+		rc = timeline_page(txn, q, &edge, events, &has_next, &next);
 	if (rc != 0)
 		goto fail;
 
