@@ -46,15 +46,5 @@ void oversight_record(struct request *r, const char *type, const char *purpose,
  */
 int oversight_time_param(struct request *r, const char *name, int64_t *us);
 
-/*
- * oversight_seq_by_time - the first seq in [lo, hi) whose received_at is
- * >= t (strictly_after 0) or > t (strictly_after 1), or hi when none.
- * received_at never decreases along seq, so a binary search finds it with
- * O(log n) entry reads.
- * Returns 0, LEDGER_ECORRUPT (an entry without a valid received_at) or a
- * store error.
- */
-int oversight_seq_by_time(struct store_txn *txn, uint64_t lo, uint64_t hi,
-    int64_t t, int strictly_after, uint64_t *out);
 
 #endif

@@ -19,12 +19,14 @@
 #include "ledger/hash.h"
 #include "ledger/xmalloc.h"
 
+#include "auth.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
 #include "store.h"
+#include "timerange.h"
 #include "writer.h"
 
 #define EVENT_BODY_MAX (128 * 1024)	/* one event: 64 KiB entry, room to spare */
@@ -586,32 +588,6 @@ out:
 	free(body);
 }
 
-/*
- * Design §8: a reader sees the entries its org acted in or received;
- * supervisors (and the development principal) see all.
- * Returns 1 when visible, 0 when not, -1 when the entry does not parse.
- */
-static int
-entry_visible(const struct principal *p, const json_t *entry)
-{
-	const json_t *recipients, *v;
-	const char *org;
-	size_t i;
-
-	if (p->any_org || (p->roles & ROLE_SUPERVISOR))
-		return 1;
-	org = json_string_value(json_object_get(json_object_get(entry,
-	    "actor"), "org"));
-	if (org != NULL && strcmp(org, p->org) == 0)
-		return 1;
-	recipients = json_object_get(entry, "recipients");
-	json_array_foreach(recipients, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v),
-		    p->org) == 0)
-			return 1;
-	return 0;
-}
-
 static int
 sees_all(const struct principal *p)
 {
@@ -651,7 +627,7 @@ route_events_get(struct request *r)
 			rc = LEDGER_ECORRUPT;
 			goto fail;
 		}
-		if (!entry_visible(r->principal, entry)) {
+		if (!auth_entry_visible(r->principal, entry)) {
 			reply_error(r, 403, "forbidden", "seq",
 			    "entry %" PRIu64 " is not visible to org %s", seq,
 			    r->principal->org);
@@ -678,52 +654,6 @@ struct list_filter {
 	char *index_value;
 	int index;
 };
-
-/* received_at of entry seq, in microseconds. */
-static int
-entry_received_us(struct store_txn *txn, uint64_t seq, int64_t *us)
-{
-	const char *bytes;
-	json_t *entry;
-	size_t len;
-	int rc;
-
-	if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
-		return rc;
-	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
-		return LEDGER_ECORRUPT;
-	rc = ledger_time_parse_rfc3339(json_string_value(json_object_get(entry,
-	    "received_at")) ? json_string_value(json_object_get(entry,
-	    "received_at")) : "", us) == 0 ? 0 : LEDGER_ECORRUPT;
-	json_decref(entry);
-	return rc;
-}
-
-/*
- * The first seq in [lo, hi) whose received_at is >= t (after_equal) or > t,
- * or hi when none: received_at never decreases along seq, so a binary
- * search finds it in O(log n) entry reads.
- */
-static int
-seq_by_time(struct store_txn *txn, uint64_t lo, uint64_t hi, int64_t t,
-    int strictly_after, uint64_t *out)
-{
-	uint64_t mid;
-	int64_t us;
-	int rc;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((rc = entry_received_us(txn, mid, &us)) != 0)
-			return rc;
-		if (strictly_after ? us > t : us >= t)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	*out = lo;
-	return 0;
-}
 
 static int
 entry_matches(const struct list_filter *f, const struct principal *p,
@@ -752,7 +682,7 @@ entry_matches(const struct list_filter *f, const struct principal *p,
 		if (!found)
 			return 0;
 	}
-	return entry_visible(p, entry);
+	return auth_entry_visible(p, entry);
 }
 
 /* The most selective index the filter allows: user > recipient > org > type. */
@@ -839,10 +769,10 @@ route_events_list(struct request *r)
 	if (lo > hi)
 		lo = hi;
 	if (query_str(r, "since") != NULL &&
-	    (rc = seq_by_time(txn, lo, hi, since, 0, &lo)) != 0)
+	    (rc = seq_by_received_at(txn, lo, hi, since, 0, &lo)) != 0)
 		goto fail;
 	if (query_str(r, "until") != NULL &&
-	    (rc = seq_by_time(txn, lo, hi, until, 1, &hi)) != 0)
+	    (rc = seq_by_received_at(txn, lo, hi, until, 1, &hi)) != 0)
 		goto fail;
 	choose_index(&f);
 

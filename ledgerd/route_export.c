@@ -32,6 +32,7 @@
 #include "oversight.h"
 #include "server.h"
 #include "store.h"
+#include "timerange.h"
 
 #define CHUNK_BYTES (256 * 1024)	/* bytes produced per chunk, about */
 #define CHUNK_ENTRIES 4096		/* entries looked at per chunk */
@@ -339,10 +340,10 @@ stream_start(struct request *r, uint64_t export_seq, void *arg)
 		goto fail;
 	s->pos = 0;
 	s->hi = st.tree_size;
-	if (s->has_since && (rc = oversight_seq_by_time(txn, s->pos, s->hi,
+	if (s->has_since && (rc = seq_by_received_at(txn, s->pos, s->hi,
 	    s->since, 0, &s->pos)) != 0)
 		goto fail;
-	if (s->has_until && (rc = oversight_seq_by_time(txn, s->pos, s->hi,
+	if (s->has_until && (rc = seq_by_received_at(txn, s->pos, s->hi,
 	    s->until, 1, &s->hi)) != 0)
 		goto fail;
 	store_txn_end(txn);

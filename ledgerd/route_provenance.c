@@ -23,6 +23,7 @@
 #include "oversight.h"
 #include "server.h"
 #include "store.h"
+#include "timerange.h"
 
 #define DEFAULT_PAGE 100
 #define PAGE_MAX_EXAMINED 10000		/* index hits looked at per page */
@@ -231,10 +232,10 @@ timeline_page(struct store_txn *txn, const struct prov_query *q,
 	if (lo > hi)
 		lo = hi;
 	if (q->has_since &&
-	    (rc = oversight_seq_by_time(txn, lo, hi, q->since, 0, &lo)) != 0)
+	    (rc = seq_by_received_at(txn, lo, hi, q->since, 0, &lo)) != 0)
 		return rc;
 	if (q->has_until &&
-	    (rc = oversight_seq_by_time(txn, lo, hi, q->until, 1, &hi)) != 0)
+	    (rc = seq_by_received_at(txn, lo, hi, q->until, 1, &hi)) != 0)
 		return rc;
 	for (pos = lo; pos < hi;) {
 		if ((rc = store_index_scan(txn, q->index, q->index_value,
