@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "ledger/base64.h"
+#include "ledger/number.h"
 #include "ledger/error.h"
 #include "ledger/merkle.h"
 #include "ledger/xmalloc.h"
@@ -273,18 +274,7 @@ ctl_hash_b64(const uint8_t h[LEDGER_HASH_LEN], char out[48])
 int
 ctl_parse_u64(const char *s, uint64_t *out)
 {
-	uint64_t v = 0;
-
-	if (s == NULL || *s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' ||
-		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
+	return s != NULL && ledger_parse_u64(s, strlen(s), out) == 0 ? 0 : -1;
 }
 
 int

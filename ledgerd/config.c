@@ -26,6 +26,7 @@
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
+#include "ledger/number.h"
 #include "ledger/keyfile.h"
 #include "ledger/note.h"
 #include "ledger/xmalloc.h"
@@ -273,18 +274,6 @@ principal_id_valid(const char *s)
 	return i > 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* parse_hash - exactly 64 hex digits (either case) into 32 bytes. */
 static int
 parse_hash(const char *s, uint8_t out[LEDGER_HASH_LEN])
@@ -295,7 +284,7 @@ parse_hash(const char *s, uint8_t out[LEDGER_HASH_LEN])
 	if (strlen(s) != 2 * LEDGER_HASH_LEN)
 		return -1;
 	for (i = 0; i < LEDGER_HASH_LEN; i++) {
-		if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
+		if ((hi = ledger_hex_digit(s[2 * i])) < 0 || (lo = ledger_hex_digit(s[2 * i + 1])) < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

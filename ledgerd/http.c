@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "ledger/hash.h"
+#include "ledger/number.h"
 #include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
 
@@ -426,25 +427,6 @@ reply_error(struct request *r, int status, const char *code,
 	reply_json(r, status, json_pack("{s:o}", "error", error));
 }
 
-/* A decimal uint64 as the API writes them: digits only, no leading zeros. */
-static int
-parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int
 query_u64(struct request *r, const char *name, uint64_t *out)
 {
@@ -452,7 +434,7 @@ query_u64(struct request *r, const char *name, uint64_t *out)
 
 	if ((v = query_str(r, name)) == NULL)
 		return 0;
-	if (parse_u64(v, out) != 0) {
+	if (ledger_parse_u64(v, strlen(v), out) != 0) {
 		reply_error(r, 400, "invalid_value", name,
 		    "%s must be a decimal integer without leading zeros", name);
 		return -1;

@@ -17,6 +17,7 @@
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
+#include "ledger/number.h"
 #include "ledger/xmalloc.h"
 
 #include "auth.h"
@@ -43,24 +44,6 @@ json_hash(const uint8_t hash[LEDGER_HASH_LEN])
 
 	ledger_b64_encode(hash, LEDGER_HASH_LEN, b64);
 	return json_string(b64);
-}
-
-/* The same canonical decimal form as query_u64 (no sign, no leading zeros). */
-static int
-parse_seq(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' ||
-		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
 }
 
 /* Whether a Content-Type header names the media type want (parameters aside). */
@@ -607,7 +590,7 @@ route_events_get(struct request *r)
 
 	if (query_check(r, no_params) != 0)
 		return;
-	if (parse_seq(s, &seq) != 0) {
+	if (ledger_parse_u64(s, strlen(s), &seq) != 0) {
 		reply_error(r, 400, "invalid_value", "seq",
 		    "seq must be a decimal integer without leading zeros");
 		return;
@@ -735,7 +718,7 @@ route_events_list(struct request *r)
 		    "limit must be 1 to %zu", max_page);
 		return;
 	}
-	if ((s = query_str(r, "cursor")) != NULL && parse_seq(s, &lo) != 0) {
+	if ((s = query_str(r, "cursor")) != NULL && ledger_parse_u64(s, strlen(s), &lo) != 0) {
 		reply_error(r, 400, "invalid_value", "cursor",
 		    "cursor must be a next_cursor value of an earlier page");
 		return;

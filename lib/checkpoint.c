@@ -9,6 +9,7 @@
 #include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/error.h"
+#include "ledger/number.h"
 #include "ledger/note.h"
 #include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
@@ -51,26 +52,6 @@ ledger_checkpoint_format(const struct ledger_checkpoint *cp)
 	return body;
 }
 
-/* Decimal without leading zeros ("0" itself is fine) that fits 64 bits. */
-static int
-parse_size(const char *s, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0 || (len > 1 && s[0] == '0'))
-		return LEDGER_EINVAL;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return LEDGER_EINVAL;
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return LEDGER_EINVAL;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return LEDGER_OK;
-}
-
 /*
  * parse_body - ledger_checkpoint_parse, also reporting how many bytes the
  * body takes (up to and including the newline of its last line), so that a
@@ -100,7 +81,7 @@ parse_body(const char *text, size_t len, struct ledger_checkpoint *out,
 			memcpy(cp.origin, p, line_len);
 			break;
 		case 1:
-			if (parse_size(p, line_len, &cp.tree_size) != 0)
+			if (ledger_parse_u64(p, line_len, &cp.tree_size) != 0)
 				return LEDGER_EINVAL;
 			break;
 		case 2:

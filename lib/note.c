@@ -15,6 +15,7 @@
 #include "ledger/base64.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
+#include "ledger/number.h"
 #include "ledger/note.h"
 #include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
@@ -123,18 +124,6 @@ ledger_key_id(const char *name, uint8_t type,
 	return key_id_len(name, strlen(name), type, public_key);
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * parse_key - the common tail of verifier and signer keys:
  * `<name>+<8 hex>+<base64(type || 32 bytes)>`.  The name cannot hold '+',
@@ -157,7 +146,7 @@ parse_key(const char *text, char name[LEDGER_KEY_NAME_MAX + 1],
 		return LEDGER_EINVAL;
 	hex = plus + 1;
 	for (i = 0; i < 8; i++) {
-		if ((d = hex_digit(hex[i])) < 0)
+		if ((d = ledger_hex_digit(hex[i])) < 0)
 			return LEDGER_EINVAL;
 		id = id << 4 | (uint32_t)d;
 	}
