@@ -383,7 +383,9 @@ read_line(struct http_client *c, size_t max, int *eof)
 
 	*eof = 0;
 	for (;;) {
-		nl = memchr(c->buf + c->off, '\n', c->len - c->off);
+		/* c->buf is NULL until the first read fills it. */
+		nl = c->len > c->off ? memchr(c->buf + c->off, '\n',
+		    c->len - c->off) : NULL;
 		if (nl != NULL)
 			break;
 		if (c->len - c->off > max) {
