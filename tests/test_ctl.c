@@ -806,12 +806,22 @@ flip_and_verify(const char *dir, const char *file, long where,
 	free(path);
 }
 
+/*
+ * The bundle the issue asks to verify holds 100,000 entries; the sanitizer
+ * build (ten times slower) and valgrind runs check the same code on fewer.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define EXPORT_ENTRIES 20000
+#else
+#define EXPORT_ENTRIES 100000
+#endif
+
 static void
 body_export(struct daemon *d)
 {
 	static const char *const files[] = { "entries.jsonl", "proofs",
 	    "entries.csv", "checkpoint", "MANIFEST" };
-	int n = valgrind ? 3000 : 100000, i;
+	int n = valgrind ? 3000 : EXPORT_ENTRIES, i;
 	char *dir = scratch_path("bundle"), *path, *rate;
 	struct run r;
 
