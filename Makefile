@@ -4,6 +4,7 @@
 #   make run        install what is missing, build, start ledgerd on 127.0.0.1:8080
 #   make test       install what is missing, build, run every test
 #   make SANITIZE=1 test   the same under AddressSanitizer + UBSan (in build/san)
+#   make test-valgrind     the client's end-to-end tests with ledgerctl under valgrind
 #   make bench      build the benchmarks (run them from build/bench/)
 #   make fuzz       build the libFuzzer harnesses (clang, ASan + UBSan) and
 #                   replay each saved corpus, then fuzz briefly
@@ -12,7 +13,7 @@
 CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
-	openssl curl python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev
+	openssl curl python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev valgrind
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -55,7 +56,7 @@ LIBLEDGER := $(BUILD)/libledger.a
 LEDGERD := $(BUILD)/ledgerd
 LEDGERCTL := $(BUILD)/ledgerctl
 
-.PHONY: all build-all test check run deps bench clean format fuzz fuzz-build
+.PHONY: all build-all test check run deps bench clean format fuzz fuzz-build test-valgrind
 .DEFAULT_GOAL := all
 
 all: deps
@@ -76,6 +77,12 @@ export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 # Besides the C test programs: the JSON Schema checks and the sample configs.
 check:
 	@BUILD=$(BUILD) tests/run.sh $(TEST_BINS) tests/schema_check.py tests/configs/check.sh
+
+# The client's end-to-end tests with every ledgerctl run under valgrind
+# (memory errors and definite leaks fail the run).
+test-valgrind: deps
+	@$(MAKE) --no-print-directory build-all
+	@LEDGER_TEST_VALGRIND=1 BUILD=$(BUILD) tests/run.sh $(BUILD)/tests/test_ctl
 
 run: deps
 	@$(MAKE) --no-print-directory build-all
