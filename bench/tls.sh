@@ -1,7 +1,7 @@
 #!/bin/sh
 # Append rate over mutual TLS next to plain HTTP, same load: 64 keep-alive
-# connections of single appends by one writer principal (org police) that
-# holds both a client certificate and a token.  Each side runs RUNS times
+# connections of single appends by one writer principal (org police),
+# known by its client certificate over TLS and by a token over plain HTTP.  Each side runs RUNS times
 # (default 3), alternating; the medians are printed.
 #
 #	bench/tls.sh [build-dir]		(after `make bench`)
@@ -23,7 +23,7 @@ token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
 cert_sha=$(openssl x509 -in "$work/police.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
 port=$((21000 + $$ % 20000))
 
-# config NAME LISTEN TLS-JSON
+# config NAME LISTEN TLS-JSON CREDENTIALS-JSON
 config() {
 	cat >"$work/$1.json" <<EOC
 {
@@ -33,24 +33,29 @@ config() {
   "orgs": ["police", "kmar", "aivd", "mivd", "om", "ind", "fiod", "fiu", "szw", "nctv", "board"],
   $3
   "principals": [
-    {"id": "police-app", "org": "police", "roles": ["writer"],
-     "token_sha256": "$token_sha", "cert_sha256": "$cert_sha"}
+    {"id": "police-app", "org": "police", "roles": ["writer"], $4}
   ]
 }
 EOC
 }
-config tls "127.0.0.1:$port" "\"tls\": {\"cert\": \"$work/server.pem\", \"key\": \"$work/server.key\", \"client_ca\": \"$work/ca.pem\"},"
-config plain "127.0.0.1:$port" ""
+config tls "127.0.0.1:$port" "\"tls\": {\"cert\": \"$work/server.pem\", \"key\": \"$work/server.key\", \"client_ca\": \"$work/ca.pem\"}," \
+    "\"cert_sha256\": \"$cert_sha\""
+config plain "127.0.0.1:$port" "" "\"token_sha256\": \"$token_sha\""
 
 # one NAME: one run, prints events/s
 one() {
 	rm -rf "$work/data-$1"
-	"$ledgerd" serve --config "$work/$1.json" >/dev/null 2>"$work/log" &
+	"$ledgerd" serve --config "$work/$1.json" >"$work/out" 2>"$work/log" &
 	pid=$!
 	for _ in $(seq 100); do
 		grep -q "listening on" "$work/log" 2>/dev/null && break
 		sleep 0.1
 	done
+	if ! grep -q "listening on" "$work/log"; then
+		echo "ledgerd did not start ($1):" >&2
+		cat "$work/log" >&2
+		exit 1
+	fi
 	if [ "$1" = tls ]; then
 		"$load" --url "https://127.0.0.1:$port" --cacert "$work/ca.pem" \
 		    --cert "$work/police.pem" --key "$work/police.key" --org police \
