@@ -58,6 +58,9 @@ LEDGERCTL := $(BUILD)/ledgerctl
 
 .PHONY: all build-all test check run deps bench clean format fuzz fuzz-build test-valgrind
 .DEFAULT_GOAL := all
+# Keep the objects of test and benchmark programs: make would otherwise
+# delete them as intermediates and rebuild them every time.
+.SECONDARY:
 
 all: deps
 	@$(MAKE) --no-print-directory build-all
