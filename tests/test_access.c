@@ -43,6 +43,15 @@
 static char pki[600];		/* the test PKI, made once */
 
 /* Runs a shell command; returns its exit status or -1. */
+/* The client under test, as the Makefile exports it. */
+static const char *
+ledgerctl_bin(void)
+{
+	const char *bin = getenv("LEDGERCTL_BIN");
+
+	return bin != NULL && *bin != '\0' ? bin : "build/ledgerctl";
+}
+
 static int
 run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -487,6 +496,18 @@ test_certificates(void)
 	    d.port) == 0);
 	curl(&d, 0, NULL, NULL, "/checkpoint", NULL, &r);
 	CHECK_INT(r.status, 0);
+
+	/*
+	 * The client, over mutual TLS: with board's certificate it reads and
+	 * proves an entry (exit 0); without one the server refuses it (3).
+	 */
+	CHECK_INT(run("'%s' --url https://127.0.0.1:%u --cacert '%s/ca.pem' "
+	    "--cert '%s/board.pem' --cert-key '%s/board.key' "
+	    "--key '%s/verifier.vkey' get 0 >/dev/null 2>&1", ledgerctl_bin(),
+	    d.port, pki, pki, pki, d.data), 0);
+	CHECK_INT(run("'%s' --url https://127.0.0.1:%u --cacert '%s/ca.pem' "
+	    "--key '%s/verifier.vkey' get 0 >/dev/null 2>&1", ledgerctl_bin(),
+	    d.port, pki, d.data), 3);
 out:
 	daemon_cleanup(&d);
 }
