@@ -25,6 +25,15 @@ SAN_FLAGS :=
 OPT := -O2 -g
 endif
 
+# Quiet by default: one short line per file; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 # Recursively expanded on purpose: pkg-config runs when a recipe needs it,
 # i.e. after `deps` has installed the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -113,39 +122,47 @@ deps:
 
 $(LIBLEDGER): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(LEDGERD): $(DAEMON_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBLEDGER) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBLEDGER) $(LIBS)
 
 $(LEDGERCTL): $(CLIENT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBLEDGER) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBLEDGER) $(LIBS)
 
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(LIBLEDGER) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(LIBLEDGER) $(LIBS)
 
 # Preloaded into ledgerd by test_faults to step its wall clock back.
 $(BUILD)/tests/clockshim.so: tests/shim/clockshim.c
 	@mkdir -p $(@D)
-	$(CC) -shared -fPIC -O2 -Wall -Werror -o $@ $< -ldl
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -fPIC -O2 -Wall -Werror -o $@ $< -ldl
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(LIBLEDGER)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBLEDGER) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBLEDGER) $(LIBS)
 
 # This one drives the daemon's own store and indexer, and starts a daemon.
 $(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
     $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Fuzz harnesses (tests/fuzz/fuzz_*.c): every object built by clang with
 # libFuzzer's coverage, ASan and UBSan in FUZZ_BUILD.  Each harness replays
@@ -172,11 +189,13 @@ FUZZ_DAEMON_BINS = $(BUILD)/fuzzers/fuzz_config $(BUILD)/fuzzers/fuzz_http
 $(FUZZ_DAEMON_BINS): $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o \
 		$(filter-out $(OBJ)/ledgerd/main.o,$(DAEMON_OBJS)) $(LIBLEDGER)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o $(LIBLEDGER)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 format:
 	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS) $(wildcard include/ledger/*.h)
