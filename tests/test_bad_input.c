@@ -598,7 +598,9 @@ run_case(const struct daemon *d, const struct bad_case *c)
 		if (c->auth == TOKEN)
 			a = d->auth;
 		else if (c->auth == BAD_TOKEN) {
-			snprintf(auth, sizeof(auth), "Bearer 0%s", d->token + 1);
+			/* The token with its first character changed (never kept). */
+			snprintf(auth, sizeof(auth), "Bearer %c%s",
+			    d->token[0] == '0' ? '1' : '0', d->token + 1);
 			a = auth;
 		}
 		if (ct == NULL && strcmp(c->method, "GET") != 0 &&
