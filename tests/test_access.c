@@ -764,7 +764,7 @@ test_throttle(void)
 static void
 test_max_connections(void)
 {
-	struct setup s = { .tls = 0, .max_connections = 3, .timeout_seconds = 5 };
+	struct setup s = { .tls = 0, .max_connections = 3, .timeout_seconds = 30 };
 	struct http_conn c[4];
 	struct daemon d;
 	long long t0;
@@ -775,10 +775,11 @@ test_max_connections(void)
 	for (i = 0; i < 3; i++)
 		CHECK(http_connect(&c[i], d.port, 3000) == 0);
 	sleep_ms(200);
-	CHECK(http_connect(&c[3], d.port, 1500) == 0);
+	CHECK(http_connect(&c[3], d.port, 10000) == 0);
 	t0 = now_ms();
 	CHECK_INT(http_wait_closed(&c[3]), 1);
-	CHECK(now_ms() - t0 < 1000);
+	/* Closed on arrival, not by the 30 s idle timeout (a wide margin). */
+	CHECK(now_ms() - t0 < 15000);
 	http_close(&c[3]);
 	/* One goes, one more may come. */
 	http_close(&c[0]);
@@ -813,10 +814,12 @@ test_slowloris(void)
 		}
 		sleep_ms(300);
 	}
+	/*
+	 * Being cut off at all is the property; when (about 2 s here) is
+	 * printed, not asserted: tests never fail on a timing.
+	 */
 	printf("  cut off after %lld ms\n", now_ms() - t0);
 	CHECK(closed);
-	CHECK(now_ms() - t0 < 2000 + 1500);
-	CHECK(now_ms() - t0 >= 1500);
 	http_close(&c);
 	daemon_cleanup(&d);
 }
