@@ -59,20 +59,6 @@ to_file(void *arg, const char *data, size_t len)
 	return 0;
 }
 
-static void
-add_param(char **q, const char *name, const char *value)
-{
-	char *esc, *n;
-
-	if (value == NULL)
-		return;
-	esc = http_path_escape(value);
-	n = xasprintf("%s&%s=%s", *q, name, esc);
-	free(esc);
-	free(*q);
-	*q = n;
-}
-
 static FILE *
 create(const char *dir, const char *name)
 {
@@ -114,7 +100,7 @@ fetch_entries(struct ctl *ctl, const char *dir, const char *query,
 		return EXIT_IO;
 	progress_start(&pg, "exporting", "entries", 0);
 	s.pg = &pg;
-	target = xasprintf("/v1/export?format=jsonl%s", query);
+	target = xasprintf("/v1/export%s", query);
 	if (http_client_stream(c, target, to_file, &s, &r) != 0) {
 		rc = ctl_fail(EXIT_SERVER, "GET %s: %s", target,
 		    http_client_error(c));
@@ -269,7 +255,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	const char *purpose = NULL, *dir = NULL;
 	uint64_t lines = 0, first = 0, last = 0;
 	struct ledger_checkpoint cp;
-	char *query = xstrdup(""), *note = NULL;
+	char *query = xstrdup("?format=jsonl"), *note = NULL;
 	json_t *out;
 	FILE *f;
 	int c, rc;
@@ -305,11 +291,11 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		    dir, strerror(errno));
 		goto out;
 	}
-	add_param(&query, "since", since);
-	add_param(&query, "until", until);
-	add_param(&query, "org", org);
-	add_param(&query, "subject", subject);
-	add_param(&query, "purpose", purpose);
+	http_query_add(&query, "since", since);
+	http_query_add(&query, "until", until);
+	http_query_add(&query, "org", org);
+	http_query_add(&query, "subject", subject);
+	http_query_add(&query, "purpose", purpose);
 	if ((rc = fetch_entries(ctl, dir, query, &lines)) != 0)
 		goto out;
 	/* Fetched after the stream, so that it covers every exported entry. */

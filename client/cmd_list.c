@@ -21,21 +21,6 @@ static const char usage_text[] =
     "  --verify      prove each entry's inclusion (needs --key)\n"
     "--json prints each entry's bytes, one a line.\n";
 
-/* Appends &name=escaped(value) to the query when value is set. */
-static void
-add_param(char **q, const char *name, const char *value)
-{
-	char *esc, *n;
-
-	if (value == NULL)
-		return;
-	esc = http_path_escape(value);
-	n = xasprintf("%s%c%s=%s", *q, (*q)[0] ? '&' : '?', name, esc);
-	free(esc);
-	free(*q);
-	*q = n;
-}
-
 int
 cmd_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -89,12 +74,12 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		free(query);
 		return ctl_usage_error("list", "no arguments expected");
 	}
-	add_param(&query, "type", type);
-	add_param(&query, "org", org);
-	add_param(&query, "user", user);
-	add_param(&query, "recipient", recipient);
-	add_param(&query, "since", since);
-	add_param(&query, "until", until);
+	http_query_add(&query, "type", type);
+	http_query_add(&query, "org", org);
+	http_query_add(&query, "user", user);
+	http_query_add(&query, "recipient", recipient);
+	http_query_add(&query, "since", since);
+	http_query_add(&query, "until", until);
 	if (verify && (rc = ctl_fetch_checkpoint(ctl, &cp, NULL)) != 0)
 		goto out;
 	if (!ctl->json)

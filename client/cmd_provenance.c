@@ -20,20 +20,6 @@
 #include "provenance.h"
 #include "table.h"
 
-static void
-add_param(char **q, const char *name, const char *value)
-{
-	char *esc, *n;
-
-	if (value == NULL)
-		return;
-	esc = http_path_escape(value);
-	n = xasprintf("%s%c%s=%s", *q, (*q)[0] ? '&' : '?', name, esc);
-	free(esc);
-	free(*q);
-	*q = n;
-}
-
 static char *
 base_path(const struct prov_query *q)
 {
@@ -352,12 +338,12 @@ provenance_fetch(struct ctl *ctl, const struct prov_query *q,
 		res->edges = json_array();
 	if ((rc = ctl_need_key(ctl)) != 0)
 		goto out;
-	add_param(&query, "since", q->since);
-	add_param(&query, "until", q->until);
-	add_param(&query, "type", q->type);
-	add_param(&query, "org", q->org_filter);
-	add_param(&query, "depth", q->depth);
-	add_param(&query, "purpose", q->purpose);
+	http_query_add(&query, "since", q->since);
+	http_query_add(&query, "until", q->until);
+	http_query_add(&query, "type", q->type);
+	http_query_add(&query, "org", q->org_filter);
+	http_query_add(&query, "depth", q->depth);
+	http_query_add(&query, "purpose", q->purpose);
 	for (;;) {
 		free(target);
 		target = cursor == NULL ? xasprintf("%s%s", base, query) :

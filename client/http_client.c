@@ -732,3 +732,17 @@ http_path_escape(const char *s)
 	*p = '\0';
 	return out;
 }
+
+void
+http_query_add(char **q, const char *name, const char *value)
+{
+	char *esc, *n;
+
+	if (value == NULL)
+		return;
+	esc = http_path_escape(value);
+	n = xasprintf("%s%c%s=%s", *q, (*q)[0] ? '&' : '?', name, esc);
+	free(esc);
+	free(*q);
+	*q = n;
+}

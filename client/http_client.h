@@ -86,4 +86,11 @@ const char *http_reply_message(const struct http_reply *r);
  */
 char *http_path_escape(const char *s);
 
+/*
+ * http_query_add - appends name=escaped(value) to the query string *q (a
+ * new string, "" or starting with '?'), with '?' or '&' as due; nothing
+ * when value is NULL.  *q is replaced by a new string.
+ */
+void http_query_add(char **q, const char *name, const char *value);
+
 #endif
