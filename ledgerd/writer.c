@@ -161,6 +161,7 @@ check_repeated_keys(struct append_request *req)
 
 /* An entry built in the checking pass, written in the second. */
 struct pending_entry {
+	json_t *entry;		/* with subject tokens: what is indexed */
 	char *bytes;		/* NULL for an idempotent repeat */
 	size_t len;
 };
@@ -231,8 +232,11 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		ledger_time_format(now, meta.received_at);
 		meta.submitter = req->submitter;
 		memcpy(meta.prev, next.last_leaf_hash, LEDGER_HASH_LEN);
-		rc = ledger_entry_encode(ev, &meta, w->srv->subject_key,
-		    &pending[i].bytes, &pending[i].len);
+		rc = ledger_entry_build(ev, &meta, w->srv->subject_key,
+		    &pending[i].entry);
+		if (rc == 0)
+			rc = ledger_entry_dump(pending[i].entry, &pending[i].bytes,
+			    &pending[i].len);
 		if (rc == LEDGER_ETOOBIG) {
 			set_error(req, 400, i, "too_large", "",
 			    "the entry would exceed 65,535 bytes");
@@ -259,8 +263,7 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		if ((rc = store_put_entry(txn, res->seq, pending[i].bytes,
 		    pending[i].len)) != 0 ||
 		    (rc = ledger_merkle_append(&hs, res->seq, res->leaf_hash)) != 0 ||
-		    (rc = index_entry(txn, res->seq, json_array_get(req->events, i),
-		    w->srv->subject_key)) != 0)
+		    (rc = index_entry(txn, res->seq, pending[i].entry, NULL)) != 0)
 			goto store_fail;
 		if (req->idem_keys[i] != NULL &&
 		    (rc = store_put_idem(txn, req->submitter, req->idem_keys[i],
@@ -275,8 +278,10 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 store_fail:
 	set_store_error(req, rc);
 out:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		json_decref(pending[i].entry);
 		free(pending[i].bytes);
+	}
 	free(pending);
 	return result;
 }

@@ -50,17 +50,15 @@ tokenize_subjects(const json_t *subjects, const uint8_t key[LEDGER_SUBJECT_KEY_L
 }
 
 int
-ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *meta,
-    const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], char **out, size_t *len)
+ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
+    const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], json_t **out)
 {
 	char prev[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
 	json_t *entry = NULL, *subjects, *tokens;
-	char *buf = NULL;
-	size_t i, n;
+	size_t i;
 	int rc = LEDGER_EINVAL;
 
 	*out = NULL;
-	*len = 0;
 	if (!json_is_object(event) || meta->submitter == NULL ||
 	    meta->seq > (uint64_t)INT64_MAX ||
 	    strlen(meta->received_at) != LEDGER_TIME_LEN ||
@@ -76,41 +74,64 @@ ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *meta,
 	 * clear identifiers and none reaches the entry.
 	 */
 	if ((entry = json_copy((json_t *)event)) == NULL)
-		goto out;
+		goto fail;
 	if ((subjects = json_object_get(entry, "subjects")) != NULL) {
 		if ((rc = tokenize_subjects(subjects, subject_key, &tokens)) != 0)
-			goto out;
+			goto fail;
 		rc = LEDGER_EINVAL;
 		if (json_object_set_new(entry, "subjects", tokens) != 0)
-			goto out;
+			goto fail;
 	}
 	ledger_b64_encode(meta->prev, LEDGER_HASH_LEN, prev);
-	rc = LEDGER_EINVAL;
 	if (json_object_set_new(entry, "v", json_integer(1)) != 0 ||
 	    json_object_set_new(entry, "seq", json_integer((json_int_t)meta->seq)) != 0 ||
 	    json_object_set_new(entry, "received_at", json_string(meta->received_at)) != 0 ||
 	    json_object_set_new(entry, "submitter", json_string(meta->submitter)) != 0 ||
 	    json_object_set_new(entry, "prev", json_string(prev)) != 0)
-		goto out;
+		goto fail;
+	*out = entry;
+	return LEDGER_OK;
+fail:
+	json_decref(entry);
+	return rc;
+}
 
+int
+ledger_entry_dump(const json_t *entry, char **out, size_t *len)
+{
+	char *buf;
+	size_t n;
+
+	*out = NULL;
+	*len = 0;
 	/*
 	 * One pass: json_dumpb reports the full length even when the buffer
 	 * is short, so an oversized entry is caught without a second dump.
 	 */
 	buf = xmalloc(LEDGER_ENTRY_MAX);
 	n = json_dumpb(entry, buf, LEDGER_ENTRY_MAX, ENTRY_FLAGS);
-	if (n == 0)
-		goto out;		/* e.g. a string that is not UTF-8 */
-	if (n > LEDGER_ENTRY_MAX) {
-		rc = LEDGER_ETOOBIG;
-		goto out;
+	if (n == 0 || n > LEDGER_ENTRY_MAX) {
+		free(buf);
+		/* n == 0: e.g. a string that is not UTF-8 */
+		return n == 0 ? LEDGER_EINVAL : LEDGER_ETOOBIG;
 	}
 	*out = xrealloc(buf, n);
 	*len = n;
-	buf = NULL;
-	rc = LEDGER_OK;
-out:
-	free(buf);
+	return LEDGER_OK;
+}
+
+int
+ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *meta,
+    const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], char **out, size_t *len)
+{
+	json_t *entry;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = ledger_entry_build(event, meta, subject_key, &entry)) != 0)
+		return rc;
+	rc = ledger_entry_dump(entry, out, len);
 	json_decref(entry);
 	return rc;
 }

@@ -3,59 +3,50 @@
  * instead of a person's identifier, so the log is not a second register of
  * the people it is about, yet a supervisor holding the key can find them.
  */
-#include <pthread.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/crypto.h>
 
 #include "ledger/base64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/hash.h"
 
-/* Fetched once: an algorithm lookup per subject would dominate the cost. */
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *hmac;
+#define HMAC_BLOCK 64		/* SHA-256's block size */
 
-static void
-hmac_init(void)
-{
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
+_Static_assert(LEDGER_SUBJECT_KEY_LEN <= HMAC_BLOCK, "the key is padded, not hashed");
 
+/*
+ * HMAC (RFC 2104) written out over the thread's SHA-256 context: the key is
+ * shorter than a block, so it is padded, not hashed.  Going through
+ * EVP_MAC instead costs a context allocation and a parameter lookup per
+ * token, and the writer makes a token for every subject it stores.
+ */
 int
 ledger_subject_token(const uint8_t key[LEDGER_SUBJECT_KEY_LEN],
     const char *id, size_t id_len, char out[LEDGER_SUBJECT_TOKEN_LEN + 1])
 {
-	char digest_name[] = "SHA256";
-	OSSL_PARAM params[2];
-	uint8_t mac[EVP_MAX_MD_SIZE];
+	uint8_t ipad[HMAC_BLOCK], opad[HMAC_BLOCK];
+	uint8_t inner[LEDGER_HASH_LEN], mac[LEDGER_HASH_LEN];
 	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-	EVP_MAC_CTX *ctx = NULL;
-	size_t mac_len = 0;
-	int rc = LEDGER_ECRYPTO;
+	int rc;
 
-	if (pthread_once(&hmac_once, hmac_init) != 0 || hmac == NULL)
-		return LEDGER_ECRYPTO;
-	if ((ctx = EVP_MAC_CTX_new(hmac)) == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    digest_name, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, key, LEDGER_SUBJECT_KEY_LEN, params))
-		goto out;
-	if (id_len > 0 && !EVP_MAC_update(ctx, (const unsigned char *)id, id_len))
-		goto out;
-	if (!EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) ||
-	    mac_len != LEDGER_HASH_LEN)
-		goto out;
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(opad, 0x5c, sizeof(opad));
+	for (size_t i = 0; i < LEDGER_SUBJECT_KEY_LEN; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	rc = ledger_sha256_2(ipad, sizeof(ipad), id, id_len, inner);
+	if (rc == 0)
+		rc = ledger_sha256_2(opad, sizeof(opad), inner, sizeof(inner), mac);
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	OPENSSL_cleanse(opad, sizeof(opad));
+	if (rc != 0)
+		return rc;
 	/* The encoder's contract asks for room for padding; a token has none. */
 	if (ledger_b64url_encode(mac, LEDGER_HASH_LEN, b64) != LEDGER_SUBJECT_TOKEN_LEN)
-		goto out;
+		return LEDGER_ECRYPTO;
 	memcpy(out, b64, LEDGER_SUBJECT_TOKEN_LEN + 1);
-	rc = LEDGER_OK;
-out:
-	EVP_MAC_CTX_free(ctx);
-	return rc;
+	return LEDGER_OK;
 }

@@ -8,8 +8,11 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
+#include "ledger/base64.h"
 #include "ledger/entry.h"
+#include "ledger/hash.h"
 #include "ledger/error.h"
 #include "testlib.h"
 
@@ -410,6 +413,31 @@ test_subject_token(void)
 	CHECK_INT(strlen(tok), LEDGER_SUBJECT_TOKEN_LEN);
 }
 
+/* The token is OpenSSL's HMAC-SHA-256, for identifiers of every length. */
+static void
+test_subject_token_matches_openssl(void)
+{
+	char id[300], tok[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	char want[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	size_t mac_len, bad = 0;
+
+	for (size_t len = 0; len < sizeof(id); len++) {
+		id[len] = (char)('!' + len * 7 % 90);
+		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, test_key,
+		    sizeof(test_key), (unsigned char *)id, len, mac, sizeof(mac),
+		    &mac_len) == NULL || mac_len != LEDGER_HASH_LEN ||
+		    ledger_subject_token(test_key, id, len, tok) != 0) {
+			bad++;
+			continue;
+		}
+		ledger_b64url_encode(mac, LEDGER_HASH_LEN, want);
+		if (strcmp(tok, want) != 0)
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+}
+
 static const char entry_event[] =
     "{\"type\":\"share\","
     "\"actor\":{\"org\":\"police\",\"user\":\"u-17\",\"role\":\"analyst\"},"
@@ -662,6 +690,7 @@ main(void)
 	RUN(test_org_rules);
 	RUN(test_limits);
 	RUN(test_subject_token);
+	RUN(test_subject_token_matches_openssl);
 	RUN(test_entry_bytes);
 	RUN(test_entry_refusals);
 	RUN(test_entry_size_limit);

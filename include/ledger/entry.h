@@ -107,6 +107,23 @@ int ledger_entry_encode(const json_t *event, const struct ledger_entry_meta *met
     const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], char **out, size_t *len);
 
 /*
+ * ledger_entry_build - the entry object ledger_entry_encode serialises, with
+ * the same checks; ledger_entry_dump serialises it.  The writer keeps the
+ * object to index: its subjects are already tokens.
+ *	entry		out: new object (json_decref it) sharing the event's
+ *			values; NULL on failure
+ */
+int ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
+    const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], json_t **entry);
+
+/*
+ * ledger_entry_dump - the bytes of an entry object (out, len as for
+ * ledger_entry_encode).  Returns 0, LEDGER_ETOOBIG, or LEDGER_EINVAL when a
+ * string is not UTF-8.
+ */
+int ledger_entry_dump(const json_t *entry, char **out, size_t *len);
+
+/*
  * ledger_time_parse_rfc3339 - strict RFC 3339 date-time (with 'T', seconds,
  * optional fraction of up to 9 digits, 'Z' or ±hh:mm offset; valid calendar
  * date).  Only uppercase 'T' and 'Z' are accepted (RFC 3339 §5.6 also allows
