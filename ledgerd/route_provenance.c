@@ -144,18 +144,134 @@ parse_page_params(struct request *r, struct prov_query *q, unsigned allowed,
 	return 0;
 }
 
-static json_t *
-json_hashes(uint8_t proof[][LEDGER_HASH_LEN], size_t len)
+/*
+ * The answer is written as JSON text as it is read, not built as a jansson
+ * tree and dumped: for a hundred entries with two thousand proof hashes the
+ * tree and its dump cost more than reading the log.  The text is byte for
+ * byte what json_dumps(JSON_COMPACT) makes of the documented object, keys
+ * in the same order.
+ */
+struct answer_text {
+	char *buf;
+	size_t len, cap;
+};
+
+static void
+text_reserve(struct answer_text *t, size_t more)
 {
-	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-	json_t *a = json_array();
+	if (t->cap - t->len >= more)
+		return;
+	t->cap = t->cap * 2 + more;
+	t->buf = xrealloc(t->buf, t->cap);
+}
+
+static void
+text_raw(struct answer_text *t, const char *s, size_t n)
+{
+	if (n == 0)
+		return;		/* s may be an empty text's NULL */
+	text_reserve(t, n);
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+}
+
+static void
+text_str(struct answer_text *t, const char *s)
+{
+	text_raw(t, s, strlen(s));
+}
+
+static void
+text_u64(struct answer_text *t, uint64_t v)
+{
+	char digits[24];
+
+	text_raw(t, digits, (size_t)snprintf(digits, sizeof(digits), "%" PRIu64,
+	    v));
+}
+
+/* Whether s holds only printable ASCII, where JSON escapes just " and \. */
+static int
+printable_ascii(const char *s, size_t n)
+{
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		ledger_b64_encode(proof[i], LEDGER_HASH_LEN, b64);
-		json_array_append_new(a, json_string(b64));
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/*
+ * s as a JSON string, escaped as jansson escapes it.  Entries are ASCII
+ * (their encoding escapes the rest), so the common case is done here; any
+ * other text goes through jansson itself.  Returns 0, or LEDGER_ECORRUPT
+ * when s is not UTF-8.
+ */
+static int
+text_json_string(struct answer_text *t, const char *s, size_t n)
+{
+	json_t *str;
+	size_t i, need;
+
+	if (printable_ascii(s, n)) {
+		text_reserve(t, 2 * n + 2);
+		t->buf[t->len++] = '"';
+		for (i = 0; i < n; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				t->buf[t->len++] = '\\';
+			t->buf[t->len++] = s[i];
+		}
+		t->buf[t->len++] = '"';
+		return 0;
 	}
-	return a;
+	if ((str = json_stringn(s, n)) == NULL)
+		return LEDGER_ECORRUPT;
+	if ((need = json_dumpb(str, NULL, 0, JSON_ENCODE_ANY |
+	    JSON_COMPACT)) > 0) {
+		text_reserve(t, need);
+		t->len += json_dumpb(str, t->buf + t->len, need,
+		    JSON_ENCODE_ANY | JSON_COMPACT);
+	}
+	json_decref(str);
+	return need > 0 ? 0 : LEDGER_ECORRUPT;
+}
+
+/* An answer being written, and how many events it holds so far. */
+struct answer {
+	struct answer_text text;
+	size_t events;
+};
+
+/* Appends the event {"seq":...,"entry":"...","proof":[...]}. */
+static int
+answer_add_event(struct answer *a, uint64_t seq, const char *bytes,
+    size_t len, uint8_t proof[][LEDGER_HASH_LEN], size_t n)
+{
+	struct answer_text *t = &a->text;
+	size_t i;
+	int rc;
+
+	text_str(t, a->events > 0 ? ",{\"seq\":" : "{\"seq\":");
+	text_u64(t, seq);
+	/* The entry travels as a string, so that its bytes survive exactly. */
+	text_str(t, ",\"entry\":");
+	if ((rc = text_json_string(t, bytes, len)) != 0)
+		return rc;
+	text_str(t, ",\"proof\":[");
+	/* Base64 needs no escaping; a comma, two quotes and its NUL each. */
+	text_reserve(t, n * (LEDGER_B64_LEN(LEDGER_HASH_LEN) + 4));
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			t->buf[t->len++] = ',';
+		t->buf[t->len++] = '"';
+		t->len += ledger_b64_encode(proof[i], LEDGER_HASH_LEN,
+		    t->buf + t->len);
+		t->buf[t->len++] = '"';
+	}
+	text_str(t, "]}");
+	a->events++;
+	return 0;
 }
 
 /*
@@ -163,7 +279,7 @@ json_hashes(uint8_t proof[][LEDGER_HASH_LEN], size_t len)
  * right edge is hashed in edge (shared by every proof of the answer).
  */
 static int
-add_event(struct store_txn *txn, json_t *events, uint64_t seq,
+add_event(struct store_txn *txn, struct answer *out, uint64_t seq,
     const char *bytes, size_t len, const struct ledger_merkle_edge *edge)
 {
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
@@ -174,11 +290,7 @@ add_event(struct store_txn *txn, json_t *events, uint64_t seq,
 	if ((rc = ledger_merkle_inclusion_proof_edge(&hs, edge, seq, proof,
 	    &n)) != 0)
 		return rc;
-	/* The entry travels as a string, so that its bytes survive exactly. */
-	json_array_append_new(events, json_pack("{s:I, s:s%, s:o}",
-	    "seq", (json_int_t)seq, "entry", bytes, len,
-	    "proof", json_hashes(proof, n)));
-	return 0;
+	return answer_add_event(out, seq, bytes, len, proof, n);
 }
 
 /* Whether an entry passes the type and org filters. */
@@ -218,8 +330,8 @@ entry_matches(const struct prov_query *q, const char *bytes, size_t len,
  */
 static int
 timeline_page(struct store_txn *txn, const struct prov_query *q,
-    const struct ledger_merkle_edge *edge, json_t *events, int *has_next,
-    uint64_t *next)
+    const struct ledger_merkle_edge *edge, struct answer *out,
+    int *has_next, uint64_t *next)
 {
 	uint64_t tree_size = edge->tree_size;
 	uint64_t seqs[INDEX_CHUNK], lo = q->cursor, hi = tree_size, pos, seq;
@@ -250,11 +362,11 @@ timeline_page(struct store_txn *txn, const struct prov_query *q,
 			if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0 ||
 			    (rc = entry_matches(q, bytes, len, &match)) != 0)
 				return rc;
-			if (match && (rc = add_event(txn, events, seq, bytes,
+			if (match && (rc = add_event(txn, out, seq, bytes,
 			    len, edge)) != 0)
 				return rc;
 			/* Bounded work per page; the cursor says where to go on. */
-			if (json_array_size(events) >= q->limit ||
+			if (out->events >= q->limit ||
 			    ++examined >= PAGE_MAX_EXAMINED) {
 				if (pos < hi) {
 					*has_next = 1;
@@ -317,8 +429,8 @@ cmp_edge(const void *a, const void *b)
  */
 static int
 lineage(struct store_txn *txn, const struct prov_query *q,
-    const struct ledger_merkle_edge *edge, json_t *events, json_t *edges_out,
-    int *truncated)
+    const struct ledger_merkle_edge *edge, struct answer *out,
+    struct answer_text *edges_out, int *truncated)
 {
 	uint64_t tree_size = edge->tree_size;
 	struct seq_set *seen = xcalloc(1, sizeof(*seen));
@@ -388,18 +500,71 @@ lineage(struct store_txn *txn, const struct prov_query *q,
 	qsort(edges, nedges, sizeof(*edges), cmp_edge);
 	for (i = 0; i < nnodes; i++)
 		if ((rc = store_get_entry(txn, nodes[i], &bytes, &len)) != 0 ||
-		    (rc = add_event(txn, events, nodes[i], bytes, len,
+		    (rc = add_event(txn, out, nodes[i], bytes, len,
 		    edge)) != 0)
 			goto out;
-	for (i = 0; i < nedges; i++)
-		json_array_append_new(edges_out, json_pack("[I, I]",
-		    (json_int_t)edges[i][0], (json_int_t)edges[i][1]));
+	for (i = 0; i < nedges; i++) {
+		text_str(edges_out, i > 0 ? ",[" : "[");
+		text_u64(edges_out, edges[i][0]);
+		text_str(edges_out, ",");
+		text_u64(edges_out, edges[i][1]);
+		text_str(edges_out, "]");
+	}
 out:
 	free(seen);
 	free(nodes);
 	free(depth);
 	free(edges);
 	return rc;
+}
+
+/*
+ * The head of the answer, up to the events: what is known before any entry
+ * is read.
+ */
+static int
+answer_head(struct answer_text *t, const char *note, size_t note_len,
+    uint64_t tree_size)
+{
+	int rc;
+
+	text_str(t, "{\"checkpoint\":");
+	if ((rc = text_json_string(t, note, note_len)) != 0)
+		return rc;
+	text_str(t, ",\"tree_size\":");
+	text_u64(t, tree_size);
+	text_str(t, ",\"events\":[");
+	return 0;
+}
+
+/* The rest of the answer, after the events. */
+static void
+answer_tail(struct answer_text *t, const struct prov_query *q,
+    uint64_t audit_seq, int has_next, uint64_t next,
+    const struct answer_text *edges, int truncated)
+{
+	text_str(t, "],\"next_cursor\":");
+	if (has_next) {
+		text_str(t, "\"");
+		text_u64(t, next);
+		text_str(t, "\"");
+	} else
+		text_str(t, "null");
+	text_str(t, ",\"audit_seq\":");
+	text_u64(t, audit_seq);
+	if (q->kind == PROV_SUBJECT) {
+		/* Base64url: nothing to escape. */
+		text_str(t, ",\"subject_token\":\"");
+		text_str(t, q->subject_token);
+		text_str(t, "\"");
+	}
+	if (q->kind == PROV_OBJECT) {
+		text_str(t, ",\"edges\":[");
+		text_raw(t, edges->buf, edges->len);
+		text_str(t, truncated ? "],\"truncated\":true" :
+		    "],\"truncated\":false");
+	}
+	text_str(t, "}");
 }
 
 /*
@@ -415,9 +580,9 @@ answer(struct request *r, uint64_t audit_seq, void *arg)
 	struct ledger_merkle_edge edge;
 	struct ledger_hash_store hs;
 	struct store_txn *txn = NULL;
-	json_t *events = NULL, *edges = NULL, *body;
+	struct answer a = { { NULL, 0, 0 }, 0 };
+	struct answer_text edges = { NULL, 0, 0 };
 	const char *note;
-	char cursor[24];
 	uint64_t next = 0;
 	size_t note_len;
 	int rc, has_next = 0, truncated = 0;
@@ -432,36 +597,19 @@ answer(struct request *r, uint64_t audit_seq, void *arg)
 		goto fail;
 	}
 	hs = store_hash_store(txn);
-	if ((rc = ledger_merkle_edge_init(&hs, cp.tree_size, &edge)) != 0)
+	if ((rc = ledger_merkle_edge_init(&hs, cp.tree_size, &edge)) != 0 ||
+	    (rc = answer_head(&a.text, note, note_len, cp.tree_size)) != 0)
 		goto fail;
-	events = json_array();
-	if (q->kind == PROV_OBJECT) {
-		edges = json_array();
-		rc = lineage(txn, q, &edge, events, edges, &truncated);
-	} else
-		rc = timeline_page(txn, q, &edge, events, &has_next, &next);
+	if (q->kind == PROV_OBJECT)
+		rc = lineage(txn, q, &edge, &a, &edges, &truncated);
+	else
+		rc = timeline_page(txn, q, &edge, &a, &has_next, &next);
 	if (rc != 0)
 		goto fail;
-
-	snprintf(cursor, sizeof(cursor), "%" PRIu64, next);
-	body = json_pack("{s:s%, s:I, s:o, s:o, s:I}", "checkpoint", note,
-	    note_len, "tree_size", (json_int_t)cp.tree_size, "events", events,
-	    "next_cursor", has_next ? json_string(cursor) : json_null(),
-	    "audit_seq", (json_int_t)audit_seq);
-	events = NULL;
-	if (body == NULL)
-		fatalx("json_pack failed");
-	if (q->kind == PROV_SUBJECT)
-		json_object_set_new(body, "subject_token",
-		    json_string(q->subject_token));
-	if (q->kind == PROV_OBJECT) {
-		json_object_set_new(body, "edges", edges);
-		json_object_set_new(body, "truncated", json_boolean(truncated));
-		edges = NULL;
-	}
 	store_txn_end(txn);
 	txn = NULL;
-	reply_json(r, 200, body);
+	answer_tail(&a.text, q, audit_seq, has_next, next, &edges, truncated);
+	reply_bytes(r, 200, "application/json", a.text.buf, a.text.len);
 	goto out;
 
 fail:
@@ -469,8 +617,8 @@ fail:
 	    ledger_strerror(rc));
 	reply_error(r, 500, "internal", NULL, "cannot read the log");
 out:
-	json_decref(events);
-	json_decref(edges);
+	free(a.text.buf);
+	free(edges.buf);
 	store_txn_end(txn);
 	prov_query_free(q);
 }

@@ -590,6 +590,35 @@ naive_lineage(const char *ref, uint64_t m, int max_depth, uint64_t *nodes,
 
 /* ---- checking answers ---- */
 
+/*
+ * An answer's text is compact JSON exactly as jansson writes it, with the
+ * documented keys in the documented order (clients compare bytes).
+ */
+static void
+check_answer_text(const struct http_response *r, const json_t *ans)
+{
+	static const char *const keys[] = { "checkpoint", "tree_size", "events",
+	    "next_cursor", "audit_seq", NULL };
+	const char *key;
+	json_t *value;
+	char *text;
+	size_t i = 0;
+
+	text = json_dumps(ans, JSON_COMPACT);
+	CHECK(text != NULL && strlen(text) == r->body_len &&
+	    memcmp(text, r->body, r->body_len) == 0);
+	free(text);
+	json_object_foreach((json_t *)ans, key, value) {
+		if (keys[i] != NULL)
+			CHECK_STR(key, keys[i++]);
+		else
+			CHECK(strcmp(key, "subject_token") == 0 ||
+			    strcmp(key, "edges") == 0 ||
+			    strcmp(key, "truncated") == 0);
+	}
+	CHECK(keys[i] == NULL);
+}
+
 static json_t *
 get_json(const char *target, int want, struct http_response *keep)
 {
@@ -607,7 +636,11 @@ get_json(const char *target, int want, struct http_response *keep)
 		test_failures_++;
 	}
 	CHECK(memmem(r.body, r.body_len, ID_PREFIX, strlen(ID_PREFIX)) == NULL);
-	j = http_response_json(&r);
+	if ((j = http_response_json(&r)) == NULL) {
+		fprintf(stderr, "  GET %s: the body is not JSON\n", target);
+		test_failures_++;
+	} else if (r.status == 200)
+		check_answer_text(&r, j);
 	if (keep != NULL)
 		*keep = r;
 	else
@@ -998,6 +1031,44 @@ test_one_audit_entry_each(void)
 	CHECK_INT(r.status, 401);
 	http_response_free(&r);
 	CHECK_INT(tree_size_now(&S.hc, &S.d.verifier), before);
+}
+
+/*
+ * An entry whose text needs escaping (quotes, backslashes, slashes, and
+ * control and non-ASCII characters, which the entry's encoding writes as
+ * \u escapes) travels byte for byte in every kind of answer.
+ */
+static void
+test_answer_escapes(void)
+{
+	static const char event[] = "{\"type\":\"share\",\"actor\":{\"org\":"
+	    "\"om\",\"user\":\"escapes\"},\"subjects\":[\"" ID_PREFIX "esc\"],"
+	    "\"recipients\":[\"fiu\"],\"object\":{\"ref\":\"esc-\\\"\\\\\"},"
+	    "\"purpose\":\"a \\\"quoted\\\" \\\\ back/slash, caf\\u00e9 "
+	    "\\ud83d\\ude00\",\"details\":{\"note\":\"tab\\tline\\nbell\\u0007\"},"
+	    "\"occurred_at\":\"2026-02-01T00:00:00Z\"}";
+	static const char *const targets[] = {
+		"/v1/provenance/subjects/" ID_PREFIX "esc?limit=5",
+		"/v1/provenance/actors/om/escapes?limit=5",
+		"/v1/provenance/objects/esc-%22%5C",
+	};
+	struct appended a;
+	uint64_t got[8], tree_size;
+	size_t n, i;
+	json_t *ans;
+
+	REQUIRE(S.loaded);
+	REQUIRE(post_event(&S.hc, event, NULL, NULL, &a, NULL) == 201);
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		if ((ans = get_json(targets[i], 200, NULL)) == NULL)
+			continue;
+		n = 0;
+		CHECK_INT(json_array_size(json_object_get(ans, "events")), 1);
+		if (json_array_size(json_object_get(ans, "events")) == 1)
+			check_answer(ans, got, &n, &tree_size);
+		CHECK(n == 1 && got[0] == a.seq);
+		json_decref(ans);
+	}
 }
 
 static int paged_subject = 3;
@@ -1395,6 +1466,7 @@ main(void)
 	RUN(test_actors);
 	RUN(test_objects);
 	RUN(test_one_audit_entry_each);
+	RUN(test_answer_escapes);
 	RUN(test_pagination_under_appends);
 	RUN(test_export);
 	RUN(test_export_client_leaves);
