@@ -237,10 +237,15 @@ text_json_string(struct answer_text *t, const char *s, size_t n)
 	return need > 0 ? 0 : LEDGER_ECORRUPT;
 }
 
-/* An answer being written, and how many events it holds so far. */
+/*
+ * An answer being written, how many events it holds so far, and the path
+ * of its last proof (events come in increasing seq order, so each proof
+ * shares the top of its path with the one before).
+ */
 struct answer {
 	struct answer_text text;
 	size_t events;
+	struct ledger_merkle_path_memo memo;
 };
 
 /* Appends the event {"seq":...,"entry":"...","proof":[...]}. */
@@ -287,8 +292,8 @@ add_event(struct store_txn *txn, struct answer *out, uint64_t seq,
 	size_t n;
 	int rc;
 
-	if ((rc = ledger_merkle_inclusion_proof_edge(&hs, edge, seq, proof,
-	    &n)) != 0)
+	if ((rc = ledger_merkle_inclusion_proof_memo(&hs, edge, &out->memo, seq,
+	    proof, &n)) != 0)
 		return rc;
 	return answer_add_event(out, seq, bytes, len, proof, n);
 }
@@ -580,13 +585,14 @@ answer(struct request *r, uint64_t audit_seq, void *arg)
 	struct ledger_merkle_edge edge;
 	struct ledger_hash_store hs;
 	struct store_txn *txn = NULL;
-	struct answer a = { { NULL, 0, 0 }, 0 };
+	struct answer a;
 	struct answer_text edges = { NULL, 0, 0 };
 	const char *note;
 	uint64_t next = 0;
 	size_t note_len;
 	int rc, has_next = 0, truncated = 0;
 
+	memset(&a, 0, sizeof(a));
 	if (r == NULL)
 		goto out;
 	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||

@@ -177,14 +177,19 @@ reverse_proof(uint8_t proof[][LEDGER_HASH_LEN], size_t n)
 
 /*
  * RFC 9162 §2.1.3.1 PATH(m, D[lo:hi]), unrolled from the top: at each split
- * the sibling of the half holding m joins the path.
+ * the sibling of the half holding m joins the path.  With a memo of the
+ * previous path in the same tree, the splits both indexes take the same way
+ * give the same siblings, which are copied instead of read.
  */
 static int
 inclusion_proof(const struct ledger_hash_store *store,
-    const struct ledger_merkle_edge *edge, uint64_t index, uint64_t tree_size,
-    uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
+    const struct ledger_merkle_edge *edge, struct ledger_merkle_path_memo *memo,
+    uint64_t index, uint64_t tree_size, uint8_t proof[][LEDGER_HASH_LEN],
+    size_t *len)
 {
 	uint64_t lo = 0, hi = tree_size;
+	int shared = memo != NULL && memo->len > 0 &&
+	    memo->tree_size == tree_size;
 	size_t n = 0;
 	int rc;
 
@@ -192,17 +197,29 @@ inclusion_proof(const struct ledger_hash_store *store,
 		return LEDGER_ERANGE;
 	while (hi - lo > 1) {
 		uint64_t k = split_point(hi - lo);
+		int left = index < lo + k;
 
-		if (index < lo + k) {
+		shared = shared && left == (memo->index < lo + k);
+		if (shared) {
+			memcpy(proof[n], memo->path[n], LEDGER_HASH_LEN);
+			rc = LEDGER_OK;
+		} else if (left)
 			rc = range_hash(store, edge, lo + k, hi, proof[n]);
-			hi = lo + k;
-		} else {
+		else
 			rc = range_hash(store, edge, lo, lo + k, proof[n]);
+		if (left)
+			hi = lo + k;
+		else
 			lo += k;
-		}
 		if (rc != 0)
 			return rc;
 		n++;
+	}
+	if (memo != NULL) {
+		memcpy(memo->path, proof, n * LEDGER_HASH_LEN);
+		memo->tree_size = tree_size;
+		memo->index = index;
+		memo->len = n;
 	}
 	reverse_proof(proof, n);
 	*len = n;
@@ -214,7 +231,7 @@ ledger_merkle_inclusion_proof(const struct ledger_hash_store *store,
     uint64_t index, uint64_t tree_size,
     uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
 {
-	return inclusion_proof(store, NULL, index, tree_size, proof, len);
+	return inclusion_proof(store, NULL, NULL, index, tree_size, proof, len);
 }
 
 int
@@ -222,7 +239,17 @@ ledger_merkle_inclusion_proof_edge(const struct ledger_hash_store *store,
     const struct ledger_merkle_edge *edge, uint64_t index,
     uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
 {
-	return inclusion_proof(store, edge, index, edge->tree_size, proof, len);
+	return inclusion_proof(store, edge, NULL, index, edge->tree_size, proof,
+	    len);
+}
+
+int
+ledger_merkle_inclusion_proof_memo(const struct ledger_hash_store *store,
+    const struct ledger_merkle_edge *edge, struct ledger_merkle_path_memo *memo,
+    uint64_t index, uint8_t proof[][LEDGER_HASH_LEN], size_t *len)
+{
+	return inclusion_proof(store, edge, memo, index, edge->tree_size, proof,
+	    len);
 }
 
 /*

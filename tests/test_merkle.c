@@ -276,6 +276,114 @@ test_inclusion_with_edge(void)
 	}
 }
 
+/* A store that reads through hs and can be told to fail its nth read. */
+static long reads, fail_at = -1;
+
+static int
+counting_get(void *ctx, unsigned level, uint64_t index,
+    uint8_t out[LEDGER_HASH_LEN])
+{
+	if (reads++ == fail_at)
+		return LEDGER_EIO;
+	return hs.get(hs.ctx, level, index, out);
+}
+
+static const struct ledger_hash_store counting = { counting_get, NULL, NULL };
+
+/* One proof through the memo, checked against the plain proof. */
+static void
+check_memo_proof(const struct ledger_merkle_edge *edge,
+    struct ledger_merkle_path_memo *memo, uint64_t m)
+{
+	hash_t proof[LEDGER_MAX_PROOF], plain[LEDGER_MAX_PROOF];
+	size_t len, plain_len;
+
+	REQUIRE(ledger_merkle_inclusion_proof_memo(&counting, edge, memo, m,
+	    proof, &len) == 0);
+	REQUIRE(ledger_merkle_inclusion_proof(&hs, m, edge->tree_size, plain,
+	    &plain_len) == 0);
+	CHECK_INT(len, plain_len);
+	CHECK_MEM(proof, plain, len * LEDGER_HASH_LEN);
+}
+
+/*
+ * Proofs through a path memo equal the plain ones whatever came before:
+ * every pair of indexes (the memo holding the first, then proving the
+ * second) in every tree size up to 130, runs in increasing and decreasing
+ * order, and a memo carried from one tree size to another.
+ */
+static void
+test_inclusion_with_memo(void)
+{
+	struct ledger_merkle_path_memo memo;
+	struct ledger_merkle_edge edge, other;
+	long plain_reads = 0, memo_reads;
+
+	for (uint64_t n = 1; n <= 130; n++) {
+		REQUIRE(ledger_merkle_edge_init(&hs, n, &edge) == 0);
+		for (uint64_t a = 0; a < n; a++) {
+			for (uint64_t b = 0; b < n; b++) {
+				memset(&memo, 0, sizeof(memo));
+				check_memo_proof(&edge, &memo, a);
+				check_memo_proof(&edge, &memo, b);
+			}
+		}
+		memset(&memo, 0, sizeof(memo));
+		for (uint64_t m = n; m-- > 0;)
+			check_memo_proof(&edge, &memo, m);
+		/* The memo holds a path of another size: it is not used. */
+		if (n > 1) {
+			REQUIRE(ledger_merkle_edge_init(&hs, n - 1, &other) == 0);
+			check_memo_proof(&other, &memo, 0);
+			check_memo_proof(&edge, &memo, 0);
+		}
+	}
+	/* In increasing order the memo saves reads: the top of each path. */
+	REQUIRE(ledger_merkle_edge_init(&hs, MAX_LEAVES, &edge) == 0);
+	memset(&memo, 0, sizeof(memo));
+	for (uint64_t m = 0; m < MAX_LEAVES; m++) {
+		hash_t proof[LEDGER_MAX_PROOF];
+		size_t len;
+
+		reads = 0;
+		REQUIRE(ledger_merkle_inclusion_proof_edge(&counting, &edge, m,
+		    proof, &len) == 0);
+		plain_reads += reads;
+	}
+	reads = 0;
+	for (uint64_t m = 0; m < MAX_LEAVES; m++)
+		check_memo_proof(&edge, &memo, m);
+	memo_reads = reads;
+	CHECK(memo_reads * 3 < plain_reads);
+	printf("     %ld reads for %d proofs in order, %ld without the memo\n",
+	    memo_reads, MAX_LEAVES, plain_reads);
+}
+
+/* A proof that fails on a read leaves the memo as it was. */
+static void
+test_memo_after_failed_read(void)
+{
+	struct ledger_merkle_path_memo memo, before;
+	struct ledger_merkle_edge edge;
+	hash_t proof[LEDGER_MAX_PROOF];
+	size_t len;
+
+	REQUIRE(ledger_merkle_edge_init(&hs, 200, &edge) == 0);
+	for (long at = 0; at < 8; at++) {
+		memset(&memo, 0, sizeof(memo));
+		check_memo_proof(&edge, &memo, 3);
+		memcpy(&before, &memo, sizeof(memo));
+		reads = 0;
+		fail_at = at;
+		CHECK_INT(ledger_merkle_inclusion_proof_memo(&counting, &edge,
+		    &memo, 150, proof, &len), LEDGER_EIO);
+		fail_at = -1;
+		CHECK(memcmp(&memo, &before, sizeof(memo)) == 0);
+		check_memo_proof(&edge, &memo, 150);
+		check_memo_proof(&edge, &memo, 4);
+	}
+}
+
 static int
 verify_consistency(uint64_t m, uint64_t n, const hash_t r1, const hash_t r2,
     hash_t *proof, size_t len)
@@ -409,6 +517,8 @@ main(void)
 	RUN(test_append_stores_complete_subtrees);
 	RUN(test_inclusion_exhaustive);
 	RUN(test_inclusion_with_edge);
+	RUN(test_inclusion_with_memo);
+	RUN(test_memo_after_failed_read);
 	RUN(test_consistency_exhaustive);
 	RUN(test_large_tree);
 	ledger_memstore_free(ms);

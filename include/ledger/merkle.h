@@ -104,6 +104,30 @@ int ledger_merkle_inclusion_proof_edge(const struct ledger_hash_store *store,
     uint8_t proof[][LEDGER_HASH_LEN], size_t *len);
 
 /*
+ * The path of the last proof made through it, root first.  Two leaves'
+ * paths are the same from the root down to where the leaves part, so
+ * proofs of nearby leaves, or of leaves in increasing order (the lineage
+ * of a document, a subject's timeline), share their top hashes: those are
+ * copied from the memo instead of read from the store.  Zero it before
+ * the first proof; it notes the tree size it holds a path of.
+ */
+struct ledger_merkle_path_memo {
+	uint64_t tree_size;
+	uint64_t index;
+	size_t len;				/* 0: nothing held */
+	uint8_t path[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+};
+
+/*
+ * ledger_merkle_inclusion_proof_memo - as ledger_merkle_inclusion_proof_edge,
+ * taking what it can from the previous path in memo and leaving its own
+ * there.  A failed proof leaves the memo as it was.
+ */
+int ledger_merkle_inclusion_proof_memo(const struct ledger_hash_store *store,
+    const struct ledger_merkle_edge *edge, struct ledger_merkle_path_memo *memo,
+    uint64_t index, uint8_t proof[][LEDGER_HASH_LEN], size_t *len);
+
+/*
  * ledger_merkle_consistency_proof - RFC 9162 §2.1.4.1 proof that the tree of
  * old_size leaves is a prefix of the tree of new_size leaves.
  *	proof	out: up to LEDGER_MAX_PROOF hashes
