@@ -51,7 +51,8 @@ DAEMON_SRCS := $(wildcard ledgerd/*.c)
 CLIENT_SRCS := $(wildcard client/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS), $(wildcard tests/*.c))
-BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_SUPPORT_SRCS := bench/events.c
+BENCH_SRCS := $(filter-out $(BENCH_SUPPORT_SRCS), $(wildcard bench/*.c))
 
 OBJ := $(BUILD)/obj
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
@@ -59,6 +60,7 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(OBJ)/%.o)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(OBJ)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+BENCH_SUPPORT_OBJS := $(BENCH_SUPPORT_SRCS:%.c=$(OBJ)/%.o)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 LIBLEDGER := $(BUILD)/libledger.a
@@ -147,10 +149,17 @@ $(BUILD)/tests/clockshim.so: tests/shim/clockshim.c
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared -fPIC -O2 -Wall -Werror -o $@ $< -ldl
 
-$(BUILD)/bench/%: $(OBJ)/bench/%.o $(LIBLEDGER)
+$(BUILD)/bench/%: $(OBJ)/bench/%.o $(BENCH_SUPPORT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBLEDGER) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(BENCH_SUPPORT_OBJS) $(LIBLEDGER) $(LIBS)
+
+# This one commits through the daemon's own store and indexer.
+$(BUILD)/bench/bench_commit: $(OBJ)/bench/bench_commit.o $(BENCH_SUPPORT_OBJS) \
+    $(filter-out %/main.o,$(DAEMON_OBJS)) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
 # This one drives the daemon's own store and indexer, and starts a daemon.
 $(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \

@@ -43,9 +43,8 @@
 
 #include "ledger/xmalloc.h"
 
-static const char *orgs[] = { "police", "kmar", "aivd", "mivd", "om", "ind",
-	"fiod", "fiu", "szw", "nctv" };
-#define N_ORGS (sizeof(orgs) / sizeof(orgs[0]))
+#include "events.h"
+
 
 struct conn;
 
@@ -99,42 +98,11 @@ next_rand(struct load *ld)
 	return ld->rng;
 }
 
-/* One share, query or advice with plausible fields. */
+/* The next event of this load's sequence. */
 static int
 make_event(struct load *ld, char *buf, size_t cap)
 {
-	uint64_t r = next_rand(ld);
-	const char *org = ld->org != NULL ? ld->org : orgs[r % N_ORGS];
-	const char *to = orgs[((r % N_ORGS) + 1 + (r >> 8) % (N_ORGS - 1)) % N_ORGS];
-
-	/* With --org the actor is fixed: keep the recipient another org. */
-	for (uint64_t k = 1; strcmp(to, org) == 0; k++)
-		to = orgs[(r + k) % N_ORGS];
-	unsigned user = (r >> 16) % 200, subject = (r >> 24) % 5000;
-	unsigned kind = (r >> 40) % 10;
-
-	if (kind < 5)
-		return snprintf(buf, cap,
-		    "{\"type\":\"share\",\"actor\":{\"org\":\"%s\",\"user\":\"u%03u\","
-		    "\"role\":\"analyst\"},\"subjects\":[\"NL-%06u\"],\"recipients\":[\"%s\"],"
-		    "\"object\":{\"ref\":\"doc-%llu\",\"digest\":\"sha256:"
-		    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"},"
-		    "\"purpose\":\"joint assessment of a possible threat\","
-		    "\"legal_basis\":\"Wpg art. 16\",\"occurred_at\":\"2026-11-25T10:00:00Z\"}",
-		    org, user, subject, to, (unsigned long long)(r >> 20));
-	if (kind < 9)
-		return snprintf(buf, cap,
-		    "{\"type\":\"query\",\"actor\":{\"org\":\"%s\",\"user\":\"u%03u\"},"
-		    "\"subjects\":[\"NL-%06u\"],\"object\":{\"ref\":\"case-%u\"},"
-		    "\"purpose\":\"case review\",\"occurred_at\":\"2026-11-25T10:00:01Z\"}",
-		    org, user, subject, subject % 700);
-	return snprintf(buf, cap,
-	    "{\"type\":\"advice\",\"actor\":{\"org\":\"%s\",\"user\":\"u%03u\"},"
-	    "\"subjects\":[\"NL-%06u\"],\"recipients\":[\"%s\",\"%s\"],"
-	    "\"object\":{\"ref\":\"advice-%llu\"},\"purpose\":\"joint advice\","
-	    "\"occurred_at\":\"2026-11-25T10:00:02Z\",\"details\":{\"measure\":\"monitor\"}}",
-	    ld->org != NULL ? ld->org : "nctv", user, subject, org, to,
-	    (unsigned long long)(r >> 20));
+	return bench_event(next_rand(ld), ld->org, buf, cap);
 }
 
 /* "Authorization: Bearer TOKEN\r\n", or nothing without a token. */

@@ -18,7 +18,6 @@
 #include "log.h"
 #include "store.h"
 
-#define STORE_FILE "ledger.mdb"
 #define STORE_MAX_KEY 511	/* LMDB's default maximum key size */
 #define STORE_LOW_SPACE (1024 * 1024)	/* free bytes below which a disk is full */
 

@@ -23,6 +23,9 @@
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 
+/* The database file in the data directory (LMDB adds "-lock" beside it). */
+#define STORE_FILE "ledger.mdb"
+
 struct store;
 struct store_txn;
 

@@ -1,0 +1,297 @@
+/*
+ * What one synced commit costs on this machine, by what it holds: the
+ * ceiling the storage puts under the append rate, whatever the HTTP side
+ * does.  Commits of K events go through the daemon's own store, tree and
+ * indexer, one part of the writer's commit added per level:
+ *
+ *	entries		the entry bytes and the head state
+ *	+ tree		the Merkle tree's new hashes
+ *	+ indexes	the provenance index records
+ *	+ checkpoint	the signed checkpoint: the writer's whole commit
+ *
+ * Every run starts from a store of WARM entries (default 100,000), so that
+ * the B-trees have their depth, then commits for about two seconds.  The
+ * events are parsed before the clock starts (the daemon parses them on the
+ * loop's thread).  Printed: the median of three runs of synced commits per
+ * second, events per second, and write system calls per commit (LMDB writes
+ * each run of contiguous dirty pages with one call).
+ *
+ *	bench_commit [WARM]
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ledger/checkpoint.h"
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "ledger/hash.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+
+#include "../ledgerd/indexer.h"
+#include "../ledgerd/store.h"
+#include "events.h"
+
+#define POOL 4096		/* distinct parsed events, used in turn */
+#define RUNS 3
+#define RUN_SECONDS 2.0
+#define ORIGIN "bench.example/log"
+
+enum level { ENTRIES, TREE, INDEXES, CHECKPOINT, N_LEVELS };
+
+static const char *const level_names[N_LEVELS] = {
+	"entries", "+ tree", "+ indexes", "+ checkpoint",
+};
+
+static const unsigned commit_sizes[] = { 1, 8, 32, 64, 1000 };
+#define N_SIZES (sizeof(commit_sizes) / sizeof(commit_sizes[0]))
+
+struct bench {
+	json_t *pool[POOL];
+	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
+	struct ledger_signer *signer;
+};
+
+/* One commit's figures. */
+struct result {
+	double commits_per_s;
+	double events_per_s;
+	double writes_per_commit;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Write system calls this process has made (Linux /proc/self/io). */
+static unsigned long long
+write_calls(void)
+{
+	unsigned long long n = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/io", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "syscw: %llu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* The store's head while a run appends. */
+struct head {
+	struct store_state state;
+};
+
+/* Appends the pool's next event as entry state->tree_size. */
+static int
+append_one(struct bench *b, struct store_txn *txn, enum level level,
+    struct store_state *state)
+{
+	struct ledger_hash_store hs = store_hash_store(txn);
+	uint64_t seq = state->tree_size;
+	struct ledger_entry_meta meta;
+	uint8_t leaf[LEDGER_HASH_LEN];
+	json_t *entry;
+	char *bytes;
+	size_t len;
+	int rc;
+
+	meta.seq = seq;
+	ledger_time_format(1795600000000000LL + (int64_t)seq, meta.received_at);
+	meta.submitter = "bench";
+	memcpy(meta.prev, state->last_leaf_hash, LEDGER_HASH_LEN);
+	if ((rc = ledger_entry_build(b->pool[seq % POOL], &meta, b->subject_key,
+	    &entry)) != 0)
+		return rc;
+	if ((rc = ledger_entry_dump(entry, &bytes, &len)) == 0) {
+		if ((rc = ledger_leaf_hash(bytes, len, leaf)) == 0 &&
+		    (rc = store_put_entry(txn, seq, bytes, len)) == 0 &&
+		    level >= TREE)
+			rc = ledger_merkle_append(&hs, seq, leaf);
+		if (rc == 0 && level >= INDEXES)
+			rc = index_entry(txn, seq, entry, NULL);
+		free(bytes);
+	}
+	json_decref(entry);
+	if (rc != 0)
+		return rc;
+	state->tree_size++;
+	memcpy(state->last_leaf_hash, leaf, LEDGER_HASH_LEN);
+	return LEDGER_OK;
+}
+
+static int
+sign_checkpoint(struct bench *b, struct store_txn *txn, uint64_t tree_size)
+{
+	struct ledger_hash_store hs = store_hash_store(txn);
+	struct ledger_checkpoint cp;
+	char *note;
+	int rc;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", ORIGIN);
+	cp.tree_size = tree_size;
+	if ((rc = ledger_merkle_root(&hs, tree_size, cp.root)) != 0)
+		return rc;
+	if ((note = ledger_checkpoint_sign(&cp, b->signer)) == NULL)
+		return LEDGER_ECRYPTO;
+	rc = store_put_checkpoint(txn, note, strlen(note));
+	free(note);
+	return rc;
+}
+
+/* One synced commit of k events. */
+static int
+commit(struct bench *b, struct store *st, enum level level, unsigned k,
+    struct store_state *state)
+{
+	struct store_txn *txn;
+	int rc;
+
+	if ((rc = store_write_begin(st, &txn)) != 0)
+		return rc;
+	for (unsigned i = 0; i < k && rc == 0; i++)
+		rc = append_one(b, txn, level, state);
+	if (rc == 0)
+		rc = store_put_state(txn, state);
+	if (rc == 0 && level >= CHECKPOINT)
+		rc = sign_checkpoint(b, txn, state->tree_size);
+	if (rc != 0) {
+		store_txn_end(txn);
+		return rc;
+	}
+	return store_commit(txn);
+}
+
+static void
+remove_store(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s-lock", dir, STORE_FILE);
+	unlink(path);
+}
+
+/* One run: WARM entries in big commits, then k-event commits for a while. */
+static int
+run(struct bench *b, const char *dir, enum level level, unsigned k,
+    uint64_t warm, struct result *out)
+{
+	struct store_state state;
+	unsigned long long w0;
+	struct store *st;
+	double t0, t;
+	unsigned n = 0;
+	int rc;
+
+	memset(&state, 0, sizeof(state));
+	remove_store(dir);
+	if ((rc = store_open(dir, 64ULL << 30, 0, &st)) != 0)
+		return rc;
+	while (rc == 0 && state.tree_size < warm)
+		rc = commit(b, st, level, 10000, &state);
+	t0 = now_s();
+	w0 = write_calls();
+	do {
+		if (rc == 0)
+			rc = commit(b, st, level, k, &state);
+		n++;
+		t = now_s() - t0;
+	} while (rc == 0 && (t < RUN_SECONDS || n < 10));
+	out->commits_per_s = n / t;
+	out->events_per_s = (double)n * k / t;
+	out->writes_per_commit = (double)(write_calls() - w0) / n;
+	store_close(st);
+	remove_store(dir);
+	return rc;
+}
+
+static int
+cmp_result(const void *a, const void *b)
+{
+	const struct result *x = a, *y = b;
+
+	return (x->events_per_s > y->events_per_s) - (x->events_per_s < y->events_per_s);
+}
+
+static int
+setup(struct bench *b)
+{
+	uint8_t seed[LEDGER_ED25519_LEN] = { 7 };
+	uint64_t r = 0x9e3779b97f4a7c15ULL;
+	char buf[1024];
+
+	for (size_t i = 0; i < sizeof(b->subject_key); i++)
+		b->subject_key[i] = (uint8_t)(i * 31 + 1);
+	if (ledger_signer_from_seed(ORIGIN, LEDGER_SIGTYPE_ED25519, seed,
+	    &b->signer) != 0)
+		return -1;
+	for (size_t i = 0; i < POOL; i++) {
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		bench_event(r, NULL, buf, sizeof(buf));
+		if ((b->pool[i] = json_loads(buf, 0, NULL)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char dir[] = "/tmp/bench-commit.XXXXXX";
+	uint64_t warm = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000;
+	struct result res[RUNS];
+	struct bench b;
+	int rc = 0;
+
+	if (setup(&b) != 0 || mkdtemp(dir) == NULL) {
+		fprintf(stderr, "bench_commit: cannot set up\n");
+		return 1;
+	}
+	printf("synced commits of K events on a store of %" PRIu64 " entries, "
+	    "median of %d runs\n", warm, RUNS);
+	printf("%-13s %5s %12s %12s %10s %14s\n", "level", "K", "commits/s",
+	    "events/s", "ms/commit", "writes/commit");
+	for (int level = ENTRIES; level < N_LEVELS && rc == 0; level++) {
+		for (size_t s = 0; s < N_SIZES && rc == 0; s++) {
+			unsigned k = commit_sizes[s];
+
+			for (int i = 0; i < RUNS && rc == 0; i++)
+				rc = run(&b, dir, (enum level)level, k, warm, &res[i]);
+			if (rc != 0)
+				break;
+			qsort(res, RUNS, sizeof(res[0]), cmp_result);
+			printf("%-13s %5u %12.0f %12.0f %10.2f %14.0f\n",
+			    level_names[level], k, res[RUNS / 2].commits_per_s,
+			    res[RUNS / 2].events_per_s,
+			    1e3 / res[RUNS / 2].commits_per_s,
+			    res[RUNS / 2].writes_per_commit);
+			fflush(stdout);
+		}
+	}
+	if (rc != 0)
+		fprintf(stderr, "bench_commit: %s\n", ledger_strerror(rc));
+	rmdir(dir);
+	for (size_t i = 0; i < POOL; i++)
+		json_decref(b.pool[i]);
+	ledger_signer_free(b.signer);
+	return rc == 0 ? 0 : 1;
+}
