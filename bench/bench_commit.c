@@ -56,6 +56,7 @@ struct bench {
 	json_t *pool[POOL];
 	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
 	struct ledger_signer *signer;
+	struct index_batch *index;
 };
 
 /* One commit's figures. */
@@ -123,7 +124,7 @@ append_one(struct bench *b, struct store_txn *txn, enum level level,
 		    level >= TREE)
 			rc = ledger_merkle_append(&hs, seq, leaf);
 		if (rc == 0 && level >= INDEXES)
-			rc = index_entry(txn, seq, entry, NULL);
+			rc = index_batch_add(b->index, seq, entry, NULL);
 		free(bytes);
 	}
 	json_decref(entry);
@@ -166,11 +167,14 @@ commit(struct bench *b, struct store *st, enum level level, unsigned k,
 		return rc;
 	for (unsigned i = 0; i < k && rc == 0; i++)
 		rc = append_one(b, txn, level, state);
+	if (rc == 0 && level >= INDEXES)
+		rc = index_batch_write(b->index, txn);
 	if (rc == 0)
 		rc = store_put_state(txn, state);
 	if (rc == 0 && level >= CHECKPOINT)
 		rc = sign_checkpoint(b, txn, state->tree_size);
 	if (rc != 0) {
+		index_batch_clear(b->index);
 		store_txn_end(txn);
 		return rc;
 	}
@@ -239,6 +243,7 @@ setup(struct bench *b)
 
 	for (size_t i = 0; i < sizeof(b->subject_key); i++)
 		b->subject_key[i] = (uint8_t)(i * 31 + 1);
+	b->index = index_batch_new();
 	if (ledger_signer_from_seed(ORIGIN, LEDGER_SIGTYPE_ED25519, seed,
 	    &b->signer) != 0)
 		return -1;
@@ -293,5 +298,6 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < POOL; i++)
 		json_decref(b.pool[i]);
 	ledger_signer_free(b.signer);
+	index_batch_free(b.index);
 	return rc == 0 ? 0 : 1;
 }

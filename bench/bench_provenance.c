@@ -101,12 +101,14 @@ store_rate(const char *dir, int with_index, uint64_t n)
 	struct store *st;
 	char buf[1024], *bytes;
 	size_t len;
+	struct index_batch *batch;
 	json_t *ev, *entry;
 	uint64_t i;
 	double t0;
 
 	if (store_open(dir, 64ULL << 30, 0, &st) != 0)
 		return -1;
+	batch = index_batch_new();
 	memset(&state, 0, sizeof(state));
 	t0 = now_s();
 	for (i = 0; i < n;) {
@@ -125,7 +127,7 @@ store_rate(const char *dir, int with_index, uint64_t n)
 			    ledger_leaf_hash(bytes, len, leaf) != 0 ||
 			    store_put_entry(txn, i, bytes, len) != 0 ||
 			    ledger_merkle_append(&hs, i, leaf) != 0 ||
-			    (with_index && index_entry(txn, i, entry, NULL) != 0))
+			    (with_index && index_batch_add(batch, i, entry, NULL) != 0))
 				return -1;
 			memcpy(prev, leaf, sizeof(prev));
 			free(bytes);
@@ -134,11 +136,13 @@ store_rate(const char *dir, int with_index, uint64_t n)
 		}
 		state.tree_size = i;
 		memcpy(state.last_leaf_hash, prev, sizeof(prev));
-		if (store_put_state(txn, &state) != 0 || store_commit(txn) != 0)
+		if ((with_index && index_batch_write(batch, txn) != 0) ||
+		    store_put_state(txn, &state) != 0 || store_commit(txn) != 0)
 			return -1;
 	}
 	t0 = now_s() - t0;
 	store_close(st);
+	index_batch_free(batch);
 	return (double)n / t0;
 }
 

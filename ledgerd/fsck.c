@@ -271,9 +271,12 @@ out:
 	return result;
 }
 
+#define REINDEX_SLICE 65536	/* entries whose records are sorted together */
+
 int
 reindex_run(const char *dir, uint64_t map_size)
 {
+	struct index_batch *batch = index_batch_new();
 	struct store_txn *txn = NULL;
 	struct store *st = NULL;
 	uint64_t seq;
@@ -284,6 +287,7 @@ reindex_run(const char *dir, uint64_t map_size)
 	if ((rc = store_open(dir, map_size, 0, &st)) != 0) {
 		printf("reindex: cannot open the database in %s: %s\n", dir,
 		    ledger_strerror(rc));
+		index_batch_free(batch);
 		return 1;
 	}
 	if ((rc = store_write_begin(st, &txn)) != 0 ||
@@ -297,12 +301,16 @@ reindex_run(const char *dir, uint64_t map_size)
 			rc = LEDGER_ECORRUPT;
 			goto fail;
 		}
-		rc = index_entry(txn, seq, entry, NULL);
+		rc = index_batch_add(batch, seq, entry, NULL);
 		json_decref(entry);
+		/* In key order, a slice at a time: memory stays bounded. */
+		if (rc == 0 && (seq + 1) % REINDEX_SLICE == 0)
+			rc = index_batch_write(batch, txn);
 		if (rc != 0)
 			goto fail;
 	}
-	if (rc != LEDGER_ENOTFOUND)
+	if (rc != LEDGER_ENOTFOUND ||
+	    (rc = index_batch_write(batch, txn)) != 0)
 		goto fail;
 	rc = store_commit(txn);
 	txn = NULL;
@@ -310,10 +318,12 @@ reindex_run(const char *dir, uint64_t map_size)
 		goto fail;
 	printf("reindex: rebuilt the indexes of %" PRIu64 " entries\n", seq);
 	store_close(st);
+	index_batch_free(batch);
 	return 0;
 fail:
 	printf("reindex: failed: %s\n", ledger_strerror(rc));
 	store_txn_end(txn);
 	store_close(st);
+	index_batch_free(batch);
 	return 1;
 }

@@ -3,9 +3,11 @@
  * recipient, each subject token, the object ref and each ref (reversed, so
  * that lineage can find what rests on an entry).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger/error.h"
+#include "ledger/xmalloc.h"
 
 #include "indexer.h"
 #include "store.h"
@@ -81,15 +83,106 @@ index_records(uint64_t seq, const json_t *fields, const uint8_t *subject_key,
 	return LEDGER_OK;
 }
 
-static int
-emit_to_store(void *ctx, int kind, const void *value, size_t len, uint64_t seq)
+/* A gathered record: its value sits in the batch's byte arena. */
+struct index_record {
+	uint64_t seq;
+	size_t off;
+	size_t len;
+	int kind;
+};
+
+struct index_batch {
+	struct index_record *recs;
+	size_t n, cap;
+	uint8_t *arena;
+	size_t used, arena_cap;
+};
+
+struct index_batch *
+index_batch_new(void)
 {
-	return store_index_put(ctx, (enum store_index)kind, value, len, seq);
+	return xcalloc(1, sizeof(struct index_batch));
+}
+
+void
+index_batch_free(struct index_batch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->recs);
+	free(b->arena);
+	free(b);
+}
+
+void
+index_batch_clear(struct index_batch *b)
+{
+	b->n = 0;
+	b->used = 0;
+}
+
+static int
+gather(void *ctx, int kind, const void *value, size_t len, uint64_t seq)
+{
+	struct index_batch *b = ctx;
+	struct index_record *r;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 1024;
+		b->recs = xrealloc(b->recs, b->cap * sizeof(*b->recs));
+	}
+	if (len > b->arena_cap - b->used) {
+		while (len > b->arena_cap - b->used)
+			b->arena_cap = b->arena_cap ? b->arena_cap * 2 : 1 << 16;
+		b->arena = xrealloc(b->arena, b->arena_cap);
+	}
+	memcpy(b->arena + b->used, value, len);
+	r = &b->recs[b->n++];
+	r->seq = seq;
+	r->off = b->used;
+	r->len = len;
+	r->kind = kind;
+	b->used += len;
+	return LEDGER_OK;
 }
 
 int
-index_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
+index_batch_add(struct index_batch *b, uint64_t seq, const json_t *fields,
     const uint8_t *subject_key)
 {
-	return index_records(seq, fields, subject_key, emit_to_store, txn);
+	return index_records(seq, fields, subject_key, gather, b);
+}
+
+/* The store's key order: kind, then the value's bytes, then seq. */
+static int
+cmp_record(const void *x, const void *y, void *arg)
+{
+	const struct index_record *a = x, *b = y;
+	const uint8_t *arena = arg;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if ((c = memcmp(arena + a->off, arena + b->off, n)) != 0)
+		return c;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+int
+index_batch_write(struct index_batch *b, struct store_txn *txn)
+{
+	int rc = LEDGER_OK;
+
+	qsort_r(b->recs, b->n, sizeof(*b->recs), cmp_record, b->arena);
+	for (size_t i = 0; i < b->n && rc == 0; i++) {
+		const struct index_record *r = &b->recs[i];
+
+		rc = store_index_put(txn, (enum store_index)r->kind,
+		    b->arena + r->off, r->len, r->seq);
+	}
+	index_batch_clear(b);
+	return rc;
 }

@@ -453,7 +453,14 @@ store_index_put(struct store_txn *txn, enum store_index kind, const void *value,
 
 	k.mv_size = index_key(key, kind, value, len);
 	put_be64(data, seq);
-	rc = mdb_put(txn->txn, txn->st->index, &k, &v, MDB_NODUPDATA);
+	/*
+	 * Seqs are indexed in increasing order, so seq is normally the key's
+	 * biggest: appending skips the search among its values.  Anything
+	 * else (refused with MDB_KEYEXIST) takes the ordinary path.
+	 */
+	rc = mdb_put(txn->txn, txn->st->index, &k, &v, MDB_APPENDDUP);
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(txn->txn, txn->st->index, &k, &v, MDB_NODUPDATA);
 	/* The same value twice in one entry (an actor that is also a recipient). */
 	if (rc == MDB_KEYEXIST)
 		rc = 0;

@@ -40,6 +40,7 @@ struct writer {
 	int stopping;
 	struct event *notify;		/* made active by the thread */
 	struct store_state state;	/* the committed head; the thread's alone */
+	struct index_batch *index;	/* the records of the commit in progress */
 	/*
 	 * Copied from the config at start: a reload (SIGHUP) swaps srv->cfg
 	 * on the loop's thread, so this thread never reads it.
@@ -263,7 +264,8 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		if ((rc = store_put_entry(txn, res->seq, pending[i].bytes,
 		    pending[i].len)) != 0 ||
 		    (rc = ledger_merkle_append(&hs, res->seq, res->leaf_hash)) != 0 ||
-		    (rc = index_entry(txn, res->seq, pending[i].entry, NULL)) != 0)
+		    (rc = index_batch_add(w->index, res->seq, pending[i].entry,
+		    NULL)) != 0)
 			goto store_fail;
 		if (req->idem_keys[i] != NULL &&
 		    (rc = store_put_idem(txn, req->submitter, req->idem_keys[i],
@@ -351,7 +353,8 @@ commit_batch(struct writer *w, struct request_list *batch)
 		accepted++;
 	}
 	if (appended > 0) {
-		if ((rc = store_put_state(txn, &state)) != 0 ||
+		if ((rc = index_batch_write(w->index, txn)) != 0 ||
+		    (rc = store_put_state(txn, &state)) != 0 ||
 		    (rc = sign_checkpoint(w, txn, state.tree_size, &note)) != 0)
 			goto fail;
 	} else {
@@ -399,6 +402,7 @@ commit_batch(struct writer *w, struct request_list *batch)
 	return;
 fail:
 	store_txn_end(txn);
+	index_batch_clear(w->index);
 	free(note);
 	metrics_inc(&w->srv->metrics.commit_failures, 1);
 	/*
@@ -575,6 +579,7 @@ writer_start(struct server *srv, struct event_base *base)
 	w->srv = srv;
 	snprintf(w->origin, sizeof(w->origin), "%s", srv->cfg->origin);
 	w->max_commit_events = srv->cfg->limits.max_commit_events;
+	w->index = index_batch_new();
 	TAILQ_INIT(&w->queue);
 	TAILQ_INIT(&w->done);
 	pthread_mutex_init(&w->mu, NULL);
@@ -596,6 +601,7 @@ writer_start(struct server *srv, struct event_base *base)
 fail:
 	if (w->notify != NULL)
 		event_free(w->notify);
+	index_batch_free(w->index);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);
@@ -657,6 +663,7 @@ writer_free(struct writer *w)
 		return;
 	writer_stop(w);
 	event_free(w->notify);
+	index_batch_free(w->index);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);
