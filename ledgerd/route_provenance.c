@@ -285,46 +285,74 @@ answer_add_event(struct answer *a, uint64_t seq, const char *bytes,
  */
 static int
 add_event(struct store_txn *txn, struct answer *out, uint64_t seq,
-    const char *bytes, size_t len, const struct ledger_merkle_edge *edge)
+    const struct ledger_merkle_edge *edge)
 {
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
 	struct ledger_hash_store hs = store_hash_store(txn);
-	size_t n;
+	const char *bytes;
+	size_t len, n;
 	int rc;
 
+	if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
+		return rc;
 	if ((rc = ledger_merkle_inclusion_proof_memo(&hs, edge, &out->memo, seq,
 	    proof, &n)) != 0)
 		return rc;
 	return answer_add_event(out, seq, bytes, len, proof, n);
 }
 
-/* Whether an entry passes the type and org filters. */
+/* Whether the index records (kind, value) for entry seq. */
 static int
-entry_matches(const struct prov_query *q, const char *bytes, size_t len,
-    int *match)
+index_has(struct store_txn *txn, enum store_index kind, const char *value,
+    uint64_t seq, int *has)
 {
-	json_t *entry;
-	const char *org;
+	int rc = store_index_contains(txn, kind, value, strlen(value), seq);
+
+	*has = rc == 0;
+	return rc == LEDGER_ENOTFOUND ? 0 : rc;
+}
+
+/* Whether the type index gives entry seq one of the types q accepts. */
+static int
+type_accepted(struct store_txn *txn, const struct prov_query *q, uint64_t seq,
+    int *accepted)
+{
+	size_t i;
+	int rc;
+
+	*accepted = 0;
+	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+		if ((q->types & 1u << i) == 0)
+			continue;
+		if ((rc = index_has(txn, STORE_IDX_TYPE, type_names[i], seq,
+		    accepted)) != 0 || *accepted)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Whether entry seq passes the type and org filters.  The type and org
+ * indexes are written in the entry's own transaction, so they answer this
+ * without the entry being read and parsed.
+ */
+static int
+entry_matches(struct store_txn *txn, const struct prov_query *q,
+    uint64_t seq, int *match)
+{
+	int rc;
 
 	/*
 	 * Only applications' entries name subjects (the server's own audit
 	 * and export entries never do), so an unfiltered subject timeline
-	 * need not parse what the index found.
+	 * takes whatever the subject index found.
 	 */
-	*match = 1;
-	if (q->kind == PROV_SUBJECT && q->types == T_APPLICATION &&
-	    q->org == NULL)
-		return 0;
-	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
-		return LEDGER_ECORRUPT;
-	*match = (type_bit(json_string_value(json_object_get(entry, "type"))) &
-	    q->types) != 0;
-	if (*match && q->org != NULL) {
-		org = json_string_value(json_object_get(json_object_get(entry,
-		    "actor"), "org"));
-		*match = org != NULL && strcmp(org, q->org) == 0;
-	}
-	json_decref(entry);
+	if (q->kind == PROV_SUBJECT && q->types == T_APPLICATION)
+		*match = 1;
+	else if ((rc = type_accepted(txn, q, seq, match)) != 0)
+		return rc;
+	if (*match && q->org != NULL)
+		return index_has(txn, STORE_IDX_ORG, q->org, seq, match);
 	return 0;
 }
 
@@ -341,8 +369,6 @@ timeline_page(struct store_txn *txn, const struct prov_query *q,
 	uint64_t tree_size = edge->tree_size;
 	uint64_t seqs[INDEX_CHUNK], lo = q->cursor, hi = tree_size, pos, seq;
 	size_t n, i, examined = 0;
-	const char *bytes;
-	size_t len;
 	int rc, match;
 
 	*has_next = 0;
@@ -364,11 +390,9 @@ timeline_page(struct store_txn *txn, const struct prov_query *q,
 			if ((seq = seqs[i]) >= hi)
 				return 0;
 			pos = seq + 1;
-			if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0 ||
-			    (rc = entry_matches(q, bytes, len, &match)) != 0)
+			if ((rc = entry_matches(txn, q, seq, &match)) != 0)
 				return rc;
-			if (match && (rc = add_event(txn, out, seq, bytes,
-			    len, edge)) != 0)
+			if (match && (rc = add_event(txn, out, seq, edge)) != 0)
 				return rc;
 			/* Bounded work per page; the cursor says where to go on. */
 			if (out->events >= q->limit ||
@@ -443,8 +467,7 @@ lineage(struct store_txn *txn, const struct prov_query *q,
 	uint8_t *depth = xcalloc(LINEAGE_MAX_NODES, 1);
 	uint64_t (*edges)[2] = xcalloc(LINEAGE_MAX_EDGES, sizeof(*edges));
 	uint64_t seqs[INDEX_CHUNK], pos, from;
-	size_t nnodes = 0, nedges = 0, head, n, i, len;
-	const char *bytes;
+	size_t nnodes = 0, nedges = 0, head, n, i;
 	uint8_t key[8];
 	int rc = 0, b;
 
@@ -504,9 +527,7 @@ lineage(struct store_txn *txn, const struct prov_query *q,
 	qsort(nodes, nnodes, sizeof(*nodes), cmp_u64);
 	qsort(edges, nedges, sizeof(*edges), cmp_edge);
 	for (i = 0; i < nnodes; i++)
-		if ((rc = store_get_entry(txn, nodes[i], &bytes, &len)) != 0 ||
-		    (rc = add_event(txn, out, nodes[i], bytes, len,
-		    edge)) != 0)
+		if ((rc = add_event(txn, out, nodes[i], edge)) != 0)
 			goto out;
 	for (i = 0; i < nedges; i++) {
 		text_str(edges_out, i > 0 ? ",[" : "[");

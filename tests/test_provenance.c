@@ -855,7 +855,10 @@ test_actors(void)
 		check_same_seqs(what, got, n_got, want, n_want);
 		CHECK(n_want > 0);
 	}
-	/* A supervisor's own audit entries, through provenance as well. */
+	/*
+	 * A supervisor's own audit entries, through provenance as well; a
+	 * timeline without a type leaves them out.
+	 */
 	memset(&f, 0, sizeof(f));
 	f.types = 1u << T_AUDIT;
 	m = fetch_all_pages("/v1/provenance/actors/dev/dev?type=audit&limit=1000",
@@ -863,6 +866,12 @@ test_actors(void)
 	n_want = naive_timeline(-1, "dev/dev", &f, m, want);
 	check_same_seqs("audit entries of dev", got, n_got, want, n_want);
 	CHECK(n_want > 30);
+	f.types = APP_TYPES;
+	m = fetch_all_pages("/v1/provenance/actors/dev/dev?limit=1000",
+	    got, &n_got, NULL, NULL);
+	n_want = naive_timeline(-1, "dev/dev", &f, m, want);
+	check_same_seqs("dev without a type", got, n_got, want, n_want);
+	CHECK_INT(n_want, 0);
 	free(got);
 	free(want);
 }
