@@ -13,6 +13,7 @@
 #include "ledger/xmalloc.h"
 
 #define ENTRY_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+#define ENTRY_FIRST_TRY 4096	/* bytes: room for the usual entry */
 
 /* The fields the server adds; an event carrying one of them is refused. */
 static const char *const server_fields[] = {
@@ -99,23 +100,31 @@ fail:
 int
 ledger_entry_dump(const json_t *entry, char **out, size_t *len)
 {
+	char first[ENTRY_FIRST_TRY];
 	char *buf;
 	size_t n;
 
 	*out = NULL;
 	*len = 0;
 	/*
-	 * One pass: json_dumpb reports the full length even when the buffer
-	 * is short, so an oversized entry is caught without a second dump.
+	 * Most entries fit the stack buffer.  json_dumpb reports the full
+	 * length even when the buffer is short, so a bigger one is dumped
+	 * again at its exact size, and an oversized one is refused without
+	 * a second dump.
 	 */
-	buf = xmalloc(LEDGER_ENTRY_MAX);
-	n = json_dumpb(entry, buf, LEDGER_ENTRY_MAX, ENTRY_FLAGS);
-	if (n == 0 || n > LEDGER_ENTRY_MAX) {
+	n = json_dumpb(entry, first, sizeof(first), ENTRY_FLAGS);
+	if (n == 0)
+		return LEDGER_EINVAL;	/* e.g. a string that is not UTF-8 */
+	if (n > LEDGER_ENTRY_MAX)
+		return LEDGER_ETOOBIG;
+	buf = xmalloc(n);
+	if (n <= sizeof(first))
+		memcpy(buf, first, n);
+	else if (json_dumpb(entry, buf, n, ENTRY_FLAGS) != n) {
 		free(buf);
-		/* n == 0: e.g. a string that is not UTF-8 */
-		return n == 0 ? LEDGER_EINVAL : LEDGER_ETOOBIG;
+		return LEDGER_EINVAL;
 	}
-	*out = xrealloc(buf, n);
+	*out = buf;
 	*len = n;
 	return LEDGER_OK;
 }

@@ -568,6 +568,43 @@ test_entry_size_limit(void)
 	json_decref(ev);
 }
 
+/*
+ * Entries around the size the serialiser first tries on its stack come out
+ * as Jansson serialises them.
+ */
+static void
+test_entry_dump_sizes(void)
+{
+	const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII;
+	struct ledger_entry_meta meta;
+	json_t *ev = load(entry_event), *entry;
+	size_t len, base, bad = 0, seen = 0;
+	char *out, *want;
+
+	REQUIRE(ev != NULL);
+	test_meta(&meta);
+	json_object_set_new(ev, "details", json_pack("{so}", "pad", string_of(0, 'p')));
+	REQUIRE(ledger_entry_encode(ev, &meta, test_key, &out, &len) == 0);
+	free(out);
+	base = len;
+	for (size_t target = 4090; target <= 4100; target++) {
+		json_object_set_new(ev, "details",
+		    json_pack("{so}", "pad", string_of(target - base, 'p')));
+		REQUIRE(ledger_entry_build(ev, &meta, test_key, &entry) == 0);
+		want = json_dumps(entry, flags);
+		if (ledger_entry_dump(entry, &out, &len) != 0 || want == NULL ||
+		    len != target || len != strlen(want) || memcmp(out, want, len) != 0)
+			bad++;
+		seen++;
+		free(out);
+		free(want);
+		json_decref(entry);
+	}
+	CHECK_INT(seen, 11);
+	CHECK_INT(bad, 0);
+	json_decref(ev);
+}
+
 static void
 test_rfc3339_valid(void)
 {
@@ -694,6 +731,7 @@ main(void)
 	RUN(test_entry_bytes);
 	RUN(test_entry_refusals);
 	RUN(test_entry_size_limit);
+	RUN(test_entry_dump_sizes);
 	RUN(test_rfc3339_valid);
 	RUN(test_rfc3339_invalid);
 	RUN(test_time_format);
