@@ -171,18 +171,42 @@ cmp_record(const void *x, const void *y, void *arg)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
+static int
+same_key(const struct index_batch *b, const struct index_record *x,
+    const struct index_record *y)
+{
+	return x->kind == y->kind && x->len == y->len &&
+	    memcmp(b->arena + x->off, b->arena + y->off, x->len) == 0;
+}
+
 int
 index_batch_write(struct index_batch *b, struct store_txn *txn)
 {
+	uint8_t *seqs = NULL;
+	size_t cap = 0;
 	int rc = LEDGER_OK;
 
 	qsort_r(b->recs, b->n, sizeof(*b->recs), cmp_record, b->arena);
-	for (size_t i = 0; i < b->n && rc == 0; i++) {
+	/* Each key once, with all its seqs of the batch (repeats dropped). */
+	for (size_t i = 0, j; i < b->n && rc == 0; i = j) {
 		const struct index_record *r = &b->recs[i];
+		size_t n = 0;
 
-		rc = store_index_put(txn, (enum store_index)r->kind,
-		    b->arena + r->off, r->len, r->seq);
+		for (j = i; j < b->n && same_key(b, r, &b->recs[j]); j++) {
+			if (j > i && b->recs[j].seq == b->recs[j - 1].seq)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				seqs = xrealloc(seqs, cap * 8);
+			}
+			for (int k = 0; k < 8; k++)
+				seqs[8 * n + k] = (uint8_t)(b->recs[j].seq >> (56 - 8 * k));
+			n++;
+		}
+		rc = store_index_put_seqs(txn, (enum store_index)r->kind,
+		    b->arena + r->off, r->len, seqs, n);
 	}
+	free(seqs);
 	index_batch_clear(b);
 	return rc;
 }

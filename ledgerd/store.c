@@ -443,27 +443,48 @@ index_key(uint8_t *buf, enum store_index kind, const void *value, size_t len)
 	return 2 + LEDGER_HASH_LEN;
 }
 
-int
-store_index_put(struct store_txn *txn, enum store_index kind, const void *value,
-    size_t len, uint64_t seq)
+/* One value at a time, skipping any already there. */
+static int
+index_put_each(MDB_cursor *c, MDB_val *k, const uint8_t *be, size_t n)
 {
-	uint8_t key[STORE_MAX_KEY], data[8];
-	MDB_val k = { .mv_data = key }, v = { .mv_size = 8, .mv_data = data };
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		MDB_val v = { .mv_size = 8, .mv_data = (void *)(be + 8 * i) };
+
+		rc = mdb_cursor_put(c, k, &v, MDB_NODUPDATA);
+		if (rc == MDB_KEYEXIST)
+			rc = 0;
+	}
+	return rc;
+}
+
+int
+store_index_put_seqs(struct store_txn *txn, enum store_index kind,
+    const void *value, size_t len, const uint8_t *be_seqs, size_t n)
+{
+	uint8_t key[STORE_MAX_KEY];
+	MDB_val k = { .mv_data = key }, v[2];
+	MDB_cursor *c;
 	int rc;
 
+	if (n == 0)
+		return LEDGER_OK;
 	k.mv_size = index_key(key, kind, value, len);
-	put_be64(data, seq);
+	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
+		return lmdb_error("cursor", rc);
 	/*
-	 * Seqs are indexed in increasing order, so seq is normally the key's
-	 * biggest: appending skips the search among its values.  Anything
-	 * else (refused with MDB_KEYEXIST) takes the ordinary path.
+	 * The values go in with one call (fixed-size duplicates), appended
+	 * after the key's last: seqs only grow.  Should any not be bigger
+	 * (MDB_KEYEXIST), they take the ordinary path one by one.
 	 */
-	rc = mdb_put(txn->txn, txn->st->index, &k, &v, MDB_APPENDDUP);
+	v[0].mv_size = 8;
+	v[0].mv_data = (void *)be_seqs;
+	v[1].mv_size = n;
+	rc = mdb_cursor_put(c, &k, v, MDB_MULTIPLE | MDB_APPENDDUP);
 	if (rc == MDB_KEYEXIST)
-		rc = mdb_put(txn->txn, txn->st->index, &k, &v, MDB_NODUPDATA);
-	/* The same value twice in one entry (an actor that is also a recipient). */
-	if (rc == MDB_KEYEXIST)
-		rc = 0;
+		rc = index_put_each(c, &k, be_seqs, n);
+	mdb_cursor_close(c);
 	return lmdb_error("index put", rc);
 }
 

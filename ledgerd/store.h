@@ -99,9 +99,13 @@ int store_get_idem(struct store_txn *txn, const char *principal,
 int store_put_idem(struct store_txn *txn, const char *principal,
     const char *key, uint64_t seq, const uint8_t request_hash[LEDGER_HASH_LEN]);
 
-/* store_index_put - records that entry seq carries (kind, value). */
-int store_index_put(struct store_txn *txn, enum store_index kind,
-    const void *value, size_t len, uint64_t seq);
+/*
+ * store_index_put_seqs - records that entries seqs carry (kind, value).
+ *	be_seqs	in: n seqs, 8 bytes big-endian each, increasing, no repeats
+ * Returns 0 or a store error.
+ */
+int store_index_put_seqs(struct store_txn *txn, enum store_index kind,
+    const void *value, size_t len, const uint8_t *be_seqs, size_t n);
 
 /*
  * store_index_scan - the seqs carrying (kind, value), in increasing order,
