@@ -65,19 +65,20 @@ struct bench {
 	struct index_batch *index;
 };
 
-/* One commit's figures. */
+/* One run's figures. */
 struct result {
 	double commits_per_s;
 	double events_per_s;
 	double writes_per_commit;
 };
 
+/* Seconds on clock id: CLOCK_MONOTONIC, or the thread's CPU time. */
 static double
-now_s(void)
+clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -216,13 +217,13 @@ run(struct bench *b, const char *dir, enum level level, unsigned k,
 		return rc;
 	while (rc == 0 && state.tree_size < warm)
 		rc = commit(b, st, level, 10000, &state);
-	t0 = now_s();
+	t0 = clock_s(CLOCK_MONOTONIC);
 	w0 = write_calls();
 	do {
 		if (rc == 0)
 			rc = commit(b, st, level, k, &state);
 		n++;
-		t = now_s() - t0;
+		t = clock_s(CLOCK_MONOTONIC) - t0;
 	} while (rc == 0 && (t < RUN_SECONDS || n < 10));
 	out->commits_per_s = n / t;
 	out->events_per_s = (double)n * k / t;
@@ -230,15 +231,6 @@ run(struct bench *b, const char *dir, enum level level, unsigned k,
 	store_close(st);
 	remove_store(dir);
 	return rc;
-}
-
-static double
-cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 enum stage { PARSE, VALIDATE, ENCODE, LEAF_HASH, N_STAGES };
@@ -261,7 +253,7 @@ stage_cost(struct bench *b, enum stage stage)
 	double t0;
 
 	ledger_time_format(1795600000000000LL, meta.received_at);
-	t0 = cpu_s();
+	t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	for (size_t i = 0; i < POOL; i++) {
 		switch (stage) {
 		case PARSE:
@@ -283,7 +275,7 @@ stage_cost(struct bench *b, enum stage stage)
 			break;
 		}
 	}
-	t0 = cpu_s() - t0;
+	t0 = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
 	return bad ? -1 : t0 / POOL * 1e6;
 }
 

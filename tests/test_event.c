@@ -538,6 +538,20 @@ test_entry_refusals(void)
 	json_decref(ev);
 }
 
+/* The length of entry_event's entry with an empty details.pad. */
+static size_t
+padded_entry_base(json_t *ev, const struct ledger_entry_meta *meta)
+{
+	char *out = NULL;
+	size_t len = 0;
+
+	json_object_set_new(ev, "details", json_pack("{so}", "pad", string_of(0, 'p')));
+	if (ledger_entry_encode(ev, meta, test_key, &out, &len) != 0)
+		len = 0;
+	free(out);
+	return len;
+}
+
 /* An entry of exactly 65,535 bytes is made; one byte more is refused. */
 static void
 test_entry_size_limit(void)
@@ -549,10 +563,7 @@ test_entry_size_limit(void)
 
 	REQUIRE(ev != NULL);
 	test_meta(&meta);
-	json_object_set_new(ev, "details", json_pack("{so}", "pad", string_of(0, 'p')));
-	REQUIRE(ledger_entry_encode(ev, &meta, test_key, &out, &len) == 0);
-	free(out);
-	base = len;
+	REQUIRE((base = padded_entry_base(ev, &meta)) > 0);
 
 	json_object_set_new(ev, "details",
 	    json_pack("{so}", "pad", string_of(LEDGER_ENTRY_MAX - base, 'p')));
@@ -583,10 +594,7 @@ test_entry_dump_sizes(void)
 
 	REQUIRE(ev != NULL);
 	test_meta(&meta);
-	json_object_set_new(ev, "details", json_pack("{so}", "pad", string_of(0, 'p')));
-	REQUIRE(ledger_entry_encode(ev, &meta, test_key, &out, &len) == 0);
-	free(out);
-	base = len;
+	REQUIRE((base = padded_entry_base(ev, &meta)) > 0);
 	for (size_t target = 4090; target <= 4100; target++) {
 		json_object_set_new(ev, "details",
 		    json_pack("{so}", "pad", string_of(target - base, 'p')));
