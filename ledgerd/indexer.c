@@ -153,7 +153,10 @@ index_batch_add(struct index_batch *b, uint64_t seq, const json_t *fields,
 	return index_records(seq, fields, subject_key, gather, b);
 }
 
-/* The store's key order: kind, then the value's bytes, then seq. */
+/*
+ * Kind, then the value's bytes, then seq: the store's key order (but for
+ * values too long to be keys, which it stores by their hash).
+ */
 static int
 cmp_record(const void *x, const void *y, void *arg)
 {
