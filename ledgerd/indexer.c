@@ -185,7 +185,7 @@ same_key(const struct index_batch *b, const struct index_record *x,
 int
 index_batch_write(struct index_batch *b, struct store_txn *txn)
 {
-	uint8_t *seqs = NULL;
+	uint64_t *seqs = NULL;
 	size_t cap = 0;
 	int rc = LEDGER_OK;
 
@@ -200,11 +200,9 @@ index_batch_write(struct index_batch *b, struct store_txn *txn)
 				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 256;
-				seqs = xrealloc(seqs, cap * 8);
+				seqs = xrealloc(seqs, cap * sizeof(*seqs));
 			}
-			for (int k = 0; k < 8; k++)
-				seqs[8 * n + k] = (uint8_t)(b->recs[j].seq >> (56 - 8 * k));
-			n++;
+			seqs[n++] = b->recs[j].seq;
 		}
 		rc = store_index_put_seqs(txn, (enum store_index)r->kind,
 		    b->arena + r->off, r->len, seqs, n);

@@ -461,9 +461,9 @@ index_put_each(MDB_cursor *c, MDB_val *k, const uint8_t *be, size_t n)
 
 int
 store_index_put_seqs(struct store_txn *txn, enum store_index kind,
-    const void *value, size_t len, const uint8_t *be_seqs, size_t n)
+    const void *value, size_t len, const uint64_t *seqs, size_t n)
 {
-	uint8_t key[STORE_MAX_KEY];
+	uint8_t key[STORE_MAX_KEY], *be;
 	MDB_val k = { .mv_data = key }, v[2];
 	MDB_cursor *c;
 	int rc;
@@ -471,20 +471,26 @@ store_index_put_seqs(struct store_txn *txn, enum store_index kind,
 	if (n == 0)
 		return LEDGER_OK;
 	k.mv_size = index_key(key, kind, value, len);
-	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
+	be = xcalloc(n, 8);
+	for (size_t i = 0; i < n; i++)
+		put_be64(be + 8 * i, seqs[i]);
+	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0) {
+		free(be);
 		return lmdb_error("cursor", rc);
+	}
 	/*
 	 * The values go in with one call (fixed-size duplicates), appended
 	 * after the key's last: seqs only grow.  Should any not be bigger
 	 * (MDB_KEYEXIST), they take the ordinary path one by one.
 	 */
 	v[0].mv_size = 8;
-	v[0].mv_data = (void *)be_seqs;
+	v[0].mv_data = be;
 	v[1].mv_size = n;
 	rc = mdb_cursor_put(c, &k, v, MDB_MULTIPLE | MDB_APPENDDUP);
 	if (rc == MDB_KEYEXIST)
-		rc = index_put_each(c, &k, be_seqs, n);
+		rc = index_put_each(c, &k, be, n);
 	mdb_cursor_close(c);
+	free(be);
 	return lmdb_error("index put", rc);
 }
 

@@ -101,11 +101,11 @@ int store_put_idem(struct store_txn *txn, const char *principal,
 
 /*
  * store_index_put_seqs - records that entries seqs carry (kind, value).
- *	be_seqs	in: n seqs, 8 bytes big-endian each, increasing, no repeats
+ *	seqs	in: n seqs, increasing, no repeats
  * Returns 0 or a store error.
  */
 int store_index_put_seqs(struct store_txn *txn, enum store_index kind,
-    const void *value, size_t len, const uint8_t *be_seqs, size_t n);
+    const void *value, size_t len, const uint64_t *seqs, size_t n);
 
 /*
  * store_index_scan - the seqs carrying (kind, value), in increasing order,
