@@ -28,15 +28,22 @@ ctl_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* "ledgerctl: <prefix><message>" on stderr, after what stdout holds. */
+static void
+report(const char *prefix, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "ledgerctl: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+}
+
 int
 ctl_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs("ledgerctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("", fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
@@ -47,10 +54,8 @@ ctl_verify_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs("ledgerctl: VERIFICATION FAILED: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("VERIFICATION FAILED: ", fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_VERIFY;
@@ -61,9 +66,8 @@ ctl_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("ledgerctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("", fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\ntry: ledgerctl %s --help\n", cmd);
 	return EXIT_USAGE;
