@@ -124,6 +124,26 @@ int ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta
 int ledger_entry_dump(const json_t *entry, char **out, size_t *len);
 
 /*
+ * ledger_entry_parse - reads entry bytes as every reader must, the daemon's
+ * checks and the client's verification alike.  The bytes must be a JSON
+ * object without duplicate keys that is exactly its own serialisation by
+ * ledger_entry_dump (so escapes, key order, white space and number forms
+ * have one spelling); the server's fields must be well-formed (v 1, seq a
+ * non-negative integer, received_at of the ledger_time_format form,
+ * submitter a non-empty string, prev base64 of 32 bytes); subjects must be
+ * subject tokens; and the rest must pass ledger_event_validate with any
+ * org id and the server types allowed.
+ *	bytes, len	in: the entry bytes, need not be NUL-terminated
+ *	entry		out: the parsed object (json_decref it); NULL on failure
+ *	err		out (may be NULL): what is wrong, as for events; code
+ *			"not_canonical" when the bytes are not their own
+ *			serialisation, "invalid_json" when they do not parse
+ * Returns 0 or LEDGER_EINVAL.
+ */
+int ledger_entry_parse(const char *bytes, size_t len, json_t **entry,
+    struct ledger_field_error *err);
+
+/*
  * ledger_time_parse_rfc3339 - strict RFC 3339 date-time (with 'T', seconds,
  * optional fraction of up to 9 digits, 'Z' or ±hh:mm offset; valid calendar
  * date).  Only uppercase 'T' and 'Z' are accepted (RFC 3339 §5.6 also allows

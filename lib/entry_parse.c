@@ -1,0 +1,148 @@
+/*
+ * Reading entry bytes (design §3): the one definition of an entry that the
+ * daemon and every verifier share.  An entry is accepted only when it is
+ * exactly the bytes the server would have produced for it, so that no two
+ * readers can see different fields in the same leaf.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/base64.h"
+#include "ledger/entry.h"
+#include "ledger/error.h"
+
+static int
+refuse(struct ledger_field_error *err, const char *field, const char *code,
+    const char *message)
+{
+	if (err != NULL) {
+		snprintf(err->field, sizeof(err->field), "%s", field);
+		snprintf(err->code, sizeof(err->code), "%s", code);
+		snprintf(err->message, sizeof(err->message), "%s", message);
+	}
+	return LEDGER_EINVAL;
+}
+
+/* A subject token: unpadded base64url of 32 bytes. */
+static int
+is_subject_token(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t i;
+
+	if (s == NULL || json_string_length(v) != LEDGER_SUBJECT_TOKEN_LEN)
+		return 0;
+	for (i = 0; i < LEDGER_SUBJECT_TOKEN_LEN; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+	}
+	/* 32 bytes leave 4 unused bits in the last character: they are 0. */
+	return strchr("AEIMQUYcgkosw048", s[LEDGER_SUBJECT_TOKEN_LEN - 1]) != NULL;
+}
+
+/* The server's fields: present, of their one form. */
+static int
+check_server_fields(const json_t *entry, struct ledger_field_error *err)
+{
+	uint8_t prev[LEDGER_HASH_LEN];
+	const json_t *v;
+	size_t n;
+
+	v = json_object_get(entry, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != 1)
+		return refuse(err, "v", "invalid_value",
+		    "unknown entry format version (want 1)");
+	v = json_object_get(entry, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return refuse(err, "seq", "invalid_value",
+		    "seq is not a non-negative integer");
+	v = json_object_get(entry, "received_at");
+	if (!json_is_string(v) || json_string_length(v) != LEDGER_TIME_LEN ||
+	    ledger_time_parse_rfc3339(json_string_value(v), NULL) != 0)
+		return refuse(err, "received_at", "invalid_value",
+		    "received_at is not a time of the form 2026-01-02T03:04:05.123456Z");
+	v = json_object_get(entry, "submitter");
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > LEDGER_STRING_MAX)
+		return refuse(err, "submitter", "invalid_value",
+		    "submitter is not a non-empty string");
+	v = json_object_get(entry, "prev");
+	if (!json_is_string(v) ||
+	    ledger_b64_decode(json_string_value(v), json_string_length(v), prev,
+	    sizeof(prev), &n) != 0 || n != LEDGER_HASH_LEN)
+		return refuse(err, "prev", "invalid_value",
+		    "prev is not the base64 of a 32-byte hash");
+	return 0;
+}
+
+int
+ledger_entry_parse(const char *bytes, size_t len, json_t **out,
+    struct ledger_field_error *err)
+{
+	static const struct ledger_event_rules any_org = { NULL, 0, 1 };
+	json_t *entry = NULL, *event = NULL, *subjects, *s;
+	char *again = NULL;
+	size_t again_len, i;
+	int rc;
+
+	*out = NULL;
+	if (len == 0 || len > LEDGER_ENTRY_MAX)
+		return refuse(err, "", "too_large",
+		    "an entry is 1 to 65,535 bytes");
+	entry = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(entry)) {
+		rc = refuse(err, "", "invalid_json",
+		    "not a JSON object, or a key appears twice");
+		goto fail;
+	}
+	/*
+	 * Canonical: the parsed object serialises to the very same bytes.
+	 * This refuses escapes where a plain character would do, other key
+	 * orders, white space, other number forms and anything after the
+	 * object, so that the bytes have one reading.
+	 */
+	rc = ledger_entry_dump(entry, &again, &again_len);
+	if (rc != 0 || again_len != len || memcmp(again, bytes, len) != 0) {
+		rc = refuse(err, "", "not_canonical",
+		    "the bytes are not the entry's canonical serialisation");
+		goto fail;
+	}
+	if ((rc = check_server_fields(entry, err)) != 0)
+		goto fail;
+	subjects = json_object_get(entry, "subjects");
+	json_array_foreach(subjects, i, s) {
+		if (!is_subject_token(s)) {
+			char field[32];
+			snprintf(field, sizeof(field), "subjects[%zu]", i);
+			rc = refuse(err, field, "invalid_value",
+			    "not a subject token");
+			goto fail;
+		}
+	}
+	/* The rest is an event, held to the rules events are posted under. */
+	event = json_deep_copy(entry);
+	if (event == NULL) {
+		rc = refuse(err, "", "invalid_value", "out of memory");
+		goto fail;
+	}
+	json_object_del(event, "v");
+	json_object_del(event, "seq");
+	json_object_del(event, "received_at");
+	json_object_del(event, "submitter");
+	json_object_del(event, "prev");
+	if ((rc = ledger_event_validate(event, &any_org, err)) != 0)
+		goto fail;
+	json_decref(event);
+	free(again);
+	*out = entry;
+	return LEDGER_OK;
+fail:
+	json_decref(event);
+	json_decref(entry);
+	free(again);
+	return LEDGER_EINVAL;
+}
