@@ -3,6 +3,7 @@
  * checked against the published verifier key on every later start.  A key
  * is never replaced behind the operator's back.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -435,6 +436,95 @@ origin_from_verifier(const char *path, char name[LEDGER_KEY_NAME_MAX + 1])
 	}
 	memcpy(name, v.name, sizeof(v.name));
 	return LEDGER_OK;
+}
+
+/* The pid written in a lock file, or 0 when it cannot be read yet. */
+static long
+lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t n;
+	char *end;
+	long pid;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	return end != buf && *end == '\n' && pid > 0 ? pid : 0;
+}
+
+int
+datadir_lock(const char *dir, int create, int *fdp)
+{
+	char *path, pid[32];
+	long holder;
+	int fd, len, rc = LEDGER_EIO;
+
+	*fdp = -1;
+	if (dir[0] == '\0') {
+		log_warnx("datadir_lock: no data directory");
+		return LEDGER_EIO;
+	}
+	if (create && mkdir_p(dir) == -1)
+		return LEDGER_EIO;	/* logged */
+	if (!create && access(dir, F_OK) == -1) {
+		log_warn("data directory %s", dir);
+		return LEDGER_EIO;
+	}
+	path = xasprintf("%s/%s", dir, DATADIR_LOCK);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1 && !create && (errno == EROFS || errno == EACCES)) {
+		log_warnx("%s: cannot be created (%s); using the read-only "
+		    "directory without the lock", path, strerror(errno));
+		free(path);
+		return LEDGER_OK;
+	}
+	if (fd == -1) {
+		log_warn("cannot open the lock file %s", path);
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			log_warn("cannot lock %s", path);
+			goto out;
+		}
+		/* The holder writes its pid just after locking: give it a moment. */
+		holder = lock_holder(fd);
+		for (int i = 0; holder == 0 && i < 20; i++) {
+			usleep(5000);
+			holder = lock_holder(fd);
+		}
+		if (holder > 0)
+			log_warnx("data directory %s is in use by process %ld "
+			    "(it holds %s); stop it first", dir, holder, path);
+		else
+			log_warnx("data directory %s is in use by another "
+			    "process (it holds %s); stop it first", dir, path);
+		rc = LEDGER_EPERM;
+		goto out;
+	}
+	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)len, 0) != len) {
+		log_warn("cannot write the lock file %s", path);
+		goto out;
+	}
+	*fdp = fd;
+	fd = -1;
+	rc = LEDGER_OK;
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+void
+datadir_unlock(int fd)
+{
+	if (fd != -1)
+		close(fd);	/* closing the descriptor releases the flock */
 }
 
 int

@@ -21,6 +21,7 @@
 #define DATADIR_DEV_TOKEN "dev.token"		/* 64 lowercase hex + "\n", 0600 */
 #define DATADIR_DATABASE "ledger.mdb"		/* the store's; its presence
 						   means the log has begun */
+#define DATADIR_LOCK "ledgerd.lock"		/* the holder's pid + "\n", 0600 */
 
 #define DATADIR_TOKEN_LEN 32			/* random bytes of a dev token */
 #define DATADIR_TOKEN_HEX (2 * DATADIR_TOKEN_LEN)
@@ -85,6 +86,31 @@ int datadir_open(const char *dir, const struct config *cfg, int create,
  * allowed.  The struct itself is the caller's.
  */
 void datadir_keys_free(struct datadir_keys *keys);
+
+/*
+ * datadir_lock - takes the data directory for this process alone: an
+ * exclusive flock(2) on DIR/ledgerd.lock, which then holds this process's
+ * pid.  Every program that opens the store (serve, fsck, reindex) takes it
+ * first, so that no two of them use one directory at once.  The lock goes
+ * with the process (or with datadir_unlock): a daemon killed by any signal
+ * leaves no stale lock behind; the file itself stays.
+ *
+ * With create set, dir (and missing parents) is made as by datadir_open.
+ * Without it, a directory whose lock file cannot be created because the
+ * directory is read-only is used unlocked (no daemon can be writing there),
+ * with a warning.  When another process holds the lock, the warning names
+ * its pid and the lock file.
+ *	dir	in: the data directory
+ *	create	in: 1 to create dir when missing
+ *	fd	out: the lock's descriptor (-1 when used unlocked); keep it
+ *		open for as long as the directory is used
+ * Returns 0, LEDGER_EPERM (another process holds the lock), LEDGER_EIO
+ * (errno set).  Every failure is logged.
+ */
+int datadir_lock(const char *dir, int create, int *fd);
+
+/* datadir_unlock - releases what datadir_lock took; -1 is allowed. */
+void datadir_unlock(int fd);
 
 /*
  * datadir_keygen - `ledgerd keygen --out FILE --name ORIGIN`: writes a new

@@ -164,13 +164,16 @@ cmd_token(int argc, char **argv)
 	return 0;
 }
 
-/* fsck and reindex take the data directory and the default map size. */
+/*
+ * fsck and reindex take the data directory and the default map size, and
+ * the directory's lock: never under a running daemon, nor two at once.
+ */
 static int
 cmd_offline(int argc, char **argv, int (*run)(const char *, uint64_t))
 {
 	struct config *cfg;
 	char err[512];
-	int rc;
+	int rc, lock;
 
 	if (argc != 2) {
 		usage(stderr);
@@ -180,7 +183,12 @@ cmd_offline(int argc, char **argv, int (*run)(const char *, uint64_t))
 		fprintf(stderr, "ledgerd: %s\n", err);
 		return 2;
 	}
+	if (datadir_lock(argv[1], 0, &lock) != 0) {
+		config_free(cfg);
+		return 2;	/* logged, naming the holder */
+	}
 	rc = run(argv[1], cfg->limits.map_size);
+	datadir_unlock(lock);
 	config_free(cfg);
 	return rc;
 }

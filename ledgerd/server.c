@@ -115,7 +115,7 @@ server_serve(struct config *cfg)
 	struct server srv;
 	struct datadir_keys keys;
 	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
-	int rc, result = 1;
+	int rc, lock = -1, result = 1;
 
 	memset(&srv, 0, sizeof(srv));
 	memset(&keys, 0, sizeof(keys));
@@ -128,6 +128,9 @@ server_serve(struct config *cfg)
 		fatalx("libevent has no pthreads support");
 	signal(SIGPIPE, SIG_IGN);
 
+	/* One daemon per data directory, before anything in it is touched. */
+	if (datadir_lock(cfg->data_dir, 1, &lock) != 0)
+		goto out;	/* logged, naming the holder */
 	if (datadir_open(cfg->data_dir, cfg, 1, &keys) != 0)
 		goto out;	/* logged */
 	srv.signer = keys.signer;
@@ -177,6 +180,7 @@ out:
 	store_close(srv.store);
 	OPENSSL_cleanse(srv.subject_key, sizeof(srv.subject_key));
 	datadir_keys_free(&keys);
+	datadir_unlock(lock);
 	config_free(srv.cfg);
 	return result;
 }

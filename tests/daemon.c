@@ -420,18 +420,20 @@ daemon_kill(struct daemon *d)
 }
 
 int
-daemon_fsck(struct daemon *d)
+daemon_tool(struct daemon *d, const char *const args[], char *out, size_t cap)
 {
 	const char *bin = daemon_bin();
 	char out_path[PATH_MAX + 16], buf[8192] = "";
+	const char *argv[16];
 	pid_t parent = getpid(), pid;
 	int fd, status;
+	size_t n;
 
-	if (d->pid > 0) {
-		fprintf(stderr, "  daemon_fsck: the daemon is running\n");
-		return -1;
-	}
-	snprintf(out_path, sizeof(out_path), "%s/fsck.out", d->root);
+	argv[0] = bin;
+	for (n = 0; args[n] != NULL && n + 2 < sizeof(argv) / sizeof(argv[0]); n++)
+		argv[n + 1] = args[n];
+	argv[n + 1] = NULL;
+	snprintf(out_path, sizeof(out_path), "%s/tool.out", d->root);
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) < 0)
@@ -445,29 +447,49 @@ daemon_fsck(struct daemon *d)
 			dup2(fd, STDERR_FILENO);
 			close(fd);
 		}
-		execl(bin, bin, "fsck", d->data, (char *)NULL);
+		execv(bin, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
 	if (!wait_exit(pid, DAEMON_FSCK_TIMEOUT_MS, &status)) {
-		fprintf(stderr, "  ledgerd fsck did not finish within %d ms\n",
-		    DAEMON_FSCK_TIMEOUT_MS);
+		fprintf(stderr, "  ledgerd %s did not finish within %d ms\n",
+		    args[0], DAEMON_FSCK_TIMEOUT_MS);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return -1;
 	}
+	read_file(out_path, buf, sizeof(buf));
+	if (out != NULL && cap > 0)
+		snprintf(out, cap, "%s", buf);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	if (read_file(out_path, buf, sizeof(buf)) > 0)
-		fprintf(stderr, "  --- ledgerd fsck output ---\n%s  ---\n", buf);
+	if (out == NULL && buf[0] != '\0')
+		fprintf(stderr, "  --- ledgerd %s output ---\n%s  ---\n", args[0], buf);
 	if (WIFSIGNALED(status)) {
-		fprintf(stderr, "  ledgerd fsck died of signal %d\n", WTERMSIG(status));
+		fprintf(stderr, "  ledgerd %s died of signal %d\n", args[0],
+		    WTERMSIG(status));
 		return -1;
 	}
 	/* A sanitizer's report is a crash too, whatever the exit code. */
-	if (strstr(buf, "Sanitizer") != NULL || strstr(buf, "runtime error:") != NULL)
+	if (strstr(buf, "Sanitizer") != NULL || strstr(buf, "runtime error:") != NULL) {
+		if (out != NULL)
+			fprintf(stderr, "  --- ledgerd %s output ---\n%s  ---\n",
+			    args[0], buf);
 		return -1;
+	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+daemon_fsck(struct daemon *d)
+{
+	const char *args[] = { "fsck", d->data, NULL };
+
+	if (d->pid > 0) {
+		fprintf(stderr, "  daemon_fsck: the daemon is running\n");
+		return -1;
+	}
+	return daemon_tool(d, args, NULL, 0);
 }
 
 void

@@ -70,6 +70,17 @@ int daemon_running(struct daemon *d);
 int daemon_fsck(struct daemon *d);
 
 /*
+ * daemon_tool - runs `ledgerd ARGS...` (at most 14 of them) to its end,
+ * bounded like fsck, whether or not the daemon runs.
+ *	out, cap	out: its output (stdout and stderr), truncated to cap;
+ *			with out NULL the output is printed when the code is
+ *			not 0
+ * Returns the exit code, or -1 (died of a signal or with a sanitizer
+ * report, killed after the bound, or did not run).
+ */
+int daemon_tool(struct daemon *d, const char *const args[], char *out, size_t cap);
+
+/*
  * daemon_cleanup - stops the daemon if it runs (a non-zero exit counts as a
  * failed check), then removes the directory, unless the current test has
  * failed: then it prints where the log is, and the log's last lines.
