@@ -505,11 +505,10 @@ datadir_lock(const char *dir, int create, int *fdp)
 		rc = LEDGER_EPERM;
 		goto out;
 	}
+	/* The pid is for people; a full disk must not stop a start. */
 	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)len, 0) != len) {
-		log_warn("cannot write the lock file %s", path);
-		goto out;
-	}
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)len, 0) != len)
+		log_warn("cannot write the pid into %s", path);
 	*fdp = fd;
 	fd = -1;
 	rc = LEDGER_OK;
