@@ -73,7 +73,7 @@ LIBLEDGER := $(BUILD)/libledger.a
 LEDGERD := $(BUILD)/ledgerd
 LEDGERCTL := $(BUILD)/ledgerctl
 
-.PHONY: all build-all test check run deps bench clean format fuzz fuzz-build test-valgrind
+.PHONY: all build-all test check run deps bench clean fuzz fuzz-build test-valgrind
 .DEFAULT_GOAL := all
 # Keep the objects of test and benchmark programs: make would otherwise
 # delete them as intermediates and rebuild them every time.
@@ -211,9 +211,6 @@ $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
-
-format:
-	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS) $(wildcard include/ledger/*.h)
 
 clean:
 	rm -rf build
