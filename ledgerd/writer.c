@@ -233,6 +233,8 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		ledger_time_format(now, meta.received_at);
 		meta.submitter = req->submitter;
 		memcpy(meta.prev, next.last_leaf_hash, LEDGER_HASH_LEN);
+		if ((rc = ledger_entry_salt_new(meta.salt)) != 0)
+			goto store_fail;
 		rc = ledger_entry_build(ev, &meta, w->srv->subject_key,
 		    &pending[i].entry);
 		if (rc == 0)
