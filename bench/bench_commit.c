@@ -122,6 +122,8 @@ append_one(struct bench *b, struct store_txn *txn, enum level level,
 	ledger_time_format(1795600000000000LL + (int64_t)seq, meta.received_at);
 	meta.submitter = "bench";
 	memcpy(meta.prev, state->last_leaf_hash, LEDGER_HASH_LEN);
+	if ((rc = ledger_entry_salt_new(meta.salt)) != 0)
+		return rc;
 	if ((rc = ledger_entry_build(b->pool[seq % POOL], &meta, b->subject_key,
 	    &entry)) != 0)
 		return rc;
@@ -264,6 +266,8 @@ stage_cost(struct bench *b, enum stage stage)
 			bad += ledger_event_validate(b->pool[i], &rules, NULL) != 0;
 			break;
 		case ENCODE:
+			/* The writer draws a new salt for each entry. */
+			bad += ledger_entry_salt_new(meta.salt) != 0;
 			bad += ledger_entry_encode(b->pool[i], &meta, b->subject_key,
 			    &bytes, &len) != 0;
 			free(bytes);

@@ -123,7 +123,8 @@ store_rate(const char *dir, int with_index, uint64_t n)
 			ledger_time_format(1767225600000000LL + (int64_t)i, meta.received_at);
 			meta.submitter = "bench";
 			memcpy(meta.prev, prev, sizeof(prev));
-			if (ledger_entry_build(ev, &meta, key, &entry) != 0 ||
+			if (ledger_entry_salt_new(meta.salt) != 0 ||
+			    ledger_entry_build(ev, &meta, key, &entry) != 0 ||
 			    ledger_entry_dump(entry, &bytes, &len) != 0 ||
 			    ledger_leaf_hash(bytes, len, leaf) != 0 ||
 			    store_put_entry(txn, i, bytes, len) != 0 ||

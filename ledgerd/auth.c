@@ -21,24 +21,27 @@ auth_sees_all(const struct principal *p)
 }
 
 int
-auth_entry_visible(const struct principal *p, const json_t *entry)
+auth_org_may_read(const char *org, const json_t *entry)
 {
 	const json_t *recipients, *v;
-	const char *org;
+	const char *actor_org;
 	size_t i;
 
-	if (auth_sees_all(p))
-		return 1;
-	org = json_string_value(json_object_get(json_object_get(entry,
+	actor_org = json_string_value(json_object_get(json_object_get(entry,
 	    "actor"), "org"));
-	if (org != NULL && strcmp(org, p->org) == 0)
+	if (actor_org != NULL && strcmp(actor_org, org) == 0)
 		return 1;
 	recipients = json_object_get(entry, "recipients");
 	json_array_foreach(recipients, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v),
-		    p->org) == 0)
+		if (json_is_string(v) && strcmp(json_string_value(v), org) == 0)
 			return 1;
 	return 0;
+}
+
+int
+auth_entry_visible(const struct principal *p, const json_t *entry)
+{
+	return auth_sees_all(p) || auth_org_may_read(p->org, entry);
 }
 
 struct throttle_slot {

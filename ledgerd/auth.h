@@ -18,8 +18,16 @@ struct principal;
 int auth_sees_all(const struct principal *p);
 
 /*
- * auth_entry_visible - whether p may see entry (a parsed entry): its org is
- * the actor's or one of the recipients, or p sees all.
+ * auth_org_may_read - the reader rule of design §8: whether org may read
+ * entry (a parsed entry, or an entry object the writer is building): org is
+ * the actor's org or one of the recipients.
+ * Returns 1 or 0.
+ */
+int auth_org_may_read(const char *org, const json_t *entry);
+
+/*
+ * auth_entry_visible - whether p may see entry (a parsed entry): p sees all,
+ * or auth_org_may_read(p->org, entry).
  * Returns 1 or 0.
  */
 int auth_entry_visible(const struct principal *p, const json_t *entry);

@@ -102,34 +102,36 @@ check_idem(void *ctx, const char *principal, const char *key, uint64_t seq)
 	return 0;
 }
 
-/* Checks one entry's own fields against its position in the chain. */
+/*
+ * Checks one entry: it reads as every verifier reads it (ledger_entry_parse:
+ * canonical bytes, every server field, salt included, well-formed), and its
+ * fields fit its position in the chain.
+ */
 static int
 check_entry(uint64_t seq, const char *bytes, size_t len,
     const uint8_t prev[LEDGER_HASH_LEN], int64_t *last_us, json_t **out)
 {
 	char prev_b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-	json_error_t jerr;
+	struct ledger_field_error err;
 	json_t *entry, *v;
 	int64_t us;
 
-	entry = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (entry == NULL || !json_is_object(entry))
-		return problem(seq, "entry is not a JSON object (%s)", jerr.text);
+	if (ledger_entry_parse(bytes, len, &entry, &err) != 0)
+		return problem(seq, "not a well-formed entry: %s%s%s (%s)",
+		    err.field, err.field[0] != '\0' ? ": " : "", err.message,
+		    err.code);
 	*out = entry;
 	v = json_object_get(entry, "seq");
-	if (!json_is_integer(v) || (uint64_t)json_integer_value(v) != seq)
+	if ((uint64_t)json_integer_value(v) != seq)
 		return problem(seq, "entry names another seq");
-	if (json_integer_value(json_object_get(entry, "v")) != 1)
-		return problem(seq, "unknown entry format version");
 	ledger_b64_encode(prev, LEDGER_HASH_LEN, prev_b64);
 	v = json_object_get(entry, "prev");
-	if (!json_is_string(v) || strcmp(json_string_value(v), prev_b64) != 0)
+	if (strcmp(json_string_value(v), prev_b64) != 0)
 		return problem(seq, "prev does not match the leaf hash of entry %" PRIu64
 		    " (hash chain broken)", seq - 1);
-	v = json_object_get(entry, "received_at");
-	if (!json_is_string(v) ||
-	    ledger_time_parse_rfc3339(json_string_value(v), &us) != 0)
-		return problem(seq, "received_at missing or malformed");
+	/* Well-formed, as ledger_entry_parse checked. */
+	ledger_time_parse_rfc3339(json_string_value(json_object_get(entry,
+	    "received_at")), &us);
 	if (us < *last_us)
 		return problem(seq, "received_at goes backwards");
 	*last_us = us;

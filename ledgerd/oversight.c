@@ -100,7 +100,7 @@ oversight_record(struct request *r, const char *type, const char *purpose,
 	p->r = r;
 	p->done = done;
 	p->arg = arg;
-	a = append_request_new(json_pack("[o]", event), pr->id);
+	a = append_request_new(json_pack("[o]", event), pr);
 	a->done = recorded;
 	a->arg = p;
 	if (writer_submit(r->srv->writer, a) != 0) {

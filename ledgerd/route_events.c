@@ -379,7 +379,7 @@ route_events_post(struct request *r)
 		goto out;
 	}
 
-	a = append_request_new(json_pack("[O]", event), r->principal->id);
+	a = append_request_new(json_pack("[O]", event), r->principal);
 	a->want_proof = want_proof;
 	/* The hash only matters for a repeat, so only keyed events pay for it. */
 	if (hkey != NULL || fkey != NULL) {
@@ -549,7 +549,7 @@ route_events_batch(struct request *r)
 		}
 	}
 
-	a = append_request_new(events, r->principal->id);
+	a = append_request_new(events, r->principal);
 	events = NULL;
 	a->want_proof = want_proof;
 	json_array_foreach(a->events, i, event) {

@@ -20,6 +20,8 @@
 #include "ledger/error.h"
 #include "ledger/xmalloc.h"
 
+#include "auth.h"
+#include "config.h"
 #include "crash.h"
 #include "indexer.h"
 #include "log.h"
@@ -50,13 +52,15 @@ struct writer {
 };
 
 struct append_request *
-append_request_new(json_t *events, const char *submitter)
+append_request_new(json_t *events, const struct principal *p)
 {
 	struct append_request *req = xcalloc(1, sizeof(*req));
 	size_t n = json_array_size(events);
 
 	req->events = events;
-	req->submitter = xstrdup(submitter);
+	req->submitter = xstrdup(p->id);
+	req->org = xstrdup(p->org);
+	req->sees_all = auth_sees_all(p);
 	req->idem_keys = xcalloc(n ? n : 1, sizeof(char *));
 	req->request_hashes = xcalloc(n ? n : 1, LEDGER_HASH_LEN);
 	req->results = xcalloc(n ? n : 1, sizeof(struct append_result));
@@ -72,6 +76,7 @@ append_request_free(struct append_request *req)
 		free(req->idem_keys[i]);
 	json_decref(req->events);
 	free(req->submitter);
+	free(req->org);
 	free(req->idem_keys);
 	free(req->request_hashes);
 	free(req->results);
@@ -168,6 +173,41 @@ struct pending_entry {
 };
 
 /*
+ * Whether the poster of req may rest an event on entry ref: the entry exists,
+ * committed or earlier in this request, and the poster's org may read it
+ * (auth_org_may_read, the readers' rule).  An entry it may not read gets the
+ * answer of one that does not exist, so refs confirm nothing about entries
+ * of other orgs.  The request's entries from seq first on are those of
+ * pending, entry first + k at pending[fresh_at[k]]; seqs from end on do not
+ * exist yet.  Returns 1, 0, or a LEDGER_E code (storage).
+ */
+static int
+ref_readable(struct store_txn *txn, const struct append_request *req,
+    uint64_t ref, uint64_t first, uint64_t end,
+    const struct pending_entry *pending, const size_t *fresh_at)
+{
+	const char *bytes;
+	json_t *entry;
+	size_t len;
+	int rc;
+
+	if (ref >= end)
+		return 0;
+	if (req->sees_all)
+		return 1;
+	if (ref >= first)
+		return auth_org_may_read(req->org,
+		    pending[fresh_at[ref - first]].entry);
+	if ((rc = store_get_entry(txn, ref, &bytes, &len)) != 0)
+		return rc == LEDGER_ENOTFOUND ? LEDGER_ECORRUPT : rc;
+	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+		return LEDGER_ECORRUPT;
+	rc = auth_org_may_read(req->org, entry);
+	json_decref(entry);
+	return rc;
+}
+
+/*
  * Appends the events of one request to txn, advancing *state.  A first pass
  * checks and builds every entry without writing, so a refused request
  * (status 4xx set, returns -1) leaves no trace; only a storage failure in the
@@ -181,6 +221,7 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 	struct ledger_hash_store hs = store_hash_store(txn);
 	size_t i, n = json_array_size(req->events), fresh = 0;
 	struct pending_entry *pending = xcalloc(n ? n : 1, sizeof(*pending));
+	size_t *fresh_at = xcalloc(n ? n : 1, sizeof(*fresh_at));
 	struct store_state next = *state;
 	int rc, result = -1;
 
@@ -212,11 +253,19 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 				goto store_fail;
 		}
 
-		/* refs point backwards: to entries committed or earlier here. */
+		/*
+		 * refs point backwards, to entries committed or earlier here,
+		 * that the poster's org may read: a writer cannot plant its
+		 * event in the lineage of an entry it cannot see.
+		 */
 		json_t *ref;
 		size_t j;
 		json_array_foreach(json_object_get(ev, "refs"), j, ref) {
-			if ((uint64_t)json_integer_value(ref) >= next.tree_size) {
+			rc = ref_readable(txn, req, (uint64_t)json_integer_value(ref),
+			    state->tree_size, next.tree_size, pending, fresh_at);
+			if (rc < 0)
+				goto store_fail;
+			if (rc == 0) {
 				char field[32];
 				snprintf(field, sizeof(field), "refs[%zu]", j);
 				set_error(req, 400, i, "unknown_ref", field,
@@ -233,6 +282,8 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		ledger_time_format(now, meta.received_at);
 		meta.submitter = req->submitter;
 		memcpy(meta.prev, next.last_leaf_hash, LEDGER_HASH_LEN);
+		if ((rc = ledger_entry_salt_new(meta.salt)) != 0)
+			goto store_fail;
 		rc = ledger_entry_build(ev, &meta, w->srv->subject_key,
 		    &pending[i].entry);
 		if (rc == 0)
@@ -249,6 +300,7 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 			goto store_fail;
 		res->seq = meta.seq;
 		memcpy(res->received_at, meta.received_at, sizeof(res->received_at));
+		fresh_at[next.tree_size - state->tree_size] = i;
 		next.tree_size++;
 		next.last_received_us = now;
 		memcpy(next.last_leaf_hash, res->leaf_hash, LEDGER_HASH_LEN);
@@ -285,6 +337,7 @@ out:
 		free(pending[i].bytes);
 	}
 	free(pending);
+	free(fresh_at);
 	return result;
 }
 

@@ -19,6 +19,7 @@
 #include "ledger/merkle.h"
 
 struct event_base;
+struct principal;
 struct server;
 
 /* What the writer reports for one event of a request. */
@@ -39,6 +40,8 @@ struct append_request {
 	/* in */
 	json_t *events;		/* array of validated events; owned */
 	char *submitter;	/* principal id; owned */
+	char *org;		/* the principal's org; owned */
+	int sees_all;		/* auth_sees_all of the principal */
 	char **idem_keys;	/* per event, NULL or an idempotency key; owned */
 	uint8_t (*request_hashes)[LEDGER_HASH_LEN];	/* per event, for repeats */
 	int want_proof;		/* ?wait=checkpoint: checkpoint + inclusion proof */
@@ -62,10 +65,13 @@ struct append_request {
 
 /*
  * append_request_new - a request for events (stolen: the request owns the
- * reference), posted by submitter.  idem_keys and request_hashes are
+ * reference), posted by principal p.  The request copies what the writer
+ * needs of p (its id, the entries' submitter; its org and whether it sees
+ * all, which decide the entries its events may name in refs), so a reload
+ * may free p while the request waits.  idem_keys and request_hashes are
  * allocated for json_array_size(events) entries, zeroed.
  */
-struct append_request *append_request_new(json_t *events, const char *submitter);
+struct append_request *append_request_new(json_t *events, const struct principal *p);
 void append_request_free(struct append_request *req);
 
 /*

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "ledger/base64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
@@ -17,8 +19,18 @@
 
 /* The fields the server adds; an event carrying one of them is refused. */
 static const char *const server_fields[] = {
-	"v", "seq", "received_at", "submitter", "prev",
+	"v", "seq", "received_at", "submitter", "prev", "salt",
 };
+
+int
+ledger_entry_salt_new(uint8_t salt[LEDGER_SALT_LEN])
+{
+	if (RAND_bytes(salt, LEDGER_SALT_LEN) != 1) {
+		memset(salt, 0, LEDGER_SALT_LEN);
+		return LEDGER_ECRYPTO;
+	}
+	return LEDGER_OK;
+}
 
 /* A new array holding the token of each subject identifier, in order. */
 static int
@@ -55,6 +67,7 @@ ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
     const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], json_t **out)
 {
 	char prev[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+	char salt[LEDGER_B64_LEN(LEDGER_SALT_LEN) + 1];
 	json_t *entry = NULL, *subjects, *tokens;
 	size_t i;
 	int rc = LEDGER_EINVAL;
@@ -84,11 +97,13 @@ ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
 			goto fail;
 	}
 	ledger_b64_encode(meta->prev, LEDGER_HASH_LEN, prev);
+	ledger_b64_encode(meta->salt, LEDGER_SALT_LEN, salt);
 	if (json_object_set_new(entry, "v", json_integer(1)) != 0 ||
 	    json_object_set_new(entry, "seq", json_integer((json_int_t)meta->seq)) != 0 ||
 	    json_object_set_new(entry, "received_at", json_string(meta->received_at)) != 0 ||
 	    json_object_set_new(entry, "submitter", json_string(meta->submitter)) != 0 ||
-	    json_object_set_new(entry, "prev", json_string(prev)) != 0)
+	    json_object_set_new(entry, "prev", json_string(prev)) != 0 ||
+	    json_object_set_new(entry, "salt", json_string(salt)) != 0)
 		goto fail;
 	*out = entry;
 	return LEDGER_OK;

@@ -48,7 +48,7 @@ is_subject_token(const json_t *v)
 static int
 check_server_fields(const json_t *entry, struct ledger_field_error *err)
 {
-	uint8_t prev[LEDGER_HASH_LEN];
+	uint8_t prev[LEDGER_HASH_LEN], salt[LEDGER_SALT_LEN];
 	const json_t *v;
 	size_t n;
 
@@ -76,6 +76,16 @@ check_server_fields(const json_t *entry, struct ledger_field_error *err)
 	    sizeof(prev), &n) != 0 || n != LEDGER_HASH_LEN)
 		return refuse(err, "prev", "invalid_value",
 		    "prev is not the base64 of a 32-byte hash");
+	/*
+	 * Required: an entry without its secret entropy could be confirmed
+	 * from its public leaf hash by anyone who guesses its content.
+	 */
+	v = json_object_get(entry, "salt");
+	if (!json_is_string(v) ||
+	    ledger_b64_decode(json_string_value(v), json_string_length(v), salt,
+	    sizeof(salt), &n) != 0 || n != LEDGER_SALT_LEN)
+		return refuse(err, "salt", "invalid_value",
+		    "salt is not the base64 of 16 bytes");
 	return 0;
 }
 
@@ -134,6 +144,7 @@ ledger_entry_parse(const char *bytes, size_t len, json_t **out,
 	json_object_del(event, "received_at");
 	json_object_del(event, "submitter");
 	json_object_del(event, "prev");
+	json_object_del(event, "salt");
 	if ((rc = ledger_event_validate(event, &any_org, err)) != 0)
 		goto fail;
 	json_decref(event);

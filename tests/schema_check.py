@@ -195,13 +195,20 @@ def check_entry(entry_schema):
             lambda e: e.update(received_at=e["received_at"][:26] + "+00:00"))
     altered("prev unpadded", lambda e: e.update(prev=e["prev"].rstrip("=")))
     altered("prev in base64url", lambda e: e.update(prev="_" * 43 + "="))
+    altered("no salt", lambda e: e.pop("salt"))
+    altered("a salt of 15 bytes", lambda e: e.update(salt="A" * 20))
+    altered("a salt of 17 bytes", lambda e: e.update(salt="A" * 23 + "="))
+    altered("a salt of 32 bytes", lambda e: e.update(salt=e["prev"]))
+    altered("salt unpadded", lambda e: e.update(salt=e["salt"].rstrip("=")))
+    altered("salt in base64url", lambda e: e.update(salt="_" * 22 + "=="))
+    altered("salt with non-zero trailing bits", lambda e: e.update(salt="A" * 21 + "B=="))
     altered("a clear subject id", lambda e: e.update(subjects=["NL-BSN-123456782"]))
     altered("a padded subject token", lambda e: e.update(subjects=["A" * 43 + "="]))
     altered("no submitter", lambda e: e.pop("submitter"))
     altered("an unknown field", lambda e: e.update(extra=1))
     # the server's own types need no object, recipients or purpose
     audit = {k: entry[k] for k in ("v", "seq", "received_at", "submitter", "prev",
-                                   "occurred_at")}
+                                   "salt", "occurred_at")}
     audit.update(type="audit", actor={"org": "board", "user": "supervisor-1"},
                  details={"query": "subject"})
     err = first_error(v, audit)

@@ -14,6 +14,7 @@
 #include "ledger/entry.h"
 #include "ledger/hash.h"
 #include "ledger/error.h"
+#include "ledger/xmalloc.h"
 #include "testlib.h"
 
 static const char *const orgs[] = { "police", "kmar", "aivd", "om", "board" };
@@ -122,6 +123,7 @@ static const struct {
 } invalid[] = {
 	{ NULL, "{\"extra\":1}", "unknown_field", "extra" },
 	{ NULL, "{\"seq\":1}", "unknown_field", "seq" },
+	{ NULL, "{\"salt\":\"QEFCQ0RFRkdISUpLTE1OTw==\"}", "unknown_field", "salt" },
 	{ "type", "{\"Type\":\"share\"}", "unknown_field", "Type" },
 	{ "type", NULL, "missing_field", "type" },
 	{ NULL, "{\"type\":1}", "wrong_type", "type" },
@@ -448,8 +450,8 @@ static const char entry_event[] =
     "\"refs\":[3,1],\"details\":{\"note\":\"x\",\"n\":2},\"idempotency_key\":\"k-1\"}";
 
 /*
- * The entry of entry_event with seq 7, prev = bytes 0x20..0x3f.  Jansson
- * writes \u escapes with uppercase hex digits.
+ * The entry of entry_event with seq 7, prev = bytes 0x20..0x3f, salt =
+ * bytes 0x40..0x4f.  Jansson writes \u escapes with uppercase hex digits.
  */
 static const char expected_entry[] =
     "{\"actor\":{\"org\":\"police\",\"role\":\"analyst\",\"user\":\"u-17\"},"
@@ -460,7 +462,8 @@ static const char expected_entry[] =
     "\"prev\":\"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=\","
     "\"purpose\":\"\\u00DCberpr\\u00FCfung \\uD83D\\uDE00\","
     "\"received_at\":\"2026-01-02T02:04:05.123456Z\","
-    "\"recipients\":[\"kmar\",\"om\"],\"refs\":[3,1],\"seq\":7,"
+    "\"recipients\":[\"kmar\",\"om\"],\"refs\":[3,1],"
+    "\"salt\":\"QEFCQ0RFRkdISUpLTE1OTw==\",\"seq\":7,"
     "\"subjects\":[\"ctnJSM2xcJQ3Gr2ruKp9WZLt9ga4oR5MwRAvG9AzhJw\","
     "\"0cdfM_93cIbAcJNZHzcaTyflQASRWGN1NZbsWbQ4yZg\"],"
     "\"submitter\":\"police-app\",\"type\":\"share\",\"v\":1}";
@@ -476,6 +479,8 @@ test_meta(struct ledger_entry_meta *meta)
 	meta->submitter = "police-app";
 	for (i = 0; i < LEDGER_HASH_LEN; i++)
 		meta->prev[i] = (uint8_t)(0x20 + i);
+	for (i = 0; i < LEDGER_SALT_LEN; i++)
+		meta->salt[i] = (uint8_t)(0x40 + i);
 }
 
 static void
@@ -522,6 +527,9 @@ test_entry_refusals(void)
 	CHECK(out == NULL);
 	CHECK_INT(len, 0);
 	json_object_del(ev, "seq");
+	json_object_set_new(ev, "salt", json_string("QEFCQ0RFRkdISUpLTE1OTw=="));
+	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), LEDGER_EINVAL);
+	json_object_del(ev, "salt");
 
 	json_object_set_new(ev, "subjects", json_pack("[i]", 1));
 	CHECK_INT(ledger_entry_encode(ev, &meta, test_key, &out, &len), LEDGER_EINVAL);
@@ -611,6 +619,83 @@ test_entry_dump_sizes(void)
 	CHECK_INT(seen, 11);
 	CHECK_INT(bad, 0);
 	json_decref(ev);
+}
+
+/* Parses text as an entry; on refusal checks the field and code. */
+static void
+expect_entry_refused(const char *text, const char *field, const char *code)
+{
+	struct ledger_field_error err;
+	json_t *entry = (json_t *)1;
+
+	memset(&err, 0, sizeof(err));
+	CHECK_INT(ledger_entry_parse(text, strlen(text), &entry, &err), LEDGER_EINVAL);
+	CHECK(entry == NULL);
+	CHECK_STR(err.field, field);
+	CHECK_STR(err.code, code);
+}
+
+/* expected_entry with its salt's value replaced by JSON text ("" drops it). */
+static char *
+entry_with_salt(const char *value)
+{
+	const char *member = "\"salt\":\"QEFCQ0RFRkdISUpLTE1OTw==\",";
+	const char *at = strstr(expected_entry, member);
+	size_t head;
+
+	if (at == NULL)
+		return NULL;
+	head = (size_t)(at - expected_entry);
+	if (value[0] == '\0')
+		return xasprintf("%.*s%s", (int)head, expected_entry,
+		    at + strlen(member));
+	return xasprintf("%.*s\"salt\":%s,%s", (int)head, expected_entry,
+	    value, at + strlen(member));
+}
+
+/*
+ * ledger_entry_parse reads what ledger_entry_encode makes, salt included,
+ * and refuses an entry whose salt is missing or not 16 bytes of canonical
+ * base64.
+ */
+static void
+test_entry_parse_salt(void)
+{
+	static const char *const bad[] = {
+		"",				/* missing */
+		"\"QEFCQ0RFRkdISUpLTE1O\"",	/* 15 bytes */
+		"\"QEFCQ0RFRkdISUpLTE1OT1A=\"",	/* 17 bytes */
+		"\"QEFCQ0RFRkdISUpLTE1OTw\"",	/* unpadded */
+		"\"QEFCQ0RFRkdISUpLTE1OTx==\"",	/* non-zero trailing bits */
+		"\"QEFCQ0RFRkdISUpLTE1OT-_\"",	/* base64url */
+		"16",				/* not a string */
+	};
+	struct ledger_field_error err;
+	json_t *entry = NULL;
+	char *text;
+	size_t i;
+
+	CHECK_INT(ledger_entry_parse(expected_entry, strlen(expected_entry), &entry,
+	    &err), 0);
+	REQUIRE(entry != NULL);
+	CHECK_STR(json_string_value(json_object_get(entry, "salt")),
+	    "QEFCQ0RFRkdISUpLTE1OTw==");
+	json_decref(entry);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		REQUIRE((text = entry_with_salt(bad[i])) != NULL);
+		expect_entry_refused(text, "salt", "invalid_value");
+		free(text);
+	}
+}
+
+static void
+test_entry_salt_new(void)
+{
+	uint8_t a[LEDGER_SALT_LEN], b[LEDGER_SALT_LEN];
+
+	CHECK_INT(ledger_entry_salt_new(a), 0);
+	CHECK_INT(ledger_entry_salt_new(b), 0);
+	CHECK(memcmp(a, b, LEDGER_SALT_LEN) != 0);
 }
 
 static void
@@ -740,6 +825,8 @@ main(void)
 	RUN(test_entry_refusals);
 	RUN(test_entry_size_limit);
 	RUN(test_entry_dump_sizes);
+	RUN(test_entry_parse_salt);
+	RUN(test_entry_salt_new);
 	RUN(test_rfc3339_valid);
 	RUN(test_rfc3339_invalid);
 	RUN(test_time_format);

@@ -23,6 +23,7 @@
 #define LEDGER_SUBJECT_KEY_LEN 32
 #define LEDGER_SUBJECT_TOKEN_LEN 43	/* base64url of 32 bytes, unpadded */
 #define LEDGER_TIME_LEN 27		/* 2026-01-02T03:04:05.123456Z */
+#define LEDGER_SALT_LEN 16		/* bytes of an entry's salt */
 
 /*
  * Why an event was refused: the JSON path of the offending field ("actor.org",
@@ -80,19 +81,33 @@ int ledger_event_validate(const json_t *event, const struct ledger_event_rules *
 int ledger_subject_token(const uint8_t key[LEDGER_SUBJECT_KEY_LEN],
     const char *id, size_t id_len, char out[LEDGER_SUBJECT_TOKEN_LEN + 1]);
 
-/* The fields the server adds to an event to make an entry. */
+/*
+ * The fields the server adds to an event to make an entry.  salt is secret
+ * entropy (design, "The entry"; security.md): the public leaf hash of an
+ * entry confirms no guess about its content to whoever does not hold the
+ * entry.  The writer fills it with ledger_entry_salt_new.
+ */
 struct ledger_entry_meta {
 	uint64_t seq;
 	char received_at[LEDGER_TIME_LEN + 1];
 	const char *submitter;
 	uint8_t prev[LEDGER_HASH_LEN];	/* leaf hash of entry seq - 1, or zeros */
+	uint8_t salt[LEDGER_SALT_LEN];	/* random, new for each entry */
 };
+
+/*
+ * ledger_entry_salt_new - LEDGER_SALT_LEN bytes from OpenSSL's CSPRNG
+ * (RAND_bytes), for ledger_entry_meta.salt.
+ *	salt	out: filled; zeroed on failure
+ * Returns 0 or LEDGER_ECRYPTO.
+ */
+int ledger_entry_salt_new(uint8_t salt[LEDGER_SALT_LEN]);
 
 /*
  * ledger_entry_encode - the entry bytes of a validated event: a copy of the
  * event with each subject replaced by its token, plus v = 1, seq,
- * received_at, submitter and prev (base64), serialised with JSON_COMPACT |
- * JSON_SORT_KEYS | JSON_ENSURE_ASCII.
+ * received_at, submitter, prev and salt (both standard base64 with padding),
+ * serialised with JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII.
  *	event		in: borrowed, not modified (the copy is tokenized)
  *	meta		in: received_at in the ledger_time_format form
  *	subject_key	in: the ledger's subject key
@@ -130,7 +145,8 @@ int ledger_entry_dump(const json_t *entry, char **out, size_t *len);
  * ledger_entry_dump (so escapes, key order, white space and number forms
  * have one spelling); the server's fields must be well-formed (v 1, seq a
  * non-negative integer, received_at of the ledger_time_format form,
- * submitter a non-empty string, prev base64 of 32 bytes); subjects must be
+ * submitter a non-empty string, prev base64 of 32 bytes, salt base64 of
+ * LEDGER_SALT_LEN bytes, all canonical base64); subjects must be
  * subject tokens; and the rest must pass ledger_event_validate with any
  * org id and the server types allowed.
  *	bytes, len	in: the entry bytes, need not be NUL-terminated
