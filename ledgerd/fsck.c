@@ -105,11 +105,14 @@ check_idem(void *ctx, const char *principal, const char *key, uint64_t seq)
 /*
  * Checks one entry: it reads as every verifier reads it (ledger_entry_parse:
  * canonical bytes, every server field, salt included, well-formed), and its
- * fields fit its position in the chain.
+ * fields fit its position in the chain.  The format version never goes
+ * back: a version 1 entry (no salt) after a version 2 one is damage, or
+ * a server dropping the salts.
  */
 static int
 check_entry(uint64_t seq, const char *bytes, size_t len,
-    const uint8_t prev[LEDGER_HASH_LEN], int64_t *last_us, json_t **out)
+    const uint8_t prev[LEDGER_HASH_LEN], int64_t *last_us, int64_t *last_version,
+    json_t **out)
 {
 	char prev_b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
 	struct ledger_field_error err;
@@ -124,6 +127,11 @@ check_entry(uint64_t seq, const char *bytes, size_t len,
 	v = json_object_get(entry, "seq");
 	if ((uint64_t)json_integer_value(v) != seq)
 		return problem(seq, "entry names another seq");
+	if (json_integer_value(json_object_get(entry, "v")) < *last_version)
+		return problem(seq, "entry format version %" JSON_INTEGER_FORMAT
+		    " after version %" PRId64, json_integer_value(json_object_get(entry,
+		    "v")), *last_version);
+	*last_version = json_integer_value(json_object_get(entry, "v"));
 	ledger_b64_encode(prev, LEDGER_HASH_LEN, prev_b64);
 	v = json_object_get(entry, "prev");
 	if (strcmp(json_string_value(v), prev_b64) != 0)
@@ -150,7 +158,7 @@ fsck_run(const char *dir, uint64_t map_size)
 	struct store_state state;
 	struct store *st = NULL;
 	struct fsck fk = { 0 };
-	int64_t last_us = INT64_MIN;
+	int64_t last_us = INT64_MIN, last_version = 1;
 	uint64_t seq, count, expected_hashes = 0;
 	const char *bytes, *note;
 	size_t len;
@@ -186,7 +194,8 @@ fsck_run(const char *dir, uint64_t map_size)
 			    state.tree_size);
 			goto out;
 		}
-		if (check_entry(seq, bytes, len, prev, &last_us, &entry) != 0) {
+		if (check_entry(seq, bytes, len, prev, &last_us, &last_version,
+		    &entry) != 0) {
 			json_decref(entry);
 			goto out;
 		}

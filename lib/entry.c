@@ -98,7 +98,7 @@ ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
 	}
 	ledger_b64_encode(meta->prev, LEDGER_HASH_LEN, prev);
 	ledger_b64_encode(meta->salt, LEDGER_SALT_LEN, salt);
-	if (json_object_set_new(entry, "v", json_integer(1)) != 0 ||
+	if (json_object_set_new(entry, "v", json_integer(LEDGER_ENTRY_VERSION)) != 0 ||
 	    json_object_set_new(entry, "seq", json_integer((json_int_t)meta->seq)) != 0 ||
 	    json_object_set_new(entry, "received_at", json_string(meta->received_at)) != 0 ||
 	    json_object_set_new(entry, "submitter", json_string(meta->submitter)) != 0 ||

@@ -49,13 +49,16 @@ static int
 check_server_fields(const json_t *entry, struct ledger_field_error *err)
 {
 	uint8_t prev[LEDGER_HASH_LEN], salt[LEDGER_SALT_LEN];
+	json_int_t version;
 	const json_t *v;
 	size_t n;
 
 	v = json_object_get(entry, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != 1)
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > LEDGER_ENTRY_VERSION)
 		return refuse(err, "v", "invalid_value",
-		    "unknown entry format version (want 1)");
+		    "unknown entry format version (1 or 2)");
+	version = json_integer_value(v);
 	v = json_object_get(entry, "seq");
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return refuse(err, "seq", "invalid_value",
@@ -77,11 +80,17 @@ check_server_fields(const json_t *entry, struct ledger_field_error *err)
 		return refuse(err, "prev", "invalid_value",
 		    "prev is not the base64 of a 32-byte hash");
 	/*
-	 * Required: an entry without its secret entropy could be confirmed
-	 * from its public leaf hash by anyone who guesses its content.
+	 * Version 2 entries carry their secret entropy: without it anyone who
+	 * guesses an entry's content could confirm the guess from its public
+	 * leaf hash.  Version 1 entries, written before the salt existed, have
+	 * none and stay readable as they are.
 	 */
 	v = json_object_get(entry, "salt");
-	if (!json_is_string(v) ||
+	if (version == 1) {
+		if (v != NULL)
+			return refuse(err, "salt", "unknown_field",
+			    "version 1 entries have no salt");
+	} else if (!json_is_string(v) ||
 	    ledger_b64_decode(json_string_value(v), json_string_length(v), salt,
 	    sizeof(salt), &n) != 0 || n != LEDGER_SALT_LEN)
 		return refuse(err, "salt", "invalid_value",

@@ -187,7 +187,9 @@ def check_entry(entry_schema):
         err = first_error(v, e)
         report(err is not None, "entry with %s fails entry.schema.json" % name, "accepted")
 
-    altered("v 2", lambda e: e.update(v=2))
+    altered("v 3", lambda e: e.update(v=3))
+    altered("v 0", lambda e: e.update(v=0))
+    altered("v 1 with a salt", lambda e: e.update(v=1))
     altered("negative seq", lambda e: e.update(seq=-1))
     altered("received_at without microseconds",
             lambda e: e.update(received_at=e["received_at"][:19] + "Z"))
@@ -206,6 +208,12 @@ def check_entry(entry_schema):
     altered("a padded subject token", lambda e: e.update(subjects=["A" * 43 + "="]))
     altered("no submitter", lambda e: e.pop("submitter"))
     altered("an unknown field", lambda e: e.update(extra=1))
+    # the first format version, written before salts existed, still reads
+    v1 = copy.deepcopy(entry)
+    v1.pop("salt")
+    v1["v"] = 1
+    err = first_error(v, v1)
+    report(err is None, "version 1 entry without salt passes entry.schema.json", err or "")
     # the server's own types need no object, recipients or purpose
     audit = {k: entry[k] for k in ("v", "seq", "received_at", "submitter", "prev",
                                    "salt", "occurred_at")}

@@ -88,7 +88,7 @@ body_append_read_back(struct daemon *d)
 	/* design §3: the stored bytes are the canonical serialisation */
 	canon = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	CHECK(canon != NULL && strlen(canon) == len && memcmp(canon, bytes, len) == 0);
-	CHECK_INT(json_integer_value(json_object_get(entry, "v")), 1);
+	CHECK_INT(json_integer_value(json_object_get(entry, "v")), 2);
 	CHECK_INT(json_integer_value(json_object_get(entry, "seq")), 0);
 	hash_b64(zero_hash, prev0);
 	CHECK_STR(str_of(entry, "prev"), prev0);

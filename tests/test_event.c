@@ -466,7 +466,7 @@ static const char expected_entry[] =
     "\"salt\":\"QEFCQ0RFRkdISUpLTE1OTw==\",\"seq\":7,"
     "\"subjects\":[\"ctnJSM2xcJQ3Gr2ruKp9WZLt9ga4oR5MwRAvG9AzhJw\","
     "\"0cdfM_93cIbAcJNZHzcaTyflQASRWGN1NZbsWbQ4yZg\"],"
-    "\"submitter\":\"police-app\",\"type\":\"share\",\"v\":1}";
+    "\"submitter\":\"police-app\",\"type\":\"share\",\"v\":2}";
 
 static void
 test_meta(struct ledger_entry_meta *meta)
@@ -688,6 +688,48 @@ test_entry_parse_salt(void)
 	}
 }
 
+/* expected_entry with "v":2 made "v":N (text kept otherwise). */
+static char *
+entry_with_version(const char *text, int version)
+{
+	const char *at = strstr(text, "\"v\":2}");
+
+	if (at == NULL)
+		return NULL;
+	return xasprintf("%.*s\"v\":%d}", (int)(at - text), text, version);
+}
+
+/*
+ * Version 1 entries, written before salts existed, read without a salt;
+ * version 2 needs one, version 1 may not have one, and no other version
+ * reads.
+ */
+static void
+test_entry_parse_versions(void)
+{
+	struct ledger_field_error err;
+	json_t *entry = NULL;
+	char *no_salt, *text;
+
+	REQUIRE((no_salt = entry_with_salt("")) != NULL);
+	REQUIRE((text = entry_with_version(no_salt, 1)) != NULL);
+	CHECK_INT(ledger_entry_parse(text, strlen(text), &entry, &err), 0);
+	CHECK(json_object_get(entry, "salt") == NULL);
+	json_decref(entry);
+	free(text);
+
+	expect_entry_refused(no_salt, "salt", "invalid_value");	/* v 2 */
+	REQUIRE((text = entry_with_version(expected_entry, 1)) != NULL);
+	expect_entry_refused(text, "salt", "unknown_field");
+	free(text);
+	for (int v = -1; v <= 4; v += (v == 0 ? 3 : 1)) {	/* -1 0 3 4 */
+		REQUIRE((text = entry_with_version(expected_entry, v)) != NULL);
+		expect_entry_refused(text, "v", "invalid_value");
+		free(text);
+	}
+	free(no_salt);
+}
+
 static void
 test_entry_salt_new(void)
 {
@@ -826,6 +868,7 @@ main(void)
 	RUN(test_entry_size_limit);
 	RUN(test_entry_dump_sizes);
 	RUN(test_entry_parse_salt);
+	RUN(test_entry_parse_versions);
 	RUN(test_entry_salt_new);
 	RUN(test_rfc3339_valid);
 	RUN(test_rfc3339_invalid);

@@ -24,6 +24,8 @@
 #define LEDGER_SUBJECT_TOKEN_LEN 43	/* base64url of 32 bytes, unpadded */
 #define LEDGER_TIME_LEN 27		/* 2026-01-02T03:04:05.123456Z */
 #define LEDGER_SALT_LEN 16		/* bytes of an entry's salt */
+#define LEDGER_ENTRY_VERSION 2		/* v of the entries written now: with
+					   a salt; version 1 had none */
 
 /*
  * Why an event was refused: the JSON path of the offending field ("actor.org",
@@ -105,7 +107,7 @@ int ledger_entry_salt_new(uint8_t salt[LEDGER_SALT_LEN]);
 
 /*
  * ledger_entry_encode - the entry bytes of a validated event: a copy of the
- * event with each subject replaced by its token, plus v = 1, seq,
+ * event with each subject replaced by its token, plus v = 2, seq,
  * received_at, submitter, prev and salt (both standard base64 with padding),
  * serialised with JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII.
  *	event		in: borrowed, not modified (the copy is tokenized)
@@ -143,10 +145,11 @@ int ledger_entry_dump(const json_t *entry, char **out, size_t *len);
  * checks and the client's verification alike.  The bytes must be a JSON
  * object without duplicate keys that is exactly its own serialisation by
  * ledger_entry_dump (so escapes, key order, white space and number forms
- * have one spelling); the server's fields must be well-formed (v 1, seq a
- * non-negative integer, received_at of the ledger_time_format form,
- * submitter a non-empty string, prev base64 of 32 bytes, salt base64 of
- * LEDGER_SALT_LEN bytes, all canonical base64); subjects must be
+ * have one spelling); the server's fields must be well-formed (v 1 or 2,
+ * seq a non-negative integer, received_at of the ledger_time_format form,
+ * submitter a non-empty string, prev base64 of 32 bytes; with v 2 a salt,
+ * base64 of LEDGER_SALT_LEN bytes, which v 1 entries, written before salts
+ * existed, do not have; all canonical base64); subjects must be
  * subject tokens; and the rest must pass ledger_event_validate with any
  * org id and the server types allowed.
  *	bytes, len	in: the entry bytes, need not be NUL-terminated
