@@ -12,6 +12,7 @@
 #include "ledger/base64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/utf8.h"
 
 static int
 refuse(struct ledger_field_error *err, const char *field, const char *code,
@@ -49,8 +50,10 @@ static int
 check_server_fields(const json_t *entry, struct ledger_field_error *err)
 {
 	uint8_t prev[LEDGER_HASH_LEN], salt[LEDGER_SALT_LEN];
+	char again[LEDGER_TIME_LEN + 1];
 	json_int_t version;
 	const json_t *v;
+	int64_t us;
 	size_t n;
 
 	v = json_object_get(entry, "v");
@@ -63,16 +66,19 @@ check_server_fields(const json_t *entry, struct ledger_field_error *err)
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return refuse(err, "seq", "invalid_value",
 		    "seq is not a non-negative integer");
+	/* Exactly as ledger_time_format writes it: UTC, six fraction digits. */
 	v = json_object_get(entry, "received_at");
 	if (!json_is_string(v) || json_string_length(v) != LEDGER_TIME_LEN ||
-	    ledger_time_parse_rfc3339(json_string_value(v), NULL) != 0)
+	    ledger_time_parse_rfc3339(json_string_value(v), &us) != 0 ||
+	    (ledger_time_format(us, again), strcmp(again, json_string_value(v)) != 0))
 		return refuse(err, "received_at", "invalid_value",
 		    "received_at is not a time of the form 2026-01-02T03:04:05.123456Z");
 	v = json_object_get(entry, "submitter");
 	if (!json_is_string(v) || json_string_length(v) == 0 ||
-	    json_string_length(v) > LEDGER_STRING_MAX)
+	    json_string_length(v) > LEDGER_STRING_MAX ||
+	    !ledger_utf8_text_valid(json_string_value(v), json_string_length(v)))
 		return refuse(err, "submitter", "invalid_value",
-		    "submitter is not a non-empty string");
+		    "submitter is not a non-empty string without control characters");
 	v = json_object_get(entry, "prev");
 	if (!json_is_string(v) ||
 	    ledger_b64_decode(json_string_value(v), json_string_length(v), prev,
@@ -109,9 +115,9 @@ ledger_entry_parse(const char *bytes, size_t len, json_t **out,
 	int rc;
 
 	*out = NULL;
-	if (len == 0 || len > LEDGER_ENTRY_MAX)
+	if (len > LEDGER_ENTRY_MAX)
 		return refuse(err, "", "too_large",
-		    "an entry is 1 to 65,535 bytes");
+		    "an entry is at most 65,535 bytes");
 	entry = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(entry)) {
 		rc = refuse(err, "", "invalid_json",
@@ -143,7 +149,8 @@ ledger_entry_parse(const char *bytes, size_t len, json_t **out,
 		}
 	}
 	/* The rest is an event, held to the rules events are posted under. */
-	event = json_deep_copy(entry);
+	/* A shallow copy: the members are shared, only read. */
+	event = json_copy(entry);
 	if (event == NULL) {
 		rc = refuse(err, "", "invalid_value", "out of memory");
 		goto fail;
