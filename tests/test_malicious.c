@@ -3,8 +3,9 @@
  * (tests/malicious_server.py): logs built here with the core library, with
  * one entry spelled so that a careless reader finds another subject than
  * the daemon, or with served bytes, proofs, tiles or checkpoints that do
- * not agree.  audit --subject, who-saw, export and verify must each fail
- * with the right exit code on every case, and pass on the honest log.
+ * not agree.  audit --subject, who-saw, export, verify, list and get must
+ * each fail with the right exit code on every case, and pass on the honest
+ * log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -330,6 +331,32 @@ serve(enum spelling sp, enum lie lie, int answer_crafted)
 	site_put(site, path, 200, "application/octet-stream", tile,
 	    sizeof(tile));
 
+	/* GET /v1/events (one page), /v1/events/4 and its proof. */
+	{
+		uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
+		char target[96], leaf_b64[48];
+		uint8_t leaf[LEDGER_HASH_LEN];
+		json_t *events = json_array();
+		size_t plen;
+
+		for (i = 0; i < LOG_SIZE; i++)
+			json_array_append_new(events, json_pack("{s:I, s:s%}",
+			    "seq", (json_int_t)i, "entry", served.bytes[i],
+			    served.len[i]));
+		site_put_json(site, "/v1/events", json_pack("{s:o}", "events",
+		    events));
+		site_put(site, "/v1/events/4", 200, "application/json",
+		    served.bytes[4], served.len[4]);
+		if (ledger_merkle_inclusion_proof(&tree.hs, 4, LOG_SIZE, proof,
+		    &plen) != 0 || ledger_leaf_hash(tree.bytes[4], tree.len[4],
+		    leaf) != 0)
+			abort();
+		ledger_b64_encode(leaf, LEDGER_HASH_LEN, leaf_b64);
+		snprintf(target, sizeof(target), "/v1/proof/inclusion?index=4"
+		    "&tree_size=%d", LOG_SIZE);
+		site_put_json(site, target, json_pack("{s:s, s:o}", "leaf_hash",
+		    leaf_b64, "hashes", hash_array(proof, plen)));
+	}
 	page = who_saw_page(&served, &tree, LOG_SIZE, note, seqs,
 	    answer_crafted ? 3 : 2, lie);
 	if (lie == L_OLD_PAGE) {
@@ -491,6 +518,8 @@ test_honest_log(void)
 	serve(S_HONEST, L_NONE, 1);
 	CTL(0, "holds all 3 entries", "audit", "--subject", "person-1");
 	CTL(0, "3 events", "who-saw", "person-1");
+	CTL(0, "6 entries", "list");
+	CTL(0, "\"seq\":4", "get", "4");
 	EXPORT(0, NULL);
 }
 
@@ -507,6 +536,8 @@ test_duplicate_subjects(void)
 	    "audit", "--subject", "person-1");
 	serve(S_DUPLICATE, L_NONE, 1);
 	CTL(1, "seq 4: not an entry", "who-saw", "person-1");
+	CTL(1, "seq 4: not an entry", "list");
+	CTL(1, "seq 4: not an entry", "get", "4");
 }
 
 /* person-1's token with its first character as \u00XX. */
@@ -518,6 +549,8 @@ test_escaped_subject(void)
 	    "audit", "--subject", "person-1");
 	serve(S_ESCAPED, L_NONE, 1);
 	CTL(1, "seq 4: not an entry", "who-saw", "person-1");
+	CTL(1, "seq 4: not an entry", "list");
+	CTL(1, "seq 4: not an entry", "get", "4");
 }
 
 /* A canonical entry naming person-1 second: it counts like the first. */
@@ -540,6 +573,8 @@ test_white_space(void)
 	CTL(1, "seq 4: not an entry as the server writes them (not_canonical",
 	    "audit", "--subject", "person-1");
 	CTL(1, "seq 4: not an entry", "who-saw", "person-1");
+	CTL(1, "seq 4: not an entry", "list");
+	CTL(1, "seq 4: not an entry", "get", "4");
 }
 
 /* The crafted spellings in an export. */
