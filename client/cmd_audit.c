@@ -143,6 +143,19 @@ leaf_tile(const struct audit *a, uint64_t seq)
 	return NULL;
 }
 
+/* Whether the entry's subjects hold the token (in any place). */
+static int
+names_token(const json_t *entry, const char *token)
+{
+	const json_t *subject;
+	size_t i;
+
+	json_array_foreach(json_object_get(entry, "subjects"), i, subject)
+		if (strcmp(json_string_value(subject), token) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The recomputation, the part that is timed: every leaf, seq and prev, the
  * level-0 tiles on the way, the tree, then every upper tile and the root.
@@ -159,11 +172,10 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 	char prev_b64[48];
 	const struct tile_data *lt;
 	const uint8_t *bytes;
-	const json_t *subject;
 	json_t *entry = NULL;
 	struct progress pg;
 	uint64_t seq = 0, b, got, i;
-	size_t pos, elen, k;
+	size_t pos, elen;
 	uint64_t token_window = window != NULL ? window->tree_size : 0;
 	double start = ctl_now();
 	struct rusage ru0, ru1;
@@ -214,14 +226,8 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 			}
 			if (ledger_merkle_append(&hs, seq, leaf) != 0)
 				goto out;
-			json_array_foreach(json_object_get(entry, "subjects"),
-			    k, subject)
-				if (token != NULL && seq < token_window &&
-				    strcmp(json_string_value(subject),
-				    token) == 0)
-					break;
-			if (k < json_array_size(json_object_get(entry,
-			    "subjects"))) {
+			if (token != NULL && seq < token_window &&
+			    names_token(entry, token)) {
 				if (a->n_found == a->cap_found) {
 					a->cap_found = a->cap_found * 2 + 64;
 					a->found = xrealloc(a->found,
