@@ -68,6 +68,7 @@ enum lie {
 	L_TILE_FLIP,	/* a hash of the level-0 tile flipped */
 	L_OTHER_KEY,	/* every checkpoint signed by another key */
 	L_OLD_PAGE,	/* the answer's second page has a smaller tree */
+	L_ROLLBACK,	/* /checkpoint has a smaller tree than the answer */
 };
 
 struct log {
@@ -272,6 +273,36 @@ who_saw_page(const struct log *served, const struct log *tree, uint64_t size,
 	    "events", events);
 }
 
+/* The entry bundle and level-0 tile of the first width entries. */
+static void
+put_tiles(json_t *site, const struct log *tree, const struct log *served,
+    unsigned width, enum lie lie)
+{
+	uint8_t bundle[LOG_SIZE * 1024], tile[LOG_SIZE * LEDGER_HASH_LEN];
+	char path[LEDGER_TILE_PATH_MAX + 2];
+	struct ledger_tile t;
+	size_t used = 0, i;
+
+	memset(&t, 0, sizeof(t));
+	t.level = LEDGER_TILE_LEVEL_ENTRIES;
+	t.width = width;
+	for (i = 0; i < width; i++)
+		if (ledger_bundle_append(bundle, sizeof(bundle), &used,
+		    served->bytes[i], served->len[i]) != 0)
+			abort();
+	path[0] = '/';
+	ledger_tile_path_format(&t, path + 1);
+	site_put(site, path, 200, "application/octet-stream", bundle, used);
+	t.level = 0;
+	if (ledger_tile_hashes(&tree->hs, &t, tile) != 0)
+		abort();
+	if (lie == L_TILE_FLIP)
+		tile[2 * LEDGER_HASH_LEN + 7] ^= 1;
+	ledger_tile_path_format(&t, path + 1);
+	site_put(site, path, 200, "application/octet-stream", tile,
+	    (size_t)width * LEDGER_HASH_LEN);
+}
+
 /*
  * Serves the log of spelling sp with the lie: /checkpoint, the entry
  * bundle and hash tile, the export stream and the who-saw answer.  The
@@ -282,11 +313,9 @@ static void
 serve(enum spelling sp, enum lie lie, int answer_crafted)
 {
 	struct log tree, served;
-	struct ledger_tile t;
-	uint8_t bundle[LOG_SIZE * 1024], tile[LOG_SIZE * LEDGER_HASH_LEN];
-	char path[LEDGER_TILE_PATH_MAX + 2], *note, *old_note, *jsonl;
+	char *note, *old_note, *jsonl;
 	uint64_t seqs[3] = { 1, 3, CRAFTED };
-	size_t used = 0, jl = 0, i;
+	size_t jl = 0, i;
 	json_t *site = json_object(), *page;
 
 	log_build(&tree, sp);
@@ -302,34 +331,27 @@ serve(enum spelling sp, enum lie lie, int answer_crafted)
 			}
 	note = checkpoint(&tree, LOG_SIZE, lie == L_OTHER_KEY ? other_key :
 	    log_key);
-	site_put(site, "/checkpoint", 200, "text/plain; charset=utf-8", note,
-	    strlen(note));
+	if (lie == L_ROLLBACK) {
+		/* /checkpoint is older than the answer's checkpoint. */
+		old_note = checkpoint(&tree, 4, log_key);
+		site_put(site, "/checkpoint", 200, "text/plain; charset=utf-8",
+		    old_note, strlen(old_note));
+		free(old_note);
+	} else
+		site_put(site, "/checkpoint", 200, "text/plain; charset=utf-8",
+		    note, strlen(note));
 
-	memset(&t, 0, sizeof(t));
-	t.level = LEDGER_TILE_LEVEL_ENTRIES;
-	t.width = LOG_SIZE;
-	jsonl = xmalloc(sizeof(bundle));
+	put_tiles(site, &tree, &served, LOG_SIZE, lie);
+	if (lie == L_ROLLBACK)
+		put_tiles(site, &tree, &served, 4, lie);
+	jsonl = xmalloc(LOG_SIZE * 1024);
 	for (i = 0; i < LOG_SIZE; i++) {
-		if (ledger_bundle_append(bundle, sizeof(bundle), &used,
-		    served.bytes[i], served.len[i]) != 0)
-			abort();
 		memcpy(jsonl + jl, served.bytes[i], served.len[i]);
 		jl += served.len[i];
 		jsonl[jl++] = '\n';
 	}
-	path[0] = '/';
-	ledger_tile_path_format(&t, path + 1);
-	site_put(site, path, 200, "application/octet-stream", bundle, used);
 	site_put(site, "/v1/export", 200, "application/x-ndjson", jsonl, jl);
 	free(jsonl);
-	t.level = 0;
-	if (ledger_tile_hashes(&tree.hs, &t, tile) != 0)
-		abort();
-	if (lie == L_TILE_FLIP)
-		tile[2 * LEDGER_HASH_LEN + 7] ^= 1;
-	ledger_tile_path_format(&t, path + 1);
-	site_put(site, path, 200, "application/octet-stream", tile,
-	    sizeof(tile));
 
 	/* GET /v1/events (one page), /v1/events/4 and its proof. */
 	{
@@ -657,6 +679,16 @@ test_older_page(void)
 	    "person-1");
 }
 
+/* The audited tree is older than the answer's: a rollback between them. */
+static void
+test_audit_rollback(void)
+{
+	serve(S_HONEST, L_ROLLBACK, 1);
+	CTL(0, "match the signed checkpoint", "audit");
+	CTL(1, "newer than the audited one", "audit", "--subject",
+	    "person-1");
+}
+
 /* verify: grown, then rolled back, then forked. */
 static void
 test_rollback_and_fork(void)
@@ -753,6 +785,7 @@ main(void)
 	RUN(test_tile_flipped);
 	RUN(test_other_key);
 	RUN(test_older_page);
+	RUN(test_audit_rollback);
 	RUN(test_rollback_and_fork);
 	server_stop();
 	ledger_signer_free(log_key);
