@@ -207,6 +207,15 @@ $(FUZZ_DAEMON_BINS): $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
+# These harnesses drive the client's modules directly: all but its main().
+FUZZ_CLIENT_BINS = $(BUILD)/fuzzers/fuzz_entry_diff $(BUILD)/fuzzers/fuzz_client_http \
+	$(BUILD)/fuzzers/fuzz_client_tile
+$(FUZZ_CLIENT_BINS): $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o \
+		$(filter-out $(OBJ)/client/main.o,$(CLIENT_OBJS)) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
 $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)

@@ -18,7 +18,6 @@
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
-#include "jscan.h"
 #include "progress.h"
 #include "provenance.h"
 
@@ -144,6 +143,19 @@ leaf_tile(const struct audit *a, uint64_t seq)
 	return NULL;
 }
 
+/* Whether the entry's subjects hold the token (in any place). */
+static int
+names_token(const json_t *entry, const char *token)
+{
+	const json_t *subject;
+	size_t i;
+
+	json_array_foreach(json_object_get(entry, "subjects"), i, subject)
+		if (strcmp(json_string_value(subject), token) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The recomputation, the part that is timed: every leaf, seq and prev, the
  * level-0 tiles on the way, the tree, then every upper tile and the root.
@@ -153,18 +165,17 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
     const char *token, const struct ledger_checkpoint *window, double *seconds,
     double *cpu_seconds)
 {
-	static const char *const names[] = { "seq", "prev", "subjects" };
 	struct ledger_memstore *ms = ledger_memstore_new();
 	struct ledger_hash_store hs = ledger_memstore_hash_store(ms);
 	uint8_t leaf[LEDGER_HASH_LEN], prev[LEDGER_HASH_LEN], root[LEDGER_HASH_LEN];
 	uint8_t *buf = NULL;
 	char prev_b64[48];
 	const struct tile_data *lt;
-	const uint8_t *entry;
-	struct jspan v[3];
+	const uint8_t *bytes;
+	json_t *entry = NULL;
 	struct progress pg;
 	uint64_t seq = 0, b, got, i;
-	size_t pos, elen, token_len = token ? strlen(token) : 0;
+	size_t pos, elen;
 	uint64_t token_window = window != NULL ? window->tree_size : 0;
 	double start = ctl_now();
 	struct rusage ru0, ru1;
@@ -179,23 +190,26 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 
 		pos = 0;
 		for (got = 0; ledger_bundle_next((const uint8_t *)d->bytes,
-		    d->len, &pos, &entry, &elen) == 0; got++, seq++) {
+		    d->len, &pos, &bytes, &elen) == 0; got++, seq++) {
 			if (got == d->t.width) {
 				ctl_verify_fail("entry bundle %" PRIu64 " holds "
 				    "more than %u entries", b, d->t.width);
 				goto out;
 			}
-			if (ledger_leaf_hash(entry, elen, leaf) != 0)
+			if (ledger_leaf_hash(bytes, elen, leaf) != 0)
 				goto out;
-			if (jscan_members((const char *)entry, elen, names, 3,
-			    v) != 0 || jscan_u64(&v[0], &i) != 0 || i != seq) {
-				ctl_verify_fail("entry %" PRIu64 " (bundle %"
-				    PRIu64 "): not an entry with that seq", seq,
-				    b);
+			/*
+			 * The daemon's own reading of the bytes: a second
+			 * spelling of a field (a duplicate key, an escape)
+			 * could otherwise hide a subject from this audit.
+			 */
+			json_decref(entry);
+			if (ctl_entry_open(seq, (const char *)bytes, elen,
+			    &entry) != 0)
 				goto out;
-			}
 			ctl_hash_b64(prev, prev_b64);
-			if (!jscan_string_is(&v[1], prev_b64, strlen(prev_b64))) {
+			if (strcmp(json_string_value(json_object_get(entry,
+			    "prev")), prev_b64) != 0) {
 				ctl_verify_fail("entry %" PRIu64 ": prev is not "
 				    "the leaf hash of entry %" PRIu64 " (hash "
 				    "chain broken)", seq, seq - 1);
@@ -213,8 +227,7 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 			if (ledger_merkle_append(&hs, seq, leaf) != 0)
 				goto out;
 			if (token != NULL && seq < token_window &&
-			    v[2].len > 0 && jscan_array_has(&v[2], token,
-			    token_len)) {
+			    names_token(entry, token)) {
 				if (a->n_found == a->cap_found) {
 					a->cap_found = a->cap_found * 2 + 64;
 					a->found = xrealloc(a->found,
@@ -273,6 +286,7 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 	}
 	rc = 0;
 out:
+	json_decref(entry);
 	free(buf);
 	ledger_memstore_free(ms);
 	return rc;

@@ -41,7 +41,8 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	char *query = xstrdup(""), *target = NULL, *next = NULL;
 	json_t *page = NULL, *ev, *entry;
 	int c, rc = 0, verify = 0;
-	size_t i;
+	size_t i, len;
+	uint64_t seq;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -95,24 +96,27 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			if (shown >= limit)
 				break;
 			bytes = json_string_value(json_object_get(ev, "entry"));
-			if (bytes == NULL) {
+			if (bytes == NULL || !json_is_integer(json_object_get(ev,
+			    "seq")) || json_integer_value(json_object_get(ev,
+			    "seq")) < 0) {
 				rc = ctl_fail(EXIT_SERVER, "a listed event has "
-				    "no entry");
+				    "no entry or no seq");
 				goto out;
 			}
-			if (verify && (rc = ctl_verify_entry(ctl,
-			    (uint64_t)json_integer_value(json_object_get(ev,
-			    "seq")), bytes, strlen(bytes), &cp, NULL,
-			    NULL)) != 0)
+			seq = (uint64_t)json_integer_value(json_object_get(ev,
+			    "seq"));
+			len = json_string_length(json_object_get(ev, "entry"));
+			if (verify && (rc = ctl_verify_entry(ctl, seq, bytes,
+			    len, &cp, NULL, NULL)) != 0)
+				goto out;
+			/* Shown only as the daemon reads it, proven or not. */
+			if ((rc = ctl_entry_open(seq, bytes, len, &entry)) != 0)
 				goto out;
 			if (ctl->json)
 				printf("%s\n", bytes);
-			else {
-				entry = json_loads(bytes, 0, NULL);
-				table_row((uint64_t)json_integer_value(
-				    json_object_get(ev, "seq")), entry);
-				json_decref(entry);
-			}
+			else
+				table_row(seq, entry);
+			json_decref(entry);
 			shown++;
 		}
 		cursor = json_string_value(json_object_get(page, "next_cursor"));

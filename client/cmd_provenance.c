@@ -141,7 +141,7 @@ verify_page(struct ctl *ctl, const struct prov_query *q, json_t *page,
 	struct ledger_checkpoint cp;
 	json_t *ev, *entry;
 	json_int_t seq;
-	size_t i, n;
+	size_t i, n, len;
 	int rc;
 
 	if (note == NULL)
@@ -210,7 +210,8 @@ verify_page(struct ctl *ctl, const struct prov_query *q, json_t *page,
 		    LEDGER_MAX_PROOF, &n) != 0)
 			return ctl_verify_fail("seq %" JSON_INTEGER_FORMAT
 			    ": the proof is malformed", seq);
-		if (ledger_leaf_hash(bytes, strlen(bytes), leaf) != 0)
+		len = json_string_length(json_object_get(ev, "entry"));
+		if (ledger_leaf_hash(bytes, len, leaf) != 0)
 			return ctl_fail(EXIT_VERIFY, "SHA-256 failed");
 		if (ledger_merkle_verify_inclusion(leaf, (uint64_t)seq,
 		    cp.tree_size, proof, n, cp.root) != 0)
@@ -218,14 +219,10 @@ verify_page(struct ctl *ctl, const struct prov_query *q, json_t *page,
 			    ": the inclusion proof does not verify against the "
 			    "signed checkpoint of size %" PRIu64 " (entry or "
 			    "proof altered)", seq, cp.tree_size);
-		if ((entry = json_loads(bytes, JSON_REJECT_DUPLICATES,
-		    NULL)) == NULL || !json_is_object(entry) ||
-		    json_integer_value(json_object_get(entry, "seq")) != seq) {
-			json_decref(entry);
-			return ctl_verify_fail("seq %" JSON_INTEGER_FORMAT
-			    ": the entry is not a JSON object with that seq",
-			    seq);
-		}
+		/* What is checked below is what the daemon reads too. */
+		if ((rc = ctl_entry_open((uint64_t)seq, bytes, len,
+		    &entry)) != 0)
+			return rc;
 		if ((rc = check_names(q, res, (uint64_t)seq, entry)) != 0) {
 			json_decref(entry);
 			return rc;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "ledger/base64.h"
+#include "ledger/entry.h"
 #include "ledger/number.h"
 #include "ledger/error.h"
 #include "ledger/merkle.h"
@@ -365,6 +366,32 @@ ctl_read_file(const char *path, char **out, size_t *len)
 }
 
 int
+ctl_entry_open(uint64_t seq, const char *bytes, size_t len, json_t **out)
+{
+	struct ledger_field_error err;
+	json_t *entry = NULL;
+	json_int_t named;
+
+	if (out != NULL)
+		*out = NULL;
+	if (ledger_entry_parse(bytes, len, &entry, &err) != 0)
+		return ctl_verify_fail("seq %" PRIu64 ": not an entry as the "
+		    "server writes them (%s%s%s: %s)", seq, err.code,
+		    err.field[0] ? " at " : "", err.field, err.message);
+	named = json_integer_value(json_object_get(entry, "seq"));
+	if (named < 0 || (uint64_t)named != seq) {
+		json_decref(entry);
+		return ctl_verify_fail("seq %" PRIu64 ": the entry names seq %"
+		    JSON_INTEGER_FORMAT, seq, named);
+	}
+	if (out != NULL)
+		*out = entry;
+	else
+		json_decref(entry);
+	return 0;
+}
+
+int
 ctl_verify_entry(struct ctl *ctl, uint64_t seq, const char *bytes, size_t len,
     const struct ledger_checkpoint *cp, uint8_t proof[][LEDGER_HASH_LEN],
     size_t *n)
@@ -401,7 +428,8 @@ ctl_verify_entry(struct ctl *ctl, uint64_t seq, const char *bytes, size_t len,
 		rc = ctl_verify_fail("seq %" PRIu64 ": the inclusion proof does "
 		    "not lead to the root of the signed checkpoint (size %"
 		    PRIu64 ")", seq, cp->tree_size);
-	else if (n != NULL)
+	else if ((rc = ctl_entry_open(seq, bytes, len, NULL)) == 0 &&
+	    n != NULL)
 		*n = plen;
 	json_decref(body);
 	return rc;

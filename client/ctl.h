@@ -154,13 +154,28 @@ int ctl_fetch_consistency(struct ctl *ctl, const struct ledger_checkpoint *old,
 /*
  * ctl_verify_entry - GET /v1/proof/inclusion for seq in cp's tree and
  * check that the entry bytes are that leaf: the proof's leaf hash must be
- * the hash of bytes, and the audit path must lead to cp's root.
+ * the hash of bytes, and the audit path must lead to cp's root; then that
+ * the bytes are an entry naming seq (ctl_entry_open).
  *	proof, n	out (may be NULL): the verified audit path
  * Returns 0, EXIT_SERVER or EXIT_VERIFY (printed).
  */
 int ctl_verify_entry(struct ctl *ctl, uint64_t seq, const char *bytes,
     size_t len, const struct ledger_checkpoint *cp,
     uint8_t proof[][LEDGER_HASH_LEN], size_t *n);
+
+/*
+ * ctl_entry_open - reads entry bytes as the daemon does, with
+ * ledger_entry_parse (no duplicate keys, exactly the canonical
+ * serialisation, well-formed fields), and checks that the entry names seq.
+ * Anything else is a verification failure naming seq: no other reading of
+ * an entry exists in the client.
+ *	seq		in: the position the entry was served for
+ *	bytes, len	in: the entry bytes, need not be NUL-terminated
+ *	entry		out (may be NULL): the parsed entry (json_decref it)
+ * Returns 0 or EXIT_VERIFY (printed).
+ */
+int ctl_entry_open(uint64_t seq, const char *bytes, size_t len,
+    json_t **entry);
 
 /* ctl_decode_hash - base64 of exactly 32 bytes; 0 or -1. */
 int ctl_decode_hash(const char *b64, uint8_t out[LEDGER_HASH_LEN]);

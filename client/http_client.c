@@ -673,6 +673,27 @@ http_client_stream(struct http_client *c, const char *target, http_sink sink,
 	return exchange(c, "GET", target, NULL, NULL, 0, out, sink, arg);
 }
 
+int
+http_reply_parse(const char *bytes, size_t len, const char *method,
+    http_sink sink, void *arg, struct http_reply *out)
+{
+	struct http_client c;
+	int none, rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(out, 0, sizeof(*out));
+	snprintf(c.hostport, sizeof(c.hostport), "the test server");
+	if (len > INT32_MAX ||
+	    (c.bio = BIO_new_mem_buf(bytes, (int)len)) == NULL)
+		return -1;
+	/* The end of the bytes reads as the server closing the connection. */
+	BIO_set_mem_eof_return(c.bio, 0);
+	rc = read_reply(&c, method, out, sink, arg, &none);
+	disconnect(&c);
+	free(c.buf);
+	return rc;
+}
+
 void
 http_reply_free(struct http_reply *r)
 {

@@ -68,6 +68,17 @@ int http_client_request(struct http_client *c, const char *method,
 int http_client_stream(struct http_client *c, const char *target,
     http_sink sink, void *arg, struct http_reply *out);
 
+/*
+ * http_reply_parse - reads one answer to a request of method from bytes as
+ * they would come from the server, with the code that reads them from a
+ * connection (for tests and fuzzing).
+ *	sink, arg	as for http_client_stream; sink may be NULL
+ *	out		out: as for http_client_request
+ * Returns 0, or -1 when the bytes are not a whole answer.
+ */
+int http_reply_parse(const char *bytes, size_t len, const char *method,
+    http_sink sink, void *arg, struct http_reply *out);
+
 /* http_client_error - the last transport error, for messages (borrowed). */
 const char *http_client_error(const struct http_client *c);
 
