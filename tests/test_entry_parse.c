@@ -354,8 +354,8 @@ test_number_forms(void)
 	REFUSED_WITH("\"seq\":5", "\"seq\":-0", NULL);
 	REFUSED_WITH("\"seq\":5", "\"seq\":-5", "invalid_value");
 	REFUSED_WITH("\"seq\":5", "\"seq\":\"5\"", "invalid_value");
-	REFUSED_WITH("\"v\":1", "\"v\":1.0", "invalid_value");
-	REFUSED_WITH("\"v\":1", "\"v\":2", "invalid_value");
+	REFUSED_WITH("\"v\":2", "\"v\":2.0", "invalid_value");
+	REFUSED_WITH("\"v\":2", "\"v\":3", "invalid_value");
 }
 
 /* Bytes before or after the object, and other JSON values. */
@@ -411,7 +411,12 @@ test_fields(void)
 	    "invalid_value");
 	REFUSED_WITH("\"type\":\"share\"", "\"type\":\"share\",\"zz\":1",
 	    "not_canonical");
-	REFUSED_WITH("\"v\":1}", "\"v\":1,\"zz\":1}", "unknown_field");
+	REFUSED_WITH("\"v\":2}", "\"v\":2,\"zz\":1}", "unknown_field");
+	/* received_at exactly as the server writes it: UTC, six digits. */
+	REFUSED_WITH("\"received_at\":\"2026-03-14T09:26:54.123456Z\"",
+	    "\"received_at\":\"2026-03-14T10:26:54.1+01:00\"", "invalid_value");
+	REFUSED_WITH("\"submitter\":\"police-app\"",
+	    "\"submitter\":\"police\\u0007app\"", "invalid_value");
 }
 
 int
