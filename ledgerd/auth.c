@@ -1,5 +1,5 @@
 /*
- * Access rules beyond a route's roles (design §8): reader scoping of
+ * Access rules beyond a route's roles (spec §9.4): reader scoping of
  * entries, and a bounded table that slows down addresses guessing
  * credentials.
  */

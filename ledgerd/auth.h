@@ -1,5 +1,5 @@
 /*
- * Access rules of design §8 that are not a route's role: what a reader may
+ * Access rules of spec §9 that are not a route's role: what a reader may
  * see, and the slowing down of addresses that keep failing to authenticate.
  */
 #ifndef LEDGERD_AUTH_H
@@ -18,7 +18,7 @@ struct principal;
 int auth_sees_all(const struct principal *p);
 
 /*
- * auth_org_may_read - the reader rule of design §8: whether org may read
+ * auth_org_may_read - the reader rule of spec §9: whether org may read
  * entry (a parsed entry, or an entry object the writer is building): org is
  * the actor's org or one of the recipients.
  * Returns 1 or 0.

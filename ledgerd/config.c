@@ -1,6 +1,6 @@
 /*
- * The daemon's configuration: the embedded development defaults (design §9),
- * the strict reading of the JSON config file (design §8), command-line
+ * The daemon's configuration: the embedded development defaults (spec §9.8),
+ * the strict reading of the JSON config file (spec §9.1), command-line
  * overrides and the checks on the whole that decide development mode.
  */
 #include <sys/stat.h>
@@ -42,7 +42,7 @@
 #define LISTEN_MAX 300			/* "[" host "]:" port, generously */
 #define DEV_PRINCIPAL_ID "dev"
 
-/* The organisations of design §1 and the supervising board (design §8). */
+/* The partner organisations and the supervising board (spec §9.1). */
 static const char *const default_orgs[] = {
 	"police", "kmar", "aivd", "mivd", "om", "ind", "fiod", "fiu", "szw",
 	"nctv", "board",
@@ -237,7 +237,7 @@ get_string(struct parse *p, const json_t *obj, const char *where,
 	return 1;
 }
 
-/* org_id_valid - [a-z0-9-]{1,32} (design §3). */
+/* org_id_valid - [a-z0-9-]{1,32} (spec §2.2). */
 static int
 org_id_valid(const char *s)
 {
@@ -303,7 +303,7 @@ free_orgs(struct config *cfg)
 	cfg->n_orgs = 0;
 }
 
-/* config_defaults - the embedded configuration of design §9. */
+/* config_defaults - the embedded configuration of spec §9.8. */
 static struct config *
 config_defaults(void)
 {
@@ -807,7 +807,7 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 	cfg->dev_mode = cfg->path == NULL &&
 	    config_listen_is_loopback(cfg->listen);
 
-	/* Design §8: bearer tokens in clear only where nobody can listen. */
+	/* Spec §9.6: bearer tokens in clear only where nobody can listen. */
 	if ((cfg->tls_cert == NULL || cfg->tls_key == NULL) &&
 	    !config_listen_is_loopback(cfg->listen)) {
 		set_err(err, errlen, "listen %s: plain HTTP is only allowed on "

@@ -1,6 +1,6 @@
 /*
- * The daemon's configuration: the JSON file of design §8, command-line
- * overrides, and the embedded development defaults of design §9.
+ * The daemon's configuration: the JSON file of spec §9.1, command-line
+ * overrides, and the embedded development defaults of spec §9.8.
  */
 #ifndef LEDGERD_CONFIG_H
 #define LEDGERD_CONFIG_H
@@ -10,7 +10,7 @@
 
 #include "ledger/hash.h"
 
-/* Roles a principal may hold (design §8), as bits. */
+/* Roles a principal may hold (spec §9.2), as bits. */
 enum role {
 	ROLE_WRITER = 1 << 0,
 	ROLE_READER = 1 << 1,
@@ -75,7 +75,7 @@ struct config {
 };
 
 /*
- * config_load - reads a JSON config file (design §8); unknown keys are an
+ * config_load - reads a JSON config file (spec §9.1, docs/operations.md); unknown keys are an
  * error.  path NULL gives the embedded defaults.
  * The file must name "origin" (a signed-note key name); every other key is
  * optional and defaults as without a file.  Keys: listen, data, origin,

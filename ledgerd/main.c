@@ -1,5 +1,5 @@
 /*
- * ledgerd's command line (design §9): serve, keygen, token, fsck, reindex.
+ * ledgerd's command line (docs/operations.md): serve, keygen, token, fsck, reindex.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * The entry each oversight request leaves in the log before it is answered
- * (design §6: every provenance query or export is itself appended), and the
+ * (spec §2.8: every provenance query or export is itself appended), and the
  * time bounds the oversight routes share.
  */
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * What the oversight routes (provenance queries, compliance export) share:
  * the audit or export entry every such request appends before it answers
- * ("the watchers are watched", design §6), and the received_at bounds of a
+ * ("the watchers are watched", spec §2.8), and the received_at bounds of a
  * since/until range.
  */
 #ifndef LEDGERD_OVERSIGHT_H

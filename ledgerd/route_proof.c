@@ -122,7 +122,7 @@ route_proof_inclusion(struct request *r)
 		    (unsigned long long)index, (unsigned long long)tree_size);
 		goto out;
 	}
-	/* Design §8: a proof for an entry the reader may not see is refused. */
+	/* Spec §9.4: a proof for an entry the reader may not see is refused. */
 	if (!auth_sees_all(r->principal) && !entry_visible_at(r, txn, index))
 		goto out;
 	hs = store_hash_store(txn);

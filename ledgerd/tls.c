@@ -1,5 +1,5 @@
 /*
- * TLS for the HTTP listener (design §8): the OpenSSL server context and the
+ * TLS for the HTTP listener (spec §9.6): the OpenSSL server context and the
  * client certificate of a request's connection.  Certificates are checked
  * by OpenSSL against tls.client_ca during the handshake; which principal a
  * verified certificate names is decided per request (http.c).

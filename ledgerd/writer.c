@@ -1,5 +1,5 @@
 /*
- * The sequencer thread (design §2): group commit of queued appends into one
+ * The sequencer thread (spec §7.4; docs/design.md): group commit of queued appends into one
  * synced LMDB write transaction, a signed checkpoint per commit, and the
  * hand-back of finished requests to the event loop's thread.
  *

@@ -1,5 +1,5 @@
 /*
- * Entry encoding (design §3): the one serialisation of an event and the
+ * Entry encoding (spec §2.4): the one serialisation of an event and the
  * server's fields that becomes the Merkle leaf.  The bytes made here are
  * stored and served as they are, never re-serialised.
  */

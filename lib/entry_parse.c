@@ -1,5 +1,5 @@
 /*
- * Reading entry bytes (design §3): the one definition of an entry that the
+ * Reading entry bytes (spec §2.4): the one definition of an entry that the
  * daemon and every verifier share.  An entry is accepted only when it is
  * exactly the bytes the server would have produced for it, so that no two
  * readers can see different fields in the same leaf.

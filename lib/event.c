@@ -1,5 +1,5 @@
 /*
- * Validation of the events applications post (design §3).  A refusal names
+ * Validation of the events applications post (spec §2.2).  A refusal names
  * the JSON path of the first offending field and a stable code, so that a
  * partner application can show its user exactly what to fix.
  */

@@ -1,5 +1,5 @@
 /*
- * Subject tokens (design §5): the ledger stores HMAC-SHA-256(subject key, id)
+ * Subject tokens (spec §3): the ledger stores HMAC-SHA-256(subject key, id)
  * instead of a person's identifier, so the log is not a second register of
  * the people it is about, yet a supervisor holding the key can find them.
  */

@@ -1,5 +1,5 @@
 /*
- * The REST API of the real daemon (design §3, §4, §6): appends read back
+ * The REST API of the real daemon (spec §2, §4–§7): appends read back
  * byte for byte, checkpoints and proofs verify with the shared core's
  * verifiers, tiles rebuild the tree, idempotency survives a restart.
  */
@@ -85,7 +85,7 @@ body_append_read_back(struct daemon *d)
 	CHECK_MEM(leaf, a.leaf_hash, LEDGER_HASH_LEN);
 	entry = json_loadb(bytes, len, 0, NULL);
 	CHECK(json_is_object(entry));
-	/* design §3: the stored bytes are the canonical serialisation */
+	/* spec §2.4: the stored bytes are the canonical serialisation */
 	canon = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	CHECK(canon != NULL && strlen(canon) == len && memcmp(canon, bytes, len) == 0);
 	CHECK_INT(json_integer_value(json_object_get(entry, "v")), 2);
@@ -101,7 +101,7 @@ body_append_read_back(struct daemon *d)
 	CHECK_STR(str_of(entry, "occurred_at"), "2026-01-02T03:04:01.5Z");
 	CHECK_STR(json_string_value(json_array_get(json_object_get(entry,
 	    "recipients"), 0)), "kmar");
-	/* design §5: subjects are stored as tokens, never in the clear */
+	/* spec §3: subjects are stored as tokens, never in the clear */
 	CHECK_INT(strlen(json_string_value(json_array_get(json_object_get(entry,
 	    "subjects"), 0)) ?: ""), LEDGER_SUBJECT_TOKEN_LEN);
 	CHECK(memmem(bytes, len, "person-1", 8) == NULL);

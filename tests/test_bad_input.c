@@ -1,6 +1,6 @@
 /*
  * Malformed and hostile requests against the real daemon: each gets its
- * documented status and error code (design §6), nothing reaches the log,
+ * documented status and error code (spec §7.2), nothing reaches the log,
  * and the daemon keeps answering.
  */
 #include <inttypes.h>
@@ -223,7 +223,7 @@ static const struct bad_case cases[] = {
 	{ "details nested 3000 deep", "POST", "/v1/events", TOKEN, NULL, NULL, 0,
 	    gen_deep_details, 400, 0, "invalid_json", NULL, 0 },
 
-	/* Well-formed JSON, invalid event (design §3). */
+	/* Well-formed JSON, invalid event (spec §2.2). */
 	{ "unknown field", "POST", "/v1/events", TOKEN, NULL,
 	    GOOD ",\"colour\":1}", 0, NULL, 400, 0, "unknown_field", "colour", 0 },
 	{ "unknown actor field", "POST", "/v1/events", TOKEN, NULL,

@@ -1,5 +1,5 @@
 /*
- * Durability (design §2: a request is answered only once its transaction
+ * Durability (spec §7.4: a request is answered only once its transaction
  * is durable): concurrent writers append while the daemon is killed with
  * SIGKILL; after a restart every acknowledged entry is there with exactly
  * the acknowledged leaf hash, the log extends every checkpoint published

@@ -1,5 +1,5 @@
 /*
- * The event model: validation against design §3, subject tokens (§5), the
+ * The event model: validation against spec §2.2, subject tokens (spec §3), the
  * exact entry bytes, and RFC 3339 times.  Expected tokens and entry bytes
  * were computed outside this code (openssl dgst -mac HMAC, a JSON encoder
  * with sorted keys) and are hard-coded.

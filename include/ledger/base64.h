@@ -1,6 +1,6 @@
 /*
  * Base64 (RFC 4648 §4, with padding) as the C2SP formats use it, and the
- * unpadded URL-safe form (§5) used for subject tokens.
+ * unpadded URL-safe form (spec §3) used for subject tokens.
  */
 #ifndef LEDGER_BASE64_H
 #define LEDGER_BASE64_H

@@ -1,6 +1,6 @@
 /*
- * The event model (design §3): validating an event posted by an application,
- * turning subject identifiers into subject tokens (§5), and producing the
+ * The event model (spec §2): validating an event posted by an application,
+ * turning subject identifiers into subject tokens (§3), and producing the
  * entry bytes that become the Merkle leaf.
  */
 #ifndef LEDGER_ENTRY_H
@@ -51,7 +51,7 @@ struct ledger_event_rules {
 };
 
 /*
- * ledger_event_validate - checks an event object against design §3: only the
+ * ledger_event_validate - checks an event object against spec §2.2: only the
  * known top-level fields, each of the right type and within its bounds; type
  * share|query|advice; actor.org registered; recipients required for share and
  * advice; purpose required for share and query; occurred_at RFC 3339;
@@ -65,7 +65,7 @@ struct ledger_event_rules {
  * (else invalid_value) and, when rules->orgs is set, be listed (else
  * unknown_org).  subjects, recipients and refs hold at most 64 elements, no
  * repeats.  The first problem found is reported, top-level fields in the
- * order of the table in design §3 after any unknown field.
+ * order of the table in spec §2.2 after any unknown field.
  *	event	in: borrowed, not modified
  *	rules	in: not NULL
  *	err	out (may be NULL): filled when the event is refused; field and

@@ -1,5 +1,5 @@
 /*
- * Fuzzes event validation (design §3) and entry production: any JSON text
+ * Fuzzes event validation (spec §2.2) and entry production: any JSON text
  * that validates must turn into an entry of at most 65,535 bytes that is
  * its own canonical serialisation, carries the server fields asked for,
  * and holds no subject identifier in the clear.
@@ -33,7 +33,7 @@ check_entry(const json_t *event, const char *bytes, size_t len, uint64_t seq)
 	FUZZ_ASSERT(memchr(bytes, '\n', len) == NULL);
 	entry = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
 	FUZZ_ASSERT(entry != NULL);
-	/* The stored bytes are their own canonical form (design §3). */
+	/* The stored bytes are their own canonical form (spec §2.4). */
 	again = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	FUZZ_ASSERT(again != NULL && strlen(again) == len &&
 	    memcmp(again, bytes, len) == 0);
@@ -41,7 +41,7 @@ check_entry(const json_t *event, const char *bytes, size_t len, uint64_t seq)
 	FUZZ_ASSERT(json_integer_value(json_object_get(entry, "v")) == 1);
 	FUZZ_ASSERT((uint64_t)json_integer_value(json_object_get(entry, "seq")) == seq);
 	FUZZ_ASSERT(json_is_string(json_object_get(entry, "received_at")));
-	/* Subjects travel only as tokens (design §5). */
+	/* Subjects travel only as tokens (spec §3). */
 	subjects = json_object_get(entry, "subjects");
 	FUZZ_ASSERT(json_array_size(subjects) ==
 	    json_array_size(json_object_get(event, "subjects")));

@@ -1,5 +1,5 @@
 /*
- * Fuzzes proof JSON as the API answers it (design §6), parsed and verified
+ * Fuzzes proof JSON as the API answers it (spec §4.5, §7.6), parsed and verified
  * with the lib the client uses:
  *	{"index": N, "tree_size": M, "leaf_hash": "<b64>", "hashes": [...]}
  *	{"from": M, "to": N, "hashes": [...]}
