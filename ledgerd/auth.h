@@ -18,7 +18,7 @@ struct principal;
 int auth_sees_all(const struct principal *p);
 
 /*
- * auth_org_may_read - the reader rule of spec §9: whether org may read
+ * auth_org_may_read - the reader rule of spec §9.4: whether org may read
  * entry (a parsed entry, or an entry object the writer is building): org is
  * the actor's org or one of the recipients.
  * Returns 1 or 0.
