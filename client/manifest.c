@@ -16,7 +16,8 @@
 #include "manifest.h"
 
 const char *const bundle_files[BUNDLE_NFILES] = {
-	"checkpoint", "entries.csv", "entries.jsonl", "proofs",
+	"checkpoint", "context.jsonl", "context.proofs", "entries.csv",
+	"entries.jsonl", "proofs",
 };
 
 int

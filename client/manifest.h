@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* The files of a bundle, in MANIFEST order. */
-#define BUNDLE_NFILES 4
+#define BUNDLE_NFILES 6
 extern const char *const bundle_files[BUNDLE_NFILES];
 
 /* file_sha256 - SHA-256 of a file, read in pieces; 0 or -1 (errno). */
