@@ -603,15 +603,15 @@ check_complete(const struct claim *cl, const struct walk *w,
 	cov->after = after;
 
 	/* The start. */
-	if (cov->start > 0 && before == NULL)
+	if (cov->start > 0 && cl->since_text == NULL)
+		reportf(pr, "the export has no since bound, so it must start at "
+		    "seq 0, but it starts at seq %" PRIu64 ": entries 0..%"
+		    PRIu64 " are missing", cov->start, cov->start - 1);
+	else if (cov->start > 0 && before == NULL)
 		reportf(pr, "the bundle does not show where it starts: seq %"
 		    PRIu64 ", the entry before the first exported one, is not "
 		    "in context.jsonl; entries before seq %" PRIu64 " may be "
 		    "missing", cov->start - 1, cov->start);
-	else if (before != NULL && cl->since_text == NULL)
-		reportf(pr, "the export has no since bound, so it must start at "
-		    "seq 0, but it starts at seq %" PRIu64 ": entries 0..%"
-		    PRIu64 " are missing", cov->start, cov->start - 1);
 	else if (before != NULL && before->received_at >= cl->since)
 		reportf(pr, "context.jsonl line %" PRIu64 ": seq %" PRIu64 " was "
 		    "received at or after the export's since (%s): it belongs "
@@ -639,17 +639,18 @@ check_complete(const struct claim *cl, const struct walk *w,
 			reportf(pr, "the export entry's prev is not the leaf "
 			    "hash of seq %" PRIu64 " (hash chain broken)",
 			    cov->end - 1);
-	} else if (after == NULL || after->seq != cov->end)
+	} else if (cl->until_text == NULL)
+		reportf(pr, "the export has no until bound, so it must reach the "
+		    "export entry's seq %" PRIu64 ", but its entries end before "
+		    "seq %" PRIu64 ": entries %" PRIu64 "..%" PRIu64 " are "
+		    "missing", cl->export_seq, cov->end, cov->end,
+		    cl->export_seq - 1);
+	else if (after == NULL || after->seq != cov->end)
 		reportf(pr, "the bundle does not show where it ends: seq %"
 		    PRIu64 ", the entry after the last exported one, is not in "
 		    "context.jsonl; entries from seq %" PRIu64 " to the export "
 		    "entry's seq %" PRIu64 " may be missing", cov->end,
 		    cov->end, cl->export_seq);
-	else if (cl->until_text == NULL)
-		reportf(pr, "the export has no until bound, so it must reach the "
-		    "export entry's seq %" PRIu64 ", but it ends before seq %"
-		    PRIu64 ": entries are missing at the end", cl->export_seq,
-		    cov->end);
 	else if (after->received_at <= cl->until)
 		reportf(pr, "context.jsonl line %" PRIu64 ": seq %" PRIu64 " was "
 		    "received at or before the export's until (%s): it belongs "
@@ -738,10 +739,10 @@ print_result(const char *dir, const struct ledger_checkpoint *cp,
 	} else {
 		if (w->count > 0)
 			printf("  %" PRIu64 " entries, seq %" PRIu64 "..%" PRIu64
-			    " (not contiguous: %" PRIu64 " gaps), each in the "
-			    "log below seq %" PRIu64 " and matching the filters\n",
+			    " (%" PRIu64 " gap%s in the seqs), each in the log "
+			    "below seq %" PRIu64 " and matching the filters\n",
 			    w->count, w->first, w->last, w->gaps,
-			    cl->export_seq);
+			    w->gaps == 1 ? "" : "s", cl->export_seq);
 		else
 			printf("  no entries\n");
 		printf("  hash chain: checked only between consecutive seqs (%"
