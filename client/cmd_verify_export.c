@@ -828,6 +828,12 @@ cmd_verify_export(struct ctl *ctl, int argc, char **argv)
 	for (i = 0; i < BUNDLE_NFILES; i++) {
 		if (map_file(dir, bundle_files[i], &m[i]) != 0) {
 			e = errno;
+			if (e == ENOENT) {
+				/* E.g. a bundle from before context.jsonl. */
+				reportf(&pr, "%s: missing from the bundle",
+				    bundle_files[i]);
+				goto done;
+			}
 			rc = ctl_fail(EXIT_IO, "cannot read %s/%s: %s", dir,
 			    bundle_files[i], strerror(e));
 			goto out;

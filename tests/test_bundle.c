@@ -587,6 +587,22 @@ body_complete(struct daemon *d)
 	bundle_free(&other);
 	free(dir);
 
+	/* A bundle without its context (as written before it had one). */
+	dir = scratch_path("window-old-format");
+	copy_bundle(window, dir);
+	{
+		char *path = xasprintf("%s/context.jsonl", dir);
+
+		CHECK(unlink(path) == 0);
+		free(path);
+		path = xasprintf("%s/context.proofs", dir);
+		CHECK(unlink(path) == 0);
+		free(path);
+	}
+	rewrite_manifest(dir);
+	CTL(1, "context.jsonl: missing from the bundle", "verify-export", dir);
+	free(dir);
+
 	/* An entry that is not its canonical form is named by its seq. */
 	dir = scratch_path("window-not-canonical");
 	copy_bundle(window, dir);
