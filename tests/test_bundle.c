@@ -22,6 +22,7 @@
 #include "ledger/csv.h"
 #include "ledger/entry.h"
 #include "ledger/hash.h"
+#include "ledger/keyfile.h"
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
@@ -831,9 +832,49 @@ test_csv_rule(void)
 	}
 }
 
+/* Counts cells that start with a dangerous character; says where. */
+static int
+unguarded_cells(const char *what, const json_t *rows)
+{
+	const json_t *row;
+	const char *cell;
+	size_t i, col;
+	int n = 0;
+
+	for (i = 1; i < json_array_size(rows); i++) {
+		row = json_array_get(rows, i);
+		for (col = 0; col < json_array_size(row); col++) {
+			cell = json_string_value(json_array_get(row, col));
+			if (cell_unsafe(cell)) {
+				fprintf(stderr, "  %s row %zu column %zu "
+				    "unguarded: %s\n", what, i, col, cell);
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+/* Whether some row's cell in column col starts with prefix. */
+static int
+column_has(const json_t *rows, size_t col, const char *prefix)
+{
+	const char *cell;
+	size_t i;
+
+	for (i = 1; i < json_array_size(rows); i++) {
+		cell = json_string_value(json_array_get(json_array_get(rows, i),
+		    col));
+		if (cell != NULL && strncmp(cell, prefix, strlen(prefix)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The daemon's CSV and ledgerctl's entries.csv: events whose every free
- * text field starts with a dangerous character come out guarded, the two
+ * text field starts with a dangerous character come out guarded, as do
+ * subject tokens and hashes that happen to start with '-' or '+'; the two
  * make the same rows, and verify-export refuses an unguarded row.
  */
 static void
@@ -843,14 +884,28 @@ body_csv(struct daemon *d)
 	static const char chars[] = "=+-@'";
 	static const int cols[] = { 4, 5, 9, 11, 12 };
 	char *dir = scratch_path("csv"), *path, *ev, *csv, *tampered;
+	char id[32], token[LEDGER_SUBJECT_TOKEN_LEN + 1], want[64];
+	uint8_t key[LEDGER_SUBJECT_KEY_LEN];
 	struct http_client hc;
 	struct http_response resp;
-	json_t *server_rows, *client_rows, *row;
-	size_t i, k, col, len, n_server;
-	int found;
+	json_t *server_rows = NULL, *client_rows, *row;
+	size_t i, k, len, n_dangerous;
+	int found, round;
 	FILE *f;
 
 	use_server(d);
+	/* A subject whose token starts with '-' (one in 64 do). */
+	path = xasprintf("%s/subject.key", d->data);
+	REQUIRE(ledger_keyfile_read_secret(path, key, sizeof(key)) == 0);
+	free(path);
+	for (i = 0; i < 100000; i++) {
+		snprintf(id, sizeof(id), "person-%zu", i);
+		REQUIRE(ledger_subject_token(key, id, strlen(id), token) == 0);
+		if (token[0] == '-')
+			break;
+	}
+	REQUIRE(token[0] == '-');
+
 	path = scratch_path("dangerous.ndjson");
 	f = fopen(path, "wb");
 	REQUIRE(f != NULL);
@@ -859,49 +914,57 @@ body_csv(struct daemon *d)
 
 		ev = xasprintf("{\"type\":\"share\",\"actor\":{\"org\":\"%s\","
 		    "\"user\":\"%cuser\",\"role\":\"%crole\"},\"subjects\":"
-		    "[\"person-1\"],\"recipients\":[\"%s\"],"
+		    "[\"%s\"],\"recipients\":[\"%s\"],"
 		    "\"object\":{\"ref\":\"%cref-%zu\"},\"purpose\":\"%cpurpose\","
 		    "\"legal_basis\":\"%clegal\",\"occurred_at\":"
 		    "\"2026-01-02T03:04:05Z\"}", c == '-' ? "-org" : "police",
-		    c, c, c == '-' ? "-recipient" : "fiod", c, k, c, c);
+		    c, c, id, c == '-' ? "-recipient" : "fiod", c, k, c, c);
 		fprintf(f, "%s\n", ev);
 		free(ev);
 	}
 	fclose(f);
 	CTL(0, "appended", "post", "--batch", path);
 	free(path);
+	n_dangerous = strlen(chars);
 
-	/* The daemon's CSV. */
+	/*
+	 * The daemon's CSV, with more entries until a leaf hash (and so the
+	 * next entry's prev) starts with '+' (one in 64 do).
+	 */
 	http_client_init(&hc, d->port, d->token);
-	REQUIRE(http_get(&hc, "/v1/export?format=csv", &resp) == 0);
-	CHECK_INT(resp.status, 200);
-	server_rows = parse_csv(resp.body, resp.body_len);
-	n_server = json_array_size(server_rows);
+	for (round = 0; round < 20; round++) {
+		REQUIRE(http_get(&hc, "/v1/export?format=csv", &resp) == 0);
+		CHECK_INT(resp.status, 200);
+		server_rows = parse_csv(resp.body, resp.body_len);
+		if (column_has(server_rows, 17, "'+") &&
+		    column_has(server_rows, 16, "'+"))
+			break;
+		json_decref(server_rows);
+		server_rows = NULL;
+		http_response_free(&resp);
+		post_batch(1000 + 200 * round, 200);
+	}
+	REQUIRE(server_rows != NULL);
+	CHECK(column_has(server_rows, 7, "'-"));	/* the subject token */
+	CHECK_INT(unguarded_cells("daemon CSV", server_rows), 0);
+
 	/* ledgerctl's, which verify-export remakes. */
 	CTL(0, "exported", "export", "--out", dir);
 	CTL(0, "COMPLETE", "verify-export", dir);
 	path = xasprintf("%s/entries.csv", dir);
 	csv = slurp(path, &len);
 	client_rows = parse_csv(csv, len);
+	CHECK_INT(unguarded_cells("entries.csv", client_rows), 0);
+	CHECK(column_has(client_rows, 7, "'-"));
+	CHECK(column_has(client_rows, 16, "'+"));
+	CHECK(column_has(client_rows, 17, "'+"));
 	/* The same rule: the daemon's rows are the first rows of the bundle's. */
-	REQUIRE(n_server == 1 + strlen(chars));
-	CHECK(json_array_size(client_rows) >= n_server);
+	CHECK(json_array_size(client_rows) > json_array_size(server_rows));
 	CHECK(len >= resp.body_len && memcmp(csv, resp.body,
 	    resp.body_len) == 0);
-	for (i = 1; i < json_array_size(client_rows); i++) {
-		row = json_array_get(client_rows, i);
-		for (col = 0; col < json_array_size(row); col++)
-			if (cell_unsafe(json_string_value(json_array_get(row,
-			    col)))) {
-				fprintf(stderr, "  entries.csv row %zu column %zu "
-				    "unguarded: %s\n", i, col, json_string_value(
-				    json_array_get(row, col)));
-				test_failures_++;
-			}
-	}
-	for (k = 0; k < strlen(chars); k++) {
-		char want[64];
 
+	/* Each free text column of each dangerous event: "'" and the value. */
+	for (k = 0; k < n_dangerous; k++) {
 		row = json_array_get(server_rows, 1 + k);
 		for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 			const char *cell = json_string_value(json_array_get(row,
@@ -919,6 +982,8 @@ body_csv(struct daemon *d)
 		found = strcmp(json_string_value(json_array_get(row, 3)),
 		    want) == 0;
 		CHECK_INT(found, chars[k] == '-');
+		snprintf(want, sizeof(want), "'%s", token);
+		CHECK_STR(json_string_value(json_array_get(row, 7)), want);
 	}
 	json_decref(server_rows);
 	json_decref(client_rows);
