@@ -33,8 +33,8 @@ static const char usage_text[] =
     "Writes a compliance bundle to the new directory DIR: entries.jsonl,\n"
     "proofs (one C2SP tlog-proof per entry, concatenated), checkpoint,\n"
     "entries.csv, context.jsonl (the export entry, and the entries just\n"
-    "outside the range), context.proofs and MANIFEST.  Every proof is\n"
-    "verified before it is written.\n"
+    "outside the range), context.proofs, README and MANIFEST.  Every proof\n"
+    "is verified before it is written.\n"
     "  --since TIME --until TIME   bounds on received_at (RFC 3339)\n"
     "  --org ORG  --subject ID     filters, as GET /v1/export\n"
     "  --purpose TEXT              recorded in the export entry\n"
@@ -401,6 +401,13 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		    head.export_seq);
 		goto out;
 	}
+	if ((f = create(dir, "README")) == NULL) {
+		rc = EXIT_IO;
+		goto out;
+	}
+	fputs(bundle_readme, f);
+	if ((rc = finish(f, "README")) != 0)
+		goto out;
 	if ((f = create(dir, "checkpoint")) == NULL) {
 		rc = EXIT_IO;
 		goto out;

@@ -794,7 +794,7 @@ cmd_verify_export(struct ctl *ctl, int argc, char **argv)
 	struct coverage cov;
 	struct ledger_checkpoint cp;
 	struct problems pr = { 0 };
-	const struct mapped *note, *cj, *cpf, *cv, *jl, *pf;
+	const struct mapped *readme, *note, *cj, *cpf, *cv, *jl, *pf;
 	const char *dir;
 	double start = ctl_now();
 	size_t n_bd = 0;
@@ -818,12 +818,13 @@ cmd_verify_export(struct ctl *ctl, int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	memset(&cov, 0, sizeof(cov));
 	/* bundle_files is in MANIFEST order. */
-	note = &m[0];
-	cj = &m[1];
-	cpf = &m[2];
-	cv = &m[3];
-	jl = &m[4];
-	pf = &m[5];
+	readme = &m[0];
+	note = &m[1];
+	cj = &m[2];
+	cpf = &m[3];
+	cv = &m[4];
+	jl = &m[5];
+	pf = &m[6];
 	manifest_check(dir, report, &pr);
 	for (i = 0; i < BUNDLE_NFILES; i++) {
 		if (map_file(dir, bundle_files[i], &m[i]) != 0) {
@@ -839,6 +840,10 @@ cmd_verify_export(struct ctl *ctl, int argc, char **argv)
 			goto out;
 		}
 	}
+	if (readme->len != strlen(bundle_readme) || memcmp(readme->p,
+	    bundle_readme, readme->len) != 0)
+		reportf(&pr, "README: not the text ledgerctl export writes "
+		    "(edited?)");
 	if (note->len == 0 || ledger_checkpoint_open(note->p, note->len,
 	    &ctl->key, &cp) != 0) {
 		reportf(&pr, "checkpoint: its signature does not verify with %s "

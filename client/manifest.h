@@ -9,8 +9,15 @@
 #include <stdint.h>
 
 /* The files of a bundle, in MANIFEST order. */
-#define BUNDLE_NFILES 6
+#define BUNDLE_NFILES 7
 extern const char *const bundle_files[BUNDLE_NFILES];
+
+/*
+ * The bundle's README: what the files are, how to check them, and the CSV
+ * formula guard.  verify-export wants exactly this text, so that what a
+ * reader is told cannot be edited.
+ */
+extern const char bundle_readme[];
 
 /* file_sha256 - SHA-256 of a file, read in pieces; 0 or -1 (errno). */
 int file_sha256(const char *path, uint8_t out[32]);

@@ -202,9 +202,10 @@ time_now(char out[LEDGER_TIME_LEN + 1])
 
 /* ---- taking a bundle apart and putting it back together ---- */
 
-static const char *const files[] = { "checkpoint", "context.jsonl",
-    "context.proofs", "entries.csv", "entries.jsonl", "proofs" };
-#define NFILES 6
+static const char *const files[] = { "README", "checkpoint",
+    "context.jsonl", "context.proofs", "entries.csv", "entries.jsonl",
+    "proofs" };
+#define NFILES 7
 
 /* A file cut into pieces, each with its terminator. */
 struct pieces {
@@ -602,6 +603,21 @@ body_complete(struct daemon *d)
 	}
 	rewrite_manifest(dir);
 	CTL(1, "context.jsonl: missing from the bundle", "verify-export", dir);
+	free(dir);
+
+	/* The README tells the reader what holds: it cannot be edited. */
+	dir = scratch_path("window-readme");
+	copy_bundle(window, dir);
+	{
+		char *path = xasprintf("%s/README", dir);
+		const char *claim = "Everything here is complete.\n";
+
+		spew(path, claim, strlen(claim));
+		free(path);
+	}
+	rewrite_manifest(dir);
+	CTL(1, "README: not the text ledgerctl export writes", "verify-export",
+	    dir);
 	free(dir);
 
 	/* An entry that is not its canonical form is named by its seq. */

@@ -825,7 +825,7 @@ body_export(struct daemon *d)
 {
 	static const char *const files[] = { "entries.jsonl", "proofs",
 	    "entries.csv", "checkpoint", "MANIFEST", "context.jsonl",
-	    "context.proofs" };
+	    "context.proofs", "README" };
 	int n = valgrind ? 3000 : EXPORT_ENTRIES, i;
 	char *dir = scratch_path("bundle"), *path, *rate;
 	struct run r;
@@ -842,7 +842,7 @@ body_export(struct daemon *d)
 	CTL(0, "verifies", "verify-export", dir);
 	CTL(1, "does not verify", "verify-export", dir, "--key",
 	    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < 8; i++) {
 		flip_and_verify(dir, files[i], 2, files[i]);
 		flip_and_verify(dir, files[i], 0x7fffffff, files[i]);
 		flip_and_verify(dir, files[i], -2, files[i]);
