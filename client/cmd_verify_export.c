@@ -783,10 +783,8 @@ print_json(const char *dir, const struct ledger_checkpoint *cp,
 }
 
 int
-cmd_verify_export(struct ctl *ctl, int argc, char **argv)
+bundle_verify(struct ctl *ctl, const char *dir, int print)
 {
-	static const struct option options[] = { CTL_COMMON_OPTIONS,
-	    { NULL, 0, NULL, 0 } };
 	struct mapped m[BUNDLE_NFILES];
 	struct boundary bd[MAX_CONTEXT];
 	struct claim cl;
@@ -795,24 +793,10 @@ cmd_verify_export(struct ctl *ctl, int argc, char **argv)
 	struct ledger_checkpoint cp;
 	struct problems pr = { 0 };
 	const struct mapped *readme, *note, *cj, *cpf, *cv, *jl, *pf;
-	const char *dir;
 	double start = ctl_now();
 	size_t n_bd = 0;
-	int c, rc, i, e;
+	int rc, i, e;
 
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (c == 'h') {
-			printf("%s%s", usage_text, CTL_COMMON_HELP);
-			return EXIT_OK;
-		}
-		if (!ctl_common_option(ctl, c, optarg))
-			return ctl_usage_error("verify-export", "bad option");
-	}
-	if (argc - optind != 1)
-		return ctl_usage_error("verify-export", "give one DIR");
-	dir = argv[optind];
-	if ((rc = ctl_need_key(ctl)) != 0)
-		return rc;
 	memset(m, 0, sizeof(m));
 	memset(&cl, 0, sizeof(cl));
 	memset(&w, 0, sizeof(w));
@@ -868,9 +852,9 @@ done:
 		    "problem%s", dir, pr.n, pr.n == 1 ? "" : "s");
 		goto out;
 	}
-	if (ctl->json)
+	if (print && ctl->json)
 		print_json(dir, &cp, &cl, &w, &cov, ctl_now() - start);
-	else
+	else if (print)
 		print_result(dir, &cp, &cl, &w, &cov);
 	rc = EXIT_OK;
 out:
@@ -878,4 +862,26 @@ out:
 	for (i = 0; i < BUNDLE_NFILES; i++)
 		unmap(&m[i]);
 	return rc;
+}
+
+int
+cmd_verify_export(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = { CTL_COMMON_OPTIONS,
+	    { NULL, 0, NULL, 0 } };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'h') {
+			printf("%s%s", usage_text, CTL_COMMON_HELP);
+			return EXIT_OK;
+		}
+		if (!ctl_common_option(ctl, c, optarg))
+			return ctl_usage_error("verify-export", "bad option");
+	}
+	if (argc - optind != 1)
+		return ctl_usage_error("verify-export", "give one DIR");
+	if ((rc = ctl_need_key(ctl)) != 0)
+		return rc;
+	return bundle_verify(ctl, argv[optind], 1);
 }

@@ -638,6 +638,15 @@ body_complete(struct daemon *d)
 	bundle_free(&b);
 	free(dir);
 
+	/* ledgerctl export says what its bundle proves, as verify-export. */
+	dir = scratch_path("again");
+	ctl_run(&r, "export", "--until", t2, "--out", dir, (const char *)NULL);
+	EXPECT(&r, 0, "COMPLETE: 20 entries, seq 0..19");
+	EXPECT(&r, 0, "start: seq 0, the log's first entry");
+	EXPECT(&r, 0, "end: seq 20 (received");
+	run_free(&r);
+	free(dir);
+
 	free(all);
 	free(window);
 }
@@ -671,6 +680,14 @@ body_filtered(struct daemon *d)
 	EXPECT(&r, 0, "checked only between consecutive seqs (0 links)");
 	EXPECT(&r, 0, "filters: since 2000-01-01T00:00:00Z, org police");
 	run_free(&r);
+	/* ledgerctl export says it too. */
+	{
+		char *dir3 = scratch_path("subject-again");
+
+		CTL(0, "NOT PROVEN", "export", "--subject", "person-7", "--out",
+		    dir3);
+		free(dir3);
+	}
 	/* The filtered bundle carries its export entry only. */
 	bundle_read(dir2, &b);
 	CHECK_INT(b.context.n, 1);
