@@ -1,14 +1,16 @@
 /*
  * GET /v1/export: the compliance export (design §7) as a stream, entry
- * bytes one a line (jsonl) or flattened rows (csv), in seq order.  It is
- * recorded as an export entry before the first byte is sent.
+ * bytes one a line (jsonl) or flattened rows (csv, ledger/csv.h), in seq
+ * order.  It is recorded as an export entry before the first byte is sent,
+ * and covers exactly the entries below that entry's seq.
  *
  * Memory stays constant whatever the range: the next chunk is read only
  * when the previous one has left the output buffer
  * (evhttp_send_reply_chunk_with_cb), and each chunk is read in its own short
  * read transaction, so a slow client never pins an old LMDB snapshot.  The
- * chunks still form one consistent export: its upper bound, the tree size,
- * is fixed when the stream starts, and entries below it never change.
+ * chunks still form one consistent export: its upper bound, the export
+ * entry's seq, is fixed when the stream starts, and entries below it never
+ * change.
  */
 #include <inttypes.h>
 #include <stdint.h>
