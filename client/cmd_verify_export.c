@@ -703,9 +703,9 @@ print_result(const char *dir, const struct ledger_checkpoint *cp,
 {
 	char *filters = filters_text(cl), *t;
 
-	printf("bundle %s verifies: MANIFEST, the checkpoint signature (%s, tree "
-	    "size %" PRIu64 "), every entry's canonical form and inclusion "
-	    "proof, entries.csv\n", dir, cp->origin, cp->tree_size);
+	printf("bundle %s verifies: MANIFEST, README, the checkpoint signature "
+	    "(%s, tree size %" PRIu64 "), every entry's canonical form and "
+	    "inclusion proof, entries.csv\n", dir, cp->origin, cp->tree_size);
 	printf("  export entry: seq %" PRIu64 ", purpose \"%s\", filters: %s\n",
 	    cl->export_seq, cl->purpose ? cl->purpose : "", filters);
 	if (!is_filtered(cl)) {
