@@ -14,13 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ledger/csv.h"
+#include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/merkle.h"
 #include "ledger/xmalloc.h"
 
-#include "csv.h"
 #include "ctl.h"
-#include "jscan.h"
 #include "manifest.h"
 #include "progress.h"
 #include "tiles.h"
@@ -32,7 +32,9 @@ static const char usage_text[] =
     "usage: ledgerctl export [options] --out DIR\n"
     "Writes a compliance bundle to the new directory DIR: entries.jsonl,\n"
     "proofs (one C2SP tlog-proof per entry, concatenated), checkpoint,\n"
-    "entries.csv and MANIFEST.  Every proof is verified before it is written.\n"
+    "entries.csv, context.jsonl (the export entry, and the entries just\n"
+    "outside the range), context.proofs, README and MANIFEST.  Every proof\n"
+    "is verified before it is written.\n"
     "  --since TIME --until TIME   bounds on received_at (RFC 3339)\n"
     "  --org ORG  --subject ID     filters, as GET /v1/export\n"
     "  --purpose TEXT              recorded in the export entry\n"
@@ -81,10 +83,35 @@ finish(FILE *f, const char *name)
 	return 0;
 }
 
-/* Streams the entries into DIR/entries.jsonl; lines out. */
+/* What the server's headers say about the export (checked later). */
+struct export_head {
+	uint64_t export_seq;		/* X-Ledger-Export-Seq */
+	uint64_t start, end;		/* X-Ledger-Export-Range "start-end" */
+};
+
+static int
+parse_head(const struct http_reply *r, struct export_head *h)
+{
+	char start[24], *dash;
+	size_t n;
+
+	if ((dash = strchr(r->export_range, '-')) == NULL ||
+	    (n = (size_t)(dash - r->export_range)) >= sizeof(start))
+		return -1;
+	memcpy(start, r->export_range, n);
+	start[n] = '\0';
+	if (ctl_parse_u64(r->export_seq, &h->export_seq) != 0 ||
+	    ctl_parse_u64(start, &h->start) != 0 ||
+	    ctl_parse_u64(dash + 1, &h->end) != 0 || h->start > h->end ||
+	    h->end > h->export_seq)
+		return -1;
+	return 0;
+}
+
+/* Streams the entries into DIR/entries.jsonl; lines and head out. */
 static int
 fetch_entries(struct ctl *ctl, const char *dir, const char *query,
-    uint64_t *lines)
+    uint64_t *lines, struct export_head *head)
 {
 	struct http_client *c;
 	struct http_reply r;
@@ -114,6 +141,14 @@ fetch_entries(struct ctl *ctl, const char *dir, const char *query,
 		fclose(s.f);
 		goto out;
 	}
+	if (parse_head(&r, head) != 0) {
+		rc = ctl_fail(EXIT_SERVER, "GET %s: no export seq and range in "
+		    "the answer's headers (a server older than this client?)",
+		    target);
+		http_reply_free(&r);
+		fclose(s.f);
+		goto out;
+	}
 	http_reply_free(&r);
 	if ((rc = finish(s.f, "entries.jsonl")) != 0)
 		goto out;
@@ -124,111 +159,128 @@ out:
 	return rc;
 }
 
-/* Proofs and CSV rows, one entry at a time, each proof verified first. */
+/* What one pass over a file of entries needs and finds. */
+struct prover {
+	struct ctl *ctl;
+	const char *dir, *note;
+	const struct ledger_checkpoint *cp;
+	struct ledger_hash_store hs;
+	uint64_t bound;			/* every seq must be below it */
+	uint64_t count, first, last;
+};
+
+/*
+ * Reads DIR/name back one line at a time: each line must be an entry in its
+ * canonical form (ledger_entry_parse), with seqs increasing below
+ * pv->bound; its proof is computed from the hash tiles, verified and
+ * appended to DIR/proofs_name, and its CSV row to DIR/csv_name (when not
+ * NULL).  Memory stays constant whatever the number of lines.
+ */
 static int
-prove_entries(struct ctl *ctl, const char *dir, const char *note,
-    const struct ledger_checkpoint *cp, uint64_t total, uint64_t *first,
-    uint64_t *last)
+prove_file(struct prover *pv, const char *name, const char *proofs_name,
+    const char *csv_name)
 {
-	static const char *const names[] = { "seq", "prev" };
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
 	uint8_t leaf[LEDGER_HASH_LEN], prev_leaf[LEDGER_HASH_LEN];
-	struct tile_store *ts = tile_store_new(ctl, cp->tree_size, TILE_CACHE);
-	struct ledger_hash_store hs = tile_store_hash_store(ts);
+	uint8_t prev[LEDGER_HASH_LEN];
 	FILE *in = NULL, *proofs = NULL, *csv = NULL;
-	char *line = NULL, *path, *text, *row, prev_b64[48];
+	char *line = NULL, *path, *text, *row;
+	struct ledger_field_error err;
 	size_t cap = 0, n, row_len;
 	int64_t prev_seq = -1;
-	uint64_t seq, count = 0;
+	uint64_t seq;
 	struct progress pg;
-	struct jspan v[2];
+	json_t *entry = NULL;
 	ssize_t len;
 	int rc = EXIT_IO, e;
 
-	path = xasprintf("%s/entries.jsonl", dir);
+	path = xasprintf("%s/%s", pv->dir, name);
 	in = fopen(path, "rb");
 	free(path);
-	if (in == NULL || (proofs = create(dir, "proofs")) == NULL ||
-	    (csv = create(dir, "entries.csv")) == NULL)
+	pv->count = 0;
+	if (in == NULL || (proofs = create(pv->dir, proofs_name)) == NULL ||
+	    (csv_name != NULL && (csv = create(pv->dir, csv_name)) == NULL))
 		goto out;
-	fputs(csv_header, csv);
-	progress_start(&pg, "proving", "entries", total);
+	if (csv != NULL)
+		fputs(ledger_csv_header, csv);
+	progress_start(&pg, "proving", "entries", 0);
 	while ((len = getline(&line, &cap, in)) > 0) {
 		if (line[len - 1] != '\n') {
-			rc = ctl_fail(EXIT_SERVER, "the export stream ends "
-			    "mid-line (after %" PRIu64 " entries)", count);
+			rc = ctl_fail(EXIT_SERVER, "%s ends mid-line (after %"
+			    PRIu64 " entries)", name, pv->count);
 			goto out;
 		}
 		line[--len] = '\0';
-		if (jscan_members(line, (size_t)len, names, 2, v) != 0 ||
-		    jscan_u64(&v[0], &seq) != 0) {
-			rc = ctl_verify_fail("export line %" PRIu64 " is not "
-			    "an entry", count + 1);
+		if (ledger_entry_parse(line, (size_t)len, &entry, &err) != 0) {
+			rc = ctl_verify_fail("%s line %" PRIu64 ": not an entry "
+			    "in its canonical form: %s%s%s", name, pv->count + 1,
+			    err.field, err.field[0] ? ": " : "", err.message);
 			goto out;
 		}
-		if ((int64_t)seq <= prev_seq || seq >= cp->tree_size) {
-			rc = ctl_verify_fail("export line %" PRIu64 ": seq %"
-			    PRIu64 " out of order or outside the signed tree",
-			    count + 1, seq);
+		seq = (uint64_t)json_integer_value(json_object_get(entry, "seq"));
+		if ((int64_t)seq <= prev_seq || seq >= pv->bound) {
+			rc = ctl_verify_fail("%s line %" PRIu64 ": seq %" PRIu64
+			    " out of order or not below %" PRIu64, name,
+			    pv->count + 1, seq, pv->bound);
 			goto out;
 		}
-		if ((e = ledger_merkle_inclusion_proof(&hs, seq, cp->tree_size,
-		    proof, &n)) != 0) {
+		if ((e = ledger_merkle_inclusion_proof(&pv->hs, seq,
+		    pv->cp->tree_size, proof, &n)) != 0) {
 			rc = e == LEDGER_EIO ? EXIT_SERVER : ctl_verify_fail(
 			    "seq %" PRIu64 ": no proof from the hash tiles: %s",
 			    seq, ledger_strerror(e));
 			goto out;
 		}
 		ledger_leaf_hash(line, (size_t)len, leaf);
-		if (ledger_merkle_verify_inclusion(leaf, seq, cp->tree_size,
-		    proof, n, cp->root) != 0) {
+		if (ledger_merkle_verify_inclusion(leaf, seq, pv->cp->tree_size,
+		    proof, n, pv->cp->root) != 0) {
 			rc = ctl_verify_fail("seq %" PRIu64 ": the exported entry "
 			    "is not leaf %" PRIu64 " of the signed tree (entry or "
 			    "tiles altered)", seq, seq);
 			goto out;
 		}
-		if (prev_seq >= 0 && seq == (uint64_t)prev_seq + 1) {
-			ctl_hash_b64(prev_leaf, prev_b64);
-			if (!jscan_string_is(&v[1], prev_b64, strlen(prev_b64))) {
-				rc = ctl_verify_fail("seq %" PRIu64 ": prev is not "
-				    "the leaf hash of seq %" PRIu64, seq,
-				    seq - 1);
-				goto out;
-			}
-		}
-		text = tlog_proof_format(seq,
-		    (const uint8_t (*)[LEDGER_HASH_LEN])proof, n, note);
-		e = fputs(text, proofs) < 0;
-		free(text);
-		if ((row = csv_row(line, (size_t)len, &row_len)) == NULL) {
-			rc = ctl_verify_fail("seq %" PRIu64 ": not a JSON object",
-			    seq);
+		if (prev_seq >= 0 && seq == (uint64_t)prev_seq + 1 &&
+		    (ctl_decode_hash(json_string_value(json_object_get(entry,
+		    "prev")), prev) != 0 ||
+		    memcmp(prev, prev_leaf, LEDGER_HASH_LEN) != 0)) {
+			rc = ctl_verify_fail("seq %" PRIu64 ": prev is not the "
+			    "leaf hash of seq %" PRIu64, seq, seq - 1);
 			goto out;
 		}
-		e |= fwrite(row, 1, row_len, csv) != row_len;
-		free(row);
+		text = tlog_proof_format(seq,
+		    (const uint8_t (*)[LEDGER_HASH_LEN])proof, n, pv->note);
+		e = fputs(text, proofs) < 0;
+		free(text);
+		if (csv != NULL) {
+			ledger_csv_row(entry, leaf, &row, &row_len);
+			e |= fwrite(row, 1, row_len, csv) != row_len;
+			free(row);
+		}
+		json_decref(entry);
+		entry = NULL;
 		if (e) {
 			rc = ctl_fail(EXIT_IO, "cannot write the bundle");
 			goto out;
 		}
-		if (count == 0)
-			*first = seq;
-		*last = seq;
+		if (pv->count == 0)
+			pv->first = seq;
+		pv->last = seq;
 		memcpy(prev_leaf, leaf, LEDGER_HASH_LEN);
 		prev_seq = (int64_t)seq;
-		progress_update(&pg, ++count);
+		progress_update(&pg, ++pv->count);
 	}
 	progress_end(&pg);
-	if (ferror(in) || count != total) {
-		rc = ctl_fail(EXIT_IO, "cannot read back entries.jsonl");
+	if (ferror(in)) {
+		rc = ctl_fail(EXIT_IO, "cannot read back %s", name);
 		goto out;
 	}
-	rc = finish(proofs, "proofs");
+	rc = finish(proofs, proofs_name);
 	proofs = NULL;
-	if (rc == 0)
-		rc = finish(csv, "entries.csv");
+	if (rc == 0 && csv != NULL)
+		rc = finish(csv, csv_name);
 	csv = NULL;
 out:
+	json_decref(entry);
 	if (in != NULL)
 		fclose(in);
 	if (proofs != NULL)
@@ -236,8 +288,47 @@ out:
 	if (csv != NULL)
 		fclose(csv);
 	free(line);
-	tile_store_free(ts);
 	return rc;
+}
+
+/*
+ * DIR/context.jsonl: the entry just before the range and the one just after
+ * it (for an export without org or subject filter, where they exist below
+ * the export entry), then the export entry itself, each as the server
+ * stores it.  They show where the range starts and ends and what the
+ * export was asked for.
+ */
+static int
+fetch_context(struct ctl *ctl, const char *dir, int filtered,
+    uint64_t export_seq, uint64_t start, uint64_t end)
+{
+	uint64_t seqs[3];
+	struct http_reply r;
+	char target[64];
+	size_t n = 0, i;
+	FILE *f;
+	int rc = 0;
+
+	if (!filtered && start > 0)
+		seqs[n++] = start - 1;
+	if (!filtered && end < export_seq)
+		seqs[n++] = end;
+	seqs[n++] = export_seq;
+	if ((f = create(dir, "context.jsonl")) == NULL)
+		return EXIT_IO;
+	for (i = 0; i < n && rc == 0; i++) {
+		snprintf(target, sizeof(target), "/v1/events/%" PRIu64, seqs[i]);
+		if ((rc = ctl_get(ctl, target, &r)) != 0)
+			break;
+		if (fwrite(r.body, 1, r.len, f) != r.len || putc('\n', f) == EOF)
+			rc = ctl_fail(EXIT_IO, "cannot write context.jsonl");
+		http_reply_free(&r);
+	}
+	if (rc != 0) {
+		fclose(f);
+		return rc;
+	}
+	return finish(f, "context.jsonl");
 }
 
 int
@@ -254,6 +345,9 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	const char *since = NULL, *until = NULL, *org = NULL, *subject = NULL;
 	const char *purpose = NULL, *dir = NULL;
 	uint64_t lines = 0, first = 0, last = 0;
+	struct export_head head = { 0, 0, 0 };
+	struct tile_store *ts = NULL;
+	struct prover pv;
 	struct ledger_checkpoint cp;
 	char *query = xstrdup("?format=jsonl"), *note = NULL;
 	json_t *out;
@@ -296,10 +390,23 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	http_query_add(&query, "org", org);
 	http_query_add(&query, "subject", subject);
 	http_query_add(&query, "purpose", purpose);
-	if ((rc = fetch_entries(ctl, dir, query, &lines)) != 0)
+	if ((rc = fetch_entries(ctl, dir, query, &lines, &head)) != 0)
 		goto out;
 	/* Fetched after the stream, so that it covers every exported entry. */
 	if ((rc = ctl_fetch_checkpoint(ctl, &cp, &note)) != 0)
+		goto out;
+	if (cp.tree_size <= head.export_seq) {
+		rc = ctl_verify_fail("the checkpoint (size %" PRIu64 ") does not "
+		    "hold the export entry (seq %" PRIu64 ")", cp.tree_size,
+		    head.export_seq);
+		goto out;
+	}
+	if ((f = create(dir, "README")) == NULL) {
+		rc = EXIT_IO;
+		goto out;
+	}
+	fputs(bundle_readme, f);
+	if ((rc = finish(f, "README")) != 0)
 		goto out;
 	if ((f = create(dir, "checkpoint")) == NULL) {
 		rc = EXIT_IO;
@@ -308,29 +415,62 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	fputs(note, f);
 	if ((rc = finish(f, "checkpoint")) != 0)
 		goto out;
-	if ((rc = prove_entries(ctl, dir, note, &cp, lines, &first,
-	    &last)) != 0)
+	if ((rc = fetch_context(ctl, dir, org != NULL || subject != NULL,
+	    head.export_seq, head.start, head.end)) != 0)
+		goto out;
+	pv.ctl = ctl;
+	pv.dir = dir;
+	pv.note = note;
+	pv.cp = &cp;
+	ts = tile_store_new(ctl, cp.tree_size, TILE_CACHE);
+	pv.hs = tile_store_hash_store(ts);
+	pv.bound = head.export_seq;
+	if ((rc = prove_file(&pv, "entries.jsonl", "proofs",
+	    "entries.csv")) != 0)
+		goto out;
+	if (pv.count != lines) {
+		rc = ctl_fail(EXIT_IO, "cannot read back entries.jsonl");
+		goto out;
+	}
+	first = pv.first;
+	last = pv.last;
+	pv.bound = cp.tree_size;
+	if ((rc = prove_file(&pv, "context.jsonl", "context.proofs",
+	    NULL)) != 0)
 		goto out;
 	if (manifest_write(dir) != 0) {
 		rc = ctl_fail(EXIT_IO, "cannot write %s/MANIFEST", dir);
 		goto out;
 	}
+	/*
+	 * The bundle as verify-export sees it, so that a server whose range
+	 * or context was wrong is caught now, and the export says what the
+	 * bundle proves and what it does not.
+	 */
 	if (ctl->json) {
-		out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "dir", dir,
+		if ((rc = bundle_verify(ctl, dir, 0)) != 0)
+			goto out;
+		out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "dir", dir,
 		    "entries", (json_int_t)lines, "first_seq", (json_int_t)first,
 		    "last_seq", (json_int_t)last, "tree_size",
-		    (json_int_t)cp.tree_size, "verified", 1);
+		    (json_int_t)cp.tree_size, "export_seq",
+		    (json_int_t)head.export_seq, "verified", 1);
 		json_dumpf(out, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(out);
-	} else if (lines == 0)
-		printf("exported 0 entries to %s (checkpoint size %" PRIu64 ")\n",
-		    dir, cp.tree_size);
+		goto out;
+	}
+	if (lines == 0)
+		printf("exported 0 entries to %s (export entry seq %" PRIu64
+		    ", checkpoint size %" PRIu64 ")\n", dir, head.export_seq,
+		    cp.tree_size);
 	else
 		printf("exported %" PRIu64 " entries (seq %" PRIu64 "..%" PRIu64
-		    ") to %s, each proven against the checkpoint of size %"
-		    PRIu64 "\n", lines, first, last, dir, cp.tree_size);
+		    ") to %s; the export entry is seq %" PRIu64 "\n", lines,
+		    first, last, dir, head.export_seq);
+	rc = bundle_verify(ctl, dir, 1);
 out:
+	tile_store_free(ts);
 	free(note);
 	free(query);
 	return rc;

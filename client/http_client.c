@@ -595,6 +595,12 @@ read_reply(struct http_client *c, const char *method, struct http_reply *out,
 			else if (strcasecmp(line, "Content-Type") == 0)
 				snprintf(out->content_type,
 				    sizeof(out->content_type), "%s", v);
+			else if (strcasecmp(line, "X-Ledger-Export-Seq") == 0)
+				snprintf(out->export_seq,
+				    sizeof(out->export_seq), "%s", v);
+			else if (strcasecmp(line, "X-Ledger-Export-Range") == 0)
+				snprintf(out->export_range,
+				    sizeof(out->export_range), "%s", v);
 		}
 	} while (out->status >= 100 && out->status < 200);
 

@@ -26,6 +26,9 @@ struct http_reply {
 	char *body;
 	size_t len;
 	char content_type[128];
+	/* X-Ledger-Export-Seq and X-Ledger-Export-Range, or "" (export). */
+	char export_seq[24];
+	char export_range[48];
 };
 
 /*

@@ -16,8 +16,34 @@
 #include "manifest.h"
 
 const char *const bundle_files[BUNDLE_NFILES] = {
-	"checkpoint", "entries.csv", "entries.jsonl", "proofs",
+	"README", "checkpoint", "context.jsonl", "context.proofs", "entries.csv",
+	"entries.jsonl", "proofs",
 };
+
+const char bundle_readme[] =
+    "Compliance bundle of a ledgerd log, written by ledgerctl export.\n"
+    "\n"
+    "Check it offline with the log's verifier key:\n"
+    "    ledgerctl verify-export DIR --key VKEY\n"
+    "It prints what it proved: that every entry is in the signed log and\n"
+    "matches what the export entry records, and, for an export without org\n"
+    "or subject filter, that the entries are all of the log in the range.\n"
+    "\n"
+    "entries.jsonl   the exported entries, one a line, as the log stores them\n"
+    "proofs          an inclusion proof (C2SP tlog-proof) per line of\n"
+    "                entries.jsonl\n"
+    "context.jsonl   the export's own entry (the last line), which records\n"
+    "                the filters; before it, for an export without org or\n"
+    "                subject filter, the entries just outside the range\n"
+    "context.proofs  an inclusion proof per line of context.jsonl\n"
+    "checkpoint      the signed checkpoint every proof refers to\n"
+    "entries.csv     entries.jsonl as a table (RFC 4180, CRLF)\n"
+    "MANIFEST        the SHA-256 of each file (sha256sum -c MANIFEST)\n"
+    "\n"
+    "entries.csv is a view of entries.jsonl, which is the record.  Formula\n"
+    "guard: a cell whose first character is = + - @ TAB CR or ' is written\n"
+    "with a ' in front, so that a spreadsheet shows it as text instead of\n"
+    "taking it for a formula; the value is the cell without that first '.\n";
 
 int
 file_sha256(const char *path, uint8_t out[32])

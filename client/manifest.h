@@ -9,8 +9,25 @@
 #include <stdint.h>
 
 /* The files of a bundle, in MANIFEST order. */
-#define BUNDLE_NFILES 4
+#define BUNDLE_NFILES 7
 extern const char *const bundle_files[BUNDLE_NFILES];
+
+/*
+ * The bundle's README: what the files are, how to check them, and the CSV
+ * formula guard.  verify-export wants exactly this text, so that what a
+ * reader is told cannot be edited.
+ */
+extern const char bundle_readme[];
+
+struct ctl;
+
+/*
+ * bundle_verify - verify-export's checks of the bundle in dir (see
+ * docs/ledgerctl.md), with ctl's key.  Problems go to stderr; with print,
+ * what was proven goes to stdout (as JSON with --json).
+ * Returns EXIT_OK, EXIT_VERIFY (printed) or EXIT_IO.
+ */
+int bundle_verify(struct ctl *ctl, const char *dir, int print);
 
 /* file_sha256 - SHA-256 of a file, read in pieces; 0 or -1 (errno). */
 int file_sha256(const char *path, uint8_t out[32]);

@@ -1,14 +1,16 @@
 /*
  * GET /v1/export: the compliance export (design §7) as a stream, entry
- * bytes one a line (jsonl) or flattened rows (csv), in seq order.  It is
- * recorded as an export entry before the first byte is sent.
+ * bytes one a line (jsonl) or flattened rows (csv, ledger/csv.h), in seq
+ * order.  It is recorded as an export entry before the first byte is sent,
+ * and covers exactly the entries below that entry's seq.
  *
  * Memory stays constant whatever the range: the next chunk is read only
  * when the previous one has left the output buffer
  * (evhttp_send_reply_chunk_with_cb), and each chunk is read in its own short
  * read transaction, so a slow client never pins an old LMDB snapshot.  The
- * chunks still form one consistent export: its upper bound, the tree size,
- * is fixed when the stream starts, and entries below it never change.
+ * chunks still form one consistent export: its upper bound, the export
+ * entry's seq, is fixed when the stream starts, and entries below it never
+ * change.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -20,7 +22,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "ledger/base64.h"
+#include "ledger/csv.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
@@ -37,11 +39,6 @@
 #define CHUNK_BYTES (256 * 1024)	/* bytes produced per chunk, about */
 #define CHUNK_ENTRIES 4096		/* entries looked at per chunk */
 #define INDEX_CHUNK 256
-
-/* The CSV columns (docs/provenance.md lists them); multi-valued ones joined by ';'. */
-static const char csv_header[] = "seq,received_at,type,actor_org,actor_user,"
-    "actor_role,submitter,subjects,recipients,object_ref,object_digest,"
-    "purpose,legal_basis,occurred_at,refs,details,prev,leaf_hash\r\n";
 
 struct export_stream {
 	struct request *r;
@@ -71,77 +68,14 @@ stream_free(struct export_stream *s)
 	free(s);
 }
 
-/* Whether s[0..len) (not NUL-terminated) holds a comma, quote, CR or LF. */
-static int
-csv_needs_quotes(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
-			return 1;
-	return 0;
-}
-
-/* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
-static void
-csv_field(struct evbuffer *b, const char *s, size_t len, int last)
-{
-	size_t i;
-
-	if (s != NULL && csv_needs_quotes(s, len)) {
-		evbuffer_add(b, "\"", 1);
-		for (i = 0; i < len; i++) {
-			if (s[i] == '"')
-				evbuffer_add(b, "\"", 1);
-			evbuffer_add(b, &s[i], 1);
-		}
-		evbuffer_add(b, "\"", 1);
-	} else if (s != NULL)
-		evbuffer_add(b, s, len);
-	evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1);
-}
-
-static void
-csv_str(struct evbuffer *b, const json_t *v)
-{
-	csv_field(b, json_string_value(v), json_string_length(v), 0);
-}
-
-/* An array of strings or integers joined by ';'. */
-static void
-csv_list(struct evbuffer *b, const json_t *array)
-{
-	struct evbuffer *tmp = evbuffer_new();
-	const json_t *v;
-	size_t i, len;
-	char num[24];
-
-	json_array_foreach(array, i, v) {
-		if (i > 0)
-			evbuffer_add(tmp, ";", 1);
-		if (json_is_string(v))
-			evbuffer_add(tmp, json_string_value(v),
-			    json_string_length(v));
-		else if (json_is_integer(v)) {
-			len = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(v));
-			evbuffer_add(tmp, num, len);
-		}
-	}
-	len = evbuffer_get_length(tmp);
-	csv_field(b, (const char *)evbuffer_pullup(tmp, -1), len, 0);
-	evbuffer_free(tmp);
-}
-
-/* One entry as a CSV row; the leaf hash lets a spreadsheet check prev. */
+/* One entry as a CSV row (ledger/csv.h: the same rows as ledgerctl's). */
 static int
 csv_row(struct evbuffer *b, const char *bytes, size_t len)
 {
 	uint8_t leaf[LEDGER_HASH_LEN];
-	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1], num[24], *details;
-	const json_t *actor, *object;
 	json_t *entry;
+	size_t row_len;
+	char *row;
 	int rc;
 
 	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
@@ -150,33 +84,9 @@ csv_row(struct evbuffer *b, const char *bytes, size_t len)
 		json_decref(entry);
 		return rc;
 	}
-	actor = json_object_get(entry, "actor");
-	object = json_object_get(entry, "object");
-	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-	    json_integer_value(json_object_get(entry, "seq")));
-	csv_field(b, num, strlen(num), 0);
-	csv_str(b, json_object_get(entry, "received_at"));
-	csv_str(b, json_object_get(entry, "type"));
-	csv_str(b, json_object_get(actor, "org"));
-	csv_str(b, json_object_get(actor, "user"));
-	csv_str(b, json_object_get(actor, "role"));
-	csv_str(b, json_object_get(entry, "submitter"));
-	csv_list(b, json_object_get(entry, "subjects"));
-	csv_list(b, json_object_get(entry, "recipients"));
-	csv_str(b, json_object_get(object, "ref"));
-	csv_str(b, json_object_get(object, "digest"));
-	csv_str(b, json_object_get(entry, "purpose"));
-	csv_str(b, json_object_get(entry, "legal_basis"));
-	csv_str(b, json_object_get(entry, "occurred_at"));
-	csv_list(b, json_object_get(entry, "refs"));
-	details = json_object_get(entry, "details") == NULL ? NULL :
-	    json_dumps(json_object_get(entry, "details"),
-	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	csv_field(b, details, details ? strlen(details) : 0, 0);
-	free(details);
-	csv_str(b, json_object_get(entry, "prev"));
-	ledger_b64_encode(leaf, LEDGER_HASH_LEN, b64);
-	csv_field(b, b64, strlen(b64), 1);
+	ledger_csv_row(entry, leaf, &row, &row_len);
+	evbuffer_add(b, row, row_len);
+	free(row);
 	json_decref(entry);
 	return 0;
 }
@@ -320,26 +230,31 @@ stream_closed(void *arg)
 	stream_free(s);
 }
 
-/* Once the export entry is durable: fix the range, send the headers, go. */
+/*
+ * Once the export entry is durable: fix the range, send the headers, go.
+ * The export covers the log before its own entry: every entry below
+ * export_seq is committed (seqs are given in commit order), and the bound
+ * is then a fact of the log that a bundle can prove, the export entry's
+ * seq, rather than a size that depends on what else was appended meanwhile.
+ */
 static void
 stream_start(struct request *r, uint64_t export_seq, void *arg)
 {
 	struct export_stream *s = arg;
 	struct evkeyvalq *out;
 	struct store_txn *txn = NULL;
-	struct store_state st;
-	char num[24];
-	int rc;
+	char num[48];
+	int rc = 0;
 
 	if (r == NULL) {
 		stream_free(s);
 		return;
 	}
-	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
-	    (rc = store_get_state(txn, &st)) != 0)
-		goto fail;
 	s->pos = 0;
-	s->hi = st.tree_size;
+	s->hi = export_seq;
+	if ((s->has_since || s->has_until) &&
+	    (rc = store_read_begin(r->srv->store, &txn)) != 0)
+		goto fail;
 	if (s->has_since && (rc = seq_by_received_at(txn, s->pos, s->hi,
 	    s->since, 0, &s->pos)) != 0)
 		goto fail;
@@ -361,18 +276,21 @@ stream_start(struct request *r, uint64_t export_seq, void *arg)
 	    "text/csv; charset=utf-8; header=present" : "application/x-ndjson");
 	evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
-	/* Every exported entry has seq below this; prove against any checkpoint at least this big. */
-	snprintf(num, sizeof(num), "%" PRIu64, st.tree_size);
-	evhttp_add_header(out, "X-Ledger-Tree-Size", num);
+	/* Every exported entry has seq below this: the export entry's seq. */
 	snprintf(num, sizeof(num), "%" PRIu64, export_seq);
+	evhttp_add_header(out, "X-Ledger-Tree-Size", num);
 	evhttp_add_header(out, "X-Ledger-Export-Seq", num);
+	/* The seqs the time bounds select, [first, end); filters apply within. */
+	snprintf(num, sizeof(num), "%" PRIu64 "-%" PRIu64, s->pos, s->hi);
+	evhttp_add_header(out, "X-Ledger-Export-Range", num);
 	s->buf = evbuffer_new();
 	if ((s->next = event_new(r->srv->base, -1, 0, next_chunk, s)) == NULL ||
 	    s->buf == NULL)
 		fatalx("export: out of memory");
 	evhttp_send_reply_start(r->req, 200, "OK");
 	if (s->csv)
-		evbuffer_add(s->buf, csv_header, sizeof(csv_header) - 1);
+		evbuffer_add(s->buf, ledger_csv_header,
+		    strlen(ledger_csv_header));
 	next_chunk(-1, 0, s);
 	return;
 fail:

@@ -403,10 +403,14 @@ serve(struct proxy *px, int fd)
 		blen = resp.body_len;
 		resp.body = NULL;
 		mutate(px, target, &body, &blen);
+		/* An export's seq and range go through: a bundle needs them. */
 		out = xasprintf("HTTP/1.1 %d Proxied\r\nContent-Type: %s\r\n"
+		    "X-Ledger-Export-Seq: %s\r\nX-Ledger-Export-Range: %s\r\n"
 		    "Content-Length: %zu\r\n\r\n", resp.status,
 		    http_header_get(&resp, "Content-Type") ?
-		    http_header_get(&resp, "Content-Type") : "text/plain", blen);
+		    http_header_get(&resp, "Content-Type") : "text/plain",
+		    http_header_get(&resp, "X-Ledger-Export-Seq") ?: "",
+		    http_header_get(&resp, "X-Ledger-Export-Range") ?: "", blen);
 		http_response_free(&resp);
 		if (send_all(fd, out, strlen(out)) != 0 ||
 		    send_all(fd, body, blen) != 0) {
@@ -820,7 +824,8 @@ static void
 body_export(struct daemon *d)
 {
 	static const char *const files[] = { "entries.jsonl", "proofs",
-	    "entries.csv", "checkpoint", "MANIFEST" };
+	    "entries.csv", "checkpoint", "MANIFEST", "context.jsonl",
+	    "context.proofs", "README" };
 	int n = valgrind ? 3000 : EXPORT_ENTRIES, i;
 	char *dir = scratch_path("bundle"), *path, *rate;
 	struct run r;
@@ -837,7 +842,7 @@ body_export(struct daemon *d)
 	CTL(0, "verifies", "verify-export", dir);
 	CTL(1, "does not verify", "verify-export", dir, "--key",
 	    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 8; i++) {
 		flip_and_verify(dir, files[i], 2, files[i]);
 		flip_and_verify(dir, files[i], 0x7fffffff, files[i]);
 		flip_and_verify(dir, files[i], -2, files[i]);
