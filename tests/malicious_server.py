@@ -7,7 +7,7 @@ server that holds the log key and means harm.
     malicious_server.py SITE PORT_FILE
 
 SITE is a JSON object: request target -> {"status": N, "body_b64": "...",
-"type": "..."}.  A target is looked up whole (path and query) first, then
+"type": "...", "headers": {NAME: VALUE, ...} (optional)}.  A target is looked up whole (path and query) first, then
 by its path alone; anything else is a 404.  SITE is read again for every
 request, so a test can change the answers between two runs of ledgerctl.
 The port chosen on 127.0.0.1 is written to PORT_FILE once listening."""
@@ -35,6 +35,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(answer["status"])
         self.send_header("Content-Type", answer.get("type", "application/json"))
         self.send_header("Content-Length", str(len(body)))
+        for name, value in answer.get("headers", {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
