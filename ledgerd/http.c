@@ -24,6 +24,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 
@@ -278,6 +279,7 @@ status_reason(int status)
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
 	default: return status < 300 ? "OK" : "Error";
 	}
@@ -321,11 +323,24 @@ static void
 reply_send(struct request *r, int status)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *body = evhttp_request_get_output_buffer(r->req);
+	char length[24];
 	struct conn *c;
 
 	if (evhttp_find_header(out, "Cache-Control") == NULL)
 		evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	/*
+	 * RFC 9110 §9.3.2: HEAD answers the headers GET would, without the
+	 * body; evhttp would send the body, which a client keeping the
+	 * connection reads as the start of the next answer.
+	 */
+	if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
+		snprintf(length, sizeof(length), "%zu", evbuffer_get_length(body));
+		if (evhttp_find_header(out, "Content-Length") == NULL)
+			evhttp_add_header(out, "Content-Length", length);
+		evbuffer_drain(body, evbuffer_get_length(body));
+	}
 	/* The connection's next request has timeout_seconds from now. */
 	if ((c = conn_find(r->srv->front,
 	    evhttp_request_get_connection(r->req))) != NULL)
@@ -667,6 +682,110 @@ reply_method_not_allowed(struct request *r)
 	    ((struct http_request_ctx *)r)->method, allow);
 }
 
+/*
+ * The connection ends after this request's answer: evhttp closes it once
+ * the reply with "Connection: close" is written, and reads nothing more
+ * from it, so bytes after a badly framed request never become a request.
+ */
+static void
+reply_error_close(struct request *r, int status, const char *code,
+    const char *field, const char *message)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Connection", "close");
+	reply_error(r, status, code, field, "%s", message);
+}
+
+/*
+ * RFC 9112 §2.3: the version is "HTTP/" DIGIT "." DIGIT.  evhttp accepts
+ * any "HTTP/%d.%d" with a major of at most 1 and answers in it, so a
+ * request in HTTP/1.226 or HTTP/0.9 got an answer in that made-up version.
+ * Only 1.0 and 1.1 are spoken; the rest get 505 in HTTP/1.1 (RFC 9110
+ * §15.6.6).  evhttp refuses a major above 1 itself, with its own 400.
+ * Returns 0, or -1 after answering.
+ */
+static int
+check_version(struct request *r)
+{
+	struct evhttp_request *req = r->req;
+
+	if (req->major == 1 && (req->minor == 0 || req->minor == 1))
+		return 0;
+	req->major = 1;
+	req->minor = 1;
+	reply_error_close(r, 505, "http_version_not_supported", NULL,
+	    "only HTTP/1.0 and HTTP/1.1 are supported");
+	return -1;
+}
+
+/*
+ * RFC 9112 §6.3: a message whose length can be read two ways is refused
+ * and the connection closed, or a proxy in front and this server would
+ * split the bytes into different requests (request smuggling).  evhttp
+ * reads the body by the first Content-Length, or by chunks when
+ * Transfer-Encoding is "chunked" (ignoring a Content-Length beside it), or
+ * not at all for any other Transfer-Encoding and for HEAD and TRACE.  What
+ * it reads is right only when the request has at most one Content-Length
+ * and no Transfer-Encoding, or a single "Transfer-Encoding: chunked" and
+ * no Content-Length, and HEAD and TRACE carry no body.
+ * Returns 0, or -1 after answering 400 and closing.
+ */
+static int
+check_framing(struct request *r)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
+	enum evhttp_cmd_type method = evhttp_request_get_command(r->req);
+	const char *cl = NULL, *te = NULL;
+	size_t n_cl = 0, n_te = 0;
+	struct evkeyval *h;
+
+	TAILQ_FOREACH(h, in, next) {
+		if (strcasecmp(h->key, "Content-Length") == 0) {
+			cl = h->value;
+			n_cl++;
+		} else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
+			te = h->value;
+			n_te++;
+		}
+	}
+	if (n_cl > 1) {
+		reply_error_close(r, 400, "invalid_value", "Content-Length",
+		    "Content-Length is given more than once");
+		return -1;
+	}
+	if (n_te > 0 && n_cl > 0) {
+		reply_error_close(r, 400, "invalid_value", "Transfer-Encoding",
+		    "Transfer-Encoding and Content-Length together");
+		return -1;
+	}
+	if (n_te > 1 || (te != NULL && strcasecmp(te, "chunked") != 0)) {
+		reply_error_close(r, 400, "invalid_value", "Transfer-Encoding",
+		    "the only Transfer-Encoding accepted is a single chunked");
+		return -1;
+	}
+	if ((method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_TRACE) &&
+	    (te != NULL || (cl != NULL && strcmp(cl, "0") != 0))) {
+		reply_error_close(r, 400, "invalid_value", "Content-Length",
+		    "a HEAD or TRACE request carries no body");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * evhttp decodes query values into C strings, so a "%00" would cut a value
+ * short without a trace: a value is refused instead.  (A NUL in the path
+ * is refused with the path's other checks, on its decoded length.)
+ */
+static int
+query_has_nul(const char *q)
+{
+	for (; (q = strchr(q, '%')) != NULL; q++)
+		if (q[1] == '0' && q[2] == '0')
+			return 1;
+	return 0;
+}
+
 /* evhttp's one callback: parse, route, authenticate, hand to the route. */
 static void
 http_dispatch(struct evhttp_request *req, void *arg)
@@ -697,9 +816,13 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	r->id = next_request_id++;
 	r->start_us = server_now_us();
 	ctx->method = method_name(method);
+	ctx->raw_path = xstrdup("-");
 
+	if (check_version(r) != 0 || check_framing(r) != 0)
+		return;
 	uri = evhttp_request_get_evhttp_uri(req);
 	raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	free(ctx->raw_path);
 	ctx->raw_path = xstrdup(raw != NULL && *raw != '\0' ? raw : "/");
 	ctx->path = evhttp_uridecode(ctx->raw_path, 0, &len);
 	if (ctx->path == NULL)
@@ -719,6 +842,11 @@ http_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	if (q != NULL && query_has_nul(q)) {
+		reply_error(r, 400, "invalid_value", "query",
+		    "a query parameter holds a NUL (%%00)");
+		return;
+	}
 	if (q != NULL && evhttp_parse_query_str(q, &ctx->query) != 0) {
 		reply_error(r, 400, "invalid_value", "query",
 		    "malformed query string");
