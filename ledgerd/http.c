@@ -49,24 +49,26 @@
  * access matrix of docs/access.md (tests/test_access.c holds the same
  * table).  /tile/entries/ comes before /tile/: an entry bundle holds every
  * org's entries and cannot be filtered without breaking the tile format, so
- * only those who see all may fetch one; hash tiles are public.
+ * only those who see all may fetch one; hash tiles are public.  A subject
+ * route's path ends in a person's identifier: the log names its prefix only.
  */
 static const struct route routes[] = {
-	{ EVHTTP_REQ_POST, "/v1/events", ROLE_WRITER, route_events_post },
-	{ EVHTTP_REQ_GET, "/v1/events", READ_ROLES, route_events_list },
-	{ EVHTTP_REQ_POST, "/v1/events/batch", ROLE_WRITER, route_events_batch },
-	{ EVHTTP_REQ_GET, "/v1/events/", READ_ROLES, route_events_get },
-	{ EVHTTP_REQ_GET, "/v1/proof/inclusion", READ_ROLES, route_proof_inclusion },
-	{ EVHTTP_REQ_GET, "/v1/proof/consistency", ROUTE_PUBLIC, route_proof_consistency },
-	{ EVHTTP_REQ_GET, "/checkpoint", ROUTE_PUBLIC, route_checkpoint },
-	{ EVHTTP_REQ_GET, "/tile/entries/", ROLE_SUPERVISOR, route_tile },
-	{ EVHTTP_REQ_GET, "/tile/", ROUTE_PUBLIC, route_tile },
-	{ EVHTTP_REQ_GET, "/healthz", ROUTE_PUBLIC, route_healthz },
-	{ EVHTTP_REQ_GET, "/metrics", ROLE_OPERATOR, route_metrics },
-	{ EVHTTP_REQ_GET, "/v1/provenance/subjects/", ROLE_SUPERVISOR, route_provenance_subject },
-	{ EVHTTP_REQ_GET, "/v1/provenance/actors/", ROLE_SUPERVISOR, route_provenance_actor },
-	{ EVHTTP_REQ_GET, "/v1/provenance/objects/", ROLE_SUPERVISOR, route_provenance_object },
-	{ EVHTTP_REQ_GET, "/v1/export", ROLE_SUPERVISOR, route_export },
+	{ EVHTTP_REQ_POST, "/v1/events", ROLE_WRITER, route_events_post, 0 },
+	{ EVHTTP_REQ_GET, "/v1/events", READ_ROLES, route_events_list, 0 },
+	{ EVHTTP_REQ_POST, "/v1/events/batch", ROLE_WRITER, route_events_batch, 0 },
+	{ EVHTTP_REQ_GET, "/v1/events/", READ_ROLES, route_events_get, 0 },
+	{ EVHTTP_REQ_GET, "/v1/proof/inclusion", READ_ROLES, route_proof_inclusion, 0 },
+	{ EVHTTP_REQ_GET, "/v1/proof/consistency", ROUTE_PUBLIC, route_proof_consistency, 0 },
+	{ EVHTTP_REQ_GET, "/checkpoint", ROUTE_PUBLIC, route_checkpoint, 0 },
+	{ EVHTTP_REQ_GET, "/tile/entries/", ROLE_SUPERVISOR, route_tile, 0 },
+	{ EVHTTP_REQ_GET, "/tile/", ROUTE_PUBLIC, route_tile, 0 },
+	{ EVHTTP_REQ_GET, "/healthz", ROUTE_PUBLIC, route_healthz, 0 },
+	{ EVHTTP_REQ_GET, "/metrics", ROLE_OPERATOR, route_metrics, 0 },
+	{ EVHTTP_REQ_GET, "/v1/provenance/subjects/", ROLE_SUPERVISOR,
+	    route_provenance_subject, 1 },
+	{ EVHTTP_REQ_GET, "/v1/provenance/actors/", ROLE_SUPERVISOR, route_provenance_actor, 0 },
+	{ EVHTTP_REQ_GET, "/v1/provenance/objects/", ROLE_SUPERVISOR, route_provenance_object, 0 },
+	{ EVHTTP_REQ_GET, "/v1/export", ROLE_SUPERVISOR, route_export, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -78,7 +80,7 @@ static const struct route routes[] = {
 struct http_request_ctx {
 	struct request r;
 	char *path;		/* decoded */
-	char *raw_path;		/* as sent, for the log line */
+	char *log_path;		/* what the log line says of the path */
 	struct evkeyvalq query;
 	const char *method;
 	struct config *cfg;	/* a reference: r.principal points into it */
@@ -307,7 +309,7 @@ request_free(struct http_request_ctx *ctx)
 {
 	evhttp_clear_headers(&ctx->query);
 	free(ctx->path);
-	free(ctx->raw_path);
+	free(ctx->log_path);
 	config_free(ctx->cfg);
 	free(ctx);
 }
@@ -389,7 +391,7 @@ reply_stream_done(struct request *r, int status)
 	metrics_inc(&m->http_requests, 1);
 	took = server_now_us() - r->start_us;
 	log_debug("request %" PRIu64 " %s %s %d %" PRId64 ".%03dms%s%s", r->id,
-	    ctx->method, ctx->raw_path, status, took / 1000,
+	    ctx->method, ctx->log_path, status, took / 1000,
 	    (int)(took % 1000 < 0 ? 0 : took % 1000),
 	    r->principal ? " by " : "", r->principal ? r->principal->id : "");
 	request_free(ctx);
@@ -590,6 +592,30 @@ route_path_matches(const struct route *rt, const char *path)
 	if (rt->prefix[n - 1] == '/')
 		return strncmp(path, rt->prefix, n) == 0 && path[n] != '\0';
 	return strcmp(path, rt->prefix) == 0;
+}
+
+/*
+ * What the log line says of a path (design §5: no subject's identifier in
+ * the log).  It is decided on the decoded path, the one the routes match,
+ * so no spelling of a route (%73ubjects, subjects%2F) escapes it: a path
+ * of a subject route is logged as its route's prefix; a path no route
+ * takes is not logged at all, since it may be a misspelt subject route
+ * ("//v1/provenance/subjects/…"); any other is logged as sent (the log
+ * module escapes its bytes).
+ */
+static char *
+path_for_log(const char *raw, const char *decoded)
+{
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++) {
+		if (!route_path_matches(&routes[i], decoded))
+			continue;
+		if (routes[i].log_prefix_only)
+			return xstrdup(routes[i].prefix);
+		return xstrdup(raw);
+	}
+	return xstrdup("(no route)");
 }
 
 /*
@@ -816,21 +842,19 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	r->id = next_request_id++;
 	r->start_us = server_now_us();
 	ctx->method = method_name(method);
-	ctx->raw_path = xstrdup("-");
+	ctx->log_path = xstrdup("-");	/* until the path is known */
 
 	if (check_version(r) != 0 || check_framing(r) != 0)
 		return;
 	uri = evhttp_request_get_evhttp_uri(req);
 	raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	free(ctx->raw_path);
-	ctx->raw_path = xstrdup(raw != NULL && *raw != '\0' ? raw : "/");
-	ctx->path = evhttp_uridecode(ctx->raw_path, 0, &len);
-	if (ctx->path == NULL)
+	if (raw == NULL || *raw == '\0')
+		raw = "/";
+	if ((ctx->path = evhttp_uridecode(raw, 0, &len)) == NULL)
 		fatalx("evhttp_uridecode: out of memory");
 	r->path = ctx->path;
-	/* Design §5: a subject's identifier never reaches the log line. */
-	if (strncmp(ctx->raw_path, "/v1/provenance/subjects/", 24) == 0)
-		ctx->raw_path[24] = '\0';
+	free(ctx->log_path);
+	ctx->log_path = path_for_log(raw, ctx->path);
 	/*
 	 * Path segments and query values become identifiers in answers and
 	 * in audit entries: they must be text, like every JSON string.
