@@ -751,9 +751,10 @@ check_version(struct request *r)
  * reads the body by the first Content-Length, or by chunks when
  * Transfer-Encoding is "chunked" (ignoring a Content-Length beside it), or
  * not at all for any other Transfer-Encoding and for HEAD and TRACE.  What
- * it reads is right only when the request has at most one Content-Length
- * and no Transfer-Encoding, or a single "Transfer-Encoding: chunked" and
- * no Content-Length, and HEAD and TRACE carry no body.
+ * it reads is right only when the request has at most one Content-Length,
+ * of digits only, and no Transfer-Encoding, or a single
+ * "Transfer-Encoding: chunked" and no Content-Length, and HEAD and TRACE
+ * carry no body.
  * Returns 0, or -1 after answering 400 and closing.
  */
 static int
@@ -777,6 +778,12 @@ check_framing(struct request *r)
 	if (n_cl > 1) {
 		reply_error_close(r, 400, "invalid_value", "Content-Length",
 		    "Content-Length is given more than once");
+		return -1;
+	}
+	/* RFC 9110 §8.6: 1*DIGIT; strtoll would also take "+5" or " 5". */
+	if (cl != NULL && (cl[0] == '\0' || cl[strspn(cl, "0123456789")] != '\0')) {
+		reply_error_close(r, 400, "invalid_value", "Content-Length",
+		    "Content-Length must be decimal digits");
 		return -1;
 	}
 	if (n_te > 0 && n_cl > 0) {

@@ -80,6 +80,8 @@ static const struct framing_case framing_cases[] = {
 	{ "Content-Length three times", "POST",
 	    "Content-Length: %1$zu\r\nContent-Length: %1$zu\r\n"
 	    "CONTENT-LENGTH: %1$zu\r\n", 0, "Content-Length" },
+	{ "Content-Length with a sign", "POST",
+	    "Content-Length: +%1$zu\r\n", 0, "Content-Length" },
 	{ "Content-Length as a list", "POST",
 	    "Content-Length: %1$zu, %1$zu\r\n", F_EVHTTP, NULL },
 	{ "Content-Length then Transfer-Encoding", "POST",
