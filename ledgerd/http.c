@@ -600,7 +600,7 @@ route_path_matches(const struct route *rt, const char *path)
  * so no spelling of a route (%73ubjects, subjects%2F) escapes it: a path
  * of a subject route is logged as its route's prefix; a path no route
  * takes is not logged at all, since it may be a misspelt subject route
- * ("//v1/provenance/subjects/…"); any other is logged as sent (the log
+ * ("//v1/provenance/subjects/..."); any other is logged as sent (the log
  * module escapes its bytes).
  */
 static char *
