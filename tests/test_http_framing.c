@@ -153,8 +153,9 @@ body_framing(struct daemon *d)
 			raw[n = want] = '\0';
 		}
 		rc = send_alone(d, raw, n, fc->flags & F_EVHTTP, &r, &more);
-		if (rc == HTTP_ECLOSED && (fc->flags & F_EVHTTP)) {
-			/* evhttp dropped the connection without an answer. */
+		if ((rc == HTTP_ECLOSED || rc == HTTP_EIO) &&
+		    (fc->flags & F_EVHTTP)) {
+			/* evhttp dropped (or reset) the connection unanswered. */
 		} else if (rc != 0) {
 			fprintf(stderr, "  %s: no answer (%d)\n", fc->name, rc);
 			test_failures_++;
