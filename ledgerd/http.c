@@ -24,6 +24,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 
@@ -48,24 +49,26 @@
  * access matrix of docs/access.md (tests/test_access.c holds the same
  * table).  /tile/entries/ comes before /tile/: an entry bundle holds every
  * org's entries and cannot be filtered without breaking the tile format, so
- * only those who see all may fetch one; hash tiles are public.
+ * only those who see all may fetch one; hash tiles are public.  A subject
+ * route's path ends in a person's identifier: the log names its prefix only.
  */
 static const struct route routes[] = {
-	{ EVHTTP_REQ_POST, "/v1/events", ROLE_WRITER, route_events_post },
-	{ EVHTTP_REQ_GET, "/v1/events", READ_ROLES, route_events_list },
-	{ EVHTTP_REQ_POST, "/v1/events/batch", ROLE_WRITER, route_events_batch },
-	{ EVHTTP_REQ_GET, "/v1/events/", READ_ROLES, route_events_get },
-	{ EVHTTP_REQ_GET, "/v1/proof/inclusion", READ_ROLES, route_proof_inclusion },
-	{ EVHTTP_REQ_GET, "/v1/proof/consistency", ROUTE_PUBLIC, route_proof_consistency },
-	{ EVHTTP_REQ_GET, "/checkpoint", ROUTE_PUBLIC, route_checkpoint },
-	{ EVHTTP_REQ_GET, "/tile/entries/", ROLE_SUPERVISOR, route_tile },
-	{ EVHTTP_REQ_GET, "/tile/", ROUTE_PUBLIC, route_tile },
-	{ EVHTTP_REQ_GET, "/healthz", ROUTE_PUBLIC, route_healthz },
-	{ EVHTTP_REQ_GET, "/metrics", ROLE_OPERATOR, route_metrics },
-	{ EVHTTP_REQ_GET, "/v1/provenance/subjects/", ROLE_SUPERVISOR, route_provenance_subject },
-	{ EVHTTP_REQ_GET, "/v1/provenance/actors/", ROLE_SUPERVISOR, route_provenance_actor },
-	{ EVHTTP_REQ_GET, "/v1/provenance/objects/", ROLE_SUPERVISOR, route_provenance_object },
-	{ EVHTTP_REQ_GET, "/v1/export", ROLE_SUPERVISOR, route_export },
+	{ EVHTTP_REQ_POST, "/v1/events", ROLE_WRITER, route_events_post, 0 },
+	{ EVHTTP_REQ_GET, "/v1/events", READ_ROLES, route_events_list, 0 },
+	{ EVHTTP_REQ_POST, "/v1/events/batch", ROLE_WRITER, route_events_batch, 0 },
+	{ EVHTTP_REQ_GET, "/v1/events/", READ_ROLES, route_events_get, 0 },
+	{ EVHTTP_REQ_GET, "/v1/proof/inclusion", READ_ROLES, route_proof_inclusion, 0 },
+	{ EVHTTP_REQ_GET, "/v1/proof/consistency", ROUTE_PUBLIC, route_proof_consistency, 0 },
+	{ EVHTTP_REQ_GET, "/checkpoint", ROUTE_PUBLIC, route_checkpoint, 0 },
+	{ EVHTTP_REQ_GET, "/tile/entries/", ROLE_SUPERVISOR, route_tile, 0 },
+	{ EVHTTP_REQ_GET, "/tile/", ROUTE_PUBLIC, route_tile, 0 },
+	{ EVHTTP_REQ_GET, "/healthz", ROUTE_PUBLIC, route_healthz, 0 },
+	{ EVHTTP_REQ_GET, "/metrics", ROLE_OPERATOR, route_metrics, 0 },
+	{ EVHTTP_REQ_GET, "/v1/provenance/subjects/", ROLE_SUPERVISOR,
+	    route_provenance_subject, 1 },
+	{ EVHTTP_REQ_GET, "/v1/provenance/actors/", ROLE_SUPERVISOR, route_provenance_actor, 0 },
+	{ EVHTTP_REQ_GET, "/v1/provenance/objects/", ROLE_SUPERVISOR, route_provenance_object, 0 },
+	{ EVHTTP_REQ_GET, "/v1/export", ROLE_SUPERVISOR, route_export, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -77,7 +80,7 @@ static const struct route routes[] = {
 struct http_request_ctx {
 	struct request r;
 	char *path;		/* decoded */
-	char *raw_path;		/* as sent, for the log line */
+	char *log_path;		/* what the log line says of the path */
 	struct evkeyvalq query;
 	const char *method;
 	struct config *cfg;	/* a reference: r.principal points into it */
@@ -278,6 +281,7 @@ status_reason(int status)
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
 	default: return status < 300 ? "OK" : "Error";
 	}
@@ -305,7 +309,7 @@ request_free(struct http_request_ctx *ctx)
 {
 	evhttp_clear_headers(&ctx->query);
 	free(ctx->path);
-	free(ctx->raw_path);
+	free(ctx->log_path);
 	config_free(ctx->cfg);
 	free(ctx);
 }
@@ -321,11 +325,24 @@ static void
 reply_send(struct request *r, int status)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *body = evhttp_request_get_output_buffer(r->req);
+	char length[24];
 	struct conn *c;
 
 	if (evhttp_find_header(out, "Cache-Control") == NULL)
 		evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	/*
+	 * RFC 9110 §9.3.2: HEAD answers the headers GET would, without the
+	 * body; evhttp would send the body, which a client keeping the
+	 * connection reads as the start of the next answer.
+	 */
+	if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
+		snprintf(length, sizeof(length), "%zu", evbuffer_get_length(body));
+		if (evhttp_find_header(out, "Content-Length") == NULL)
+			evhttp_add_header(out, "Content-Length", length);
+		evbuffer_drain(body, evbuffer_get_length(body));
+	}
 	/* The connection's next request has timeout_seconds from now. */
 	if ((c = conn_find(r->srv->front,
 	    evhttp_request_get_connection(r->req))) != NULL)
@@ -374,7 +391,7 @@ reply_stream_done(struct request *r, int status)
 	metrics_inc(&m->http_requests, 1);
 	took = server_now_us() - r->start_us;
 	log_debug("request %" PRIu64 " %s %s %d %" PRId64 ".%03dms%s%s", r->id,
-	    ctx->method, ctx->raw_path, status, took / 1000,
+	    ctx->method, ctx->log_path, status, took / 1000,
 	    (int)(took % 1000 < 0 ? 0 : took % 1000),
 	    r->principal ? " by " : "", r->principal ? r->principal->id : "");
 	request_free(ctx);
@@ -578,6 +595,30 @@ route_path_matches(const struct route *rt, const char *path)
 }
 
 /*
+ * What the log line says of a path (design §5: no subject's identifier in
+ * the log).  It is decided on the decoded path, the one the routes match,
+ * so no spelling of a route (%73ubjects, subjects%2F) escapes it: a path
+ * of a subject route is logged as its route's prefix; a path no route
+ * takes is not logged at all, since it may be a misspelt subject route
+ * ("//v1/provenance/subjects/..."); any other is logged as sent (the log
+ * module escapes its bytes).
+ */
+static char *
+path_for_log(const char *raw, const char *decoded)
+{
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++) {
+		if (!route_path_matches(&routes[i], decoded))
+			continue;
+		if (routes[i].log_prefix_only)
+			return xstrdup(routes[i].prefix);
+		return xstrdup(raw);
+	}
+	return xstrdup("(no route)");
+}
+
+/*
  * 401.  Presented credentials that fail are logged with the address and
  * count towards its throttle (a missing credential guesses nothing).
  */
@@ -667,6 +708,117 @@ reply_method_not_allowed(struct request *r)
 	    ((struct http_request_ctx *)r)->method, allow);
 }
 
+/*
+ * The connection ends after this request's answer: evhttp closes it once
+ * the reply with "Connection: close" is written, and reads nothing more
+ * from it, so bytes after a badly framed request never become a request.
+ */
+static void
+reply_error_close(struct request *r, int status, const char *code,
+    const char *field, const char *message)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Connection", "close");
+	reply_error(r, status, code, field, "%s", message);
+}
+
+/*
+ * RFC 9112 §2.3: the version is "HTTP/" DIGIT "." DIGIT.  evhttp accepts
+ * any "HTTP/%d.%d" with a major of at most 1 and answers in it, so a
+ * request in HTTP/1.226 or HTTP/0.9 got an answer in that made-up version.
+ * Only 1.0 and 1.1 are spoken; the rest get 505 in HTTP/1.1 (RFC 9110
+ * §15.6.6).  evhttp refuses a major above 1 itself, with its own 400.
+ * Returns 0, or -1 after answering.
+ */
+static int
+check_version(struct request *r)
+{
+	struct evhttp_request *req = r->req;
+
+	if (req->major == 1 && (req->minor == 0 || req->minor == 1))
+		return 0;
+	req->major = 1;
+	req->minor = 1;
+	reply_error_close(r, 505, "http_version_not_supported", NULL,
+	    "only HTTP/1.0 and HTTP/1.1 are supported");
+	return -1;
+}
+
+/*
+ * RFC 9112 §6.3: a message whose length can be read two ways is refused
+ * and the connection closed, or a proxy in front and this server would
+ * split the bytes into different requests (request smuggling).  evhttp
+ * reads the body by the first Content-Length, or by chunks when
+ * Transfer-Encoding is "chunked" (ignoring a Content-Length beside it), or
+ * not at all for any other Transfer-Encoding and for HEAD and TRACE.  What
+ * it reads is right only when the request has at most one Content-Length,
+ * of digits only, and no Transfer-Encoding, or a single
+ * "Transfer-Encoding: chunked" and no Content-Length, and HEAD and TRACE
+ * carry no body.
+ * Returns 0, or -1 after answering 400 and closing.
+ */
+static int
+check_framing(struct request *r)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
+	enum evhttp_cmd_type method = evhttp_request_get_command(r->req);
+	const char *cl = NULL, *te = NULL;
+	size_t n_cl = 0, n_te = 0;
+	struct evkeyval *h;
+
+	TAILQ_FOREACH(h, in, next) {
+		if (strcasecmp(h->key, "Content-Length") == 0) {
+			cl = h->value;
+			n_cl++;
+		} else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
+			te = h->value;
+			n_te++;
+		}
+	}
+	if (n_cl > 1) {
+		reply_error_close(r, 400, "invalid_value", "Content-Length",
+		    "Content-Length is given more than once");
+		return -1;
+	}
+	/* RFC 9110 §8.6: 1*DIGIT; strtoll would also take "+5" or " 5". */
+	if (cl != NULL && (cl[0] == '\0' || cl[strspn(cl, "0123456789")] != '\0')) {
+		reply_error_close(r, 400, "invalid_value", "Content-Length",
+		    "Content-Length must be decimal digits");
+		return -1;
+	}
+	if (n_te > 0 && n_cl > 0) {
+		reply_error_close(r, 400, "invalid_value", "Transfer-Encoding",
+		    "Transfer-Encoding and Content-Length together");
+		return -1;
+	}
+	if (n_te > 1 || (te != NULL && strcasecmp(te, "chunked") != 0)) {
+		reply_error_close(r, 400, "invalid_value", "Transfer-Encoding",
+		    "the only Transfer-Encoding accepted is a single chunked");
+		return -1;
+	}
+	if ((method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_TRACE) &&
+	    (te != NULL || (cl != NULL && strcmp(cl, "0") != 0))) {
+		reply_error_close(r, 400, "invalid_value", "Content-Length",
+		    "a HEAD or TRACE request carries no body");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * evhttp decodes query values into C strings, so a "%00" would cut a value
+ * short without a trace: a value is refused instead.  (A NUL in the path
+ * is refused with the path's other checks, on its decoded length.)
+ */
+static int
+query_has_nul(const char *q)
+{
+	for (; (q = strchr(q, '%')) != NULL; q++)
+		if (q[1] == '0' && q[2] == '0')
+			return 1;
+	return 0;
+}
+
 /* evhttp's one callback: parse, route, authenticate, hand to the route. */
 static void
 http_dispatch(struct evhttp_request *req, void *arg)
@@ -697,17 +849,19 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	r->id = next_request_id++;
 	r->start_us = server_now_us();
 	ctx->method = method_name(method);
+	ctx->log_path = xstrdup("-");	/* until the path is known */
 
+	if (check_version(r) != 0 || check_framing(r) != 0)
+		return;
 	uri = evhttp_request_get_evhttp_uri(req);
 	raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	ctx->raw_path = xstrdup(raw != NULL && *raw != '\0' ? raw : "/");
-	ctx->path = evhttp_uridecode(ctx->raw_path, 0, &len);
-	if (ctx->path == NULL)
+	if (raw == NULL || *raw == '\0')
+		raw = "/";
+	if ((ctx->path = evhttp_uridecode(raw, 0, &len)) == NULL)
 		fatalx("evhttp_uridecode: out of memory");
 	r->path = ctx->path;
-	/* Design §5: a subject's identifier never reaches the log line. */
-	if (strncmp(ctx->raw_path, "/v1/provenance/subjects/", 24) == 0)
-		ctx->raw_path[24] = '\0';
+	free(ctx->log_path);
+	ctx->log_path = path_for_log(raw, ctx->path);
 	/*
 	 * Path segments and query values become identifiers in answers and
 	 * in audit entries: they must be text, like every JSON string.
@@ -719,6 +873,11 @@ http_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	if (q != NULL && query_has_nul(q)) {
+		reply_error(r, 400, "invalid_value", "query",
+		    "a query parameter holds a NUL (%%00)");
+		return;
+	}
 	if (q != NULL && evhttp_parse_query_str(q, &ctx->query) != 0) {
 		reply_error(r, 400, "invalid_value", "query",
 		    "malformed query string");

@@ -44,6 +44,7 @@ struct route {
 	const char *prefix;		/* exact path, or prefix when it ends in '/' */
 	unsigned roles;			/* enum role bits, or ROUTE_PUBLIC */
 	void (*handler)(struct request *r);
+	int log_prefix_only;		/* the rest of the path names a person */
 };
 
 /*

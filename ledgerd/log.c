@@ -24,11 +24,43 @@ log_get_level(void)
 	return log_level;
 }
 
+/*
+ * Copies src into dst (of size n, n >= 5) as printable ASCII: a control
+ * byte, DEL, a byte above 0x7f and the backslash itself become \xNN, so a
+ * logged value (a request path, a header, a message of a library) can
+ * neither end the line, forge another, nor send a terminal escape, and the
+ * line still says which bytes came.  Output that does not fit is cut at a
+ * whole escape.
+ */
+static void
+log_escape(char *dst, size_t n, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	size_t o = 0;
+
+	for (p = (const unsigned char *)src; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+			if (o + 1 >= n)
+				break;
+			dst[o++] = (char)*p;
+		} else {
+			if (o + 4 >= n)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[*p >> 4];
+			dst[o++] = hex[*p & 0xf];
+		}
+	}
+	dst[o] = '\0';
+}
+
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
 	static const char *names[] = { "error", "warn", "info", "debug" };
-	char line[2048], stamp[32];
+	char line[2048], escaped[4 * sizeof(line)], stamp[32];
 	struct timespec ts;
 	struct tm tm;
 
@@ -36,9 +68,15 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	vsnprintf(line, sizeof(line), fmt, ap);
+	if (suffix != NULL) {
+		strncat(line, ": ", sizeof(line) - strlen(line) - 1);
+		strncat(line, suffix, sizeof(line) - strlen(line) - 1);
+	}
+	/* The one place every logged value passes: see log_escape. */
+	log_escape(escaped, sizeof(escaped), line);
 	/* One fprintf per line: stdio locks the stream, so threads do not interleave. */
-	fprintf(stderr, "%s.%03ldZ %s: %s%s%s\n", stamp, ts.tv_nsec / 1000000,
-	    names[level], line, suffix ? ": " : "", suffix ? suffix : "");
+	fprintf(stderr, "%s.%03ldZ %s: %s\n", stamp, ts.tv_nsec / 1000000,
+	    names[level], escaped);
 }
 
 #define LOG_FN(fn, level, with_errno)					\

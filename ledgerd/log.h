@@ -1,6 +1,8 @@
 /*
  * The daemon's one logging module: one line per event on stderr, with a
  * level, a timestamp and the context in the line (after tmux's log.c).
+ * Every line is written as printable ASCII: control bytes, DEL, bytes
+ * above 0x7f and the backslash appear as \xNN, whatever the caller passed.
  */
 #ifndef LEDGERD_LOG_H
 #define LEDGERD_LOG_H

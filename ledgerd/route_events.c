@@ -689,21 +689,129 @@ choose_index(struct list_filter *f)
 		f->index = 0;
 }
 
+/*
+ * The seqs a listing walks, in increasing order: every seq (no stream),
+ * or the union of one or two index streams, each read INDEX_CHUNK seqs at
+ * a time.
+ */
+struct list_walk {
+	size_t nstreams;
+	struct list_stream {
+		enum store_index kind;
+		const char *value;	/* borrowed */
+		uint64_t seqs[INDEX_CHUNK];
+		size_t n, i;
+		int more;		/* the index may hold seqs past seqs[n-1] */
+	} s[2];
+};
+
+static void
+walk_add(struct list_walk *w, enum store_index kind, const char *value)
+{
+	struct list_stream *st = &w->s[w->nstreams++];
+
+	st->kind = kind;
+	st->value = value;
+	st->n = st->i = 0;
+	st->more = 1;
+}
+
+/*
+ * walk_next - the smallest seq in [from, hi) the walk yields.
+ *	found	out: 0 when there is none
+ * Returns 0 or a store error.
+ */
+static int
+walk_next(struct store_txn *txn, struct list_walk *w, uint64_t from,
+    uint64_t hi, uint64_t *seq, int *found)
+{
+	struct list_stream *st;
+	size_t k;
+	int rc;
+
+	*found = 0;
+	if (w->nstreams == 0) {
+		*seq = from;
+		*found = from < hi;
+		return 0;
+	}
+	for (k = 0; k < w->nstreams; k++) {
+		st = &w->s[k];
+		while (st->i < st->n && st->seqs[st->i] < from)
+			st->i++;
+		if (st->i == st->n && st->more) {
+			if ((rc = store_index_scan(txn, st->kind, st->value,
+			    strlen(st->value), from, 0, st->seqs, INDEX_CHUNK,
+			    &st->n)) != 0)
+				return rc;
+			st->i = 0;
+			st->more = st->n == INDEX_CHUNK;
+		}
+		if (st->i < st->n && (!*found || st->seqs[st->i] < *seq)) {
+			*seq = st->seqs[st->i];
+			*found = 1;
+		}
+	}
+	if (*found && *seq >= hi)
+		*found = 0;
+	return 0;
+}
+
+/*
+ * What a listing walks (docs/security.md, "Listings").  Only entries the
+ * caller may see are ever examined, so that nothing of an answer (its
+ * entries, where the work bound cuts the page, the cursor, whether there
+ * is one) depends on entries the caller may not see: for one who sees all,
+ * the filter's index (or every seq); for a reader, the filter's index when
+ * it yields only the reader's entries (its own org as actor or as
+ * recipient), else the union of the reader's two indexes, its org as actor
+ * and as recipient, with the filter applied to each entry.
+ */
+static void
+choose_walk(struct list_filter *f, const struct principal *p,
+    struct list_walk *w)
+{
+	int own;
+
+	memset(w, 0, sizeof(*w));
+	choose_index(f);
+	switch (f->index ? f->kind : 0) {
+	case STORE_IDX_USER:
+	case STORE_IDX_ORG:
+		own = strcmp(f->org, p->org) == 0;
+		break;
+	case STORE_IDX_RECIPIENT:
+		own = strcmp(f->recipient, p->org) == 0;
+		break;
+	default:
+		own = 0;
+		break;
+	}
+	if (auth_sees_all(p) || own) {
+		if (f->index)
+			walk_add(w, f->kind, f->index_value);
+		return;
+	}
+	walk_add(w, STORE_IDX_ORG, p->org);
+	walk_add(w, STORE_IDX_RECIPIENT, p->org);
+}
+
 void
 route_events_list(struct request *r)
 {
 	static const char *const params[] = { "type", "org", "user",
 	    "recipient", "since", "until", "cursor", "limit", NULL };
 	size_t max_page = r->srv->cfg->limits.max_page;
-	uint64_t seqs[INDEX_CHUNK], limit, lo = 0, hi, pos, seq, next = 0;
-	size_t nseqs = 0, iseq = 0, examined = 0, bytes_seen = 0, len;
+	uint64_t limit, lo = 0, hi, pos, seq, next = 0;
+	size_t examined = 0, bytes_seen = 0, len;
 	struct store_txn *txn = NULL;
 	struct list_filter f;
+	struct list_walk w;
 	struct store_state st;
 	const char *s, *bytes;
 	json_t *events = NULL, *entry;
 	int64_t since, until;
-	int rc, has_next = 0;
+	int rc, found, has_next = 0;
 	char cursor[24];
 
 	memset(&f, 0, sizeof(f));
@@ -748,6 +856,11 @@ route_events_list(struct request *r)
 	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
 	    (rc = store_get_state(txn, &st)) != 0)
 		goto fail;
+	/*
+	 * [lo, hi) bounds seqs, not entries: the tree size is public, and
+	 * since received_at never decreases along seq, "seq in [lo, hi)" says
+	 * of an entry the same as "received_at in [since, until]".
+	 */
 	hi = st.tree_size;
 	if (lo > hi)
 		lo = hi;
@@ -757,25 +870,14 @@ route_events_list(struct request *r)
 	if (query_str(r, "until") != NULL &&
 	    (rc = seq_by_received_at(txn, lo, hi, until, 1, &hi)) != 0)
 		goto fail;
-	choose_index(&f);
+	choose_walk(&f, r->principal, &w);
 
 	events = json_array();
-	for (pos = lo; pos < hi; pos = seq + 1) {
-		if (f.index) {
-			if (iseq == nseqs) {
-				if ((rc = store_index_scan(txn, f.kind,
-				    f.index_value, strlen(f.index_value), pos,
-				    0, seqs, INDEX_CHUNK, &nseqs)) != 0)
-					goto fail;
-				iseq = 0;
-				if (nseqs == 0)
-					break;
-			}
-			if ((seq = seqs[iseq++]) >= hi)
-				break;
-		} else
-			seq = pos;
-
+	for (pos = lo;; pos = seq + 1) {
+		if ((rc = walk_next(txn, &w, pos, hi, &seq, &found)) != 0)
+			goto fail;
+		if (!found)
+			break;
 		if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
 			goto fail;
 		examined++;
@@ -789,14 +891,18 @@ route_events_list(struct request *r)
 			    "seq", (json_int_t)seq, "entry", bytes, len));
 		json_decref(entry);
 
-		/* Bounded work per page; the cursor says where to go on. */
+		/*
+		 * Bounded work per page.  The cursor is one past the last
+		 * entry examined, one the caller may see, and there is one
+		 * only when the walk holds another such entry below hi.
+		 */
 		if (json_array_size(events) >= limit ||
 		    examined >= LIST_MAX_EXAMINED ||
 		    bytes_seen >= LIST_MAX_BYTES) {
-			if (seq + 1 < hi) {
-				has_next = 1;
-				next = seq + 1;
-			}
+			next = seq + 1;
+			if ((rc = walk_next(txn, &w, next, hi, &seq,
+			    &has_next)) != 0)
+				goto fail;
 			break;
 		}
 	}

@@ -322,6 +322,8 @@ read_head(struct http_conn *c, struct http_response *r)
 		free(line);
 		return HTTP_EPROTO;
 	}
+	snprintf(r->version, sizeof(r->version), "%.*s",
+	    (int)strcspn(line, " "), line);
 	if (minor == 0)
 		r->closed = 1;	/* unless keep-alive is said below */
 	free(line);

@@ -40,6 +40,7 @@ struct http_response {
 	char *body;		/* NUL-terminated (the NUL is not in body_len) */
 	size_t body_len;
 	int closed;		/* the server closes the connection after it */
+	char version[16];	/* of the status line, e.g. "HTTP/1.1" */
 };
 
 /*
