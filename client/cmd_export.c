@@ -1,5 +1,5 @@
 /*
- * ledgerctl export: a compliance bundle (design §7) in a new directory:
+ * ledgerctl export: a compliance bundle (spec §8) in a new directory:
  * entries.jsonl streamed from GET /v1/export to disk, the signed
  * checkpoint fetched after it, one C2SP tlog-proof per entry computed from
  * the public hash tiles and verified before it is written, entries.csv,

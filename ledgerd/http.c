@@ -1,6 +1,6 @@
 /*
  * The HTTP front end: the evhttp listener (plain on loopback, else TLS),
- * the route table of design §6, authentication by bearer token or client
+ * the route table of spec §7.3, authentication by bearer token or client
  * certificate, the connection limits, and the reply helpers every route
  * answers through.  Everything here runs on the event loop's thread.
  */
@@ -44,7 +44,7 @@
 #define READ_ROLES (ROLE_READER | ROLE_SUPERVISOR)
 
 /*
- * Routes of design §6, first match wins: a path that matches with another
+ * Routes of spec §7.3, first match wins: a path that matches with another
  * method answers 405, one that matches nothing 404.  The roles are the
  * access matrix of docs/access.md (tests/test_access.c holds the same
  * table).  /tile/entries/ comes before /tile/: an entry bundle holds every
@@ -595,7 +595,7 @@ route_path_matches(const struct route *rt, const char *path)
 }
 
 /*
- * What the log line says of a path (design §5: no subject's identifier in
+ * What the log line says of a path (spec §3.3: no subject's identifier in
  * the log).  It is decided on the decoded path, the one the routes match,
  * so no spelling of a route (%73ubjects, subjects%2F) escapes it: a path
  * of a subject route is logged as its route's prefix; a path no route
@@ -646,7 +646,7 @@ reply_unauthorized(struct request *r, const struct credential *cr)
 }
 
 /*
- * Decides access to route (design §8, docs/access.md).  Returns 1 when the
+ * Decides access to route (spec §9.3, docs/access.md).  Returns 1 when the
  * handler may run, 0 after answering 401, 403 or 429.
  */
 static int

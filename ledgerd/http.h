@@ -33,7 +33,7 @@ struct request {
 };
 
 /*
- * Access a route demands (design §8, docs/access.md): ROUTE_PUBLIC for
+ * Access a route demands (spec §9.3, docs/access.md): ROUTE_PUBLIC for
  * anyone, else an authenticated principal holding one of the roles.  Deny
  * by default: a route with roles 0 is closed to everyone.
  */

@@ -91,8 +91,8 @@ parse_wait(struct request *r, int *want_proof)
 }
 
 /*
- * The checks an event passes before it may be queued: design §3 through
- * ledger_event_validate, then §8 (a writer posts for its own org only).
+ * The checks an event passes before it may be queued: spec §2.2 through
+ * ledger_event_validate, then §9.5 (a writer posts for its own org only).
  * Returns 0, or the status to answer with err filled.
  */
 static int

@@ -1,5 +1,5 @@
 /*
- * GET /v1/export: the compliance export (design §7) as a stream, entry
+ * GET /v1/export: the compliance export (spec §7.9) as a stream, entry
  * bytes one a line (jsonl) or flattened rows (csv, ledger/csv.h), in seq
  * order.  It is recorded as an export entry before the first byte is sent,
  * and covers exactly the entries below that entry's seq.
@@ -351,7 +351,7 @@ route_export(struct request *r)
 			    LEDGER_STRING_MAX);
 			goto fail;
 		}
-		/* Design §5: the export entry names the subject by token only. */
+		/* Spec §3.3: the export entry names the subject by token only. */
 		if ((rc = ledger_subject_token(r->srv->subject_key, subject,
 		    strlen(subject), token)) != 0) {
 			reply_error(r, 500, "internal", NULL,

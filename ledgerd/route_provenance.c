@@ -1,5 +1,5 @@
 /*
- * Provenance queries for oversight bodies (design §6): a subject's
+ * Provenance queries for oversight bodies (spec §7.8): a subject's
  * timeline, an actor's activity and an object's lineage, each answered with
  * one signed checkpoint and an inclusion proof per entry against it.  Every
  * query is first recorded as an audit entry; only then is it answered.
@@ -729,7 +729,7 @@ route_provenance_subject(struct request *r)
 		}
 		json_object_set_new(filters, "org", json_string(q->org));
 	}
-	/* Design §5: the identifier is only ever looked up as its token. */
+	/* Spec §3.3: the identifier is only ever looked up as its token. */
 	if ((rc = ledger_subject_token(r->srv->subject_key, id, strlen(id),
 	    q->subject_token)) != 0) {
 		log_warnx("request %" PRIu64 ": subject token: %s", r->id,

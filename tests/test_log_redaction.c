@@ -1,7 +1,7 @@
 /*
  * What requests leave in the daemon's log, at its most talkative level
  * (--debug, one line per request): no subject identifier however the
- * subject route is spelt (design §5), and no raw control byte from the
+ * subject route is spelt (spec §3.3), and no raw control byte from the
  * request line, only its \xNN escape.
  */
 #include <fcntl.h>
