@@ -189,8 +189,12 @@ spawn(struct daemon *d)
 		dup2(fd, STDIN_FILENO);
 		close(fd);
 	}
-	execl(bin, bin, "serve", "--data", d->data, "--listen", "127.0.0.1:0",
-	    (char *)NULL);
+	if (d->config[0] != '\0')
+		execl(bin, bin, "serve", "--config", d->config, "--data", d->data,
+		    (char *)NULL);
+	else
+		execl(bin, bin, "serve", "--data", d->data, "--listen",
+		    "127.0.0.1:0", (char *)NULL);
 	fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 	_exit(127);
 }
@@ -206,13 +210,13 @@ chomp(char *s)
 }
 
 /*
- * Looks for the "listening on http://127.0.0.1:PORT" line written since
+ * Looks for the "listening on http[s]://127.0.0.1:PORT" line written since
  * offset from; 1 with the port when found.
  */
 static int
 find_port(const struct daemon *d, off_t from, unsigned *port)
 {
-	static const char needle[] = "listening on http://127.0.0.1:";
+	static const char needle[] = "://127.0.0.1:";
 	char buf[65536];
 	const char *p, *q;
 	ssize_t n;
@@ -226,7 +230,8 @@ find_port(const struct daemon *d, off_t from, unsigned *port)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	if ((p = strstr(buf, needle)) == NULL)
+	if ((p = strstr(buf, "listening on http")) == NULL ||
+	    (p = strstr(p, needle)) == NULL)
 		return 0;
 	p += sizeof(needle) - 1;
 	for (q = p, v = 0; *q >= '0' && *q <= '9'; q++)
@@ -243,13 +248,16 @@ read_credentials(struct daemon *d)
 {
 	char path[PATH_MAX + 32];
 
-	snprintf(path, sizeof(path), "%s/dev.token", d->data);
-	if (read_file(path, d->token, sizeof(d->token)) <= 0) {
-		fprintf(stderr, "  cannot read %s\n", path);
-		return -1;
+	/* Development mode only: a configured daemon has no such token. */
+	if (d->config[0] == '\0') {
+		snprintf(path, sizeof(path), "%s/dev.token", d->data);
+		if (read_file(path, d->token, sizeof(d->token)) <= 0) {
+			fprintf(stderr, "  cannot read %s\n", path);
+			return -1;
+		}
+		chomp(d->token);
+		snprintf(d->auth, sizeof(d->auth), "Bearer %s", d->token);
 	}
-	chomp(d->token);
-	snprintf(d->auth, sizeof(d->auth), "Bearer %s", d->token);
 	snprintf(path, sizeof(path), "%s/verifier.vkey", d->data);
 	if (read_file(path, d->vkey, sizeof(d->vkey)) <= 0) {
 		fprintf(stderr, "  cannot read %s\n", path);
@@ -306,8 +314,9 @@ launch(struct daemon *d)
 	return 0;
 }
 
-int
-daemon_start(struct daemon *d)
+/* A fresh root with an empty data directory in it. */
+static int
+make_root(struct daemon *d)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -323,6 +332,34 @@ daemon_start(struct daemon *d)
 	snprintf(d->log_path, sizeof(d->log_path), "%s/ledgerd.log", d->root);
 	if (mkdir(d->data, 0700) != 0) {
 		fprintf(stderr, "  mkdir %s: %s\n", d->data, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_start(struct daemon *d)
+{
+	if (make_root(d) != 0)
+		return -1;
+	return launch(d);
+}
+
+int
+daemon_start_config(struct daemon *d, const char *config)
+{
+	FILE *f;
+
+	if (make_root(d) != 0)
+		return -1;
+	snprintf(d->config, sizeof(d->config), "%s/ledgerd.json", d->root);
+	if ((f = fopen(d->config, "w")) == NULL) {
+		fprintf(stderr, "  cannot create %s: %s\n", d->config,
+		    strerror(errno));
+		return -1;
+	}
+	if ((fputs(config, f) == EOF) | (fclose(f) != 0)) {
+		fprintf(stderr, "  cannot write %s\n", d->config);
 		return -1;
 	}
 	return launch(d);

@@ -21,6 +21,8 @@ struct daemon {
 	char root[512];			/* temporary directory holding the rest */
 	char data[600];			/* the data directory (root/data) */
 	char log_path[600];		/* the daemon's stderr, all runs appended */
+	char config[620];		/* root/ledgerd.json, or "" for
+					   development mode */
 	unsigned port;
 	char token[256];		/* development bearer token */
 	char auth[300];			/* "Bearer <token>" */
@@ -39,6 +41,16 @@ const char *daemon_bin(void);
  * Returns 0, or -1 after printing why (the daemon is not left running).
  */
 int daemon_start(struct daemon *d);
+
+/*
+ * daemon_start_config - as daemon_start, with the configuration file
+ * ROOT/ledgerd.json holding config: `ledgerd serve --config ROOT/ledgerd.json
+ * --data ROOT/data` (config's "listen" should be 127.0.0.1:0, plain or
+ * TLS).  There is no development token: token and auth stay empty.
+ * d->config names the file, which a test may rewrite before a SIGHUP.
+ * Returns 0, or -1 after printing why (the daemon is not left running).
+ */
+int daemon_start_config(struct daemon *d, const char *config);
 
 /*
  * daemon_restart - starts the daemon again on the same data directory (it

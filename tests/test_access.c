@@ -132,11 +132,10 @@ struct setup {
 };
 
 static void
-write_config(const char *path, const struct setup *s)
+print_config(FILE *f, const struct setup *s)
 {
 	char fp_police[65], h_reader[65], h_rkmar[65], h_wkmar[65], h_witness[65],
 	    h_operator[65], limits[256];
-	FILE *f;
 
 	cert_fingerprint("police", fp_police);
 	sha256_hex(TOK_READER, h_reader);
@@ -150,8 +149,6 @@ write_config(const char *path, const struct setup *s)
 	    s->timeout_seconds,
 	    s->max_connections ? ", \"max_connections\": " : "",
 	    s->max_connections);
-	if ((f = fopen(path, "w")) == NULL)
-		return;
 	fprintf(f, "{\n  \"listen\": \"127.0.0.1:0\",\n"
 	    "  \"origin\": \"ledger.example.org/access-test\",\n");
 	if (s->tls)
@@ -183,80 +180,40 @@ write_config(const char *path, const struct setup *s)
 	fprintf(f, "    {\"id\": \"ops\", \"org\": \"board\", "
 	    "\"roles\": [\"operator\"], \"token_sha256\": \"%s\"}\n  ]\n}\n",
 	    h_operator);
+}
+
+/* The configuration file of setup s, written at path. */
+static void
+write_config(const char *path, const struct setup *s)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "w")) == NULL)
+		return;
+	print_config(f, s);
 	fclose(f);
 }
 
-/* Finds "listening on http[s]://127.0.0.1:PORT" in the daemon's log. */
-static unsigned
-find_port(const struct daemon *d)
-{
-	char buf[16384], *p;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(d->log_path, O_RDONLY)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strstr(buf, "://127.0.0.1:")) == NULL || strchr(p, '\n') == NULL)
-		return 0;
-	return (unsigned)strtoul(p + 13, NULL, 10);
-}
-
 /*
- * Starts `ledgerd serve --config ROOT/ledgerd.json --data ROOT/data`; the
- * struct daemon works with daemon_stop() and daemon_cleanup().
+ * Starts `ledgerd serve --config ROOT/ledgerd.json --data ROOT/data` with
+ * the configuration of setup s; the struct daemon works with daemon_stop()
+ * and daemon_cleanup().
  */
 static int
 start_daemon(struct daemon *d, const struct setup *s)
 {
-	const char *tmp = getenv("TMPDIR");
-	char config[700];
-	long long deadline;
-	pid_t parent = getpid();
-	int fd, status;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->root, sizeof(d->root), "%s/ledgerd-access.XXXXXX",
-	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(d->root) == NULL)
+	if ((f = open_memstream(&text, &len)) == NULL)
 		return -1;
-	snprintf(d->data, sizeof(d->data), "%s/data", d->root);
-	snprintf(d->log_path, sizeof(d->log_path), "%s/ledgerd.log", d->root);
-	snprintf(config, sizeof(config), "%s/ledgerd.json", d->root);
-	write_config(config, s);
-	fflush(stdout);
-	fflush(stderr);
-	if ((d->pid = fork()) < 0)
-		return -1;
-	if (d->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if ((fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND,
-		    0600)) >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execl(daemon_bin(), daemon_bin(), "serve", "--config", config,
-		    "--data", d->data, (char *)NULL);
-		_exit(127);
-	}
-	deadline = now_ms() + DAEMON_START_TIMEOUT_MS;
-	while ((d->port = find_port(d)) == 0) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid || now_ms() > deadline) {
-			fprintf(stderr, "  ledgerd did not start\n");
-			daemon_print_log_tail(d, 2000);
-			daemon_kill(d);
-			return -1;
-		}
-		sleep_ms(5);
-	}
-	return 0;
+	print_config(f, s);
+	fclose(f);
+	rc = daemon_start_config(d, text);
+	free(text);
+	return rc;
 }
 
 /* One curl call's outcome. */

@@ -5,14 +5,10 @@
  * entries, its next_cursor, whether there is one) is the one it would get
  * if those entries were not there, whatever filter and cursor it sends.
  */
-#include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ledger/hash.h"
@@ -42,56 +38,19 @@ sha256_hex(const char *s, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
-/* Finds "listening on http://127.0.0.1:PORT" in the daemon's log. */
-static unsigned
-find_port(const struct daemon *d)
-{
-	char buf[16384], *p;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(d->log_path, O_RDONLY)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strstr(buf, "://127.0.0.1:")) == NULL || strchr(p, '\n') == NULL)
-		return 0;
-	return (unsigned)strtoul(p + 13, NULL, 10);
-}
-
-/*
- * Starts ledgerd with a config of four principals on plain loopback HTTP.
- * Returns 0, or -1 (printed); daemon_cleanup() d in either case.
- */
+/* ledgerd with readers and writers of police and kmar and a supervisor. */
 static int
 start_daemon(struct daemon *d)
 {
-	const char *tmp = getenv("TMPDIR");
-	char config[700], h[5][65];
-	long long deadline;
-	pid_t parent = getpid();
-	int fd, status;
-	FILE *f;
+	char h[5][65], *config;
+	int rc;
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->root, sizeof(d->root), "%s/ledgerd-listing.XXXXXX",
-	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(d->root) == NULL)
-		return -1;
-	snprintf(d->data, sizeof(d->data), "%s/data", d->root);
-	snprintf(d->log_path, sizeof(d->log_path), "%s/ledgerd.log", d->root);
-	snprintf(config, sizeof(config), "%s/ledgerd.json", d->root);
 	sha256_hex(TOK_READER_POLICE, h[0]);
 	sha256_hex(TOK_READER_KMAR, h[1]);
 	sha256_hex(TOK_WRITER_POLICE, h[2]);
 	sha256_hex(TOK_WRITER_KMAR, h[3]);
 	sha256_hex(TOK_SUPERVISOR, h[4]);
-	if ((f = fopen(config, "w")) == NULL)
-		return -1;
-	fprintf(f, "{\"listen\": \"127.0.0.1:0\", \"origin\": "
+	config = xasprintf("{\"listen\": \"127.0.0.1:0\", \"origin\": "
 	    "\"ledger.example.org/listing-test\", \"principals\": [\n"
 	    "{\"id\": \"reader-police\", \"org\": \"police\", \"roles\": "
 	    "[\"reader\"], \"token_sha256\": \"%s\"},\n"
@@ -104,36 +63,9 @@ start_daemon(struct daemon *d)
 	    "{\"id\": \"board\", \"org\": \"board\", \"roles\": "
 	    "[\"supervisor\"], \"token_sha256\": \"%s\"}]}\n",
 	    h[0], h[1], h[2], h[3], h[4]);
-	fclose(f);
-	fflush(stdout);
-	fflush(stderr);
-	if ((d->pid = fork()) < 0)
-		return -1;
-	if (d->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if ((fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND,
-		    0600)) >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execl(daemon_bin(), daemon_bin(), "serve", "--config", config,
-		    "--data", d->data, (char *)NULL);
-		_exit(127);
-	}
-	deadline = now_ms() + DAEMON_START_TIMEOUT_MS;
-	while ((d->port = find_port(d)) == 0) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid ||
-		    now_ms() > deadline) {
-			fprintf(stderr, "  ledgerd did not start\n");
-			daemon_print_log_tail(d, 2000);
-			return -1;
-		}
-		sleep_ms(5);
-	}
-	return 0;
+	rc = daemon_start_config(d, config);
+	free(config);
+	return rc;
 }
 
 /*

@@ -6,15 +6,11 @@
  * entries the org may read (as actor or recipient), committed or earlier in
  * the same batch, work; a supervisor may name any entry.
  */
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sys/prctl.h>
-#include <sys/wait.h>
 
 #include "ledger/hash.h"
 #include "ledger/xmalloc.h"
@@ -39,20 +35,17 @@ sha256_hex(const char *s, char out[65])
 
 /*
  * Writers of police and kmar (writer role only: refs follow the org, not
- * the reader role) and a supervisor of board that also writes.
+ * the reader role) and a supervisor of board that also writes; new string.
  */
-static int
-write_config(const char *path)
+static char *
+config_text(void)
 {
 	char h_police[65], h_kmar[65], h_board[65];
-	FILE *f;
 
 	sha256_hex(TOK_POLICE, h_police);
 	sha256_hex(TOK_KMAR, h_kmar);
 	sha256_hex(TOK_BOARD, h_board);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f, "{\n  \"listen\": \"127.0.0.1:0\",\n"
+	return xasprintf("{\n  \"listen\": \"127.0.0.1:0\",\n"
 	    "  \"origin\": \"ledger.example.org/refs-test\",\n"
 	    "  \"principals\": [\n"
 	    "    {\"id\": \"writer-police\", \"org\": \"police\", "
@@ -62,78 +55,17 @@ write_config(const char *path)
 	    "    {\"id\": \"board\", \"org\": \"board\", "
 	    "\"roles\": [\"writer\", \"supervisor\"], \"token_sha256\": \"%s\"}\n"
 	    "  ]\n}\n", h_police, h_kmar, h_board);
-	return fclose(f) == 0 ? 0 : -1;
 }
 
-/* Finds "listening on http://127.0.0.1:PORT" in the daemon's log. */
-static unsigned
-find_port(const struct daemon *d)
-{
-	char buf[16384], *p;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(d->log_path, O_RDONLY)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strstr(buf, "://127.0.0.1:")) == NULL || strchr(p, '\n') == NULL)
-		return 0;
-	return (unsigned)strtoul(p + 13, NULL, 10);
-}
-
-/* `ledgerd serve --config ROOT/ledgerd.json --data ROOT/data`. */
+/* ledgerd with that configuration; daemon_cleanup() d in either case. */
 static int
 start_daemon(struct daemon *d)
 {
-	const char *tmp = getenv("TMPDIR");
-	char config[700];
-	long long deadline;
-	pid_t parent = getpid();
-	int fd, status;
+	char *config = config_text();
+	int rc = daemon_start_config(d, config);
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->root, sizeof(d->root), "%s/ledgerd-refs.XXXXXX",
-	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(d->root) == NULL)
-		return -1;
-	snprintf(d->data, sizeof(d->data), "%s/data", d->root);
-	snprintf(d->log_path, sizeof(d->log_path), "%s/ledgerd.log", d->root);
-	snprintf(config, sizeof(config), "%s/ledgerd.json", d->root);
-	if (write_config(config) != 0)
-		return -1;
-	fflush(stdout);
-	fflush(stderr);
-	if ((d->pid = fork()) < 0)
-		return -1;
-	if (d->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if ((fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND,
-		    0600)) >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execl(daemon_bin(), daemon_bin(), "serve", "--config", config,
-		    "--data", d->data, (char *)NULL);
-		_exit(127);
-	}
-	deadline = now_ms() + DAEMON_START_TIMEOUT_MS;
-	while ((d->port = find_port(d)) == 0) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid || now_ms() > deadline) {
-			fprintf(stderr, "  ledgerd did not start\n");
-			daemon_print_log_tail(d, 2000);
-			daemon_kill(d);
-			return -1;
-		}
-		sleep_ms(5);
-	}
-	return 0;
+	free(config);
+	return rc;
 }
 
 /* One answer: status and body bytes (free() body). */
@@ -205,24 +137,7 @@ check_same_answer(struct http_client *hc, const char *target,
 static long long
 tree_size(struct http_client *hc, const struct daemon *d)
 {
-	struct ledger_verifier v;
-	char *vkey = NULL;
-	size_t n = 0;
-	FILE *f;
-	char path[700];
-	long long size = -1;
-
-	snprintf(path, sizeof(path), "%s/verifier.vkey", d->data);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	if (getline(&vkey, &n, f) > 0) {
-		vkey[strcspn(vkey, "\r\n")] = '\0';
-		if (ledger_verifier_parse(vkey, &v) == 0)
-			size = tree_size_now(hc, &v);
-	}
-	free(vkey);
-	fclose(f);
-	return size;
+	return tree_size_now(hc, &d->verifier);
 }
 
 static void
