@@ -99,10 +99,12 @@ check:
 	@BUILD=$(BUILD) tests/run.sh $(TEST_BINS) tests/schema_check.py tests/configs/check.sh
 
 # The client's end-to-end tests with every ledgerctl run under valgrind
-# (memory errors and definite leaks fail the run).
+# (memory errors and definite leaks fail the run): against the real daemon,
+# on compliance bundles, and against a lying server.
 test-valgrind: deps
 	@$(MAKE) --no-print-directory build-all
-	@LEDGER_TEST_VALGRIND=1 BUILD=$(BUILD) tests/run.sh $(BUILD)/tests/test_ctl
+	@LEDGER_TEST_VALGRIND=1 BUILD=$(BUILD) tests/run.sh $(BUILD)/tests/test_ctl \
+		$(BUILD)/tests/test_bundle $(BUILD)/tests/test_malicious
 
 run: deps
 	@$(MAKE) --no-print-directory build-all

@@ -26,6 +26,7 @@
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
+#include "ctlrun.h"
 #include "daemon.h"
 #include "http.h"
 #include "testlib.h"
@@ -34,36 +35,7 @@
 
 static char scratch[512];
 
-/* ---- running ledgerctl (as in test_ctl) ---- */
-
-struct run {
-	int code;
-	char *out, *err;
-};
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	FILE *f = fopen(path, "rb");
-	size_t n = 0;
-
-	if (f == NULL || fstat(fileno(f), &st) != 0) {
-		if (f != NULL)
-			fclose(f);
-		if (len != NULL)
-			*len = 0;
-		return xstrdup("");
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = fread(buf, 1, (size_t)st.st_size, f);
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = n;
-	return buf;
-}
+/* ---- running ledgerctl ---- */
 
 static void
 spew(const char *path, const char *data, size_t len)
@@ -76,76 +48,26 @@ spew(const char *path, const char *data, size_t len)
 }
 
 static void
-run_free(struct run *r)
+ctl_run(struct ctl_result *r, ...)
 {
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-static void
-ctl_run(struct run *r, ...)
-{
-	const char *argv[MAX_ARGS + 2], *b = getenv("LEDGERCTL_BIN");
-	char out_path[600], err_path[600];
-	int argc = 0, status, fd;
+	const char *args[MAX_ARGS + 1];
+	size_t n = 0;
 	va_list ap;
-	pid_t pid;
 
-	argv[argc++] = b != NULL && b[0] != '\0' ? b : "build/ledgerctl";
 	va_start(ap, r);
-	while (argc < MAX_ARGS && (argv[argc] = va_arg(ap, const char *)) !=
-	    NULL)
-		argc++;
+	while (n < MAX_ARGS && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
 	va_end(ap);
-	argv[argc] = NULL;
-	snprintf(out_path, sizeof(out_path), "%s/stdout", scratch);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", scratch);
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == 0) {
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 1);
-		fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	r->out = slurp(out_path, NULL);
-	r->err = slurp(err_path, NULL);
+	args[n] = NULL;
+	ctl_exec(r, scratch, NULL, args);
 }
-
-static int
-expect_(const char *file, int line, const struct run *r, int code,
-    const char *phrase)
-{
-	int ok = r->code == code;
-
-	if (phrase != NULL && strstr(r->err, phrase) == NULL &&
-	    strstr(r->out, phrase) == NULL)
-		ok = 0;
-	if (!ok) {
-		fprintf(stderr, "  %s:%d: ledgerctl exited %d (want %d)%s%s%s\n"
-		    "  --- stdout ---\n%.2000s\n  --- stderr ---\n%.2000s\n",
-		    file, line, r->code, code, phrase ? ", want \"" : "",
-		    phrase ? phrase : "", phrase ? "\" in its output" : "",
-		    r->out, r->err);
-		test_failures_++;
-	}
-	return ok;
-}
-#define EXPECT(r, code, phrase) expect_(__FILE__, __LINE__, (r), (code), (phrase))
 
 #define CTL(code, phrase, ...)						\
 	do {								\
-		struct run r_;						\
+		struct ctl_result r_;					\
 		ctl_run(&r_, __VA_ARGS__, (const char *)NULL);		\
-		EXPECT(&r_, (code), (phrase));				\
-		run_free(&r_);						\
+		CTL_EXPECT(&r_, (code), (phrase));			\
+		ctl_result_free(&r_);					\
 	} while (0)
 
 static void
@@ -171,7 +93,7 @@ post_batch(int first, int n)
 {
 	char *path = scratch_path("events.ndjson"), *ev;
 	FILE *f = fopen(path, "wb");
-	struct run r;
+	struct ctl_result r;
 	int i;
 
 	REQUIRE(f != NULL);
@@ -184,8 +106,8 @@ post_batch(int first, int n)
 	fclose(f);
 	ctl_run(&r, "post", "--batch", path, "--chunk", "500",
 	    (const char *)NULL);
-	EXPECT(&r, 0, "appended");
-	run_free(&r);
+	CTL_EXPECT(&r, 0, "appended");
+	ctl_result_free(&r);
 	free(path);
 }
 
@@ -295,7 +217,7 @@ rewrite_manifest(const char *dir)
 
 	for (i = 0; i < NFILES; i++) {
 		path = xasprintf("%s/%s", dir, files[i]);
-		text = slurp(path, &len);
+		text = read_whole_file(path, &len);
 		free(path);
 		ledger_sha256(text, len, h);
 		free(text);
@@ -328,7 +250,7 @@ copy_bundle(const char *src, const char *dst)
 	for (i = 0; i <= NFILES; i++) {
 		from = xasprintf("%s/%s", src, i < NFILES ? files[i] : "MANIFEST");
 		to = xasprintf("%s/%s", dst, i < NFILES ? files[i] : "MANIFEST");
-		text = slurp(from, &len);
+		text = read_whole_file(from, &len);
 		spew(to, text, len);
 		free(text);
 		free(from);
@@ -348,7 +270,7 @@ bundle_read(const char *dir, struct bundle *b)
 
 #define READ(name, split)						\
 	path = xasprintf("%s/%s", dir, name);				\
-	text = slurp(path, NULL);					\
+	text = read_whole_file(path, NULL);					\
 	split;								\
 	free(text);							\
 	free(path);
@@ -400,7 +322,7 @@ expect_drop_refused(const char *src, const char *name, size_t i,
 {
 	char *dir = scratch_path(name);
 	struct bundle b;
-	struct run r;
+	struct ctl_result r;
 
 	copy_bundle(src, dir);
 	bundle_read(dir, &b);
@@ -408,14 +330,14 @@ expect_drop_refused(const char *src, const char *name, size_t i,
 	bundle_drop(&b, i);
 	bundle_write(dir, &b);
 	ctl_run(&r, "verify-export", dir, (const char *)NULL);
-	if (EXPECT(&r, 1, "VERIFICATION FAILED"))
-		EXPECT(&r, 1, phrase);
+	if (CTL_EXPECT(&r, 1, "VERIFICATION FAILED"))
+		CTL_EXPECT(&r, 1, phrase);
 	if (strstr(r.err, "MANIFEST") != NULL) {
 		fprintf(stderr, "  %s: MANIFEST was recomputed, yet it is "
 		    "blamed:\n%s", name, r.err);
 		test_failures_++;
 	}
-	run_free(&r);
+	ctl_result_free(&r);
 	bundle_free(&b);
 	free(dir);
 }
@@ -445,7 +367,7 @@ body_complete(struct daemon *d)
 	char *all = scratch_path("all"), *window = scratch_path("window");
 	char *dir;
 	struct bundle b, other;
-	struct run r;
+	struct ctl_result r;
 	json_t *j;
 
 	use_server(d);
@@ -462,35 +384,35 @@ body_complete(struct daemon *d)
 	/* Everything below the export entry (seq 30). */
 	CTL(0, "exported 30 entries (seq 0..29)", "export", "--out", all);
 	ctl_run(&r, "verify-export", all, (const char *)NULL);
-	EXPECT(&r, 0, "COMPLETE: 30 entries, seq 0..29, are every entry of "
+	CTL_EXPECT(&r, 0, "COMPLETE: 30 entries, seq 0..29, are every entry of "
 	    "the log below seq 30");
-	EXPECT(&r, 0, "start: seq 0, the log's first entry");
-	EXPECT(&r, 0, "end: seq 30, the export entry itself");
+	CTL_EXPECT(&r, 0, "start: seq 0, the log's first entry");
+	CTL_EXPECT(&r, 0, "end: seq 30, the export entry itself");
 	CHECK(strstr(r.out, "NOT PROVEN") == NULL);
-	run_free(&r);
+	ctl_result_free(&r);
 
 	/* The window [t1, t2]: seqs 10..19, with 9 and 20 proven outside. */
 	CTL(0, "exported 10 entries (seq 10..19)", "export", "--since", t1,
 	    "--until", t2, "--out", window);
 	ctl_run(&r, "verify-export", window, (const char *)NULL);
-	EXPECT(&r, 0, "COMPLETE: 10 entries, seq 10..19, are every entry of "
+	CTL_EXPECT(&r, 0, "COMPLETE: 10 entries, seq 10..19, are every entry of "
 	    "the log below seq 31 received in the range");
 	snprintf(want, sizeof(want), "is proven received before %s", t1);
-	EXPECT(&r, 0, want);
+	CTL_EXPECT(&r, 0, want);
 	snprintf(want, sizeof(want), "is proven received after %s", t2);
-	EXPECT(&r, 0, want);
-	EXPECT(&r, 0, "start: seq 9 (received");
-	EXPECT(&r, 0, "end: seq 20 (received");
-	run_free(&r);
+	CTL_EXPECT(&r, 0, want);
+	CTL_EXPECT(&r, 0, "start: seq 9 (received");
+	CTL_EXPECT(&r, 0, "end: seq 20 (received");
+	ctl_result_free(&r);
 	ctl_run(&r, "--json", "verify-export", window, (const char *)NULL);
-	EXPECT(&r, 0, NULL);
+	CTL_EXPECT(&r, 0, NULL);
 	j = json_loads(r.out, 0, NULL);
 	CHECK_INT(json_integer_value(json_object_get(j, "before_seq")), 9);
 	CHECK_INT(json_integer_value(json_object_get(j, "after_seq")), 20);
 	CHECK_INT(json_integer_value(json_object_get(j, "export_seq")), 31);
 	CHECK(json_is_true(json_object_get(j, "complete")));
 	json_decref(j);
-	run_free(&r);
+	ctl_result_free(&r);
 	/* The context: seq 9, seq 20, and the export entry recording the bounds. */
 	bundle_read(window, &b);
 	REQUIRE(b.context.n == 3);
@@ -641,10 +563,10 @@ body_complete(struct daemon *d)
 	/* ledgerctl export says what its bundle proves, as verify-export. */
 	dir = scratch_path("again");
 	ctl_run(&r, "export", "--until", t2, "--out", dir, (const char *)NULL);
-	EXPECT(&r, 0, "COMPLETE: 20 entries, seq 0..19");
-	EXPECT(&r, 0, "start: seq 0, the log's first entry");
-	EXPECT(&r, 0, "end: seq 20 (received");
-	run_free(&r);
+	CTL_EXPECT(&r, 0, "COMPLETE: 20 entries, seq 0..19");
+	CTL_EXPECT(&r, 0, "start: seq 0, the log's first entry");
+	CTL_EXPECT(&r, 0, "end: seq 20 (received");
+	ctl_result_free(&r);
 	free(dir);
 
 	free(all);
@@ -658,28 +580,28 @@ body_filtered(struct daemon *d)
 	char *dir = scratch_path("subject"), *dir2 = scratch_path("org");
 	char *dropped = scratch_path("org-dropped");
 	struct bundle b;
-	struct run r;
+	struct ctl_result r;
 
 	use_server(d);
 	post_batch(0, 40);
 	CTL(0, "exported", "export", "--subject", "person-5", "--out", dir);
 	ctl_run(&r, "verify-export", dir, (const char *)NULL);
-	EXPECT(&r, 0, "NOT PROVEN: that no other entry matches the filters");
-	EXPECT(&r, 0, "ledgerctl audit --subject ID");
-	EXPECT(&r, 0, "filters: subject token ");
+	CTL_EXPECT(&r, 0, "NOT PROVEN: that no other entry matches the filters");
+	CTL_EXPECT(&r, 0, "ledgerctl audit --subject ID");
+	CTL_EXPECT(&r, 0, "filters: subject token ");
 	CHECK(strstr(r.out, "COMPLETE") == NULL);
-	run_free(&r);
+	ctl_result_free(&r);
 	ctl_run(&r, "--json", "verify-export", dir, (const char *)NULL);
-	EXPECT(&r, 0, "\"complete\":false");
-	run_free(&r);
+	CTL_EXPECT(&r, 0, "\"complete\":false");
+	ctl_result_free(&r);
 
 	CTL(0, "exported 20 entries", "export", "--org", "police", "--since",
 	    "2000-01-01T00:00:00Z", "--out", dir2);
 	ctl_run(&r, "verify-export", dir2, (const char *)NULL);
-	EXPECT(&r, 0, "NOT PROVEN");
-	EXPECT(&r, 0, "checked only between consecutive seqs (0 links)");
-	EXPECT(&r, 0, "filters: since 2000-01-01T00:00:00Z, org police");
-	run_free(&r);
+	CTL_EXPECT(&r, 0, "NOT PROVEN");
+	CTL_EXPECT(&r, 0, "checked only between consecutive seqs (0 links)");
+	CTL_EXPECT(&r, 0, "filters: since 2000-01-01T00:00:00Z, org police");
+	ctl_result_free(&r);
 	/* ledgerctl export says it too. */
 	{
 		char *dir3 = scratch_path("subject-again");
@@ -985,7 +907,7 @@ body_csv(struct daemon *d)
 	CTL(0, "exported", "export", "--out", dir);
 	CTL(0, "COMPLETE", "verify-export", dir);
 	path = xasprintf("%s/entries.csv", dir);
-	csv = slurp(path, &len);
+	csv = read_whole_file(path, &len);
 	client_rows = parse_csv(csv, len);
 	CHECK_INT(unguarded_cells("entries.csv", client_rows), 0);
 	CHECK(column_has(client_rows, 7, "'-"));

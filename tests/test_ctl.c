@@ -31,6 +31,7 @@
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
+#include "ctlrun.h"
 #include "daemon.h"
 #include "http.h"
 #include "testlib.h"
@@ -43,123 +44,33 @@ static int valgrind;
 
 /* ---- running ledgerctl ---- */
 
-struct run {
-	int code;		/* exit code, or -1 when killed by a signal */
-	char *out, *err;
-};
-
-static const char *
-ctl_bin(void)
-{
-	const char *b = getenv("LEDGERCTL_BIN");
-
-	return b != NULL && b[0] != '\0' ? b : "build/ledgerctl";
-}
-
-static char *
-slurp(const char *path)
-{
-	struct stat st;
-	char *buf;
-	FILE *f = fopen(path, "rb");
-	size_t n = 0;
-
-	if (f == NULL || fstat(fileno(f), &st) != 0) {
-		if (f != NULL)
-			fclose(f);
-		return xstrdup("");
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = fread(buf, 1, (size_t)st.st_size, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void
-run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
 /*
  * Runs ledgerctl with the arguments (NULL-terminated), stdin from in_path
  * (NULL: /dev/null).  Output and errors are captured.
  */
 static void
-ctl_run(struct run *r, const char *in_path, ...)
+ctl_run(struct ctl_result *r, const char *in_path, ...)
 {
-	const char *argv[MAX_ARGS + 8];
-	char out_path[600], err_path[600];
-	int argc = 0, status, fd;
+	const char *args[MAX_ARGS + 1];
+	size_t n = 0;
 	va_list ap;
-	pid_t pid;
 
-	if (valgrind) {
-		argv[argc++] = "valgrind";
-		argv[argc++] = "-q";
-		argv[argc++] = "--error-exitcode=99";
-		argv[argc++] = "--leak-check=full";
-		argv[argc++] = "--errors-for-leak-kinds=definite";
-	}
-	argv[argc++] = ctl_bin();
 	va_start(ap, in_path);
-	while (argc < MAX_ARGS + 7 && (argv[argc] = va_arg(ap, const char *))
-	    != NULL)
-		argc++;
+	while (n < MAX_ARGS && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
 	va_end(ap);
-	argv[argc] = NULL;
-	snprintf(out_path, sizeof(out_path), "%s/stdout", scratch);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", scratch);
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == 0) {
-		fd = open(in_path ? in_path : "/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 1);
-		fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	r->out = slurp(out_path);
-	r->err = slurp(err_path);
+	args[n] = NULL;
+	ctl_exec(r, scratch, in_path, args);
 }
 
-/* Checks the exit code and that stderr (or stdout) holds a phrase. */
-static int
-expect_(const char *file, int line, const struct run *r, int code,
-    const char *phrase)
-{
-	int ok = r->code == code;
-
-	if (phrase != NULL && strstr(r->err, phrase) == NULL &&
-	    strstr(r->out, phrase) == NULL)
-		ok = 0;
-	if (!ok) {
-		fprintf(stderr, "  %s:%d: ledgerctl exited %d (want %d)%s%s%s\n"
-		    "  --- stdout ---\n%.2000s\n  --- stderr ---\n%.2000s\n",
-		    file, line, r->code, code, phrase ? ", want \"" : "",
-		    phrase ? phrase : "", phrase ? "\" in its output" : "",
-		    r->out, r->err);
-		test_failures_++;
-	}
-	return ok;
-}
-#define EXPECT(r, code, phrase) expect_(__FILE__, __LINE__, (r), (code), (phrase))
 
 /* Runs and checks in one go. */
 #define CTL(code, phrase, ...)						\
 	do {								\
-		struct run r_;						\
+		struct ctl_result r_;					\
 		ctl_run(&r_, NULL, __VA_ARGS__, (const char *)NULL);	\
-		EXPECT(&r_, (code), (phrase));				\
-		run_free(&r_);						\
+		CTL_EXPECT(&r_, (code), (phrase));			\
+		ctl_result_free(&r_);					\
 	} while (0)
 
 static void
@@ -519,13 +430,13 @@ static int
 post_sample(int first, int n)
 {
 	char *path = events_file("events.ndjson", first, n);
-	struct run r;
+	struct ctl_result r;
 	int ok;
 
 	ctl_run(&r, NULL, "post", "--batch", path, "--chunk", "500",
 	    (const char *)NULL);
-	ok = EXPECT(&r, 0, "appended");
-	run_free(&r);
+	ok = CTL_EXPECT(&r, 0, "appended");
+	ctl_result_free(&r);
 	free(path);
 	return ok ? 0 : -1;
 }
@@ -537,7 +448,7 @@ body_basic(struct daemon *d)
 {
 	char *ev = sample_event(1), *path = scratch_path("event.json");
 	char *bad = scratch_path("bad.json"), *keyfile = scratch_path("vkey");
-	struct run r;
+	struct ctl_result r;
 
 	use_server(d->port, d);
 	write_text(path, ev);
@@ -545,8 +456,8 @@ body_basic(struct daemon *d)
 	write_text(keyfile, d->vkey);
 	CTL(0, "appended seq 0", "post", path);
 	ctl_run(&r, path, "post", "-", (const char *)NULL);	/* stdin */
-	EXPECT(&r, 0, "appended seq 1");
-	run_free(&r);
+	CTL_EXPECT(&r, 0, "appended seq 1");
+	ctl_result_free(&r);
 	CTL(0, "appended seq 2", "post", "--idempotency-key", "k-1", path);
 	CTL(0, "appended seq 2", "post", "--idempotency-key", "k-1", path);
 	CTL(0, "\"seq\":3", "--json", "post", path);
@@ -588,7 +499,7 @@ static void
 body_batch(struct daemon *d)
 {
 	char *path = events_file("batch.ndjson", 0, 2500), *bad;
-	struct run r;
+	struct ctl_result r;
 
 	use_server(d->port, d);
 	CTL(0, "appended 2500 events, seq 0..2499", "post", "--batch", path,
@@ -596,7 +507,7 @@ body_batch(struct daemon *d)
 	CTL(0, "\"count\":2500", "--json", "post", "--batch", path, "--chunk",
 	    "700");
 	ctl_run(&r, NULL, "list", "--json", "--limit", "7", (const char *)NULL);
-	EXPECT(&r, 0, NULL);
+	CTL_EXPECT(&r, 0, NULL);
 	{
 		const char *p;
 		int lines = 0;
@@ -605,7 +516,7 @@ body_batch(struct daemon *d)
 			lines++;
 		CHECK_INT(lines, 7);
 	}
-	run_free(&r);
+	ctl_result_free(&r);
 	bad = scratch_path("bad.ndjson");
 	write_text(bad, "{\"type\":\"share\"}\n");
 	CTL(3, "refused", "post", "--batch", bad);
@@ -619,7 +530,7 @@ body_provenance(struct daemon *d)
 {
 	char *advice = scratch_path("advice.json"), *key = scratch_path("skey");
 	char *wrong = scratch_path("wrongkey"), path[700];
-	struct run r;
+	struct ctl_result r;
 
 	use_server(d->port, d);
 	REQUIRE(post_sample(0, 120) == 0);
@@ -630,8 +541,8 @@ body_provenance(struct daemon *d)
 	    "\"occurred_at\":\"2026-01-02T03:04:05Z\"}");
 	CTL(0, "appended", "post", advice);
 	ctl_run(&r, NULL, "who-saw", "person-1", (const char *)NULL);
-	EXPECT(&r, 0, "every inclusion proof verified");
-	run_free(&r);
+	CTL_EXPECT(&r, 0, "every inclusion proof verified");
+	ctl_result_free(&r);
 	CTL(0, "\"subject_token\"", "who-saw", "--json", "person-1");
 	CTL(0, "3 events", "who-saw", "person-1");	/* seq 1, 41, 81 */
 	CTL(0, "verified", "history", "police", "analyst-1");
@@ -696,7 +607,7 @@ body_monitor(struct daemon *d)
 
 	REQUIRE(proxy_start(&px, d->port) == 0);
 	use_server(px.port, d);
-	before = slurp(state);
+	before = read_whole_file(state, NULL);
 	px.mode = M_CHECKPOINT;
 	px.checkpoint = xstrdup(old);		/* rollback */
 	CTL(4, "ROLLBACK", "verify", "--state", state);
@@ -709,7 +620,7 @@ body_monitor(struct daemon *d)
 	CTL(4, "FORK", "verify", "--state", state);
 	px.mode = M_FLIP_SIG;
 	CTL(1, "does not verify", "verify", "--state", state);
-	after = slurp(state);
+	after = read_whole_file(state, NULL);
 	CHECK_STR(after, before);	/* nothing bad was saved */
 	px.mode = M_PASS;
 	CTL(0, "unchanged", "verify", "--state", state);
@@ -790,7 +701,7 @@ flip_and_verify(const char *dir, const char *file, long where,
 	long off;
 	int fd;
 	unsigned char c;
-	struct run r;
+	struct ctl_result r;
 
 	REQUIRE(stat(path, &st) == 0 && st.st_size > 0);
 	off = where >= 0 ? where : (long)st.st_size + where;
@@ -801,9 +712,9 @@ flip_and_verify(const char *dir, const char *file, long where,
 	c ^= 0x20;
 	CHECK(pwrite(fd, &c, 1, off) == 1);
 	ctl_run(&r, NULL, "verify-export", dir, (const char *)NULL);
-	if (!EXPECT(&r, 1, phrase))
+	if (!CTL_EXPECT(&r, 1, phrase))
 		fprintf(stderr, "  (byte %ld of %s flipped)\n", off, file);
-	run_free(&r);
+	ctl_result_free(&r);
 	c ^= 0x20;
 	CHECK(pwrite(fd, &c, 1, off) == 1);
 	close(fd);
@@ -828,7 +739,7 @@ body_export(struct daemon *d)
 	    "context.proofs", "README" };
 	int n = valgrind ? 3000 : EXPORT_ENTRIES, i;
 	char *dir = scratch_path("bundle"), *path, *rate;
-	struct run r;
+	struct ctl_result r;
 
 	use_server(d->port, d);
 	path = events_file("big.ndjson", 0, n);
@@ -852,11 +763,11 @@ body_export(struct daemon *d)
 	/* The audit's verification rate over the whole log. */
 	use_server(d->port, d);
 	ctl_run(&r, NULL, "audit", (const char *)NULL);
-	EXPECT(&r, 0, "match the signed checkpoint");
+	CTL_EXPECT(&r, 0, "match the signed checkpoint");
 	if ((rate = strstr(r.out, "verified in")) != NULL)
 		fprintf(stderr, "  audit of %d entries: %.*s", n + 1,
 		    (int)strcspn(rate, "\n") + 1, rate);
-	run_free(&r);
+	ctl_result_free(&r);
 	free(dir);
 }
 
@@ -892,7 +803,7 @@ test_tls(void)
 	char *cmd, *cert = scratch_path("tls-cert.pem");
 	char *key = scratch_path("tls-key.pem"), url[64], port_s[16];
 	unsigned port = 20000 + (unsigned)(getpid() % 20000);
-	struct run r;
+	struct ctl_result r;
 	pid_t pid;
 	int i;
 
@@ -924,11 +835,11 @@ test_tls(void)
 		    (const char *)NULL);
 		if (r.code != 3)
 			break;
-		run_free(&r);
+		ctl_result_free(&r);
 		sleep_ms(100);
 	}
-	EXPECT(&r, 1, "does not verify");	/* connected and checked */
-	run_free(&r);
+	CTL_EXPECT(&r, 1, "does not verify");	/* connected and checked */
+	ctl_result_free(&r);
 	CTL(3, "certificate verify failed", "--url", url, "checkpoint");
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u", port);
 	CTL(3, "certificate verify failed", "--url", url, "--cacert", cert,
@@ -951,9 +862,8 @@ int
 main(void)
 {
 	const char *tmp = getenv("TMPDIR");
-	const char *v = getenv("LEDGER_TEST_VALGRIND");
 
-	valgrind = v != NULL && strcmp(v, "1") == 0;
+	valgrind = ctl_under_valgrind();
 	snprintf(scratch, sizeof(scratch), "%s/ledgerctl-test.XXXXXX",
 	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
 	if (mkdtemp(scratch) == NULL) {

@@ -28,6 +28,7 @@
 #include "ledger/tile.h"
 #include "ledger/xmalloc.h"
 
+#include "ctlrun.h"
 #include "daemon.h"
 #include "testlib.h"
 
@@ -442,96 +443,39 @@ serve_checkpoint(uint64_t size, int fork)
 
 /* ---- running ledgerctl ---- */
 
-struct run {
-	int code;
-	char out[4096], err[4096];
-};
-
+/* ledgerctl --url URL --key VKEY ARGS... (NULL-terminated). */
 static void
-slurp(const char *path, char *buf, size_t cap)
+ctl_run(struct ctl_result *r, ...)
 {
-	FILE *f = fopen(path, "rb");
-	size_t n = f != NULL ? fread(buf, 1, cap - 1, f) : 0;
-
-	buf[n] = '\0';
-	if (f != NULL)
-		fclose(f);
-}
-
-static const char *
-ctl_bin(void)
-{
-	const char *b = getenv("LEDGERCTL_BIN");
-
-	return b != NULL && b[0] != '\0' ? b : "build/ledgerctl";
-}
-
-static void
-ctl_run(struct run *r, ...)
-{
-	const char *argv[32];
-	char out_path[600], err_path[600];
-	int argc = 0, status, fd;
+	const char *args[32];
+	size_t n = 0;
 	va_list ap;
-	pid_t pid;
 
-	argv[argc++] = ctl_bin();
-	argv[argc++] = "--url";
-	argv[argc++] = url;
-	argv[argc++] = "--key";
-	argv[argc++] = vkey;
+	args[n++] = "--url";
+	args[n++] = url;
+	args[n++] = "--key";
+	args[n++] = vkey;
 	va_start(ap, r);
-	while (argc < 31 && (argv[argc] = va_arg(ap, const char *)) != NULL)
-		argc++;
+	while (n < 31 && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
 	va_end(ap);
-	argv[argc] = NULL;
-	snprintf(out_path, sizeof(out_path), "%s/stdout", scratch);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", scratch);
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == 0) {
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 1);
-		fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	slurp(out_path, r->out, sizeof(r->out));
-	slurp(err_path, r->err, sizeof(r->err));
-}
-
-static int
-expect_(const char *file, int line, const struct run *r, int code,
-    const char *phrase)
-{
-	if (r->code == code && (phrase == NULL || strstr(r->err, phrase) ||
-	    strstr(r->out, phrase)))
-		return 1;
-	fprintf(stderr, "  %s:%d: ledgerctl exited %d (want %d%s%s)\n"
-	    "  --- stdout ---\n%.1500s\n  --- stderr ---\n%.1500s\n", file,
-	    line, r->code, code, phrase ? " and " : "", phrase ? phrase : "",
-	    r->out, r->err);
-	test_failures_++;
-	return 0;
+	args[n] = NULL;
+	ctl_exec(r, scratch, NULL, args);
 }
 
 #define CTL(code, phrase, ...)						\
 	do {								\
-		struct run r_;						\
+		struct ctl_result r_;					\
 		ctl_run(&r_, __VA_ARGS__, (const char *)NULL);		\
-		expect_(__FILE__, __LINE__, &r_, (code), (phrase));	\
+		CTL_EXPECT(&r_, (code), (phrase));			\
+		ctl_result_free(&r_);					\
 	} while (0)
 
 static int export_count;
 
 /* export into a new directory; the exit code. */
 static int
-export_run(struct run *r)
+export_run(struct ctl_result *r)
 {
 	char dir[700];
 
@@ -542,9 +486,10 @@ export_run(struct run *r)
 
 #define EXPORT(code, phrase)						\
 	do {								\
-		struct run r_;						\
+		struct ctl_result r_;					\
 		export_run(&r_);					\
-		expect_(__FILE__, __LINE__, &r_, (code), (phrase));	\
+		CTL_EXPECT(&r_, (code), (phrase));			\
+		ctl_result_free(&r_);					\
 	} while (0)
 
 /* ---- the cases ---- */
@@ -738,7 +683,10 @@ server_start(void)
 		_exit(127);
 	}
 	for (;;) {
-		slurp(port_path, port, sizeof(port));
+		char *text = read_whole_file(port_path, NULL);
+
+		snprintf(port, sizeof(port), "%s", text);
+		free(text);
 		if (port[0] != '\0')
 			break;
 		if (now_ms() > deadline || waitpid(server_pid, NULL,
