@@ -12,9 +12,11 @@
 #include <sys/resource.h>
 
 #include "ledger/base64.h"
+#include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/merkle.h"
 #include "ledger/tile.h"
+#include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
@@ -156,6 +158,78 @@ names_token(const json_t *entry, const char *token)
 	return 0;
 }
 
+/* Whether the view's subjects hold the token (in any place). */
+static int
+view_names_token(const struct ledger_entry_view *view, const char *token)
+{
+	size_t i;
+
+	for (i = 0; i < view->n_subjects; i++)
+		if (view->subjects[i].len == LEDGER_SUBJECT_TOKEN_LEN &&
+		    memcmp(view->subjects[i].s, token,
+		    LEDGER_SUBJECT_TOKEN_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The audit's checks of an entry the scanner found canonical, from its view:
+ * the server's fields as ledger_entry_parse demands them, seq its position,
+ * prev the leaf hash before it, subjects tokens.  0 sends the entry to
+ * ledger_entry_parse, which gives the verdict and its message.  A span is
+ * the string as written: an escape in it fails each check below, as the
+ * decoded string would (a control character in submitter, a character no
+ * token, time or base64 has), so it too goes to the full parse.
+ */
+static int
+view_passes(const struct ledger_entry_view *view, uint64_t seq,
+    const char *prev_b64)
+{
+	static const unsigned need = LEDGER_VIEW_V | LEDGER_VIEW_SEQ |
+	    LEDGER_VIEW_RECEIVED_AT | LEDGER_VIEW_SUBMITTER | LEDGER_VIEW_PREV;
+	char when[LEDGER_TIME_LEN + 1], again[LEDGER_TIME_LEN + 1];
+	uint8_t salt[LEDGER_SALT_LEN];
+	size_t i, n;
+	int64_t us;
+
+	if ((view->typed & need) != need || view->seq != seq)
+		return 0;
+	if (view->v == 1) {
+		if (view->present & LEDGER_VIEW_SALT)
+			return 0;
+	} else if (view->v != 2 || !(view->typed & LEDGER_VIEW_SALT) ||
+	    ledger_b64_decode(view->salt.s, view->salt.len, salt,
+	    sizeof(salt), &n) != 0 || n != LEDGER_SALT_LEN)
+		return 0;
+	/* received_at exactly as ledger_time_format writes it. */
+	if (view->received_at.len != LEDGER_TIME_LEN)
+		return 0;
+	memcpy(when, view->received_at.s, LEDGER_TIME_LEN);
+	when[LEDGER_TIME_LEN] = '\0';
+	if (ledger_time_parse_rfc3339(when, &us) != 0)
+		return 0;
+	ledger_time_format(us, again);
+	if (memcmp(again, when, LEDGER_TIME_LEN) != 0)
+		return 0;
+	if (view->submitter.len == 0 || view->submitter.len > LEDGER_STRING_MAX ||
+	    memchr(view->submitter.s, '\\', view->submitter.len) != NULL ||
+	    !ledger_utf8_text_valid(view->submitter.s, view->submitter.len))
+		return 0;
+	/* The chain: equal to the canonical base64 of the previous leaf. */
+	if (view->prev.len != strlen(prev_b64) ||
+	    memcmp(view->prev.s, prev_b64, view->prev.len) != 0)
+		return 0;
+	if (view->present & LEDGER_VIEW_SUBJECTS) {
+		if (!(view->typed & LEDGER_VIEW_SUBJECTS))
+			return 0;
+		for (i = 0; i < view->n_subjects; i++)
+			if (!ledger_subject_token_valid(view->subjects[i].s,
+			    view->subjects[i].len))
+				return 0;
+	}
+	return 1;
+}
+
 /*
  * The recomputation, the part that is timed: every leaf, seq and prev, the
  * level-0 tiles on the way, the tree, then every upper tile and the root.
@@ -172,6 +246,7 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 	char prev_b64[48];
 	const struct tile_data *lt;
 	const uint8_t *bytes;
+	struct ledger_entry_view view;
 	json_t *entry = NULL;
 	struct progress pg;
 	uint64_t seq = 0, b, got, i;
@@ -199,21 +274,32 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 			if (ledger_leaf_hash(bytes, elen, leaf) != 0)
 				goto out;
 			/*
-			 * The daemon's own reading of the bytes: a second
-			 * spelling of a field (a duplicate key, an escape)
-			 * could otherwise hide a subject from this audit.
+			 * The bytes must be exactly the daemon's serialisation
+			 * of what they hold: a second spelling of a field (a
+			 * duplicate key, an escape) could otherwise hide a
+			 * subject from this audit.  The scanner decides that
+			 * in one pass for almost every entry; whatever it
+			 * leaves open or refuses, or whose fields the view
+			 * does not pass, ledger_entry_parse reads, for the
+			 * verdict and its message.
 			 */
-			json_decref(entry);
-			if (ctl_entry_open(seq, (const char *)bytes, elen,
-			    &entry) != 0)
-				goto out;
 			ctl_hash_b64(prev, prev_b64);
-			if (strcmp(json_string_value(json_object_get(entry,
-			    "prev")), prev_b64) != 0) {
-				ctl_verify_fail("entry %" PRIu64 ": prev is not "
-				    "the leaf hash of entry %" PRIu64 " (hash "
-				    "chain broken)", seq, seq - 1);
-				goto out;
+			json_decref(entry);
+			entry = NULL;
+			if (ledger_entry_scan((const char *)bytes, elen,
+			    &view) != LEDGER_SCAN_CANONICAL ||
+			    !view_passes(&view, seq, prev_b64)) {
+				if (ctl_entry_open(seq, (const char *)bytes,
+				    elen, &entry) != 0)
+					goto out;
+				if (strcmp(json_string_value(json_object_get(
+				    entry, "prev")), prev_b64) != 0) {
+					ctl_verify_fail("entry %" PRIu64 ": prev "
+					    "is not the leaf hash of entry %"
+					    PRIu64 " (hash chain broken)", seq,
+					    seq - 1);
+					goto out;
+				}
 			}
 			if ((lt = leaf_tile(a, seq)) == NULL ||
 			    lt->len != (size_t)lt->t.width * LEDGER_HASH_LEN ||
@@ -227,7 +313,8 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 			if (ledger_merkle_append(&hs, seq, leaf) != 0)
 				goto out;
 			if (token != NULL && seq < token_window &&
-			    names_token(entry, token)) {
+			    (entry != NULL ? names_token(entry, token) :
+			    view_names_token(&view, token))) {
 				if (a->n_found == a->cap_found) {
 					a->cap_found = a->cap_found * 2 + 64;
 					a->found = xrealloc(a->found,

@@ -26,25 +26,6 @@ refuse(struct ledger_field_error *err, const char *field, const char *code,
 	return LEDGER_EINVAL;
 }
 
-/* A subject token: unpadded base64url of 32 bytes. */
-static int
-is_subject_token(const json_t *v)
-{
-	const char *s = json_string_value(v);
-	size_t i;
-
-	if (s == NULL || json_string_length(v) != LEDGER_SUBJECT_TOKEN_LEN)
-		return 0;
-	for (i = 0; i < LEDGER_SUBJECT_TOKEN_LEN; i++) {
-		char c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-	}
-	/* 32 bytes leave 4 unused bits in the last character: they are 0. */
-	return strchr("AEIMQUYcgkosw048", s[LEDGER_SUBJECT_TOKEN_LEN - 1]) != NULL;
-}
-
 /* The server's fields: present, of their one form. */
 static int
 check_server_fields(const json_t *entry, struct ledger_field_error *err)
@@ -140,7 +121,9 @@ ledger_entry_parse(const char *bytes, size_t len, json_t **out,
 		goto fail;
 	subjects = json_object_get(entry, "subjects");
 	json_array_foreach(subjects, i, s) {
-		if (!is_subject_token(s)) {
+		if (!json_is_string(s) ||
+		    !ledger_subject_token_valid(json_string_value(s),
+		    json_string_length(s))) {
 			char field[32];
 			snprintf(field, sizeof(field), "subjects[%zu]", i);
 			rc = refuse(err, field, "invalid_value",

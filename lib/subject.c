@@ -50,3 +50,21 @@ ledger_subject_token(const uint8_t key[LEDGER_SUBJECT_KEY_LEN],
 	memcpy(out, b64, LEDGER_SUBJECT_TOKEN_LEN + 1);
 	return LEDGER_OK;
 }
+
+/* Unpadded base64url of 32 bytes. */
+int
+ledger_subject_token_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len != LEDGER_SUBJECT_TOKEN_LEN)
+		return 0;
+	for (i = 0; i < LEDGER_SUBJECT_TOKEN_LEN; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+	}
+	/* 32 bytes leave 4 unused bits in the last character: they are 0. */
+	return memchr("AEIMQUYcgkosw048", s[LEDGER_SUBJECT_TOKEN_LEN - 1], 16) != NULL;
+}

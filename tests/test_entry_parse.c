@@ -3,6 +3,8 @@
  * ledgerctl share: a real entry is accepted and every other spelling of it
  * (escapes, key orders, white space, number forms, duplicate keys, bytes
  * around it) is refused, so that no reader can find a field another misses.
+ * Every spelling tried is also given to ledger_entry_scan, whose verdict
+ * must be the canonical step's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@ static char *entry;		/* the canonical entry bytes */
 static size_t entry_len;
 static char token1[LEDGER_SUBJECT_TOKEN_LEN + 1];
 static char token2[LEDGER_SUBJECT_TOKEN_LEN + 1];
+static size_t scanned, scan_decided;	/* spellings given to the scanner */
 
 static void
 make_entry(void)
@@ -85,6 +88,61 @@ replace(const char *from, const char *to, size_t *out_len)
 	    strlen(to), out_len);
 }
 
+/*
+ * ledger_entry_scan's verdict on bytes is that of the canonical step
+ * (parse with JSON_REJECT_DUPLICATES, dump, compare), or undecided.
+ */
+static void
+scan_verdict_agrees(const char *file, int line, const char *bytes, size_t len)
+{
+	enum ledger_scan_verdict v = ledger_entry_scan(bytes, len, NULL);
+	json_t *j = NULL;
+	char *again;
+	size_t again_len;
+	int want = 0;
+
+	if (len <= LEDGER_ENTRY_MAX)
+		j = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(j) && ledger_entry_dump(j, &again, &again_len) == 0) {
+		want = again_len == len && memcmp(again, bytes, len) == 0;
+		free(again);
+	}
+	json_decref(j);
+	scanned++;
+	if (v == LEDGER_SCAN_UNDECIDED)
+		return;
+	scan_decided++;
+	if (v == (want ? LEDGER_SCAN_CANONICAL : LEDGER_SCAN_NOT_CANONICAL))
+		return;
+	fprintf(stderr, "  %s:%d: ledger_entry_scan says %d, the canonical "
+	    "step %d, for\n  %.*s\n", file, line, (int)v, want,
+	    (int)(len > 400 ? 400 : len), bytes);
+	test_failures_++;
+}
+
+/*
+ * The same for the bytes as they are and, since the sample's real number
+ * leaves the scanner undecided, for their twin with the integer 505 in
+ * place of "ratio":0.5 (same length), where it must decide.
+ */
+static void
+scan_agrees_(const char *file, int line, const char *bytes, size_t len)
+{
+	static const char real[] = "\"ratio\":0.5";
+	const char *p;
+	char *twin;
+
+	scan_verdict_agrees(file, line, bytes, len);
+	if ((p = memmem(bytes, len, real, sizeof(real) - 1)) == NULL)
+		return;
+	twin = xmalloc(len);
+	memcpy(twin, bytes, len);
+	memcpy(twin + (p - bytes) + sizeof(real) - 4, "505", 3);
+	scan_verdict_agrees(file, line, twin, len);
+	free(twin);
+}
+#define SCAN_AGREES(b, n) scan_agrees_(__FILE__, __LINE__, (b), (n))
+
 static int
 refused_(const char *file, int line, const char *bytes, size_t len,
     const char *code)
@@ -93,6 +151,7 @@ refused_(const char *file, int line, const char *bytes, size_t len,
 	json_t *e = (json_t *)1;
 	int rc = ledger_entry_parse(bytes, len, &e, &err);
 
+	scan_agrees_(file, line, bytes, len);
 	if (rc == LEDGER_EINVAL && e == NULL && (code == NULL ||
 	    strcmp(err.code, code) == 0))
 		return 1;
@@ -124,6 +183,10 @@ test_accepts_the_entry(void)
 	size_t len;
 
 	REQUIRE(ledger_entry_parse(entry, entry_len, &e, &err) == 0);
+	SCAN_AGREES(entry, entry_len);
+	/* The sample holds a real (ratio): the scanner leaves it open. */
+	CHECK(ledger_entry_scan(entry, entry_len, NULL) ==
+	    LEDGER_SCAN_UNDECIDED);
 	CHECK_INT(json_integer_value(json_object_get(e, "seq")), 5);
 	CHECK_STR(json_string_value(json_array_get(json_object_get(e,
 	    "subjects"), 0)), token1);
@@ -336,6 +399,7 @@ test_number_forms(void)
 		char *b = replace("\"pages\":12,", "\"pages\":12.0,", &n);
 
 		CHECK_INT(ledger_entry_parse(b, n, &e, NULL), 0);
+		SCAN_AGREES(b, n);
 		CHECK(json_is_real(json_object_get(json_object_get(e,
 		    "details"), "pages")));
 		json_decref(e);
@@ -432,6 +496,8 @@ main(void)
 	RUN(test_number_forms);
 	RUN(test_around_the_object);
 	RUN(test_fields);
+	printf("  %zu spellings given to ledger_entry_scan, %zu decided\n",
+	    scanned, scan_decided);
 	free(entry);
 	return TEST_SUMMARY();
 }

@@ -163,6 +163,91 @@ int ledger_entry_parse(const char *bytes, size_t len, json_t **entry,
     struct ledger_field_error *err);
 
 /*
+ * ledger_subject_token_valid - 1 when s is a subject token as
+ * ledger_subject_token writes it (43 characters of unpadded base64url whose
+ * 4 unused bits are 0), else 0.
+ *	s, len	in: need not be NUL-terminated
+ */
+int ledger_subject_token_valid(const char *s, size_t len);
+
+/* What ledger_entry_scan decides about entry bytes. */
+enum ledger_scan_verdict {
+	LEDGER_SCAN_CANONICAL,		/* exactly ledger_entry_dump's bytes for
+					   the object they parse to */
+	LEDGER_SCAN_NOT_CANONICAL,	/* not so: ledger_entry_parse refuses
+					   them as invalid_json, not_canonical
+					   or too_large */
+	LEDGER_SCAN_UNDECIDED		/* a real number, a key with an escape,
+					   or nesting deeper than
+					   LEDGER_SCAN_DEPTH_MAX: ask
+					   ledger_entry_parse */
+};
+
+#define LEDGER_SCAN_DEPTH_MAX 64	/* objects and arrays, the entry's own
+					   included */
+
+/* A string's characters between its quotes, escapes as written. */
+struct ledger_span {
+	const char *s;
+	size_t len;
+};
+
+/* The top-level members of an entry, for ledger_entry_view's bits. */
+#define LEDGER_VIEW_V		0x01
+#define LEDGER_VIEW_SEQ		0x02
+#define LEDGER_VIEW_RECEIVED_AT	0x04
+#define LEDGER_VIEW_SUBMITTER	0x08
+#define LEDGER_VIEW_PREV	0x10
+#define LEDGER_VIEW_SALT	0x20
+#define LEDGER_VIEW_SUBJECTS	0x40
+
+/*
+ * The top-level members a reader of the whole log needs, read off the entry
+ * bytes without a JSON tree.  Its spans point into the scanned bytes and
+ * stay valid as long as they do.  A member's bit is in present when the
+ * entry has it, whatever its value; in typed when its value is of the type
+ * below, and only then is its field set.
+ */
+struct ledger_entry_view {
+	unsigned present;
+	unsigned typed;
+	int64_t v;			/* an integer */
+	uint64_t seq;			/* an integer >= 0 */
+	struct ledger_span received_at;	/* strings */
+	struct ledger_span submitter;
+	struct ledger_span prev;
+	struct ledger_span salt;
+	size_t n_subjects;		/* an array of at most
+					   LEDGER_SUBJECTS_MAX strings */
+	struct ledger_span subjects[LEDGER_SUBJECTS_MAX];
+};
+
+/*
+ * ledger_entry_scan - decides in one pass, without allocating, whether
+ * bytes are exactly ledger_entry_dump's serialisation of the object they
+ * parse to with JSON_REJECT_DUPLICATES: the canonical step of
+ * ledger_entry_parse (spec §2.4, rules 1 and 2), none of the field rules.
+ * The grammar it accepts is that of Jansson 2.14's output: an object, no
+ * white space, keys in strictly ascending byte order at every depth;
+ * strings of the characters 0x20 to 0x7E and 0x7F as they are except '"'
+ * and '\', written \" and \\; \b \f \n \r \t; other control characters
+ * but NUL as \u00XX and every character above 0x7F as \uXXXX (a valid
+ * surrogate pair outside the BMP), hex digits uppercase; integers
+ * -?(0|[1-9][0-9]*) within int64, not -0; true, false, null; at most
+ * LEDGER_ENTRY_MAX bytes.  tests/test_entry_scan.c and
+ * tests/fuzz/fuzz_entry_scan.c hold its verdicts equal to the parse, dump
+ * and comparison.
+ *	bytes, len	in: need not be NUL-terminated
+ *	view		out (may be NULL): filled when the verdict is
+ *			LEDGER_SCAN_CANONICAL, its spans pointing into bytes;
+ *			undefined otherwise
+ * Returns the verdict; on LEDGER_SCAN_UNDECIDED the caller must use
+ * ledger_entry_parse.
+ */
+enum ledger_scan_verdict ledger_entry_scan(const char *bytes, size_t len,
+    struct ledger_entry_view *view);
+
+/*
  * ledger_time_parse_rfc3339 - strict RFC 3339 date-time (with 'T', seconds,
  * optional fraction of up to 9 digits, 'Z' or ±hh:mm offset; valid calendar
  * date).  Only uppercase 'T' and 'Z' are accepted (RFC 3339 §5.6 also allows
