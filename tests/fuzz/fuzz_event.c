@@ -38,7 +38,17 @@ check_entry(const json_t *event, const char *bytes, size_t len, uint64_t seq)
 	FUZZ_ASSERT(again != NULL && strlen(again) == len &&
 	    memcmp(again, bytes, len) == 0);
 	free(again);
-	FUZZ_ASSERT(json_integer_value(json_object_get(entry, "v")) == 1);
+	FUZZ_ASSERT(json_integer_value(json_object_get(entry, "v")) ==
+	    LEDGER_ENTRY_VERSION);
+	/* Whatever the server writes, every reader reads (spec §2.4). */
+	{
+		struct ledger_field_error err;
+		json_t *read;
+
+		FUZZ_ASSERT(ledger_entry_parse(bytes, len, &read, &err) == 0);
+		FUZZ_ASSERT(json_equal(read, entry));
+		json_decref(read);
+	}
 	FUZZ_ASSERT((uint64_t)json_integer_value(json_object_get(entry, "seq")) == seq);
 	FUZZ_ASSERT(json_is_string(json_object_get(entry, "received_at")));
 	/* Subjects travel only as tokens (spec §3). */
