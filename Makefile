@@ -2,6 +2,7 @@
 #
 #   make            build the daemon, the client and the tests
 #   make run        install what is missing, build, start ledgerd on 127.0.0.1:8080
+#                   (LISTEN=HOST:PORT for another address)
 #   make test       install what is missing, build, run every test
 #   make SANITIZE=1 test   the same under AddressSanitizer + UBSan (in build/san)
 #   make test-valgrind     the client's end-to-end tests with ledgerctl under valgrind
@@ -106,9 +107,11 @@ test-valgrind: deps
 	@LEDGER_TEST_VALGRIND=1 BUILD=$(BUILD) tests/run.sh $(BUILD)/tests/test_ctl \
 		$(BUILD)/tests/test_bundle $(BUILD)/tests/test_malicious
 
+# LISTEN=HOST:PORT picks another address (plain HTTP: loopback only).
+LISTEN ?= 127.0.0.1:8080
 run: deps
 	@$(MAKE) --no-print-directory build-all
-	$(LEDGERD) serve --data var --listen 127.0.0.1:8080
+	$(LEDGERD) serve --data var --listen $(LISTEN)
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS)

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -918,24 +920,68 @@ http_dispatch(struct evhttp_request *req, void *arg)
 }
 
 int
+http_listen(const char *listen_addr, int *fd, char *err, size_t errlen)
+{
+	struct addrinfo hints, *ai = NULL;
+	char host[256], port_text[8];
+	unsigned port;
+	int s = -1, on = 1, rc;
+
+	if (config_split_listen(listen_addr, host, sizeof(host), &port) != 0) {
+		snprintf(err, errlen, "listen %s: malformed address", listen_addr);
+		return -1;
+	}
+	snprintf(port_text, sizeof(port_text), "%u", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port_text, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "listen %s: %s", listen_addr,
+		    gai_strerror(rc));
+		return -1;
+	}
+	/* As evhttp_bind_socket would: the first address, SO_REUSEADDR. */
+	if ((s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0)
+		goto fail;
+	if (bind(s, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (errno == EADDRINUSE) {
+			snprintf(err, errlen, "listen %s: the address is "
+			    "already in use (another process listens there); "
+			    "stop it or choose another address (--listen)", listen_addr);
+			goto out;
+		}
+		goto fail;
+	}
+	if (listen(s, 128) != 0)
+		goto fail;
+	freeaddrinfo(ai);
+	*fd = s;
+	return 0;
+fail:
+	snprintf(err, errlen, "listen %s: %s", listen_addr, strerror(errno));
+out:
+	if (s >= 0)
+		close(s);
+	freeaddrinfo(ai);
+	return -1;
+}
+
+int
 http_start(struct server *srv)
 {
 	const struct limits *lim = &srv->cfg->limits;
 	struct evhttp_bound_socket *bound;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	char host[256], addr[INET6_ADDRSTRLEN], err[512];
+	char addr[INET6_ADDRSTRLEN], err[512];
 	const char *scheme = srv->cfg->tls_cert != NULL ? "https" : "http";
 	struct http_front *f;
-	unsigned port;
 	size_t i;
 
-	if (config_split_listen(srv->cfg->listen, host, sizeof(host),
-	    &port) != 0) {
-		log_warnx("http: malformed listen address %s",
-		    srv->cfg->listen);
-		return -1;
-	}
 	/* config_finish() refused plain HTTP off loopback already. */
 	if (srv->cfg->tls_cert == NULL &&
 	    !config_listen_is_loopback(srv->cfg->listen))
@@ -977,11 +1023,12 @@ http_start(struct server *srv)
 	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(srv->http, http_dispatch, srv);
 
-	if ((bound = evhttp_bind_socket_with_handle(srv->http, host,
-	    (ev_uint16_t)port)) == NULL) {
-		log_warn("http: cannot listen on %s", srv->cfg->listen);
+	if ((bound = evhttp_accept_socket_with_handle(srv->http,
+	    srv->listen_fd)) == NULL) {
+		log_warnx("http: cannot accept on %s", srv->cfg->listen);
 		goto fail;
 	}
+	srv->listen_fd = -1;	/* evhttp_free() closes it */
 	/* Port 0 lets the system choose: report the one it chose. */
 	if (getsockname(evhttp_bound_socket_get_fd(bound),
 	    (struct sockaddr *)&ss, &sslen) != 0) {

@@ -48,8 +48,21 @@ struct route {
 };
 
 /*
- * http_start - binds the listener (TLS when srv->cfg has tls.cert) and
- * installs the routes.  Returns 0 or -1 (logged).
+ * http_listen - opens the listening socket for listen ("host:port"), bound
+ * and listening.  server_serve() calls it before it touches the data
+ * directory, so that an address in use stops the start before anything
+ * is created or opened.
+ *	fd	out: the socket (http_start() takes it over)
+ *	err	out: why not, e.g. "listen 127.0.0.1:8080: the address is
+ *		already in use (another process listens there)"
+ * Returns 0 or -1.
+ */
+int http_listen(const char *listen, int *fd, char *err, size_t errlen);
+
+/*
+ * http_start - serves on srv->listen_fd (from http_listen(); it is closed
+ * by http_stop() from then on, or here on failure) with TLS when srv->cfg
+ * has tls.cert, and installs the routes.  Returns 0 or -1 (logged).
  */
 int http_start(struct server *srv);
 

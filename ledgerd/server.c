@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -115,10 +116,12 @@ server_serve(struct config *cfg)
 	struct server srv;
 	struct datadir_keys keys;
 	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+	char err[512];
 	int rc, lock = -1, result = 1;
 
 	memset(&srv, 0, sizeof(srv));
 	memset(&keys, 0, sizeof(keys));
+	srv.listen_fd = -1;
 	/* A reload replaces srv.cfg; the caller's reference stays its own. */
 	srv.cfg = config_ref(cfg);
 	srv.started_us = server_now_us();
@@ -128,6 +131,14 @@ server_serve(struct config *cfg)
 		fatalx("libevent has no pthreads support");
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * The address first: one in use (another ledgerd, a forgotten
+	 * `make run`) is said before any file is created or opened.
+	 */
+	if (http_listen(cfg->listen, &srv.listen_fd, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
 	/* One daemon per data directory, before anything in it is touched. */
 	if (datadir_lock(cfg->data_dir, 1, &lock) != 0)
 		goto out;	/* logged, naming the holder */
@@ -168,6 +179,8 @@ server_serve(struct config *cfg)
 	result = 0;
 out:
 	http_stop(&srv);
+	if (srv.listen_fd >= 0)
+		close(srv.listen_fd);
 	writer_free(srv.writer);
 	if (sigterm != NULL)
 		event_free(sigterm);

@@ -29,6 +29,7 @@ struct server {
 	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
 	struct event_base *base;
 	struct evhttp *http;
+	int listen_fd;				/* http_listen()'s; -1 once evhttp owns it */
 	struct http_front *front;		/* http.c's: TLS, connections */
 	struct metrics metrics;
 	int64_t started_us;
