@@ -33,30 +33,47 @@ int auth_org_may_read(const char *org, const json_t *entry);
 int auth_entry_visible(const struct principal *p, const json_t *entry);
 
 /*
- * Failed authentications per client address, in a table of fixed size
- * (AUTH_THROTTLE_SETS x AUTH_THROTTLE_WAYS addresses): a full set forgets its
- * oldest address.  An address with `max` failures in a window of `window_s`
- * seconds (the window starts at its first failure) is refused until the
- * window ends.  Loop thread only.
+ * Failed authentications, in two tables of fixed size (AUTH_THROTTLE_SETS x
+ * AUTH_THROTTLE_WAYS slots each; a full set forgets its oldest window):
+ *  - per address and credential: the failures of one credential from one
+ *    address.  A credential is kept only as a keyed hash (a key drawn when
+ *    the table is made), never in clear;
+ *  - per address: how many distinct credentials failed from it.
+ * A window starts at a slot's first failure and lasts window_s seconds.  A
+ * credential that failed `max` times from an address is refused from that
+ * address until its window ends, while other credentials from the address
+ * go on (one misconfigured application behind a shared address locks out
+ * only itself); an address from which `max` distinct credentials failed
+ * (someone guessing) is refused for every credential until its window
+ * ends.  Loop thread only.
  */
 #define AUTH_THROTTLE_SETS 1024
 #define AUTH_THROTTLE_WAYS 4
 
 struct auth_throttle;
 
-/* auth_throttle_new - an empty table; never NULL.  auth_throttle_free() it. */
+/* auth_throttle_new - empty tables; never NULL.  auth_throttle_free() it. */
 struct auth_throttle *auth_throttle_new(void);
 void auth_throttle_free(struct auth_throttle *t);
 
 /*
- * auth_throttle_wait - seconds addr must still wait (at least 1), or 0 when
- * it may try now.
+ * auth_throttle_wait - seconds a request from addr presenting the credential
+ * cred (its bytes, e.g. the SHA-256 of the Authorization header or of a
+ * client certificate; NULL when it presents none, which checks the
+ * address alone) must still wait (at least 1), or 0 when it may try now.
  */
 int auth_throttle_wait(struct auth_throttle *t, const char *addr,
-    size_t max, int window_s, int64_t now_us);
+    const void *cred, size_t cred_len, size_t max, int window_s,
+    int64_t now_us);
 
-/* auth_throttle_fail - counts one failure of addr; returns its count now. */
+/*
+ * auth_throttle_fail - counts one failure of cred from addr.
+ *	credentials	out (may be NULL): distinct credentials that failed
+ *			from addr in its window, this one included
+ * Returns the failures of cred from addr in its window, this one included.
+ */
 size_t auth_throttle_fail(struct auth_throttle *t, const char *addr,
-    int window_s, int64_t now_us);
+    const void *cred, size_t cred_len, int window_s, int64_t now_us,
+    size_t *credentials);
 
 #endif

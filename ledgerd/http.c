@@ -520,6 +520,11 @@ struct credential {
 	const struct principal *principal;	/* NULL: not authenticated */
 	int given;			/* a token or certificate was presented */
 	int token;			/* ... and it was a token */
+	/*
+	 * What the throttle counts failures of when given: the SHA-256 of the
+	 * Authorization header's value, or of the client certificate.
+	 */
+	uint8_t presented[LEDGER_HASH_LEN];
 	char why[160];			/* when not authenticated: the 401's text */
 };
 
@@ -540,6 +545,8 @@ authenticate(struct request *r, struct credential *cr)
 	if ((auth = evhttp_find_header(in, "Authorization")) != NULL) {
 		cr->given = cr->token = 1;
 		snprintf(cr->why, sizeof(cr->why), "the bearer token is not valid");
+		if (ledger_sha256(auth, strlen(auth), cr->presented) != 0)
+			fatalx("SHA-256 failed");
 		if (strncasecmp(auth, "Bearer ", 7) != 0)
 			return;
 		for (token = auth + 7; *token == ' '; token++)
@@ -555,12 +562,15 @@ authenticate(struct request *r, struct credential *cr)
 	if (tls_peer_get(r->req, &peer) != 0 || (peer.has_cert &&
 	    !peer.verified)) {
 		cr->given = 1;
+		if (peer.has_cert)
+			memcpy(cr->presented, peer.cert_sha256, LEDGER_HASH_LEN);
 		snprintf(cr->why, sizeof(cr->why), "the client certificate is "
 		    "not accepted: %s", peer.error);
 		return;
 	}
 	if (peer.has_cert) {
 		cr->given = 1;
+		memcpy(cr->presented, peer.cert_sha256, LEDGER_HASH_LEN);
 		cr->principal = config_principal_by_cert(r->srv->cfg,
 		    peer.cert_sha256, peer.subject[0] != '\0' ? peer.subject :
 		    NULL);
@@ -630,16 +640,19 @@ reply_unauthorized(struct request *r, const struct credential *cr)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
 	const struct limits *lim = &r->srv->cfg->limits;
 	const char *addr = peer_address(r->req);
-	size_t n = 0;
+	size_t n = 0, credentials = 0;
 
 	metrics_inc(&r->srv->metrics.auth_failures, 1);
 	if (cr->given) {
 		if (!r->srv->cfg->dev_mode)
 			n = auth_throttle_fail(r->srv->front->throttle, addr,
-			    lim->auth_window_seconds, server_now_us());
+			    cr->presented, sizeof(cr->presented),
+			    lim->auth_window_seconds, server_now_us(),
+			    &credentials);
 		log_info("request %" PRIu64 ": authentication failed from %s: "
-		    "%s (%zu within %d s)", r->id, addr, cr->why, n,
-		    lim->auth_window_seconds);
+		    "%s (within %d s: failures of this credential %zu, "
+		    "failing credentials from the address %zu)", r->id, addr,
+		    cr->why, lim->auth_window_seconds, n, credentials);
 	}
 	evhttp_add_header(out, "WWW-Authenticate", cr->token ?
 	    "Bearer realm=\"ledgerd\", error=\"invalid_token\"" :
@@ -661,10 +674,18 @@ check_access(struct request *r, const struct route *route)
 
 	if (route->roles == ROUTE_PUBLIC)
 		return 1;
-	/* An address that keeps failing waits, whatever it sends now. */
+	authenticate(r, &cr);
+	/*
+	 * A credential that keeps failing from this address waits, and so
+	 * does every credential from an address that tried many: the
+	 * outcome of authenticate() is not acted on, so a guess made while
+	 * waiting tells nothing.
+	 */
 	if (!r->srv->cfg->dev_mode && (wait = auth_throttle_wait(
-	    r->srv->front->throttle, peer_address(r->req), lim->auth_failures,
-	    lim->auth_window_seconds, server_now_us())) > 0) {
+	    r->srv->front->throttle, peer_address(r->req),
+	    cr.given ? cr.presented : NULL, sizeof(cr.presented),
+	    lim->auth_failures, lim->auth_window_seconds,
+	    server_now_us())) > 0) {
 		metrics_inc(&r->srv->metrics.auth_throttled, 1);
 		snprintf(retry, sizeof(retry), "%d", wait);
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
@@ -673,7 +694,6 @@ check_access(struct request *r, const struct route *route)
 		    "authentications from this address; retry in %d s", wait);
 		return 0;
 	}
-	authenticate(r, &cr);
 	if ((r->principal = cr.principal) == NULL) {
 		reply_unauthorized(r, &cr);
 		return 0;
