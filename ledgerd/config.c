@@ -451,6 +451,49 @@ parse_roles(struct parse *p, const json_t *arr, const char *where,
 	return 0;
 }
 
+/*
+ * parse_tokens - token_sha256 of a principal: one hash, or an array of one
+ * or two (a token being rotated), none repeated.  Returns 0 or -1.
+ */
+static int
+parse_tokens(struct parse *p, const json_t *obj, const char *path,
+    struct principal *pr)
+{
+	const json_t *v = json_object_get(obj, "token_sha256"), *item;
+	char item_path[160];
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	if (json_is_string(v)) {
+		if (parse_hash(json_string_value(v), pr->token_sha256[0]) == -1)
+			return perr(p, path, "must be 64 hex digits "
+			    "(the SHA-256 of the bearer token)");
+		pr->n_tokens = 1;
+		return 0;
+	}
+	if (!json_is_array(v))
+		return perr(p, path, "must be a string or an array of strings, "
+		    "not %s", json_type_name(v));
+	if (json_array_size(v) == 0 ||
+	    json_array_size(v) > PRINCIPAL_MAX_TOKENS)
+		return perr(p, path, "must hold one or two token hashes (two "
+		    "while a token is rotated), not %zu", json_array_size(v));
+	json_array_foreach(v, i, item) {
+		snprintf(item_path, sizeof(item_path), "%s[%zu]", path, i);
+		if (!json_is_string(item) || parse_hash(json_string_value(item),
+		    pr->token_sha256[i]) == -1)
+			return perr(p, item_path, "must be 64 hex digits "
+			    "(the SHA-256 of the bearer token)");
+		if (i > 0 && memcmp(pr->token_sha256[0], pr->token_sha256[i],
+		    LEDGER_HASH_LEN) == 0)
+			return perr(p, item_path, "the same token hash as "
+			    "%s[0]", path);
+		pr->n_tokens = i + 1;
+	}
+	return 0;
+}
+
 static int
 parse_principal(struct parse *p, struct config *cfg, const json_t *obj,
     const char *where, struct principal *pr)
@@ -460,7 +503,7 @@ parse_principal(struct parse *p, struct config *cfg, const json_t *obj,
 		"cert_subject", NULL
 	};
 	char path[128];
-	const char *id = NULL, *org = NULL, *token = NULL, *cert = NULL;
+	const char *id = NULL, *org = NULL, *cert = NULL;
 	const char *subject = NULL;
 	json_t *roles;
 
@@ -497,14 +540,8 @@ parse_principal(struct parse *p, struct config *cfg, const json_t *obj,
 		return -1;
 
 	key_path(path, sizeof(path), where, "token_sha256");
-	if (get_string(p, obj, where, "token_sha256", 128, &token) == -1)
+	if (parse_tokens(p, obj, path, pr) == -1)
 		return -1;
-	if (token != NULL) {
-		if (parse_hash(token, pr->token_sha256) == -1)
-			return perr(p, path, "must be 64 hex digits "
-			    "(the SHA-256 of the bearer token)");
-		pr->has_token = 1;
-	}
 	key_path(path, sizeof(path), where, "cert_sha256");
 	if (get_string(p, obj, where, "cert_sha256", 128, &cert) == -1)
 		return -1;
@@ -519,9 +556,23 @@ parse_principal(struct parse *p, struct config *cfg, const json_t *obj,
 		return -1;
 	if (subject != NULL)
 		pr->cert_subject = xstrdup(subject);
-	if (!pr->has_token && !pr->has_cert && pr->cert_subject == NULL)
+	if (pr->n_tokens == 0 && !pr->has_cert && pr->cert_subject == NULL)
 		return perr(p, where, "has no credential "
 		    "(token_sha256, cert_sha256 or cert_subject)");
+	return 0;
+}
+
+/* shared_token - 1 when a and b hold a token in common. */
+static int
+shared_token(const struct principal *a, const struct principal *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->n_tokens; i++)
+		for (j = 0; j < b->n_tokens; j++)
+			if (memcmp(a->token_sha256[i], b->token_sha256[j],
+			    LEDGER_HASH_LEN) == 0)
+				return 1;
 	return 0;
 }
 
@@ -554,9 +605,7 @@ parse_principals(struct parse *p, struct config *cfg, const json_t *root)
 				return perr(p, where, "duplicate principal id "
 				    "\"%s\" (also principals[%zu])", b->id, j);
 			/* Two holders of one credential could not be told apart. */
-			if (a->has_token && b->has_token &&
-			    memcmp(a->token_sha256, b->token_sha256,
-			    LEDGER_HASH_LEN) == 0)
+			if (shared_token(a, b))
 				return perr(p, where, "duplicate token_sha256 "
 				    "(also principals[%zu])", j);
 			if (a->has_cert && b->has_cert &&
@@ -875,8 +924,8 @@ config_add_dev_principal(struct config *cfg,
 	pr->id = xstrdup(DEV_PRINCIPAL_ID);
 	pr->org = xstrdup(DEV_PRINCIPAL_ID);
 	pr->roles = ROLE_ALL;
-	pr->has_token = 1;
-	memcpy(pr->token_sha256, token_sha256, LEDGER_HASH_LEN);
+	pr->n_tokens = 1;
+	memcpy(pr->token_sha256[0], token_sha256, LEDGER_HASH_LEN);
 	pr->any_org = 1;
 }
 
@@ -900,14 +949,14 @@ config_principal_by_token(const struct config *cfg,
     const uint8_t token_sha256[LEDGER_HASH_LEN])
 {
 	const struct principal *found = NULL;
-	size_t i;
+	size_t i, j;
 
-	/* Every principal is compared, in constant time, whatever matches. */
+	/* Every token is compared, in constant time, whatever matches. */
 	for (i = 0; i < cfg->n_principals; i++)
-		if (cfg->principals[i].has_token &&
-		    CRYPTO_memcmp(cfg->principals[i].token_sha256,
-		    token_sha256, LEDGER_HASH_LEN) == 0)
-			found = &cfg->principals[i];
+		for (j = 0; j < cfg->principals[i].n_tokens; j++)
+			if (CRYPTO_memcmp(cfg->principals[i].token_sha256[j],
+			    token_sha256, LEDGER_HASH_LEN) == 0)
+				found = &cfg->principals[i];
 	return found;
 }
 
@@ -1000,55 +1049,52 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int
-config_set_token(const char *path, const char *id, char token[65],
+/*
+ * load_principal - the config file path parsed for editing, and in *found
+ * (borrowed from it) the principal with this id.
+ * Returns the root (json_decref() it), or NULL with err filled.
+ */
+static json_t *
+load_principal(const char *path, const char *id, json_t **found,
     char *err, size_t errlen)
 {
-	static const char hex[] = "0123456789abcdef";
-	uint8_t raw[32], hash[LEDGER_HASH_LEN];
-	char hash_hex[2 * LEDGER_HASH_LEN + 1], *tmp = NULL, *text = NULL;
-	char *dir = NULL, *slash, check_err[512];
-	struct config *check;
-	struct stat st;
 	json_error_t jerr;
-	json_t *root, *arr, *v, *found = NULL;
+	json_t *root, *arr, *v;
 	size_t i;
-	int fd = -1, dfd = -1, rc = -1;
 
 	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		set_err(err, errlen, "%s: %s", path, jerr.text);
-		return -1;
+		return NULL;
 	}
+	*found = NULL;
 	arr = json_object_get(root, "principals");
 	json_array_foreach(arr, i, v)
 		if (json_is_string(json_object_get(v, "id")) &&
 		    strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
-			found = v;
-	if (found == NULL) {
+			*found = v;
+	if (*found == NULL) {
 		set_err(err, errlen, "%s: no principal \"%s\"", path, id);
-		goto out;
+		json_decref(root);
+		return NULL;
 	}
-	/* The same form as the development token: 64 hex characters. */
-	if (RAND_bytes(raw, sizeof(raw)) != 1) {
-		set_err(err, errlen, "no random bytes for a token");
-		goto out;
-	}
-	for (i = 0; i < sizeof(raw); i++) {
-		token[2 * i] = hex[raw[i] >> 4];
-		token[2 * i + 1] = hex[raw[i] & 15];
-	}
-	token[64] = '\0';
-	OPENSSL_cleanse(raw, sizeof(raw));
-	if (ledger_sha256(token, 64, hash) != 0) {
-		set_err(err, errlen, "SHA-256 failed");
-		goto out;
-	}
-	for (i = 0; i < LEDGER_HASH_LEN; i++) {
-		hash_hex[2 * i] = hex[hash[i] >> 4];
-		hash_hex[2 * i + 1] = hex[hash[i] & 15];
-	}
-	hash_hex[2 * LEDGER_HASH_LEN] = '\0';
-	json_object_set_new(found, "token_sha256", json_string(hash_hex));
+	return root;
+}
+
+/*
+ * rewrite_config - replaces the file path with root's text, atomically:
+ * a temporary file beside it with the same mode, fsynced and checked by
+ * config_load(), renamed over path, and the directory fsynced.
+ * Returns 0, or -1 with err filled (path unchanged).
+ */
+static int
+rewrite_config(const char *path, const json_t *root, char *err,
+    size_t errlen)
+{
+	char *tmp = NULL, *text = NULL, *dir = NULL, *slash, check_err[512];
+	struct config *check;
+	struct stat st;
+	int fd = -1, dfd = -1, rc = -1;
+
 	if ((text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
 		fatalx("json_dumps: out of memory");
 
@@ -1107,10 +1153,88 @@ out:
 		unlink(tmp);
 		free(tmp);
 	}
-	if (rc != 0)
-		OPENSSL_cleanse(token, 65);
 	free(dir);
 	free(text);
+	return rc;
+}
+
+int
+config_set_token(const char *path, const char *id, int keep_old,
+    char token[65], char *err, size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t raw[32], hash[LEDGER_HASH_LEN];
+	char hash_hex[2 * LEDGER_HASH_LEN + 1];
+	json_t *root, *found, *old, *tokens;
+	size_t i;
+	int rc = -1;
+
+	if ((root = load_principal(path, id, &found, err, errlen)) == NULL)
+		return -1;
+	old = json_object_get(found, "token_sha256");
+	if (keep_old && json_is_array(old) &&
+	    json_array_size(old) >= PRINCIPAL_MAX_TOKENS) {
+		set_err(err, errlen, "%s: principal \"%s\" holds two tokens "
+		    "already; retire one first (ledgerd token retire)", path, id);
+		goto out;
+	}
+	/* The same form as the development token: 64 hex characters. */
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		set_err(err, errlen, "no random bytes for a token");
+		goto out;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		token[2 * i] = hex[raw[i] >> 4];
+		token[2 * i + 1] = hex[raw[i] & 15];
+	}
+	token[64] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (ledger_sha256(token, 64, hash) != 0) {
+		set_err(err, errlen, "SHA-256 failed");
+		goto out;
+	}
+	for (i = 0; i < LEDGER_HASH_LEN; i++) {
+		hash_hex[2 * i] = hex[hash[i] >> 4];
+		hash_hex[2 * i + 1] = hex[hash[i] & 15];
+	}
+	hash_hex[2 * LEDGER_HASH_LEN] = '\0';
+	if (keep_old && json_is_string(old)) {
+		tokens = json_array();
+		json_array_append(tokens, old);
+		json_array_append_new(tokens, json_string(hash_hex));
+		json_object_set_new(found, "token_sha256", tokens);
+	} else if (keep_old && json_is_array(old))
+		json_array_append_new(old, json_string(hash_hex));
+	else
+		json_object_set_new(found, "token_sha256", json_string(hash_hex));
+	rc = rewrite_config(path, root, err, errlen);
+out:
+	if (rc != 0)
+		OPENSSL_cleanse(token, 65);
+	json_decref(root);
+	return rc;
+}
+
+int
+config_retire_token(const char *path, const char *id, char *err,
+    size_t errlen)
+{
+	json_t *root, *found, *tokens;
+	int rc = -1;
+
+	if ((root = load_principal(path, id, &found, err, errlen)) == NULL)
+		return -1;
+	tokens = json_object_get(found, "token_sha256");
+	if (!json_is_array(tokens) || json_array_size(tokens) < 2) {
+		set_err(err, errlen, "%s: principal \"%s\" holds one token at "
+		    "most; nothing to retire", path, id);
+		goto out;
+	}
+	/* token new --keep-old appends: the last is the newest. */
+	json_object_set(found, "token_sha256",
+	    json_array_get(tokens, json_array_size(tokens) - 1));
+	rc = rewrite_config(path, root, err, errlen);
+out:
 	json_decref(root);
 	return rc;
 }

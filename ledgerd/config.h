@@ -20,12 +20,18 @@ enum role {
 	ROLE_ALL = (1 << 5) - 1,
 };
 
+/*
+ * Bearer tokens one principal may hold at once: two, so that a new token
+ * can be handed out while the old one still works (docs/access.md).
+ */
+#define PRINCIPAL_MAX_TOKENS 2
+
 struct principal {
 	char *id;
 	char *org;
 	unsigned roles;			/* enum role bits */
-	int has_token;
-	uint8_t token_sha256[LEDGER_HASH_LEN];
+	size_t n_tokens;		/* 0, 1, or 2 while a token rotates */
+	uint8_t token_sha256[PRINCIPAL_MAX_TOKENS][LEDGER_HASH_LEN];
 	int has_cert;
 	uint8_t cert_sha256[LEDGER_HASH_LEN];	/* of the DER client certificate */
 	char *cert_subject;		/* or its subject, RFC 2253 form; NULL */
@@ -83,8 +89,9 @@ struct config {
  * key, client_ca} (relative paths resolve against the file's directory; cert
  * and key together; client_ca needs both), principals [{id
  * ([A-Za-z0-9._@-]{1,64}, unique), org (listed), roles (non-empty, no
- * repeats), token_sha256 and/or cert_sha256 (64 hex, either case; each
- * unique) and/or cert_subject (the client certificate's subject in RFC 2253
+ * repeats), token_sha256 (64 hex, either case, or an array of one or two
+ * such: both authenticate) and/or cert_sha256 (64 hex; each token and
+ * certificate hash unique across the file) and/or cert_subject (the client certificate's subject in RFC 2253
  * form, e.g. "CN=board-app,O=board"; unique)}], limits {max_body 1 KiB..1 GiB, max_headers 1 KiB..1 MiB,
  * max_batch_events 1..1e6, max_queue_events 1..1e7 and >= max_batch_events,
  * max_commit_events 1..1e6, max_page 1..1e5, max_connections 1..1e6,
@@ -158,16 +165,28 @@ int config_reload_check(const struct config *cur, struct config *next,
 /*
  * config_set_token - `ledgerd token new`: makes a fresh bearer token for
  * principal id in the config file path and stores its SHA-256 there as
- * token_sha256 (replacing the one it had).  The file is rewritten
- * atomically (a temporary file in the same directory, fsync, rename, fsync
- * of the directory) keeping its mode, every other key and the key order;
- * the new text is checked with config_load() before it replaces the old.
+ * token_sha256: replacing the principal's tokens, or with keep_old after
+ * the one it holds (["<old>", "<new>"]; refused when it holds two
+ * already).  The file is rewritten atomically (a temporary file in the
+ * same directory, fsync, rename, fsync of the directory) keeping its mode,
+ * every other key and the key order; the new text is checked with
+ * config_load() before it replaces the old.
  *	token	out: the token, 64 lowercase hex digits and a NUL
  *	err	out: why it failed
  * Returns 0 or -1.
  */
-int config_set_token(const char *path, const char *id, char token[65],
-    char *err, size_t errlen);
+int config_set_token(const char *path, const char *id, int keep_old,
+    char token[65], char *err, size_t errlen);
+
+/*
+ * config_retire_token - `ledgerd token retire`: of the two tokens of
+ * principal id in the config file path keeps the newer (the last), as
+ * config_set_token rewrites the file.
+ *	err	out: why it failed (e.g. the principal holds one token only)
+ * Returns 0 or -1.
+ */
+int config_retire_token(const char *path, const char *id, char *err,
+    size_t errlen);
 
 /* config_ref - takes another reference to cfg; returns cfg. */
 struct config *config_ref(struct config *cfg);

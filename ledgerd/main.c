@@ -23,7 +23,8 @@ usage(FILE *out)
 	    "usage: ledgerd serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
 	    "                     [--check] [--debug]\n"
 	    "       ledgerd keygen --out FILE --name ORIGIN\n"
-	    "       ledgerd token new --principal ID [--config FILE]\n"
+	    "       ledgerd token new --principal ID [--keep-old] [--config FILE]\n"
+	    "       ledgerd token retire --principal ID [--config FILE]\n"
 	    "       ledgerd fsck DIR\n"
 	    "       ledgerd reindex DIR\n"
 	    "       ledgerd version\n"
@@ -32,9 +33,11 @@ usage(FILE *out)
 	    "         runs in development mode (keys and a token created in DIR)\n"
 	    "  --check  parse and check the configuration, say so, and exit\n"
 	    "keygen   write a new Ed25519 log key and print its verifier key\n"
-	    "token    give a principal a fresh bearer token: prints it once and\n"
-	    "         stores its SHA-256 in the config file (default\n"
+	    "token    new: give a principal a fresh bearer token: prints it once\n"
+	    "         and stores its SHA-256 in the config file (default\n"
 	    "         $LEDGERD_CONFIG); SIGHUP the daemon to use it\n"
+	    "  --keep-old  the old token stays valid beside the new one\n"
+	    "         retire: of a principal's two tokens keep only the newer\n"
 	    "fsck     check a stopped data directory; exit 0 when consistent\n"
 	    "reindex  rebuild the provenance indexes of a stopped data directory\n");
 }
@@ -123,35 +126,51 @@ cmd_token(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "principal", required_argument, NULL, 'p' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "keep-old", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *id = NULL, *path = getenv("LEDGERD_CONFIG");
+	const char *id = NULL, *path = getenv("LEDGERD_CONFIG"), *verb;
 	char token[65], err[512];
-	int ch;
+	int ch, keep_old = 0, retire;
 
-	if (argc < 2 || strcmp(argv[1], "new") != 0) {
+	if (argc < 2 || (strcmp(argv[1], "new") != 0 &&
+	    strcmp(argv[1], "retire") != 0)) {
 		usage(stderr);
 		return 2;
 	}
+	verb = argv[1];
+	retire = strcmp(verb, "retire") == 0;
 	argc--;
 	argv++;
 	while ((ch = getopt_long(argc, argv, "p:c:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': id = optarg; break;
 		case 'c': path = optarg; break;
+		case 'k': keep_old = 1; break;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (id == NULL || optind != argc) {
+	if (id == NULL || optind != argc || (retire && keep_old)) {
 		usage(stderr);
 		return 2;
 	}
 	if (path == NULL || path[0] == '\0') {
-		fprintf(stderr, "ledgerd: token new: no config file (--config "
-		    "FILE or LEDGERD_CONFIG)\n");
+		fprintf(stderr, "ledgerd: token %s: no config file (--config "
+		    "FILE or LEDGERD_CONFIG)\n", verb);
 		return 2;
 	}
-	if (config_set_token(path, id, token, err, sizeof(err)) != 0) {
+	if (retire) {
+		if (config_retire_token(path, id, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ledgerd: token retire: %s\n", err);
+			return 1;
+		}
+		fprintf(stderr, "ledgerd: %s keeps only its newer token in %s; "
+		    "send SIGHUP to the running daemon to drop the older\n",
+		    id, path);
+		return 0;
+	}
+	if (config_set_token(path, id, keep_old, token, err,
+	    sizeof(err)) != 0) {
 		fprintf(stderr, "ledgerd: token new: %s\n", err);
 		return 1;
 	}
@@ -159,8 +178,9 @@ cmd_token(int argc, char **argv)
 	printf("%s\n", token);
 	fflush(stdout);
 	OPENSSL_cleanse(token, sizeof(token));
-	fprintf(stderr, "ledgerd: stored the token's SHA-256 for %s in %s; "
-	    "send SIGHUP to the running daemon to use it\n", id, path);
+	fprintf(stderr, "ledgerd: stored the token's SHA-256 for %s in %s%s; "
+	    "send SIGHUP to the running daemon to use it\n", id, path,
+	    keep_old ? " beside the old one" : "");
 	return 0;
 }
 

@@ -1,8 +1,9 @@
 /*
  * What an operator meets running ledgerd, against the real daemon: an
- * address already in use, and the throttle of failed authentications by
- * address and credential.
+ * address already in use, the throttle of failed authentications by
+ * address and credential, and rotating a principal's token.
  */
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,6 +154,87 @@ test_throttle_guessing(void)
 	daemon_cleanup(&d);
 }
 
+/* wait_status - polls GET target with token until it answers want (10 s). */
+static int
+wait_status(const struct daemon *d, const char *token, const char *target,
+    int want)
+{
+	long long deadline = now_ms() + 10000;
+	int st;
+
+	while ((st = status(d, token, target)) != want && now_ms() < deadline)
+		sleep_ms(20);
+	return st;
+}
+
+/*
+ * token_tool - `ledgerd token VERB --principal police-app [--keep-old]
+ * --config CONFIG`; the new token, if one is printed, into token.
+ * Returns the exit code.
+ */
+static int
+token_tool(struct daemon *d, const char *verb, int keep_old,
+    char token[65], char *out, size_t cap)
+{
+	const char *args[] = { "token", verb, "--principal", "police-app",
+	    "--config", d->config, keep_old ? "--keep-old" : NULL, NULL };
+	size_t i;
+	int rc;
+
+	rc = daemon_tool(d, args, out, cap);
+	token[0] = '\0';
+	/* stdout comes first: the token alone on its line. */
+	for (i = 0; i < 64 && isxdigit((unsigned char)out[i]); i++)
+		;
+	if (i == 64 && out[64] == '\n')
+		snprintf(token, 65, "%.64s", out);
+	return rc;
+}
+
+/*
+ * A token rotates without a moment where the application is locked out:
+ * token new --keep-old and SIGHUP, both tokens work; token retire and
+ * SIGHUP, only the new one does.
+ */
+static void
+test_token_rotation(void)
+{
+	struct daemon d;
+	char fresh[65], other[65], out[4096];
+
+	/* Polling a token the daemon does not know yet must not throttle it. */
+	REQUIRE(start_ops(&d, "\"auth_failures\": 100000") == 0);
+	CHECK_INT(status(&d, TOK_POLICE, "/v1/events"), 200);
+
+	CHECK_INT(token_tool(&d, "new", 1, fresh, out, sizeof(out)), 0);
+	CHECK_INT(strlen(fresh), 64);
+	CHECK(strstr(out, "beside the old one") != NULL);
+	CHECK_INT(status(&d, fresh, "/v1/events"), 401);	/* not reloaded */
+	kill(d.pid, SIGHUP);
+	CHECK_INT(wait_status(&d, fresh, "/v1/events", 200), 200);
+	CHECK_INT(status(&d, TOK_POLICE, "/v1/events"), 200);
+
+	/* Two at most: a third is refused and the file stays as it was. */
+	CHECK_INT(token_tool(&d, "new", 1, other, out, sizeof(out)), 1);
+	CHECK(strstr(out, "holds two tokens already") != NULL);
+	CHECK_INT(strlen(other), 0);
+
+	CHECK_INT(token_tool(&d, "retire", 0, other, out, sizeof(out)), 0);
+	kill(d.pid, SIGHUP);
+	CHECK_INT(wait_status(&d, TOK_POLICE, "/v1/events", 401), 401);
+	CHECK_INT(status(&d, fresh, "/v1/events"), 200);
+	CHECK_INT(token_tool(&d, "retire", 0, other, out, sizeof(out)), 1);
+	CHECK(strstr(out, "nothing to retire") != NULL);
+
+	/* Without --keep-old the old token goes at the reload. */
+	CHECK_INT(token_tool(&d, "new", 0, other, out, sizeof(out)), 0);
+	CHECK_INT(strlen(other), 64);
+	kill(d.pid, SIGHUP);
+	CHECK_INT(wait_status(&d, other, "/v1/events", 200), 200);
+	CHECK_INT(status(&d, fresh, "/v1/events"), 401);
+	daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -160,5 +242,6 @@ main(void)
 	RUN(run_listen_in_use);
 	RUN(test_throttle_per_credential);
 	RUN(test_throttle_guessing);
+	RUN(test_token_rotation);
 	return TEST_SUMMARY();
 }
