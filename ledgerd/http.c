@@ -390,6 +390,12 @@ reply_stream_done(struct request *r, int status)
 
 	class = status >= 100 && status < 600 ? status / 100 : 0;
 	metrics_inc(&m->http_status[class], 1);
+	/*
+	 * Every 403 passes here, whoever refused: a route's roles, a
+	 * reader's org scope, a writer posting for another org, a bundle.
+	 */
+	if (status == 403)
+		metrics_inc(&m->auth_forbidden, 1);
 	metrics_inc(&m->http_requests, 1);
 	took = server_now_us() - r->start_us;
 	log_debug("request %" PRIu64 " %s %s %d %" PRId64 ".%03dms%s%s", r->id,
@@ -700,7 +706,6 @@ check_access(struct request *r, const struct route *route)
 	}
 	/* Deny by default: roles 0 admits nobody. */
 	if ((r->principal->roles & route->roles) == 0) {
-		metrics_inc(&r->srv->metrics.auth_forbidden, 1);
 		reply_error(r, 403, "forbidden", NULL,
 		    "principal %s lacks the role this resource needs",
 		    r->principal->id);

@@ -151,7 +151,8 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	    "Requests refused with 401: missing or bad credentials.",
 	    load(&m->auth_failures));
 	counter(&t, "ledgerd_auth_forbidden_total",
-	    "Requests refused with 403: the principal lacks the right.",
+	    "Requests refused with 403: the principal lacks the role, or the "
+	    "entry or org is outside its scope.",
 	    load(&m->auth_forbidden));
 	counter(&t, "ledgerd_auth_throttled_total",
 	    "Requests refused with 429 after repeated failed authentications.",

@@ -27,7 +27,7 @@ struct metrics {
 	uint64_t commit_failures;
 	uint64_t rejected_overload;	/* 503 answers for a full queue */
 	uint64_t auth_failures;		/* 401: missing or bad credentials */
-	uint64_t auth_forbidden;	/* 403: a principal without the right */
+	uint64_t auth_forbidden;	/* every 403 answer (reply_stream_done) */
 	uint64_t auth_throttled;	/* 429: too many failures from an address */
 	uint64_t connections_refused;	/* closed at once: max_connections */
 	uint64_t connections_timed_out;	/* no whole request within the timeout */

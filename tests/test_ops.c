@@ -1,15 +1,18 @@
 /*
  * What an operator meets running ledgerd, against the real daemon: an
  * address already in use, the throttle of failed authentications by
- * address and credential, and rotating a principal's token.
+ * address and credential, rotating a principal's token, and the metrics:
+ * every 403 counted.
  */
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ledger/hash.h"
+#include "ledger/xmalloc.h"
 
 #include "apiutil.h"
 #include "daemon.h"
@@ -19,6 +22,7 @@
 /* Tokens of the test principals; configs hold their SHA-256. */
 #define TOK_POLICE "police-app-token"
 #define TOK_OPERATOR "operator-token"
+#define TOK_KMAR "kmar-reader-token"
 
 /* sha256_hex - the config form of a token: SHA-256, 64 lowercase hex. */
 static void
@@ -32,16 +36,17 @@ sha256_hex(const char *token, char out[65])
 
 /*
  * start_ops - a daemon from a config file: police-app (writer and reader
- * of police) and operator, each with a token; extra (may be "") is put
+ * of police), operator and kmar-reader (reader of kmar), each with a token; extra (may be "") is put
  * into "limits".
  */
 static int
 start_ops(struct daemon *d, const char *limits)
 {
-	char config[4096], police[65], operator[65];
+	char config[4096], police[65], operator[65], kmar[65];
 
 	sha256_hex(TOK_POLICE, police);
 	sha256_hex(TOK_OPERATOR, operator);
+	sha256_hex(TOK_KMAR, kmar);
 	snprintf(config, sizeof(config),
 	    "{\n  \"listen\": \"127.0.0.1:0\",\n"
 	    "  \"origin\": \"ledger.example.org/ops-test\",\n"
@@ -50,8 +55,10 @@ start_ops(struct daemon *d, const char *limits)
 	    "    {\"id\": \"police-app\", \"org\": \"police\", "
 	    "\"roles\": [\"writer\", \"reader\"], \"token_sha256\": \"%s\"},\n"
 	    "    {\"id\": \"operator\", \"org\": \"board\", "
-	    "\"roles\": [\"operator\"], \"token_sha256\": \"%s\"}\n"
-	    "  ]\n}\n", limits, police, operator);
+	    "\"roles\": [\"operator\"], \"token_sha256\": \"%s\"},\n"
+	    "    {\"id\": \"kmar-reader\", \"org\": \"kmar\", "
+	    "\"roles\": [\"reader\"], \"token_sha256\": \"%s\"}\n"
+	    "  ]\n}\n", limits, police, operator, kmar);
 	return daemon_start_config(d, config);
 }
 
@@ -235,6 +242,98 @@ test_token_rotation(void)
 	daemon_cleanup(&d);
 }
 
+/*
+ * metric - the value of the unlabelled metric name in GET /metrics (as the
+ * operator), or -1.
+ */
+static long long
+metric(const struct daemon *d, const char *name)
+{
+	struct http_client hc;
+	struct http_response r;
+	long long v = -1;
+	size_t n = strlen(name);
+	const char *line;
+
+	http_client_init(&hc, d->port, TOK_OPERATOR);
+	if (http_get(&hc, "/metrics", &r) != 0)
+		goto out;
+	for (line = r.body; line != NULL && *line != '\0';
+	    line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, name, n) == 0 && line[n] == ' ')
+			v = strtoll(line + n + 1, NULL, 10);
+	http_response_free(&r);
+out:
+	http_client_close(&hc);
+	return v;
+}
+
+/* post - POST body to target with token; the status or -1. */
+static int
+post(const struct daemon *d, const char *token, const char *target,
+    const char *body)
+{
+	struct http_client hc;
+	struct http_response r;
+	int st = -1;
+
+	http_client_init(&hc, d->port, token);
+	if (http_post_json(&hc, target, body, &r) == 0) {
+		st = r.status;
+		http_response_free(&r);
+	}
+	http_client_close(&hc);
+	return st;
+}
+
+/*
+ * Each kind of 403 adds one to ledgerd_auth_forbidden_total: a role the
+ * principal lacks, a writer posting for another org (alone or in a
+ * batch), a reader asking for an entry or a proof outside its org, a
+ * reader asking for an entry bundle.
+ */
+static void
+test_forbidden_counted(void)
+{
+	struct daemon d;
+	char *police_event, *kmar_event, *batch;
+	long long before;
+
+	REQUIRE(start_ops(&d, "") == 0);
+	police_event = sample_event_of("share", "police", "analyst-1", "om",
+	    NULL, 1);
+	kmar_event = sample_event_of("share", "kmar", "analyst-2", "ind",
+	    NULL, 2);
+	batch = xasprintf("[%s]", kmar_event);
+	CHECK_INT(post(&d, TOK_POLICE, "/v1/events?wait=checkpoint",
+	    police_event), 201);
+	CHECK_INT(metric(&d, "ledgerd_auth_forbidden_total"), 0);
+
+#define FORBIDDEN(call) do {						\
+	before = metric(&d, "ledgerd_auth_forbidden_total");		\
+	CHECK_INT((call), 403);						\
+	CHECK_INT(metric(&d, "ledgerd_auth_forbidden_total"), before + 1); \
+} while (0)
+	FORBIDDEN(status(&d, TOK_POLICE, "/metrics"));
+	FORBIDDEN(post(&d, TOK_POLICE, "/v1/events", kmar_event));
+	FORBIDDEN(post(&d, TOK_POLICE, "/v1/events/batch", batch));
+	FORBIDDEN(post(&d, TOK_KMAR, "/v1/events", kmar_event));
+	FORBIDDEN(status(&d, TOK_KMAR, "/v1/events/0"));
+	FORBIDDEN(status(&d, TOK_KMAR,
+	    "/v1/proof/inclusion?index=0&tree_size=1"));
+	FORBIDDEN(status(&d, TOK_KMAR, "/tile/entries/000.p/1"));
+#undef FORBIDDEN
+	/* What is allowed is not counted. */
+	before = metric(&d, "ledgerd_auth_forbidden_total");
+	CHECK_INT(status(&d, TOK_POLICE, "/v1/events/0"), 200);
+	CHECK_INT(status(&d, TOK_KMAR, "/v1/events"), 200);
+	CHECK_INT(metric(&d, "ledgerd_auth_forbidden_total"), before);
+	free(police_event);
+	free(kmar_event);
+	free(batch);
+	daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -243,5 +342,6 @@ main(void)
 	RUN(test_throttle_per_credential);
 	RUN(test_throttle_guessing);
 	RUN(test_token_rotation);
+	RUN(test_forbidden_counted);
 	return TEST_SUMMARY();
 }
