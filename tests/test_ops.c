@@ -2,7 +2,7 @@
  * What an operator meets running ledgerd, against the real daemon: an
  * address already in use, the throttle of failed authentications by
  * address and credential, rotating a principal's token, and the metrics:
- * every 403 counted.
+ * every 403 counted, every metric in docs/operations.md.
  */
 #include <ctype.h>
 #include <signal.h>
@@ -334,6 +334,181 @@ test_forbidden_counted(void)
 	daemon_cleanup(&d);
 }
 
+/* One metric: from a row of the doc's table, or from the exposition. */
+struct metric_row {
+	char name[80];
+	char type[16];
+	char labels[80];	/* ",a,b," : each label between commas */
+};
+
+#define MAX_METRICS 64
+
+/* cell - the text of a table cell without spaces and backticks. */
+static void
+cell(const char *from, const char *to, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; from < to && n + 1 < cap; from++)
+		if (*from != ' ' && *from != '`')
+			out[n++] = *from;
+	out[n] = '\0';
+}
+
+/*
+ * doc_metrics - the rows of the metrics table in docs/operations.md (run
+ * from the top of the tree, as make test does).  Returns how many, or -1.
+ */
+static int
+doc_metrics(struct metric_row *rows, int max)
+{
+	char line[1024], labels[64];
+	const char *bar[5];
+	FILE *f = fopen("docs/operations.md", "r");
+	int n = 0, in_section = 0, i;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL && n < max) {
+		if (strncmp(line, "## ", 3) == 0)
+			in_section = strncmp(line, "## Metrics", 10) == 0;
+		if (!in_section || strncmp(line, "| `ledgerd_", 11) != 0)
+			continue;
+		/* | name | type | labels | meaning | */
+		bar[0] = line;
+		for (i = 1; i < 5; i++)
+			if (bar[i - 1] == NULL ||
+			    (bar[i] = strchr(bar[i - 1] + 1, '|')) == NULL)
+				break;
+		if (i < 5)
+			continue;
+		cell(bar[0] + 1, bar[1], rows[n].name, sizeof(rows[n].name));
+		cell(bar[1] + 1, bar[2], rows[n].type, sizeof(rows[n].type));
+		cell(bar[2] + 1, bar[3], labels, sizeof(labels));
+		snprintf(rows[n].labels, sizeof(rows[n].labels), ",%s,", labels);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static struct metric_row *
+find_row(struct metric_row *rows, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(rows[i].name, name) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+/*
+ * exposed_metrics - the metrics of GET /metrics: a row per "# TYPE" line,
+ * with the label names its samples carry.  Returns how many, or -1.
+ */
+static int
+exposed_metrics(const struct daemon *d, struct metric_row *rows, int max)
+{
+	static const char *const suffixes[] = { "_bucket", "_sum", "_count" };
+	struct http_client hc;
+	struct http_response r;
+	char name[80], label[40], mark[48];
+	const char *line, *next, *p, *eq, *end;
+	struct metric_row *row;
+	size_t len, i;
+	int n = 0;
+
+	http_client_init(&hc, d->port, TOK_OPERATOR);
+	if (http_get(&hc, "/metrics", &r) != 0 || r.status != 200) {
+		http_client_close(&hc);
+		return -1;
+	}
+	for (line = r.body; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		next = next != NULL ? next + 1 : line + strlen(line);
+		if (strncmp(line, "# TYPE ", 7) == 0 && n < max) {
+			sscanf(line + 7, "%79s %15s", rows[n].name, rows[n].type);
+			snprintf(rows[n].labels, sizeof(rows[n].labels), ",");
+			n++;
+			continue;
+		}
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		len = strcspn(line, "{ ");
+		snprintf(name, sizeof(name), "%.*s", (int)len, line);
+		if ((row = find_row(rows, n, name)) == NULL) {
+			/* A histogram's series carry a suffix. */
+			for (i = 0; i < 3 && row == NULL; i++) {
+				size_t sl = strlen(suffixes[i]);
+
+				if (len > sl && strcmp(name + len - sl,
+				    suffixes[i]) == 0) {
+					name[len - sl] = '\0';
+					row = find_row(rows, n, name);
+				}
+			}
+		}
+		CHECK(row != NULL);	/* every sample under a TYPE line */
+		if (row == NULL || line[len] != '{')
+			continue;
+		/* {a="x",b="y"}: the names, once each (no quote in values). */
+		for (p = line + len + 1; (eq = strchr(p, '=')) != NULL &&
+		    eq < next && eq[1] == '"'; p = end + 2) {
+			snprintf(label, sizeof(label), "%.*s", (int)(eq - p), p);
+			snprintf(mark, sizeof(mark), ",%s,", label);
+			if (strstr(row->labels, mark) == NULL)
+				snprintf(row->labels + strlen(row->labels),
+				    sizeof(row->labels) - strlen(row->labels),
+				    "%s,", label);
+			if ((end = strchr(eq + 2, '"')) == NULL || end[1] != ',')
+				break;
+		}
+	}
+	http_response_free(&r);
+	http_client_close(&hc);
+	return n;
+}
+
+/*
+ * docs/operations.md's table of metrics and GET /metrics name the same
+ * metrics, with the same types and labels.
+ */
+static void
+test_metrics_documented(void)
+{
+	struct metric_row doc[MAX_METRICS], live[MAX_METRICS];
+	const struct metric_row *row;
+	struct daemon d;
+	int n_doc, n_live, i;
+
+	n_doc = doc_metrics(doc, MAX_METRICS);
+	REQUIRE(n_doc > 0);
+	REQUIRE(start_ops(&d, "") == 0);
+	n_live = exposed_metrics(&d, live, MAX_METRICS);
+	CHECK(n_live > 0);
+	for (i = 0; i < n_live; i++) {
+		if ((row = find_row(doc, n_doc, live[i].name)) == NULL) {
+			fprintf(stderr, "  %s is exposed but not in "
+			    "docs/operations.md\n", live[i].name);
+			CHECK(row != NULL);
+			continue;
+		}
+		CHECK_STR(row->type, live[i].type);
+		/* ",," in the doc: no labels; "," exposed: none seen. */
+		CHECK_STR(strcmp(row->labels, ",,") == 0 ? "," : row->labels,
+		    live[i].labels);
+	}
+	for (i = 0; i < n_doc; i++) {
+		if ((row = find_row(live, n_live, doc[i].name)) == NULL)
+			fprintf(stderr, "  %s is in docs/operations.md but not "
+			    "exposed\n", doc[i].name);
+		CHECK(row != NULL);
+	}
+	CHECK_INT(n_doc, n_live);
+	daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -343,5 +518,6 @@ main(void)
 	RUN(test_throttle_guessing);
 	RUN(test_token_rotation);
 	RUN(test_forbidden_counted);
+	RUN(test_metrics_documented);
 	return TEST_SUMMARY();
 }
