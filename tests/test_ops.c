@@ -2,7 +2,7 @@
  * What an operator meets running ledgerd, against the real daemon: an
  * address already in use, the throttle of failed authentications by
  * address and credential, rotating a principal's token, and the metrics:
- * every 403 counted, every metric in docs/operations.md.
+ * every 403 counted, every metric in docs/operations.md; org typos.
  */
 #include <ctype.h>
 #include <signal.h>
@@ -509,6 +509,35 @@ test_metrics_documented(void)
 	daemon_cleanup(&d);
 }
 
+/*
+ * The README's promise: a misspelt org is refused (400 unknown_org) with a
+ * configuration file, and taken in development mode.
+ */
+static void
+test_org_typo(void)
+{
+	struct daemon d;
+	struct http_client hc;
+	struct http_response r;
+	char *event = sample_event_of("share", "police", "analyst-1", "kmr",
+	    NULL, 3);
+
+	REQUIRE(start_ops(&d, "") == 0);
+	http_client_init(&hc, d.port, TOK_POLICE);
+	if (http_post_json(&hc, "/v1/events", event, &r) == 0) {
+		CHECK_ERROR(&r, 400, "unknown_org", "recipients[0]");
+		http_response_free(&r);
+	} else
+		CHECK(0);	/* no answer */
+	http_client_close(&hc);
+	daemon_cleanup(&d);
+
+	REQUIRE(daemon_start(&d) == 0);
+	CHECK_INT(post(&d, d.token, "/v1/events", event), 201);
+	daemon_cleanup(&d);
+	free(event);
+}
+
 int
 main(void)
 {
@@ -519,5 +548,6 @@ main(void)
 	RUN(test_token_rotation);
 	RUN(test_forbidden_counted);
 	RUN(test_metrics_documented);
+	RUN(test_org_typo);
 	return TEST_SUMMARY();
 }
