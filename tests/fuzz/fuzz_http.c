@@ -119,6 +119,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (store_open(data_dir, cfg->limits.map_size, 0, &srv.store) != 0 ||
 	    (srv.base = event_base_new()) == NULL ||
 	    (srv.writer = writer_start(&srv, srv.base)) == NULL ||
+	    http_listen(cfg->listen, &srv.listen_fd, err, sizeof(err)) != 0 ||
 	    http_start(&srv) != 0)
 		abort();
 	evhttp_foreach_bound_socket(srv.http, find_port, NULL);
