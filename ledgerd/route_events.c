@@ -240,6 +240,7 @@ append_done(struct append_request *a, void *arg, int batch)
 	struct request *r = arg;
 	struct metrics *m = &r->srv->metrics;
 	size_t n = json_array_size(a->events), i, repeats = 0;
+	const struct append_result *first = NULL;
 	json_t *body, *events;
 
 	metrics_observe(&m->append_seconds, metrics_latency_bounds,
@@ -254,24 +255,36 @@ append_done(struct append_request *a, void *arg, int batch)
 	metrics_inc(&m->append_requests, 1);
 	metrics_inc(&m->idempotent_repeats, repeats);
 	if (!batch) {
-		body = json_pack("{s:I, s:o, s:s, s:I}",
+		body = json_pack("{s:I, s:o, s:s, s:I, s:b}",
 		    "seq", (json_int_t)a->results[0].seq,
 		    "leaf_hash", json_hash(a->results[0].leaf_hash),
 		    "received_at", a->results[0].received_at,
-		    "tree_size", (json_int_t)a->tree_size);
+		    "tree_size", (json_int_t)a->tree_size,
+		    "repeat", a->results[0].repeated != 0);
 	} else {
+		/*
+		 * Spec §7.4: first_seq and count describe the entries this
+		 * request wrote, which lie at consecutive seqs; repeats keep
+		 * their original seqs and are only in events.
+		 */
 		events = json_array();
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			json_array_append_new(events, json_pack(
-			    "{s:I, s:o, s:s}",
+			    "{s:I, s:o, s:s, s:b}",
 			    "seq", (json_int_t)a->results[i].seq,
 			    "leaf_hash", json_hash(a->results[i].leaf_hash),
-			    "received_at", a->results[i].received_at));
-		body = json_pack("{s:I, s:I, s:I, s:o}",
-		    "first_seq", (json_int_t)a->results[0].seq,
-		    "count", (json_int_t)n,
+			    "received_at", a->results[i].received_at,
+			    "repeat", a->results[i].repeated != 0));
+			if (!a->results[i].repeated && first == NULL)
+				first = &a->results[i];
+		}
+		body = json_pack("{s:I, s:I, s:o}",
+		    "count", (json_int_t)(n - repeats),
 		    "tree_size", (json_int_t)a->tree_size,
 		    "events", events);
+		if (body != NULL && first != NULL)
+			json_object_set_new(body, "first_seq",
+			    json_integer((json_int_t)first->seq));
 	}
 	if (body == NULL)
 		fatalx("json_pack failed");
