@@ -3,6 +3,7 @@
  * and about the entries it wrote, and that a retried batch writes nothing
  * twice.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
+#include "ctlrun.h"
 #include "daemon.h"
 #include "http.h"
 #include "testlib.h"
@@ -119,9 +121,154 @@ test_batch_repeats(void)
 	daemon_test(body_batch_repeats);
 }
 
+/* ---- ledgerctl post --batch ---- */
+
+#define MAX_CTL_ARGS 16
+
+static struct daemon *ctl_daemon;
+
+static void
+ctl_run(struct ctl_result *r, const char *first, ...)
+{
+	const char *args[MAX_CTL_ARGS + 1];
+	size_t n = 0;
+	va_list ap;
+
+	args[n++] = first;
+	va_start(ap, first);
+	while (n < MAX_CTL_ARGS && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	ctl_exec(r, ctl_daemon->root, NULL, args);
+}
+
+#define CTL(code, phrase, ...)						\
+	do {								\
+		struct ctl_result r_;					\
+		ctl_run(&r_, __VA_ARGS__, (const char *)NULL);		\
+		CTL_EXPECT(&r_, (code), (phrase));			\
+		ctl_result_free(&r_);					\
+	} while (0)
+
+/* Writes the lines (NULL-terminated) as an NDJSON file in the daemon's directory. */
+static char *
+ndjson_file(struct daemon *d, const char *name, const char *const lines[])
+{
+	char *path = xasprintf("%s/%s", d->root, name);
+	FILE *f = fopen(path, "wb");
+	size_t i;
+
+	if (f == NULL) {
+		CHECK(f != NULL);
+		return path;
+	}
+	for (i = 0; lines[i] != NULL; i++)
+		fprintf(f, "%s\n", lines[i]);
+	fclose(f);
+	return path;
+}
+
+/*
+ * A run that fails half-way names the refused input line and what is
+ * stored; after the line is fixed, running the same command again stores
+ * the rest and nothing twice, and says which lines were repeats.
+ */
+static void
+body_ctl_rerun(struct daemon *d)
+{
+	char *ev[6], *bad, *path, url[64];
+	const char *lines[8];
+	struct http_client hc;
+	struct ctl_result r;
+	int i;
+
+	ctl_daemon = d;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", d->port);
+	setenv("LEDGER_URL", url, 1);
+	setenv("LEDGER_TOKEN", d->token, 1);
+	unsetenv("LEDGER_KEY");
+	http_client_init(&hc, d->port, d->token);
+	for (i = 0; i < 6; i++)
+		ev[i] = sample_event(i + 1);
+	bad = sample_event_of("share", "police", "u", NULL, NULL, 9);
+
+	/* Input line 6 (the fifth event; line 3 is blank) lacks recipients. */
+	lines[0] = ev[0];
+	lines[1] = ev[1];
+	lines[2] = "";
+	lines[3] = ev[2];
+	lines[4] = ev[3];
+	lines[5] = bad;
+	lines[6] = ev[5];
+	lines[7] = NULL;
+	path = ndjson_file(d, "in.ndjson", lines);
+	ctl_run(&r, "post", "--batch", path, "--chunk", "2", (const char *)NULL);
+	CTL_EXPECT(&r, 3, "input line 6 was refused");
+	CTL_EXPECT(&r, 3, "input lines 1..5 are stored");
+	ctl_result_free(&r);
+	CHECK_INT(tree_size_now(&hc, &d->verifier), 4);
+
+	/* Fixed, and again: only lines 6 and 7 are new. */
+	lines[5] = ev[4];
+	free(path);
+	path = ndjson_file(d, "in.ndjson", lines);
+	ctl_run(&r, "post", "--batch", path, "--chunk", "2", (const char *)NULL);
+	CTL_EXPECT(&r, 0, "appended 2 events, 4 were already stored; the "
+	    "input's 6 events are at seq 0..5 (tree size 6)");
+	CTL_EXPECT(&r, 0, "input lines 1-2, 4-5\n");
+	ctl_result_free(&r);
+	CHECK_INT(tree_size_now(&hc, &d->verifier), 6);
+
+	/* A third run is all repeats, with another chunk size too. */
+	CTL(0, "\"count\":6,\"first_seq\":0,\"last_seq\":5,\"new\":0,"
+	    "\"repeat_lines\":[[1,2],[4,7]],\"repeats\":6,\"tree_size\":6",
+	    "--json", "post", "--batch", path, "--chunk", "5");
+	CHECK_INT(tree_size_now(&hc, &d->verifier), 6);
+
+	/*
+	 * The same event twice: two entries (the second copy's key differs),
+	 * and again nothing new; without derived keys, two more.
+	 */
+	lines[0] = ev[0];
+	lines[1] = ev[0];
+	lines[2] = NULL;
+	free(path);
+	path = ndjson_file(d, "twice.ndjson", lines);
+	CTL(0, "appended 1 events, 1 were already stored; the input's 2 "
+	    "events are at seq 0..6", "post", "--batch", path);
+	CTL(0, "appended 0 events, 2 were already stored", "post", "--batch",
+	    path);
+	CHECK_INT(tree_size_now(&hc, &d->verifier), 7);
+	CTL(0, "appended 2 events, seq 7..8", "post", "--batch", path,
+	    "--no-derived-keys");
+	CTL(2, "--no-derived-keys is for --batch", "post", "--no-derived-keys",
+	    path);
+
+	/* Not JSON: the line is named before anything is sent. */
+	lines[1] = "{\"type\":";
+	free(path);
+	path = ndjson_file(d, "broken.ndjson", lines);
+	CTL(2, "broken.ndjson line 2", "post", "--batch", path);
+	CHECK_INT(tree_size_now(&hc, &d->verifier), 9);
+
+	for (i = 0; i < 6; i++)
+		free(ev[i]);
+	free(bad);
+	free(path);
+	http_client_close(&hc);
+}
+
+static void
+test_ctl_rerun(void)
+{
+	daemon_test(body_ctl_rerun);
+}
+
 int
 main(void)
 {
 	RUN(test_batch_repeats);
+	RUN(test_ctl_rerun);
 	return TEST_SUMMARY();
 }
