@@ -139,30 +139,19 @@ idempotency_key_valid(const char *k)
 }
 
 /*
- * The hash a repeat is recognised by: the event as sorted compact JSON, with
- * a key given in the Idempotency-Key header counted as if it were the
- * event's idempotency_key field, so that both ways of posting agree.
+ * The hash a repeat is recognised by (spec §2.7): the event, its key
+ * included, as sorted compact JSON.
  */
 static void
-request_hash(const json_t *event, const char *header_key,
-    uint8_t out[LEDGER_HASH_LEN])
+request_hash(const json_t *event, uint8_t out[LEDGER_HASH_LEN])
 {
-	json_t *copy = NULL;
 	char *text;
 
-	if (header_key != NULL && json_object_get(event, "idempotency_key") ==
-	    NULL) {
-		copy = json_copy((json_t *)event);
-		json_object_set_new(copy, "idempotency_key",
-		    json_string(header_key));
-		event = copy;
-	}
 	if ((text = json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		fatalx("json_dumps: out of memory");
 	if (ledger_sha256(text, strlen(text), out) != 0)
 		fatalx("SHA-256 failed");
 	free(text);
-	json_decref(copy);
 }
 
 static const char *
@@ -391,13 +380,20 @@ route_events_post(struct request *r)
 		    "idempotency_key");
 		goto out;
 	}
+	/*
+	 * Spec §2.7: the header is another way to write the event's
+	 * idempotency_key, and the entry holds the key either way, so that
+	 * what is stored does not depend on how the key travelled.
+	 */
+	if (hkey != NULL && fkey == NULL)
+		json_object_set_new(event, "idempotency_key", json_string(hkey));
 
 	a = append_request_new(json_pack("[O]", event), r->principal);
 	a->want_proof = want_proof;
 	/* The hash only matters for a repeat, so only keyed events pay for it. */
 	if (hkey != NULL || fkey != NULL) {
 		a->idem_keys[0] = xstrdup(hkey != NULL ? hkey : fkey);
-		request_hash(event, hkey, a->request_hashes[0]);
+		request_hash(event, a->request_hashes[0]);
 	}
 	submit(r, a, 0);
 out:
@@ -571,7 +567,7 @@ route_events_batch(struct request *r)
 
 		if (key != NULL) {
 			a->idem_keys[i] = xstrdup(key);
-			request_hash(event, NULL, a->request_hashes[i]);
+			request_hash(event, a->request_hashes[i]);
 		}
 	}
 	if (check_batch_keys(r, a, n) != 0) {

@@ -121,6 +121,84 @@ test_batch_repeats(void)
 	daemon_test(body_batch_repeats);
 }
 
+/* The entry at seq, parsed, without the fields that differ between any two entries. */
+static json_t *
+entry_sans_server_fields(struct http_client *hc, uint64_t seq, char *key,
+    size_t key_size)
+{
+	static const char *const drop[] = { "seq", "received_at", "prev",
+	    "salt", "idempotency_key" };
+	json_t *entry = NULL;
+	char *bytes;
+	size_t len, i;
+
+	key[0] = '\0';
+	if (fetch_entry(hc, seq, &bytes, &len) != 200) {
+		free(bytes);
+		return NULL;
+	}
+	if ((entry = json_loadb(bytes, len, 0, NULL)) != NULL) {
+		snprintf(key, key_size, "%s", json_string_value(json_object_get(
+		    entry, "idempotency_key")) ?: "");
+		for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+			json_object_del(entry, drop[i]);
+	}
+	free(bytes);
+	return entry;
+}
+
+/*
+ * Spec §2.7: a key in the Idempotency-Key header and the same key in the
+ * body are one thing: either repeats the other, and the entries are the
+ * same apart from seq, received_at, prev and salt, the key stored in both.
+ */
+static void
+body_header_key_is_body_key(struct daemon *d)
+{
+	struct http_client hc;
+	struct appended a;
+	char *plain = sample_event(5), key0[160], key1[160];
+	char *k1 = sample_event_of("share", "police", "analyst-1", "kmar",
+	    "\"idempotency_key\":\"k1\"", 5);
+	char *k2 = sample_event_of("share", "police", "analyst-1", "kmar",
+	    "\"idempotency_key\":\"k2\"", 5);
+	json_t *e0, *e1;
+
+	http_client_init(&hc, d->port, d->token);
+	/* k1 by header first, then in the body: a repeat. */
+	CHECK_INT(post_event(&hc, plain, NULL, "Idempotency-Key: k1\r\n", &a,
+	    NULL), 201);
+	CHECK_INT(a.seq, 0);
+	CHECK_INT(post_event(&hc, k1, NULL, NULL, &a, NULL), 200);
+	CHECK_INT(a.seq, 0);
+	/* k2 in the body first, then by header: a repeat. */
+	CHECK_INT(post_event(&hc, k2, NULL, NULL, &a, NULL), 201);
+	CHECK_INT(a.seq, 1);
+	CHECK_INT(post_event(&hc, plain, NULL, "Idempotency-Key: k2\r\n", &a,
+	    NULL), 200);
+	CHECK_INT(a.seq, 1);
+	CHECK_INT(tree_size_now(&hc, &d->verifier), 2);
+
+	e0 = entry_sans_server_fields(&hc, 0, key0, sizeof(key0));
+	e1 = entry_sans_server_fields(&hc, 1, key1, sizeof(key1));
+	CHECK(e0 != NULL && e1 != NULL);
+	CHECK_STR(key0, "k1");
+	CHECK_STR(key1, "k2");
+	CHECK(json_equal(e0, e1));
+	json_decref(e0);
+	json_decref(e1);
+	free(plain);
+	free(k1);
+	free(k2);
+	http_client_close(&hc);
+}
+
+static void
+test_header_key_is_body_key(void)
+{
+	daemon_test(body_header_key_is_body_key);
+}
+
 /* ---- ledgerctl post --batch ---- */
 
 #define MAX_CTL_ARGS 16
@@ -270,5 +348,6 @@ main(void)
 {
 	RUN(test_batch_repeats);
 	RUN(test_ctl_rerun);
+	RUN(test_header_key_is_body_key);
 	return TEST_SUMMARY();
 }
