@@ -1,6 +1,6 @@
 /*
  * Access rules beyond a route's roles (spec §9.4): reader scoping of
- * entries, and a bounded table that slows down addresses guessing
+ * entries, writers' own entries, and a bounded table that slows down addresses guessing
  * credentials.
  */
 #include <stdio.h>
@@ -48,7 +48,20 @@ auth_org_may_read(const char *org, const json_t *entry)
 int
 auth_entry_visible(const struct principal *p, const json_t *entry)
 {
-	return auth_sees_all(p) || auth_org_may_read(p->org, entry);
+	const char *submitter;
+
+	if (auth_sees_all(p))
+		return 1;
+	if ((p->roles & ROLE_READER) != 0 && auth_org_may_read(p->org, entry))
+		return 1;
+	/*
+	 * A writer sees what it submitted, so that an application without
+	 * the reader role can prove its own entries included; not its org's
+	 * other entries, which another application may have posted.
+	 */
+	submitter = json_string_value(json_object_get(entry, "submitter"));
+	return (p->roles & ROLE_WRITER) != 0 && submitter != NULL &&
+	    strcmp(submitter, p->id) == 0;
 }
 
 /* Bytes of the keyed hash that stands for an (address, credential) pair. */

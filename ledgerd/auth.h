@@ -26,8 +26,9 @@ int auth_sees_all(const struct principal *p);
 int auth_org_may_read(const char *org, const json_t *entry);
 
 /*
- * auth_entry_visible - whether p may see entry (a parsed entry): p sees all,
- * or auth_org_may_read(p->org, entry).
+ * auth_entry_visible - whether p may see entry (a parsed entry), spec §9.4:
+ * p sees all; or p is a reader and auth_org_may_read(p->org, entry); or p
+ * is a writer and the entry's submitter is p's id.
  * Returns 1 or 0.
  */
 int auth_entry_visible(const struct principal *p, const json_t *entry);

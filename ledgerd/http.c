@@ -44,6 +44,8 @@
 #include "tls.h"
 
 #define READ_ROLES (ROLE_READER | ROLE_SUPERVISOR)
+/* One entry and its inclusion proof: a writer too, for its own (spec §9.4). */
+#define ENTRY_ROLES (READ_ROLES | ROLE_WRITER)
 
 /*
  * Routes of spec §7.3, first match wins: a path that matches with another
@@ -58,8 +60,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/events", ROLE_WRITER, route_events_post, 0 },
 	{ EVHTTP_REQ_GET, "/v1/events", READ_ROLES, route_events_list, 0 },
 	{ EVHTTP_REQ_POST, "/v1/events/batch", ROLE_WRITER, route_events_batch, 0 },
-	{ EVHTTP_REQ_GET, "/v1/events/", READ_ROLES, route_events_get, 0 },
-	{ EVHTTP_REQ_GET, "/v1/proof/inclusion", READ_ROLES, route_proof_inclusion, 0 },
+	{ EVHTTP_REQ_GET, "/v1/events/", ENTRY_ROLES, route_events_get, 0 },
+	{ EVHTTP_REQ_GET, "/v1/proof/inclusion", ENTRY_ROLES, route_proof_inclusion, 0 },
 	{ EVHTTP_REQ_GET, "/v1/proof/consistency", ROUTE_PUBLIC, route_proof_consistency, 0 },
 	{ EVHTTP_REQ_GET, "/checkpoint", ROUTE_PUBLIC, route_checkpoint, 0 },
 	{ EVHTTP_REQ_GET, "/tile/entries/", ROLE_SUPERVISOR, route_tile, 0 },

@@ -139,30 +139,19 @@ idempotency_key_valid(const char *k)
 }
 
 /*
- * The hash a repeat is recognised by: the event as sorted compact JSON, with
- * a key given in the Idempotency-Key header counted as if it were the
- * event's idempotency_key field, so that both ways of posting agree.
+ * The hash a repeat is recognised by (spec §2.7): the event, its key
+ * included, as sorted compact JSON.
  */
 static void
-request_hash(const json_t *event, const char *header_key,
-    uint8_t out[LEDGER_HASH_LEN])
+request_hash(const json_t *event, uint8_t out[LEDGER_HASH_LEN])
 {
-	json_t *copy = NULL;
 	char *text;
 
-	if (header_key != NULL && json_object_get(event, "idempotency_key") ==
-	    NULL) {
-		copy = json_copy((json_t *)event);
-		json_object_set_new(copy, "idempotency_key",
-		    json_string(header_key));
-		event = copy;
-	}
 	if ((text = json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		fatalx("json_dumps: out of memory");
 	if (ledger_sha256(text, strlen(text), out) != 0)
 		fatalx("SHA-256 failed");
 	free(text);
-	json_decref(copy);
 }
 
 static const char *
@@ -240,6 +229,7 @@ append_done(struct append_request *a, void *arg, int batch)
 	struct request *r = arg;
 	struct metrics *m = &r->srv->metrics;
 	size_t n = json_array_size(a->events), i, repeats = 0;
+	const struct append_result *first = NULL;
 	json_t *body, *events;
 
 	metrics_observe(&m->append_seconds, metrics_latency_bounds,
@@ -254,24 +244,36 @@ append_done(struct append_request *a, void *arg, int batch)
 	metrics_inc(&m->append_requests, 1);
 	metrics_inc(&m->idempotent_repeats, repeats);
 	if (!batch) {
-		body = json_pack("{s:I, s:o, s:s, s:I}",
+		body = json_pack("{s:I, s:o, s:s, s:I, s:b}",
 		    "seq", (json_int_t)a->results[0].seq,
 		    "leaf_hash", json_hash(a->results[0].leaf_hash),
 		    "received_at", a->results[0].received_at,
-		    "tree_size", (json_int_t)a->tree_size);
+		    "tree_size", (json_int_t)a->tree_size,
+		    "repeat", a->results[0].repeated != 0);
 	} else {
+		/*
+		 * Spec §7.4: first_seq and count describe the entries this
+		 * request wrote, which lie at consecutive seqs; repeats keep
+		 * their original seqs and are only in events.
+		 */
 		events = json_array();
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			json_array_append_new(events, json_pack(
-			    "{s:I, s:o, s:s}",
+			    "{s:I, s:o, s:s, s:b}",
 			    "seq", (json_int_t)a->results[i].seq,
 			    "leaf_hash", json_hash(a->results[i].leaf_hash),
-			    "received_at", a->results[i].received_at));
-		body = json_pack("{s:I, s:I, s:I, s:o}",
-		    "first_seq", (json_int_t)a->results[0].seq,
-		    "count", (json_int_t)n,
+			    "received_at", a->results[i].received_at,
+			    "repeat", a->results[i].repeated != 0));
+			if (!a->results[i].repeated && first == NULL)
+				first = &a->results[i];
+		}
+		body = json_pack("{s:I, s:I, s:o}",
+		    "count", (json_int_t)(n - repeats),
 		    "tree_size", (json_int_t)a->tree_size,
 		    "events", events);
+		if (body != NULL && first != NULL)
+			json_object_set_new(body, "first_seq",
+			    json_integer((json_int_t)first->seq));
 	}
 	if (body == NULL)
 		fatalx("json_pack failed");
@@ -378,13 +380,20 @@ route_events_post(struct request *r)
 		    "idempotency_key");
 		goto out;
 	}
+	/*
+	 * Spec §2.7: the header is another way to write the event's
+	 * idempotency_key, and the entry holds the key either way, so that
+	 * what is stored does not depend on how the key travelled.
+	 */
+	if (hkey != NULL && fkey == NULL)
+		json_object_set_new(event, "idempotency_key", json_string(hkey));
 
 	a = append_request_new(json_pack("[O]", event), r->principal);
 	a->want_proof = want_proof;
 	/* The hash only matters for a repeat, so only keyed events pay for it. */
 	if (hkey != NULL || fkey != NULL) {
 		a->idem_keys[0] = xstrdup(hkey != NULL ? hkey : fkey);
-		request_hash(event, hkey, a->request_hashes[0]);
+		request_hash(event, a->request_hashes[0]);
 	}
 	submit(r, a, 0);
 out:
@@ -558,7 +567,7 @@ route_events_batch(struct request *r)
 
 		if (key != NULL) {
 			a->idem_keys[i] = xstrdup(key);
-			request_hash(event, NULL, a->request_hashes[i]);
+			request_hash(event, a->request_hashes[i]);
 		}
 	}
 	if (check_batch_keys(r, a, n) != 0) {

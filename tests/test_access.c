@@ -3,7 +3,7 @@
  * the openssl command (tests/access_pki.sh), the real daemon with a config
  * file, curl over mutual TLS with good, expired, wrong-CA and unregistered
  * certificates and good and bad tokens, the access matrix of
- * docs/access.md, org isolation, SIGHUP reload under load, the 429 throttle,
+ * docs/access.md, org isolation, writers' own entries, SIGHUP reload under load, the 429 throttle,
  * max_connections and the slow-request deadline.
  */
 #include <errno.h>
@@ -36,6 +36,7 @@
 #define TOK_READER "reader-police-token"
 #define TOK_READER_KMAR "reader-kmar-token"
 #define TOK_WRITER_KMAR "writer-kmar-token"
+#define TOK_WRITER_KMAR2 "writer-kmar-2-token"
 #define TOK_WITNESS "witness-token"
 #define TOK_OPERATOR "operator-token"
 #define TOK_BAD "no-such-token"
@@ -306,7 +307,8 @@ seed_entries(struct daemon *d, int tls)
 
 /*
  * The access matrix of docs/access.md, the same table: each endpoint (with
- * entries seq 0 of police, seq 1 of kmar) by each caller.  Columns: writer
+ * entries seq 0 of police, seq 1 of kmar) by each caller.  Entry 0 is the
+ * police writer's own, so it may read it and its proof (spec §9.4).  Columns: writer
  * of police (client certificate), reader of police (token), reader of kmar
  * (token), supervisor (certificate named by subject), witness, operator, no
  * credentials, a bad token.
@@ -338,11 +340,11 @@ static const struct matrix_row {
 	{ "POST", "/v1/events", POLICE_EVENT,         { 201, 403, 403, 403, 403, 403, 401, 401 } },
 	{ "POST", "/v1/events", KMAR_EVENT,           { 403, 403, 403, 403, 403, 403, 401, 401 } },
 	{ "POST", "/v1/events/batch", POLICE_EVENT,   { 201, 403, 403, 403, 403, 403, 401, 401 } },
-	{ "GET", "/v1/events/0", NULL,                { 403, 200, 403, 200, 403, 403, 401, 401 } },
+	{ "GET", "/v1/events/0", NULL,                { 200, 200, 403, 200, 403, 403, 401, 401 } },
 	{ "GET", "/v1/events/1", NULL,                { 403, 403, 200, 200, 403, 403, 401, 401 } },
 	{ "GET", "/v1/events", NULL,                  { 403, 200, 200, 200, 403, 403, 401, 401 } },
 	{ "GET", "/v1/proof/inclusion?index=0&tree_size=2", NULL,
-	                                              { 403, 200, 403, 200, 403, 403, 401, 401 } },
+	                                              { 200, 200, 403, 200, 403, 403, 401, 401 } },
 	{ "GET", "/v1/proof/inclusion?index=1&tree_size=2", NULL,
 	                                              { 403, 403, 200, 200, 403, 403, 401, 401 } },
 	{ "GET", "/v1/proof/consistency?from=1&to=2", NULL,
@@ -465,6 +467,75 @@ test_certificates(void)
 	CHECK_INT(run("'%s' --url https://127.0.0.1:%u --cacert '%s/ca.pem' "
 	    "--key '%s/verifier.vkey' get 0 >/dev/null 2>&1", ledgerctl_bin(),
 	    d.port, pki, d.data), 3);
+out:
+	daemon_cleanup(&d);
+}
+
+/*
+ * Spec §9.4: a writer without the reader role reads and proves the entries
+ * it submitted, and nothing else: not those of another writer of its org,
+ * not listings.  The proof's leaf hash is that of the bytes it read.
+ */
+static void
+test_writer_own_entries(void)
+{
+	struct setup s = { .tls = 1 };
+	uint8_t leaf[LEDGER_HASH_LEN];
+	char extra[300], h[65], b64[48];
+	struct daemon d;
+	struct reply r;
+	json_t *proof;
+	char *ev;
+
+	sha256_hex(TOK_WRITER_KMAR2, h);
+	snprintf(extra, sizeof(extra), "{\"id\": \"writer-kmar-2\", \"org\": "
+	    "\"kmar\", \"roles\": [\"writer\"], \"token_sha256\": \"%s\"}", h);
+	s.extra_principals = extra;
+	REQUIRE(make_pki() == 0);
+	REQUIRE(start_daemon(&d, &s) == 0);
+	if (seed_entries(&d, 1) != 0)
+		goto out;
+	ev = event_of("kmar", "ind", 2);
+	curl(&d, 1, NULL, TOK_WRITER_KMAR2, "/v1/events", ev, &r);
+	free(ev);
+	CHECK_INT(r.status, 201);
+	CHECK(strstr(r.body, "\"seq\":2") != NULL);
+
+	/* writer-kmar: entry 1 is its own. */
+	curl(&d, 1, NULL, TOK_WRITER_KMAR, "/v1/events/1", NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(strstr(r.body, "\"submitter\":\"writer-kmar\"") != NULL);
+	ledger_leaf_hash(r.body, strlen(r.body), leaf);
+	hash_b64(leaf, b64);
+	curl(&d, 1, NULL, TOK_WRITER_KMAR, "/v1/proof/inclusion?index=1&tree_size=3",
+	    NULL, &r);
+	CHECK_INT(r.status, 200);
+	proof = json_loads(r.body, 0, NULL);
+	CHECK_STR(json_string_value(json_object_get(proof, "leaf_hash")) ?: "",
+	    b64);
+	json_decref(proof);
+	/* Not entry 2, of its org but another writer's; not 0; no listing. */
+	curl(&d, 1, NULL, TOK_WRITER_KMAR, "/v1/events/2", NULL, &r);
+	CHECK_INT(r.status, 403);
+	curl(&d, 1, NULL, TOK_WRITER_KMAR, "/v1/proof/inclusion?index=2&tree_size=3",
+	    NULL, &r);
+	CHECK_INT(r.status, 403);
+	curl(&d, 1, NULL, TOK_WRITER_KMAR, "/v1/events/0", NULL, &r);
+	CHECK_INT(r.status, 403);
+	curl(&d, 1, NULL, TOK_WRITER_KMAR, "/v1/events?org=kmar", NULL, &r);
+	CHECK_INT(r.status, 403);
+
+	/* writer-kmar-2: the other way round. */
+	curl(&d, 1, NULL, TOK_WRITER_KMAR2, "/v1/events/2", NULL, &r);
+	CHECK_INT(r.status, 200);
+	curl(&d, 1, NULL, TOK_WRITER_KMAR2, "/v1/proof/inclusion?index=2&tree_size=3",
+	    NULL, &r);
+	CHECK_INT(r.status, 200);
+	curl(&d, 1, NULL, TOK_WRITER_KMAR2, "/v1/events/1", NULL, &r);
+	CHECK_INT(r.status, 403);
+	curl(&d, 1, NULL, TOK_WRITER_KMAR2, "/v1/proof/inclusion?index=1&tree_size=3",
+	    NULL, &r);
+	CHECK_INT(r.status, 403);
 out:
 	daemon_cleanup(&d);
 }
@@ -821,6 +892,7 @@ main(void)
 	RUN(test_certificates);
 	RUN(test_matrix);
 	RUN(test_org_isolation);
+	RUN(test_writer_own_entries);
 	RUN(test_reload);
 	RUN(test_throttle);
 	RUN(test_max_connections);
