@@ -462,6 +462,11 @@ cmd_audit(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("audit", "no arguments expected");
 	if (key_path != NULL && subject == NULL)
 		return ctl_usage_error("audit", "--subject-key needs --subject");
+	if (purpose != NULL && subject == NULL)
+		return ctl_usage_error("audit", "--purpose needs --subject");
+	if ((rc = ctl_check_id("audit", "--subject", subject)) != 0 ||
+	    (rc = ctl_check_text("audit", "--purpose", purpose)) != 0)
+		return rc;
 	memset(&a, 0, sizeof(a));
 	memset(&res, 0, sizeof(res));
 	if (subject != NULL) {

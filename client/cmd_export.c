@@ -349,7 +349,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	struct tile_store *ts = NULL;
 	struct prover pv;
 	struct ledger_checkpoint cp;
-	char *query = xstrdup("?format=jsonl"), *note = NULL;
+	char *query = xstrdup("?format=jsonl"), *note = NULL, *headline = NULL;
 	json_t *out;
 	FILE *f;
 	int c, rc;
@@ -373,13 +373,24 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 			}
 		}
 	}
-	if (optind != argc || dir == NULL) {
-		free(query);
-		return ctl_usage_error("export", "give --out DIR and no "
+	if (optind != argc || dir == NULL)
+		rc = ctl_usage_error("export", "give --out DIR and no "
 		    "arguments");
+	else if ((rc = ctl_check_range("export", since, until)) == 0 &&
+	    (rc = ctl_check_org("export", "--org", org)) == 0 &&
+	    (rc = ctl_check_id("export", "--subject", subject)) == 0)
+		rc = ctl_check_text("export", "--purpose", purpose);
+	if (rc != 0) {
+		free(query);
+		return rc;
 	}
+	/* The key and the connection settings, before DIR exists. */
 	if ((rc = ctl_need_key(ctl)) != 0)
 		goto out;
+	if (ctl_http(ctl) == NULL) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (mkdir(dir, 0700) != 0) {
 		rc = ctl_fail(EXIT_IO, "cannot create %s: %s (it must be new)",
 		    dir, strerror(errno));
@@ -448,7 +459,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	 * bundle proves and what it does not.
 	 */
 	if (ctl->json) {
-		if ((rc = bundle_verify(ctl, dir, 0)) != 0)
+		if ((rc = bundle_verify(ctl, dir, 0, NULL)) != 0)
 			goto out;
 		out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "dir", dir,
 		    "entries", (json_int_t)lines, "first_seq", (json_int_t)first,
@@ -460,16 +471,18 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		json_decref(out);
 		goto out;
 	}
+	/* Said only with the account of what the bundle proves. */
 	if (lines == 0)
-		printf("exported 0 entries to %s (export entry seq %" PRIu64
-		    ", checkpoint size %" PRIu64 ")\n", dir, head.export_seq,
-		    cp.tree_size);
+		headline = xasprintf("exported 0 entries to %s (export entry "
+		    "seq %" PRIu64 ", checkpoint size %" PRIu64 ")", dir,
+		    head.export_seq, cp.tree_size);
 	else
-		printf("exported %" PRIu64 " entries (seq %" PRIu64 "..%" PRIu64
-		    ") to %s; the export entry is seq %" PRIu64 "\n", lines,
-		    first, last, dir, head.export_seq);
-	rc = bundle_verify(ctl, dir, 1);
+		headline = xasprintf("exported %" PRIu64 " entries (seq %"
+		    PRIu64 "..%" PRIu64 ") to %s; the export entry is seq %"
+		    PRIu64, lines, first, last, dir, head.export_seq);
+	rc = bundle_verify(ctl, dir, 1, headline);
 out:
+	free(headline);
 	tile_store_free(ts);
 	free(note);
 	free(query);

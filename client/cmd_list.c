@@ -1,7 +1,9 @@
 /*
  * ledgerctl list: the filtered listing of GET /v1/events, page after page,
- * as a table or as the entries' bytes one a line (--json).
+ * as a table or as the entries' bytes one a line (--json).  A page is
+ * printed once all of it has been read (and with --verify proven).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +41,8 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	struct ledger_checkpoint cp;
 	uint64_t limit = UINT64_MAX, shown = 0;
 	char *query = xstrdup(""), *target = NULL, *next = NULL;
-	json_t *page = NULL, *ev, *entry;
-	int c, rc = 0, verify = 0;
+	json_t *page = NULL, *rows = NULL, *ev, *entry;
+	int c, rc = 0, verify = 0, header_shown = 0;
 	size_t i, len;
 	uint64_t seq;
 
@@ -71,9 +73,19 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			}
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc)
+		rc = ctl_usage_error("list", "no arguments expected");
+	else if (user != NULL && org == NULL)
+		rc = ctl_usage_error("list", "--user needs --org: user ids are "
+		    "unique within an org");
+	else if ((rc = ctl_check_range("list", since, until)) == 0 &&
+	    (rc = ctl_check_type("list", type, 1)) == 0 &&
+	    (rc = ctl_check_org("list", "--org", org)) == 0 &&
+	    (rc = ctl_check_org("list", "--recipient", recipient)) == 0)
+		rc = ctl_check_id("list", "--user", user);
+	if (rc != 0) {
 		free(query);
-		return ctl_usage_error("list", "no arguments expected");
+		return rc;
 	}
 	http_query_add(&query, "type", type);
 	http_query_add(&query, "org", org);
@@ -83,8 +95,6 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	http_query_add(&query, "until", until);
 	if (verify && (rc = ctl_fetch_checkpoint(ctl, &cp, NULL)) != 0)
 		goto out;
-	if (!ctl->json)
-		table_header();
 	for (;;) {
 		free(target);
 		target = next == NULL ? xasprintf("/v1/events%s", query) :
@@ -92,8 +102,10 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		    query[0] ? '&' : '?', next);
 		if ((rc = ctl_get_json(ctl, target, &page)) != 0)
 			goto out;
+		/* All of the page is read (and proven) before any shows. */
+		rows = json_array();
 		json_array_foreach(json_object_get(page, "events"), i, ev) {
-			if (shown >= limit)
+			if (shown + json_array_size(rows) >= limit)
 				break;
 			bytes = json_string_value(json_object_get(ev, "entry"));
 			if (bytes == NULL || !json_is_integer(json_object_get(ev,
@@ -112,12 +124,31 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			/* Shown only as the daemon reads it, proven or not. */
 			if ((rc = ctl_entry_open(seq, bytes, len, &entry)) != 0)
 				goto out;
+			json_array_append_new(rows, entry);
+		}
+		if (!ctl->json && !header_shown) {
+			table_header();
+			header_shown = 1;
+		}
+		json_array_foreach(json_object_get(page, "events"), i, ev) {
+			if (i >= json_array_size(rows))
+				break;
 			if (ctl->json)
-				printf("%s\n", bytes);
+				printf("%s\n", json_string_value(
+				    json_object_get(ev, "entry")));
 			else
-				table_row(seq, entry);
-			json_decref(entry);
-			shown++;
+				table_row((uint64_t)json_integer_value(
+				    json_object_get(ev, "seq")),
+				    json_array_get(rows, i));
+		}
+		shown += json_array_size(rows);
+		json_decref(rows);
+		rows = NULL;
+		/* A reader that has gone (`| head`) ends us here: SIGPIPE. */
+		if (fflush(stdout) != 0) {
+			rc = ctl_fail(EXIT_IO, "cannot write the output: %s",
+			    strerror(errno));
+			goto out;
 		}
 		cursor = json_string_value(json_object_get(page, "next_cursor"));
 		free(next);
@@ -132,6 +163,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "%" PRIu64 " entries%s\n", shown,
 		    verify ? ", each proven included" : "");
 out:
+	json_decref(rows);
 	json_decref(page);
 	free(next);
 	free(target);

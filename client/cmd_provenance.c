@@ -406,6 +406,18 @@ print_result(struct ctl *ctl, const struct prov_query *q,
 		json_decref(out);
 		return;
 	}
+	if (q->kind == PROV_SUBJECT && json_array_size(res->events) == 0) {
+		/*
+		 * An empty answer proves only itself: a server may leave
+		 * entries out of an answer, and only the audit reads them all.
+		 */
+		printf("no events: the server's answer verified (checkpoint "
+		    "signature, tree size %" PRIu64 ") and holds no entry\n"
+		    "NOT PROVEN: that no entry of the log names the subject; "
+		    "ledgerctl audit --subject with the same subject proves "
+		    "that (it reads the whole log)\n", res->tree_size);
+		return;
+	}
 	table_header();
 	json_array_foreach(res->events, i, ev)
 		table_row((uint64_t)json_integer_value(json_object_get(ev,
@@ -445,6 +457,29 @@ provenance_subject_key(const char *path, uint8_t key[LEDGER_SUBJECT_KEY_LEN])
 	return load_subject_key(path, key);
 }
 
+/* What the server would refuse, refused before any request. */
+static int
+check_query(const char *cmd, const struct prov_query *q)
+{
+	uint64_t depth;
+	int rc;
+
+	if ((rc = ctl_check_range(cmd, q->since, q->until)) != 0 ||
+	    (rc = ctl_check_type(cmd, q->type, q->kind == PROV_ACTOR)) != 0 ||
+	    (rc = ctl_check_org(cmd, "--org", q->org_filter)) != 0 ||
+	    (rc = ctl_check_text(cmd, "--purpose", q->purpose)) != 0 ||
+	    (rc = ctl_check_id(cmd, "SUBJECT", q->subject)) != 0 ||
+	    (rc = ctl_check_org(cmd, "ORG", q->org)) != 0 ||
+	    (rc = ctl_check_id(cmd, "USER", q->user)) != 0 ||
+	    (rc = ctl_check_id(cmd, "REF", q->ref)) != 0)
+		return rc;
+	if (q->depth != NULL && (ctl_parse_u64(q->depth, &depth) != 0 ||
+	    depth > PROV_MAX_DEPTH))
+		return ctl_usage_error(cmd, "--depth must be 0 to %d",
+		    PROV_MAX_DEPTH);
+	return 0;
+}
+
 static const char who_saw_usage[] =
     "usage: ledgerctl who-saw [options] SUBJECT\n"
     "Every event naming SUBJECT, oldest first, verified before printing.\n"
@@ -461,7 +496,7 @@ static const char lineage_usage[] =
     "usage: ledgerctl lineage [options] REF\n"
     "The lineage of information item REF: its shares and queries and the\n"
     "advice resting on them; edges are checked against the entries' refs.\n"
-    "  --depth N --purpose TEXT\n";
+    "  --depth N (0 to 64, default 16) --purpose TEXT\n";
 
 static int
 run(struct ctl *ctl, int argc, char **argv, enum prov_kind kind)
@@ -518,6 +553,8 @@ run(struct ctl *ctl, int argc, char **argv, enum prov_kind kind)
 		q.user = argv[optind + 1];
 	} else
 		q.ref = argv[optind];
+	if ((rc = check_query(names[kind], &q)) != 0)
+		return rc;
 	if (key_path != NULL) {
 		if ((rc = load_subject_key(key_path, key)) != 0)
 			return rc;

@@ -783,7 +783,8 @@ print_json(const char *dir, const struct ledger_checkpoint *cp,
 }
 
 int
-bundle_verify(struct ctl *ctl, const char *dir, int print)
+bundle_verify(struct ctl *ctl, const char *dir, int print,
+    const char *headline)
 {
 	struct mapped m[BUNDLE_NFILES];
 	struct boundary bd[MAX_CONTEXT];
@@ -854,8 +855,11 @@ done:
 	}
 	if (print && ctl->json)
 		print_json(dir, &cp, &cl, &w, &cov, ctl_now() - start);
-	else if (print)
+	else if (print) {
+		if (headline != NULL)
+			printf("%s\n", headline);
 		print_result(dir, &cp, &cl, &w, &cov);
+	}
 	rc = EXIT_OK;
 out:
 	json_decref(cl.export);
@@ -883,5 +887,5 @@ cmd_verify_export(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("verify-export", "give one DIR");
 	if ((rc = ctl_need_key(ctl)) != 0)
 		return rc;
-	return bundle_verify(ctl, argv[optind], 1);
+	return bundle_verify(ctl, argv[optind], 1, NULL);
 }

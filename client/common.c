@@ -16,6 +16,7 @@
 #include "ledger/number.h"
 #include "ledger/error.h"
 #include "ledger/merkle.h"
+#include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
@@ -72,6 +73,85 @@ ctl_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\ntry: ledgerctl %s --help\n", cmd);
 	return EXIT_USAGE;
+}
+
+int
+ctl_check_time(const char *cmd, const char *what, const char *value)
+{
+	if (value != NULL && ledger_time_parse_rfc3339(value, NULL) != 0)
+		return ctl_usage_error(cmd, "%s \"%s\" is not an RFC 3339 "
+		    "date-time (like 2026-01-31T09:00:00Z)", what, value);
+	return 0;
+}
+
+int
+ctl_check_range(const char *cmd, const char *since, const char *until)
+{
+	int64_t from, to;
+	int rc;
+
+	if ((rc = ctl_check_time(cmd, "--since", since)) != 0 ||
+	    (rc = ctl_check_time(cmd, "--until", until)) != 0)
+		return rc;
+	if (since != NULL && until != NULL &&
+	    ledger_time_parse_rfc3339(since, &from) == 0 &&
+	    ledger_time_parse_rfc3339(until, &to) == 0 && from > to)
+		return ctl_usage_error(cmd, "--since is later than --until");
+	return 0;
+}
+
+int
+ctl_check_org(const char *cmd, const char *what, const char *value)
+{
+	size_t n;
+
+	if (value == NULL)
+		return 0;
+	n = strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	if (n == 0 || n > LEDGER_ID_MAX || value[n] != '\0')
+		return ctl_usage_error(cmd, "%s must be an org id "
+		    "([a-z0-9-], 1 to %d characters)", what, LEDGER_ID_MAX);
+	return 0;
+}
+
+int
+ctl_check_id(const char *cmd, const char *what, const char *value)
+{
+	if (value != NULL && (value[0] == '\0' ||
+	    strlen(value) > LEDGER_STRING_MAX))
+		return ctl_usage_error(cmd, "%s must be 1 to %d bytes", what,
+		    LEDGER_STRING_MAX);
+	return 0;
+}
+
+int
+ctl_check_text(const char *cmd, const char *what, const char *value)
+{
+	int rc;
+
+	if ((rc = ctl_check_id(cmd, what, value)) != 0)
+		return rc;
+	if (value != NULL && !ledger_utf8_text_valid(value, strlen(value)))
+		return ctl_usage_error(cmd, "%s must be UTF-8 text without "
+		    "control characters", what);
+	return 0;
+}
+
+int
+ctl_check_type(const char *cmd, const char *value, int server_types)
+{
+	static const char *const types[] = { "share", "query", "advice",
+	    "audit", "export" };
+	size_t i, n = server_types ? 5 : 3;
+
+	if (value == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(value, types[i]) == 0)
+			return 0;
+	return ctl_usage_error(cmd, "--type must be %s", server_types ?
+	    "share, query, advice, audit or export" :
+	    "share, query or advice");
 }
 
 int

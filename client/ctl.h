@@ -97,6 +97,32 @@ int ctl_common_option(struct ctl *ctl, int c, const char *arg);
 int ctl_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Local checks of option values and arguments, made before any request:
+ * what the server would refuse and the client can know is a usage error
+ * (exit 2) without a byte sent.  cmd: the command, for "try --help";
+ * what: the option or argument, for the message.  A NULL value passes.
+ * Each returns 0, or EXIT_USAGE after printing why.
+ */
+/* ctl_check_time - an RFC 3339 date-time as the server reads it. */
+int ctl_check_time(const char *cmd, const char *what, const char *value);
+/* ctl_check_range - --since and --until each a time, since not after until. */
+int ctl_check_range(const char *cmd, const char *since, const char *until);
+/* ctl_check_org - an org id: [a-z0-9-]{1,32}. */
+int ctl_check_org(const char *cmd, const char *what, const char *value);
+/* ctl_check_id - a subject, user or object ref: 1 to 1,024 bytes. */
+int ctl_check_id(const char *cmd, const char *what, const char *value);
+/*
+ * ctl_check_text - text the server records (a purpose): 1 to 1,024 bytes
+ * of UTF-8 without control characters.
+ */
+int ctl_check_text(const char *cmd, const char *what, const char *value);
+/*
+ * ctl_check_type - an entry type: share, query or advice, and with
+ * server_types also audit or export.
+ */
+int ctl_check_type(const char *cmd, const char *value, int server_types);
+
 /* ctl_fail - "ledgerctl: <message>" on stderr; returns code. */
 int ctl_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

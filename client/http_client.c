@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -204,11 +205,38 @@ fail:
 	return NULL;
 }
 
+/*
+ * SIGPIPE is ignored only while we talk to the server: a server that hangs
+ * up must give an error, not kill us, while a closed standard output is
+ * left to end ledgerctl by the signal (main.c).  OpenSSL's socket BIOs
+ * write with write(2), so MSG_NOSIGNAL is no way out.
+ */
+static void
+sigpipe_ignore(struct sigaction *saved)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, saved);
+}
+
+static void
+sigpipe_restore(const struct sigaction *saved)
+{
+	sigaction(SIGPIPE, saved, NULL);
+}
+
 static void
 disconnect(struct http_client *c)
 {
+	struct sigaction saved;
+
+	sigpipe_ignore(&saved);
 	if (c->bio != NULL)
 		BIO_free_all(c->bio);
+	sigpipe_restore(&saved);
 	c->bio = NULL;
 	c->off = c->len = 0;
 	c->reused = 0;
@@ -635,9 +663,10 @@ read_reply(struct http_client *c, const char *method, struct http_reply *out,
 	return 0;
 }
 
+/* One request; a reused connection the server had closed is tried again. */
 static int
-exchange(struct http_client *c, const char *method, const char *target,
-    const char *content_type, const void *body, size_t len,
+exchange_retrying(struct http_client *c, const char *method,
+    const char *target, const char *content_type, const void *body, size_t len,
     struct http_reply *out, http_sink sink, void *arg)
 {
 	int attempt, none, reused;
@@ -661,6 +690,21 @@ exchange(struct http_client *c, const char *method, const char *target,
 			return -1;
 	}
 	return -1;
+}
+
+static int
+exchange(struct http_client *c, const char *method, const char *target,
+    const char *content_type, const void *body, size_t len,
+    struct http_reply *out, http_sink sink, void *arg)
+{
+	struct sigaction saved;
+	int rc;
+
+	sigpipe_ignore(&saved);
+	rc = exchange_retrying(c, method, target, content_type, body, len, out,
+	    sink, arg);
+	sigpipe_restore(&saved);
+	return rc;
 }
 
 int

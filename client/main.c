@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/version.h"
+
 #include "ctl.h"
 
 static const struct ctl_command commands[] = {
@@ -37,28 +39,43 @@ usage(FILE *f)
 	    "commands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
-	fputs("run `ledgerctl COMMAND --help` for a command's options.\n", f);
+	fputs("  version        print \"ledgerctl VERSION\" (also --version)\n"
+	    "run `ledgerctl COMMAND --help` for a command's options.\n", f);
 	fputs(CTL_COMMON_HELP, f);
+}
+
+static int
+version(void)
+{
+	printf("ledgerctl %s\n", LEDGER_VERSION);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option options[] = { CTL_COMMON_OPTIONS,
-	    { NULL, 0, NULL, 0 } };
+	    { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
 	struct ctl ctl;
 	const char *name;
 	size_t i;
 	int c, rc;
 
-	/* A server that hangs up must give an error, not kill us. */
-	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A closed standard output ends us as it ends any filter (`| head`):
+	 * quietly, by SIGPIPE.  While we talk to the server SIGPIPE is
+	 * ignored instead (http_client.c), so that a server that hangs up
+	 * gives an error.
+	 */
+	signal(SIGPIPE, SIG_DFL);
 	memset(&ctl, 0, sizeof(ctl));
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
 		}
+		if (c == 'V')
+			return version();
 		if (!ctl_common_option(&ctl, c, optarg)) {
 			usage(stderr);
 			return EXIT_USAGE;
@@ -73,6 +90,8 @@ main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(name, "version") == 0)
+		return version();
 	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			break;

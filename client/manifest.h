@@ -24,10 +24,14 @@ struct ctl;
 /*
  * bundle_verify - verify-export's checks of the bundle in dir (see
  * docs/ledgerctl.md), with ctl's key.  Problems go to stderr; with print,
- * what was proven goes to stdout (as JSON with --json).
+ * what was proven goes to stdout (as JSON with --json), only once every
+ * check has passed.
+ *	headline	in (may be NULL): a line printed first, with print and
+ *			without --json, when the bundle verifies
  * Returns EXIT_OK, EXIT_VERIFY (printed) or EXIT_IO.
  */
-int bundle_verify(struct ctl *ctl, const char *dir, int print);
+int bundle_verify(struct ctl *ctl, const char *dir, int print,
+    const char *headline);
 
 /* file_sha256 - SHA-256 of a file, read in pieces; 0 or -1 (errno). */
 int file_sha256(const char *path, uint8_t out[32]);

@@ -15,6 +15,9 @@
 
 #include "ctl.h"
 
+/* The deepest lineage the server walks (--depth). */
+#define PROV_MAX_DEPTH 64
+
 enum prov_kind { PROV_SUBJECT, PROV_ACTOR, PROV_OBJECT };
 
 struct prov_query {

@@ -8,13 +8,13 @@
 
 #include <openssl/crypto.h>
 
+#include "ledger/version.h"
+
 #include "config.h"
 #include "datadir.h"
 #include "fsck.h"
 #include "log.h"
 #include "server.h"
-
-#define LEDGERD_VERSION "0.1.0"
 
 static void
 usage(FILE *out)
@@ -236,7 +236,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "reindex") == 0)
 		return cmd_offline(argc - 1, argv + 1, reindex_run);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("ledgerd %s\n", LEDGERD_VERSION);
+		printf("ledgerd %s\n", LEDGER_VERSION);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

@@ -787,7 +787,7 @@ body_export_filtered(struct daemon *d)
 	CTL(0, "verifies", "verify-export", dir2);
 	free(dir);
 	dir = scratch_path("bundle-refused");
-	CTL(3, "400", "export", "--since", "yesterday", "--out", dir);
+	CTL(2, "RFC 3339", "export", "--since", "yesterday", "--out", dir);
 	free(dir);
 	free(dir2);
 }
