@@ -126,6 +126,13 @@ post_one(struct ctl *ctl, const char *path, const char *idem)
 		goto out;
 	if (ctl->json)
 		printf("%s\n", r.body);
+	else if (json_is_true(json_object_get(body, "repeat")))
+		printf("already stored: seq %" JSON_INTEGER_FORMAT " was "
+		    "appended by an earlier post with this idempotency key "
+		    "(tree size %" JSON_INTEGER_FORMAT ")%s\n",
+		    json_integer_value(json_object_get(body, "seq")),
+		    json_integer_value(json_object_get(body, "tree_size")),
+		    verify ? ", inclusion verified" : "");
 	else
 		printf("appended seq %" JSON_INTEGER_FORMAT " (tree size %"
 		    JSON_INTEGER_FORMAT ")%s\n",

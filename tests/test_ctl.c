@@ -459,7 +459,7 @@ body_basic(struct daemon *d)
 	CTL_EXPECT(&r, 0, "appended seq 1");
 	ctl_result_free(&r);
 	CTL(0, "appended seq 2", "post", "--idempotency-key", "k-1", path);
-	CTL(0, "appended seq 2", "post", "--idempotency-key", "k-1", path);
+	CTL(0, "already stored: seq 2", "post", "--idempotency-key", "k-1", path);
 	CTL(0, "\"seq\":3", "--json", "post", path);
 	CTL(0, "\"seq\":1,", "get", "1");
 	CTL(0, "inclusion verified", "post", "--key", keyfile, path);
