@@ -400,7 +400,8 @@ reply_stream_done(struct request *r, int status)
 		metrics_inc(&m->auth_forbidden, 1);
 	metrics_inc(&m->http_requests, 1);
 	took = server_now_us() - r->start_us;
-	log_debug("request %" PRIu64 " %s %s %d %" PRId64 ".%03dms%s%s", r->id,
+	/* An error's line is kept by default: its request_id points here. */
+	(status >= 400 ? log_info : log_debug)("request %" PRIu64 " %s %s %d %" PRId64 ".%03dms%s%s", r->id,
 	    ctx->method, ctx->log_path, status, took / 1000,
 	    (int)(took % 1000 < 0 ? 0 : took % 1000),
 	    r->principal ? " by " : "", r->principal ? r->principal->id : "");
@@ -436,20 +437,26 @@ void
 reply_error(struct request *r, int status, const char *code,
     const char *field, const char *fmt, ...)
 {
-	char message[512];
+	char message[512], id[24];
 	json_t *error;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	/* A message may quote client input cut mid-character: keep it UTF-8. */
-	error = json_pack("{s:s, s:s?, s:o}", "code", code, "message",
-	    message, "field", field ? json_string(field) : json_null());
+	/*
+	 * A message may quote client input cut mid-character: keep it UTF-8.
+	 * field is absent rather than null (spec §7.2); request_id is the
+	 * id of the request's log line and of its X-Request-Id header.
+	 */
+	snprintf(id, sizeof(id), "%" PRIu64, r->id);
+	error = json_pack("{s:s, s:s?, s:s}", "code", code, "message",
+	    message, "request_id", id);
 	if (error == NULL)
-		error = json_pack("{s:s, s:s, s:n}", "code", code, "message",
-		    "(message not representable)", "field");
-	if (error == NULL)
+		error = json_pack("{s:s, s:s, s:s}", "code", code, "message",
+		    "(message not representable)", "request_id", id);
+	if (error == NULL || (field != NULL &&
+	    json_object_set_new(error, "field", json_string(field)) != 0))
 		fatalx("json_pack: out of memory");
 	reply_json(r, status, json_pack("{s:o}", "error", error));
 }
@@ -863,6 +870,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	int path_known = 0;
 	struct evkeyval *kv;
 	size_t i, len;
+	char id[24];
 
 	/* The request is in: no deadline while it is being answered. */
 	if ((c = conn_find(srv->front, evhttp_request_get_connection(req))) !=
@@ -879,6 +887,9 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	r->start_us = server_now_us();
 	ctx->method = method_name(method);
 	ctx->log_path = xstrdup("-");	/* until the path is known */
+	snprintf(id, sizeof(id), "%" PRIu64, r->id);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "X-Request-Id", id);
 
 	if (check_version(r) != 0 || check_framing(r) != 0)
 		return;

@@ -94,8 +94,9 @@ void http_stop(struct server *srv);
 void reply_json(struct request *r, int status, json_t *body);
 
 /*
- * reply_error - answers {"error": {"code", "message", "field"}}; field may
- * be NULL.  message is a printf format.
+ * reply_error - answers {"error": {"code", "message", "field",
+ * "request_id"}}; field may be NULL (then absent).  code is one of the
+ * catalogue of spec §7.2; message is a printf format.
  */
 void reply_error(struct request *r, int status, const char *code,
     const char *field, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

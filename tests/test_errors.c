@@ -1,0 +1,175 @@
+/*
+ * Every error is the JSON of spec §7.2: each class of refusal (framing,
+ * version, authentication, 404, 405, a route's own) answers application/json
+ * with error.code and error.message strings, error.field a string or
+ * absent, and error.request_id equal to the X-Request-Id header and to the
+ * id of the request's line in the daemon's log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/xmalloc.h"
+
+#include "daemon.h"
+#include "http.h"
+#include "testlib.h"
+
+/* The daemon's log so far, NUL-terminated (free() it). */
+static char *
+read_log(const struct daemon *d)
+{
+	FILE *f = fopen(d->log_path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (f == NULL)
+		return xstrdup("");
+	for (;;) {
+		if (cap - n < 65536)
+			buf = xrealloc(buf, cap = cap * 2 + 65536);
+		if ((got = fread(buf + n, 1, cap - n - 1, f)) == 0)
+			break;
+		n += got;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Whether the log holds the line "request <id> ... <status> ..." (waits 2 s). */
+static int
+logged(const struct daemon *d, const char *id, int status)
+{
+	char needle[64], want[16], *log, *line, *end;
+	long long until = now_ms() + 2000;
+	int found = 0;
+
+	snprintf(needle, sizeof(needle), "request %s ", id);
+	snprintf(want, sizeof(want), " %d ", status);
+	do {
+		log = read_log(d);
+		for (line = log; !found && (line = strstr(line, needle)) != NULL;
+		    line += strlen(needle)) {
+			if ((end = strchr(line, '\n')) != NULL)
+				*end = '\0';
+			found = strstr(line, want) != NULL;
+			if (end != NULL)
+				*end = '\n';
+		}
+		free(log);
+		if (!found)
+			sleep_ms(50);
+	} while (!found && now_ms() < until);
+	return found;
+}
+
+/* Checks r is the JSON error of spec §7.2 with code, logged under its id. */
+static void
+check_error(const struct daemon *d, const char *what,
+    const struct http_response *r, int status, const char *code)
+{
+	const char *ctype = http_header_get(r, "Content-Type");
+	const char *header_id = http_header_get(r, "X-Request-Id");
+	json_t *body = http_response_json(r), *error, *field, *id;
+
+	printf("  %s\n", what);
+	CHECK_INT(r->status, status);
+	CHECK(ctype != NULL && strcmp(ctype, "application/json") == 0);
+	REQUIRE(body != NULL);
+	error = json_object_get(body, "error");
+	REQUIRE(json_is_object(error));
+	CHECK_STR(json_string_value(json_object_get(error, "code")), code);
+	CHECK(json_is_string(json_object_get(error, "message")));
+	/* A string when there is one, else absent: never null. */
+	field = json_object_get(error, "field");
+	CHECK(field == NULL || json_is_string(field));
+	id = json_object_get(error, "request_id");
+	REQUIRE(json_is_string(id));
+	REQUIRE(header_id != NULL);
+	CHECK_STR(json_string_value(id), header_id);
+	CHECK(logged(d, json_string_value(id), status));
+	json_decref(body);
+}
+
+/* Sends raw on a new connection and reads one answer. */
+static int
+send_raw(const struct daemon *d, const char *raw, struct http_response *r)
+{
+	struct http_conn c;
+	int rc;
+
+	if ((rc = http_connect(&c, d->port, 5000)) != 0)
+		return rc;
+	if ((rc = http_send_raw(&c, raw, strlen(raw))) == 0)
+		rc = http_read_response(&c, r, 0);
+	http_close(&c);
+	return rc;
+}
+
+static const struct raw_case {
+	const char *what;
+	const char *raw;
+	int status;
+	const char *code;
+} raw_cases[] = {
+	{ "framing: Content-Length twice",
+	    "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+	    "Content-Length: 2\r\n\r\n{}", 400, "invalid_value" },
+	{ "version: HTTP/1.2", "GET /healthz HTTP/1.2\r\nHost: x\r\n\r\n",
+	    505, "http_version_not_supported" },
+	{ "no route", "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", 404,
+	    "not_found" },
+	{ "method", "DELETE /checkpoint HTTP/1.1\r\nHost: x\r\n\r\n", 405,
+	    "method_not_allowed" },
+	{ "no credentials", "GET /v1/events/0 HTTP/1.1\r\nHost: x\r\n\r\n",
+	    401, "unauthorized" },
+	{ "a query parameter with a NUL",
+	    "GET /checkpoint?a=%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+	    "invalid_value" },
+};
+
+static void
+errors_body(struct daemon *d)
+{
+	struct http_client hc;
+	struct http_response r;
+	size_t i;
+
+	for (i = 0; i < sizeof(raw_cases) / sizeof(raw_cases[0]); i++) {
+		REQUIRE(send_raw(d, raw_cases[i].raw, &r) == 0);
+		check_error(d, raw_cases[i].what, &r, raw_cases[i].status,
+		    raw_cases[i].code);
+		http_response_free(&r);
+	}
+	http_client_init(&hc, d->port, d->token);
+	/* A route's own refusals, with and without a field. */
+	REQUIRE(http_get(&hc, "/v1/events/x", &r) == 0);
+	check_error(d, "route: malformed seq", &r, 400, "invalid_value");
+	http_response_free(&r);
+	REQUIRE(http_post_json(&hc, "/v1/events", "{", &r) == 0);
+	check_error(d, "route: malformed JSON", &r, 400, "invalid_json");
+	http_response_free(&r);
+	REQUIRE(http_get(&hc, "/v1/events/999999", &r) == 0);
+	check_error(d, "route: no such event", &r, 404, "not_found");
+	http_response_free(&r);
+	/* A success carries the header too. */
+	REQUIRE(http_get_public(&hc, "/healthz", &r) == 0);
+	CHECK_INT(r.status, 200);
+	CHECK(http_header_get(&r, "X-Request-Id") != NULL);
+	http_response_free(&r);
+	http_client_close(&hc);
+}
+
+static void
+test_every_error_is_json(void)
+{
+	daemon_test(errors_body);
+}
+
+int
+main(void)
+{
+	RUN(test_every_error_is_json);
+	return TEST_SUMMARY();
+}
