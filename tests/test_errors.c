@@ -3,7 +3,10 @@
  * version, authentication, 404, 405, a route's own) answers application/json
  * with error.code and error.message strings, error.field a string or
  * absent, and error.request_id equal to the X-Request-Id header and to the
- * id of the request's line in the daemon's log.
+ * id of the request's line in the daemon's log.  Over the size limits
+ * evhttp (libevent 2.1) answers itself, before any of the daemon's code
+ * runs: what it answers is the documented gap of docs/limits.md, checked
+ * here so that a change shows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +164,114 @@ errors_body(struct daemon *d)
 	http_client_close(&hc);
 }
 
+#define MAX_BODY (8u << 20)	/* limits.max_body, default */
+#define MAX_HEADERS 16384	/* limits.max_headers, default */
+
+/* The tree size /healthz reports, or -1. */
+static long long
+tree_size(const struct daemon *d)
+{
+	struct http_client hc;
+	struct http_response r;
+	json_t *body;
+	long long n = -1;
+
+	http_client_init(&hc, d->port, "");
+	if (http_get_public(&hc, "/healthz", &r) == 0) {
+		if ((body = http_response_json(&r)) != NULL)
+			n = json_integer_value(json_object_get(body, "tree_size"));
+		json_decref(body);
+		http_response_free(&r);
+	}
+	http_client_close(&hc);
+	return n;
+}
+
+/*
+ * Sends head, then body_len bytes of fill, reads one answer and checks it
+ * is status, evhttp's own page, and the connection's end.  expect: head
+ * asks for 100-continue, and nothing may come before the body is sent.
+ */
+static void
+check_refused(const struct daemon *d, const char *what, const char *head,
+    size_t body_len, int expect, int status)
+{
+	struct http_conn c;
+	struct http_response r;
+	char *fill = NULL;
+	const char *ctype;
+
+	printf("  %s\n", what);
+	fflush(stdout);
+	REQUIRE(http_connect(&c, d->port, 5000) == 0);
+	REQUIRE(http_send_raw(&c, head, strlen(head)) == 0);
+	if (expect) {
+		/* libevent 2.1 sends neither 100 Continue nor the 413. */
+		c.timeout_ms = 1000;
+		CHECK_INT(http_read_response(&c, &r, 0), HTTP_ETIMEOUT);
+		c.timeout_ms = 5000;
+	}
+	if (body_len > 0) {
+		fill = xmalloc(body_len);
+		memset(fill, '{', body_len);
+		/* evhttp may answer and close before it has read it all. */
+		(void)http_send_raw(&c, fill, body_len);
+		free(fill);
+	}
+	REQUIRE(http_read_response(&c, &r, 0) == 0);
+	CHECK_INT(r.status, status);
+	CHECK(r.closed);
+	/* The documented gap: not the JSON of spec §7.2. */
+	ctype = http_header_get(&r, "Content-Type");
+	CHECK(ctype != NULL && strcmp(ctype, "text/html") == 0);
+	http_response_free(&r);
+	http_close(&c);
+}
+
+static void
+limits_body(struct daemon *d)
+{
+	long long before = tree_size(d);
+	char head[600], *big;
+	size_t n;
+
+	REQUIRE(before >= 0);
+	snprintf(head, sizeof(head), "POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %u\r\n\r\n", d->auth, MAX_BODY + 1);
+	check_refused(d, "a body one byte over max_body", head, MAX_BODY + 1,
+	    0, 413);
+	/* Not answered on the headers alone: a known gap (docs/limits.md). */
+	snprintf(head, sizeof(head), "POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: %s\r\nContent-Type: application/json\r\n"
+	    "Expect: 100-continue\r\nContent-Length: %u\r\n\r\n", d->auth,
+	    MAX_BODY + 1);
+	check_refused(d, "Expect: 100-continue over max_body", head,
+	    MAX_BODY + 1, 1, 413);
+	/* A chunk that takes the body over the limit. */
+	snprintf(head, sizeof(head), "POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: %s\r\nContent-Type: application/json\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n%x\r\n", d->auth,
+	    MAX_BODY + 1);
+	check_refused(d, "a chunked body over max_body", head, MAX_BODY + 1,
+	    0, 413);
+	/* One header line past max_headers. */
+	n = MAX_HEADERS + 64;
+	big = xmalloc(n + 64);
+	snprintf(big, n + 64, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Fill: %*s"
+	    "\r\n\r\n", (int)n, "");
+	memset(strstr(big, "X-Fill: ") + 8, 'a', n);
+	check_refused(d, "headers over max_headers", big, 0, 0, 400);
+	free(big);
+	CHECK_INT(tree_size(d), before);
+}
+
+static void
+test_limits(void)
+{
+	daemon_test(limits_body);
+}
+
 static void
 test_every_error_is_json(void)
 {
@@ -171,5 +282,6 @@ int
 main(void)
 {
 	RUN(test_every_error_is_json);
+	RUN(test_limits);
 	return TEST_SUMMARY();
 }
