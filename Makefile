@@ -95,9 +95,12 @@ export LEDGERD_BIN = $(abspath $(LEDGERD))
 export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 
 # Runs the already built tests; the runner prints `N passed, N failed`.
-# Besides the C test programs: the JSON Schema checks and the sample configs.
+# Besides the C test programs: the JSON Schema checks, every exchange the C
+# tests recorded held against schema/openapi.yaml, and the sample configs.
 check:
-	@BUILD=$(BUILD) tests/run.sh $(TEST_BINS) tests/schema_check.py tests/configs/check.sh
+	@: > $(BUILD)/responses.jsonl
+	@BUILD=$(BUILD) LEDGER_TEST_RECORD=$(abspath $(BUILD))/responses.jsonl tests/run.sh \
+		$(TEST_BINS) tests/schema_check.py tests/openapi_check.py tests/configs/check.sh
 
 # The client's end-to-end tests with every ledgerctl run under valgrind
 # (memory errors and definite leaks fail the run): against the real daemon,

@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "ledger/base64.h"
 #include "ledger/xmalloc.h"
 
 #include "http.h"
@@ -437,6 +438,54 @@ http_client_close(struct http_client *hc)
 	http_close(&hc->conn);
 }
 
+/*
+ * With LEDGER_TEST_RECORD naming a file, every exchange is appended to it
+ * as one JSON line, for tests/openapi_check.py to hold against the OpenAPI
+ * document.  One O_APPEND write per line, so that test programs running
+ * at the same time can share the file without interleaving.
+ */
+static void
+record_exchange(const char *method, const char *target,
+    const char *content_type, const struct http_response *r)
+{
+	const char *path = getenv("LEDGER_TEST_RECORD");
+	json_t *line, *headers, *body;
+	char *text, *b64;
+	size_t i, n;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	headers = json_array();
+	for (i = 0; i < r->n_headers; i++)
+		json_array_append_new(headers, json_pack("[ss]",
+		    r->headers[i].name, r->headers[i].value));
+	line = json_pack("{ss ss ss? si so}", "method", method, "target", target,
+	    "content_type", content_type,
+	    "status", r->status, "headers", headers);
+	/* Text as text; bytes that are not UTF-8 (tiles) as base64. */
+	if ((body = json_stringn(r->body, r->body_len)) != NULL) {
+		json_object_set_new(line, "body", body);
+	} else {
+		b64 = xmalloc(LEDGER_B64_LEN(r->body_len) + 1);
+		ledger_b64_encode((const uint8_t *)r->body, r->body_len, b64);
+		json_object_set_new(line, "body_base64", json_string(b64));
+		free(b64);
+	}
+	text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	if (text == NULL)
+		return;
+	n = strlen(text);
+	text[n] = '\n';	/* over the NUL: the line is written by length */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) >= 0) {
+		if (write(fd, text, n + 1) != (ssize_t)(n + 1))
+			fprintf(stderr, "%s: short write\n", path);
+		close(fd);
+	}
+	free(text);
+}
+
 static int
 send_request(struct http_client *hc, const char *method, const char *target,
     const char *auth, const char *content_type, const char *extra_headers,
@@ -505,6 +554,8 @@ http_request(struct http_client *hc, const char *method, const char *target,
 	}
 	if (rc != 0 || r->closed)
 		http_close(&hc->conn);
+	if (rc == 0)
+		record_exchange(method, target, content_type, r);
 	return rc;
 }
 

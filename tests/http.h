@@ -110,6 +110,10 @@ void http_client_close(struct http_client *hc);
  *	body, len	in: sent with a Content-Length when body is not NULL
  *	r		out: the response (http_response_free() it on success)
  * A kept-alive connection that the server had closed is reopened once.
+ * When the environment variable LEDGER_TEST_RECORD names a file, each
+ * exchange that got a response is appended to it as one JSON line
+ * ({method, target, content_type, status, headers: [[name, value], ...],
+ * body or body_base64}) for tests/openapi_check.py.
  * Returns 0 or a negative HTTP_E* code.
  */
 int http_request(struct http_client *hc, const char *method, const char *target,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/checkpoint.h"
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
@@ -17,20 +18,27 @@
 #include "testlib.h"
 
 static json_t *
-post_batch_json(struct daemon *d, struct http_client *hc, const char *body,
-    int *status)
+post_batch_to(struct daemon *d, struct http_client *hc, const char *target,
+    const char *body, int *status)
 {
 	struct http_response r;
 	json_t *ans;
 
 	*status = -1;
-	if (http_request(hc, "POST", "/v1/events/batch", d->auth,
+	if (http_request(hc, "POST", target, d->auth,
 	    "application/json", NULL, body, strlen(body), &r) != 0)
 		return NULL;
 	*status = r.status;
 	ans = http_response_json(&r);
 	http_response_free(&r);
 	return ans;
+}
+
+static json_t *
+post_batch_json(struct daemon *d, struct http_client *hc, const char *body,
+    int *status)
+{
+	return post_batch_to(d, hc, "/v1/events/batch", body, status);
 }
 
 static int
@@ -343,10 +351,54 @@ test_ctl_rerun(void)
 	daemon_test(body_ctl_rerun);
 }
 
+/*
+ * A batch takes ?wait=checkpoint as a single append does (spec §7.4): the
+ * answer adds the signed checkpoint and the inclusion proof of the batch's
+ * first entry in its tree.
+ */
+static void
+body_batch_wait_checkpoint(struct daemon *d)
+{
+	struct http_client hc;
+	struct ledger_checkpoint cp;
+	char *e0 = sample_event(1), *e1 = sample_event(2), *body;
+	const char *note;
+	json_t *ans, *ip;
+	int status;
+
+	http_client_init(&hc, d->port, d->token);
+	body = xasprintf("[%s,%s]", e0, e1);
+	ans = post_batch_to(d, &hc, "/v1/events/batch?wait=checkpoint", body,
+	    &status);
+	CHECK_INT(status, 201);
+	note = json_string_value(json_object_get(ans, "checkpoint"));
+	CHECK(note != NULL);
+	if (note != NULL) {
+		CHECK_INT(ledger_checkpoint_open(note, strlen(note), &d->verifier,
+		    &cp), 0);
+		CHECK_INT(cp.tree_size, 2);
+	}
+	ip = json_object_get(ans, "inclusion_proof");
+	CHECK_INT(json_integer_value(json_object_get(ip, "index")), 0);
+	CHECK_INT(json_integer_value(json_object_get(ip, "tree_size")), 2);
+	json_decref(ans);
+	free(body);
+	free(e0);
+	free(e1);
+	http_client_close(&hc);
+}
+
+static void
+test_batch_wait_checkpoint(void)
+{
+	daemon_test(body_batch_wait_checkpoint);
+}
+
 int
 main(void)
 {
 	RUN(test_batch_repeats);
+	RUN(test_batch_wait_checkpoint);
 	RUN(test_ctl_rerun);
 	RUN(test_header_key_is_body_key);
 	return TEST_SUMMARY();
