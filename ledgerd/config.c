@@ -235,16 +235,7 @@ get_string(struct parse *p, const json_t *obj, const char *where,
 static int
 org_id_valid(const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= LEDGER_ID_MAX)
-			return 0;
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	}
-	return i > 0;
+	return ledger_org_id_valid(s, strlen(s));
 }
 
 /*
