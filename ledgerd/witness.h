@@ -97,7 +97,7 @@ void witness_add_checkpoint(struct witness *w, const char *body, size_t len,
 
 /*
  * witness_evidence_doc - the self-contained evidence document (JSON text,
- * spec §12.5) of a checkpoint that contradicts what the witness cosigned.
+ * spec §10.4) of a checkpoint that contradicts what the witness cosigned.
  *	kind		in: "same_size_different_root" or "inconsistent_proof"
  *	cosigned	in: the stored checkpoint with this witness's cosignature
  *	submitted	in: the submitted note, as received

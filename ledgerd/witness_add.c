@@ -1,6 +1,6 @@
 /*
  * The tlog-witness add-checkpoint decision (C2SP tlog-witness, current
- * text; docs/spec.md §12.3).  The order of the checks decides which status
+ * text; docs/spec.md §10.2).  The order of the checks decides which status
  * a request with several faults gets: framing (400), the checkpoint's form
  * (400), its origin (404), the log's signature (403), the sizes (400),
  * the empty-tree and empty-proof rules (422); then, inside one LMDB write

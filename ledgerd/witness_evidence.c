@@ -2,7 +2,7 @@
  * Split-view evidence: a checkpoint that contradicts what the witness
  * cosigned, kept as a self-contained JSON document that a third party can
  * check offline with the log's and the witness's public keys alone
- * (docs/spec.md §12.5), and the listing of those documents.
+ * (docs/spec.md §10.4), and the listing of those documents.
  */
 #include <inttypes.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  *			|| the cosigned checkpoint (the log's signed note with
  *			this witness's cosignature line appended)
  *	evidence	id (8 bytes, big-endian, from 1) -> the evidence
- *			document (JSON text, docs/spec.md §12.5)
+ *			document (JSON text, docs/spec.md §10.4)
  *	evidence_seen	SHA-256 of (kind || submitted checkpoint) -> id, so
  *			that a replayed checkpoint is kept once
  */
