@@ -219,6 +219,7 @@ refuse(struct framing *f, struct evbuffer *src, struct evbuffer *dst,
 	f->refusal.status = status;
 	f->refusal.code = code;
 	f->refusal.field = field;
+	f->refusal.declared = 0;
 	va_start(ap, fmt);
 	vsnprintf(f->refusal.message, sizeof(f->refusal.message), fmt, ap);
 	va_end(ap);
@@ -467,6 +468,7 @@ check_head(struct framing *f, struct evbuffer *src, struct evbuffer *dst,
 		    "a body of %" PRIu64 "%s bytes exceeds the max_body limit "
 		    "of %zu bytes", cl, cl_over ? " or more" : "",
 		    f->lim.max_body);
+		f->refusal.declared = cl_over ? UINT64_MAX : cl;
 		return -1;
 	}
 	body = in_list(hd.method, hd.method_len, body_methods) &&

@@ -30,6 +30,8 @@ struct framing_refusal {
 	const char *code;	/* a code of spec §7.2 (static) */
 	const char *field;	/* the header at fault, or NULL (static) */
 	char message[192];	/* names the limit when one was passed */
+	uint64_t declared;	/* the body length the request declared, which the
+				   client may still send (saturated), or 0 */
 };
 
 /* The framing state of one connection (opaque). */

@@ -49,7 +49,7 @@ struct http_guard_conn {
 	struct bufferevent *filter;	/* evhttp's */
 	struct bufferevent *under;	/* the socket's or TLS's */
 	struct framing *framing;
-	uint64_t linger_bytes;		/* dropped at most, after a refusal */
+	struct framing_limits lim;	/* the guard's */
 	uint64_t dispatched;		/* requests evhttp handed over */
 	struct evbuffer_cb_entry *sent_cb;	/* on under's output */
 	struct event flushed;		/* made active when under's output is out */
@@ -94,6 +94,23 @@ filter_freed(struct http_guard_conn *gc)
 	return writecb == NULL;
 }
 
+/*
+ * How many bytes are dropped at most after the refusal: what a client
+ * that sends its whole request before it reads sends (the body it
+ * declared), or at least one request of the largest size taken.
+ */
+static uint64_t
+linger_bytes(const struct http_guard_conn *gc)
+{
+	const struct framing_refusal *why = framing_refusal(gc->framing);
+	uint64_t body = gc->lim.max_body;
+
+	if (why != NULL && why->declared > body)
+		body = why->declared;
+	return body > UINT64_MAX - gc->lim.max_headers ? UINT64_MAX :
+	    body + gc->lim.max_headers;
+}
+
 /* The filter's input side: the bytes evhttp reads are the framed ones. */
 static enum bufferevent_filter_result
 guard_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
@@ -104,7 +121,7 @@ guard_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 
 	/* The connection ends after its answer: stop reading a flood. */
 	if (framing_refusal(gc->framing) != NULL &&
-	    framing_discarded(gc->framing) > gc->linger_bytes)
+	    framing_discarded(gc->framing) > linger_bytes(gc))
 		bufferevent_disable(gc->under, EV_READ);
 	/* BEV_OK only for bytes given: the filter calls again on BEV_OK. */
 	return passed ? BEV_OK : BEV_NEED_MORE;
@@ -270,7 +287,7 @@ done:
 static void
 linger_start(struct http_guard *g, int fd, uint64_t left)
 {
-	struct timeval idle = { HTTP_GUARD_LINGER_IDLE_SECONDS, 0 };
+	struct timeval tv = { g->timeout_seconds, 0 };
 	struct lingering *l;
 	int dup_fd;
 
@@ -286,7 +303,7 @@ linger_start(struct http_guard *g, int fd, uint64_t left)
 	l->left = left;
 	l->until_ms = now_ms() + (int64_t)g->timeout_seconds * 1000;
 	if (event_assign(&l->ev, g->base, dup_fd, EV_READ | EV_PERSIST,
-	    linger_read, l) != 0 || event_add(&l->ev, &idle) != 0)
+	    linger_read, l) != 0 || event_add(&l->ev, &tv) != 0)
 		fatalx("http: cannot watch a lingering connection");
 	LIST_INSERT_HEAD(&g->lingering, l, link);
 	g->n_lingering++;
@@ -299,6 +316,7 @@ conn_free(void *arg)
 	struct http_guard_conn *gc = arg;
 	struct http_guard *g = gc->guard;
 	uint64_t discarded = framing_discarded(gc->framing);
+	uint64_t most = linger_bytes(gc);
 	int fd;
 
 	evbuffer_remove_cb_entry(bufferevent_get_output(gc->under), gc->sent_cb);
@@ -306,9 +324,9 @@ conn_free(void *arg)
 		event_del(&gc->flushed);
 		LIST_REMOVE(gc, link);
 		if (framing_refusal(gc->framing) != NULL && !gc->eof &&
-		    !gc->broken && discarded < gc->linger_bytes &&
+		    !gc->broken && discarded < most &&
 		    (fd = bufferevent_getfd(gc->under)) >= 0)
-			linger_start(g, fd, gc->linger_bytes - discarded);
+			linger_start(g, fd, most - discarded);
 	}
 	framing_free(gc->framing);
 	free(gc);
@@ -358,7 +376,7 @@ http_guard_wrap(struct http_guard *g, struct bufferevent *bev,
 	gc->guard = g;
 	gc->under = bev;
 	gc->framing = framing_new(&g->lim);
-	gc->linger_bytes = (uint64_t)g->lim.max_body + g->lim.max_headers;
+	gc->lim = g->lim;
 	/*
 	 * BEV_OPT_CLOSE_ON_FREE: evhttp's bufferevent_free() of the filter
 	 * frees bev, and evhttp leaves the socket to it rather than closing

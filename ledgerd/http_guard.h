@@ -25,11 +25,11 @@ struct http_guard_conn;
 /*
  * After a refusal the connection is closed once its answer is out; what
  * the client still sends meanwhile is read and dropped, so that it gets the
- * answer rather than a reset (RFC 9112 §9.6), for as long as it keeps
- * sending within HTTP_GUARD_LINGER_IDLE_SECONDS, and at most for
- * timeout_seconds and max_body + max_headers bytes in all.
+ * answer rather than a reset (RFC 9112 §9.6): until the client closes its
+ * side, for at most timeout_seconds after the answer, and at most
+ * max_headers bytes more than the larger of max_body and the body the
+ * refused request declared.
  */
-#define HTTP_GUARD_LINGER_IDLE_SECONDS 2
 
 /*
  * http_guard_new - the guard of a front end on base, holding connections
