@@ -185,7 +185,8 @@ stand_in(struct framing *f, struct evbuffer *src, struct evbuffer *dst)
 			break;
 		}
 	}
-	if (f->request_lf > 0) {
+	/* As far as it was read: a request line past the limit was not. */
+	if (f->request_lf > 0 && (size_t)f->request_lf < f->lim.max_headers) {
 		k = (size_t)f->request_lf < sizeof(end) ? (size_t)f->request_lf :
 		    sizeof(end);
 		if (evbuffer_ptr_set(src, &p, (size_t)f->request_lf - k,
@@ -204,9 +205,9 @@ stand_in(struct framing *f, struct evbuffer *src, struct evbuffer *dst)
 
 /*
  * Refuses the request being framed: records why, and gives evhttp what
- * ends that request where it stands.  Between chunks, a last chunk and an
- * empty trailer section end the body evhttp reads; in the trailers, the
- * empty line.  Nothing is refused inside a body or a chunk's data: their
+ * ends that request where it stands, as well-framed HTTP: between chunks,
+ * a last chunk and an empty trailer section end the body evhttp reads; in
+ * the trailers, the empty line.  Nothing is refused inside a body or a chunk's data: their
  * lengths were checked before their first byte.
  */
 static void __attribute__((format(printf, 7, 8)))
@@ -228,8 +229,10 @@ refuse(struct framing *f, struct evbuffer *src, struct evbuffer *dst,
 		stand_in(f, src, dst);
 		break;
 	case FR_CHUNK_SIZE:
-	case FR_CHUNK_END:
 		rc = evbuffer_add(dst, "0\r\n\r\n", 5);
+		break;
+	case FR_CHUNK_END:
+		rc = evbuffer_add(dst, "\r\n0\r\n\r\n", 7);
 		break;
 	case FR_TRAILER:
 		rc = evbuffer_add(dst, "\r\n", 2);
