@@ -672,12 +672,13 @@ feed_chunk_end(struct framing *f, struct evbuffer *src, struct evbuffer *dst)
 
 /*
  * FR_TRAILER: the trailer lines are read and dropped (evhttp would drop
- * them too); they count with the head against max_headers, as in evhttp.
+ * them too); they count with the head against max_headers, as in evhttp,
+ * but for the empty line that ends them (a lone CR so far may be its start).
  */
 static int
 feed_trailer(struct framing *f, struct evbuffer *src, struct evbuffer *dst)
 {
-	size_t len;
+	size_t len, line;
 	ssize_t lf;
 	int empty;
 
@@ -685,18 +686,21 @@ feed_trailer(struct framing *f, struct evbuffer *src, struct evbuffer *dst)
 		len = evbuffer_get_length(src);
 		if ((lf = find_lf(src, f->scan)) < 0) {
 			f->scan = len;
+			if (len == 1 && byte_at(src, 0) == '\r')
+				return STEP_MORE;
 			if (f->head_len + f->trailer_len + len > f->lim.max_headers)
 				goto too_large;
 			return STEP_MORE;
 		}
-		f->trailer_len += (size_t)lf + 1;
-		if (f->head_len + f->trailer_len > f->lim.max_headers)
-			goto too_large;
+		line = (size_t)lf + 1;
 		empty = lf == 0 || (lf == 1 && byte_at(src, 0) == '\r');
-		evbuffer_drain(src, (size_t)lf + 1);
+		evbuffer_drain(src, line);
 		f->scan = 0;
 		if (empty)
 			break;
+		f->trailer_len += line;
+		if (f->head_len + f->trailer_len > f->lim.max_headers)
+			goto too_large;
 	}
 	if (evbuffer_add(dst, "\r\n", 2) != 0)
 		fatalx("evbuffer_add: out of memory");

@@ -228,12 +228,14 @@ fill(size_t n, char c)
 
 /*
  * A GET /healthz whose head is exactly len bytes, line ends included,
- * padded with one header (free() it).
+ * padded with one header (free() it); chunked says so in its first header.
  */
 static char *
-head_of_size(size_t len)
+head_of_size_te(size_t len, int chunked)
 {
-	static const char start[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Fill: ";
+	const char *start = chunked ? "GET /healthz HTTP/1.1\r\n"
+	    "Transfer-Encoding: chunked\r\nX-Fill: " :
+	    "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Fill: ";
 	size_t fixed = strlen(start) + 4;	/* and "\r\n\r\n" */
 	char *s = fill(len, 'a');
 
@@ -242,6 +244,12 @@ head_of_size(size_t len)
 	if (len < fixed + 1)
 		abort();
 	return s;
+}
+
+static char *
+head_of_size(size_t len)
+{
+	return head_of_size_te(len, 0);
 }
 
 /* Sends head and, unless body is NULL, body_len bytes of it on a new connection. */
@@ -413,6 +421,31 @@ body_chunked(struct daemon *d)
 	free(raw);
 	http_close(&c);
 	CHECK_INT(tree_size(d), before);
+
+	printf("  a chunked head of max_headers: the empty trailers fit\n");
+	raw = head_of_size_te(MAX_HEADERS, 1);
+	REQUIRE(open_and_send(d, &c, raw, "0\r\n\r\n", 5) == 0);
+	free(raw);
+	REQUIRE(http_read_response(&c, &r, 0) == 0);
+	CHECK_INT(r.status, 200);
+	http_response_free(&r);
+	printf("  trailers that take the head past max_headers\n");
+	raw = head_of_size_te(MAX_HEADERS - 8, 1);
+	CHECK(http_send_raw(&c, raw, strlen(raw)) == 0);
+	free(raw);
+	/* 8 bytes of trailer fit; 9 do not. */
+	CHECK(http_send_raw(&c, "0\r\nX-T: a\r\n\r\n", 13) == 0);
+	REQUIRE(http_read_response(&c, &r, 0) == 0);
+	CHECK_INT(r.status, 200);
+	http_response_free(&r);
+	raw = head_of_size_te(MAX_HEADERS - 8, 1);
+	CHECK(http_send_raw(&c, raw, strlen(raw)) == 0);
+	free(raw);
+	CHECK(http_send_raw(&c, "0\r\nX-T: ab\r\n\r\n", 14) == 0);
+	REQUIRE(http_read_response(&c, &r, 0) == 0);
+	CHECK_REFUSAL(d, &r, 431, "headers_too_large", NULL, HEADERS_LIMIT);
+	http_response_free(&r);
+	http_close(&c);
 
 	printf("  chunk extensions and trailers\n");
 	event = sample_event(1);
