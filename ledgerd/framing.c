@@ -694,13 +694,14 @@ feed_trailer(struct framing *f, struct evbuffer *src, struct evbuffer *dst)
 		}
 		line = (size_t)lf + 1;
 		empty = lf == 0 || (lf == 1 && byte_at(src, 0) == '\r');
+		if (!empty && f->head_len + f->trailer_len + line >
+		    f->lim.max_headers)
+			goto too_large;		/* the line is dropped with the rest */
 		evbuffer_drain(src, line);
 		f->scan = 0;
 		if (empty)
 			break;
 		f->trailer_len += line;
-		if (f->head_len + f->trailer_len > f->lim.max_headers)
-			goto too_large;
 	}
 	if (evbuffer_add(dst, "\r\n", 2) != 0)
 		fatalx("evbuffer_add: out of memory");
