@@ -207,8 +207,8 @@ stand_in(struct framing *f, struct evbuffer *src, struct evbuffer *dst)
  * Refuses the request being framed: records why, and gives evhttp what
  * ends that request where it stands, as well-framed HTTP: between chunks,
  * a last chunk and an empty trailer section end the body evhttp reads; in
- * the trailers, the empty line.  Nothing is refused inside a body or a chunk's data: their
- * lengths were checked before their first byte.
+ * the trailers, the empty line.  Nothing is refused inside a body or a
+ * chunk's data: their lengths were checked before their first byte.
  */
 static void __attribute__((format(printf, 7, 8)))
 refuse(struct framing *f, struct evbuffer *src, struct evbuffer *dst,

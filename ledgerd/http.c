@@ -523,7 +523,10 @@ read_body(struct request *r, size_t *len)
 	size_t max = r->srv->cfg->limits.max_body;
 	char *body;
 
-	/* The guard refuses a larger body before it is read; this keeps the promise local. */
+	/*
+	 * The guard (framing.c) refuses a larger body before it is read;
+	 * this keeps the promise local.
+	 */
 	if (n > max) {
 		reply_error(r, 413, "body_too_large", NULL,
 		    "request body of %zu bytes exceeds %zu", n, max);
@@ -1004,9 +1007,10 @@ http_start(struct server *srv)
 	/*
 	 * The guard holds requests to these limits before evhttp reads them,
 	 * and answers in JSON.  evhttp's own checks, set to the same values,
-	 * stay as a second line that the guard keeps it from reaching: the
-	 * guard counts a head with its line ends (evhttp without) and never
-	 * hands over more than max_body bytes of a body.
+	 * stay as a second line that the guard keeps it from reaching (and
+	 * linger, should it be reached): the guard counts a head with its
+	 * line ends (evhttp without) and never hands over more than max_body
+	 * bytes of a body.
 	 */
 	evhttp_set_max_body_size(srv->http, lim->max_body);
 	evhttp_set_max_headers_size(srv->http, lim->max_headers);
