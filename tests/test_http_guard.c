@@ -114,7 +114,8 @@ read_until_closed(struct http_conn *c, size_t *len)
 	ssize_t got;
 	int rc;
 
-	memcpy(buf, c->buf, c->len);
+	if (c->len > 0)
+		memcpy(buf, c->buf, c->len);
 	c->len = 0;
 	for (;;) {
 		if (cap - n < 16384)
@@ -1039,6 +1040,7 @@ test_tls(void)
 	    "Content-Length: %u\r\n\r\n", TLS_MAX_BODY + 1);
 	n = tls_exchange(&d, ca, head, body, TLS_MAX_BODY + 1, r, 3, NULL, NULL);
 	free(head);
+	free(body);
 	CHECK_INT(n, 1);
 	if (n == 1)
 		CHECK_REFUSAL(&d, &r[0], 413, "body_too_large", "Content-Length",
