@@ -151,6 +151,7 @@ conn_closed(struct evhttp_connection *evcon, void *arg)
 	struct conn *c = arg;
 	void (*on_close)(void *) = c->on_close;
 
+	http_guard_closing(c->guard);
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	if (on_close != NULL) {
 		c->on_close = NULL;

@@ -55,6 +55,7 @@ struct http_guard_conn {
 	struct event flushed;		/* made active when under's output is out */
 	int owe_write;			/* evhttp's output went out, unannounced */
 	int eof, broken;		/* seen from under */
+	short held_eof;			/* an EOF for evhttp once its output is out */
 	bufferevent_data_cb under_read, under_write;	/* the filter's */
 	bufferevent_event_cb under_event;
 	void *under_arg;
@@ -185,18 +186,38 @@ output_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		event_active(&gc->flushed, EV_TIMEOUT, 1);
 }
 
-/* Tells evhttp that its output is out, if it still is. */
+/* Whether evhttp's output has left, and evhttp been told so. */
+static int
+output_out(struct http_guard_conn *gc)
+{
+	return !gc->owe_write &&
+	    evbuffer_get_length(bufferevent_get_output(gc->under)) == 0;
+}
+
+/*
+ * Tells evhttp that its output is out, if it still is; then passes on an
+ * EOF held back meanwhile (under_event()), unless evhttp has closed the
+ * connection or written more.
+ */
 static void
 output_flushed(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_guard_conn *gc = arg;
+	short eof;
 
-	if (!gc->owe_write || filter_freed(gc) ||
+	if (filter_freed(gc) ||
 	    evbuffer_get_length(bufferevent_get_output(gc->under)) > 0)
 		return;
-	gc->owe_write = 0;
-	if (bufferevent_get_enabled(gc->filter) & EV_WRITE)
-		bufferevent_trigger(gc->filter, EV_WRITE, 0);
+	if (gc->owe_write) {
+		gc->owe_write = 0;
+		if (bufferevent_get_enabled(gc->filter) & EV_WRITE)
+			bufferevent_trigger(gc->filter, EV_WRITE, 0);
+	}
+	if (gc->held_eof != 0 && !filter_freed(gc) && output_out(gc)) {
+		eof = gc->held_eof;
+		gc->held_eof = 0;
+		gc->under_event(gc->under, eof, gc->under_arg);
+	}
 }
 
 /* The underlying bufferevent's callbacks: the filter's, through these. */
@@ -223,17 +244,22 @@ under_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_ERROR)
 		gc->broken = 1;
-	if (what & BEV_EVENT_EOF)
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING)) {
 		gc->eof = 1;
-	/*
-	 * A client may end its side once it has sent a request that is
-	 * refused.  evhttp would take that for the end of the connection
-	 * and free it, the answer unsent; the answer is on its way, and the
-	 * connection closes after it.
-	 */
-	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
-	    framing_refusal(gc->framing) != NULL)
-		return;
+		/*
+		 * A client may end its side once it has sent its request.
+		 * evhttp takes an EOF for the end of the connection and frees
+		 * it, the answer unsent: it hears of the EOF once its output
+		 * is out, or not at all after a refusal, whose answer closes
+		 * the connection anyway.
+		 */
+		if (framing_refusal(gc->framing) != NULL)
+			return;
+		if (!output_out(gc)) {
+			gc->held_eof = what;
+			return;
+		}
+	}
 	gc->under_event(bev, what, gc->under_arg);
 }
 
@@ -398,6 +424,22 @@ http_guard_wrap(struct http_guard *g, struct bufferevent *bev,
 	LIST_INSERT_HEAD(&g->conns, gc, link);
 	*out = gc;
 	return filter;
+}
+
+void
+http_guard_closing(struct http_guard_conn *gc)
+{
+	struct evbuffer *out = bufferevent_get_output(gc->under);
+
+	/*
+	 * Only when the connection failed or timed out: an answer evhttp
+	 * closes after was announced once out.  The underlying bufferevent
+	 * outlives evhttp's until libevent finalizes the filter, and would
+	 * write into the shut-down socket meanwhile (EPIPE).
+	 */
+	gc->owe_write = 0;
+	bufferevent_disable(gc->under, EV_WRITE);
+	evbuffer_drain(out, evbuffer_get_length(out));
 }
 
 const struct framing_refusal *

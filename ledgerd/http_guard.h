@@ -60,6 +60,14 @@ struct bufferevent *http_guard_wrap(struct http_guard *g,
     struct bufferevent *bev, struct http_guard_conn **gc);
 
 /*
+ * http_guard_closing - call it from evhttp's close callback, before evhttp
+ * shuts the connection's socket down and frees its bufferevent: output
+ * still waiting there can no longer leave, and is dropped rather than
+ * written after the shutdown.
+ */
+void http_guard_closing(struct http_guard_conn *gc);
+
+/*
  * http_guard_request - call it once for every request evhttp hands over on
  * the connection, in order.  Returns why that request was refused (answer
  * it with this error and close the connection), or NULL when it was not.

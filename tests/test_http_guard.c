@@ -660,6 +660,53 @@ test_linger(void)
 	daemon_test(body_linger);
 }
 
+/*
+ * A client may end its sending side once its requests are out: each still
+ * gets its answer, an append (answered once the writer has committed it)
+ * included, and then the connection's end.
+ */
+static void
+body_half_close(struct daemon *d)
+{
+	static const char healthz[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct http_conn c;
+	struct http_response r[3];
+	long long before = tree_size(d);
+	char *event, *raw;
+	size_t len, n, i;
+	int k;
+
+	REQUIRE(before >= 0);
+	for (k = 0; k < 5; k++) {
+		event = sample_event(100 + k);
+		raw = xasprintf("%sPOST /v1/events HTTP/1.1\r\nHost: x\r\n"
+		    "Authorization: %s\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n\r\n%s", k % 2 ? healthz : "",
+		    d->auth, strlen(event), event);
+		REQUIRE(open_and_send(d, &c, raw, NULL, 0) == 0);
+		free(raw);
+		free(event);
+		http_shutdown_write(&c);
+		raw = read_until_closed(&c, &len);
+		http_close(&c);
+		REQUIRE(raw != NULL);
+		n = parse_raw(raw, len, r, 3);
+		free(raw);
+		CHECK_INT(n, (size_t)(k % 2 ? 2 : 1));
+		if (n > 0)
+			CHECK_INT(r[n - 1].status, 201);
+		for (i = 0; i < n; i++)
+			http_response_free(&r[i]);
+	}
+	CHECK_INT(tree_size(d), before + 5);
+}
+
+static void
+test_half_close(void)
+{
+	daemon_test(body_half_close);
+}
+
 /* Framing the guard refuses in JSON, each on a new connection. */
 static const struct framing_case {
 	const char *what;
@@ -1099,6 +1146,7 @@ main(void)
 	RUN(test_headers);
 	RUN(test_pipelined);
 	RUN(test_linger);
+	RUN(test_half_close);
 	RUN(test_framing);
 	RUN(test_recorded);
 	RUN(test_tls);
