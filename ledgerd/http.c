@@ -844,18 +844,19 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "X-Request-Id", id);
 
+	if (check_version(r) != 0)
+		return;
 	/*
 	 * A request the guard refused (over a size limit, or badly framed:
-	 * framing.c) comes as a stand-in without headers or body: it is
-	 * answered with the refusal, and the connection closed.
+	 * framing.c) comes as a stand-in without headers or body, or with
+	 * its body cut short: it is answered with the refusal, and the
+	 * connection closed.
 	 */
 	if (refused != NULL) {
 		reply_error_close(r, refused->status, refused->code,
 		    refused->field, refused->message);
 		return;
 	}
-	if (check_version(r) != 0)
-		return;
 	uri = evhttp_request_get_evhttp_uri(req);
 	raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (raw == NULL || *raw == '\0')

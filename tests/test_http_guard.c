@@ -781,6 +781,21 @@ body_framing(struct daemon *d)
 		CHECK(http_wait_closed(&c));
 		http_close(&c);
 	}
+	/*
+	 * A chunk refused in the body of a request in an unspoken version:
+	 * the version is refused first, in HTTP/1.1 (spec §7.2).
+	 */
+	REQUIRE(http_connect(&c, d->port, IO_TIMEOUT_MS) == 0);
+	raw = xasprintf("POST /v1/events HTTP/0.1\r\nHost: x\r\nAuthorization: %s"
+	    "\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", d->auth);
+	CHECK(http_send_raw(&c, raw, strlen(raw)) == 0);
+	free(raw);
+	REQUIRE(http_read_response(&c, &r, 0) == 0);
+	CHECK_STR(r.version, "HTTP/1.1");
+	CHECK_ERROR(&r, 505, "http_version_not_supported", NULL);
+	CHECK(r.closed);
+	http_response_free(&r);
+	http_close(&c);
 	/* An Expect nobody acts on: a request without a body. */
 	REQUIRE(http_connect(&c, d->port, IO_TIMEOUT_MS) == 0);
 	raw = xstrdup("\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"
