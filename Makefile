@@ -226,7 +226,8 @@ fuzz: deps
 fuzz-build: $(FUZZ_BINS)
 
 # These harnesses drive the daemon's modules directly: all but its main().
-FUZZ_DAEMON_BINS = $(BUILD)/fuzzers/fuzz_config $(BUILD)/fuzzers/fuzz_http
+FUZZ_DAEMON_BINS = $(BUILD)/fuzzers/fuzz_config $(BUILD)/fuzzers/fuzz_http \
+	$(BUILD)/fuzzers/fuzz_http_framing
 $(FUZZ_DAEMON_BINS): $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o \
 		$(filter-out $(OBJ)/ledgerd/main.o,$(DAEMON_OBJS)) $(LIBLEDGER)
 	@mkdir -p $(@D)
