@@ -8,6 +8,8 @@
  * when the previous one has left the output buffer
  * (evhttp_send_reply_chunk_with_cb), and each chunk is read in its own short
  * read transaction, so a slow client never pins an old LMDB snapshot.  The
+ * chunks are made on the loop's thread, each in at most CHUNK_BUDGET_US, so
+ * that other requests are served in between.  The
  * chunks still form one consistent export: its upper bound, the export
  * entry's seq, is fixed when the stream starts, and entries below it never
  * change.
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -38,6 +41,13 @@
 
 #define CHUNK_BYTES (256 * 1024)	/* bytes produced per chunk, about */
 #define CHUNK_ENTRIES 4096		/* entries looked at per chunk */
+/*
+ * The loop's time one chunk may take: a CSV row, or an entry parsed for the
+ * org filter, costs some 10 µs, so the entry and byte bounds alone would
+ * hold the loop for tens of milliseconds.
+ */
+#define CHUNK_BUDGET_US 1000
+#define CHUNK_CLOCK_EVERY 16		/* entries between looks at the clock */
 #define INDEX_CHUNK 256
 
 struct export_stream {
@@ -111,6 +121,15 @@ org_matches(const struct export_stream *s, const char *bytes, size_t len,
 	return 0;
 }
 
+static int64_t
+monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Fills s->buf with the next entries, in one short read transaction. */
 static int
 fill_chunk(struct export_stream *s)
@@ -118,13 +137,16 @@ fill_chunk(struct export_stream *s)
 	uint64_t seqs[INDEX_CHUNK], seq;
 	size_t n = 0, i = 0, examined = 0, len;
 	struct store_txn *txn = NULL;
+	int64_t deadline = monotonic_us() + CHUNK_BUDGET_US;
 	const char *bytes;
 	int rc, match;
 
 	if ((rc = store_read_begin(s->r->srv->store, &txn)) != 0)
 		return rc;
 	while (s->pos < s->hi && examined < CHUNK_ENTRIES &&
-	    evbuffer_get_length(s->buf) < CHUNK_BYTES) {
+	    evbuffer_get_length(s->buf) < CHUNK_BYTES &&
+	    (examined % CHUNK_CLOCK_EVERY != 0 || examined == 0 ||
+	    monotonic_us() < deadline)) {
 		if (s->indexed) {
 			if (i == n) {
 				if ((rc = store_index_scan(txn, s->index,

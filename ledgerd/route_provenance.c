@@ -2,7 +2,8 @@
  * Provenance queries for oversight bodies (spec §7.8): a subject's
  * timeline, an actor's activity and an object's lineage, each answered with
  * one signed checkpoint and an inclusion proof per entry against it.  Every
- * query is first recorded as an audit entry; only then is it answered.
+ * query is first recorded as an audit entry; only then is it answered,
+ * the answer built on a worker (offload.h).
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "offload.h"
 #include "oversight.h"
 #include "server.h"
 #include "store.h"
@@ -48,7 +50,8 @@ enum prov_kind { PROV_SUBJECT, PROV_ACTOR, PROV_OBJECT };
 
 /*
  * One query, parsed before its audit entry is written and answered after.
- * The strings borrowed from the request stay valid until it is answered.
+ * It owns its strings: the answer is built on a worker, which never reads
+ * the request.
  */
 struct prov_query {
 	enum prov_kind kind;
@@ -57,7 +60,7 @@ struct prov_query {
 	size_t index_len;
 	char subject_token[LEDGER_SUBJECT_TOKEN_LEN + 1];
 	unsigned types;			/* accepted entry types, T_* bits */
-	const char *org;		/* subjects: actor.org filter */
+	char *org;			/* subjects: actor.org filter; owned */
 	int has_since, has_until;
 	int64_t since, until;
 	uint64_t cursor, limit;
@@ -70,6 +73,7 @@ prov_query_free(struct prov_query *q)
 	if (q == NULL)
 		return;
 	free(q->index_value);
+	free(q->org);
 	free(q);
 }
 
@@ -633,12 +637,20 @@ answer_tail(struct answer_text *t, const struct prov_query *q,
 /*
  * The answer, once the audit entry is durable: everything read in one
  * transaction, against the checkpoint stored in it (which covers the
- * audit entry itself).
+ * audit entry itself).  A page may hold max_page events with their proofs
+ * and a lineage 2,000: it is built on a worker.
  */
+struct prov_answer {
+	struct offload o;		/* first */
+	struct prov_query *q;
+	uint64_t audit_seq;
+};
+
 static void
-answer(struct request *r, uint64_t audit_seq, void *arg)
+answer_work(struct offload *o)
 {
-	struct prov_query *q = arg;
+	struct prov_answer *pa = (struct prov_answer *)o;
+	struct prov_query *q = pa->q;
 	struct ledger_checkpoint cp;
 	struct ledger_merkle_edge edge;
 	struct ledger_hash_store hs;
@@ -651,9 +663,7 @@ answer(struct request *r, uint64_t audit_seq, void *arg)
 	int rc, has_next = 0, truncated = 0;
 
 	memset(&a, 0, sizeof(a));
-	if (r == NULL)
-		goto out;
-	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
+	if ((rc = store_read_begin(o->srv->store, &txn)) != 0 ||
 	    (rc = store_get_checkpoint(txn, &note, &note_len)) != 0)
 		goto fail;
 	if ((rc = ledger_checkpoint_parse(note, note_len, &cp)) != 0) {
@@ -672,19 +682,49 @@ answer(struct request *r, uint64_t audit_seq, void *arg)
 		goto fail;
 	store_txn_end(txn);
 	txn = NULL;
-	answer_tail(&a.text, q, audit_seq, has_next, next, &edges, truncated);
-	reply_bytes(r, 200, "application/json", a.text.buf, a.text.len);
+	answer_tail(&a.text, q, pa->audit_seq, has_next, next, &edges,
+	    truncated);
+	offload_answer_owned(o, 200, "application/json", a.text.buf,
+	    a.text.len);
+	a.text.buf = NULL;
 	goto out;
 
 fail:
-	log_warnx("request %" PRIu64 ": provenance: %s", r->id,
+	log_warnx("request %" PRIu64 ": provenance: %s", o->request_id,
 	    ledger_strerror(rc));
-	reply_error(r, 500, "internal", NULL, "cannot read the log");
+	offload_answer_error(o, 500, "internal", NULL, "cannot read the log");
 out:
 	free(a.text.buf);
 	free(edges.buf);
 	store_txn_end(txn);
-	prov_query_free(q);
+}
+
+static void
+answer_done(struct offload *o, struct request *r)
+{
+	struct prov_answer *pa = (struct prov_answer *)o;
+
+	offload_reply(o, r);
+	offload_release(o);
+	prov_query_free(pa->q);
+	free(pa);
+}
+
+/* The audit entry is written (r NULL: it could not be; r was answered). */
+static void
+answer(struct request *r, uint64_t audit_seq, void *arg)
+{
+	struct prov_query *q = arg;
+	struct prov_answer *pa;
+
+	if (r == NULL) {
+		prov_query_free(q);
+		return;
+	}
+	pa = xcalloc(1, sizeof(*pa));
+	pa->q = q;
+	pa->audit_seq = audit_seq;
+	offload_continue(r, &pa->o, answer_work, answer_done);
 }
 
 /* Records the query in the log, then answers it (answer()). */
@@ -721,7 +761,8 @@ route_provenance_subject(struct request *r)
 	q->kind = PROV_SUBJECT;
 	if (parse_page_params(r, q, T_APPLICATION, filters) != 0)
 		goto fail;
-	if ((q->org = query_str(r, "org")) != NULL) {
+	if (query_str(r, "org") != NULL) {
+		q->org = xstrdup(query_str(r, "org"));
 		if (!config_org_registered(r->srv->cfg, q->org)) {
 			reply_error(r, 400, "unknown_org", "org",
 			    "org is not a registered organisation");
