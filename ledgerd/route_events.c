@@ -324,6 +324,12 @@ batch_answer_work(struct offload *o)
 	struct batch_answer *b = (struct batch_answer *)o;
 
 	offload_answer_json(o, b->a->status, append_answer(b->a, 1));
+	/*
+	 * Freed here too: the events' hundreds of thousands of JSON values
+	 * take milliseconds to free, which the loop must not spend.
+	 */
+	append_request_free(b->a);
+	b->a = NULL;
 }
 
 static void
