@@ -17,7 +17,9 @@
  *
  * Environment: LEDGERD_BIN the daemon (default build/ledgerd), RUNS (3),
  * SECONDS per load kind and run (4), CONNS heavy connections (2), KINDS a
- * comma-separated subset of idle,batch,listing,subject,lineage,export,bundle.
+ * comma-separated subset of idle,batch,listing,subject,lineage,export,bundle,
+ * WORKERS the daemon's limits.workers (its default when unset: the daemon
+ * then runs in development mode, as a daemon without the setting must).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -27,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ledger/hash.h"
 #include "ledger/tile.h"
 #include "ledger/xmalloc.h"
 
@@ -45,6 +48,7 @@ static const char *const orgs[] = { "police", "kmar", "aivd", "mivd", "om",
 #define N_ORGS 10
 
 static uint64_t n_entries = 100000;
+static const char *fixed_org;	/* with WORKERS: the principal posts as its org */
 static int seconds = 4, n_conns = 2;
 
 static double
@@ -65,7 +69,8 @@ static int
 event_json(char *buf, size_t size, uint64_t i, int plain)
 {
 	uint64_t span = n_entries / LINEAGES, base = i - i % span, k = i - base;
-	const char *org = orgs[i * 7 % N_ORGS], *to = orgs[(i * 7 + 3) % N_ORGS];
+	const char *org = fixed_org != NULL ? fixed_org : orgs[i * 7 % N_ORGS];
+	const char *to = orgs[(i * 7 + 3) % N_ORGS];
 	const char *type = i % 2 == 0 ? "share" : "query";
 	char subject[32], object[32], refs[40] = "", recipients[40] = "";
 
@@ -391,6 +396,38 @@ preload(struct daemon *d, char *text, size_t cap)
 	return 0;
 }
 
+#define BENCH_TOKEN "loop-latency-bench-token"
+
+/*
+ * start - a development-mode daemon, or with WORKERS one from a config
+ * file with that many workers and a principal holding every role.
+ */
+static int
+start(struct daemon *d)
+{
+	const char *workers = getenv("WORKERS");
+	uint8_t h[LEDGER_HASH_LEN];
+	char config[2048], hex[65];
+	int i;
+
+	if (workers == NULL)
+		return daemon_start(d);
+	ledger_sha256(BENCH_TOKEN, strlen(BENCH_TOKEN), h);
+	for (i = 0; i < LEDGER_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	snprintf(config, sizeof(config), "{\"listen\": \"127.0.0.1:0\", "
+	    "\"origin\": \"ledger.example.org/bench\", \"limits\": "
+	    "{\"workers\": %d}, \"principals\": [{\"id\": \"bench\", "
+	    "\"org\": \"police\", \"roles\": [\"writer\", \"reader\", "
+	    "\"supervisor\", \"operator\"], \"token_sha256\": \"%s\"}]}",
+	    atoi(workers), hex);
+	if (daemon_start_config(d, config) != 0)
+		return -1;
+	snprintf(d->token, sizeof(d->token), "%s", BENCH_TOKEN);
+	snprintf(d->auth, sizeof(d->auth), "Bearer %s", BENCH_TOKEN);
+	return 0;
+}
+
 static double
 median(double *v, int n)
 {
@@ -430,6 +467,8 @@ main(int argc, char **argv)
 	}
 	for (k = 0; k < N_KINDS; k++)
 		use[k] = kinds_env == NULL || strstr(kinds_env, all_kinds[k]);
+	if (getenv("WORKERS") != NULL)
+		fixed_org = "police";	/* the principal of start()'s config */
 	cap = (size_t)LOAD_BATCH * 1024;
 	text = xmalloc(cap);
 	/* The load's batches: 10,000 ordinary events (no lineage roots). */
@@ -437,10 +476,11 @@ main(int argc, char **argv)
 	batch_len = batch_text(batch, cap, 0, LOAD_BATCH, 1);
 
 	printf("ledgerd loop latency: %s, %" PRIu64 " entries, %d runs of "
-	    "%d s per load kind, %d heavy connections, /healthz every 1 ms\n",
-	    daemon_bin(), n_entries, runs, seconds, n_conns);
+	    "%d s per load kind, %d heavy connections, workers %s, /healthz "
+	    "every 1 ms\n", daemon_bin(), n_entries, runs, seconds, n_conns,
+	    getenv("WORKERS") != NULL ? getenv("WORKERS") : "(default)");
 	for (run = 0; run < runs; run++) {
-		if (daemon_start(&d) != 0)
+		if (start(&d) != 0)
 			return 1;
 		if (preload(&d, text, cap) != 0) {
 			daemon_cleanup(&d);

@@ -49,7 +49,6 @@ offload_run(struct job *j)
 	/* Work nobody waits for is not done. */
 	if (atomic_load(&o->cancelled))
 		return;
-	o->ran = 1;
 	o->work(o);
 }
 

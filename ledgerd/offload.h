@@ -55,7 +55,6 @@ struct offload {
 	const struct principal *principal;	/* r's; lives until done() */
 	uint64_t request_id;		/* for log lines */
 	atomic_int cancelled;		/* the client left: skip the work */
-	int ran;			/* the work ran (it was not skipped) */
 	int gone;			/* r went with its connection (loop's) */
 
 	/* The answer the work leaves: a body, or an error (code set). */
