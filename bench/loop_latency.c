@@ -4,7 +4,9 @@
  * connection every millisecond while one kind of heavy request runs back to
  * back on CONNS other connections: 10,000-event batches, 1,000-entry
  * listings, subject timelines of 1,000 events with their proofs, lineages
- * of 2,000 entries, CSV exports, entry bundles.  Per load kind it prints the
+ * of 2,000 entries, CSV exports, entry bundles; and single appends over
+ * APPEND_CONNS (256) connections from bench/load, whose answers the writer
+ * hands back to the loop a group commit at a time.  Per load kind it prints the
  * prober's p50, p99 and worst latency and the heavy requests' rate, for each
  * of RUNS runs (a fresh daemon each) and then the medians over the runs.
  *
@@ -17,17 +19,22 @@
  *
  * Environment: LEDGERD_BIN the daemon (default build/ledgerd), RUNS (3),
  * SECONDS per load kind and run (4), CONNS heavy connections (2), KINDS a
- * comma-separated subset of idle,batch,listing,subject,lineage,export,bundle,
+ * comma-separated subset of
+ * idle,batch,listing,subject,lineage,export,bundle,appends,
  * WORKERS the daemon's limits.workers (its default when unset: the daemon
  * then runs in development mode, as a daemon without the setting must).
  */
 #include <inttypes.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/wait.h>
 
 #include "ledger/hash.h"
 #include "ledger/tile.h"
@@ -308,6 +315,52 @@ percentile(double *v, size_t n, double p)
 	return v[i];
 }
 
+static char load_bin[1024];	/* bench/load, beside this program */
+
+/*
+ * Single appends from bench/load over APPEND_CONNS connections for the
+ * run's seconds; returns the events/s it printed, or -1.
+ */
+static double
+run_load(struct daemon *d)
+{
+	char url[64], secs[16], conns[16], line[256];
+	const char *n = getenv("APPEND_CONNS");
+	double rate = -1;
+	int pipefd[2], status;
+	pid_t pid;
+	FILE *out;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", d->port);
+	snprintf(secs, sizeof(secs), "%d", seconds);
+	snprintf(conns, sizeof(conns), "%s", n != NULL ? n : "256");
+	if (pipe(pipefd) != 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		if (fixed_org != NULL)
+			execl(load_bin, load_bin, "--url", url, "--token",
+			    d->token, "--connections", conns, "--seconds", secs,
+			    "--org", fixed_org, (char *)NULL);
+		else
+			execl(load_bin, load_bin, "--url", url, "--token",
+			    d->token, "--connections", conns, "--seconds", secs,
+			    (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	if ((out = fdopen(pipefd[0], "r")) != NULL) {
+		while (fgets(line, sizeof(line), out) != NULL)
+			if (strncmp(line, "events/s:", 9) == 0)
+				rate = strtod(line + 9, NULL);
+		fclose(out);
+	}
+	waitpid(pid, &status, 0);
+	return rate;
+}
+
 static struct result
 run_kind(struct daemon *d, const char *kind, const char *batch,
     size_t batch_len)
@@ -318,7 +371,8 @@ run_kind(struct daemon *d, const char *kind, const char *batch,
 	atomic_int stop = 0;
 	double t0, *all = NULL;
 	size_t n_all = 0;
-	int k, heavy = strcmp(kind, "idle") != 0;
+	int k, heavy = strcmp(kind, "idle") != 0 &&
+	    strcmp(kind, "appends") != 0;
 
 	memset(&p, 0, sizeof(p));
 	memset(&res, 0, sizeof(res));
@@ -336,7 +390,13 @@ run_kind(struct daemon *d, const char *kind, const char *batch,
 		l[k].rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(k + 1);
 		pthread_create(&l[k].thread, NULL, loader_main, &l[k]);
 	}
-	sleep_ms(seconds * 1000);
+	if (strcmp(kind, "appends") == 0) {
+		/* The rate is of events, not of heavy requests. */
+		if ((res.rate = run_load(d)) < 0)
+			res.errors++;
+		t0 = -1;
+	} else
+		sleep_ms(seconds * 1000);
 	atomic_store(&stop, 1);
 	for (k = 0; heavy && k < n_conns; k++) {
 		pthread_join(l[k].thread, NULL);
@@ -348,7 +408,8 @@ run_kind(struct daemon *d, const char *kind, const char *batch,
 		free(l[k].ms);
 	}
 	/* The prober runs until the last heavy answer is in. */
-	res.rate /= now_s() - t0;
+	if (t0 >= 0)
+		res.rate /= now_s() - t0;
 	atomic_store(&p.stop, 1);
 	pthread_join(p.thread, NULL);
 	qsort(p.ms, p.n, sizeof(double), cmp_double);
@@ -442,12 +503,12 @@ int
 main(int argc, char **argv)
 {
 	static const char *const all_kinds[] = { "idle", "batch", "listing",
-	    "subject", "lineage", "export", "bundle" };
+	    "subject", "lineage", "export", "bundle", "appends" };
 	enum { N_KINDS = sizeof(all_kinds) / sizeof(all_kinds[0]) };
 	const char *kinds_env = getenv("KINDS");
 	struct result res[N_KINDS][MAX_RUNS];
 	int runs = 3, use[N_KINDS], run, k;
-	char *text, *batch;
+	char *text, *batch, *self;
 	size_t cap, batch_len;
 	struct daemon d;
 
@@ -469,6 +530,9 @@ main(int argc, char **argv)
 		use[k] = kinds_env == NULL || strstr(kinds_env, all_kinds[k]);
 	if (getenv("WORKERS") != NULL)
 		fixed_org = "police";	/* the principal of start()'s config */
+	self = xstrdup(argv[0]);
+	snprintf(load_bin, sizeof(load_bin), "%s/load", dirname(self));
+	free(self);
 	cap = (size_t)LOAD_BATCH * 1024;
 	text = xmalloc(cap);
 	/* The load's batches: 10,000 ordinary events (no lineage roots). */
@@ -515,9 +579,10 @@ main(int argc, char **argv)
 			v[4][run] = res[k][run].heavy_p50;
 		}
 		printf("%-8s /healthz p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms"
-		    "   heavy %7.2f req/s, p50 %8.2f ms\n", all_kinds[k],
+		    "   heavy %7.2f %s, p50 %8.2f ms\n", all_kinds[k],
 		    median(v[0], runs), median(v[1], runs), median(v[2], runs),
-		    median(v[3], runs), median(v[4], runs));
+		    median(v[3], runs), strcmp(all_kinds[k], "appends") == 0 ?
+		    "events/s" : "req/s", median(v[4], runs));
 	}
 	free(text);
 	free(batch);
