@@ -6,7 +6,7 @@
 #
 #	bench/loop_compare.sh BEFORE_LEDGERD AFTER_LEDGERD [ENTRIES]
 #
-# (after `make bench`; SECONDS, CONNS and KINDS pass through to
+# (after `make bench`; SECONDS, CONNS, RATE and KINDS pass through to
 # loop_latency.)
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 BEFORE_LEDGERD AFTER_LEDGERD [ENTRIES]" >&2; exit 2; }

@@ -22,7 +22,9 @@
  * comma-separated subset of
  * idle,batch,listing,subject,lineage,export,bundle,appends,
  * WORKERS the daemon's limits.workers (its default when unset: the daemon
- * then runs in development mode, as a daemon without the setting must).
+ * then runs in development mode, as a daemon without the setting must),
+ * RATE heavy requests a second on each heavy connection (0, the default:
+ * back to back, as many as the daemon and the machine take).
  */
 #include <inttypes.h>
 #include <libgen.h>
@@ -55,6 +57,7 @@ static const char *const orgs[] = { "police", "kmar", "aivd", "mivd", "om",
 #define N_ORGS 10
 
 static uint64_t n_entries = 100000;
+static double pace;		/* RATE: heavy requests/s per connection, 0 unpaced */
 static const char *fixed_org;	/* with WORKERS: the principal posts as its org */
 static int seconds = 4, n_conns = 2;
 
@@ -260,12 +263,21 @@ loader_main(void *arg)
 	struct http_client hc;
 	struct http_response r;
 	char url[160] = "";
-	double t0;
+	double t0, due;
 	int rc;
 
 	http_client_init(&hc, l->port, l->token);
 	hc.timeout_ms = 300000;
+	due = now_s();
 	while (!atomic_load(l->stop)) {
+		if (pace > 0) {
+			/* Paced: one every 1/RATE s; a late one goes at once. */
+			due += 1 / pace;
+			if (due > now_s())
+				sleep_ms((int)((due - now_s()) * 1000));
+			else
+				due = now_s();
+		}
 		t0 = now_s();
 		if (strcmp(l->kind, "batch") == 0)
 			rc = http_request(&hc, "POST", "/v1/events/batch",
@@ -520,6 +532,8 @@ main(int argc, char **argv)
 		seconds = atoi(getenv("SECONDS"));
 	if (getenv("CONNS") != NULL)
 		n_conns = atoi(getenv("CONNS"));
+	if (getenv("RATE") != NULL)
+		pace = atof(getenv("RATE"));
 	if (n_entries < 40000 || runs < 1 || runs > MAX_RUNS || seconds < 1 ||
 	    n_conns < 1 || n_conns > 64) {
 		fprintf(stderr, "usage: [RUNS=1..%d SECONDS=n CONNS=1..64 "
@@ -540,8 +554,9 @@ main(int argc, char **argv)
 	batch_len = batch_text(batch, cap, 0, LOAD_BATCH, 1);
 
 	printf("ledgerd loop latency: %s, %" PRIu64 " entries, %d runs of "
-	    "%d s per load kind, %d heavy connections, workers %s, /healthz "
-	    "every 1 ms\n", daemon_bin(), n_entries, runs, seconds, n_conns,
+	    "%d s per load kind, %d heavy connections (%s), workers %s, "
+	    "/healthz every 1 ms\n", daemon_bin(), n_entries, runs, seconds,
+	    n_conns, pace > 0 ? getenv("RATE") : "back to back",
 	    getenv("WORKERS") != NULL ? getenv("WORKERS") : "(default)");
 	for (run = 0; run < runs; run++) {
 		if (start(&d) != 0)

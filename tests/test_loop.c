@@ -288,15 +288,15 @@ test_healthz_while_heavy(void)
 }
 
 /*
- * Clients that leave while their job waits: a listing, a batch and a
- * subject query whose connections close mid-job.  The daemon goes on (under
- * AddressSanitizer, any use of a freed request would end it), the batch is
- * all or nothing, and the pool empties.
+ * Clients that leave while their job waits: a listing, a batch, a subject
+ * query and an export (its first chunk) whose connections close mid-job.
+ * The daemon goes on (under AddressSanitizer, any use of a freed request
+ * would end it), the batch is all or nothing, and the pool empties.
  */
 static void
 body_client_leaves(struct daemon *d)
 {
-	struct http_conn list, batch, subject;
+	struct http_conn list, batch, subject, export;
 	struct http_client hc;
 	long long size;
 	size_t len;
@@ -305,6 +305,7 @@ body_client_leaves(struct daemon *d)
 	memset(&list, 0, sizeof(list));
 	memset(&batch, 0, sizeof(batch));
 	memset(&subject, 0, sizeof(subject));
+	memset(&export, 0, sizeof(export));
 	http_client_init(&hc, d->port, d->token);
 	REQUIRE(post_events(&hc, 0, 300, 300) == 0);
 	REQUIRE(hold_on() == 0);
@@ -316,12 +317,15 @@ body_client_leaves(struct daemon *d)
 	    d->auth, NULL, 0) == 0);
 	CHECK(send_request(&subject, d->port, "GET",
 	    "/v1/provenance/subjects/person-7", d->auth, NULL, 0) == 0);
-	REQUIRE(wait_metric(d, d->token, "ledgerd_jobs_in_progress", 3) == 0);
+	CHECK(send_request(&export, d->port, "GET", "/v1/export?format=csv",
+	    d->auth, NULL, 0) == 0);
+	REQUIRE(wait_metric(d, d->token, "ledgerd_jobs_in_progress", 4) == 0);
 	http_close(&batch);
 	http_close(&list);
 	http_close(&subject);
+	http_close(&export);
 	/* The connections are gone (as far as the client can tell): go. */
-	CHECK_INT(healthz_tree_size(&hc), 301);
+	CHECK_INT(healthz_tree_size(&hc), 302);	/* + audit and export entries */
 	hold_off();
 	/*
 	 * libevent 2.1 does not read from a connection while its request is
@@ -334,7 +338,7 @@ body_client_leaves(struct daemon *d)
 	    0);
 	CHECK(wait_metric(d, d->token, "ledgerd_jobs_in_progress", 0) == 0);
 	size = healthz_tree_size(&hc);
-	CHECK_INT(size, 2301);
+	CHECK_INT(size, 2302);
 	/* Others are served as before. */
 	CHECK_INT(post_events(&hc, 5000, 10, 10), 0);
 	CHECK_INT(healthz_tree_size(&hc), size + 10);
