@@ -265,8 +265,14 @@ stream_closed(void *arg)
 	event_del(s->next);
 	if (evhttp_request_get_connection(s->req) == NULL)
 		evhttp_send_reply_end(s->req);
-	log_debug("request %" PRIu64 ": export cut short after %" PRIu64
-	    " entries: the connection closed", s->r->id, s->rows);
+	/* While a chunk is being made, its count is the worker's. */
+	if (s->filling)
+		log_debug("request %" PRIu64 ": export cut short: the "
+		    "connection closed", s->r->id);
+	else
+		log_debug("request %" PRIu64 ": export cut short after %"
+		    PRIu64 " entries: the connection closed", s->r->id,
+		    s->rows);
 	reply_stream_done(s->r, 200);
 	s->r = NULL;
 	s->req = NULL;
