@@ -173,32 +173,51 @@ default_error_code(int status)
 	}
 }
 
+/* How a refused append is answered (spec §7.2). */
+struct append_refusal {
+	int status;
+	const char *code;
+	char field[160];		/* "" for none */
+	const char *message;
+};
+
 /*
- * A refused append.  In a batch, an error about one event (a 4xx) names it
- * by its place: "[3].refs[0]", as validation does.
+ * The answer to a refused append, from what the writer reported in a.  In
+ * a batch, an error about one event (a 4xx) names it by its place:
+ * "[3].refs[0]", as validation does.  Any thread.
  */
+static void
+append_refusal(const struct append_request *a, int batch,
+    struct append_refusal *out)
+{
+	out->code = a->err.code[0] ? a->err.code :
+	    default_error_code(a->status);
+	out->status = a->status >= 400 && a->status < 600 ? a->status : 500;
+	if (batch && out->status < 500) {
+		if (a->err.field[0] != '\0')
+			snprintf(out->field, sizeof(out->field), "[%zu].%s",
+			    a->err_index, a->err.field);
+		else
+			snprintf(out->field, sizeof(out->field), "[%zu]",
+			    a->err_index);
+	} else
+		snprintf(out->field, sizeof(out->field), "%s", a->err.field);
+	out->message = a->err.message[0] ? a->err.message :
+	    "the append failed";
+}
+
 static void
 reply_append_error(struct request *r, const struct append_request *a,
     int batch)
 {
-	const char *code = a->err.code[0] ? a->err.code :
-	    default_error_code(a->status);
-	int status = a->status >= 400 && a->status < 600 ? a->status : 500;
-	char field[160];
+	struct append_refusal f;
 
-	if (batch && status < 500) {
-		if (a->err.field[0] != '\0')
-			snprintf(field, sizeof(field), "[%zu].%s",
-			    a->err_index, a->err.field);
-		else
-			snprintf(field, sizeof(field), "[%zu]", a->err_index);
-	} else
-		snprintf(field, sizeof(field), "%s", a->err.field);
-	if (status == 503 || status == 507)
+	append_refusal(a, batch, &f);
+	if (f.status == 503 || f.status == 507)
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
-	reply_error(r, status, code, field[0] ? field : NULL, "%s",
-	    a->err.message[0] ? a->err.message : "the append failed");
+	reply_error(r, f.status, f.code, f.field[0] ? f.field : NULL, "%s",
+	    f.message);
 }
 
 /* The want_proof part of an answer: the checkpoint and the first event's proof. */
@@ -274,11 +293,11 @@ append_answer(const struct append_request *a, int batch)
 
 /*
  * What the writer's completion does first, on the loop's thread, before
- * an answer is made: the latency and the counters.  Returns 1 when a was
- * accepted (an answer is to be made), 0 after answering its refusal.
+ * an answer is made: the latency and, for an accepted append, the counters.
+ * Returns 1 when a was accepted.
  */
 static int
-append_finished(struct request *r, struct append_request *a, int batch)
+append_finished(struct request *r, struct append_request *a)
 {
 	struct metrics *m = &r->srv->metrics;
 	size_t n = json_array_size(a->events), i, repeats = 0;
@@ -286,10 +305,8 @@ append_finished(struct request *r, struct append_request *a, int batch)
 	metrics_observe(&m->append_seconds, metrics_latency_bounds,
 	    METRICS_LATENCY_BUCKETS,
 	    (double)(server_now_us() - a->queued_us) / 1e6);
-	if (a->status != 200 && a->status != 201) {
-		reply_append_error(r, a, batch);
+	if (a->status != 200 && a->status != 201)
 		return 0;
-	}
 	for (i = 0; i < n; i++)
 		repeats += a->results[i].repeated != 0;
 	metrics_inc(&m->append_requests, 1);
@@ -308,12 +325,17 @@ post_done(struct append_request *a, void *arg)
 {
 	struct request *r = arg;
 
-	if (append_finished(r, a, 0))
+	if (append_finished(r, a))
 		reply_json(r, a->status, append_answer(a, 0));
+	else
+		reply_append_error(r, a, 0);
 	append_request_free(a);
 }
 
-/* A batch's answer, made on a worker: ten thousand events take a while. */
+/*
+ * A batch's answer, made on a worker: ten thousand events take a while to
+ * write out, and as long to free.
+ */
 struct batch_answer {
 	struct offload o;		/* first */
 	struct append_request *a;
@@ -323,12 +345,16 @@ static void
 batch_answer_work(struct offload *o)
 {
 	struct batch_answer *b = (struct batch_answer *)o;
+	struct append_refusal f;
 
-	offload_answer_json(o, b->a->status, append_answer(b->a, 1));
-	/*
-	 * Freed here too: the events' hundreds of thousands of JSON values
-	 * take milliseconds to free, which the loop must not spend.
-	 */
+	if (b->a->status == 200 || b->a->status == 201)
+		offload_answer_json(o, b->a->status, append_answer(b->a, 1));
+	else {
+		append_refusal(b->a, 1, &f);
+		o->retry_after = f.status == 503 || f.status == 507;
+		offload_answer_error(o, f.status, f.code, f.field, "%s",
+		    f.message);
+	}
 	append_request_free(b->a);
 	b->a = NULL;
 }
@@ -339,15 +365,14 @@ batch_answer_done(struct offload *o, struct request *r)
 	struct batch_answer *b = (struct batch_answer *)o;
 
 	offload_reply(o, r);
-	append_request_free(b->a);
+	append_request_free(b->a);	/* when the work was skipped */
 	offload_release(o);
 	free(b);
 }
 
 /*
- * Completion of a batch's append, on the loop's thread: a refusal is
- * answered here, an accepted batch's answer is made on a worker.  The
- * request is valid as in post_done().
+ * Completion of a batch's append, on the loop's thread: its answer, or its
+ * refusal, is made on a worker.  The request is valid as in post_done().
  */
 static void
 batch_done(struct append_request *a, void *arg)
@@ -355,10 +380,7 @@ batch_done(struct append_request *a, void *arg)
 	struct request *r = arg;
 	struct batch_answer *b;
 
-	if (!append_finished(r, a, 1)) {
-		append_request_free(a);
-		return;
-	}
+	append_finished(r, a);
 	b = xcalloc(1, sizeof(*b));
 	b->a = a;
 	offload_continue(r, &b->o, batch_answer_work, batch_answer_done);

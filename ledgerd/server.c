@@ -1,8 +1,9 @@
 /*
  * `ledgerd serve`: brings the parts up in order (keys, storage, writer,
  * workers, HTTP), runs the event loop, and on SIGTERM/SIGINT stops
- * accepting work, commits and answers everything queued, and exits cleanly.  SIGHUP reloads
- * the config file's principals, tokens and TLS files.
+ * accepting work, commits and answers everything queued, and exits
+ * cleanly.  SIGHUP reloads the config file's principals, tokens and TLS
+ * files.
  */
 #include <signal.h>
 #include <stdio.h>
