@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "server.h"
 #include "store.h"
+#include "workers.h"
 #include "writer.h"
 
 static const char *const no_params[] = { NULL };
@@ -104,6 +105,7 @@ route_metrics(struct request *r)
 		g.queue_depth = writer_queue_depth(r->srv->writer);
 	g.db_bytes = store_disk_usage(r->srv->store);
 	g.connections = http_connections(r->srv);
+	g.jobs_in_progress = workers_in_progress(r->srv->workers);
 	text = metrics_format(&r->srv->metrics, &g);
 	reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
 	    strlen(text));

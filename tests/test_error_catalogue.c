@@ -54,6 +54,9 @@ static const struct {
 } uses[] = {
 	{ "ledgerd/", "reply_error(_close)?\\(r,[[:space:]]*[A-Za-z0-9_]+,"
 	    "[[:space:]]*\"([a-z_]+)\"" },
+	/* The answers of work done on a worker (ledgerd/offload.h). */
+	{ "ledgerd/", "offload_answer_error\\(o,[[:space:]]*[A-Za-z0-9_]+,"
+	    "[[:space:]]*\"([a-z_]+)\"" },
 	{ "ledgerd/writer.c", "set_error\\(req,[[:space:]]*[A-Za-z0-9_]+,"
 	    "[[:space:]]*[A-Za-z0-9_]+,[[:space:]]*\"([a-z_]+)\"" },
 	{ "ledgerd/route_events.c", "case [0-9]+: return \"([a-z_]+)\"" },
