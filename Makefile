@@ -14,7 +14,7 @@
 CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
-	openssl curl python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev valgrind
+	openssl curl python3 python3-jsonschema python3-yaml python3-cryptography clang libclang-rt-14-dev valgrind
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -96,11 +96,14 @@ export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 
 # Runs the already built tests; the runner prints `N passed, N failed`.
 # Besides the C test programs: the JSON Schema checks, every exchange the C
-# tests recorded held against schema/openapi.yaml, and the sample configs.
+# tests recorded held against schema/openapi.yaml, the sample configs, and
+# the cosignature code held against an independent one (Python's
+# cryptography).
 check:
 	@: > $(BUILD)/responses.jsonl
 	@BUILD=$(BUILD) LEDGER_TEST_RECORD=$(abspath $(BUILD))/responses.jsonl tests/run.sh \
-		$(TEST_BINS) tests/schema_check.py tests/openapi_check.py tests/configs/check.sh
+		$(TEST_BINS) tests/schema_check.py tests/openapi_check.py tests/configs/check.sh \
+		tests/cosignature_check.py
 
 # The client's end-to-end tests with every ledgerctl run under valgrind
 # (memory errors and definite leaks fail the run): against the real daemon,
