@@ -29,6 +29,7 @@
 #include "ledger/number.h"
 #include "ledger/keyfile.h"
 #include "ledger/note.h"
+#include "ledger/policy.h"
 #include "ledger/xmalloc.h"
 
 #include "config.h"
@@ -917,6 +918,49 @@ check_readable(const char *what, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* load_policy - reads and parses witnesses.policy into cfg->policy. */
+static int
+load_policy(struct config *cfg, char *err, size_t errlen)
+{
+	char why[256], *text = NULL;
+	size_t len = 0, n;
+	int rc = -1;
+	FILE *f;
+
+	if ((f = fopen(cfg->witness_policy, "r")) == NULL) {
+		set_err(err, errlen, "witnesses.policy %s: %s",
+		    cfg->witness_policy, strerror(errno));
+		return -1;
+	}
+	text = xmalloc(LEDGER_POLICY_MAX_SIZE + 1);
+	while ((n = fread(text + len, 1, LEDGER_POLICY_MAX_SIZE + 1 - len,
+	    f)) > 0)
+		len += n;
+	if (ferror(f)) {
+		set_err(err, errlen, "witnesses.policy %s: %s",
+		    cfg->witness_policy, strerror(errno));
+		goto out;
+	}
+	if (len > LEDGER_POLICY_MAX_SIZE) {
+		set_err(err, errlen, "witnesses.policy %s: longer than %d bytes",
+		    cfg->witness_policy, LEDGER_POLICY_MAX_SIZE);
+		goto out;
+	}
+	ledger_policy_free(cfg->policy);
+	cfg->policy = NULL;
+	if (ledger_policy_parse(text, len, &cfg->policy, why,
+	    sizeof(why)) != 0) {
+		set_err(err, errlen, "witnesses.policy %s: %s",
+		    cfg->witness_policy, why);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	free(text);
+	return rc;
+}
+
 int
 config_finish(struct config *cfg, char *err, size_t errlen)
 {
@@ -986,6 +1030,17 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 			    key);
 			return -1;
 		}
+	}
+	if (cfg->witness_policy != NULL && load_policy(cfg, err, errlen) != 0)
+		return -1;
+	if (cfg->witness_policy != NULL &&
+	    (int64_t)cfg->witness_wait_seconds * 1000 <=
+	    cfg->checkpoint_interval_ms) {
+		set_err(err, errlen, "%s: witnesses.wait_seconds (%d) must be "
+		    "longer than the checkpoint interval (%d ms): a wait for a "
+		    "witnessed checkpoint lasts at least one interval", src,
+		    cfg->witness_wait_seconds, cfg->checkpoint_interval_ms);
+		return -1;
 	}
 	if (!cfg->dev_mode && cfg->n_principals == 0) {
 		set_err(err, errlen, "%s: no principals: outside development "
@@ -1475,5 +1530,6 @@ config_free(struct config *cfg)
 	free(cfg->tls_key);
 	free(cfg->tls_client_ca);
 	free(cfg->witness_policy);
+	ledger_policy_free(cfg->policy);
 	free(cfg);
 }

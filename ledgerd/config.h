@@ -10,6 +10,8 @@
 
 #include "ledger/hash.h"
 
+struct ledger_policy;
+
 /* Roles a principal may hold (spec §9.2), as bits. */
 enum role {
 	ROLE_WRITER = 1 << 0,
@@ -86,6 +88,7 @@ struct config {
 	 */
 	int checkpoint_interval_ms;
 	char *witness_policy;		/* C2SP tlog-policy file, or NULL */
+	struct ledger_policy *policy;	/* parsed by config_finish; NULL without */
 	int witness_timeout_seconds;	/* one add-checkpoint request */
 	int witness_wait_seconds;	/* the longest ?wait=witnessed wait */
 };
@@ -138,7 +141,10 @@ int config_apply_interval(struct config *cfg, const char *ms, char *err,
  * listener) and checks the whole: plain HTTP only on loopback, a valid
  * origin, the TLS files readable and tls.key not accessible to group or
  * others, certificate principals (cert_sha256, cert_subject) only with TLS
- * and tls.client_ca, and outside development mode at least one principal.  Call it after config_apply_flags().
+ * and tls.client_ca, and outside development mode at least one principal.
+ * It reads and parses witnesses.policy (C2SP tlog-policy) into cfg->policy,
+ * and wants witnesses.wait_seconds longer than the checkpoint interval.
+ * Call it after config_apply_flags().
  * Returns 0, or -1 with err filled.
  */
 int config_finish(struct config *cfg, char *err, size_t errlen);

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "publish.h"
 #include "server.h"
 #include "store.h"
 #include "timerange.h"
@@ -69,21 +70,36 @@ header(struct request *r, const char *name)
 	    name);
 }
 
-/* ?wait=checkpoint or nothing; any other value is refused.  Returns -1 after answering. */
+/*
+ * ?wait=checkpoint, ?wait=witnessed (spec §7.4) or nothing; any other value
+ * is refused, and so is witnessed without a witness policy.  Returns -1
+ * after answering.
+ */
 static int
-parse_wait(struct request *r, int *want_proof)
+parse_wait(struct request *r, int *want_proof, int *want_witnessed)
 {
 	static const char *const params[] = { "wait", NULL };
 	const char *wait;
 
 	*want_proof = 0;
+	*want_witnessed = 0;
 	if (query_check(r, params) != 0)
 		return -1;
 	if ((wait = query_str(r, "wait")) == NULL)
 		return 0;
+	if (strcmp(wait, "witnessed") == 0) {
+		if (!publisher_has_policy(r->srv->publisher)) {
+			reply_error(r, 400, "invalid_value", "wait",
+			    "wait=witnessed needs witnesses, and this log has "
+			    "no witness policy (witnesses.policy)");
+			return -1;
+		}
+		*want_witnessed = 1;
+		return 0;
+	}
 	if (strcmp(wait, "checkpoint") != 0) {
 		reply_error(r, 400, "invalid_value", "wait",
-		    "wait must be \"checkpoint\"");
+		    "wait must be \"checkpoint\" or \"witnessed\"");
 		return -1;
 	}
 	*want_proof = 1;
@@ -277,6 +293,17 @@ append_done(struct append_request *a, void *arg, int batch)
 	}
 	if (body == NULL)
 		fatalx("json_pack failed");
+	if (a->want_witnessed) {
+		uint64_t need = 0;
+
+		/* Every entry of the request, repeats too, must be covered. */
+		for (i = 0; i < n; i++)
+			if (a->results[i].seq + 1 > need)
+				need = a->results[i].seq + 1;
+		publisher_wait_witnessed(r->srv->publisher, r, a->status, body,
+		    a->results[0].seq, need);
+		goto out;
+	}
 	add_proof(body, a);
 	reply_json(r, a->status, body);
 out:
@@ -339,9 +366,9 @@ route_events_post(struct request *r)
 	json_t *event = NULL;
 	char *body = NULL;
 	size_t len;
-	int want_proof, status;
+	int want_proof, want_witnessed, status;
 
-	if (parse_wait(r, &want_proof) != 0)
+	if (parse_wait(r, &want_proof, &want_witnessed) != 0)
 		return;
 	if ((ct = header(r, "Content-Type")) != NULL &&
 	    !media_type_is(ct, "application/json")) {
@@ -390,6 +417,7 @@ route_events_post(struct request *r)
 
 	a = append_request_new(json_pack("[O]", event), r->principal);
 	a->want_proof = want_proof;
+	a->want_witnessed = want_witnessed;
 	/* The hash only matters for a repeat, so only keyed events pay for it. */
 	if (hkey != NULL || fkey != NULL) {
 		a->idem_keys[0] = xstrdup(hkey != NULL ? hkey : fkey);
@@ -500,9 +528,9 @@ route_events_batch(struct request *r)
 	json_t *events = NULL, *event;
 	char *body = NULL, prefix[32];
 	size_t len;
-	int want_proof, ndjson = 0, status;
+	int want_proof, want_witnessed, ndjson = 0, status;
 
-	if (parse_wait(r, &want_proof) != 0)
+	if (parse_wait(r, &want_proof, &want_witnessed) != 0)
 		return;
 	if ((ct = header(r, "Content-Type")) != NULL) {
 		if (media_type_is(ct, "application/x-ndjson"))
@@ -561,6 +589,7 @@ route_events_batch(struct request *r)
 	a = append_request_new(events, r->principal);
 	events = NULL;
 	a->want_proof = want_proof;
+	a->want_witnessed = want_witnessed;
 	json_array_foreach(a->events, i, event) {
 		const char *key = json_string_value(json_object_get(event,
 		    "idempotency_key"));

@@ -20,6 +20,7 @@
 #include "datadir.h"
 #include "http.h"
 #include "log.h"
+#include "publish.h"
 #include "server.h"
 #include "store.h"
 #include "writer.h"
@@ -46,6 +47,8 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	/* New appends now get 503; the queue is committed and answered. */
 	writer_stop(srv->writer);
+	/* Appends waiting for witnesses are answered 503 (they are stored). */
+	publisher_stop(srv->publisher);
 	/* Give the answers a moment to leave before connections close. */
 	event_base_loopexit(srv->base, &flush);
 }
@@ -160,6 +163,8 @@ server_serve(struct config *cfg)
 		fatalx("cannot create the event base");
 	if ((srv.writer = writer_start(&srv, srv.base)) == NULL)
 		goto out;
+	if ((srv.publisher = publisher_start(&srv)) == NULL)
+		goto out;
 	if (http_start(&srv) != 0)
 		goto out;
 	sigterm = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
@@ -175,9 +180,13 @@ server_serve(struct config *cfg)
 
 	event_base_dispatch(srv.base);
 	writer_stop(srv.writer);	/* a no-op after a signal */
+	publisher_stop(srv.publisher);
 	log_info("stopped");
 	result = 0;
 out:
+	writer_stop(srv.writer);
+	publisher_free(srv.publisher);
+	srv.publisher = NULL;
 	http_stop(&srv);
 	if (srv.listen_fd >= 0)
 		close(srv.listen_fd);

@@ -16,6 +16,7 @@
 struct event_base;
 struct evhttp;
 struct http_front;
+struct publisher;
 struct store;
 struct writer;
 
@@ -23,6 +24,7 @@ struct server {
 	struct config *cfg;
 	struct store *store;
 	struct writer *writer;
+	struct publisher *publisher;		/* published checkpoints, witnesses */
 	struct ledger_signer *signer;		/* the log's checkpoint key */
 	struct ledger_verifier verifier;	/* its public half */
 	char *verifier_text;			/* the note-verifier string */

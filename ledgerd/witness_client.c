@@ -22,12 +22,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "ledger/base64.h"
+#include "ledger/cosignature.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
-#include "ledger/number.h"
+#include "ledger/witness_proto.h"
 #include "ledger/xmalloc.h"
 
 #include "log.h"
@@ -39,8 +39,6 @@
 #define ANSWER_MAX (64 * 1024)		/* the longest answer read */
 #define BACKOFF_MAX_MS 60000		/* the longest wait between tries */
 #define CONFLICTS_MAX 3			/* 409s in a row before backing off */
-#define COSIG_BLOB_LEN (4 + 8 + LEDGER_SIG_LEN)	/* key ID || time || sig */
-#define MAX_LINE 1024			/* a signature line: dash, name, base64 */
 
 struct witness_client {
 	struct server *srv;
@@ -66,7 +64,7 @@ struct witness_client {
 
 	/* The latest offer: what is pushed next. */
 	char *offer;
-	size_t offer_len;
+	size_t offer_len, offer_text_len;
 	uint64_t offer_size;
 	int offer_pending;
 
@@ -74,7 +72,7 @@ struct witness_client {
 	struct evhttp_request *req;
 	uint64_t sent_old, sent_size;
 	char *sent_note;
-	size_t sent_len;
+	size_t sent_len, sent_text_len;	/* text_len: the checkpoint body */
 
 	int conflicts;			/* 409s in a row */
 	int failures;			/* failures in a row: the back-off */
@@ -239,74 +237,6 @@ connection(struct witness_client *wc)
 	return wc->conn;
 }
 
-/*
- * The cosignature lines of the witness's key in an answer to a push of
- * note: each checked as cosignature/v1 over the checkpoint, with a
- * timestamp that is neither 0 nor beyond 2^63-1 (C2SP tlog-cosignature).
- * Lines of other keys are dropped.  Returns a new string of the good lines
- * (free() it), or NULL when there is none; *bad counts the lines of the
- * witness's key that failed.
- */
-static char *
-verified_lines(struct witness_client *wc, const char *note, size_t note_len,
-    const char *body, size_t body_len, int *bad)
-{
-	struct ledger_verifier keys[2];
-	struct ledger_note_sig *sigs = NULL;
-	const char *p, *end = body + body_len, *nl;
-	char *probe = NULL, *good = NULL, one[3 + MAX_LINE];
-	size_t good_len = 0, nsigs, text_len, line_len;
-	uint64_t t;
-	int i;
-
-	*bad = 0;
-	keys[0] = wc->srv->verifier;
-	keys[1] = wc->key;
-	sigs = xcalloc(1, sizeof(*sigs));
-	probe = xmalloc(note_len + MAX_LINE);
-	for (p = body; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			break;		/* a line must end in a newline */
-		line_len = (size_t)(nl - p) + 1;
-		if (line_len > MAX_LINE)
-			continue;	/* no signature line is this long */
-		/* The line alone first, to learn the key it names. */
-		memcpy(one, "x\n\n", 3);
-		memcpy(one + 3, p, line_len);
-		if (ledger_note_split(one, 3 + line_len, sigs, 1, &nsigs,
-		    &text_len) != 0)
-			continue;	/* not a signature line: ignored */
-		/* Then as the signature of the note sent. */
-		memcpy(probe, note, note_len);
-		memcpy(probe + note_len, p, line_len);
-		if (sigs[0].name_len != strlen(wc->name) ||
-		    memcmp(sigs[0].name, wc->name, sigs[0].name_len) != 0 ||
-		    sigs[0].blob_len < 4 ||
-		    ((uint32_t)sigs[0].blob[0] << 24 |
-		    (uint32_t)sigs[0].blob[1] << 16 |
-		    (uint32_t)sigs[0].blob[2] << 8 | sigs[0].blob[3]) !=
-		    wc->key.key_id)
-			continue;	/* another key: ignored */
-		t = 0;
-		if (sigs[0].blob_len == COSIG_BLOB_LEN)
-			for (i = 0; i < 8; i++)
-				t = t << 8 | sigs[0].blob[4 + i];
-		if (t == 0 || t > (uint64_t)INT64_MAX ||
-		    ledger_note_verify(probe, note_len + line_len, keys, 2,
-		    NULL) != 0) {
-			(*bad)++;
-			continue;
-		}
-		good = xrealloc(good, good_len + line_len + 1);
-		memcpy(good + good_len, p, line_len);
-		good_len += line_len;
-		good[good_len] = '\0';
-	}
-	free(probe);
-	free(sigs);
-	return good;
-}
-
 /* "<size>\n", the body of a 409 (content type text/x.tlog.size). */
 static int
 parse_size_body(struct evbuffer *buf, uint64_t *size)
@@ -314,12 +244,10 @@ parse_size_body(struct evbuffer *buf, uint64_t *size)
 	char text[32];
 	size_t n = evbuffer_get_length(buf);
 
-	if (n < 2 || n >= sizeof(text))
+	if (n >= sizeof(text))
 		return -1;
 	evbuffer_copyout(buf, text, n);
-	if (text[n - 1] != '\n')
-		return -1;
-	return ledger_parse_u64(text, n - 1, size) == 0 ? 0 : -1;
+	return ledger_tlog_size_parse(text, n, size) == 0 ? 0 : -1;
 }
 
 /* The first bytes of an answer, printable, for a log line. */
@@ -341,23 +269,27 @@ static void
 answered_200(struct witness_client *wc, struct evbuffer *buf)
 {
 	size_t len = evbuffer_get_length(buf);
-	char *body, *lines;
-	int bad;
+	char *body, *lines = NULL;
+	int rc;
 
+	/*
+	 * tlog-witness: lines of keys the log does not know are ignored; the
+	 * witness's own are kept only when every one of them verifies over
+	 * the checkpoint sent.
+	 */
 	body = xmalloc(len + 1);
 	evbuffer_copyout(buf, body, len);
 	body[len] = '\0';
-	lines = verified_lines(wc, wc->sent_note, wc->sent_len, body, len, &bad);
+	rc = ledger_cosignature_accept(body, len, wc->sent_note,
+	    wc->sent_text_len, &wc->key, &lines, NULL);
 	free(body);
-	if (lines == NULL) {
+	if (rc != 0) {
 		push_failed(wc, "answered 200 without a valid cosignature of key "
-		    "%s+%08x (%d bad)", wc->name, wc->key.key_id, bad);
+		    "%s+%08x: %s", wc->name, wc->key.key_id,
+		    rc == LEDGER_ENOTFOUND ? "no line of that key" :
+		    ledger_strerror(rc));
 		return;
 	}
-	if (bad > 0)
-		log_warnx("witness %s: %d cosignature lines of its key for tree "
-		    "size %" PRIu64 " do not verify; dropped", wc->name, bad,
-		    wc->sent_size);
 	wc->size = wc->sent_size;
 	wc->size_known = 1;
 	wc->cosigned_size = wc->sent_size;
@@ -459,10 +391,10 @@ static int
 push_body(struct witness_client *wc, uint64_t old, struct evbuffer *out)
 {
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
-	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
 	struct ledger_hash_store hs;
 	struct store_txn *txn;
-	size_t n = 0, i;
+	size_t n = 0, len;
+	char *body;
 	int rc = 0;
 
 	/* tlog-witness: the proof is empty from 0, and from the size itself. */
@@ -476,13 +408,13 @@ push_body(struct witness_client *wc, uint64_t old, struct evbuffer *out)
 		if (rc != 0)
 			return rc;
 	}
-	evbuffer_add_printf(out, "old %" PRIu64 "\n", old);
-	for (i = 0; i < n; i++) {
-		ledger_b64_encode(proof[i], LEDGER_HASH_LEN, b64);
-		evbuffer_add_printf(out, "%s\n", b64);
-	}
-	evbuffer_add(out, "\n", 1);
-	evbuffer_add(out, wc->offer, wc->offer_len);
+	body = ledger_add_checkpoint_format(old,
+	    (const uint8_t (*)[LEDGER_HASH_LEN])proof, n, wc->offer,
+	    wc->offer_len, &len);
+	if (body == NULL)
+		return LEDGER_EINVAL;
+	evbuffer_add(out, body, len);
+	free(body);
 	return 0;
 }
 
@@ -503,6 +435,7 @@ send_push(struct witness_client *wc)
 	free(wc->sent_note);
 	wc->sent_note = xstrndup(wc->offer, wc->offer_len);
 	wc->sent_len = wc->offer_len;
+	wc->sent_text_len = wc->offer_text_len;
 	wc->sent_old = old;
 	wc->sent_size = wc->offer_size;
 	wc->offer_pending = 0;
@@ -551,10 +484,17 @@ void
 witness_client_offer(struct witness_client *wc, uint64_t tree_size,
     const char *note, size_t len, int already_cosigned)
 {
+	struct ledger_note_sig sig;
+	size_t nsigs;
+
 	free(wc->offer);
 	wc->offer = xstrndup(note, len);
 	wc->offer_len = len;
 	wc->offer_size = tree_size;
+	/* The publisher offers only notes the log signed: they split. */
+	if (ledger_note_split(note, len, &sig, 1, &nsigs,
+	    &wc->offer_text_len) != 0)
+		fatalx("witness %s: offered a malformed checkpoint", wc->name);
 	if (already_cosigned) {
 		/* Its stored cosignature says which size it holds. */
 		wc->size = tree_size;
@@ -620,7 +560,7 @@ parse_url(struct witness_client *wc, const char *url, const char *ca_file,
 	plen = strlen(path);
 	while (plen > 0 && path[plen - 1] == '/')
 		plen--;
-	wc->path = xasprintf("%.*s/add-checkpoint", (int)plen, path);
+	wc->path = xasprintf("%.*s%s", (int)plen, path, LEDGER_WITNESS_ADD_PATH);
 	/* A name needs the resolver; an address must not wait for one. */
 	if (evutil_inet_pton(AF_INET, host, &a4) != 1 &&
 	    evutil_inet_pton(AF_INET6, host, &a6) != 1) {

@@ -51,6 +51,8 @@ struct append_request {
 	char **idem_keys;	/* per event, NULL or an idempotency key; owned */
 	uint8_t (*request_hashes)[LEDGER_HASH_LEN];	/* per event, for repeats */
 	int want_proof;		/* ?wait=checkpoint: checkpoint + inclusion proof */
+	int want_witnessed;	/* ?wait=witnessed: the route waits after the
+				   commit (the writer does nothing more) */
 
 	/* out */
 	int status;		/* 201 created, 200 all repeats, or an error status */
