@@ -372,8 +372,8 @@ push_done(struct evhttp_request *req, void *arg)
 	case 422:
 		answer_excerpt(buf, excerpt, sizeof(excerpt));
 		alarm_raise(wc, "it answered 422 to the checkpoint of tree size %"
-		    PRIu64 " with a consistency proof from %" PRIu64 " (\"%s\")",
-		    wc->sent_size, wc->sent_old, excerpt);
+		    PRIu64 " (old %" PRIu64 "): \"%s\"", wc->sent_size,
+		    wc->sent_old, excerpt);
 		break;
 	default:
 		answer_excerpt(buf, excerpt, sizeof(excerpt));

@@ -62,7 +62,7 @@ def key_id(name, sig_type, public):
 
 def parse_vkey(text):
     """<name>+<hex key ID>+<base64(type || key)>, checked."""
-    name, hexid, b64 = text.rsplit("+", 2)
+    name, hexid, b64 = text.split("+", 2)
     blob = base64.b64decode(b64, validate=True)
     if len(blob) != 33 or blob[0] != 0x01:
         raise ValueError("not an Ed25519 log key: " + text)

@@ -18,6 +18,7 @@
 
 #include "ctlrun.h"
 #include "daemon.h"
+#include "testlib.h"
 #include "witnessrun.h"
 
 static const char *
@@ -170,7 +171,8 @@ witness_cleanup(struct witness_proc *w)
 {
 	if (w->pid > 0)
 		witness_stop(w);
-	if (w->dir[0] != '\0')
+	/* A failed test keeps the files, for the log and the evidence. */
+	if (w->dir[0] != '\0' && !test_failures_)
 		remove_tree(w->dir);
 	w->dir[0] = '\0';
 }

@@ -49,7 +49,8 @@ int witness_restart(struct witness_proc *w);
  */
 char *witness_file(const struct witness_proc *w, const char *name);
 
-/* witness_cleanup - stops it if it runs and removes its files. */
+/* witness_cleanup - stops it if it runs and removes its files (kept when
+ * the current test has failed). */
 void witness_cleanup(struct witness_proc *w);
 
 #endif
