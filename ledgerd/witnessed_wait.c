@@ -117,16 +117,17 @@ timed_out(evutil_socket_t fd, short what, void *arg)
 {
 	struct waiter *w = arg;
 	struct witnessed_waiters *ws = w->ws;
+	struct request *r = w->r;
 
 	metrics_inc(&ws->srv->metrics.witnessed_timeouts, 1);
 	log_info("request %" PRIu64 ": no witnessed checkpoint of tree size "
 	    "%" PRIu64 " or more within %d s (the latest is %" PRIu64 ")",
-	    w->r->id, w->need_size, ws->wait_seconds, ws->tree_size);
+	    r->id, w->need_size, ws->wait_seconds, ws->tree_size);
 	/*
 	 * The client learns where its entries are: a repeat of the request
 	 * with its idempotency key finds them without a second copy.
 	 */
-	reply_error(w->r, 504, "witness_timeout", "wait", "the entries are "
+	reply_error(r, 504, "witness_timeout", "wait", "the entries are "
 	    "stored (seq %" PRIu64 ", tree size %" PRIu64 "), but no published "
 	    "checkpoint covering them reached the witness quorum within %d s",
 	    w->index, w->need_size, ws->wait_seconds);
@@ -203,11 +204,13 @@ witnessed_waiters_size(const struct witnessed_waiters *ws)
 void
 witnessed_waiters_stop(struct witnessed_waiters *ws)
 {
+	struct request *r;
 	struct waiter *w;
 
 	ws->stopped = 1;
 	while ((w = TAILQ_FIRST(&ws->waiting)) != NULL) {
-		reply_error(w->r, 503, "unavailable", "wait", "the entries are "
+		r = w->r;
+		reply_error(r, 503, "unavailable", "wait", "the entries are "
 		    "stored (seq %" PRIu64 "), but the daemon is stopping "
 		    "before they were witnessed", w->index);
 		waiter_free(w);
