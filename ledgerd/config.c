@@ -905,7 +905,7 @@ check_readable(const char *what, const char *path, char *err, size_t errlen)
 
 /* load_policy - reads and parses witnesses.policy into cfg->policy. */
 static int
-load_policy(struct config *cfg, char *err, size_t errlen)
+load_policy(struct config *cfg, const char *src, char *err, size_t errlen)
 {
 	char why[256], *text = NULL;
 	size_t len = 0, n;
@@ -913,8 +913,8 @@ load_policy(struct config *cfg, char *err, size_t errlen)
 	FILE *f;
 
 	if ((f = fopen(cfg->witness_policy, "r")) == NULL) {
-		set_err(err, errlen, "witnesses.policy %s: %s",
-		    cfg->witness_policy, strerror(errno));
+		set_err(err, errlen, "%s: witnesses.policy %s: %s",
+		    src, cfg->witness_policy, strerror(errno));
 		return -1;
 	}
 	text = xmalloc(LEDGER_POLICY_MAX_SIZE + 1);
@@ -922,20 +922,20 @@ load_policy(struct config *cfg, char *err, size_t errlen)
 	    f)) > 0)
 		len += n;
 	if (ferror(f)) {
-		set_err(err, errlen, "witnesses.policy %s: %s",
-		    cfg->witness_policy, strerror(errno));
+		set_err(err, errlen, "%s: witnesses.policy %s: %s",
+		    src, cfg->witness_policy, strerror(errno));
 		goto out;
 	}
 	if (len > LEDGER_POLICY_MAX_SIZE) {
-		set_err(err, errlen, "witnesses.policy %s: longer than %d bytes",
-		    cfg->witness_policy, LEDGER_POLICY_MAX_SIZE);
+		set_err(err, errlen, "%s: witnesses.policy %s: longer than %d "
+		    "bytes", src, cfg->witness_policy, LEDGER_POLICY_MAX_SIZE);
 		goto out;
 	}
 	ledger_policy_free(cfg->policy);
 	cfg->policy = NULL;
 	if (ledger_policy_parse(text, len, &cfg->policy, why,
 	    sizeof(why)) != 0) {
-		set_err(err, errlen, "witnesses.policy %s: %s",
+		set_err(err, errlen, "%s: witnesses.policy %s: %s", src,
 		    cfg->witness_policy, why);
 		goto out;
 	}
@@ -1016,7 +1016,7 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (cfg->witness_policy != NULL && load_policy(cfg, err, errlen) != 0)
+	if (cfg->witness_policy != NULL && load_policy(cfg, src, err, errlen) != 0)
 		return -1;
 	if (cfg->witness_policy != NULL &&
 	    (int64_t)cfg->witness_wait_seconds * 1000 <=
