@@ -6,6 +6,7 @@ client is held against an implementation that shares none of its code.
     witness.py --name NAME --seed HEX --log VKEY [--log VKEY ...]
                --state FILE --port-file FILE [--evidence FILE]
                [--port N] [--v1]
+    witness.py --name NAME --seed HEX --print-vkey
 
 NAME and the 32-byte Ed25519 seed (64 hex digits) make the witness key
 (signature type 0x04, C2SP tlog-cosignature).  Each --log names a log it
@@ -15,7 +16,8 @@ cosigned; it is written (atomically, synced) before an answer leaves, and
 read back at start, so the witness never forgets a log.  Refused requests
 that may show a log misbehaving (422, and the v1.0.0 409) are appended to
 the evidence FILE as JSON lines.  The port chosen on 127.0.0.1 (or --port)
-is written to PORT_FILE once listening.
+is written to PORT_FILE once listening.  --print-vkey prints the
+witness's verifier key (for a policy file) and exits.
 
 It follows the current text of C2SP tlog-witness: 404 unknown origin; 403
 no valid signature from a trusted key, or a bad one from a trusted key;
@@ -358,13 +360,22 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--name", required=True)
     p.add_argument("--seed", required=True)
-    p.add_argument("--log", action="append", required=True)
-    p.add_argument("--state", required=True)
+    p.add_argument("--log", action="append")
+    p.add_argument("--state")
     p.add_argument("--evidence")
-    p.add_argument("--port-file", required=True)
+    p.add_argument("--port-file")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--v1", action="store_true")
+    p.add_argument("--print-vkey", action="store_true")
     args = p.parse_args()
+    if args.print_vkey:
+        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(args.seed))
+        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        print("%s+%s+%s" % (args.name, key_id(args.name, 0x04, public).hex(),
+                            base64.b64encode(b"\x04" + public).decode()))
+        return 0
+    if not args.log or not args.state or not args.port_file:
+        p.error("--log, --state and --port-file are required")
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.witness = Witness(args)
     server.daemon_threads = True
