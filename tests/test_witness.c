@@ -95,7 +95,7 @@ static int
 setup_start(struct setup *S, int n, const int *v1, const char *quorum,
     int wait_seconds, int down)
 {
-	char *config, *witnesses, path[700], name[8];
+	char *config, *witnesses, path[700], name[16];
 	char line[1200];
 	size_t len;
 	int i;
