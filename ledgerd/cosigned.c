@@ -90,8 +90,12 @@ cosigned_merge(const char *note, size_t len, const char *lines,
 	probe = xmalloc(3 + lines_len);
 	memcpy(probe, "x\n\n", 3);
 	memcpy(probe + 3, lines, lines_len);
-	if ((rc = split_lines(probe, 3 + lines_len, &i, add,
-	    LEDGER_NOTE_MAX_SIGS, &nadd)) == 0) {
+	rc = split_lines(probe, 3 + lines_len, &i, add, LEDGER_NOTE_MAX_SIGS,
+	    &nadd);
+	/* Only signature lines: no empty line among them. */
+	if (rc == 0 && i != 3)
+		rc = LEDGER_EINVAL;
+	if (rc == 0) {
 		/* Point into lines, which outlives probe. */
 		for (i = 0; i < nadd; i++) {
 			add[i].name = lines + (add[i].name - probe - 3);
@@ -112,16 +116,16 @@ cosigned_merge(const char *note, size_t len, const char *lines,
 	used = body_len;
 	/* Old lines in their order, each replaced by a new line of its key. */
 	for (i = 0; i < nhave; i++) {
-		const struct sig_line *l = &have[i];
+		struct sig_line l = have[i];
 
 		for (j = 0; j < nadd; j++)
-			if (add[j].start != NULL && same_key(&add[j], l)) {
-				l = &add[j];
+			if (add[j].start != NULL && same_key(&add[j], &l)) {
+				l = add[j];
 				add[j].start = NULL;	/* placed */
 				break;
 			}
-		memcpy(buf + used, l->start, l->len);
-		used += l->len;
+		memcpy(buf + used, l.start, l.len);
+		used += l.len;
 	}
 	for (j = 0; j < nadd; j++) {
 		if (add[j].start == NULL)
