@@ -108,7 +108,7 @@ EOP
 	p99=$(awk '/^latency ms:/ { print $8 }' "$work/run")
 	pushes=$(curl -s -H "Authorization: Bearer $token" \
 	    "http://127.0.0.1:$port/metrics" |
-	    awk '/^ledgerd_witness_pushes_total/ { n += $2 } END { print n + 0 }')
+	    awk '/^ledgerd_cosigning_pushes_total/ { n += $2 } END { print n + 0 }')
 	kill $pid
 	wait $pid 2>/dev/null || true
 	pid=

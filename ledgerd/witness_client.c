@@ -659,17 +659,17 @@ witness_client_metrics(struct witness_client *const *wcs, size_t n,
 	static const struct {
 		const char *name, *type, *help;
 	} m[] = {
-		{ "ledgerd_witness_pushes_total", "counter",
+		{ "ledgerd_cosigning_pushes_total", "counter",
 		    "add-checkpoint requests sent to the witness." },
-		{ "ledgerd_witness_push_failures_total", "counter",
+		{ "ledgerd_cosigning_push_failures_total", "counter",
 		    "add-checkpoint requests that brought no cosignature: no "
 		    "answer, a timeout, or an error status (409 size "
 		    "corrections and alarms aside)." },
-		{ "ledgerd_witness_alarms_total", "counter",
+		{ "ledgerd_cosigning_alarms_total", "counter",
 		    "Answers that show the witness holds a different history: "
 		    "422, or a 409 naming the size sent or a size beyond the "
 		    "log's." },
-		{ "ledgerd_witness_cosigned_tree_size", "gauge",
+		{ "ledgerd_cosigning_tree_size", "gauge",
 		    "Tree size of the latest checkpoint the witness cosigned." },
 	};
 	size_t i, j;

@@ -66,7 +66,7 @@ const char *witness_client_name(const struct witness_client *wc);
 
 /*
  * witness_client_metrics - appends the series of the n clients to t
- * (ledgerd_witness_*, one sample per client labelled witness="NAME"); the
+ * (ledgerd_cosigning_*, one sample per client labelled witness="NAME"); the
  * HELP and TYPE lines come even when n is 0.
  */
 void witness_client_metrics(struct witness_client *const *wcs, size_t n,

@@ -315,10 +315,10 @@ test_cosigned(void)
 		CHECK(state != NULL && strstr(state, "\"size\": 5") != NULL);
 		free(state);
 	}
-	CHECK_INT(metric(&S, "ledgerd_witness_cosigned_tree_size{witness=\"w1\"}"), 5);
-	CHECK_INT(metric(&S, "ledgerd_witness_cosigned_tree_size{witness=\"w2\"}"), 5);
-	CHECK_INT(metric(&S, "ledgerd_witness_alarms_total{witness=\"w1\"}"), 0);
-	CHECK(metric(&S, "ledgerd_witness_pushes_total{witness=\"w2\"}") >= 1);
+	CHECK_INT(metric(&S, "ledgerd_cosigning_tree_size{witness=\"w1\"}"), 5);
+	CHECK_INT(metric(&S, "ledgerd_cosigning_tree_size{witness=\"w2\"}"), 5);
+	CHECK_INT(metric(&S, "ledgerd_cosigning_alarms_total{witness=\"w1\"}"), 0);
+	CHECK(metric(&S, "ledgerd_cosigning_pushes_total{witness=\"w2\"}") >= 1);
 	CHECK_INT(metric(&S, "ledgerd_published_tree_size"), 5);
 	CHECK_INT(wait_metric(&S, "ledgerd_witnessed_tree_size", 5), 5);
 	free(note);
@@ -436,9 +436,9 @@ test_quorum_away(void)
 	CHECK(!res.quorum_met);
 	CHECK(res.cosigned[0] && !res.cosigned[1]);
 	free(note);
-	CHECK(wait_metric(&S, "ledgerd_witness_push_failures_total"
+	CHECK(wait_metric(&S, "ledgerd_cosigning_push_failures_total"
 	    "{witness=\"w2\"}", 1) >= 1);
-	CHECK_INT(metric(&S, "ledgerd_witness_alarms_total{witness=\"w2\"}"), 0);
+	CHECK_INT(metric(&S, "ledgerd_cosigning_alarms_total{witness=\"w2\"}"), 0);
 
 	ev = sample_event(50);
 	CHECK_INT(post_event(&S.hc, ev, "wait=witnessed", NULL, NULL, &r), 504);
@@ -521,13 +521,13 @@ test_witness_returns(void)
 
 	/* w2 goes away; appends go on, w1 goes on cosigning. */
 	CHECK_INT(witness_stop(&S.w[1]), 0);
-	pushes = metric(&S, "ledgerd_witness_pushes_total{witness=\"w2\"}");
+	pushes = metric(&S, "ledgerd_cosigning_pushes_total{witness=\"w2\"}");
 	REQUIRE(post_events(&S.hc, 7, 6, 1) == 0);
 	note = wait_cosigned(&S, 13, 1, &res);
 	REQUIRE(note != NULL);
 	CHECK(res.cosigned[0]);
 	free(note);
-	CHECK(wait_metric(&S, "ledgerd_witness_push_failures_total"
+	CHECK(wait_metric(&S, "ledgerd_cosigning_push_failures_total"
 	    "{witness=\"w2\"}", 1) >= 1);
 
 	/* It comes back from its backup, holding tree size 3. */
@@ -540,11 +540,11 @@ test_witness_returns(void)
 	state = witness_file(&S.w[1], "state");
 	CHECK(state != NULL && strstr(state, "\"size\": 13") != NULL);
 	free(state);
-	CHECK(metric(&S, "ledgerd_witness_pushes_total{witness=\"w2\"}") >
+	CHECK(metric(&S, "ledgerd_cosigning_pushes_total{witness=\"w2\"}") >
 	    pushes);
-	CHECK_INT(metric(&S, "ledgerd_witness_cosigned_tree_size"
+	CHECK_INT(metric(&S, "ledgerd_cosigning_tree_size"
 	    "{witness=\"w2\"}"), 13);
-	CHECK_INT(metric(&S, "ledgerd_witness_alarms_total{witness=\"w2\"}"), 0);
+	CHECK_INT(metric(&S, "ledgerd_cosigning_alarms_total{witness=\"w2\"}"), 0);
 	{
 		/* The log said what it adopted. */
 		char *log = read_whole_file(S.d.log_path, NULL);
@@ -636,7 +636,7 @@ test_fork(void)
 	for (i = 0; i < 2; i++) {
 		char name[96];
 
-		snprintf(name, sizeof(name), "ledgerd_witness_alarms_total"
+		snprintf(name, sizeof(name), "ledgerd_cosigning_alarms_total"
 		    "{witness=\"w%d\"}", i + 1);
 		{
 			long long deadline = now_ms() + PUBLISH_WAIT_MS;
@@ -655,13 +655,13 @@ test_fork(void)
 	free(log);
 	/* Never pushed to again: more appends, no more requests. */
 	pushes = metric_value(fork_a.port, OPERATOR,
-	    "ledgerd_witness_pushes_total{witness=\"w1\"}");
+	    "ledgerd_cosigning_pushes_total{witness=\"w1\"}");
 	http_client_init(&fc, fork_a.port, TOKEN);
 	REQUIRE(post_events(&fc, 1100, 2, 1) == 0);
 	CHECK_INT(wait_published(&fc, &fork_a.verifier, 9, NULL, NULL), 0);
 	http_client_close(&fc);
 	CHECK_INT(metric_value(fork_a.port, OPERATOR,
-	    "ledgerd_witness_pushes_total{witness=\"w1\"}"), pushes);
+	    "ledgerd_cosigning_pushes_total{witness=\"w1\"}"), pushes);
 
 	/* Fork B: bigger, 9: the proof from 7 does not verify (422 from both). */
 	REQUIRE(fork_start(&S, &fork_b, copy) == 0);
@@ -672,7 +672,7 @@ test_fork(void)
 		char name[96];
 		long long deadline = now_ms() + PUBLISH_WAIT_MS;
 
-		snprintf(name, sizeof(name), "ledgerd_witness_alarms_total"
+		snprintf(name, sizeof(name), "ledgerd_cosigning_alarms_total"
 		    "{witness=\"w%d\"}", i + 1);
 		while (metric_value(fork_b.port, OPERATOR, name) < 1 &&
 		    now_ms() < deadline)
@@ -700,8 +700,8 @@ test_fork(void)
 	note = wait_cosigned(&S, 10, 2, NULL);
 	CHECK(note != NULL);
 	free(note);
-	CHECK_INT(metric(&S, "ledgerd_witness_alarms_total{witness=\"w1\"}"), 0);
-	CHECK_INT(metric(&S, "ledgerd_witness_alarms_total{witness=\"w2\"}"), 0);
+	CHECK_INT(metric(&S, "ledgerd_cosigning_alarms_total{witness=\"w1\"}"), 0);
+	CHECK_INT(metric(&S, "ledgerd_cosigning_alarms_total{witness=\"w2\"}"), 0);
 	daemon_cleanup(&fork_a);
 	daemon_cleanup(&fork_b);
 	setup_cleanup(&S);
