@@ -1,7 +1,8 @@
 /*
- * The log's side of witnessing, end to end (spec §5.4, §7.4, §10): a real
- * ledgerd with a witness policy and real tlog-witness processes on
- * loopback (tests/witnessrun.c).  Published checkpoints carry the
+ * The log's side of witnessing, end to end (spec §5.4, §7.4, §10.6): a
+ * real ledgerd with a witness policy and real tlog-witness processes on
+ * loopback (tests/witnessrun.c): `ledgerd witness` as w1 and the Python
+ * witness, an implementation apart, as w2.  Published checkpoints carry the
  * witnesses' cosignatures, ?wait=witnessed answers with a checkpoint whose
  * cosignatures satisfy the policy, a forked log is refused and raises the
  * alarm, a witness that is away holds nothing up and is caught up when it
@@ -85,15 +86,15 @@ write_file(const char *path, const char *text)
 }
 
 /*
- * Starts a log with n witnesses (v1[i]: witness i answers as v1.0.0 did)
- * and the quorum line quorum (e.g. "group all 2 w1 w2\nquorum all").  The
+ * Starts a log with n witnesses of the implementations impl and the quorum
+ * line quorum (e.g. "group all 2 w1 w2\nquorum all").  The
  * log starts once without witnesses to make its key, which the witnesses
  * must know; then with the policy.  down: the last witness is stopped
  * before the log comes back (its URL leads nowhere).
  */
 static int
-setup_start(struct setup *S, int n, const int *v1, const char *quorum,
-    int wait_seconds, int down)
+setup_start(struct setup *S, int n, const enum witness_impl *impl,
+    const char *quorum, int wait_seconds, int down)
 {
 	char *config, *witnesses, path[700], name[16];
 	char line[1200];
@@ -111,8 +112,8 @@ setup_start(struct setup *S, int n, const int *v1, const char *quorum,
 	    "log %s\n", S->d.vkey);
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "w%d", i + 1);
-		if (witness_start(&S->w[i], S->d.root, name, (uint8_t)(0x40 + i),
-		    S->d.vkey, v1 != NULL && v1[i]) != 0)
+		if (witness_start(&S->w[i], S->d.root, name, impl[i],
+		    S->d.vkey) != 0)
 			return -1;
 		S->n_w++;
 		snprintf(line, sizeof(line), "witness %s %s %s\n", name,
@@ -290,16 +291,17 @@ out:
 static void
 test_cosigned(void)
 {
-	static const int v1[2] = { 0, 0 };
+	static const enum witness_impl impl[2] = { WITNESS_LEDGERD,
+	    WITNESS_PYTHON };
 	struct ledger_policy_result res;
 	struct ledger_checkpoint cp;
 	struct http_response r;
 	struct appended a;
 	struct setup S;
-	char *note, *after, *ev, *state;
+	char *note, *after, *ev;
 	int i;
 
-	REQUIRE(setup_start(&S, 2, v1, "group both all w1 w2\nquorum both",
+	REQUIRE(setup_start(&S, 2, impl, "group both all w1 w2\nquorum both",
 	    20, 0) == 0);
 	REQUIRE(post_events(&S.hc, 0, 5, 1) == 0);
 	note = wait_cosigned(&S, 5, 2, &res);
@@ -310,11 +312,8 @@ test_cosigned(void)
 	CHECK_INT(ledger_checkpoint_open(note, strlen(note), &S.d.verifier,
 	    &cp), 0);
 	/* Both witnesses hold the very checkpoint the log published. */
-	for (i = 0; i < 2; i++) {
-		state = witness_file(&S.w[i], "state");
-		CHECK(state != NULL && strstr(state, "\"size\": 5") != NULL);
-		free(state);
-	}
+	for (i = 0; i < 2; i++)
+		CHECK_INT(witness_cosigned_size(&S.w[i], ORIGIN), 5);
 	CHECK_INT(metric(&S, "ledgerd_cosigning_tree_size{witness=\"w1\"}"), 5);
 	CHECK_INT(metric(&S, "ledgerd_cosigning_tree_size{witness=\"w2\"}"), 5);
 	CHECK_INT(metric(&S, "ledgerd_cosigning_alarms_total{witness=\"w1\"}"), 0);
@@ -419,7 +418,8 @@ test_no_policy(void)
 static void
 test_quorum_away(void)
 {
-	static const int v1[2] = { 0, 0 };
+	static const enum witness_impl impl[2] = { WITNESS_LEDGERD,
+	    WITNESS_PYTHON };
 	struct ledger_policy_result res;
 	struct http_response r;
 	struct http_conn c;
@@ -427,7 +427,7 @@ test_quorum_away(void)
 	char *ev, *req, *note;
 	long long size;
 
-	REQUIRE(setup_start(&S, 2, v1, "group both all w1 w2\nquorum both", 1,
+	REQUIRE(setup_start(&S, 2, impl, "group both all w1 w2\nquorum both", 1,
 	    1) == 0);
 	/* Plain appends do not wait for anyone. */
 	REQUIRE(post_events(&S.hc, 0, 20, 1) == 0);
@@ -496,13 +496,14 @@ test_quorum_away(void)
 static void
 test_witness_returns(void)
 {
-	static const int v1[2] = { 0, 0 };
+	static const enum witness_impl impl[2] = { WITNESS_LEDGERD,
+	    WITNESS_PYTHON };
 	struct ledger_policy_result res;
 	char path[700], backup[700], *note, *state;
 	struct setup S;
 	long long pushes;
 
-	REQUIRE(setup_start(&S, 2, v1, "group both all w1 w2\nquorum both",
+	REQUIRE(setup_start(&S, 2, impl, "group both all w1 w2\nquorum both",
 	    20, 0) == 0);
 	REQUIRE(post_events(&S.hc, 0, 3, 1) == 0);
 	note = wait_cosigned(&S, 3, 2, NULL);
@@ -511,8 +512,8 @@ test_witness_returns(void)
 	/* w2's state at tree size 3, kept aside. */
 	snprintf(path, sizeof(path), "%s/state.json", S.w[1].dir);
 	snprintf(backup, sizeof(backup), "%s/state.backup", S.w[1].dir);
-	state = witness_file(&S.w[1], "state");
-	REQUIRE(state != NULL && write_file(backup, state) == 0);
+	state = read_whole_file(path, NULL);
+	REQUIRE(state[0] != '\0' && write_file(backup, state) == 0);
 	free(state);
 	REQUIRE(post_events(&S.hc, 3, 4, 1) == 0);
 	note = wait_cosigned(&S, 7, 2, NULL);
@@ -537,9 +538,7 @@ test_witness_returns(void)
 	REQUIRE(note != NULL);
 	CHECK(res.quorum_met);
 	free(note);
-	state = witness_file(&S.w[1], "state");
-	CHECK(state != NULL && strstr(state, "\"size\": 13") != NULL);
-	free(state);
+	CHECK_INT(witness_cosigned_size(&S.w[1], ORIGIN), 13);
 	CHECK(metric(&S, "ledgerd_cosigning_pushes_total{witness=\"w2\"}") >
 	    pushes);
 	CHECK_INT(metric(&S, "ledgerd_cosigning_tree_size"
@@ -598,7 +597,8 @@ out:
 static void
 test_fork(void)
 {
-	static const int v1[2] = { 0, 1 };
+	static const enum witness_impl impl[2] = { WITNESS_LEDGERD,
+	    WITNESS_PYTHON_V1 };
 	char copy[700], cmd[1400], *note, *log, *evidence;
 	struct daemon fork_a, fork_b;
 	struct http_client fc;
@@ -608,7 +608,7 @@ test_fork(void)
 
 	memset(&fork_a, 0, sizeof(fork_a));
 	memset(&fork_b, 0, sizeof(fork_b));
-	REQUIRE(setup_start(&S, 2, v1, "group both all w1 w2\nquorum both",
+	REQUIRE(setup_start(&S, 2, impl, "group both all w1 w2\nquorum both",
 	    20, 0) == 0);
 	REQUIRE(post_events(&S.hc, 0, 4, 1) == 0);
 	note = wait_cosigned(&S, 4, 2, NULL);
@@ -686,13 +686,14 @@ test_fork(void)
 	free(log);
 
 	/* The witnesses kept what the forks sent. */
-	evidence = witness_file(&S.w[0], "evidence");
-	CHECK(evidence != NULL && strstr(evidence, "\"status\": 422") != NULL);
-	CHECK(evidence != NULL && strstr(evidence, "the same size") != NULL);
-	CHECK(evidence != NULL && strstr(evidence, "does not verify") != NULL);
+	evidence = witness_evidence(&S.w[0]);
+	CHECK(evidence != NULL &&
+	    strstr(evidence, "same_size_different_root") != NULL);
+	CHECK(evidence != NULL && strstr(evidence, "inconsistent_proof") != NULL);
 	free(evidence);
-	evidence = witness_file(&S.w[1], "evidence");
+	evidence = witness_evidence(&S.w[1]);
 	CHECK(evidence != NULL && strstr(evidence, "\"status\": 409") != NULL);
+	CHECK(evidence != NULL && strstr(evidence, "\"status\": 422") != NULL);
 	free(evidence);
 
 	/* The true log goes on, cosigned, with no alarm. */

@@ -14,10 +14,15 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <jansson.h>
+
+#include "ledger/checkpoint.h"
+#include "ledger/hash.h"
 #include "ledger/note.h"
 
 #include "ctlrun.h"
 #include "daemon.h"
+#include "http.h"
 #include "testlib.h"
 #include "witnessrun.h"
 
@@ -29,12 +34,46 @@ script(void)
 	return s != NULL && s[0] != '\0' ? s : "tests/witness.py";
 }
 
+/* The "listening on" line of ledgerd witness, from offset from; its port. */
+static unsigned
+find_port(const char *log_path, off_t from)
+{
+	static const char needle[] = "listening on http://127.0.0.1:";
+	char buf[16384];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(log_path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strstr(buf, needle)) == NULL)
+		return 0;
+	p += sizeof(needle) - 1;
+	if (strchr(p, '\n') == NULL)
+		return 0;
+	return (unsigned)strtoul(p, NULL, 10);
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
 static int
 launch(struct witness_proc *w)
 {
 	char port_file[600], state[600], evidence[600], log_path[600];
-	char seed_hex[65], port[16], *text;
+	char seed_hex[65], port[16], *text, data[600], listen[32];
 	long long deadline = now_ms() + DAEMON_START_TIMEOUT_MS;
+	off_t from;
 	pid_t parent = getpid();
 	int i, fd;
 
@@ -46,6 +85,9 @@ launch(struct witness_proc *w)
 	for (i = 0; i < 32; i++)
 		snprintf(seed_hex + 2 * i, 3, "%02x", w->seed[i]);
 	unlink(port_file);
+	from = file_size(log_path);
+	snprintf(data, sizeof(data), "%s/data", w->dir);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", w->port);
 	fflush(stdout);
 	fflush(stderr);
 	if ((w->pid = fork()) < 0) {
@@ -62,7 +104,11 @@ launch(struct witness_proc *w)
 			dup2(fd, STDERR_FILENO);
 			close(fd);
 		}
-		if (w->v1)
+		if (w->impl == WITNESS_LEDGERD)
+			execl(daemon_bin(), daemon_bin(), "witness", "--data",
+			    data, "--listen", listen, "--name", w->name, "--log",
+			    w->log_vkey, (char *)NULL);
+		else if (w->impl == WITNESS_PYTHON_V1)
 			execlp("python3", "python3", script(), "--name", w->name,
 			    "--seed", seed_hex, "--log", w->log_vkey, "--state",
 			    state, "--evidence", evidence, "--port-file",
@@ -75,9 +121,13 @@ launch(struct witness_proc *w)
 		_exit(127);
 	}
 	for (;;) {
-		text = read_whole_file(port_file, NULL);
-		w->port = (unsigned)atoi(text);
-		free(text);
+		if (w->impl == WITNESS_LEDGERD) {
+			w->port = find_port(log_path, from);
+		} else {
+			text = read_whole_file(port_file, NULL);
+			w->port = (unsigned)atoi(text);
+			free(text);
+		}
 		if (w->port != 0)
 			break;
 		if (now_ms() > deadline || waitpid(w->pid, NULL, WNOHANG) != 0) {
@@ -93,12 +143,25 @@ launch(struct witness_proc *w)
 		sleep_ms(10);
 	}
 	snprintf(w->url, sizeof(w->url), "http://127.0.0.1:%u", w->port);
+	if (w->impl == WITNESS_LEDGERD) {
+		/* It made its key on first start: read the verifier. */
+		snprintf(data, sizeof(data), "%s/data/witness.vkey", w->dir);
+		text = read_whole_file(data, NULL);
+		text[strcspn(text, "\n")] = '\0';
+		snprintf(w->vkey, sizeof(w->vkey), "%s", text);
+		free(text);
+		if (ledger_verifier_parse(w->vkey, &w->verifier) != 0) {
+			fprintf(stderr, "  witness %s: bad key \"%s\"\n", w->name,
+			    w->vkey);
+			return -1;
+		}
+	}
 	return 0;
 }
 
 int
 witness_start(struct witness_proc *w, const char *parent, const char *name,
-    uint8_t seed_byte, const char *log_vkey, int v1)
+    enum witness_impl impl, const char *log_vkey)
 {
 	struct ledger_signer *s;
 	char *text;
@@ -110,9 +173,12 @@ witness_start(struct witness_proc *w, const char *parent, const char *name,
 		return -1;
 	}
 	snprintf(w->name, sizeof(w->name), "%s", name);
-	memset(w->seed, seed_byte, sizeof(w->seed));
 	snprintf(w->log_vkey, sizeof(w->log_vkey), "%s", log_vkey);
-	w->v1 = v1;
+	w->impl = impl;
+	if (impl == WITNESS_LEDGERD)
+		return launch(w);
+	/* tests/witness.py takes its key from here: a seed from the name. */
+	ledger_sha256(name, strlen(name), w->seed);
 	if (ledger_signer_from_seed(name, LEDGER_SIGTYPE_COSIGNATURE, w->seed,
 	    &s) != 0) {
 		fprintf(stderr, "  cannot make the key of witness %s\n", name);
@@ -149,15 +215,69 @@ witness_restart(struct witness_proc *w)
 	return launch(w);
 }
 
-char *
-witness_file(const struct witness_proc *w, const char *name)
+/* GET path from a ledgerd witness: the body of a 200, or NULL. */
+static char *
+witness_get(const struct witness_proc *w, const char *path)
 {
-	char path[600];
-	size_t len;
-	char *text;
+	struct http_client hc;
+	struct http_response r;
+	char *body = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s", w->dir,
-	    strcmp(name, "state") == 0 ? "state.json" : "evidence.jsonl");
+	http_client_init(&hc, w->port, "");
+	if (http_get_public(&hc, path, &r) == 0) {
+		if (r.status == 200) {
+			body = r.body;
+			r.body = NULL;
+		}
+		http_response_free(&r);
+	}
+	http_client_close(&hc);
+	return body;
+}
+
+long long
+witness_cosigned_size(const struct witness_proc *w, const char *origin)
+{
+	struct ledger_checkpoint cp;
+	char path[600], *text, *p;
+	uint8_t h[LEDGER_HASH_LEN];
+	long long size = -1;
+	json_t *state, *held;
+	size_t len;
+	int i;
+
+	if (w->impl == WITNESS_LEDGERD) {
+		ledger_sha256(origin, strlen(origin), h);
+		p = path;
+		*p++ = '/';
+		for (i = 0; i < LEDGER_HASH_LEN; i++)
+			p += sprintf(p, "%02x", h[i]);
+		strcpy(p, "/checkpoint");
+		if ((text = witness_get(w, path)) != NULL &&
+		    ledger_checkpoint_parse(text, strlen(text), &cp) == 0)
+			size = (long long)cp.tree_size;
+		free(text);
+		return size;
+	}
+	snprintf(path, sizeof(path), "%s/state.json", w->dir);
+	text = read_whole_file(path, &len);
+	if ((state = json_loadb(text, len, 0, NULL)) != NULL &&
+	    (held = json_object_get(state, origin)) != NULL)
+		size = json_integer_value(json_object_get(held, "size"));
+	json_decref(state);
+	free(text);
+	return size;
+}
+
+char *
+witness_evidence(const struct witness_proc *w)
+{
+	char path[600], *text;
+	size_t len;
+
+	if (w->impl == WITNESS_LEDGERD)
+		return witness_get(w, "/evidence");
+	snprintf(path, sizeof(path), "%s/evidence.jsonl", w->dir);
 	text = read_whole_file(path, &len);
 	if (len == 0) {
 		free(text);

@@ -1,8 +1,9 @@
 /*
  * Witnesses for the tests: a real C2SP tlog-witness process on loopback,
- * started, stopped and started again on the same port, with its key made
- * here so that a test can write the policy naming it.  The implementation
- * is tests/witness.py, written apart from ledgerd's C code.
+ * started, stopped and started again on the same port.  Two
+ * implementations: `ledgerd witness`, and tests/witness.py, written apart
+ * from ledgerd's C code (which can also answer as a tlog-witness v1.0.0
+ * witness did).
  */
 #ifndef LEDGER_TEST_WITNESSRUN_H
 #define LEDGER_TEST_WITNESSRUN_H
@@ -12,28 +13,35 @@
 
 #include "ledger/note.h"
 
+enum witness_impl {
+	WITNESS_LEDGERD,		/* ledgerd witness */
+	WITNESS_PYTHON,			/* tests/witness.py */
+	WITNESS_PYTHON_V1,		/* tests/witness.py --v1: a 409, not a
+					   422, for the same size with another
+					   root */
+};
+
 struct witness_proc {
+	enum witness_impl impl;
 	pid_t pid;			/* 0 when not running */
 	char dir[512];			/* its files: state, evidence, port */
 	char name[64];			/* its key name */
-	uint8_t seed[32];
+	uint8_t seed[32];		/* tests/witness.py's key */
 	char vkey[512];			/* its verifier key (type 0x04) */
 	struct ledger_verifier verifier;
 	char log_vkey[1024];		/* the one log it witnesses */
-	int v1;				/* answers as tlog-witness v1.0.0 */
 	unsigned port;			/* kept across restarts */
 	char url[64];			/* http://127.0.0.1:PORT */
 };
 
 /*
- * witness_start - a fresh witness named name, with a key from seed_byte,
- * for the log of log_vkey, keeping its files under parent (a new directory
- * is made there); v1: answer a checkpoint of the size it holds with another
- * root as tlog-witness v1.0.0 did (409), not 422.
+ * witness_start - a fresh witness of implementation impl, its key named
+ * name, for the log of log_vkey, keeping its files under parent (a new
+ * directory is made there).
  * Returns 0, or -1 after printing why.
  */
 int witness_start(struct witness_proc *w, const char *parent,
-    const char *name, uint8_t seed_byte, const char *log_vkey, int v1);
+    const char *name, enum witness_impl impl, const char *log_vkey);
 
 /* witness_stop - SIGTERM and wait; its files stay.  0 or -1. */
 int witness_stop(struct witness_proc *w);
@@ -42,12 +50,20 @@ int witness_stop(struct witness_proc *w);
 int witness_restart(struct witness_proc *w);
 
 /*
- * witness_file - a new string (free() it) with the content of one of its
- * files: "state" (JSON: per origin, the size, root and checkpoint it last
- * cosigned) or "evidence" (JSON lines: requests refused as a log's possible
- * misbehaviour); NULL when there is none.
+ * witness_cosigned_size - the tree size of the latest checkpoint it
+ * cosigned for origin (from its state file, or its monitoring endpoint),
+ * or -1 when none.
  */
-char *witness_file(const struct witness_proc *w, const char *name);
+long long witness_cosigned_size(const struct witness_proc *w,
+    const char *origin);
+
+/*
+ * witness_evidence - a new string (free() it) with what it kept of the
+ * requests it refused as a log's possible misbehaviour (tests/witness.py:
+ * its evidence file, JSON lines with "status" and "reason"; ledgerd
+ * witness: GET /evidence, with each "kind"), or NULL when none.
+ */
+char *witness_evidence(const struct witness_proc *w);
 
 /* witness_cleanup - stops it if it runs and removes its files (kept when
  * the current test has failed). */
