@@ -1,7 +1,7 @@
 #!/bin/sh
 # What witnessing costs appends: the same load (64 keep-alive connections of
 # single appends, one writer) against a log without witnesses and against
-# the same log with two witnesses in its policy (tests/witness.py on
+# the same log with two witnesses in its policy (two `ledgerd witness` on
 # loopback, quorum of both), alternating, RUNS times each (default 5); the
 # medians of events/s and p99 latency are printed side by side.  Each run
 # starts from a fresh data directory (same log key) and fresh witnesses.
@@ -17,8 +17,6 @@ seconds=${SECONDS_PER_RUN:-5}
 interval=${INTERVAL_MS:-5000}
 ledgerd=$build/ledgerd
 load=$build/bench/load
-here=$(cd "$(dirname "$0")/.." && pwd)
-witness=$here/tests/witness.py
 [ -x "$ledgerd" ] && [ -x "$load" ] || { echo "build first: make && make bench" >&2; exit 2; }
 
 work=$(mktemp -d)
@@ -36,24 +34,21 @@ token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
 port=$((22000 + $$ % 20000))
 "$ledgerd" keygen --out "$work/log.key" --name "$origin" >"$work/keygen"
 log_vkey=$(grep -o "$origin+[^ ]*" "$work/keygen" | head -n 1)
-seed1=$(printf '41%.0s' $(seq 32))
-seed2=$(printf '42%.0s' $(seq 32))
-vkey1=$(python3 "$witness" --name w1 --seed "$seed1" --print-vkey)
-vkey2=$(python3 "$witness" --name w2 --seed "$seed2" --print-vkey)
 
-# start_witness NAME SEED: a fresh witness; prints its port
+# start_witness NAME: a fresh ledgerd witness; prints its port, and leaves
+# its verifier key in $work/NAME/data/witness.vkey
 start_witness() {
 	rm -rf "$work/$1"
 	mkdir "$work/$1"
-	python3 "$witness" --name "$1" --seed "$2" --log "$log_vkey" \
-	    --state "$work/$1/state.json" --port-file "$work/$1/port" \
+	"$ledgerd" witness --data "$work/$1/data" --listen 127.0.0.1:0 \
+	    --name "$1.bench.example.org" --log "$log_vkey" \
 	    >"$work/$1/log" 2>&1 &
 	wpids="$wpids $!"
 	for _ in $(seq 100); do
-		[ -s "$work/$1/port" ] && break
+		grep -q "listening on" "$work/$1/log" 2>/dev/null && break
 		sleep 0.1
 	done
-	cat "$work/$1/port"
+	sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/$1/log"
 }
 
 # config NAME WITNESSES-JSON
@@ -79,11 +74,11 @@ one() {
 	cp "$work/log.key" "$work/data/log.key"
 	chmod 600 "$work/data/log.key"
 	if [ "$1" = witnessed ]; then
-		p1=$(start_witness w1 "$seed1")
-		p2=$(start_witness w2 "$seed2")
+		p1=$(start_witness w1)
+		p2=$(start_witness w2)
 		cat >"$work/witnesses.policy" <<EOP
-witness w1 $vkey1 http://127.0.0.1:$p1
-witness w2 $vkey2 http://127.0.0.1:$p2
+witness w1 $(cat "$work/w1/data/witness.vkey") http://127.0.0.1:$p1
+witness w2 $(cat "$work/w2/data/witness.vkey") http://127.0.0.1:$p2
 group both all w1 w2
 quorum both
 EOP

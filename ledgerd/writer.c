@@ -450,17 +450,71 @@ seconds_since(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* One group commit of the requests in batch. */
+/*
+ * Adds c's lines to the published checkpoint they sign, in txn, and records
+ * the witness's size.  Returns 0 (c->rc 0), 1 when c alone is refused
+ * (c->rc says why; txn is still good), or a store error: txn is spoiled.
+ */
+static int
+add_cosignatures(struct store_txn *txn, struct writer_cosign *c)
+{
+	const char *note;
+	size_t len;
+	int rc;
+
+	free(c->note);
+	c->note = NULL;
+	c->rc = LEDGER_EIO;
+	rc = store_get_published_at(txn, c->tree_size, 0, NULL, &note, &len);
+	if (rc == LEDGER_ENOTFOUND) {
+		c->rc = rc;
+		return 1;
+	}
+	if (rc != 0)
+		return rc;
+	if ((rc = cosigned_merge(note, len, c->lines, strlen(c->lines),
+	    &c->note, &c->note_len)) != 0) {
+		c->rc = rc;
+		return 1;
+	}
+	if ((rc = store_put_published(txn, c->tree_size, c->note,
+	    c->note_len)) != 0 ||
+	    (rc = store_put_witness_size(txn, c->witness, c->tree_size)) != 0)
+		return rc;
+	c->rc = LEDGER_OK;
+	return 0;
+}
+
+/* c was refused, or its commit failed (rc): say so, keep no note. */
 static void
-commit_batch(struct writer *w, struct request_list *batch)
+cosign_failed(struct writer *w, struct writer_cosign *c, int rc)
+{
+	if (c->rc == LEDGER_OK)
+		c->rc = rc;
+	free(c->note);
+	c->note = NULL;
+	log_warnx("writer: cannot store the cosignatures of witness %s for tree "
+	    "size %llu: %s", c->witness, (unsigned long long)c->tree_size,
+	    ledger_strerror(c->rc));
+}
+
+/*
+ * One group commit of the requests in batch, and of the cosignatures in
+ * cosigns: under load they ride along in the commit the appends pay for
+ * anyway.
+ */
+static void
+commit_batch(struct writer *w, struct request_list *batch,
+    struct cosign_list *cosigns)
 {
 	struct store_state state = w->state;
 	struct append_request *req;
+	struct writer_cosign *c;
 	struct store_txn *txn = NULL;
-	size_t appended = 0, accepted = 0;
+	size_t appended = 0, accepted = 0, cosigned = 0;
 	char *note = NULL;
 	struct timespec t0;
-	int64_t now;
+	int64_t now = 0;
 	int rc, publish = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -479,6 +533,14 @@ commit_batch(struct writer *w, struct request_list *batch)
 			continue;
 		appended += state.tree_size - before;
 		accepted++;
+	}
+	TAILQ_FOREACH(c, cosigns, link) {
+		if ((rc = add_cosignatures(txn, c)) < 0)
+			goto fail;
+		if (rc == 0)
+			cosigned++;
+		else
+			cosign_failed(w, c, c->rc);
 	}
 	if (appended > 0) {
 		if ((rc = index_batch_write(w->index, txn)) != 0 ||
@@ -514,7 +576,7 @@ commit_batch(struct writer *w, struct request_list *batch)
 			req->checkpoint = xstrdup(note);
 		}
 	}
-	if (appended == 0) {
+	if (appended == 0 && cosigned == 0) {
 		store_txn_end(txn);
 		free(note);
 		return;
@@ -525,10 +587,14 @@ commit_batch(struct writer *w, struct request_list *batch)
 	if (rc != 0)
 		goto fail;
 	crash_point("after-commit");
+	metrics_inc(&w->srv->metrics.commits, 1);
+	if (appended == 0) {
+		free(note);
+		return;		/* cosignatures only */
+	}
 	w->state = state;
 	if (publish)
 		hand_publication(w, state.tree_size, note, strlen(note), now);
-	metrics_inc(&w->srv->metrics.commits, 1);
 	metrics_inc(&w->srv->metrics.appends, appended);
 	metrics_observe(&w->srv->metrics.commit_seconds, metrics_latency_bounds,
 	    METRICS_LATENCY_BUCKETS, seconds_since(&t0));
@@ -561,6 +627,9 @@ fail:
 			set_store_error(req, rc);
 		}
 	}
+	TAILQ_FOREACH(c, cosigns, link)
+		if (c->rc == LEDGER_OK || c->rc == LEDGER_EIO)
+			cosign_failed(w, c, rc);
 }
 
 /*
@@ -600,41 +669,6 @@ fail:
 	    (unsigned long long)w->state.tree_size, ledger_strerror(rc));
 }
 
-/* Adds c's cosignature lines to the published checkpoint they sign. */
-static void
-store_cosignatures(struct writer *w, struct writer_cosign *c)
-{
-	struct store_txn *txn = NULL;
-	const char *note;
-	size_t len;
-	int rc;
-
-	if ((rc = store_write_begin(w->srv->store, &txn)) != 0 ||
-	    (rc = store_get_published_at(txn, c->tree_size, 0, NULL, &note,
-	    &len)) != 0 ||
-	    (rc = cosigned_merge(note, len, c->lines, strlen(c->lines),
-	    &c->note, &c->note_len)) != 0 ||
-	    (rc = store_put_published(txn, c->tree_size, c->note,
-	    c->note_len)) != 0 ||
-	    (rc = store_put_witness_size(txn, c->witness, c->tree_size)) != 0)
-		goto fail;
-	rc = store_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	c->rc = LEDGER_OK;
-	return;
-fail:
-	store_txn_end(txn);
-	free(c->note);
-	c->note = NULL;
-	c->rc = rc;
-	metrics_inc(&w->srv->metrics.commit_failures, 1);
-	log_warnx("writer: cannot store the cosignatures of witness %s for tree "
-	    "size %llu: %s", c->witness, (unsigned long long)c->tree_size,
-	    ledger_strerror(rc));
-}
-
 /* The absolute monotonic time a timed wait ends at. */
 static struct timespec
 deadline(int64_t at_us)
@@ -656,7 +690,6 @@ writer_main(void *arg)
 		struct request_list batch = TAILQ_HEAD_INITIALIZER(batch);
 		struct cosign_list cosigns = TAILQ_HEAD_INITIALIZER(cosigns);
 		struct append_request *req;
-		struct writer_cosign *c;
 		size_t events = 0;
 		int publish = 0;
 
@@ -697,11 +730,11 @@ writer_main(void *arg)
 		w->queued_events -= events;
 		pthread_mutex_unlock(&w->mu);
 
-		TAILQ_FOREACH(c, &cosigns, link)
-			store_cosignatures(w, c);
-		if (!TAILQ_EMPTY(&batch))
-			commit_batch(w, &batch);
-		else if (publication_due(w, w->state.tree_size, monotonic_us()))
+		/* Cosignatures alone make a small commit of their own. */
+		if (!TAILQ_EMPTY(&batch) || !TAILQ_EMPTY(&cosigns))
+			commit_batch(w, &batch, &cosigns);
+		if (TAILQ_EMPTY(&batch) &&
+		    publication_due(w, w->state.tree_size, monotonic_us()))
 			publish_alone(w);
 
 		pthread_mutex_lock(&w->mu);
