@@ -708,6 +708,56 @@ test_fork(void)
 	setup_cleanup(&S);
 }
 
+/*
+ * ledgerctl keeps working while /checkpoint lags the tree by up to an
+ * interval: prove and get of an entry just written, and an export (whose
+ * own export entry is the newest), wait for the publication that covers
+ * them.
+ */
+static void
+test_clients_wait(void)
+{
+	const char *prove[] = { "prove", "1", NULL };
+	const char *get[] = { "get", "1", NULL };
+	const char *export[] = { "export", "--out", NULL, NULL };
+	const char *check[] = { "verify-export", NULL, NULL };
+	struct http_client hc;
+	struct ctl_result r;
+	struct daemon d;
+	char url[64], dir[700];
+
+	REQUIRE(daemon_start(&d) == 0);
+	CHECK_INT(daemon_stop(&d), 0);
+	d.interval_ms = 2000;
+	REQUIRE(daemon_restart(&d) == 0);
+	http_client_init(&hc, d.port, d.token);
+	REQUIRE(post_events(&hc, 0, 2, 1) == 0);
+	http_client_close(&hc);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", d.port);
+	setenv("LEDGER_URL", url, 1);
+	setenv("LEDGER_TOKEN", d.token, 1);
+	setenv("LEDGER_KEY", d.vkey, 1);
+	ctl_exec(&r, d.root, NULL, prove);
+	CTL_EXPECT(&r, 0, "is included");
+	ctl_result_free(&r);
+	ctl_exec(&r, d.root, NULL, get);
+	CTL_EXPECT(&r, 0, "\"seq\":1,");
+	ctl_result_free(&r);
+	snprintf(dir, sizeof(dir), "%s/bundle", d.root);
+	export[2] = dir;
+	check[1] = dir;
+	ctl_exec(&r, d.root, NULL, export);
+	CTL_EXPECT(&r, 0, "exported");
+	ctl_result_free(&r);
+	ctl_exec(&r, d.root, NULL, check);
+	CTL_EXPECT(&r, 0, "verifies");
+	ctl_result_free(&r);
+	unsetenv("LEDGER_URL");
+	unsetenv("LEDGER_TOKEN");
+	unsetenv("LEDGER_KEY");
+	daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -717,5 +767,6 @@ main(void)
 	RUN(test_quorum_away);
 	RUN(test_witness_returns);
 	RUN(test_fork);
+	RUN(test_clients_wait);
 	return TEST_SUMMARY();
 }
