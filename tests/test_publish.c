@@ -719,6 +719,7 @@ test_clients_wait(void)
 {
 	const char *prove[] = { "prove", "1", NULL };
 	const char *get[] = { "get", "1", NULL };
+	const char *list[] = { "list", "--json", "--verify", NULL };
 	const char *export[] = { "export", "--out", NULL, NULL };
 	const char *check[] = { "verify-export", NULL, NULL };
 	struct http_client hc;
@@ -732,7 +733,6 @@ test_clients_wait(void)
 	REQUIRE(daemon_restart(&d) == 0);
 	http_client_init(&hc, d.port, d.token);
 	REQUIRE(post_events(&hc, 0, 2, 1) == 0);
-	http_client_close(&hc);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", d.port);
 	setenv("LEDGER_URL", url, 1);
 	setenv("LEDGER_TOKEN", d.token, 1);
@@ -742,6 +742,10 @@ test_clients_wait(void)
 	ctl_result_free(&r);
 	ctl_exec(&r, d.root, NULL, get);
 	CTL_EXPECT(&r, 0, "\"seq\":1,");
+	ctl_result_free(&r);
+	REQUIRE(post_events(&hc, 2, 1, 1) == 0);	/* newer than /checkpoint */
+	ctl_exec(&r, d.root, NULL, list);
+	CTL_EXPECT(&r, 0, "\"seq\":2,");
 	ctl_result_free(&r);
 	snprintf(dir, sizeof(dir), "%s/bundle", d.root);
 	export[2] = dir;
@@ -755,6 +759,7 @@ test_clients_wait(void)
 	unsetenv("LEDGER_URL");
 	unsetenv("LEDGER_TOKEN");
 	unsetenv("LEDGER_KEY");
+	http_client_close(&hc);
 	daemon_cleanup(&d);
 }
 
