@@ -714,14 +714,14 @@ get_int(struct parse *p, const json_t *obj, const char *where, const char *key,
 	return 1;
 }
 
-/* parse_witnesses - the "witnesses" object (spec §10). */
+/* parse_witnesses - the "witnesses" object (spec §10.6). */
 static int
 parse_witnesses(struct parse *p, struct config *cfg, const json_t *root)
 {
 	static const char *const keys[] = {
-		"policy", "timeout_seconds", "wait_seconds", NULL
+		"policy", "timeout_seconds", "wait_seconds", "ca_file", NULL
 	};
-	const char *policy = NULL;
+	const char *policy = NULL, *ca = NULL;
 	json_t *obj;
 
 	if ((obj = json_object_get(root, "witnesses")) == NULL)
@@ -734,8 +734,11 @@ parse_witnesses(struct parse *p, struct config *cfg, const json_t *root)
 	    get_int(p, obj, "witnesses", "timeout_seconds", 1, 300,
 	    &cfg->witness_timeout_seconds) == -1 ||
 	    get_int(p, obj, "witnesses", "wait_seconds", 1, 3600,
-	    &cfg->witness_wait_seconds) == -1)
+	    &cfg->witness_wait_seconds) == -1 ||
+	    get_string(p, obj, "witnesses", "ca_file", PATH_MAX, &ca) == -1)
 		return -1;
+	if (ca != NULL)
+		cfg->witness_ca_file = resolve_path(p->file, ca);
 	if (policy == NULL)
 		return perr(p, "witnesses.policy", "missing (the witness policy "
 		    "file: witness, group and quorum lines)");
@@ -1018,6 +1021,9 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->witness_policy != NULL && load_policy(cfg, src, err, errlen) != 0)
 		return -1;
+	if (cfg->witness_ca_file != NULL && check_readable("witnesses.ca_file",
+	    cfg->witness_ca_file, err, errlen) == -1)
+		return -1;
 	if (cfg->witness_policy != NULL &&
 	    (int64_t)cfg->witness_wait_seconds * 1000 <=
 	    cfg->checkpoint_interval_ms) {
@@ -1162,11 +1168,15 @@ config_reload_check(const struct config *cur, struct config *next,
 		    "%scheckpoint_interval_ms", notes[0] != '\0' ? ", " : "");
 	}
 	if (!same_string(cur->witness_policy, next->witness_policy) ||
+	    !same_string(cur->witness_ca_file, next->witness_ca_file) ||
 	    cur->witness_timeout_seconds != next->witness_timeout_seconds ||
 	    cur->witness_wait_seconds != next->witness_wait_seconds) {
 		free(next->witness_policy);
 		next->witness_policy = cur->witness_policy != NULL ?
 		    xstrdup(cur->witness_policy) : NULL;
+		free(next->witness_ca_file);
+		next->witness_ca_file = cur->witness_ca_file != NULL ?
+		    xstrdup(cur->witness_ca_file) : NULL;
 		next->witness_timeout_seconds = cur->witness_timeout_seconds;
 		next->witness_wait_seconds = cur->witness_wait_seconds;
 		set_err(notes + strlen(notes), noteslen - strlen(notes),
@@ -1205,6 +1215,7 @@ config_free(struct config *cfg)
 	free(cfg->tls_key);
 	free(cfg->tls_client_ca);
 	free(cfg->witness_policy);
+	free(cfg->witness_ca_file);
 	ledger_policy_free(cfg->policy);
 	free(cfg);
 }

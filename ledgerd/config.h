@@ -81,7 +81,7 @@ struct config {
 	int listen_from_flag;		/* applies them again */
 	int log_level;			/* enum log_level */
 	/*
-	 * Publication (spec §5.4) and witnesses (spec §10): a checkpoint is
+	 * Publication (spec §5.4) and witnesses (spec §10.6): a checkpoint is
 	 * published when the tree has grown and checkpoint_interval_ms have
 	 * passed since the last publication, and pushed to the witnesses of
 	 * the policy file, if any.
@@ -91,6 +91,8 @@ struct config {
 	struct ledger_policy *policy;	/* parsed by config_finish; NULL without */
 	int witness_timeout_seconds;	/* one add-checkpoint request */
 	int witness_wait_seconds;	/* the longest ?wait=witnessed wait */
+	char *witness_ca_file;		/* https witnesses: CA bundle, or NULL
+					   for the system's */
 };
 
 /*
@@ -113,7 +115,9 @@ struct config {
  * (error|warn|info|debug), checkpoint_interval_ms (10..3600000, default
  * 5000), witnesses {policy (a C2SP tlog-policy file, relative paths against
  * the file's directory; required in the object), timeout_seconds (1..300,
- * default 10), wait_seconds (1..3600, default 30)}.  "data" is used as given (relative to the
+ * default 10), wait_seconds (1..3600, default 30), ca_file (the CA
+ * certificates https witnesses are checked against, instead of the
+ * system's; relative as policy)}.  "data" is used as given (relative to the
  * working directory, like --data).
  *	err	out: "FILE: KEY.PATH: message" ("principals[2].rolez: unknown
  *		key"), or "FILE:LINE:COLUMN: message" for malformed JSON

@@ -1,6 +1,6 @@
 /*
  * A published checkpoint as stored and served: the log's signed note, then
- * the witness cosignature lines collected for it (spec §5.4, §10).  These
+ * the witness cosignature lines collected for it (spec §5.4, §10.6).  These
  * functions edit the signature lines of such a note; none checks a
  * signature.
  */

@@ -237,6 +237,7 @@ start_clients(struct publisher *p, struct store_txn *txn)
 		wcfg.url = w->url;
 		wcfg.timeout_seconds = cfg->witness_timeout_seconds;
 		wcfg.min_backoff_ms = min_backoff;
+		wcfg.ca_file = cfg->witness_ca_file;
 		if ((wc = witness_client_new(p->srv, &wcfg, last, cosigned, p,
 		    err, sizeof(err))) == NULL) {
 			log_warnx("publish: %s", err);

@@ -1,5 +1,5 @@
 /*
- * The loop's side of published checkpoints (spec §5.4, §10): which
+ * The loop's side of published checkpoints (spec §5.4, §10.6): which
  * checkpoint is published, the witness clients that push it, the
  * cosignatures they bring back (kept by the writer), the policy's quorum
  * over them, and the appends that wait for a witnessed checkpoint

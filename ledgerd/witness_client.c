@@ -1,12 +1,13 @@
 /*
  * Pushing published checkpoints to one witness (C2SP tlog-witness,
- * add-checkpoint; docs/shared formats: the current text of the spec, which
- * answers 422 where its v1.0.0 tag answered 409 for the same size with a
- * different root).  One request at a time per witness, on the loop's
- * thread; the latest offer wins, so a slow witness is sent the newest
- * checkpoint when it is ready again rather than every one it missed.
+ * add-checkpoint, spec §10.6; its current text answers 422 where its
+ * v1.0.0 tag answered 409 for the same size with a different root).  One
+ * request at a time per witness, on the loop's thread; the latest offer
+ * wins, so a slow witness is sent the newest checkpoint when it is ready
+ * again rather than every one it missed.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ struct witness_client {
 	struct ledger_verifier key;
 	char *url;			/* as configured, for log lines */
 	char *host;
+	int host_is_ip;			/* an IPv4 or IPv6 address */
 	int port;
 	char *path;			/* <prefix>/add-checkpoint */
 	char *host_header;
@@ -99,7 +101,7 @@ schedule(struct witness_client *wc)
 }
 
 /*
- * The witness holds a history this log cannot extend (spec §10): it is
+ * The witness holds a history this log cannot extend (spec §10.6): it is
  * never pushed to again by this process.  Logged at error level: an
  * operator must find out which history is the true one (docs/operations.md).
  */
@@ -192,9 +194,15 @@ tls_bufferevent(struct witness_client *wc)
 
 	if ((ssl = SSL_new(wc->ssl_ctx)) == NULL)
 		return NULL;
-	/* SNI, and the certificate must name the host (RFC 6125). */
-	if (SSL_set_tlsext_host_name(ssl, wc->host) != 1 ||
-	    SSL_set1_host(ssl, wc->host) != 1) {
+	/*
+	 * The certificate must name the host (RFC 6125): an address by an IP
+	 * subjectAltName, a name by a DNS one, sent as SNI (RFC 6066 has no
+	 * SNI for addresses).
+	 */
+	if (wc->host_is_ip ?
+	    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), wc->host) != 1 :
+	    (SSL_set_tlsext_host_name(ssl, wc->host) != 1 ||
+	    SSL_set1_host(ssl, wc->host) != 1)) {
 		SSL_free(ssl);
 		return NULL;
 	}
@@ -562,8 +570,9 @@ parse_url(struct witness_client *wc, const char *url, const char *ca_file,
 		plen--;
 	wc->path = xasprintf("%.*s%s", (int)plen, path, LEDGER_WITNESS_ADD_PATH);
 	/* A name needs the resolver; an address must not wait for one. */
-	if (evutil_inet_pton(AF_INET, host, &a4) != 1 &&
-	    evutil_inet_pton(AF_INET6, host, &a6) != 1) {
+	wc->host_is_ip = evutil_inet_pton(AF_INET, host, &a4) == 1 ||
+	    evutil_inet_pton(AF_INET6, host, &a6) == 1;
+	if (!wc->host_is_ip) {
 		wc->dns = evdns_base_new(wc->srv->base,
 		    EVDNS_BASE_INITIALIZE_NAMESERVERS |
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);

@@ -709,6 +709,72 @@ test_fork(void)
 }
 
 /*
+ * A witness behind HTTPS: the log checks its certificate against
+ * witnesses.ca_file (here the test PKI's CA, for 127.0.0.1) and collects its
+ * cosignature; one whose certificate comes from another CA is never sent
+ * the checkpoint, and counts failures.
+ */
+static void
+test_tls_witness(void)
+{
+	char cmd[1400], cert[700], key[700], other[700], otherkey[700];
+	char path[700], *config, *note, *policy;
+	struct ledger_policy_result res;
+	struct witness_proc good, bad;
+	struct setup S;
+
+	memset(&S, 0, sizeof(S));
+	memset(&good, 0, sizeof(good));
+	memset(&bad, 0, sizeof(bad));
+	config = config_text("");
+	REQUIRE(daemon_start_config(&S.d, config) == 0);
+	free(config);
+	CHECK_INT(daemon_stop(&S.d), 0);
+	snprintf(cmd, sizeof(cmd), "sh tests/access_pki.sh '%s'", S.d.root);
+	REQUIRE(system(cmd) == 0);
+	snprintf(cert, sizeof(cert), "%s/server.pem", S.d.root);
+	snprintf(key, sizeof(key), "%s/server.key", S.d.root);
+	/* A certificate of the other CA, for the same address. */
+	snprintf(other, sizeof(other), "%s/other.pem", S.d.root);
+	snprintf(otherkey, sizeof(otherkey), "%s/other.key", S.d.root);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl req -x509 -newkey ec "
+	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out "
+	    "other.pem -days 2 -subj /CN=127.0.0.1 -addext "
+	    "subjectAltName=IP:127.0.0.1 2>/dev/null", S.d.root);
+	REQUIRE(system(cmd) == 0);
+	REQUIRE(witness_start_tls(&good, S.d.root, "w1", S.d.vkey, cert,
+	    key) == 0);
+	REQUIRE(witness_start_tls(&bad, S.d.root, "w2", S.d.vkey, other,
+	    otherkey) == 0);
+	policy = xasprintf("log %s\nwitness w1 %s %s\nwitness w2 %s %s\n"
+	    "quorum w1\n", S.d.vkey, good.vkey, good.url, bad.vkey, bad.url);
+	REQUIRE(ledger_policy_parse(policy, strlen(policy), &S.policy, NULL,
+	    0) == 0);
+	S.policy_text = policy;
+	snprintf(path, sizeof(path), "%s/witnesses.policy", S.d.root);
+	REQUIRE(write_file(path, policy) == 0);
+	config = config_text("\"witnesses\": {\"policy\": \"witnesses.policy\", "
+	    "\"ca_file\": \"ca.pem\"}");
+	REQUIRE(write_file(S.d.config, config) == 0);
+	free(config);
+	S.d.interval_ms = INTERVAL_MS;
+	REQUIRE(daemon_restart(&S.d) == 0);
+	http_client_init(&S.hc, S.d.port, TOKEN);
+	REQUIRE(post_events(&S.hc, 0, 3, 1) == 0);
+	note = wait_cosigned(&S, 3, 1, &res);
+	CHECK(note != NULL);
+	CHECK(res.quorum_met && res.cosigned[0] && !res.cosigned[1]);
+	free(note);
+	CHECK(wait_metric(&S, "ledgerd_cosigning_push_failures_total"
+	    "{witness=\"w2\"}", 1) >= 1);
+	CHECK_INT(witness_cosigned_size(&bad, ORIGIN), -1);
+	CHECK_INT(metric(&S, "ledgerd_cosigning_alarms_total{witness=\"w2\"}"), 0);
+	witness_cleanup(&good);
+	witness_cleanup(&bad);
+	setup_cleanup(&S);
+}
+
+/*
  * ledgerctl keeps working while /checkpoint lags the tree by up to an
  * interval: prove and get of an entry just written, and an export (whose
  * own export entry is the newest), wait for the publication that covers
@@ -772,6 +838,7 @@ main(void)
 	RUN(test_quorum_away);
 	RUN(test_witness_returns);
 	RUN(test_fork);
+	RUN(test_tls_witness);
 	RUN(test_clients_wait);
 	return TEST_SUMMARY();
 }

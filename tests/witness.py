@@ -5,7 +5,7 @@ client is held against an implementation that shares none of its code.
 
     witness.py --name NAME --seed HEX --log VKEY [--log VKEY ...]
                --state FILE --port-file FILE [--evidence FILE]
-               [--port N] [--v1]
+               [--port N] [--v1] [--tls-cert PEM --tls-key PEM]
     witness.py --name NAME --seed HEX --print-vkey
 
 NAME and the 32-byte Ed25519 seed (64 hex digits) make the witness key
@@ -16,7 +16,8 @@ cosigned; it is written (atomically, synced) before an answer leaves, and
 read back at start, so the witness never forgets a log.  Refused requests
 that may show a log misbehaving (422, and the v1.0.0 409) are appended to
 the evidence FILE as JSON lines.  The port chosen on 127.0.0.1 (or --port)
-is written to PORT_FILE once listening.  --print-vkey prints the
+is written to PORT_FILE once listening; with --tls-cert and --tls-key it
+speaks HTTPS.  --print-vkey prints the
 witness's verifier key (for a policy file) and exits.
 
 It follows the current text of C2SP tlog-witness: 404 unknown origin; 403
@@ -39,6 +40,7 @@ import binascii
 import hashlib
 import json
 import os
+import ssl
 import struct
 import sys
 import threading
@@ -367,6 +369,8 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--v1", action="store_true")
     p.add_argument("--print-vkey", action="store_true")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     args = p.parse_args()
     if args.print_vkey:
         key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(args.seed))
@@ -377,6 +381,10 @@ def main():
     if not args.log or not args.state or not args.port_file:
         p.error("--log, --state and --port-file are required")
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.witness = Witness(args)
     server.daemon_threads = True
     tmp = args.port_file + ".tmp"

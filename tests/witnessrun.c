@@ -59,6 +59,9 @@ find_port(const char *log_path, off_t from)
 	return (unsigned)strtoul(p, NULL, 10);
 }
 
+static int start(struct witness_proc *w, const char *parent,
+    const char *name, enum witness_impl impl, const char *log_vkey);
+
 static off_t
 file_size(const char *path)
 {
@@ -113,6 +116,12 @@ launch(struct witness_proc *w)
 			    "--seed", seed_hex, "--log", w->log_vkey, "--state",
 			    state, "--evidence", evidence, "--port-file",
 			    port_file, "--port", port, "--v1", (char *)NULL);
+		else if (w->tls_cert[0] != '\0')
+			execlp("python3", "python3", script(), "--name", w->name,
+			    "--seed", seed_hex, "--log", w->log_vkey, "--state",
+			    state, "--evidence", evidence, "--port-file",
+			    port_file, "--port", port, "--tls-cert", w->tls_cert,
+			    "--tls-key", w->tls_key, (char *)NULL);
 		else
 			execlp("python3", "python3", script(), "--name", w->name,
 			    "--seed", seed_hex, "--log", w->log_vkey, "--state",
@@ -142,7 +151,8 @@ launch(struct witness_proc *w)
 		}
 		sleep_ms(10);
 	}
-	snprintf(w->url, sizeof(w->url), "http://127.0.0.1:%u", w->port);
+	snprintf(w->url, sizeof(w->url), "%s://127.0.0.1:%u",
+	    w->tls_cert[0] != '\0' ? "https" : "http", w->port);
 	if (w->impl == WITNESS_LEDGERD) {
 		/* It made its key on first start: read the verifier. */
 		snprintf(data, sizeof(data), "%s/data/witness.vkey", w->dir);
@@ -163,10 +173,28 @@ int
 witness_start(struct witness_proc *w, const char *parent, const char *name,
     enum witness_impl impl, const char *log_vkey)
 {
+	memset(w, 0, sizeof(*w));
+	return start(w, parent, name, impl, log_vkey);
+}
+
+int
+witness_start_tls(struct witness_proc *w, const char *parent,
+    const char *name, const char *log_vkey, const char *cert, const char *key)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(w->tls_cert, sizeof(w->tls_cert), "%s", cert);
+	snprintf(w->tls_key, sizeof(w->tls_key), "%s", key);
+	return start(w, parent, name, WITNESS_PYTHON, log_vkey);
+}
+
+/* Makes its directory and key and launches it; w is zeroed but for TLS. */
+static int
+start(struct witness_proc *w, const char *parent, const char *name,
+    enum witness_impl impl, const char *log_vkey)
+{
 	struct ledger_signer *s;
 	char *text;
 
-	memset(w, 0, sizeof(*w));
 	snprintf(w->dir, sizeof(w->dir), "%s/witness-%s", parent, name);
 	if (mkdir(w->dir, 0700) != 0) {
 		fprintf(stderr, "  mkdir %s: %s\n", w->dir, strerror(errno));

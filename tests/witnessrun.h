@@ -31,7 +31,8 @@ struct witness_proc {
 	struct ledger_verifier verifier;
 	char log_vkey[1024];		/* the one log it witnesses */
 	unsigned port;			/* kept across restarts */
-	char url[64];			/* http://127.0.0.1:PORT */
+	char url[64];			/* http(s)://127.0.0.1:PORT */
+	char tls_cert[512], tls_key[512];	/* tests/witness.py over HTTPS */
 };
 
 /*
@@ -42,6 +43,14 @@ struct witness_proc {
  */
 int witness_start(struct witness_proc *w, const char *parent,
     const char *name, enum witness_impl impl, const char *log_vkey);
+
+/*
+ * witness_start_tls - as witness_start, a tests/witness.py speaking HTTPS
+ * with the certificate and key in the files given (PEM).
+ */
+int witness_start_tls(struct witness_proc *w, const char *parent,
+    const char *name, const char *log_vkey, const char *cert,
+    const char *key);
 
 /* witness_stop - SIGTERM and wait; its files stay.  0 or -1. */
 int witness_stop(struct witness_proc *w);
