@@ -30,6 +30,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "offload.h"
+#include "publish.h"
 #include "server.h"
 #include "store.h"
 #include "timerange.h"
@@ -74,21 +75,36 @@ header(struct request *r, const char *name)
 	    name);
 }
 
-/* ?wait=checkpoint or nothing; any other value is refused.  Returns -1 after answering. */
+/*
+ * ?wait=checkpoint, ?wait=witnessed (spec §7.4) or nothing; any other value
+ * is refused, and so is witnessed without a witness policy.  Returns -1
+ * after answering.
+ */
 static int
-parse_wait(struct request *r, int *want_proof)
+parse_wait(struct request *r, int *want_proof, int *want_witnessed)
 {
 	static const char *const params[] = { "wait", NULL };
 	const char *wait;
 
 	*want_proof = 0;
+	*want_witnessed = 0;
 	if (query_check(r, params) != 0)
 		return -1;
 	if ((wait = query_str(r, "wait")) == NULL)
 		return 0;
+	if (strcmp(wait, "witnessed") == 0) {
+		if (!publisher_has_policy(r->srv->publisher)) {
+			reply_error(r, 400, "invalid_value", "wait",
+			    "wait=witnessed needs witnesses, and this log has "
+			    "no witness policy (witnesses.policy)");
+			return -1;
+		}
+		*want_witnessed = 1;
+		return 0;
+	}
 	if (strcmp(wait, "checkpoint") != 0) {
 		reply_error(r, 400, "invalid_value", "wait",
-		    "wait must be \"checkpoint\"");
+		    "wait must be \"checkpoint\" or \"witnessed\"");
 		return -1;
 	}
 	*want_proof = 1;
@@ -292,6 +308,22 @@ append_answer(const struct append_request *a, int batch)
 }
 
 /*
+ * For wait=witnessed: the tree size a published checkpoint must reach to
+ * cover every entry of the request, repeats too.
+ */
+static uint64_t
+witnessed_need(const struct append_request *a)
+{
+	size_t n = json_array_size(a->events), i;
+	uint64_t need = 0;
+
+	for (i = 0; i < n; i++)
+		if (a->results[i].seq + 1 > need)
+			need = a->results[i].seq + 1;
+	return need;
+}
+
+/*
  * What the writer's completion does first, on the loop's thread, before
  * an answer is made: the latency and, for an accepted append, the counters.
  * Returns 1 when a was accepted.
@@ -325,7 +357,10 @@ post_done(struct append_request *a, void *arg)
 {
 	struct request *r = arg;
 
-	if (append_finished(r, a))
+	if (append_finished(r, a) && a->want_witnessed)
+		publisher_wait_witnessed(r->srv->publisher, r, a->status,
+		    append_answer(a, 0), a->results[0].seq, witnessed_need(a));
+	else if (a->status == 200 || a->status == 201)
 		reply_json(r, a->status, append_answer(a, 0));
 	else
 		reply_append_error(r, a, 0);
@@ -339,6 +374,10 @@ post_done(struct append_request *a, void *arg)
 struct batch_answer {
 	struct offload o;		/* first */
 	struct append_request *a;
+	/* wait=witnessed: the answer waits for the publisher, on the loop */
+	json_t *witnessed_body;
+	int witnessed_status;
+	uint64_t witnessed_index, witnessed_need;
 };
 
 static void
@@ -347,7 +386,13 @@ batch_answer_work(struct offload *o)
 	struct batch_answer *b = (struct batch_answer *)o;
 	struct append_refusal f;
 
-	if (b->a->status == 200 || b->a->status == 201)
+	if ((b->a->status == 200 || b->a->status == 201) &&
+	    b->a->want_witnessed) {
+		b->witnessed_body = append_answer(b->a, 1);
+		b->witnessed_status = b->a->status;
+		b->witnessed_index = b->a->results[0].seq;
+		b->witnessed_need = witnessed_need(b->a);
+	} else if (b->a->status == 200 || b->a->status == 201)
 		offload_answer_json(o, b->a->status, append_answer(b->a, 1));
 	else {
 		append_refusal(b->a, 1, &f);
@@ -364,7 +409,14 @@ batch_answer_done(struct offload *o, struct request *r)
 {
 	struct batch_answer *b = (struct batch_answer *)o;
 
-	offload_reply(o, r);
+	if (b->witnessed_body != NULL && r != NULL) {
+		publisher_wait_witnessed(r->srv->publisher, r,
+		    b->witnessed_status, b->witnessed_body, b->witnessed_index,
+		    b->witnessed_need);
+		b->witnessed_body = NULL;
+	} else
+		offload_reply(o, r);
+	json_decref(b->witnessed_body);
 	append_request_free(b->a);	/* when the work was skipped */
 	offload_release(o);
 	free(b);
@@ -441,9 +493,9 @@ route_events_post(struct request *r)
 	json_t *event = NULL;
 	char *body = NULL;
 	size_t len;
-	int want_proof, status;
+	int want_proof, want_witnessed, status;
 
-	if (parse_wait(r, &want_proof) != 0)
+	if (parse_wait(r, &want_proof, &want_witnessed) != 0)
 		return;
 	if ((ct = header(r, "Content-Type")) != NULL &&
 	    !media_type_is(ct, "application/json")) {
@@ -495,6 +547,7 @@ route_events_post(struct request *r)
 
 	a = append_request_new(json_pack("[O]", event), r->principal);
 	a->want_proof = want_proof;
+	a->want_witnessed = want_witnessed;
 	/* The hash only matters for a repeat, so only keyed events pay for it. */
 	if (hkey != NULL || fkey != NULL) {
 		a->idem_keys[0] = xstrdup(hkey != NULL ? hkey : fkey);
@@ -513,7 +566,7 @@ out:
 struct batch_check {
 	struct offload o;		/* first */
 	struct evbuffer *body;		/* moved out of the request */
-	int ndjson, want_proof;
+	int ndjson, want_proof, want_witnessed;
 	struct append_request *a;	/* out: NULL when refused */
 };
 
@@ -665,6 +718,7 @@ batch_check_work(struct offload *o)
 	a = append_request_new(events, o->principal);
 	events = NULL;
 	a->want_proof = b->want_proof;
+	a->want_witnessed = b->want_witnessed;
 	json_array_foreach(a->events, i, event) {
 		const char *key = json_string_value(json_object_get(event,
 		    "idempotency_key"));
@@ -710,9 +764,9 @@ route_events_batch(struct request *r)
 {
 	struct batch_check *b;
 	const char *ct;
-	int want_proof, ndjson = 0;
+	int want_proof, want_witnessed, ndjson = 0;
 
-	if (parse_wait(r, &want_proof) != 0)
+	if (parse_wait(r, &want_proof, &want_witnessed) != 0)
 		return;
 	if ((ct = header(r, "Content-Type")) != NULL) {
 		if (media_type_is(ct, "application/x-ndjson"))
@@ -733,6 +787,7 @@ route_events_batch(struct request *r)
 	b = xcalloc(1, sizeof(*b));
 	b->ndjson = ndjson;
 	b->want_proof = want_proof;
+	b->want_witnessed = want_witnessed;
 	/* The body's chunks change hands; nothing is copied on the loop. */
 	if ((b->body = evbuffer_new()) == NULL ||
 	    evbuffer_add_buffer(b->body,

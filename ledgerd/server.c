@@ -21,6 +21,7 @@
 #include "datadir.h"
 #include "http.h"
 #include "log.h"
+#include "publish.h"
 #include "server.h"
 #include "store.h"
 #include "workers.h"
@@ -56,6 +57,8 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	workers_drain(srv->workers);
 	writer_stop(srv->writer);
 	workers_stop(srv->workers);
+	/* Appends waiting for witnesses are answered 503 (they are stored). */
+	publisher_stop(srv->publisher);
 	/* Give the answers a moment to leave before connections close. */
 	event_base_loopexit(srv->base, &flush);
 }
@@ -173,6 +176,8 @@ server_serve(struct config *cfg)
 	if ((srv.workers = workers_start(srv.base, cfg->limits.workers,
 	    cfg->limits.max_queued_jobs)) == NULL)
 		goto out;
+	if ((srv.publisher = publisher_start(&srv)) == NULL)
+		goto out;
 	if (http_start(&srv) != 0)
 		goto out;
 	sigterm = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
@@ -191,11 +196,15 @@ server_serve(struct config *cfg)
 	workers_drain(srv.workers);
 	writer_stop(srv.writer);
 	workers_stop(srv.workers);
+	publisher_stop(srv.publisher);
 	log_info("stopped");
 	result = 0;
 out:
 	/* Jobs hold requests: answered before the connections go. */
 	workers_stop(srv.workers);
+	writer_stop(srv.writer);
+	publisher_free(srv.publisher);
+	srv.publisher = NULL;
 	http_stop(&srv);
 	if (srv.listen_fd >= 0)
 		close(srv.listen_fd);

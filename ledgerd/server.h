@@ -16,6 +16,7 @@
 struct event_base;
 struct evhttp;
 struct http_front;
+struct publisher;
 struct store;
 struct workers;
 struct writer;
@@ -25,6 +26,7 @@ struct server {
 	struct store *store;
 	struct writer *writer;
 	struct workers *workers;		/* heavy requests, off the loop */
+	struct publisher *publisher;		/* published checkpoints, witnesses */
 	struct ledger_signer *signer;		/* the log's checkpoint key */
 	struct ledger_verifier verifier;	/* its public half */
 	char *verifier_text;			/* the note-verifier string */

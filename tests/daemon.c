@@ -212,9 +212,10 @@ log_size(const struct daemon *d)
 static pid_t
 spawn(struct daemon *d)
 {
-	const char *bin = daemon_bin();
+	const char *bin = daemon_bin(), *argv[12];
 	pid_t parent = getpid(), pid;
-	int fd;
+	char interval[16];
+	int fd, argc = 0;
 
 	fflush(stdout);
 	fflush(stderr);
@@ -237,12 +238,27 @@ spawn(struct daemon *d)
 		dup2(fd, STDIN_FILENO);
 		close(fd);
 	}
-	if (d->config[0] != '\0')
-		execl(bin, bin, "serve", "--config", d->config, "--data", d->data,
-		    (char *)NULL);
-	else
-		execl(bin, bin, "serve", "--data", d->data, "--listen",
-		    "127.0.0.1:0", (char *)NULL);
+	snprintf(interval, sizeof(interval), "%d", d->interval_ms > 0 ?
+	    d->interval_ms : DAEMON_TEST_INTERVAL_MS);
+	argv[argc++] = bin;
+	argv[argc++] = "serve";
+	if (d->config[0] != '\0') {
+		argv[argc++] = "--config";
+		argv[argc++] = d->config;
+		argv[argc++] = "--data";
+		argv[argc++] = d->data;
+	} else {
+		argv[argc++] = "--data";
+		argv[argc++] = d->data;
+		argv[argc++] = "--listen";
+		argv[argc++] = "127.0.0.1:0";
+	}
+	if (d->interval_ms >= 0) {
+		argv[argc++] = "--checkpoint-interval-ms";
+		argv[argc++] = interval;
+	}
+	argv[argc] = NULL;
+	execv(bin, (char *const *)argv);
 	fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 	_exit(127);
 }

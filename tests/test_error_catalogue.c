@@ -41,6 +41,7 @@ static const struct {
 	{ "internal", "500" },
 	{ "overloaded", "503" },
 	{ "unavailable", "503" },
+	{ "witness_timeout", "504" },
 	{ "http_version_not_supported", "505" },
 	{ "storage_full", "507" },
 };
@@ -72,7 +73,8 @@ static const char *const sources[] = {
 	"ledgerd/route_export.c",
 	"ledgerd/route_ops.c", "ledgerd/route_proof.c",
 	"ledgerd/route_provenance.c", "ledgerd/route_tiles.c",
-	"ledgerd/oversight.c", "ledgerd/writer.c", "lib/event.c",
+	"ledgerd/oversight.c", "ledgerd/writer.c", "ledgerd/witnessed_wait.c",
+	"lib/event.c",
 };
 
 static char *

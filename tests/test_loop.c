@@ -166,24 +166,6 @@ answered_yet(const struct http_conn *c)
 	return c->len > 0 || poll(&p, 1, 0) != 0;
 }
 
-/* The tree size /healthz reports, or -1. */
-static long long
-healthz_tree_size(struct http_client *hc)
-{
-	struct http_response r;
-	long long size = -1;
-	json_t *j;
-
-	if (http_get_public(hc, "/healthz", &r) != 0)
-		return -1;
-	if (r.status == 200 && (j = http_response_json(&r)) != NULL) {
-		size = json_integer_value(json_object_get(j, "tree_size"));
-		json_decref(j);
-	}
-	http_response_free(&r);
-	return size;
-}
-
 /* Reads the answer on c: its status and JSON body (j, may be NULL). */
 static int
 read_answer(struct http_conn *c, json_t **j, struct http_response *keep)
