@@ -458,10 +458,19 @@ ctl_fetch_consistency(struct ctl *ctl, const struct ledger_checkpoint *old,
 	hs = tile_store_hash_store(ts);
 	if ((e = ledger_merkle_root(&hs, new_cp->tree_size, root)) != 0 ||
 	    memcmp(root, new_cp->root, LEDGER_HASH_LEN) != 0) {
-		rc = e == LEDGER_EIO ? EXIT_SERVER : ctl_verify_fail("the hash "
-		    "tiles do not lead to the root of the signed checkpoint of "
-		    "size %" PRIu64 "%s%s", new_cp->tree_size, e ? ": " : "",
-		    e ? ledger_strerror(e) : "");
+		if (e == LEDGER_EIO) {
+			rc = EXIT_SERVER;
+			goto out;
+		}
+		/*
+		 * A log serves every tile of the trees it signs (tlog-tiles):
+		 * one that cannot, or whose tiles lead elsewhere, signed a
+		 * tree it does not hold, as a log showing a split view does.
+		 */
+		rc = ctl_fail(EXIT_SPLIT, "the hash tiles served do not lead to "
+		    "the root of the signed checkpoint of size %" PRIu64 "%s%s: "
+		    "the log cannot back that checkpoint", new_cp->tree_size,
+		    e ? ": " : "", e ? ledger_strerror(e) : "");
 		goto out;
 	}
 	if ((e = ledger_merkle_consistency_proof(&hs, old->tree_size,

@@ -212,10 +212,12 @@ int ctl_open_checkpoint_unwitnessed(struct ctl *ctl, const char *note,
  * any tlog-tiles server) that new_cp's tree extends old's: the tiles must
  * lead to new_cp's root, and the RFC 9162 consistency proof computed from
  * them must verify between the two roots.
- * Returns 0; EXIT_SPLIT, not printed, when the proof does not verify (the
- * tiles are bound to new_cp's root, so the two signed trees are a fork:
- * the caller says so); EXIT_VERIFY when the tiles do not lead to new_cp's
- * root, EXIT_SERVER when one cannot be fetched (printed).
+ * Returns 0; EXIT_SPLIT when the proof does not verify (the tiles are
+ * bound to new_cp's root, so the two signed trees are a fork; not printed:
+ * the caller says so), and also when the tiles the server has for new_cp
+ * (404 included) do not lead to its root (printed: a log that signed a
+ * tree it cannot serve shows a view it does not hold); EXIT_SERVER when
+ * one cannot be fetched (printed).
  */
 int ctl_fetch_consistency(struct ctl *ctl, const struct ledger_checkpoint *old,
     const struct ledger_checkpoint *new_cp);
