@@ -484,6 +484,13 @@ body_mirror(struct daemon *d)
 	    "audit");
 	CTL(3, "/tile/entries/000: 403", "--url", ng.url, "--cacert", ca,
 	    "--cert", pcert, "--cert-key", pkey, "audit");
+	/* A certificate of another CA is refused outright (400). */
+	text = xasprintf("%s/wrongca.pem", pki);
+	note = xasprintf("%s/wrongca.key", pki);
+	CTL(3, "GET /checkpoint: 400", "--url", ng.url, "--cacert", ca,
+	    "--cert", text, "--cert-key", note, "verify", "--state", state);
+	free(text);
+	free(note);
 	j = mirror_json(0, dir2, "--url", ng.url, "--cacert", ca,
 	    "--no-entries", (const char *)NULL);
 	CHECK(j != NULL && jint(j, "fetched_tiles") == 4 &&
