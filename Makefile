@@ -73,6 +73,10 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 LIBLEDGER := $(BUILD)/libledger.a
 LEDGERD := $(BUILD)/ledgerd
+# The daemon the fault-injection tests run: crash points built in (crash.h).
+LEDGERD_FAULTS := $(BUILD)/ledgerd-faults
+FAULTS_OBJS := $(filter-out $(OBJ)/ledgerd/crash.o, $(DAEMON_OBJS)) \
+	$(OBJ)/ledgerd/crash-faults.o
 LEDGERCTL := $(BUILD)/ledgerctl
 
 .PHONY: all build-all test check run deps bench clean fuzz fuzz-build test-valgrind
@@ -84,8 +88,8 @@ LEDGERCTL := $(BUILD)/ledgerctl
 all: deps
 	@$(MAKE) --no-print-directory build-all
 
-build-all: $(LIBLEDGER) $(if $(DAEMON_SRCS),$(LEDGERD)) $(if $(CLIENT_SRCS),$(LEDGERCTL)) $(TEST_BINS) \
-	$(BUILD)/tests/clockshim.so
+build-all: $(LIBLEDGER) $(if $(DAEMON_SRCS),$(LEDGERD) $(LEDGERD_FAULTS)) \
+	$(if $(CLIENT_SRCS),$(LEDGERCTL)) $(TEST_BINS) $(BUILD)/tests/clockshim.so
 
 test: deps
 	@$(MAKE) --no-print-directory build-all
@@ -93,6 +97,7 @@ test: deps
 
 # Tests find the programs under test through these.
 export LEDGERD_BIN = $(abspath $(LEDGERD))
+export LEDGERD_FAULTS_BIN = $(abspath $(LEDGERD_FAULTS))
 export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 
 # Runs the already built tests; the runner prints `N passed, N failed`.
@@ -152,6 +157,16 @@ $(LEDGERD): $(DAEMON_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBLEDGER) $(LIBS)
+
+$(LEDGERD_FAULTS): $(FAULTS_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(FAULTS_OBJS) $(LIBLEDGER) $(LIBS)
+
+$(OBJ)/ledgerd/crash-faults.o: ledgerd/crash.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -DLEDGERD_FAULT_INJECTION -c -o $@ $<
 
 $(LEDGERCTL): $(CLIENT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)

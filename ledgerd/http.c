@@ -612,13 +612,40 @@ peer_address(struct evhttp_request *req)
 }
 
 static int
-route_path_matches(const struct route *rt, const char *path)
+route_is_prefix(const struct route *rt)
+{
+	return rt->prefix[strlen(rt->prefix) - 1] == '/';
+}
+
+static int
+route_path_matches_one(const struct route *rt, const char *path)
 {
 	size_t n = strlen(rt->prefix);
 
-	if (rt->prefix[n - 1] == '/')
+	if (route_is_prefix(rt))
 		return strncmp(path, rt->prefix, n) == 0 && path[n] != '\0';
 	return strcmp(path, rt->prefix) == 0;
+}
+
+/*
+ * Whether rt takes path.  A path that some route names exactly belongs to
+ * the exact routes alone: GET /v1/events/batch is a method the batch route
+ * does not allow (405), not an entry "batch" of the /v1/events/ route.
+ */
+static int
+route_path_matches(const struct route *rt, const char *path)
+{
+	size_t i;
+
+	if (!route_path_matches_one(rt, path))
+		return 0;
+	if (!route_is_prefix(rt))
+		return 1;
+	for (i = 0; i < NROUTES; i++)
+		if (!route_is_prefix(&routes[i]) &&
+		    strcmp(path, routes[i].prefix) == 0)
+			return 0;
+	return 1;
 }
 
 /*
