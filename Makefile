@@ -14,7 +14,8 @@
 CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
-	openssl curl python3 python3-jsonschema python3-yaml python3-cryptography clang libclang-rt-14-dev valgrind
+	openssl curl python3 python3-jsonschema python3-yaml python3-cryptography clang libclang-rt-14-dev valgrind \
+	nginx
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -112,11 +113,13 @@ check:
 
 # The client's end-to-end tests with every ledgerctl run under valgrind
 # (memory errors and definite leaks fail the run): against the real daemon,
-# on compliance bundles, and against a lying server.
+# on compliance bundles, against a lying server, and on mirrors served by
+# nginx with witness policies.
 test-valgrind: deps
 	@$(MAKE) --no-print-directory build-all
 	@LEDGER_TEST_VALGRIND=1 BUILD=$(BUILD) tests/run.sh $(BUILD)/tests/test_ctl \
-		$(BUILD)/tests/test_bundle $(BUILD)/tests/test_malicious
+		$(BUILD)/tests/test_bundle $(BUILD)/tests/test_malicious \
+		$(BUILD)/tests/test_mirror
 
 # LISTEN=HOST:PORT picks another address (plain HTTP: loopback only).
 LISTEN ?= 127.0.0.1:8080
