@@ -14,7 +14,8 @@
 CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
-	openssl curl python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev valgrind
+	openssl curl python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev valgrind \
+	nodejs chromium chromium-driver python3-selenium python3-cryptography
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -63,7 +64,12 @@ BENCH_SRCS := $(filter-out $(BENCH_SUPPORT_SRCS), $(wildcard bench/*.c))
 
 OBJ := $(BUILD)/obj
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
-DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
+# The supervisor console's files (console/, but not its tests) are compiled
+# into the daemon: console/embed.py writes them as C arrays.
+CONSOLE_FILES := $(sort $(filter-out console/test/%, \
+	$(wildcard console/*.html console/*.css console/js/*.js)))
+CONSOLE_GEN := $(BUILD)/gen/console_files.c
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/gen/console_files.o
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(OBJ)/%.o)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(OBJ)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -74,7 +80,7 @@ LIBLEDGER := $(BUILD)/libledger.a
 LEDGERD := $(BUILD)/ledgerd
 LEDGERCTL := $(BUILD)/ledgerctl
 
-.PHONY: all build-all test check run deps bench clean fuzz fuzz-build test-valgrind
+.PHONY: all build-all test check check-console run deps bench clean fuzz fuzz-build test-valgrind
 .DEFAULT_GOAL := all
 # Keep the objects of test and benchmark programs: make would otherwise
 # delete them as intermediates and rebuild them every time.
@@ -100,7 +106,13 @@ export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 check:
 	@: > $(BUILD)/responses.jsonl
 	@BUILD=$(BUILD) LEDGER_TEST_RECORD=$(abspath $(BUILD))/responses.jsonl tests/run.sh \
-		$(TEST_BINS) tests/schema_check.py tests/openapi_check.py tests/configs/check.sh
+		$(TEST_BINS) tests/console_unit.sh tests/console_browser.py \
+		tests/schema_check.py tests/openapi_check.py tests/configs/check.sh
+
+# The console alone: its verification code under node, then the real
+# daemon driven by headless chromium (screenshots in $(BUILD)/console-shots).
+check-console:
+	@BUILD=$(BUILD) tests/run.sh tests/console_unit.sh tests/console_browser.py
 
 # The client's end-to-end tests with every ledgerctl run under valgrind
 # (memory errors and definite leaks fail the run): against the real daemon,
@@ -181,6 +193,16 @@ $(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
+$(CONSOLE_GEN): console/embed.py $(CONSOLE_FILES)
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)python3 console/embed.py $@ $(CONSOLE_FILES)
+
+$(OBJ)/gen/console_files.o: $(CONSOLE_GEN)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iledgerd -c -o $@ $<
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
