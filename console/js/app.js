@@ -120,7 +120,7 @@ async function loadTrust() {
 		if (k) state.logKey = await parseVerifierKey(k);
 		if (p) state.policy = await parsePolicy(p);
 	} catch (e) {
-		$("trust-error").textContent = reason(e);
+		setMark($("trust-error"), false, reason(e));
 	}
 	state.keyFp = k ? await fingerprint(k) : null;
 	state.policyFp = p ? await fingerprint(p) : null;
@@ -145,14 +145,14 @@ async function pinTrust(ev) {
 		await parseVerifierKey(k);
 		await parsePolicy(p);
 	} catch (e) {
-		$("trust-error").textContent = reason(e);
+		setMark($("trust-error"), false, reason(e));
 		return;
 	}
 	if (k !== localStorage.getItem(LS_KEY)) localStorage.removeItem(LS_LAST);
 	localStorage.setItem(LS_KEY, k);
 	localStorage.setItem(LS_POLICY, p);
 	await loadTrust();
-	$("trust-error").textContent = t("pinned_ok");
+	setMark($("trust-error"), true, t("pinned_ok"));
 	$("trust-edit").open = false;
 	refreshStatus();
 }
