@@ -203,6 +203,7 @@ def shot(d, name, element=None):
         d.execute_script("arguments[0].scrollIntoView()", element)
         element.screenshot(path)
         return
+    d.execute_script("window.scrollTo(0, 0)")
     h = d.execute_script("return document.documentElement.scrollHeight")
     d.set_window_size(1400, max(900, min(h + 40, 6000)))
     d.save_screenshot(path)
@@ -245,7 +246,12 @@ def search_subject(d, subject=SUBJECT, purpose=PURPOSE):
 
 
 def rows(d):
-    return d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr")
+    """The rows on screen (the table holds every row; print shows them all)."""
+    return [r for r in d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr") if r.is_displayed()]
+
+
+def shown(d, css):
+    return [r for r in d.find_elements(By.CSS_SELECTOR, css) if r.is_displayed()]
 
 
 # ------------------------------------------------------------------ test --
@@ -350,7 +356,7 @@ def main():
 
         def timeline():
             search_subject(d)
-            wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-ok")) == 20,
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20,
                  "20 verified rows")
             assert d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad") == []
             s = text(d, "res-summary")
@@ -450,9 +456,11 @@ def main():
 
         def printable():
             search_subject(d)
-            wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-ok")) == 20, "rows")
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20, "rows")
             d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
             assert not d.find_element(By.ID, "search").is_displayed()
+            assert len(shown(d, "#timeline tbody tr.row-ok")) == ctx["n"]
+            assert shown(d, "#timeline th button[data-key=org]")
             assert d.find_element(By.ID, "print-foot").is_displayed()
             shot(d, "08-print")
             d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
@@ -477,7 +485,7 @@ def main():
                 proxy.flip = False
             bad = d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad")[0]
             assert "does not lead to the checkpoint's root" in bad.text, bad.text
-            assert len(d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-ok")) == 19
+            assert len(shown(d, "#timeline tbody tr.row-ok")) == 19
             assert ", 1 niet" in text(d, "res-summary")
             shot(d, "09-flipped-proof")
         check("one flipped byte of a proof (through the proxy) makes that row red", flipped)
@@ -489,7 +497,7 @@ def main():
             assert "quorum toezicht NIET gehaald" in text(d, "st-cosig")
             assert "bad" in d.find_element(By.ID, "st-verdict").get_attribute("class")
             search_subject(d, purpose=PURPOSE + " (quorum)")
-            wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad")) == 20,
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-bad")) == 20,
                  "every row red")
             assert "checkpoint does not" in rows(d)[0].text
             shot(d, "10-quorum-unmet")
@@ -503,7 +511,7 @@ def main():
             assert d.find_element(By.ID, "banner").is_displayed()
             assert "WAARSCHUWING" in text(d, "banner")
             search_subject(d, purpose=PURPOSE + " (sleutel)")
-            wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad")) == 20,
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-bad")) == 20,
                  "every row red")
             shot(d, "11-wrong-key")
         check("a wrong pinned key: the status red, a loud warning, no row verified", wrong_key)

@@ -392,6 +392,7 @@ async function search(ev) {
 	state.edges = null;
 	state.sortKey = "seq";
 	state.sortDir = 1;
+	setMark($("export-state"), null, "");
 	await fetchPage(null);
 	$("results").hidden = false;
 	$("results").focus();
@@ -536,11 +537,14 @@ function renderTable() {
 	const rows = sortedRows();
 	const pages = Math.max(1, Math.ceil(rows.length / PAGE_ROWS));
 	state.page = Math.min(state.page, pages - 1);
-	const shown = rows.slice(state.page * PAGE_ROWS, (state.page + 1) * PAGE_ROWS);
+	// Every row is in the table; those off the page show in print only, so
+	// that a printed answer for a case file is whole.
+	const lo = state.page * PAGE_ROWS, hi = lo + PAGE_ROWS;
 	if (rows.length === 0)
 		body.append(el("tr", {}, el("td", { colspan: COLUMNS.length, text: t("empty") })));
-	for (const r of shown) {
-		const tr = el("tr", { class: r.ok ? "row-ok" : "row-bad", "data-seq": r.seq });
+	for (const [i, r] of rows.entries()) {
+		const off = i < lo || i >= hi ? " off-page" : "";
+		const tr = el("tr", { class: (r.ok ? "row-ok" : "row-bad") + off, "data-seq": r.seq });
 		for (const [key] of COLUMNS) {
 			let td;
 			if (key === "ok") {
@@ -671,7 +675,7 @@ function renderLineage() {
 	const cols = [];
 	for (const r of rows) (cols[depth.get(r.seq)] ||= []).push(r);
 	const nodeW = 190, nodeH = 54, gapX = 70, gapY = 18, pad = 16;
-	const H = pad * 2 + Math.max(...cols.map((c) => c.length)) * (nodeH + gapY);
+	const H = pad * 2 + 24 + Math.max(...cols.map((c) => c.length)) * (nodeH + gapY);
 	const W = pad * 2 + cols.length * (nodeW + gapX) - gapX;
 	const pos = new Map();
 	cols.forEach((c, i) => c.sort((a, b) => a.seq - b.seq).forEach((r, j) => {
@@ -684,6 +688,17 @@ function renderLineage() {
 	marker.append(svg("path", { d: "M0,0 L10,5 L0,10 Z", fill: "#1a1a1a" }));
 	defs.append(marker);
 	s.append(defs);
+	// The roots share the item: one dashed frame, labelled with its ref.
+	const roots = rows.filter((r) => r.entry.object?.ref === state.query.ref);
+	if (roots.length) {
+		const ys = roots.map((r) => pos.get(r.seq).y);
+		const x0 = Math.min(...roots.map((r) => pos.get(r.seq).x));
+		s.append(svg("rect", { x: x0 - 8, y: Math.min(...ys) - 8, width: nodeW + 16,
+			height: Math.max(...ys) - Math.min(...ys) + nodeH + 16, rx: 8, fill: "none",
+			stroke: "#4a4a4a", "stroke-dasharray": "5 4" }));
+		s.append(svg("text", { x: x0 - 6, y: H - 8, "font-size": 12, fill: "#4a4a4a" },
+			`${t("item_frame")}: ${state.query.ref}`.slice(0, 40)));
+	}
 	for (const [a, b] of edges) {
 		const p = pos.get(a), q = pos.get(b);
 		s.append(svg("path", {
