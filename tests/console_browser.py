@@ -136,7 +136,30 @@ class Proxy(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def __init__(self, upstream):
         self.upstream = upstream
         self.flip = False       # flip one byte of the second event's proof
+        self.witness = None     # a Witness whose cosignature is added to checkpoints
         super().__init__(("127.0.0.1", 0), ProxyHandler)
+
+
+class Witness:
+    """A C2SP tlog-cosignature/v1 witness of the test's own (formats.md)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.key = Ed25519PrivateKey.generate()
+        pub = self.key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                 serialization.PublicFormat.Raw)
+        self.kid = hashlib.sha256(name.encode() + b"\n\x04" + pub).digest()[:4]
+        self.vkey = "%s+%s+%s" % (name, self.kid.hex(), base64.b64encode(b"\x04" + pub).decode())
+        self.tamper = False
+
+    def cosign(self, note):
+        body = note[:note.index("\n\n") + 1]
+        t = int(time.time()) - 5
+        sig = self.key.sign(("cosignature/v1\ntime %d\n" % t).encode() + body.encode())
+        if self.tamper:
+            sig = bytes([sig[0] ^ 1]) + sig[1:]
+        blob = self.kid + t.to_bytes(8, "big") + sig
+        return note + "\u2014 %s %s\n" % (self.name, base64.b64encode(blob).decode())
 
 
 class ProxyHandler(http.server.BaseHTTPRequestHandler):
@@ -153,6 +176,13 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         r = c.getresponse()
         body = r.read()
         c.close()
+        w = self.server.witness
+        if w is not None and r.status == 200 and self.path == "/checkpoint":
+            body = w.cosign(body.decode()).encode()
+        elif w is not None and r.status == 200 and self.path.startswith("/v1/provenance/"):
+            answer = json.loads(body)
+            answer["checkpoint"] = w.cosign(answer["checkpoint"])
+            body = json.dumps(answer, separators=(",", ":")).encode()
         if self.server.flip and self.path.startswith("/v1/provenance/subjects/") and r.status == 200:
             answer = json.loads(body)
             proof = bytearray(base64.b64decode(answer["events"][1]["proof"][0]))
@@ -503,6 +533,28 @@ def main():
             shot(d, "10-quorum-unmet")
         check("a witness quorum the log does not meet: status and rows red", quorum)
 
+        def cosigned():
+            w = Witness("witness.example/toezicht")
+            proxy.witness = w
+            try:
+                pin(d, dmn.vkey, "log %s\nwitness toezicht %s\nquorum toezicht\n" % (dmn.vkey, w.vkey))
+                d.find_element(By.ID, "refresh").click()
+                wait(d, lambda: text(d, "st-verdict") == "Geverifieerd", "a verified status")
+                assert "quorum toezicht gehaald" in text(d, "st-cosig"), text(d, "st-cosig")
+                assert "laatste medeondertekening" in text(d, "st-age")
+                search_subject(d, purpose=PURPOSE + " (getuige)")
+                wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20, "20 verified rows")
+                shot(d, "11-cosigned", d.find_element(By.ID, "status"))
+                # One flipped bit of the witness's signature: the quorum fails.
+                w.tamper = True
+                d.find_element(By.ID, "refresh").click()
+                wait(d, lambda: "NIET" in text(d, "st-verdict"), "a red status")
+                assert "cosignature does not verify" in text(d, "st-cosig"), text(d, "st-cosig")
+                shot(d, "12-cosignature-bad", d.find_element(By.ID, "status"))
+            finally:
+                proxy.witness = None
+        check("a witness's cosignature meets the quorum; a bad one does not", cosigned)
+
         def wrong_key():
             pin(d, new_vkey("localhost/ledgerd-dev", 0x01), "quorum none\n")
             d.find_element(By.ID, "refresh").click()
@@ -513,7 +565,7 @@ def main():
             search_subject(d, purpose=PURPOSE + " (sleutel)")
             wait(d, lambda: len(shown(d, "#timeline tbody tr.row-bad")) == 20,
                  "every row red")
-            shot(d, "11-wrong-key")
+            shot(d, "13-wrong-key")
         check("a wrong pinned key: the status red, a loud warning, no row verified", wrong_key)
 
         def refuses_without_purpose():
