@@ -439,6 +439,20 @@ def main():
             wait(d, lambda: text(d, "results-h") == "Antwoord", "Dutch again")
         check("the language toggle: English and back to Dutch", english)
 
+        def actor():
+            d.find_element(By.CSS_SELECTOR, "input[name=kind][value=actor]").click()
+            for id_, value in (("q-org", "aivd"), ("q-user", "analist-17"), ("q-purpose", PURPOSE + " (gebruiker)")):
+                e = d.find_element(By.ID, id_)
+                e.clear()
+                e.send_keys(value)
+            d.find_element(By.ID, "search-go").click()
+            wait(d, lambda: text(d, "res-summary").startswith("1 vermeldingen, 1 geverifieerd"), "the user's answer")
+            assert [r.find_elements(By.TAG_NAME, "td")[5].text for r in rows(d)] == ["analist-17"]
+            assert "organisatie aivd" in text(d, "export-what")
+            search_subject(d)
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20, "the subject again")
+        check("search by user: that user's entries, verified", actor)
+
         def export():
             d.find_element(By.ID, "export").click()
             wait(d, lambda: "ledgerd-export-" in text(d, "export-state"), "the export")
