@@ -434,6 +434,10 @@ def main():
             wait(d, lambda: text(d, "results-h") == "Answer", "English")
             assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
             assert text(d, "res-summary").startswith("%d entries, %d verified" % (ctx["n"], ctx["n"]))
+            # What was said before the switch is said again in English.
+            assert text(d, "trust-error") == "Pinned.", text(d, "trust-error")
+            assert re.match(r"(consistency proof from size|the same as|first checkpoint)", text(d, "st-cons")), \
+                text(d, "st-cons")
             shot(d, "04-english")
             d.find_element(By.ID, "lang").click()
             wait(d, lambda: text(d, "results-h") == "Antwoord", "Dutch again")
@@ -468,7 +472,7 @@ def main():
             assert len(lines) == ctx["n"], len(lines)
             assert "%d van de regels staan ook in het antwoord" % ctx["n"] in state, state
             assert "ok" in d.find_element(By.ID, "export-state").get_attribute("class")
-            assert "ledgerctl export" in text(d, "export-what")
+            assert "ledgerctl export met dezelfde filters" in text(d, "export-what")
             shot(d, "05-export", d.find_element(By.ID, "export-box"))
         check("export: the compliance stream of the same search, downloaded, lines matched", export)
 

@@ -133,6 +133,7 @@ function showTrust() {
 	const p = state.policy;
 	$("fp-policy").textContent = p ? `${t("quorum")} ${p.quorum}, ${p.witnesses.size} ${t("witnesses")} — ${t("fingerprint")} ${state.policyFp}` : t("none_pinned");
 	$("hdr-origin").textContent = k ? k.name : "";
+	if (state.trustNote) $("trust-error").textContent = t(state.trustNote);
 	if (!k || !p) $("trust-edit").open = true;
 }
 
@@ -145,6 +146,7 @@ async function pinTrust(ev) {
 		await parseVerifierKey(k);
 		await parsePolicy(p);
 	} catch (e) {
+		state.trustNote = null;
 		setMark($("trust-error"), false, reason(e));
 		return;
 	}
@@ -152,6 +154,7 @@ async function pinTrust(ev) {
 	localStorage.setItem(LS_KEY, k);
 	localStorage.setItem(LS_POLICY, p);
 	await loadTrust();
+	state.trustNote = "pinned_ok";
 	setMark($("trust-error"), true, t("pinned_ok"));
 	$("trust-edit").open = false;
 	refreshStatus();
@@ -212,8 +215,9 @@ async function checkCheckpointNow(note) {
 		out.cons = await consistentWithLast(out.cp);
 		out.consOk = true;
 	} catch (e) {
-		out.cons = t("cons_bad", lastSeen()?.size ?? "?", reason(e));
-		out.why = out.cons;
+		// Kept as key and arguments: the status is shown again in the other language.
+		out.cons = ["cons_bad", lastSeen()?.size ?? "?", reason(e)];
+		out.why = t(...out.cons);
 		banner(t("banner_cons", reason(e)));
 		return out;
 	}
@@ -241,12 +245,12 @@ async function consistentWithLast(cp) {
 	}));
 	if (!last) {
 		keep();
-		return t("cons_first");
+		return ["cons_first"];
 	}
 	const lastRoot = b64decode(last.root);
 	if (cp.size === last.size) {
 		if (!equalBytes(cp.root, lastRoot)) throw new VerifyError("the same tree size with another root: a split view");
-		return t("cons_same", cp.size);
+		return ["cons_same", cp.size];
 	}
 	const [from, to, fromRoot, toRoot] = cp.size > last.size ?
 		[last.size, cp.size, lastRoot, cp.root] : [cp.size, last.size, cp.root, lastRoot];
@@ -254,7 +258,7 @@ async function consistentWithLast(cp) {
 	if (proof.from !== from || proof.to !== to) throw new VerifyError("the consistency proof is for other sizes");
 	await verifyConsistency(from, to, fromRoot, toRoot, proof.hashes);
 	if (cp.size > last.size) keep();
-	return t("cons_ok", from, to);
+	return ["cons_ok", from, to];
 }
 
 function banner(text) {
@@ -317,7 +321,7 @@ function showStatus(st) {
 		cos.textContent = "—";
 		$("st-age").textContent = "—";
 	}
-	if (c.cons) setMark($("st-cons"), c.consOk, c.cons);
+	if (c.cons) setMark($("st-cons"), c.consOk, t(...c.cons));
 	else setMark($("st-cons"), null, "—");
 }
 
