@@ -14,8 +14,8 @@
 CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
-	openssl curl python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev valgrind \
-	nodejs chromium chromium-driver python3-selenium python3-cryptography
+	openssl curl python3 python3-jsonschema python3-yaml python3-cryptography clang libclang-rt-14-dev valgrind \
+	nodejs chromium chromium-driver python3-selenium
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -78,6 +78,10 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 LIBLEDGER := $(BUILD)/libledger.a
 LEDGERD := $(BUILD)/ledgerd
+# The daemon the fault-injection tests run: crash points built in (crash.h).
+LEDGERD_FAULTS := $(BUILD)/ledgerd-faults
+FAULTS_OBJS := $(filter-out $(OBJ)/ledgerd/crash.o, $(DAEMON_OBJS)) \
+	$(OBJ)/ledgerd/crash-faults.o
 LEDGERCTL := $(BUILD)/ledgerctl
 
 .PHONY: all build-all test check check-console run deps bench clean fuzz fuzz-build test-valgrind
@@ -89,8 +93,8 @@ LEDGERCTL := $(BUILD)/ledgerctl
 all: deps
 	@$(MAKE) --no-print-directory build-all
 
-build-all: $(LIBLEDGER) $(if $(DAEMON_SRCS),$(LEDGERD)) $(if $(CLIENT_SRCS),$(LEDGERCTL)) $(TEST_BINS) \
-	$(BUILD)/tests/clockshim.so
+build-all: $(LIBLEDGER) $(if $(DAEMON_SRCS),$(LEDGERD) $(LEDGERD_FAULTS)) \
+	$(if $(CLIENT_SRCS),$(LEDGERCTL)) $(TEST_BINS) $(BUILD)/tests/clockshim.so
 
 test: deps
 	@$(MAKE) --no-print-directory build-all
@@ -98,16 +102,20 @@ test: deps
 
 # Tests find the programs under test through these.
 export LEDGERD_BIN = $(abspath $(LEDGERD))
+export LEDGERD_FAULTS_BIN = $(abspath $(LEDGERD_FAULTS))
 export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 
 # Runs the already built tests; the runner prints `N passed, N failed`.
 # Besides the C test programs: the JSON Schema checks, every exchange the C
-# tests recorded held against schema/openapi.yaml, and the sample configs.
+# tests recorded held against schema/openapi.yaml, the sample configs, and
+# the cosignature code held against an independent one (Python's
+# cryptography).
 check:
 	@: > $(BUILD)/responses.jsonl
 	@BUILD=$(BUILD) LEDGER_TEST_RECORD=$(abspath $(BUILD))/responses.jsonl tests/run.sh \
 		$(TEST_BINS) tests/console_unit.sh tests/console_browser.py \
-		tests/schema_check.py tests/openapi_check.py tests/configs/check.sh
+		tests/schema_check.py tests/openapi_check.py tests/configs/check.sh \
+		tests/cosignature_check.py
 
 # The console alone: its verification code under node, then the real
 # daemon driven by headless chromium (screenshots in $(BUILD)/console-shots).
@@ -158,6 +166,16 @@ $(LEDGERD): $(DAEMON_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBLEDGER) $(LIBS)
+
+$(LEDGERD_FAULTS): $(FAULTS_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(FAULTS_OBJS) $(LIBLEDGER) $(LIBS)
+
+$(OBJ)/ledgerd/crash-faults.o: ledgerd/crash.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -DLEDGERD_FAULT_INJECTION -c -o $@ $<
 
 $(LEDGERCTL): $(CLIENT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)

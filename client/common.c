@@ -103,12 +103,7 @@ ctl_check_range(const char *cmd, const char *since, const char *until)
 int
 ctl_check_org(const char *cmd, const char *what, const char *value)
 {
-	size_t n;
-
-	if (value == NULL)
-		return 0;
-	n = strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-");
-	if (n == 0 || n > LEDGER_ID_MAX || value[n] != '\0')
+	if (value != NULL && !ledger_org_id_valid(value, strlen(value)))
 		return ctl_usage_error(cmd, "%s must be an org id "
 		    "([a-z0-9-], 1 to %d characters)", what, LEDGER_ID_MAX);
 	return 0;

@@ -8,6 +8,8 @@
 #include "crash.h"
 #include "log.h"
 
+#ifdef LEDGERD_FAULT_INJECTION
+
 static char crash_name[64];
 static long crash_countdown;
 
@@ -40,3 +42,23 @@ crash_point(const char *name)
 	fprintf(stderr, "fault injection: crashing at %s\n", name);
 	kill(getpid(), SIGKILL);
 }
+
+#else	/* !LEDGERD_FAULT_INJECTION: the daemon that ships */
+
+void
+crash_init(void)
+{
+	const char *spec = getenv("LEDGERD_CRASH_AT");
+
+	if (spec != NULL && *spec != '\0')
+		log_warnx("LEDGERD_CRASH_AT is ignored: fault injection is "
+		    "built only into the test daemon (ledgerd-faults)");
+}
+
+void
+crash_point(const char *name)
+{
+	(void)name;
+}
+
+#endif

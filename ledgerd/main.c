@@ -15,6 +15,7 @@
 #include "fsck.h"
 #include "log.h"
 #include "server.h"
+#include "witness.h"
 
 static void
 usage(FILE *out)
@@ -25,6 +26,8 @@ usage(FILE *out)
 	    "       ledgerd keygen --out FILE --name ORIGIN\n"
 	    "       ledgerd token new --principal ID [--keep-old] [--config FILE]\n"
 	    "       ledgerd token retire --principal ID [--config FILE]\n"
+	    "       ledgerd witness [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
+	    "                       [--name NAME] [--log VKEY]... [--check] [--debug]\n"
 	    "       ledgerd fsck DIR\n"
 	    "       ledgerd reindex DIR\n"
 	    "       ledgerd version\n"
@@ -38,6 +41,8 @@ usage(FILE *out)
 	    "         $LEDGERD_CONFIG); SIGHUP the daemon to use it\n"
 	    "  --keep-old  the old token stays valid beside the new one\n"
 	    "         retire: of a principal's two tokens keep only the newer\n"
+	    "witness  run a C2SP tlog-witness for the logs given (docs/witness.md);\n"
+	    "         creates DIR/witness.key on first start\n"
 	    "fsck     check a stopped data directory; exit 0 when consistent\n"
 	    "reindex  rebuild the provenance indexes of a stopped data directory\n");
 }
@@ -92,6 +97,69 @@ cmd_serve(int argc, char **argv)
 	log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)cfg->log_level);
 	rc = server_serve(cfg);
 	config_free(cfg);
+	return rc;
+}
+
+static int
+cmd_witness(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *data = NULL, *listen = NULL;
+	const char *name = NULL;
+	char **logs = NULL, err[512];
+	size_t n_logs = 0;
+	int check = 0, debug = 0, ch, rc = 1;
+	struct witness_config *cfg;
+
+	while ((ch = getopt_long(argc, argv, "c:d:l:N:L:nvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'd': data = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'N': name = optarg; break;
+		case 'L':
+			logs = realloc(logs, (n_logs + 1) * sizeof(*logs));
+			if (logs == NULL)
+				fatalx("out of memory");
+			logs[n_logs++] = optarg;
+			break;
+		case 'n': check = 1; break;
+		case 'v': debug = 1; break;
+		case 'h': usage(stdout); free(logs); return 0;
+		default: usage(stderr); free(logs); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		free(logs);
+		return 2;
+	}
+	cfg = witness_config_load(config_path, data, listen, name, logs, n_logs,
+	    err, sizeof(err));
+	free(logs);
+	if (cfg == NULL) {
+		fprintf(stderr, "ledgerd witness: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		witness_config_free(cfg);
+		return 0;
+	}
+	if (debug)
+		log_set_level(LOG_LEVEL_DEBUG);
+	rc = witness_serve(cfg);
+	witness_config_free(cfg);
 	return rc;
 }
 
@@ -227,6 +295,8 @@ main(int argc, char **argv)
 		argv[1] = "--check";
 		return cmd_serve(argc, argv);
 	}
+	if (strcmp(argv[1], "witness") == 0)
+		return cmd_witness(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)
 		return cmd_keygen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "token") == 0)

@@ -116,6 +116,20 @@ check_string(const json_t *v, const char *field, size_t max,
 	return LEDGER_OK;
 }
 
+int
+ledger_org_id_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > LEDGER_ID_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '-'))
+			return 0;
+	return 1;
+}
+
 /*
  * An org id: [a-z0-9-]{1,32} always, and one of rules->orgs when there is a
  * list.  A malformed id is invalid_value; a well-formed but unregistered one
@@ -132,12 +146,8 @@ check_org(const json_t *v, const char *field, const struct ledger_event_rules *r
 		return refuse(err, "wrong_type", field, "%s must be a string", field);
 	s = json_string_value(v);
 	len = json_string_length(v);
-	if (len == 0 || len > LEDGER_ID_MAX)
+	if (!ledger_org_id_valid(s, len))
 		goto malformed;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '-'))
-			goto malformed;
 	if (rules->orgs == NULL)
 		return LEDGER_OK;
 	for (i = 0; i < rules->n_orgs; i++)

@@ -491,6 +491,9 @@ verify_cosignature(const struct ledger_verifier *v,
 		return LEDGER_EVERIFY;
 	for (i = 0; i < 8; i++)
 		t = t << 8 | sig->blob[4 + i];
+	/* tlog-cosignature: the time is never 0 and fits in 63 bits. */
+	if (t == 0 || t > UINT64_C(0x7fffffffffffffff))
+		return LEDGER_EVERIFY;
 	msg = xmalloc(64 + text_len);
 	hlen = snprintf(msg, 64, "cosignature/v1\ntime %" PRIu64 "\n", t);
 	memcpy(msg + hlen, text, text_len);

@@ -388,3 +388,25 @@ uint8_t (*leaf_hashes(struct http_client *hc, uint64_t n))[LEDGER_HASH_LEN]
 	}
 	return h;
 }
+
+long long
+metric_value(unsigned port, const char *token, const char *name)
+{
+	struct http_client hc;
+	struct http_response r;
+	long long v = -1;
+	size_t n = strlen(name);
+	const char *line;
+
+	http_client_init(&hc, port, token);
+	if (http_get(&hc, "/metrics", &r) != 0)
+		goto out;
+	for (line = r.body; line != NULL && *line != '\0';
+	    line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, name, n) == 0 && line[n] == ' ')
+			v = strtoll(line + n + 1, NULL, 10);
+	http_response_free(&r);
+out:
+	http_client_close(&hc);
+	return v;
+}

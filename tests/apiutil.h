@@ -18,6 +18,12 @@
 #include "http.h"
 
 /*
+ * metric_value - the value of the metric name (a line `name value`) in
+ * GET /metrics on port with token; -1 when it cannot be read.
+ */
+long long metric_value(unsigned port, const char *token, const char *name);
+
+/*
  * sample_event - a valid share event as JSON text (free() it); i makes it
  * unique (object.ref, subjects).
  */

@@ -705,7 +705,12 @@ test_reload(void)
 	/* A broken file is refused and the running config stays. */
 	run("echo '{\"origin\": ' > '%s'", config);
 	kill(d.pid, SIGHUP);
-	sleep_ms(300);
+	deadline = now_ms() + 10000;
+	while (metric_value(d.port, TOK_OPERATOR,
+	    "ledgerd_config_reload_failures_total") < 1 && now_ms() < deadline)
+		sleep_ms(20);
+	CHECK_INT(metric_value(d.port, TOK_OPERATOR,
+	    "ledgerd_config_reload_failures_total"), 1);
 	CHECK_INT(get_status(d.port, token, "/v1/events/0"), 200);
 	sleep_ms(200);
 	l.stop = 1;

@@ -801,8 +801,9 @@ static void
 test_tls(void)
 {
 	char *cmd, *cert = scratch_path("tls-cert.pem");
-	char *key = scratch_path("tls-key.pem"), url[64], port_s[16];
-	unsigned port = 20000 + (unsigned)(getpid() % 20000);
+	char *key = scratch_path("tls-key.pem"), url[64];
+	char *out = scratch_path("s_server.out"), *text, *colon;
+	unsigned port = 0;
 	struct ctl_result r;
 	pid_t pid;
 	int i;
@@ -813,18 +814,33 @@ test_tls(void)
 	    ">/dev/null 2>&1", key, cert);
 	REQUIRE(system(cmd) == 0);
 	free(cmd);
-	snprintf(port_s, sizeof(port_s), "%u", port);
+	/* Port 0: the system picks a free one, which s_server prints. */
 	if ((pid = fork()) == 0) {
 		int fd = open("/dev/null", O_RDWR);
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		dup2(fd, 0);
-		dup2(fd, 1);
+		dup2(fo, 1);
 		dup2(fd, 2);
-		execlp("openssl", "openssl", "s_server", "-www", "-quiet",
-		    "-accept", port_s, "-cert", cert, "-key", key, (char *)NULL);
+		execlp("openssl", "openssl", "s_server", "-www", "-accept",
+		    "127.0.0.1:0", "-cert", cert, "-key", key, (char *)NULL);
 		_exit(127);
 	}
 	REQUIRE(pid > 0);
+	for (i = 0; i < 100 && port == 0; i++) {
+		text = read_whole_file(out, NULL);
+		if ((colon = strstr(text, "ACCEPT 127.0.0.1:")) != NULL)
+			port = (unsigned)strtoul(colon + 17, NULL, 10);
+		free(text);
+		if (port == 0)
+			sleep_ms(50);
+	}
+	free(out);
+	if (port == 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	REQUIRE(port != 0);
 	setenv("LEDGER_KEY",
 	    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 	    1);

@@ -853,6 +853,36 @@ test_time_format(void)
 	}
 }
 
+/*
+ * The org id rule, byte by byte against its statement: every byte alone,
+ * every length around the bound, and a bad byte at each position.
+ */
+static void
+test_org_id_rule(void)
+{
+	char id[LEDGER_ID_MAX + 2];
+	size_t len, pos;
+	int c, want;
+
+	for (c = 0; c < 256; c++) {
+		id[0] = (char)c;
+		want = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+		CHECK_INT(ledger_org_id_valid(id, 1), want);
+	}
+	CHECK_INT(ledger_org_id_valid("", 0), 0);
+	for (len = 1; len <= LEDGER_ID_MAX + 1; len++) {
+		memset(id, 'a', len);
+		CHECK_INT(ledger_org_id_valid(id, len), len <= LEDGER_ID_MAX);
+		for (pos = 0; pos < len && len <= LEDGER_ID_MAX; pos++) {
+			id[pos] = 'A';
+			CHECK_INT(ledger_org_id_valid(id, len), 0);
+			id[pos] = '\0';
+			CHECK_INT(ledger_org_id_valid(id, len), 0);
+			id[pos] = 'a';
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -860,6 +890,7 @@ main(void)
 	RUN(test_invalid_table);
 	RUN(test_invalid_shapes);
 	RUN(test_org_rules);
+	RUN(test_org_id_rule);
 	RUN(test_limits);
 	RUN(test_subject_token);
 	RUN(test_subject_token_matches_openssl);

@@ -347,10 +347,46 @@ body_crash_points(struct daemon *d)
 	REQUIRE(daemon_restart(d) == 0);
 }
 
+/* The crash points are only in the test daemon (crash.h). */
 static void
 test_crash_points(void)
 {
+	const char *faults = getenv("LEDGERD_FAULTS_BIN");
+	char *release = xstrdup(daemon_bin());
+
+	if (faults == NULL || faults[0] == '\0')
+		faults = "build/ledgerd-faults";
+	setenv("LEDGERD_BIN", faults, 1);
 	daemon_test(body_crash_points);
+	setenv("LEDGERD_BIN", release, 1);
+	free(release);
+}
+
+/*
+ * The ledgerd that ships has no fault injection: armed, it warns, and the
+ * commit it would have died in is answered and kept.
+ */
+static void
+body_release_ignores_crash_points(struct daemon *d)
+{
+	struct http_client hc;
+
+	REQUIRE(daemon_stop(d) == 0);
+	setenv("LEDGERD_CRASH_AT", "before-commit", 1);
+	REQUIRE(daemon_restart(d) == 0);
+	unsetenv("LEDGERD_CRASH_AT");
+	CHECK(log_holds(d, "LEDGERD_CRASH_AT is ignored"));
+	http_client_init(&hc, d->port, d->token);
+	CHECK(post_events(&hc, 0, 2, 1) == 0);
+	http_client_close(&hc);
+	CHECK(daemon_running(d));
+	CHECK(!log_holds(d, "fault injection: crashing"));
+}
+
+static void
+test_release_ignores_crash_points(void)
+{
+	daemon_test(body_release_ignores_crash_points);
 }
 
 /* Runs `ledgerd fsck` on the data directory and returns its output (free()). */
@@ -584,6 +620,7 @@ main(void)
 {
 	RUN(test_disk_full);
 	RUN(test_crash_points);
+	RUN(test_release_ignores_crash_points);
 	RUN(test_corruption);
 	RUN(test_clock_backwards);
 	return TEST_SUMMARY();

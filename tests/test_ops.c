@@ -242,30 +242,11 @@ test_token_rotation(void)
 	daemon_cleanup(&d);
 }
 
-/*
- * metric - the value of the unlabelled metric name in GET /metrics (as the
- * operator), or -1.
- */
+/* metric - the value of metric name in GET /metrics (as the operator), or -1. */
 static long long
 metric(const struct daemon *d, const char *name)
 {
-	struct http_client hc;
-	struct http_response r;
-	long long v = -1;
-	size_t n = strlen(name);
-	const char *line;
-
-	http_client_init(&hc, d->port, TOK_OPERATOR);
-	if (http_get(&hc, "/metrics", &r) != 0)
-		goto out;
-	for (line = r.body; line != NULL && *line != '\0';
-	    line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL)
-		if (strncmp(line, name, n) == 0 && line[n] == ' ')
-			v = strtoll(line + n + 1, NULL, 10);
-	http_response_free(&r);
-out:
-	http_client_close(&hc);
-	return v;
+	return metric_value(d->port, TOK_OPERATOR, name);
 }
 
 /* post - POST body to target with token; the status or -1. */

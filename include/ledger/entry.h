@@ -40,6 +40,14 @@ struct ledger_field_error {
 };
 
 /*
+ * ledger_org_id_valid - whether the len bytes at s are an org id:
+ * [a-z0-9-]{1,LEDGER_ID_MAX} (spec §2.2).  The one statement of the rule,
+ * for events, the daemon's configuration and the client alike.
+ * Returns 1 or 0.
+ */
+int ledger_org_id_valid(const char *s, size_t len);
+
+/*
  * The rules an event is checked against.  orgs == NULL accepts any org id of
  * the form [a-z0-9-]{1,32} (development mode); otherwise org ids must be
  * listed.  server_types allows the types only the server writes (audit, export).
