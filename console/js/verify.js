@@ -293,7 +293,10 @@ export function parseCheckpoint(text) {
 }
 
 /**
- * C2SP tlog-policy (formats.md): log, witness, group and quorum lines.
+ * C2SP tlog-policy as spec §10.5 reads it (the daemon's ledger_policy_*):
+ * log, witness, group and quorum lines; blank lines and lines starting
+ * with # ignored; no key twice; witness and group names share one
+ * namespace, with none reserved.
  * Returns {logs: [key], witnesses: Map(name → key), groups: Map(name →
  * {k, members}), quorum: name or "none"}.
  */
@@ -302,11 +305,12 @@ export async function parsePolicy(text) {
 	const witnesses = new Map();
 	const groups = new Map();
 	const used = new Set();
+	const keys = new Set();
 	let quorum = null;
 	const lines = text.split("\n");
 	for (let i = 0; i < lines.length; i++) {
-		const line = lines[i].replace(/#.*/, "").trim();
-		if (line === "") continue;
+		const line = lines[i].trim();
+		if (line === "" || line.startsWith("#")) continue;
 		const w = line.split(/\s+/);
 		const where = `policy line ${i + 1}`;
 		switch (w[0]) {
@@ -314,14 +318,18 @@ export async function parsePolicy(text) {
 			if (w.length < 2 || w.length > 3) fail(`${where}: log <vkey> [<url>]`);
 			const k = await parseVerifierKey(w[1]);
 			if (k.type !== KEY_ED25519) fail(`${where}: a log key has type 0x01`);
+			if (keys.has(k.text)) fail(`${where}: the key is listed twice`);
+			keys.add(k.text);
 			logs.push(k);
 			break;
 		}
 		case "witness": {
 			if (w.length < 3 || w.length > 4) fail(`${where}: witness <name> <vkey> [<url>]`);
-			if (witnesses.has(w[1]) || groups.has(w[1])) fail(`${where}: ${w[1]} is named twice`);
+			if (w[1] === "none" || witnesses.has(w[1]) || groups.has(w[1])) fail(`${where}: ${w[1]} is named twice or reserved`);
 			const k = await parseVerifierKey(w[2]);
 			if (k.type !== KEY_COSIGNATURE_V1) fail(`${where}: a witness key has type 0x04 (cosignature/v1)`);
+			if (keys.has(k.text)) fail(`${where}: the key is listed twice`);
+			keys.add(k.text);
 			witnesses.set(w[1], k);
 			break;
 		}

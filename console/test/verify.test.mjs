@@ -312,8 +312,13 @@ test("policies: malformed ones are refused", async () => {
 		`witness w1 ${W1}\ngroup g 2 w1\nquorum g\n`, `witness w1 ${W1}\ngroup g any w1 w1\nquorum g\n`,
 		"quorum nobody\n", `frobnicate\nquorum none\n`, `log ${W1}\nquorum none\n`])
 		await rejects(parsePolicy(bad));
-	const p = await parsePolicy("# nothing but\nquorum none # trailing comment\n");
+	const p = await parsePolicy("# nothing but\n\n  # indented comment\nquorum none\n");
 	assert.equal(quorumSatisfied(p, new Set()), true);
+	// As spec §10.5 reads a policy: # starts a comment line only; no key
+	// twice; none is no witness's name.
+	for (const bad of ["quorum none # trailing\n", `witness a ${W1}\nwitness b ${W1}\nquorum a\n`,
+		`log ${PN_VKEY}\nlog ${PN_VKEY}\nquorum none\n`, `witness none ${W1}\nquorum none\n`])
+		await rejects(parsePolicy(bad));
 });
 
 test("checkpoints: the body's form is checked", () => {
