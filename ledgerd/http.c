@@ -75,6 +75,7 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/provenance/actors/", ROLE_SUPERVISOR, route_provenance_actor, 0 },
 	{ EVHTTP_REQ_GET, "/v1/provenance/objects/", ROLE_SUPERVISOR, route_provenance_object, 0 },
 	{ EVHTTP_REQ_GET, "/v1/export", ROLE_SUPERVISOR, route_export, 0 },
+	{ EVHTTP_REQ_GET, "/console/", ROUTE_PUBLIC, route_console, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -280,6 +281,7 @@ status_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -634,7 +636,9 @@ route_path_matches_one(const struct route *rt, const char *path)
 	size_t n = strlen(rt->prefix);
 
 	if (route_is_prefix(rt))
-		return strncmp(path, rt->prefix, n) == 0 && path[n] != '\0';
+		return strncmp(path, rt->prefix, n) == 0 &&
+		    /* The console's index is its prefix itself. */
+		    (path[n] != '\0' || rt->handler == route_console);
 	return strcmp(path, rt->prefix) == 0;
 }
 
