@@ -294,6 +294,7 @@ status_reason(int status)
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
@@ -1051,7 +1052,8 @@ http_start(struct server *srv)
 	evhttp_set_timeout(srv->http, lim->timeout_seconds);
 	/*
 	 * Every method reaches the dispatcher, which answers 405 or 404 in
-	 * JSON; evhttp's own refusal would be a 501 HTML page.
+	 * JSON; a method evhttp does not know at all is refused before it
+	 * (framing.c), also in JSON.
 	 */
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
