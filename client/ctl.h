@@ -168,18 +168,6 @@ int ctl_open_checkpoint(struct ctl *ctl, const char *note, size_t len,
 int ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
     char **note);
 
-/*
- * ctl_fetch_checkpoint_covering - ctl_fetch_checkpoint, again until the
- * checkpoint holds at least size entries.  The log publishes its checkpoint
- * at an interval (spec §5.4), so an entry just written (that the server
- * served, or an export entry) is in /checkpoint within one interval; this
- * waits up to CTL_PUBLISH_WAIT_S seconds (saying so on stderr after the
- * first), then fails as a checkpoint that does not hold it.
- * Returns 0 or an exit code (printed).
- */
-#define CTL_PUBLISH_WAIT_S 60
-int ctl_fetch_checkpoint_covering(struct ctl *ctl, uint64_t size,
-    struct ledger_checkpoint *cp, char **note);
 
 /*
  * ctl_fetch_consistency - GET /v1/proof/consistency and verify it between
