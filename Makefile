@@ -207,6 +207,13 @@ $(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
+# This one starts a daemon and talks to it with the tests' HTTP client.
+$(BUILD)/bench/loop_latency: $(OBJ)/bench/loop_latency.o $(TEST_SUPPORT_OBJS) \
+    $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
@@ -234,7 +241,7 @@ fuzz-build: $(FUZZ_BINS)
 
 # These harnesses drive the daemon's modules directly: all but its main().
 FUZZ_DAEMON_BINS = $(BUILD)/fuzzers/fuzz_config $(BUILD)/fuzzers/fuzz_http \
-	$(BUILD)/fuzzers/fuzz_cosigned
+	$(BUILD)/fuzzers/fuzz_http_framing $(BUILD)/fuzzers/fuzz_cosigned
 $(FUZZ_DAEMON_BINS): $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o \
 		$(filter-out $(OBJ)/ledgerd/main.o,$(DAEMON_OBJS)) $(LIBLEDGER)
 	@mkdir -p $(@D)

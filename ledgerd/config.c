@@ -83,6 +83,9 @@ static const struct limit_rule {
 	    LIMIT_SIZE, 1, 1000000 },
 	{ "max_page", offsetof(struct limits, max_page), LIMIT_SIZE,
 	    1, 100000 },
+	{ "workers", offsetof(struct limits, workers), LIMIT_SIZE, 1, 64 },
+	{ "max_queued_jobs", offsetof(struct limits, max_queued_jobs),
+	    LIMIT_SIZE, 1, 100000 },
 	{ "max_connections", offsetof(struct limits, max_connections),
 	    LIMIT_SIZE, 1, 1000000 },
 	{ "timeout_seconds", offsetof(struct limits, timeout_seconds),
@@ -320,6 +323,8 @@ config_defaults(void)
 	cfg->limits.max_queue_events = 100000;
 	cfg->limits.max_commit_events = 10000;
 	cfg->limits.max_page = 1000;
+	cfg->limits.workers = 2;
+	cfg->limits.max_queued_jobs = 64;
 	cfg->limits.max_connections = 1024;
 	cfg->limits.timeout_seconds = 30;
 	cfg->limits.map_size = 64 * GIB;
@@ -626,8 +631,9 @@ parse_limits(struct parse *p, struct config *cfg, const json_t *root)
 	static const char *const keys[] = {
 		"max_body", "max_headers", "max_batch_events",
 		"max_queue_events", "max_commit_events", "max_page",
-		"max_connections", "timeout_seconds", "map_size",
-		"auth_failures", "auth_window_seconds", NULL
+		"workers", "max_queued_jobs", "max_connections",
+		"timeout_seconds", "map_size", "auth_failures",
+		"auth_window_seconds", NULL
 	};
 	const struct limit_rule *rule;
 	char path[64];

@@ -148,6 +148,9 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	counter(&t, "ledgerd_rejected_overload_total",
 	    "Append requests refused with 503 for a full queue.",
 	    load(&m->rejected_overload));
+	counter(&t, "ledgerd_jobs_rejected_total",
+	    "Heavy requests refused with 503 for a full worker pool.",
+	    load(&m->jobs_rejected));
 	counter(&t, "ledgerd_auth_failures_total",
 	    "Requests refused with 401: missing or bad credentials.",
 	    load(&m->auth_failures));
@@ -203,6 +206,9 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	    g->db_bytes);
 	gauge(&t, "ledgerd_connections", "Open HTTP connections.",
 	    g->connections);
+	gauge(&t, "ledgerd_jobs_in_progress",
+	    "Heavy requests queued for or worked on by the worker pool.",
+	    g->jobs_in_progress);
 	gauge(&t, "ledgerd_published_tree_size",
 	    "Tree size of the latest published checkpoint.",
 	    g->published_tree_size);

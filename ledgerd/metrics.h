@@ -26,6 +26,7 @@ struct metrics {
 	uint64_t commits;		/* write transactions committed */
 	uint64_t commit_failures;
 	uint64_t rejected_overload;	/* 503 answers for a full queue */
+	uint64_t jobs_rejected;		/* 503 answers for a full worker pool */
 	uint64_t auth_failures;		/* 401: missing or bad credentials */
 	uint64_t auth_forbidden;	/* every 403 answer (reply_stream_done) */
 	uint64_t auth_throttled;	/* 429: too many failures from an address */
@@ -52,6 +53,7 @@ struct metrics_gauges {
 	uint64_t queue_depth;		/* writer_queue_depth() */
 	uint64_t db_bytes;		/* store_disk_usage() */
 	uint64_t connections;		/* open HTTP connections */
+	uint64_t jobs_in_progress;	/* workers_in_progress() */
 	uint64_t published_tree_size;	/* of the latest published checkpoint */
 	uint64_t witnessed_tree_size;	/* of the latest one with its quorum */
 };

@@ -16,6 +16,7 @@
 #include "publish.h"
 #include "server.h"
 #include "store.h"
+#include "workers.h"
 #include "writer.h"
 
 static const char *const no_params[] = { NULL };
@@ -117,6 +118,7 @@ route_metrics(struct request *r)
 		g.queue_depth = writer_queue_depth(r->srv->writer);
 	g.db_bytes = store_disk_usage(r->srv->store);
 	g.connections = http_connections(r->srv);
+	g.jobs_in_progress = workers_in_progress(r->srv->workers);
 	text = metrics_format(&r->srv->metrics, &g);
 	if (witnesses.len > 0) {
 		text = xrealloc(text, strlen(text) + witnesses.len + 1);

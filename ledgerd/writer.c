@@ -10,6 +10,7 @@
  * no lock while it touches the disk.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@ struct publication {
 	uint64_t tree_size;
 };
 
+#define DELIVER_TURN 32		/* answers per turn of the loop */
+
 struct writer {
 	struct server *srv;
 	pthread_t thread;
@@ -56,6 +59,7 @@ struct writer {
 	size_t queued_events;
 	int stopping;
 	struct event *notify;		/* made active by the thread */
+	struct event *more;		/* the loop's next turn of answers */
 	struct store_state state;	/* the committed head; the thread's alone */
 	struct index_batch *index;	/* the records of the commit in progress */
 	/*
@@ -746,19 +750,27 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/* On the loop's thread: answer what the writer finished. */
-static void
-deliver_done(evutil_socket_t fd, short what, void *arg)
+/*
+ * Answers at most max of the requests the writer finished, on the loop's
+ * thread.  Returns 1 when more are waiting.
+ */
+static int
+deliver_some(struct writer *w, size_t max)
 {
-	struct writer *w = arg;
 	struct request_list done = TAILQ_HEAD_INITIALIZER(done);
 	struct cosign_list cosigns = TAILQ_HEAD_INITIALIZER(cosigns);
 	struct publication pub;
 	struct append_request *req;
 	struct writer_cosign *c;
+	size_t n;
+	int more;
 
 	pthread_mutex_lock(&w->mu);
-	TAILQ_CONCAT(&done, &w->done, link);
+	for (n = 0; n < max && (req = TAILQ_FIRST(&w->done)) != NULL; n++) {
+		TAILQ_REMOVE(&w->done, req, link);
+		TAILQ_INSERT_TAIL(&done, req, link);
+	}
+	more = !TAILQ_EMPTY(&w->done);
 	TAILQ_CONCAT(&cosigns, &w->cosign_done, link);
 	pub = w->published;
 	w->published.note = NULL;
@@ -779,6 +791,24 @@ deliver_done(evutil_socket_t fd, short what, void *arg)
 		TAILQ_REMOVE(&done, req, link);
 		req->done(req, req->arg);
 	}
+	return more;
+}
+
+/*
+ * On the loop's thread: answer what the writer finished, DELIVER_TURN at a
+ * time.  A group commit of single appends can finish a request per open
+ * connection; the rest waits for the loop's next turn (a timer of zero runs
+ * after the sockets found ready meanwhile), so other requests are read and
+ * answered in between.
+ */
+static void
+deliver_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer *w = arg;
+	struct timeval now = { 0, 0 };
+
+	if (deliver_some(w, DELIVER_TURN))
+		evtimer_add(w->more, &now);
 }
 
 /*
@@ -972,7 +1002,8 @@ writer_start(struct server *srv, struct event_base *base)
 		goto fail;
 	}
 	w->notify = event_new(base, -1, 0, deliver_done, w);
-	if (w->notify == NULL)
+	w->more = evtimer_new(base, deliver_done, w);
+	if (w->notify == NULL || w->more == NULL)
 		goto fail;
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		log_warnx("writer: cannot start its thread");
@@ -987,6 +1018,8 @@ writer_start(struct server *srv, struct event_base *base)
 fail:
 	if (w->notify != NULL)
 		event_free(w->notify);
+	if (w->more != NULL)
+		event_free(w->more);
 	index_batch_free(w->index);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
@@ -1061,7 +1094,8 @@ writer_stop(struct writer *w)
 	if (!joined)
 		pthread_join(w->thread, NULL);
 	/* The thread has drained the queue; answer what it finished. */
-	deliver_done(-1, 0, w);
+	while (deliver_some(w, SIZE_MAX))
+		;
 }
 
 void
@@ -1071,6 +1105,7 @@ writer_free(struct writer *w)
 		return;
 	writer_stop(w);
 	event_free(w->notify);
+	event_free(w->more);
 	free(w->published.note);
 	index_batch_free(w->index);
 	pthread_mutex_destroy(&w->mu);

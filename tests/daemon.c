@@ -20,6 +20,7 @@
 
 #include "ledger/error.h"
 #include "ledger/note.h"
+#include "ledger/xmalloc.h"
 
 #include "daemon.h"
 #include "testlib.h"
@@ -150,6 +151,53 @@ daemon_print_log_tail(const struct daemon *d, size_t bytes)
 	}
 	free(buf);
 	close(fd);
+}
+
+char *
+daemon_log_read(const struct daemon *d)
+{
+	FILE *f = fopen(d->log_path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (f == NULL)
+		return xstrdup("");
+	for (;;) {
+		if (cap - n < 65536)
+			buf = xrealloc(buf, cap = cap * 2 + 65536);
+		if ((got = fread(buf + n, 1, cap - n - 1, f)) == 0)
+			break;
+		n += got;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+daemon_logged_request(const struct daemon *d, const char *id, int status)
+{
+	char needle[64], want[16], *log, *line, *end;
+	long long until = now_ms() + 2000;
+	int found = 0;
+
+	snprintf(needle, sizeof(needle), "request %s ", id);
+	snprintf(want, sizeof(want), " %d ", status);
+	do {
+		log = daemon_log_read(d);
+		for (line = log; !found && (line = strstr(line, needle)) != NULL;
+		    line += strlen(needle)) {
+			if ((end = strchr(line, '\n')) != NULL)
+				*end = '\0';
+			found = strstr(line, want) != NULL;
+			if (end != NULL)
+				*end = '\n';
+		}
+		free(log);
+		if (!found)
+			sleep_ms(50);
+	} while (!found && now_ms() < until);
+	return found;
 }
 
 /* The size of the log file now: where the next run's lines start. */

@@ -115,6 +115,16 @@ void daemon_cleanup(struct daemon *d);
 /* daemon_print_log_tail - the last bytes of the daemon's log, to stderr. */
 void daemon_print_log_tail(const struct daemon *d, size_t bytes);
 
+/* daemon_log_read - the daemon's log so far, NUL-terminated (free() it). */
+char *daemon_log_read(const struct daemon *d);
+
+/*
+ * daemon_logged_request - whether the log holds the line the daemon writes
+ * for the answer to request id ("request <id> ... <status> ..."), waiting
+ * up to 2 s for it (it is written before the answer leaves).
+ */
+int daemon_logged_request(const struct daemon *d, const char *id, int status);
+
 /*
  * daemon_test - runs body against a freshly started daemon and cleans up
  * afterwards, so that a body may return early (REQUIRE) without leaking
