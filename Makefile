@@ -196,9 +196,23 @@ $(BUILD)/bench/bench_commit: $(OBJ)/bench/bench_commit.o $(BENCH_SUPPORT_OBJS) \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
+# This one tests a module of the daemon's on its own.
+$(BUILD)/tests/test_cosigned: $(OBJ)/tests/test_cosigned.o $(OBJ)/ledgerd/cosigned.o \
+    $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
 # This one drives the daemon's own store and indexer, and starts a daemon.
 $(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
     $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
+# This one starts a daemon and talks to it with the tests' HTTP client.
+$(BUILD)/bench/loop_latency: $(OBJ)/bench/loop_latency.o $(TEST_SUPPORT_OBJS) \
+    $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
@@ -229,7 +243,8 @@ fuzz: deps
 fuzz-build: $(FUZZ_BINS)
 
 # These harnesses drive the daemon's modules directly: all but its main().
-FUZZ_DAEMON_BINS = $(BUILD)/fuzzers/fuzz_config $(BUILD)/fuzzers/fuzz_http
+FUZZ_DAEMON_BINS = $(BUILD)/fuzzers/fuzz_config $(BUILD)/fuzzers/fuzz_http \
+	$(BUILD)/fuzzers/fuzz_http_framing $(BUILD)/fuzzers/fuzz_cosigned
 $(FUZZ_DAEMON_BINS): $(BUILD)/fuzzers/%: $(OBJ)/tests/fuzz/%.o \
 		$(filter-out $(OBJ)/ledgerd/main.o,$(DAEMON_OBJS)) $(LIBLEDGER)
 	@mkdir -p $(@D)

@@ -403,8 +403,12 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	http_query_add(&query, "purpose", purpose);
 	if ((rc = fetch_entries(ctl, dir, query, &lines, &head)) != 0)
 		goto out;
-	/* Fetched after the stream, so that it covers every exported entry. */
-	if ((rc = ctl_fetch_checkpoint(ctl, &cp, &note)) != 0)
+	/*
+	 * Fetched after the stream, so that it covers every exported entry;
+	 * the export entry is in the published checkpoint within an interval.
+	 */
+	if ((rc = ctl_fetch_checkpoint_covering(ctl, head.export_seq + 1, &cp,
+	    &note)) != 0)
 		goto out;
 	if (cp.tree_size <= head.export_seq) {
 		rc = ctl_verify_fail("the checkpoint (size %" PRIu64 ") does not "

@@ -37,13 +37,15 @@ cmd_get(struct ctl *ctl, int argc, char **argv)
 	if (argc - optind != 1 || ctl_parse_u64(argv[optind], &seq) != 0)
 		return ctl_usage_error("get", "give one SEQ (a decimal number)");
 	verify = ctl->key_arg != NULL || getenv("LEDGER_KEY") != NULL;
-	if (verify && (rc = ctl_fetch_checkpoint(ctl, &cp, NULL)) != 0)
+	if (verify && (rc = ctl_need_key(ctl)) != 0)
 		return rc;
 	snprintf(target, sizeof(target), "/v1/events/%" PRIu64, seq);
 	if ((rc = ctl_get(ctl, target, &r)) != 0)
 		return rc;
-	if (verify && (rc = ctl_verify_entry(ctl, seq, r.body, r.len, &cp,
-	    NULL, NULL)) != 0)
+	/* An entry just written is in the published checkpoint within an interval. */
+	if (verify && ((rc = ctl_fetch_checkpoint_covering(ctl, seq + 1, &cp,
+	    NULL)) != 0 || (rc = ctl_verify_entry(ctl, seq, r.body, r.len, &cp,
+	    NULL, NULL)) != 0))
 		goto out;
 	fwrite(r.body, 1, r.len, stdout);
 	putchar('\n');

@@ -118,6 +118,11 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			seq = (uint64_t)json_integer_value(json_object_get(ev,
 			    "seq"));
 			len = json_string_length(json_object_get(ev, "entry"));
+			/* Newer than the published checkpoint: wait for one. */
+			if (verify && seq >= cp.tree_size &&
+			    (rc = ctl_fetch_checkpoint_covering(ctl, seq + 1,
+			    &cp, NULL)) != 0)
+				goto out;
 			if (verify && (rc = ctl_verify_entry(ctl, seq, bytes,
 			    len, &cp, NULL, NULL)) != 0)
 				goto out;

@@ -68,12 +68,15 @@ cmd_prove(struct ctl *ctl, int argc, char **argv)
 	}
 	if (argc - optind != 1 || ctl_parse_u64(argv[optind], &seq) != 0)
 		return ctl_usage_error("prove", "give one SEQ");
-	if ((rc = ctl_fetch_checkpoint(ctl, &cp, &note)) != 0)
+	if ((rc = ctl_need_key(ctl)) != 0)
 		return rc;
 	snprintf(target, sizeof(target), "/v1/events/%" PRIu64, seq);
 	if ((rc = ctl_get(ctl, target, &r)) != 0)
 		goto out;
-	if ((rc = ctl_verify_entry(ctl, seq, r.body, r.len, &cp, proof,
+	/* An entry just written is in the published checkpoint within an interval. */
+	if ((rc = ctl_fetch_checkpoint_covering(ctl, seq + 1, &cp,
+	    &note)) != 0 ||
+	    (rc = ctl_verify_entry(ctl, seq, r.body, r.len, &cp, proof,
 	    &n)) != 0)
 		goto out;
 	ledger_leaf_hash(r.body, r.len, leaf);

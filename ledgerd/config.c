@@ -23,6 +23,7 @@
 #include "ledger/number.h"
 #include "ledger/keyfile.h"
 #include "ledger/note.h"
+#include "ledger/policy.h"
 #include "ledger/xmalloc.h"
 
 #include "config.h"
@@ -35,6 +36,15 @@
 #define PRINCIPAL_ID_MAX 64
 #define LISTEN_MAX 300			/* "[" host "]:" port, generously */
 #define DEV_PRINCIPAL_ID "dev"
+
+/*
+ * Publication interval bounds: below 10 ms publishing would cost a commit
+ * of its own nearly every time; above an hour no witness would call the
+ * log's checkpoints fresh.
+ */
+#define CHECKPOINT_INTERVAL_DEFAULT_MS 5000
+#define CHECKPOINT_INTERVAL_MIN_MS 10
+#define CHECKPOINT_INTERVAL_MAX_MS 3600000
 
 /* The partner organisations and the supervising board (spec §9.1). */
 static const char *const default_orgs[] = {
@@ -73,6 +83,9 @@ static const struct limit_rule {
 	    LIMIT_SIZE, 1, 1000000 },
 	{ "max_page", offsetof(struct limits, max_page), LIMIT_SIZE,
 	    1, 100000 },
+	{ "workers", offsetof(struct limits, workers), LIMIT_SIZE, 1, 64 },
+	{ "max_queued_jobs", offsetof(struct limits, max_queued_jobs),
+	    LIMIT_SIZE, 1, 100000 },
 	{ "max_connections", offsetof(struct limits, max_connections),
 	    LIMIT_SIZE, 1, 1000000 },
 	{ "timeout_seconds", offsetof(struct limits, timeout_seconds),
@@ -310,12 +323,17 @@ config_defaults(void)
 	cfg->limits.max_queue_events = 100000;
 	cfg->limits.max_commit_events = 10000;
 	cfg->limits.max_page = 1000;
+	cfg->limits.workers = 2;
+	cfg->limits.max_queued_jobs = 64;
 	cfg->limits.max_connections = 1024;
 	cfg->limits.timeout_seconds = 30;
 	cfg->limits.map_size = 64 * GIB;
 	cfg->limits.auth_failures = 10;
 	cfg->limits.auth_window_seconds = 60;
 	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->checkpoint_interval_ms = CHECKPOINT_INTERVAL_DEFAULT_MS;
+	cfg->witness_timeout_seconds = 10;
+	cfg->witness_wait_seconds = 30;
 	return cfg;
 }
 
@@ -613,8 +631,9 @@ parse_limits(struct parse *p, struct config *cfg, const json_t *root)
 	static const char *const keys[] = {
 		"max_body", "max_headers", "max_batch_events",
 		"max_queue_events", "max_commit_events", "max_page",
-		"max_connections", "timeout_seconds", "map_size",
-		"auth_failures", "auth_window_seconds", NULL
+		"workers", "max_queued_jobs", "max_connections",
+		"timeout_seconds", "map_size", "auth_failures",
+		"auth_window_seconds", NULL
 	};
 	const struct limit_rule *rule;
 	char path[64];
@@ -681,13 +700,66 @@ parse_log_level(struct parse *p, struct config *cfg, const json_t *root)
 	return perr(p, "log_level", "must be one of error, warn, info, debug");
 }
 
+/* An integer member of obj within [min, max]; 1 when set, 0 when absent. */
+static int
+get_int(struct parse *p, const json_t *obj, const char *where, const char *key,
+    long long min, long long max, int *out)
+{
+	char path[128];
+	json_t *v;
+
+	if ((v = json_object_get(obj, key)) == NULL)
+		return 0;
+	key_path(path, sizeof(path), where, key);
+	if (!json_is_integer(v))
+		return perr(p, path, "must be an integer, not %s",
+		    json_type_name(v));
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return perr(p, path, "must be between %lld and %lld", min, max);
+	*out = (int)json_integer_value(v);
+	return 1;
+}
+
+/* parse_witnesses - the "witnesses" object (spec §10.6). */
+static int
+parse_witnesses(struct parse *p, struct config *cfg, const json_t *root)
+{
+	static const char *const keys[] = {
+		"policy", "timeout_seconds", "wait_seconds", "ca_file", NULL
+	};
+	const char *policy = NULL, *ca = NULL;
+	json_t *obj;
+
+	if ((obj = json_object_get(root, "witnesses")) == NULL)
+		return 0;
+	if (!json_is_object(obj))
+		return perr(p, "witnesses", "must be an object, not %s",
+		    json_type_name(obj));
+	if (check_keys(p, obj, "witnesses", keys) == -1 ||
+	    get_string(p, obj, "witnesses", "policy", PATH_MAX, &policy) == -1 ||
+	    get_int(p, obj, "witnesses", "timeout_seconds", 1, 300,
+	    &cfg->witness_timeout_seconds) == -1 ||
+	    get_int(p, obj, "witnesses", "wait_seconds", 1, 3600,
+	    &cfg->witness_wait_seconds) == -1 ||
+	    get_string(p, obj, "witnesses", "ca_file", PATH_MAX, &ca) == -1)
+		return -1;
+	if (ca != NULL)
+		cfg->witness_ca_file = resolve_path(p->file, ca);
+	if (policy == NULL)
+		return perr(p, "witnesses.policy", "missing (the witness policy "
+		    "file: witness, group and quorum lines)");
+	cfg->witness_policy = resolve_path(p->file, policy);
+	return 0;
+}
+
 /* parse_root - fills cfg (holding the defaults) from the file's object. */
 static int
 parse_root(struct parse *p, struct config *cfg, const json_t *root)
 {
 	static const char *const keys[] = {
 		"listen", "data", "origin", "orgs", "tls", "principals",
-		"limits", "log_level", NULL
+		"limits", "log_level", "checkpoint_interval_ms", "witnesses",
+		NULL
 	};
 	const char *s;
 	int rc;
@@ -737,7 +809,11 @@ parse_root(struct parse *p, struct config *cfg, const json_t *root)
 	    parse_tls(p, cfg, root) == -1 ||
 	    parse_principals(p, cfg, root) == -1 ||
 	    parse_limits(p, cfg, root) == -1 ||
-	    parse_log_level(p, cfg, root) == -1)
+	    parse_log_level(p, cfg, root) == -1 ||
+	    get_int(p, root, "", "checkpoint_interval_ms",
+	    CHECKPOINT_INTERVAL_MIN_MS, CHECKPOINT_INTERVAL_MAX_MS,
+	    &cfg->checkpoint_interval_ms) == -1 ||
+	    parse_witnesses(p, cfg, root) == -1)
 		return -1;
 	return 0;
 }
@@ -800,6 +876,25 @@ config_apply_flags(struct config *cfg, const char *data_dir,
 	return 0;
 }
 
+int
+config_apply_interval(struct config *cfg, const char *ms, char *err,
+    size_t errlen)
+{
+	uint64_t n;
+
+	if (ms == NULL)
+		return 0;
+	if (ledger_parse_u64(ms, strlen(ms), &n) != 0 ||
+	    n < CHECKPOINT_INTERVAL_MIN_MS || n > CHECKPOINT_INTERVAL_MAX_MS) {
+		set_err(err, errlen, "--checkpoint-interval-ms: \"%s\" is not "
+		    "a number of milliseconds between %d and %d", ms,
+		    CHECKPOINT_INTERVAL_MIN_MS, CHECKPOINT_INTERVAL_MAX_MS);
+		return -1;
+	}
+	cfg->checkpoint_interval_ms = (int)n;
+	return 0;
+}
+
 /* check_readable - a TLS file the daemon will need at start. */
 static int
 check_readable(const char *what, const char *path, char *err, size_t errlen)
@@ -815,6 +910,49 @@ check_readable(const char *what, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* load_policy - reads and parses witnesses.policy into cfg->policy. */
+static int
+load_policy(struct config *cfg, const char *src, char *err, size_t errlen)
+{
+	char why[256], *text = NULL;
+	size_t len = 0, n;
+	int rc = -1;
+	FILE *f;
+
+	if ((f = fopen(cfg->witness_policy, "r")) == NULL) {
+		set_err(err, errlen, "%s: witnesses.policy %s: %s",
+		    src, cfg->witness_policy, strerror(errno));
+		return -1;
+	}
+	text = xmalloc(LEDGER_POLICY_MAX_SIZE + 1);
+	while ((n = fread(text + len, 1, LEDGER_POLICY_MAX_SIZE + 1 - len,
+	    f)) > 0)
+		len += n;
+	if (ferror(f)) {
+		set_err(err, errlen, "%s: witnesses.policy %s: %s",
+		    src, cfg->witness_policy, strerror(errno));
+		goto out;
+	}
+	if (len > LEDGER_POLICY_MAX_SIZE) {
+		set_err(err, errlen, "%s: witnesses.policy %s: longer than %d "
+		    "bytes", src, cfg->witness_policy, LEDGER_POLICY_MAX_SIZE);
+		goto out;
+	}
+	ledger_policy_free(cfg->policy);
+	cfg->policy = NULL;
+	if (ledger_policy_parse(text, len, &cfg->policy, why,
+	    sizeof(why)) != 0) {
+		set_err(err, errlen, "%s: witnesses.policy %s: %s", src,
+		    cfg->witness_policy, why);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	free(text);
+	return rc;
 }
 
 int
@@ -886,6 +1024,20 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 			    key);
 			return -1;
 		}
+	}
+	if (cfg->witness_policy != NULL && load_policy(cfg, src, err, errlen) != 0)
+		return -1;
+	if (cfg->witness_ca_file != NULL && check_readable("witnesses.ca_file",
+	    cfg->witness_ca_file, err, errlen) == -1)
+		return -1;
+	if (cfg->witness_policy != NULL &&
+	    (int64_t)cfg->witness_wait_seconds * 1000 <=
+	    cfg->checkpoint_interval_ms) {
+		set_err(err, errlen, "%s: witnesses.wait_seconds (%d) must be "
+		    "longer than the checkpoint interval (%d ms): a wait for a "
+		    "witnessed checkpoint lasts at least one interval", src,
+		    cfg->witness_wait_seconds, cfg->checkpoint_interval_ms);
+		return -1;
 	}
 	if (!cfg->dev_mode && cfg->n_principals == 0) {
 		set_err(err, errlen, "%s: no principals: outside development "
@@ -1012,6 +1164,30 @@ config_reload_check(const struct config *cur, struct config *next,
 		set_err(notes + strlen(notes), noteslen - strlen(notes),
 		    "%slimits", notes[0] != '\0' ? ", " : "");
 	}
+	/*
+	 * The writer's publication interval and the witness clients are set
+	 * up at start.
+	 */
+	if (cur->checkpoint_interval_ms != next->checkpoint_interval_ms) {
+		next->checkpoint_interval_ms = cur->checkpoint_interval_ms;
+		set_err(notes + strlen(notes), noteslen - strlen(notes),
+		    "%scheckpoint_interval_ms", notes[0] != '\0' ? ", " : "");
+	}
+	if (!same_string(cur->witness_policy, next->witness_policy) ||
+	    !same_string(cur->witness_ca_file, next->witness_ca_file) ||
+	    cur->witness_timeout_seconds != next->witness_timeout_seconds ||
+	    cur->witness_wait_seconds != next->witness_wait_seconds) {
+		free(next->witness_policy);
+		next->witness_policy = cur->witness_policy != NULL ?
+		    xstrdup(cur->witness_policy) : NULL;
+		free(next->witness_ca_file);
+		next->witness_ca_file = cur->witness_ca_file != NULL ?
+		    xstrdup(cur->witness_ca_file) : NULL;
+		next->witness_timeout_seconds = cur->witness_timeout_seconds;
+		next->witness_wait_seconds = cur->witness_wait_seconds;
+		set_err(notes + strlen(notes), noteslen - strlen(notes),
+		    "%switnesses", notes[0] != '\0' ? ", " : "");
+	}
 	next->dev_mode = cur->dev_mode;
 	return 0;
 }
@@ -1044,5 +1220,8 @@ config_free(struct config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->tls_client_ca);
+	free(cfg->witness_policy);
+	free(cfg->witness_ca_file);
+	ledger_policy_free(cfg->policy);
 	free(cfg);
 }

@@ -10,6 +10,8 @@
 
 #include "ledger/hash.h"
 
+struct ledger_policy;
+
 /* Roles a principal may hold (spec §9.2), as bits. */
 enum role {
 	ROLE_WRITER = 1 << 0,
@@ -46,6 +48,9 @@ struct limits {
 	size_t max_queue_events;	/* events waiting for the writer (503 beyond) */
 	size_t max_commit_events;	/* events the writer commits at once */
 	size_t max_page;		/* entries in one listing page */
+	size_t workers;			/* threads for heavy requests (workers.h) */
+	size_t max_queued_jobs;		/* heavy requests waiting beyond those
+					   being worked on (503 beyond) */
 	size_t max_connections;
 	int timeout_seconds;		/* per-connection read/write timeout, and
 					   the time a whole request may take to
@@ -78,6 +83,19 @@ struct config {
 	int data_from_flag;		/* --data / --listen given: a reload */
 	int listen_from_flag;		/* applies them again */
 	int log_level;			/* enum log_level */
+	/*
+	 * Publication (spec §5.4) and witnesses (spec §10.6): a checkpoint is
+	 * published when the tree has grown and checkpoint_interval_ms have
+	 * passed since the last publication, and pushed to the witnesses of
+	 * the policy file, if any.
+	 */
+	int checkpoint_interval_ms;
+	char *witness_policy;		/* C2SP tlog-policy file, or NULL */
+	struct ledger_policy *policy;	/* parsed by config_finish; NULL without */
+	int witness_timeout_seconds;	/* one add-checkpoint request */
+	int witness_wait_seconds;	/* the longest ?wait=witnessed wait */
+	char *witness_ca_file;		/* https witnesses: CA bundle, or NULL
+					   for the system's */
 };
 
 /*
@@ -94,10 +112,16 @@ struct config {
  * certificate hash unique across the file) and/or cert_subject (the client certificate's subject in RFC 2253
  * form, e.g. "CN=board-app,O=board"; unique)}], limits {max_body 1 KiB..1 GiB, max_headers 1 KiB..1 MiB,
  * max_batch_events 1..1e6, max_queue_events 1..1e7 and >= max_batch_events,
- * max_commit_events 1..1e6, max_page 1..1e5, max_connections 1..1e6,
+ * max_commit_events 1..1e6, max_page 1..1e5, workers 1..64,
+ * max_queued_jobs 1..1e5, max_connections 1..1e6,
  * timeout_seconds 1..86400, map_size 1 MiB..1 PiB, auth_failures 1..1e6,
  * auth_window_seconds 1..86400}, log_level
- * (error|warn|info|debug).  "data" is used as given (relative to the
+ * (error|warn|info|debug), checkpoint_interval_ms (10..3600000, default
+ * 5000), witnesses {policy (a C2SP tlog-policy file, relative paths against
+ * the file's directory; required in the object), timeout_seconds (1..300,
+ * default 10), wait_seconds (1..3600, default 30), ca_file (the CA
+ * certificates https witnesses are checked against, instead of the
+ * system's; relative as policy)}.  "data" is used as given (relative to the
  * working directory, like --data).
  *	err	out: "FILE: KEY.PATH: message" ("principals[2].rolez: unknown
  *		key"), or "FILE:LINE:COLUMN: message" for malformed JSON
@@ -113,11 +137,22 @@ int config_apply_flags(struct config *cfg, const char *data_dir,
     const char *listen, char *err, size_t errlen);
 
 /*
+ * config_apply_interval - the --checkpoint-interval-ms flag: ms, a decimal
+ * of 10..3600000, overrides checkpoint_interval_ms.
+ * Returns 0, or -1 with err filled.
+ */
+int config_apply_interval(struct config *cfg, const char *ms, char *err,
+    size_t errlen);
+
+/*
  * config_finish - decides development mode (no config file and a loopback
  * listener) and checks the whole: plain HTTP only on loopback, a valid
  * origin, the TLS files readable and tls.key not accessible to group or
  * others, certificate principals (cert_sha256, cert_subject) only with TLS
- * and tls.client_ca, and outside development mode at least one principal.  Call it after config_apply_flags().
+ * and tls.client_ca, and outside development mode at least one principal.
+ * It reads and parses witnesses.policy (C2SP tlog-policy) into cfg->policy,
+ * and wants witnesses.wait_seconds longer than the checkpoint interval.
+ * Call it after config_apply_flags().
  * Returns 0, or -1 with err filled.
  */
 int config_finish(struct config *cfg, char *err, size_t errlen);

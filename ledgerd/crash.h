@@ -1,20 +1,31 @@
 /*
- * Fault injection for the crash tests: LEDGERD_CRASH_AT=NAME[:N] in the
- * environment makes the N-th (default first) pass through crash point NAME
- * abort the process, as a power cut there would.  Points: "sign" (while
- * signing a checkpoint), "before-commit", "after-commit" (committed, not yet
- * answered).  Unset, a crash point costs one branch.
+ * Fault injection for the tests.
  *
- * Only the test daemon (ledgerd-faults, crash.c built with
- * LEDGERD_FAULT_INJECTION) has them: in the ledgerd that ships, a crash
- * point is an empty call and LEDGERD_CRASH_AT is ignored with a warning,
- * so no environment variable can make a production daemon abort.
+ * LEDGERD_CRASH_AT=NAME[:N] in the environment makes the N-th (default
+ * first) pass through crash point NAME abort the process, as a power cut
+ * there would.  Points: "sign" (while signing a checkpoint),
+ * "before-commit", "after-commit" (committed, not yet answered).
+ *
+ * LEDGERD_HOLD_AT=NAME:PATH makes every pass through hold point NAME wait
+ * while the file PATH exists (looked at every 5 ms, for at most 60 s), so
+ * that a test can act while work is known to be under way, without
+ * guessing at timing.  Point: "job" (a worker about to start a job,
+ * workers.h).
+ *
+ * Unset, either point costs one branch.  Only the test daemon
+ * (ledgerd-faults, crash.c built with LEDGERD_FAULT_INJECTION) has them: in
+ * the ledgerd that ships, they are empty calls and both variables are
+ * ignored with a warning, so no environment variable can make a production
+ * daemon abort or stall.
  */
 #ifndef LEDGERD_CRASH_H
 #define LEDGERD_CRASH_H
 
-/* crash_init - reads LEDGERD_CRASH_AT once, at start. */
+/* crash_init - reads LEDGERD_CRASH_AT and LEDGERD_HOLD_AT once, at start. */
 void crash_init(void);
 void crash_point(const char *name);
+
+/* crash_hold - waits at hold point name while its file exists; any thread. */
+void crash_hold(const char *name);
 
 #endif

@@ -37,7 +37,9 @@
 
 #include "auth.h"
 #include "config.h"
+#include "framing.h"
 #include "http.h"
+#include "http_guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -101,7 +103,8 @@ static uint64_t next_request_id = 1;
  */
 struct conn {
 	struct http_front *front;
-	struct bufferevent *bev;
+	struct bufferevent *bev;		/* evhttp's: the guard's filter */
+	struct http_guard_conn *guard;
 	struct evhttp_connection *evcon;	/* NULL until attached */
 	struct event *deadline;		/* the next request must be in by then */
 	void (*on_close)(void *arg);	/* a streamed answer still going */
@@ -117,6 +120,7 @@ struct http_front {
 	struct server *srv;
 	SSL_CTX *ssl_ctx;		/* NULL: plain HTTP */
 	struct auth_throttle *throttle;
+	struct http_guard *guard;		/* frames requests before evhttp */
 	struct conn_list conns[CONN_BUCKETS];	/* by evhttp_connection */
 	size_t n_conns;
 	int refusing;			/* over max_connections (logged once) */
@@ -147,6 +151,7 @@ conn_closed(struct evhttp_connection *evcon, void *arg)
 	struct conn *c = arg;
 	void (*on_close)(void *) = c->on_close;
 
+	http_guard_closing(c->guard);
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	if (on_close != NULL) {
 		c->on_close = NULL;
@@ -234,7 +239,8 @@ conn_attach(evutil_socket_t fd, short what, void *arg)
 /*
  * evhttp's bufferevent callback, once per accepted connection: TLS through
  * bufferevent_openssl (the handshake runs as evhttp first reads), or a
- * plain socket, as evhttp would make itself.
+ * plain socket, as evhttp would make itself; either behind the guard,
+ * which frames the requests before evhttp reads them (http_guard.h).
  */
 static struct bufferevent *
 http_new_bev(struct event_base *base, void *arg)
@@ -255,7 +261,7 @@ http_new_bev(struct event_base *base, void *arg)
 		fatalx("http: cannot make a bufferevent");
 	c = xcalloc(1, sizeof(*c));
 	c->front = f;
-	c->bev = bev;
+	c->bev = bev = http_guard_wrap(f->guard, bev, &c->guard);
 	if (event_base_once(base, -1, EV_TIMEOUT, conn_attach, c, NULL) != 0)
 		fatalx("event_base_once failed");
 	return bev;
@@ -280,9 +286,11 @@ status_reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
+	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
 	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
@@ -516,7 +524,10 @@ read_body(struct request *r, size_t *len)
 	size_t max = r->srv->cfg->limits.max_body;
 	char *body;
 
-	/* evhttp enforces max_body already; this keeps the promise local. */
+	/*
+	 * The guard (framing.c) refuses a larger body before it is read;
+	 * this keeps the promise local.
+	 */
 	if (n > max) {
 		reply_error(r, 413, "body_too_large", NULL,
 		    "request body of %zu bytes exceeds %zu", n, max);
@@ -808,67 +819,6 @@ check_version(struct request *r)
 }
 
 /*
- * RFC 9112 §6.3: a message whose length can be read two ways is refused
- * and the connection closed, or a proxy in front and this server would
- * split the bytes into different requests (request smuggling).  evhttp
- * reads the body by the first Content-Length, or by chunks when
- * Transfer-Encoding is "chunked" (ignoring a Content-Length beside it), or
- * not at all for any other Transfer-Encoding and for HEAD and TRACE.  What
- * it reads is right only when the request has at most one Content-Length,
- * of digits only, and no Transfer-Encoding, or a single
- * "Transfer-Encoding: chunked" and no Content-Length, and HEAD and TRACE
- * carry no body.
- * Returns 0, or -1 after answering 400 and closing.
- */
-static int
-check_framing(struct request *r)
-{
-	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
-	enum evhttp_cmd_type method = evhttp_request_get_command(r->req);
-	const char *cl = NULL, *te = NULL;
-	size_t n_cl = 0, n_te = 0;
-	struct evkeyval *h;
-
-	TAILQ_FOREACH(h, in, next) {
-		if (strcasecmp(h->key, "Content-Length") == 0) {
-			cl = h->value;
-			n_cl++;
-		} else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
-			te = h->value;
-			n_te++;
-		}
-	}
-	if (n_cl > 1) {
-		reply_error_close(r, 400, "invalid_value", "Content-Length",
-		    "Content-Length is given more than once");
-		return -1;
-	}
-	/* RFC 9110 §8.6: 1*DIGIT; strtoll would also take "+5" or " 5". */
-	if (cl != NULL && (cl[0] == '\0' || cl[strspn(cl, "0123456789")] != '\0')) {
-		reply_error_close(r, 400, "invalid_value", "Content-Length",
-		    "Content-Length must be decimal digits");
-		return -1;
-	}
-	if (n_te > 0 && n_cl > 0) {
-		reply_error_close(r, 400, "invalid_value", "Transfer-Encoding",
-		    "Transfer-Encoding and Content-Length together");
-		return -1;
-	}
-	if (n_te > 1 || (te != NULL && strcasecmp(te, "chunked") != 0)) {
-		reply_error_close(r, 400, "invalid_value", "Transfer-Encoding",
-		    "the only Transfer-Encoding accepted is a single chunked");
-		return -1;
-	}
-	if ((method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_TRACE) &&
-	    (te != NULL || (cl != NULL && strcmp(cl, "0") != 0))) {
-		reply_error_close(r, 400, "invalid_value", "Content-Length",
-		    "a HEAD or TRACE request carries no body");
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * evhttp decodes query values into C strings, so a "%00" would cut a value
  * short without a trace: a value is refused instead.  (A NUL in the path
  * is refused with the path's other checks, on its decoded length.)
@@ -893,6 +843,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	const struct route *route = NULL;
 	const char *raw, *q;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const struct framing_refusal *refused = NULL;
 	struct conn *c;
 	int path_known = 0;
 	struct evkeyval *kv;
@@ -901,8 +852,10 @@ http_dispatch(struct evhttp_request *req, void *arg)
 
 	/* The request is in: no deadline while it is being answered. */
 	if ((c = conn_find(srv->front, evhttp_request_get_connection(req))) !=
-	    NULL)
+	    NULL) {
 		evtimer_del(c->deadline);
+		refused = http_guard_request(c->guard);
+	}
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->cfg = config_ref(srv->cfg);
 	TAILQ_INIT(&ctx->query);
@@ -918,8 +871,19 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "X-Request-Id", id);
 
-	if (check_version(r) != 0 || check_framing(r) != 0)
+	if (check_version(r) != 0)
 		return;
+	/*
+	 * A request the guard refused (over a size limit, or badly framed:
+	 * framing.c) comes as a stand-in without headers or body, or with
+	 * its body cut short: it is answered with the refusal, and the
+	 * connection closed.
+	 */
+	if (refused != NULL) {
+		reply_error_close(r, refused->status, refused->code,
+		    refused->field, refused->message);
+		return;
+	}
 	uri = evhttp_request_get_evhttp_uri(req);
 	raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (raw == NULL || *raw == '\0')
@@ -1054,6 +1018,7 @@ http_start(struct server *srv)
 	f = xcalloc(1, sizeof(*f));
 	f->srv = srv;
 	f->throttle = auth_throttle_new();
+	f->guard = http_guard_new(srv->base, lim);
 	for (i = 0; i < CONN_BUCKETS; i++)
 		LIST_INIT(&f->conns[i]);
 	srv->front = f;
@@ -1066,10 +1031,19 @@ http_start(struct server *srv)
 		log_warnx("http: evhttp_new failed");
 		goto fail;
 	}
-	/* Every connection, plain or TLS, is counted (struct conn). */
+	/* Every connection, plain or TLS, is counted and guarded (struct conn). */
 	evhttp_set_bevcb(srv->http, http_new_bev, f);
+	/*
+	 * The guard holds requests to these limits before evhttp reads them,
+	 * and answers in JSON.  evhttp's own checks, set to the same values,
+	 * stay as a second line that the guard keeps it from reaching (and
+	 * linger, should it be reached): the guard counts a head with its
+	 * line ends (evhttp without) and never hands over more than max_body
+	 * bytes of a body.
+	 */
 	evhttp_set_max_body_size(srv->http, lim->max_body);
 	evhttp_set_max_headers_size(srv->http, lim->max_headers);
+	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_timeout(srv->http, lim->timeout_seconds);
 	/*
 	 * Every method reaches the dispatcher, which answers 405 or 404 in
@@ -1079,13 +1053,6 @@ http_start(struct server *srv)
 	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	/*
-	 * A body over max_body is refused by evhttp itself, before any route
-	 * sees it, with its own (HTML) 413: libevent 2.1 has no hook for that
-	 * answer.  Lingering close reads the rest of the body first, so the
-	 * client gets the 413 instead of a reset connection.
-	 */
-	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(srv->http, http_dispatch, srv);
 
 	if ((bound = evhttp_accept_socket_with_handle(srv->http,
@@ -1147,6 +1114,11 @@ http_stop(struct server *srv)
 {
 	struct http_front *f = srv->front;
 
+	/* Lingering connections close; the others are evhttp's to free. */
+	if (f != NULL) {
+		http_guard_free(f->guard);
+		f->guard = NULL;
+	}
 	/* Frees every connection: conn_closed() needs the front still. */
 	if (srv->http != NULL)
 		evhttp_free(srv->http);

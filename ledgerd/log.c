@@ -95,6 +95,7 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 		errno = saved_errno;					\
 	}
 
+LOG_FN(log_errorx, LOG_LEVEL_ERROR, 0)
 LOG_FN(log_warnx, LOG_LEVEL_WARN, 0)
 LOG_FN(log_warn, LOG_LEVEL_WARN, 1)
 LOG_FN(log_info, LOG_LEVEL_INFO, 0)

@@ -22,7 +22,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: ledgerd serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
-	    "                     [--check] [--debug]\n"
+	    "                     [--checkpoint-interval-ms MS] [--check] [--debug]\n"
 	    "       ledgerd keygen --out FILE --name ORIGIN\n"
 	    "       ledgerd token new --principal ID [--keep-old] [--config FILE]\n"
 	    "       ledgerd token retire --principal ID [--config FILE]\n"
@@ -34,6 +34,8 @@ usage(FILE *out)
 	    "\n"
 	    "serve    run the ledger; with no config file on a loopback address it\n"
 	    "         runs in development mode (keys and a token created in DIR)\n"
+	    "  --checkpoint-interval-ms  publish checkpoints at most this often\n"
+	    "         (default 5000; overrides checkpoint_interval_ms)\n"
 	    "  --check  parse and check the configuration, say so, and exit\n"
 	    "keygen   write a new Ed25519 log key and print its verifier key\n"
 	    "token    new: give a principal a fresh bearer token: prints it once\n"
@@ -57,9 +59,11 @@ cmd_serve(int argc, char **argv)
 		{ "check", no_argument, NULL, 'n' },
 		{ "debug", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "checkpoint-interval-ms", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *data = NULL, *listen = NULL;
+	const char *interval = NULL;
 	int check = 0, debug = 0, ch, rc;
 	struct config *cfg;
 	char err[512];
@@ -71,6 +75,7 @@ cmd_serve(int argc, char **argv)
 		case 'l': listen = optarg; break;
 		case 'n': check = 1; break;
 		case 'v': debug = 1; break;
+		case 'i': interval = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -84,6 +89,7 @@ cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	if (config_apply_flags(cfg, data, listen, err, sizeof(err)) != 0 ||
+	    config_apply_interval(cfg, interval, err, sizeof(err)) != 0 ||
 	    config_finish(cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ledgerd: %s\n", err);
 		config_free(cfg);

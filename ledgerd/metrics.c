@@ -56,17 +56,18 @@ metrics_observe(struct histogram *h, const double *bounds, size_t nbounds,
 }
 
 /* A growing string; xrealloc never fails. */
-struct text {
-	char *buf;
-	size_t len, cap;
-};
 
-static void __attribute__((format(printf, 2, 3)))
-text_printf(struct text *t, const char *fmt, ...)
+void
+metrics_printf(struct metrics_text *t, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
+	if (t->buf == NULL) {
+		t->cap = 4096;
+		t->buf = xmalloc(t->cap);
+		t->len = 0;
+	}
 	for (;;) {
 		va_start(ap, fmt);
 		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
@@ -83,31 +84,31 @@ text_printf(struct text *t, const char *fmt, ...)
 }
 
 static void
-counter(struct text *t, const char *name, const char *help, uint64_t v)
+counter(struct metrics_text *t, const char *name, const char *help, uint64_t v)
 {
-	text_printf(t, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n",
+	metrics_printf(t, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n",
 	    name, help, name, name, v);
 }
 
 static void
-gauge(struct text *t, const char *name, const char *help, uint64_t v)
+gauge(struct metrics_text *t, const char *name, const char *help, uint64_t v)
 {
-	text_printf(t, "# HELP %s %s\n# TYPE %s gauge\n%s %" PRIu64 "\n",
+	metrics_printf(t, "# HELP %s %s\n# TYPE %s gauge\n%s %" PRIu64 "\n",
 	    name, help, name, name, v);
 }
 
 static void
-histogram(struct text *t, const char *name, const char *help,
+histogram(struct metrics_text *t, const char *name, const char *help,
     const struct histogram *h, const double *bounds, size_t nbounds)
 {
 	uint64_t cumulative = 0, count;
 	double sum;
 	size_t i;
 
-	text_printf(t, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	metrics_printf(t, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	for (i = 0; i < nbounds; i++) {
 		cumulative += load(&h->buckets[i]);
-		text_printf(t, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
+		metrics_printf(t, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
 		    bounds[i], cumulative);
 	}
 	cumulative += load(&h->buckets[nbounds]);
@@ -119,8 +120,8 @@ histogram(struct text *t, const char *name, const char *help,
 	if (count < cumulative)
 		count = cumulative;
 	__atomic_load(&h->sum, &sum, __ATOMIC_RELAXED);
-	text_printf(t, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, count);
-	text_printf(t, "%s_sum %.9g\n%s_count %" PRIu64 "\n", name, sum, name,
+	metrics_printf(t, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, count);
+	metrics_printf(t, "%s_sum %.9g\n%s_count %" PRIu64 "\n", name, sum, name,
 	    count);
 }
 
@@ -130,7 +131,7 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	static const char *classes[METRICS_STATUS_CLASSES] = {
 		"other", "1xx", "2xx", "3xx", "4xx", "5xx",
 	};
-	struct text t = { xmalloc(4096), 0, 4096 };
+	struct metrics_text t = { xmalloc(4096), 0, 4096 };
 	size_t i;
 
 	counter(&t, "ledgerd_appends_total", "Entries committed to the log.",
@@ -147,6 +148,9 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	counter(&t, "ledgerd_rejected_overload_total",
 	    "Append requests refused with 503 for a full queue.",
 	    load(&m->rejected_overload));
+	counter(&t, "ledgerd_jobs_rejected_total",
+	    "Heavy requests refused with 503 for a full worker pool.",
+	    load(&m->jobs_rejected));
 	counter(&t, "ledgerd_auth_failures_total",
 	    "Requests refused with 401: missing or bad credentials.",
 	    load(&m->auth_failures));
@@ -168,15 +172,21 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	counter(&t, "ledgerd_config_reload_failures_total",
 	    "SIGHUPs whose configuration was refused.",
 	    load(&m->reload_failures));
+	counter(&t, "ledgerd_checkpoints_published_total",
+	    "Checkpoints published (at most one per checkpoint interval).",
+	    load(&m->checkpoints_published));
+	counter(&t, "ledgerd_wait_witnessed_timeouts_total",
+	    "Appends with wait=witnessed answered 504: no quorum in time.",
+	    load(&m->witnessed_timeouts));
 	counter(&t, "ledgerd_http_requests_total", "HTTP requests answered.",
 	    load(&m->http_requests));
-	text_printf(&t, "# HELP ledgerd_http_responses_total "
+	metrics_printf(&t, "# HELP ledgerd_http_responses_total "
 	    "HTTP responses by status class.\n"
 	    "# TYPE ledgerd_http_responses_total counter\n");
 	for (i = 1; i < METRICS_STATUS_CLASSES; i++)
-		text_printf(&t, "ledgerd_http_responses_total{class=\"%s\"} %"
+		metrics_printf(&t, "ledgerd_http_responses_total{class=\"%s\"} %"
 		    PRIu64 "\n", classes[i], load(&m->http_status[i]));
-	text_printf(&t, "ledgerd_http_responses_total{class=\"%s\"} %" PRIu64
+	metrics_printf(&t, "ledgerd_http_responses_total{class=\"%s\"} %" PRIu64
 	    "\n", classes[0], load(&m->http_status[0]));
 
 	histogram(&t, "ledgerd_commit_seconds",
@@ -196,5 +206,14 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	    g->db_bytes);
 	gauge(&t, "ledgerd_connections", "Open HTTP connections.",
 	    g->connections);
+	gauge(&t, "ledgerd_jobs_in_progress",
+	    "Heavy requests queued for or worked on by the worker pool.",
+	    g->jobs_in_progress);
+	gauge(&t, "ledgerd_published_tree_size",
+	    "Tree size of the latest published checkpoint.",
+	    g->published_tree_size);
+	gauge(&t, "ledgerd_witnessed_tree_size",
+	    "Tree size of the latest published checkpoint whose cosignatures "
+	    "satisfy the witness policy's quorum.", g->witnessed_tree_size);
 	return t.buf;
 }

@@ -26,6 +26,7 @@ struct metrics {
 	uint64_t commits;		/* write transactions committed */
 	uint64_t commit_failures;
 	uint64_t rejected_overload;	/* 503 answers for a full queue */
+	uint64_t jobs_rejected;		/* 503 answers for a full worker pool */
 	uint64_t auth_failures;		/* 401: missing or bad credentials */
 	uint64_t auth_forbidden;	/* every 403 answer (reply_stream_done) */
 	uint64_t auth_throttled;	/* 429: too many failures from an address */
@@ -33,6 +34,8 @@ struct metrics {
 	uint64_t connections_timed_out;	/* no whole request within the timeout */
 	uint64_t reloads;		/* configurations taken on SIGHUP */
 	uint64_t reload_failures;	/* SIGHUPs whose config was refused */
+	uint64_t checkpoints_published;	/* publications (spec §5.4) */
+	uint64_t witnessed_timeouts;	/* ?wait=witnessed answered 504 */
 	uint64_t http_status[METRICS_STATUS_CLASSES];
 	uint64_t http_requests;
 	struct histogram commit_seconds;	/* writer: one commit, incl. fsync */
@@ -50,6 +53,9 @@ struct metrics_gauges {
 	uint64_t queue_depth;		/* writer_queue_depth() */
 	uint64_t db_bytes;		/* store_disk_usage() */
 	uint64_t connections;		/* open HTTP connections */
+	uint64_t jobs_in_progress;	/* workers_in_progress() */
+	uint64_t published_tree_size;	/* of the latest published checkpoint */
+	uint64_t witnessed_tree_size;	/* of the latest one with its quorum */
 };
 
 void metrics_inc(uint64_t *counter, uint64_t by);
@@ -62,5 +68,18 @@ void metrics_observe(struct histogram *h, const double *bounds, size_t nbounds,
  * Returns a new string (free() it).
  */
 char *metrics_format(const struct metrics *m, const struct metrics_gauges *g);
+
+/*
+ * Writing exposition text: metrics_format's own, and that of modules with
+ * labelled series of their own (one per witness).
+ */
+struct metrics_text {
+	char *buf;
+	size_t len, cap;
+};
+
+/* metrics_printf - appends to t (t->buf NULL starts it). */
+void metrics_printf(struct metrics_text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * Events: appending one (POST /v1/events) or a batch (POST
  * /v1/events/batch) through the writer, reading one entry's exact bytes,
- * and the filtered, paginated listing.  Appends are checked here, on the
- * loop's thread, so that the writer only ever sees valid events.
+ * and the filtered, paginated listing.  Appends are checked here, before
+ * the writer sees them, so that it only ever sees valid events: one event
+ * on the loop's thread, a batch on a worker (offload.h), as are a batch's
+ * answer and a listing, whose work grows with their size.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 
 #include "ledger/base64.h"
@@ -23,8 +26,11 @@
 #include "auth.h"
 #include "config.h"
 #include "http.h"
+#include "jsontext.h"
 #include "log.h"
 #include "metrics.h"
+#include "offload.h"
+#include "publish.h"
 #include "server.h"
 #include "store.h"
 #include "timerange.h"
@@ -69,21 +75,36 @@ header(struct request *r, const char *name)
 	    name);
 }
 
-/* ?wait=checkpoint or nothing; any other value is refused.  Returns -1 after answering. */
+/*
+ * ?wait=checkpoint, ?wait=witnessed (spec §7.4) or nothing; any other value
+ * is refused, and so is witnessed without a witness policy.  Returns -1
+ * after answering.
+ */
 static int
-parse_wait(struct request *r, int *want_proof)
+parse_wait(struct request *r, int *want_proof, int *want_witnessed)
 {
 	static const char *const params[] = { "wait", NULL };
 	const char *wait;
 
 	*want_proof = 0;
+	*want_witnessed = 0;
 	if (query_check(r, params) != 0)
 		return -1;
 	if ((wait = query_str(r, "wait")) == NULL)
 		return 0;
+	if (strcmp(wait, "witnessed") == 0) {
+		if (!publisher_has_policy(r->srv->publisher)) {
+			reply_error(r, 400, "invalid_value", "wait",
+			    "wait=witnessed needs witnesses, and this log has "
+			    "no witness policy (witnesses.policy)");
+			return -1;
+		}
+		*want_witnessed = 1;
+		return 0;
+	}
 	if (strcmp(wait, "checkpoint") != 0) {
 		reply_error(r, 400, "invalid_value", "wait",
-		    "wait must be \"checkpoint\"");
+		    "wait must be \"checkpoint\" or \"witnessed\"");
 		return -1;
 	}
 	*want_proof = 1;
@@ -93,14 +114,13 @@ parse_wait(struct request *r, int *want_proof)
 /*
  * The checks an event passes before it may be queued: spec §2.2 through
  * ledger_event_validate, then §9.5 (a writer posts for its own org only).
+ * p posts it; cfg holds the registered orgs.  Any thread.
  * Returns 0, or the status to answer with err filled.
  */
 static int
-event_check(struct request *r, const json_t *event,
-    struct ledger_field_error *err)
+event_check(const struct principal *p, const struct config *cfg,
+    const json_t *event, struct ledger_field_error *err)
 {
-	const struct principal *p = r->principal;
-	const struct config *cfg = r->srv->cfg;
 	struct ledger_event_rules rules;
 	const char *org;
 
@@ -169,32 +189,51 @@ default_error_code(int status)
 	}
 }
 
+/* How a refused append is answered (spec §7.2). */
+struct append_refusal {
+	int status;
+	const char *code;
+	char field[160];		/* "" for none */
+	const char *message;
+};
+
 /*
- * A refused append.  In a batch, an error about one event (a 4xx) names it
- * by its place: "[3].refs[0]", as validation does.
+ * The answer to a refused append, from what the writer reported in a.  In
+ * a batch, an error about one event (a 4xx) names it by its place:
+ * "[3].refs[0]", as validation does.  Any thread.
  */
+static void
+append_refusal(const struct append_request *a, int batch,
+    struct append_refusal *out)
+{
+	out->code = a->err.code[0] ? a->err.code :
+	    default_error_code(a->status);
+	out->status = a->status >= 400 && a->status < 600 ? a->status : 500;
+	if (batch && out->status < 500) {
+		if (a->err.field[0] != '\0')
+			snprintf(out->field, sizeof(out->field), "[%zu].%s",
+			    a->err_index, a->err.field);
+		else
+			snprintf(out->field, sizeof(out->field), "[%zu]",
+			    a->err_index);
+	} else
+		snprintf(out->field, sizeof(out->field), "%s", a->err.field);
+	out->message = a->err.message[0] ? a->err.message :
+	    "the append failed";
+}
+
 static void
 reply_append_error(struct request *r, const struct append_request *a,
     int batch)
 {
-	const char *code = a->err.code[0] ? a->err.code :
-	    default_error_code(a->status);
-	int status = a->status >= 400 && a->status < 600 ? a->status : 500;
-	char field[160];
+	struct append_refusal f;
 
-	if (batch && status < 500) {
-		if (a->err.field[0] != '\0')
-			snprintf(field, sizeof(field), "[%zu].%s",
-			    a->err_index, a->err.field);
-		else
-			snprintf(field, sizeof(field), "[%zu]", a->err_index);
-	} else
-		snprintf(field, sizeof(field), "%s", a->err.field);
-	if (status == 503 || status == 507)
+	append_refusal(a, batch, &f);
+	if (f.status == 503 || f.status == 507)
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
-	reply_error(r, status, code, field[0] ? field : NULL, "%s",
-	    a->err.message[0] ? a->err.message : "the append failed");
+	reply_error(r, f.status, f.code, f.field[0] ? f.field : NULL, "%s",
+	    f.message);
 }
 
 /* The want_proof part of an answer: the checkpoint and the first event's proof. */
@@ -218,31 +257,18 @@ add_proof(json_t *body, const struct append_request *a)
 }
 
 /*
- * Completion of an append, on the loop's thread.  The evhttp request is
- * still valid even if the client went away meanwhile (libevent detaches it
- * from the closed connection and frees it when we reply), so answering is
- * always right; then the append request is freed.
+ * The answer to an append the writer accepted (spec §7.4), from what it
+ * reported in a.  Any thread.  Returns a new reference.
  */
-static void
-append_done(struct append_request *a, void *arg, int batch)
+static json_t *
+append_answer(const struct append_request *a, int batch)
 {
-	struct request *r = arg;
-	struct metrics *m = &r->srv->metrics;
 	size_t n = json_array_size(a->events), i, repeats = 0;
 	const struct append_result *first = NULL;
 	json_t *body, *events;
 
-	metrics_observe(&m->append_seconds, metrics_latency_bounds,
-	    METRICS_LATENCY_BUCKETS,
-	    (double)(server_now_us() - a->queued_us) / 1e6);
-	if (a->status != 200 && a->status != 201) {
-		reply_append_error(r, a, batch);
-		goto out;
-	}
 	for (i = 0; i < n; i++)
 		repeats += a->results[i].repeated != 0;
-	metrics_inc(&m->append_requests, 1);
-	metrics_inc(&m->idempotent_repeats, repeats);
 	if (!batch) {
 		body = json_pack("{s:I, s:o, s:s, s:I, s:b}",
 		    "seq", (json_int_t)a->results[0].seq,
@@ -278,21 +304,138 @@ append_done(struct append_request *a, void *arg, int batch)
 	if (body == NULL)
 		fatalx("json_pack failed");
 	add_proof(body, a);
-	reply_json(r, a->status, body);
-out:
-	append_request_free(a);
+	return body;
 }
 
+/*
+ * For wait=witnessed: the tree size a published checkpoint must reach to
+ * cover every entry of the request, repeats too.
+ */
+static uint64_t
+witnessed_need(const struct append_request *a)
+{
+	size_t n = json_array_size(a->events), i;
+	uint64_t need = 0;
+
+	for (i = 0; i < n; i++)
+		if (a->results[i].seq + 1 > need)
+			need = a->results[i].seq + 1;
+	return need;
+}
+
+/*
+ * What the writer's completion does first, on the loop's thread, before
+ * an answer is made: the latency and, for an accepted append, the counters.
+ * Returns 1 when a was accepted.
+ */
+static int
+append_finished(struct request *r, struct append_request *a)
+{
+	struct metrics *m = &r->srv->metrics;
+	size_t n = json_array_size(a->events), i, repeats = 0;
+
+	metrics_observe(&m->append_seconds, metrics_latency_bounds,
+	    METRICS_LATENCY_BUCKETS,
+	    (double)(server_now_us() - a->queued_us) / 1e6);
+	if (a->status != 200 && a->status != 201)
+		return 0;
+	for (i = 0; i < n; i++)
+		repeats += a->results[i].repeated != 0;
+	metrics_inc(&m->append_requests, 1);
+	metrics_inc(&m->idempotent_repeats, repeats);
+	return 1;
+}
+
+/*
+ * Completion of one event's append, on the loop's thread.  The evhttp
+ * request is still valid even if the client went away meanwhile (libevent
+ * detaches it from the closed connection and frees it when we reply), so
+ * answering is always right; then the append request is freed.
+ */
 static void
 post_done(struct append_request *a, void *arg)
 {
-	append_done(a, arg, 0);
+	struct request *r = arg;
+
+	if (append_finished(r, a) && a->want_witnessed)
+		publisher_wait_witnessed(r->srv->publisher, r, a->status,
+		    append_answer(a, 0), a->results[0].seq, witnessed_need(a));
+	else if (a->status == 200 || a->status == 201)
+		reply_json(r, a->status, append_answer(a, 0));
+	else
+		reply_append_error(r, a, 0);
+	append_request_free(a);
+}
+
+/*
+ * A batch's answer, made on a worker: ten thousand events take a while to
+ * write out, and as long to free.
+ */
+struct batch_answer {
+	struct offload o;		/* first */
+	struct append_request *a;
+	/* wait=witnessed: the answer waits for the publisher, on the loop */
+	json_t *witnessed_body;
+	int witnessed_status;
+	uint64_t witnessed_index, witnessed_need;
+};
+
+static void
+batch_answer_work(struct offload *o)
+{
+	struct batch_answer *b = (struct batch_answer *)o;
+	struct append_refusal f;
+
+	if ((b->a->status == 200 || b->a->status == 201) &&
+	    b->a->want_witnessed) {
+		b->witnessed_body = append_answer(b->a, 1);
+		b->witnessed_status = b->a->status;
+		b->witnessed_index = b->a->results[0].seq;
+		b->witnessed_need = witnessed_need(b->a);
+	} else if (b->a->status == 200 || b->a->status == 201)
+		offload_answer_json(o, b->a->status, append_answer(b->a, 1));
+	else {
+		append_refusal(b->a, 1, &f);
+		o->retry_after = f.status == 503 || f.status == 507;
+		offload_answer_error(o, f.status, f.code, f.field, "%s",
+		    f.message);
+	}
+	append_request_free(b->a);
+	b->a = NULL;
 }
 
 static void
+batch_answer_done(struct offload *o, struct request *r)
+{
+	struct batch_answer *b = (struct batch_answer *)o;
+
+	if (b->witnessed_body != NULL && r != NULL) {
+		publisher_wait_witnessed(r->srv->publisher, r,
+		    b->witnessed_status, b->witnessed_body, b->witnessed_index,
+		    b->witnessed_need);
+		b->witnessed_body = NULL;
+	} else
+		offload_reply(o, r);
+	json_decref(b->witnessed_body);
+	append_request_free(b->a);	/* when the work was skipped */
+	offload_release(o);
+	free(b);
+}
+
+/*
+ * Completion of a batch's append, on the loop's thread: its answer, or its
+ * refusal, is made on a worker.  The request is valid as in post_done().
+ */
+static void
 batch_done(struct append_request *a, void *arg)
 {
-	append_done(a, arg, 1);
+	struct request *r = arg;
+	struct batch_answer *b;
+
+	append_finished(r, a);
+	b = xcalloc(1, sizeof(*b));
+	b->a = a;
+	offload_continue(r, &b->o, batch_answer_work, batch_answer_done);
 }
 
 /* Hands a to the writer, or answers 503 when its queue is full. */
@@ -313,18 +456,29 @@ submit(struct request *r, struct append_request *a, int batch)
 	/* Otherwise the writer owns a, and its completion answers r. */
 }
 
+/*
+ * The field an event's error names: err's, under prefix ("[3]") when the
+ * event is one of a batch.  Empty when there is none.
+ */
+static void
+field_name(char *field, size_t size, const struct ledger_field_error *err,
+    const char *prefix)
+{
+	if (prefix == NULL)
+		snprintf(field, size, "%s", err->field);
+	else if (err->field[0] == '\0')
+		snprintf(field, size, "%s", prefix);
+	else
+		snprintf(field, size, "%s.%s", prefix, err->field);
+}
+
 static void
 reply_field_error(struct request *r, int status,
     const struct ledger_field_error *err, const char *prefix)
 {
 	char field[160];
 
-	if (prefix == NULL)
-		snprintf(field, sizeof(field), "%s", err->field);
-	else if (err->field[0] == '\0')
-		snprintf(field, sizeof(field), "%s", prefix);
-	else
-		snprintf(field, sizeof(field), "%s.%s", prefix, err->field);
+	field_name(field, sizeof(field), err, prefix);
 	reply_error(r, status, err->code, field[0] ? field : NULL, "%s",
 	    err->message);
 }
@@ -339,9 +493,9 @@ route_events_post(struct request *r)
 	json_t *event = NULL;
 	char *body = NULL;
 	size_t len;
-	int want_proof, status;
+	int want_proof, want_witnessed, status;
 
-	if (parse_wait(r, &want_proof) != 0)
+	if (parse_wait(r, &want_proof, &want_witnessed) != 0)
 		return;
 	if ((ct = header(r, "Content-Type")) != NULL &&
 	    !media_type_is(ct, "application/json")) {
@@ -356,20 +510,23 @@ route_events_post(struct request *r)
 		    IDEMPOTENCY_KEY_MAX);
 		return;
 	}
-	if ((body = read_body(r, &len)) == NULL)
-		return;
-	if (len > EVENT_BODY_MAX) {
+	/* Refused before a body of up to max_body is copied on the loop. */
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(r->req)) >
+	    EVENT_BODY_MAX) {
 		reply_error(r, 413, "body_too_large", NULL,
 		    "an event body may hold at most %d bytes", EVENT_BODY_MAX);
-		goto out;
+		return;
 	}
+	if ((body = read_body(r, &len)) == NULL)
+		return;
 	if ((event = json_loadb(body, len, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL) {
 		reply_error(r, 400, "invalid_json", NULL,
 		    "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
 		goto out;
 	}
-	if ((status = event_check(r, event, &err)) != 0) {
+	if ((status = event_check(r->principal, r->srv->cfg, event,
+	    &err)) != 0) {
 		reply_field_error(r, status, &err, NULL);
 		goto out;
 	}
@@ -390,6 +547,7 @@ route_events_post(struct request *r)
 
 	a = append_request_new(json_pack("[O]", event), r->principal);
 	a->want_proof = want_proof;
+	a->want_witnessed = want_witnessed;
 	/* The hash only matters for a repeat, so only keyed events pay for it. */
 	if (hkey != NULL || fkey != NULL) {
 		a->idem_keys[0] = xstrdup(hkey != NULL ? hkey : fkey);
@@ -401,11 +559,22 @@ out:
 	free(body);
 }
 
+/*
+ * A batch checked on a worker: the body goes in, an append request ready
+ * for the writer (or the answer refusing the batch) comes out.
+ */
+struct batch_check {
+	struct offload o;		/* first */
+	struct evbuffer *body;		/* moved out of the request */
+	int ndjson, want_proof, want_witnessed;
+	struct append_request *a;	/* out: NULL when refused */
+};
+
 /* Parses an NDJSON body: one event a non-empty line.  Returns -1 after answering. */
 static int
-parse_ndjson(struct request *r, const char *body, size_t len, json_t *events)
+parse_ndjson(struct offload *o, const char *body, size_t len, json_t *events)
 {
-	size_t max = r->srv->cfg->limits.max_batch_events;
+	size_t max = o->cfg->limits.max_batch_events;
 	const char *line = body, *end = body + len, *nl, *p;
 	unsigned lineno = 0;
 	json_error_t jerr;
@@ -422,7 +591,7 @@ parse_ndjson(struct request *r, const char *body, size_t len, json_t *events)
 		if (p == nl)
 			continue;
 		if (json_array_size(events) >= max) {
-			reply_error(r, 413, "too_many_events", NULL,
+			offload_answer_error(o, 413, "too_many_events", NULL,
 			    "a batch holds at most %zu events", max);
 			return -1;
 		}
@@ -430,7 +599,7 @@ parse_ndjson(struct request *r, const char *body, size_t len, json_t *events)
 		    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 			snprintf(field, sizeof(field), "[%zu]",
 			    json_array_size(events));
-			reply_error(r, 400, "invalid_json", field,
+			offload_answer_error(o, 400, "invalid_json", field,
 			    "line %u column %d: %s", lineno, jerr.column,
 			    jerr.text);
 			return -1;
@@ -462,7 +631,7 @@ key_ref_cmp(const void *a, const void *b)
  * answering.
  */
 static int
-check_batch_keys(struct request *r, struct append_request *a, size_t n)
+check_batch_keys(struct offload *o, struct append_request *a, size_t n)
 {
 	struct key_ref *refs = xcalloc(n, sizeof(*refs));
 	size_t i, nk = 0;
@@ -479,7 +648,7 @@ check_batch_keys(struct request *r, struct append_request *a, size_t n)
 		if (strcmp(refs[i - 1].key, refs[i].key) == 0) {
 			snprintf(field, sizeof(field), "[%zu].idempotency_key",
 			    refs[i].index);
-			reply_error(r, 400, "invalid_value", field,
+			offload_answer_error(o, 400, "invalid_value", field,
 			    "the batch already has an event with this "
 			    "idempotency_key ([%zu])", refs[i - 1].index);
 			rc = -1;
@@ -489,20 +658,115 @@ check_batch_keys(struct request *r, struct append_request *a, size_t n)
 	return rc;
 }
 
+/* On a worker: parse and check the batch, as spec §7.4 and §2.7 say. */
+static void
+batch_check_work(struct offload *o)
+{
+	struct batch_check *b = (struct batch_check *)o;
+	size_t max = o->cfg->limits.max_batch_events, n, i, len;
+	struct ledger_field_error err;
+	struct append_request *a;
+	json_error_t jerr;
+	json_t *events = NULL, *event;
+	const char *text;
+	char prefix[32], field[160];
+	int status;
+
+	/* One copy, here rather than on the loop; json_loadb takes a length. */
+	len = evbuffer_get_length(b->body);
+	if ((text = (const char *)evbuffer_pullup(b->body, -1)) == NULL)
+		text = "";
+	if (b->ndjson) {
+		events = json_array();
+		if (parse_ndjson(o, text, len, events) != 0)
+			goto out;
+	} else {
+		if ((events = json_loadb(text, len, JSON_REJECT_DUPLICATES,
+		    &jerr)) == NULL) {
+			offload_answer_error(o, 400, "invalid_json", NULL,
+			    "line %d column %d: %s", jerr.line, jerr.column,
+			    jerr.text);
+			goto out;
+		}
+		if (!json_is_array(events)) {
+			offload_answer_error(o, 400, "wrong_type", NULL,
+			    "a batch is a JSON array of events");
+			goto out;
+		}
+	}
+	if ((n = json_array_size(events)) == 0) {
+		offload_answer_error(o, 400, "invalid_value", NULL,
+		    "a batch holds at least one event");
+		goto out;
+	}
+	if (n > max) {
+		offload_answer_error(o, 413, "too_many_events", NULL,
+		    "a batch holds at most %zu events, not %zu", max, n);
+		goto out;
+	}
+	json_array_foreach(events, i, event) {
+		if ((status = event_check(o->principal, o->cfg, event,
+		    &err)) != 0) {
+			snprintf(prefix, sizeof(prefix), "[%zu]", i);
+			field_name(field, sizeof(field), &err, prefix);
+			offload_answer_error(o, status, err.code, field, "%s",
+			    err.message);
+			goto out;
+		}
+	}
+
+	a = append_request_new(events, o->principal);
+	events = NULL;
+	a->want_proof = b->want_proof;
+	a->want_witnessed = b->want_witnessed;
+	json_array_foreach(a->events, i, event) {
+		const char *key = json_string_value(json_object_get(event,
+		    "idempotency_key"));
+
+		if (key != NULL) {
+			a->idem_keys[i] = xstrdup(key);
+			request_hash(event, a->request_hashes[i]);
+		}
+	}
+	if (check_batch_keys(o, a, n) != 0) {
+		append_request_free(a);
+		goto out;
+	}
+	b->a = a;
+out:
+	json_decref(events);
+	/* The body is not needed any more: free it here, off the loop. */
+	evbuffer_free(b->body);
+	b->body = NULL;
+}
+
+/* Back on the loop's thread: to the writer, or the refusal. */
+static void
+batch_check_done(struct offload *o, struct request *r)
+{
+	struct batch_check *b = (struct batch_check *)o;
+
+	if (r != NULL && b->a != NULL) {
+		submit(r, b->a, 1);
+		b->a = NULL;
+	} else
+		offload_reply(o, r);
+	/* A batch whose client left before it was checked is not appended. */
+	append_request_free(b->a);
+	if (b->body != NULL)
+		evbuffer_free(b->body);
+	offload_release(o);
+	free(b);
+}
+
 void
 route_events_batch(struct request *r)
 {
-	size_t max = r->srv->cfg->limits.max_batch_events, n, i;
-	struct ledger_field_error err;
-	struct append_request *a;
+	struct batch_check *b;
 	const char *ct;
-	json_error_t jerr;
-	json_t *events = NULL, *event;
-	char *body = NULL, prefix[32];
-	size_t len;
-	int want_proof, ndjson = 0, status;
+	int want_proof, want_witnessed, ndjson = 0;
 
-	if (parse_wait(r, &want_proof) != 0)
+	if (parse_wait(r, &want_proof, &want_witnessed) != 0)
 		return;
 	if ((ct = header(r, "Content-Type")) != NULL) {
 		if (media_type_is(ct, "application/x-ndjson"))
@@ -520,64 +784,20 @@ route_events_batch(struct request *r)
 		    "Idempotency-Key header");
 		return;
 	}
-	if ((body = read_body(r, &len)) == NULL)
-		return;
-	if (ndjson) {
-		events = json_array();
-		if (parse_ndjson(r, body, len, events) != 0)
-			goto out;
-	} else {
-		if ((events = json_loadb(body, len, JSON_REJECT_DUPLICATES,
-		    &jerr)) == NULL) {
-			reply_error(r, 400, "invalid_json", NULL,
-			    "line %d column %d: %s", jerr.line, jerr.column,
-			    jerr.text);
-			goto out;
-		}
-		if (!json_is_array(events)) {
-			reply_error(r, 400, "wrong_type", NULL,
-			    "a batch is a JSON array of events");
-			goto out;
-		}
+	b = xcalloc(1, sizeof(*b));
+	b->ndjson = ndjson;
+	b->want_proof = want_proof;
+	b->want_witnessed = want_witnessed;
+	/* The body's chunks change hands; nothing is copied on the loop. */
+	if ((b->body = evbuffer_new()) == NULL ||
+	    evbuffer_add_buffer(b->body,
+	    evhttp_request_get_input_buffer(r->req)) != 0)
+		fatalx("evbuffer: out of memory");
+	if (offload_submit(r, &b->o, batch_check_work, batch_check_done) != 0) {
+		evbuffer_free(b->body);
+		offload_release(&b->o);
+		free(b);
 	}
-	if ((n = json_array_size(events)) == 0) {
-		reply_error(r, 400, "invalid_value", NULL,
-		    "a batch holds at least one event");
-		goto out;
-	}
-	if (n > max) {
-		reply_error(r, 413, "too_many_events", NULL,
-		    "a batch holds at most %zu events, not %zu", max, n);
-		goto out;
-	}
-	json_array_foreach(events, i, event) {
-		if ((status = event_check(r, event, &err)) != 0) {
-			snprintf(prefix, sizeof(prefix), "[%zu]", i);
-			reply_field_error(r, status, &err, prefix);
-			goto out;
-		}
-	}
-
-	a = append_request_new(events, r->principal);
-	events = NULL;
-	a->want_proof = want_proof;
-	json_array_foreach(a->events, i, event) {
-		const char *key = json_string_value(json_object_get(event,
-		    "idempotency_key"));
-
-		if (key != NULL) {
-			a->idem_keys[i] = xstrdup(key);
-			request_hash(event, a->request_hashes[i]);
-		}
-	}
-	if (check_batch_keys(r, a, n) != 0) {
-		append_request_free(a);
-		goto out;
-	}
-	submit(r, a, 1);
-out:
-	json_decref(events);
-	free(body);
 }
 
 static int
@@ -641,7 +861,7 @@ out:
 
 /* What a listing asks for; NULL members are not filtered on. */
 struct list_filter {
-	const char *type, *org, *user, *recipient;
+	char *type, *org, *user, *recipient;
 	enum store_index kind;		/* the index walked, when index */
 	char *index_value;
 	int index;
@@ -675,6 +895,35 @@ entry_matches(const struct list_filter *f, const struct principal *p,
 			return 0;
 	}
 	return auth_entry_visible(p, entry);
+}
+
+/*
+ * Whether every entry the walk (choose_walk) yields passes f without being
+ * read: for one who sees all, when f names nothing beyond the key of the
+ * index walked.  The indexes are written in their entries' own transaction,
+ * so they say exactly what the entries do; each filter compares the same
+ * field as its index (a user's key is "org/user", and org ids hold no
+ * '/').  Parsing ten thousand entries was most of a listing's work.
+ */
+static int
+walk_implies_filter(const struct list_filter *f, const struct principal *p)
+{
+	if (!auth_sees_all(p))
+		return 0;
+	if (!f->index)
+		return 1;	/* no filter at all */
+	switch (f->kind) {
+	case STORE_IDX_USER:
+		return f->type == NULL && f->recipient == NULL;
+	case STORE_IDX_RECIPIENT:
+		return f->type == NULL && f->org == NULL;
+	case STORE_IDX_ORG:
+		return f->type == NULL;
+	case STORE_IDX_TYPE:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* The most selective index the filter allows: user > recipient > org > type. */
@@ -805,25 +1054,163 @@ choose_walk(struct list_filter *f, const struct principal *p,
 	walk_add(w, STORE_IDX_RECIPIENT, p->org);
 }
 
+/*
+ * A listing, built on a worker: up to LIST_MAX_EXAMINED entries parsed and
+ * filtered, and an answer that may hold max_page of them.
+ */
+struct list_job {
+	struct offload o;		/* first */
+	struct list_filter f;		/* its strings owned */
+	uint64_t lo, limit;
+	int has_since, has_until;
+	int64_t since, until;
+};
+
+static void
+list_work(struct offload *o)
+{
+	struct list_job *j = (struct list_job *)o;
+	struct list_filter *f = &j->f;
+	uint64_t lo = j->lo, hi, pos, seq, next = 0;
+	size_t examined = 0, bytes_seen = 0, len;
+	struct store_txn *txn = NULL;
+	struct list_walk w;
+	struct store_state st;
+	const char *bytes;
+	struct json_text text = { NULL, 0, 0 };
+	uint64_t listed = 0;
+	json_t *entry;
+	int rc, found, has_next = 0, implied, match;
+
+	if ((rc = store_read_begin(o->srv->store, &txn)) != 0 ||
+	    (rc = store_get_state(txn, &st)) != 0)
+		goto fail;
+	/*
+	 * [lo, hi) bounds seqs, not entries: the tree size is public, and
+	 * since received_at never decreases along seq, "seq in [lo, hi)" says
+	 * of an entry the same as "received_at in [since, until]".
+	 */
+	hi = st.tree_size;
+	if (lo > hi)
+		lo = hi;
+	if (j->has_since &&
+	    (rc = seq_by_received_at(txn, lo, hi, j->since, 0, &lo)) != 0)
+		goto fail;
+	if (j->has_until &&
+	    (rc = seq_by_received_at(txn, lo, hi, j->until, 1, &hi)) != 0)
+		goto fail;
+	choose_walk(f, o->principal, &w);
+	implied = walk_implies_filter(f, o->principal);
+
+	/*
+	 * Written as JSON text as it is read (jsontext.h): what
+	 * json_dumps(JSON_COMPACT) makes of {"events": [{"seq", "entry"},
+	 * ...], "next_cursor"}, members in that order.
+	 */
+	jsontext_str(&text, "{\"events\":[");
+	for (pos = lo;; pos = seq + 1) {
+		if ((rc = walk_next(txn, &w, pos, hi, &seq, &found)) != 0)
+			goto fail;
+		if (!found)
+			break;
+		if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
+			goto fail;
+		examined++;
+		bytes_seen += len;
+		if (implied)
+			match = 1;
+		else if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+			rc = LEDGER_ECORRUPT;
+			goto fail;
+		} else {
+			match = entry_matches(f, o->principal, entry);
+			json_decref(entry);
+		}
+		if (match) {
+			jsontext_str(&text, listed++ > 0 ? ",{\"seq\":" :
+			    "{\"seq\":");
+			jsontext_u64(&text, seq);
+			/* The bytes travel as a string, so that they survive exactly. */
+			jsontext_str(&text, ",\"entry\":");
+			if ((rc = jsontext_string(&text, bytes, len)) != 0)
+				goto fail;
+			jsontext_str(&text, "}");
+		}
+
+		/*
+		 * Bounded work per page.  The cursor is one past the last
+		 * entry examined, one the caller may see, and there is one
+		 * only when the walk holds another such entry below hi.
+		 */
+		if (listed >= j->limit || examined >= LIST_MAX_EXAMINED ||
+		    bytes_seen >= LIST_MAX_BYTES) {
+			next = seq + 1;
+			if ((rc = walk_next(txn, &w, next, hi, &seq,
+			    &has_next)) != 0)
+				goto fail;
+			break;
+		}
+	}
+	store_txn_end(txn);
+	txn = NULL;
+	jsontext_str(&text, "],\"next_cursor\":");
+	if (has_next) {
+		jsontext_str(&text, "\"");
+		jsontext_u64(&text, next);
+		jsontext_str(&text, "\"}");
+	} else
+		jsontext_str(&text, "null}");
+	offload_answer_owned(o, 200, "application/json", text.buf, text.len);
+	return;
+
+fail:
+	log_warnx("request %" PRIu64 ": listing: %s", o->request_id,
+	    ledger_strerror(rc));
+	offload_answer_error(o, 500, "internal", NULL, "cannot read the log");
+	free(text.buf);
+	store_txn_end(txn);
+}
+
+static void
+list_job_free(struct list_job *j)
+{
+	offload_release(&j->o);
+	free(j->f.type);
+	free(j->f.org);
+	free(j->f.user);
+	free(j->f.recipient);
+	free(j->f.index_value);
+	free(j);
+}
+
+static void
+list_done(struct offload *o, struct request *r)
+{
+	offload_reply(o, r);
+	list_job_free((struct list_job *)o);
+}
+
+static char *
+query_copy(struct request *r, const char *name)
+{
+	const char *v = query_str(r, name);
+
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+/* The parameters are read here, on the loop's thread; the page on a worker. */
 void
 route_events_list(struct request *r)
 {
 	static const char *const params[] = { "type", "org", "user",
 	    "recipient", "since", "until", "cursor", "limit", NULL };
 	size_t max_page = r->srv->cfg->limits.max_page;
-	uint64_t limit, lo = 0, hi, pos, seq, next = 0;
-	size_t examined = 0, bytes_seen = 0, len;
-	struct store_txn *txn = NULL;
-	struct list_filter f;
-	struct list_walk w;
-	struct store_state st;
-	const char *s, *bytes;
-	json_t *events = NULL, *entry;
-	int64_t since, until;
-	int rc, found, has_next = 0;
-	char cursor[24];
+	uint64_t limit, lo = 0;
+	struct list_job *j;
+	const char *s;
+	int64_t since = 0, until = 0;
+	int rc;
 
-	memset(&f, 0, sizeof(f));
 	if (query_check(r, params) != 0)
 		return;
 	if ((rc = query_u64(r, "limit", &limit)) < 0)
@@ -852,81 +1239,22 @@ route_events_list(struct request *r)
 		    "until must be an RFC 3339 date-time");
 		return;
 	}
-	f.type = query_str(r, "type");
-	f.org = query_str(r, "org");
-	f.user = query_str(r, "user");
-	f.recipient = query_str(r, "recipient");
-	if (f.user != NULL && f.org == NULL) {
+	if (query_str(r, "user") != NULL && query_str(r, "org") == NULL) {
 		reply_error(r, 400, "missing_field", "org",
 		    "user needs org: user ids are unique within an org");
 		return;
 	}
-
-	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
-	    (rc = store_get_state(txn, &st)) != 0)
-		goto fail;
-	/*
-	 * [lo, hi) bounds seqs, not entries: the tree size is public, and
-	 * since received_at never decreases along seq, "seq in [lo, hi)" says
-	 * of an entry the same as "received_at in [since, until]".
-	 */
-	hi = st.tree_size;
-	if (lo > hi)
-		lo = hi;
-	if (query_str(r, "since") != NULL &&
-	    (rc = seq_by_received_at(txn, lo, hi, since, 0, &lo)) != 0)
-		goto fail;
-	if (query_str(r, "until") != NULL &&
-	    (rc = seq_by_received_at(txn, lo, hi, until, 1, &hi)) != 0)
-		goto fail;
-	choose_walk(&f, r->principal, &w);
-
-	events = json_array();
-	for (pos = lo;; pos = seq + 1) {
-		if ((rc = walk_next(txn, &w, pos, hi, &seq, &found)) != 0)
-			goto fail;
-		if (!found)
-			break;
-		if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
-			goto fail;
-		examined++;
-		bytes_seen += len;
-		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
-			rc = LEDGER_ECORRUPT;
-			goto fail;
-		}
-		if (entry_matches(&f, r->principal, entry))
-			json_array_append_new(events, json_pack("{s:I, s:s%}",
-			    "seq", (json_int_t)seq, "entry", bytes, len));
-		json_decref(entry);
-
-		/*
-		 * Bounded work per page.  The cursor is one past the last
-		 * entry examined, one the caller may see, and there is one
-		 * only when the walk holds another such entry below hi.
-		 */
-		if (json_array_size(events) >= limit ||
-		    examined >= LIST_MAX_EXAMINED ||
-		    bytes_seen >= LIST_MAX_BYTES) {
-			next = seq + 1;
-			if ((rc = walk_next(txn, &w, next, hi, &seq,
-			    &has_next)) != 0)
-				goto fail;
-			break;
-		}
-	}
-	snprintf(cursor, sizeof(cursor), "%" PRIu64, next);
-	reply_json(r, 200, json_pack("{s:o, s:o}", "events", events,
-	    "next_cursor", has_next ? json_string(cursor) : json_null()));
-	events = NULL;
-	goto out;
-
-fail:
-	log_warnx("request %" PRIu64 ": listing: %s", r->id,
-	    ledger_strerror(rc));
-	reply_error(r, 500, "internal", NULL, "cannot read the log");
-out:
-	json_decref(events);
-	free(f.index_value);
-	store_txn_end(txn);
+	j = xcalloc(1, sizeof(*j));
+	j->f.type = query_copy(r, "type");
+	j->f.org = query_copy(r, "org");
+	j->f.user = query_copy(r, "user");
+	j->f.recipient = query_copy(r, "recipient");
+	j->lo = lo;
+	j->limit = limit;
+	j->has_since = query_str(r, "since") != NULL;
+	j->has_until = query_str(r, "until") != NULL;
+	j->since = since;
+	j->until = until;
+	if (offload_submit(r, &j->o, list_work, list_done) != 0)
+		list_job_free(j);
 }

@@ -8,21 +8,30 @@
 #include <event2/http.h>
 
 #include "ledger/error.h"
+#include "ledger/xmalloc.h"
 
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "publish.h"
 #include "server.h"
 #include "store.h"
+#include "workers.h"
 #include "writer.h"
 
 static const char *const no_params[] = { NULL };
 
+/*
+ * The latest published checkpoint (spec §5.4, §7.7) with every witness
+ * cosignature kept for it: what witnesses were sent, so that all who read
+ * it see the same checkpoint for a whole interval.
+ */
 void
 route_checkpoint(struct request *r)
 {
 	struct store_txn *txn = NULL;
 	const char *note;
+	uint64_t size;
 	size_t len;
 	int rc;
 
@@ -30,7 +39,8 @@ route_checkpoint(struct request *r)
 		return;
 	if ((rc = store_read_begin(r->srv->store, &txn)) != 0)
 		goto fail;
-	if ((rc = store_get_checkpoint(txn, &note, &len)) == LEDGER_ENOTFOUND) {
+	if ((rc = store_get_published(txn, &size, &note, &len)) ==
+	    LEDGER_ENOTFOUND) {
 		reply_error(r, 404, "not_found", NULL,
 		    "no checkpoint has been signed yet");
 		goto out;
@@ -90,6 +100,7 @@ route_healthz(struct request *r)
 void
 route_metrics(struct request *r)
 {
+	struct metrics_text witnesses = { NULL, 0, 0 };
 	struct metrics_gauges g;
 	char *text;
 	int rc;
@@ -97,6 +108,9 @@ route_metrics(struct request *r)
 	if (query_check(r, no_params) != 0)
 		return;
 	memset(&g, 0, sizeof(g));
+	if (r->srv->publisher != NULL)
+		publisher_metrics(r->srv->publisher, &g.published_tree_size,
+		    &g.witnessed_tree_size, &witnesses);
 	if ((rc = current_tree_size(r->srv, &g.tree_size)) != 0)
 		log_warnx("request %llu: metrics: %s",
 		    (unsigned long long)r->id, ledger_strerror(rc));
@@ -104,8 +118,14 @@ route_metrics(struct request *r)
 		g.queue_depth = writer_queue_depth(r->srv->writer);
 	g.db_bytes = store_disk_usage(r->srv->store);
 	g.connections = http_connections(r->srv);
+	g.jobs_in_progress = workers_in_progress(r->srv->workers);
 	text = metrics_format(&r->srv->metrics, &g);
+	if (witnesses.len > 0) {
+		text = xrealloc(text, strlen(text) + witnesses.len + 1);
+		memcpy(text + strlen(text), witnesses.buf, witnesses.len + 1);
+	}
 	reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
 	    strlen(text));
 	free(text);
+	free(witnesses.buf);
 }

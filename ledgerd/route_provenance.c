@@ -2,7 +2,8 @@
  * Provenance queries for oversight bodies (spec §7.8): a subject's
  * timeline, an actor's activity and an object's lineage, each answered with
  * one signed checkpoint and an inclusion proof per entry against it.  Every
- * query is first recorded as an audit entry; only then is it answered.
+ * query is first recorded as an audit entry; only then is it answered,
+ * the answer built on a worker (offload.h).
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -19,7 +20,9 @@
 
 #include "config.h"
 #include "http.h"
+#include "jsontext.h"
 #include "log.h"
+#include "offload.h"
 #include "oversight.h"
 #include "server.h"
 #include "store.h"
@@ -48,7 +51,8 @@ enum prov_kind { PROV_SUBJECT, PROV_ACTOR, PROV_OBJECT };
 
 /*
  * One query, parsed before its audit entry is written and answered after.
- * The strings borrowed from the request stay valid until it is answered.
+ * It owns its strings: the answer is built on a worker, which never reads
+ * the request.
  */
 struct prov_query {
 	enum prov_kind kind;
@@ -57,7 +61,7 @@ struct prov_query {
 	size_t index_len;
 	char subject_token[LEDGER_SUBJECT_TOKEN_LEN + 1];
 	unsigned types;			/* accepted entry types, T_* bits */
-	const char *org;		/* subjects: actor.org filter */
+	char *org;			/* subjects: actor.org filter; owned */
 	int has_since, has_until;
 	int64_t since, until;
 	uint64_t cursor, limit;
@@ -70,6 +74,7 @@ prov_query_free(struct prov_query *q)
 	if (q == NULL)
 		return;
 	free(q->index_value);
+	free(q->org);
 	free(q);
 }
 
@@ -145,105 +150,16 @@ parse_page_params(struct request *r, struct prov_query *q, unsigned allowed,
 }
 
 /*
- * The answer is written as JSON text as it is read, not built as a jansson
- * tree and dumped: for a hundred entries with two thousand proof hashes the
- * tree and its dump cost more than reading the log.  The text is byte for
- * byte what json_dumps(JSON_COMPACT) makes of the documented object, keys
- * in the same order.
- */
-struct answer_text {
-	char *buf;
-	size_t len, cap;
-};
-
-static void
-text_reserve(struct answer_text *t, size_t more)
-{
-	if (t->cap - t->len >= more)
-		return;
-	t->cap = t->cap * 2 + more;
-	t->buf = xrealloc(t->buf, t->cap);
-}
-
-static void
-text_raw(struct answer_text *t, const char *s, size_t n)
-{
-	if (n == 0)
-		return;		/* s may be an empty text's NULL */
-	text_reserve(t, n);
-	memcpy(t->buf + t->len, s, n);
-	t->len += n;
-}
-
-static void
-text_str(struct answer_text *t, const char *s)
-{
-	text_raw(t, s, strlen(s));
-}
-
-static void
-text_u64(struct answer_text *t, uint64_t v)
-{
-	char digits[24];
-
-	text_raw(t, digits, (size_t)snprintf(digits, sizeof(digits), "%" PRIu64,
-	    v));
-}
-
-/* Whether s holds only printable ASCII, where JSON escapes just " and \. */
-static int
-printable_ascii(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
-/*
- * s as a JSON string, escaped as jansson escapes it.  Entries are ASCII
- * (their encoding escapes the rest), so the common case is done here; any
- * other text goes through jansson itself.  Returns 0, or LEDGER_ECORRUPT
- * when s is not UTF-8.
- */
-static int
-text_json_string(struct answer_text *t, const char *s, size_t n)
-{
-	json_t *str;
-	size_t i, need;
-
-	if (printable_ascii(s, n)) {
-		text_reserve(t, 2 * n + 2);
-		t->buf[t->len++] = '"';
-		for (i = 0; i < n; i++) {
-			if (s[i] == '"' || s[i] == '\\')
-				t->buf[t->len++] = '\\';
-			t->buf[t->len++] = s[i];
-		}
-		t->buf[t->len++] = '"';
-		return 0;
-	}
-	if ((str = json_stringn(s, n)) == NULL)
-		return LEDGER_ECORRUPT;
-	if ((need = json_dumpb(str, NULL, 0, JSON_ENCODE_ANY |
-	    JSON_COMPACT)) > 0) {
-		text_reserve(t, need);
-		t->len += json_dumpb(str, t->buf + t->len, need,
-		    JSON_ENCODE_ANY | JSON_COMPACT);
-	}
-	json_decref(str);
-	return need > 0 ? 0 : LEDGER_ECORRUPT;
-}
-
-/*
- * An answer being written, how many events it holds so far, and the path
- * of its last proof (events come in increasing seq order, so each proof
- * shares the top of its path with the one before).
+ * An answer being written as JSON text (jsontext.h: a hundred entries with
+ * two thousand proof hashes cost more as a jansson tree and its dump than
+ * reading the log), how many events it holds so far, and the path of its
+ * last proof (events come in increasing seq order, so each proof shares the
+ * top of its path with the one before).  The text is byte for byte what
+ * json_dumps(JSON_COMPACT) makes of the documented object, keys in the same
+ * order.
  */
 struct answer {
-	struct answer_text text;
+	struct json_text text;
 	size_t events;
 	struct ledger_merkle_path_memo memo;
 };
@@ -253,19 +169,19 @@ static int
 answer_add_event(struct answer *a, uint64_t seq, const char *bytes,
     size_t len, uint8_t proof[][LEDGER_HASH_LEN], size_t n)
 {
-	struct answer_text *t = &a->text;
+	struct json_text *t = &a->text;
 	size_t i;
 	int rc;
 
-	text_str(t, a->events > 0 ? ",{\"seq\":" : "{\"seq\":");
-	text_u64(t, seq);
+	jsontext_str(t, a->events > 0 ? ",{\"seq\":" : "{\"seq\":");
+	jsontext_u64(t, seq);
 	/* The entry travels as a string, so that its bytes survive exactly. */
-	text_str(t, ",\"entry\":");
-	if ((rc = text_json_string(t, bytes, len)) != 0)
+	jsontext_str(t, ",\"entry\":");
+	if ((rc = jsontext_string(t, bytes, len)) != 0)
 		return rc;
-	text_str(t, ",\"proof\":[");
+	jsontext_str(t, ",\"proof\":[");
 	/* Base64 needs no escaping; a comma, two quotes and its NUL each. */
-	text_reserve(t, n * (LEDGER_B64_LEN(LEDGER_HASH_LEN) + 4));
+	jsontext_reserve(t, n * (LEDGER_B64_LEN(LEDGER_HASH_LEN) + 4));
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			t->buf[t->len++] = ',';
@@ -274,7 +190,7 @@ answer_add_event(struct answer *a, uint64_t seq, const char *bytes,
 		    t->buf + t->len);
 		t->buf[t->len++] = '"';
 	}
-	text_str(t, "]}");
+	jsontext_str(t, "]}");
 	a->events++;
 	return 0;
 }
@@ -496,7 +412,7 @@ cmp_edge(const void *a, const void *b)
 static int
 lineage(struct store_txn *txn, const struct prov_query *q,
     const struct ledger_merkle_edge *edge, struct answer *out,
-    struct answer_text *edges_out, int *truncated)
+    struct json_text *edges_out, int *truncated)
 {
 	uint64_t tree_size = edge->tree_size;
 	struct seq_set *seen = xcalloc(1, sizeof(*seen));
@@ -567,11 +483,11 @@ lineage(struct store_txn *txn, const struct prov_query *q,
 		if ((rc = add_event(txn, out, nodes[i], edge)) != 0)
 			goto out;
 	for (i = 0; i < nedges; i++) {
-		text_str(edges_out, i > 0 ? ",[" : "[");
-		text_u64(edges_out, edges[i][0]);
-		text_str(edges_out, ",");
-		text_u64(edges_out, edges[i][1]);
-		text_str(edges_out, "]");
+		jsontext_str(edges_out, i > 0 ? ",[" : "[");
+		jsontext_u64(edges_out, edges[i][0]);
+		jsontext_str(edges_out, ",");
+		jsontext_u64(edges_out, edges[i][1]);
+		jsontext_str(edges_out, "]");
 	}
 out:
 	free(seen);
@@ -586,74 +502,80 @@ out:
  * is read.
  */
 static int
-answer_head(struct answer_text *t, const char *note, size_t note_len,
+answer_head(struct json_text *t, const char *note, size_t note_len,
     uint64_t tree_size)
 {
 	int rc;
 
-	text_str(t, "{\"checkpoint\":");
-	if ((rc = text_json_string(t, note, note_len)) != 0)
+	jsontext_str(t, "{\"checkpoint\":");
+	if ((rc = jsontext_string(t, note, note_len)) != 0)
 		return rc;
-	text_str(t, ",\"tree_size\":");
-	text_u64(t, tree_size);
-	text_str(t, ",\"events\":[");
+	jsontext_str(t, ",\"tree_size\":");
+	jsontext_u64(t, tree_size);
+	jsontext_str(t, ",\"events\":[");
 	return 0;
 }
 
 /* The rest of the answer, after the events. */
 static void
-answer_tail(struct answer_text *t, const struct prov_query *q,
+answer_tail(struct json_text *t, const struct prov_query *q,
     uint64_t audit_seq, int has_next, uint64_t next,
-    const struct answer_text *edges, int truncated)
+    const struct json_text *edges, int truncated)
 {
-	text_str(t, "],\"next_cursor\":");
+	jsontext_str(t, "],\"next_cursor\":");
 	if (has_next) {
-		text_str(t, "\"");
-		text_u64(t, next);
-		text_str(t, "\"");
+		jsontext_str(t, "\"");
+		jsontext_u64(t, next);
+		jsontext_str(t, "\"");
 	} else
-		text_str(t, "null");
-	text_str(t, ",\"audit_seq\":");
-	text_u64(t, audit_seq);
+		jsontext_str(t, "null");
+	jsontext_str(t, ",\"audit_seq\":");
+	jsontext_u64(t, audit_seq);
 	if (q->kind == PROV_SUBJECT) {
 		/* Base64url: nothing to escape. */
-		text_str(t, ",\"subject_token\":\"");
-		text_str(t, q->subject_token);
-		text_str(t, "\"");
+		jsontext_str(t, ",\"subject_token\":\"");
+		jsontext_str(t, q->subject_token);
+		jsontext_str(t, "\"");
 	}
 	if (q->kind == PROV_OBJECT) {
-		text_str(t, ",\"edges\":[");
-		text_raw(t, edges->buf, edges->len);
-		text_str(t, truncated ? "],\"truncated\":true" :
+		jsontext_str(t, ",\"edges\":[");
+		jsontext_raw(t, edges->buf, edges->len);
+		jsontext_str(t, truncated ? "],\"truncated\":true" :
 		    "],\"truncated\":false");
 	}
-	text_str(t, "}");
+	jsontext_str(t, "}");
 }
 
 /*
  * The answer, once the audit entry is durable: everything read in one
  * transaction, against the checkpoint stored in it (which covers the
- * audit entry itself).
+ * audit entry itself).  A page may hold max_page events with their proofs
+ * and a lineage 2,000: it is built on a worker.
  */
+struct prov_answer {
+	struct offload o;		/* first */
+	struct prov_query *q;
+	uint64_t audit_seq;
+};
+
 static void
-answer(struct request *r, uint64_t audit_seq, void *arg)
+answer_work(struct offload *o)
 {
-	struct prov_query *q = arg;
+	struct prov_answer *pa = (struct prov_answer *)o;
+	struct prov_query *q = pa->q;
 	struct ledger_checkpoint cp;
 	struct ledger_merkle_edge edge;
 	struct ledger_hash_store hs;
 	struct store_txn *txn = NULL;
 	struct answer a;
-	struct answer_text edges = { NULL, 0, 0 };
+	struct json_text edges = { NULL, 0, 0 };
 	const char *note;
 	uint64_t next = 0;
 	size_t note_len;
 	int rc, has_next = 0, truncated = 0;
 
 	memset(&a, 0, sizeof(a));
-	if (r == NULL)
-		goto out;
-	if ((rc = store_read_begin(r->srv->store, &txn)) != 0 ||
+	if ((rc = store_read_begin(o->srv->store, &txn)) != 0 ||
 	    (rc = store_get_checkpoint(txn, &note, &note_len)) != 0)
 		goto fail;
 	if ((rc = ledger_checkpoint_parse(note, note_len, &cp)) != 0) {
@@ -672,19 +594,49 @@ answer(struct request *r, uint64_t audit_seq, void *arg)
 		goto fail;
 	store_txn_end(txn);
 	txn = NULL;
-	answer_tail(&a.text, q, audit_seq, has_next, next, &edges, truncated);
-	reply_bytes(r, 200, "application/json", a.text.buf, a.text.len);
+	answer_tail(&a.text, q, pa->audit_seq, has_next, next, &edges,
+	    truncated);
+	offload_answer_owned(o, 200, "application/json", a.text.buf,
+	    a.text.len);
+	a.text.buf = NULL;
 	goto out;
 
 fail:
-	log_warnx("request %" PRIu64 ": provenance: %s", r->id,
+	log_warnx("request %" PRIu64 ": provenance: %s", o->request_id,
 	    ledger_strerror(rc));
-	reply_error(r, 500, "internal", NULL, "cannot read the log");
+	offload_answer_error(o, 500, "internal", NULL, "cannot read the log");
 out:
 	free(a.text.buf);
 	free(edges.buf);
 	store_txn_end(txn);
-	prov_query_free(q);
+}
+
+static void
+answer_done(struct offload *o, struct request *r)
+{
+	struct prov_answer *pa = (struct prov_answer *)o;
+
+	offload_reply(o, r);
+	offload_release(o);
+	prov_query_free(pa->q);
+	free(pa);
+}
+
+/* The audit entry is written (r NULL: it could not be; r was answered). */
+static void
+answer(struct request *r, uint64_t audit_seq, void *arg)
+{
+	struct prov_query *q = arg;
+	struct prov_answer *pa;
+
+	if (r == NULL) {
+		prov_query_free(q);
+		return;
+	}
+	pa = xcalloc(1, sizeof(*pa));
+	pa->q = q;
+	pa->audit_seq = audit_seq;
+	offload_continue(r, &pa->o, answer_work, answer_done);
 }
 
 /* Records the query in the log, then answers it (answer()). */
@@ -721,7 +673,8 @@ route_provenance_subject(struct request *r)
 	q->kind = PROV_SUBJECT;
 	if (parse_page_params(r, q, T_APPLICATION, filters) != 0)
 		goto fail;
-	if ((q->org = query_str(r, "org")) != NULL) {
+	if (query_str(r, "org") != NULL) {
+		q->org = xstrdup(query_str(r, "org"));
 		if (!config_org_registered(r->srv->cfg, q->org)) {
 			reply_error(r, 400, "unknown_org", "org",
 			    "org is not a registered organisation");

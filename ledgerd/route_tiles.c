@@ -1,6 +1,7 @@
 /*
- * C2SP tlog-tiles (height 8): hash tiles /tile/<L>/<N>[.p/<W>] and entry
- * bundles /tile/entries/<N>[.p/<W>], served from one read transaction.
+ * C2SP tlog-tiles (height 8): hash tiles /tile/<L>/<N>[.p/<W>], served
+ * from one read transaction on the loop's thread, and entry bundles
+ * /tile/entries/<N>[.p/<W>], assembled on a worker.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "offload.h"
 #include "server.h"
 #include "store.h"
 
@@ -62,17 +64,32 @@ out:
 	free(buf);
 }
 
+/*
+ * An entry bundle holds up to 256 entries of up to 64 KiB: it is read and
+ * assembled on a worker (offload.h), in its own read transaction.  The
+ * tile exists (route_tile checked it), and entries never change.
+ */
+struct bundle_job {
+	struct offload o;		/* first */
+	struct ledger_tile t;
+	char *path;			/* for the log */
+};
+
 static void
-serve_bundle(struct request *r, struct store_txn *txn,
-    const struct ledger_tile *t)
+bundle_work(struct offload *o)
 {
+	struct bundle_job *b = (struct bundle_job *)o;
+	const struct ledger_tile *t = &b->t;
 	const char *entries[LEDGER_TILE_WIDTH];
 	size_t lens[LEDGER_TILE_WIDTH], cap = 0, used = 0;
 	uint64_t first = t->index * LEDGER_TILE_WIDTH;
+	struct store_txn *txn = NULL;
 	uint8_t *buf = NULL;
-	unsigned i;
+	unsigned i = 0;
 	int rc;
 
+	if ((rc = store_read_begin(o->srv->store, &txn)) != 0)
+		goto fail;
 	/* Two passes: the bytes stay valid in txn, so size first, then copy. */
 	for (i = 0; i < t->width; i++) {
 		if ((rc = store_get_entry(txn, first + i, &entries[i],
@@ -85,17 +102,46 @@ serve_bundle(struct request *r, struct store_txn *txn,
 		if ((rc = ledger_bundle_append(buf, cap, &used, entries[i],
 		    lens[i])) != 0)
 			goto fail;
-	cache_headers(r, 1, t->width == LEDGER_TILE_WIDTH);
-	reply_bytes(r, 200, "application/octet-stream", buf, used);
-	free(buf);
+	store_txn_end(txn);
+	offload_answer_owned(o, 200, "application/octet-stream", (char *)buf,
+	    used);
 	return;
 
 fail:
 	log_warnx("request %llu: bundle %s: entry %llu: %s",
-	    (unsigned long long)r->id, r->path,
+	    (unsigned long long)o->request_id, b->path,
 	    (unsigned long long)(first + i), ledger_strerror(rc));
-	reply_error(r, 500, "internal", NULL, "cannot read the entry bundle");
+	offload_answer_error(o, 500, "internal", NULL,
+	    "cannot read the entry bundle");
 	free(buf);
+	store_txn_end(txn);
+}
+
+static void
+bundle_done(struct offload *o, struct request *r)
+{
+	struct bundle_job *b = (struct bundle_job *)o;
+
+	if (r != NULL && o->code[0] == '\0' && o->status == 200)
+		cache_headers(r, 1, b->t.width == LEDGER_TILE_WIDTH);
+	offload_reply(o, r);
+	offload_release(o);
+	free(b->path);
+	free(b);
+}
+
+static void
+serve_bundle(struct request *r, const struct ledger_tile *t)
+{
+	struct bundle_job *b = xcalloc(1, sizeof(*b));
+
+	b->t = *t;
+	b->path = xstrdup(r->path);
+	if (offload_submit(r, &b->o, bundle_work, bundle_done) != 0) {
+		offload_release(&b->o);
+		free(b->path);
+		free(b);
+	}
 }
 
 void
@@ -146,7 +192,7 @@ route_tile(struct request *r)
 		goto out;
 	}
 	if (t.level == LEDGER_TILE_LEVEL_ENTRIES)
-		serve_bundle(r, txn, &t);
+		serve_bundle(r, &t);
 	else
 		serve_hashes(r, txn, &t);
 out:

@@ -1,8 +1,9 @@
 /*
  * `ledgerd serve`: brings the parts up in order (keys, storage, writer,
- * HTTP), runs the event loop, and on SIGTERM/SIGINT stops accepting work,
- * commits and answers everything queued, and exits cleanly.  SIGHUP reloads
- * the config file's principals, tokens and TLS files.
+ * workers, HTTP), runs the event loop, and on SIGTERM/SIGINT stops
+ * accepting work, commits and answers everything queued, and exits
+ * cleanly.  SIGHUP reloads the config file's principals, tokens and TLS
+ * files.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,8 +21,10 @@
 #include "datadir.h"
 #include "http.h"
 #include "log.h"
+#include "publish.h"
 #include "server.h"
 #include "store.h"
+#include "workers.h"
 #include "writer.h"
 
 int64_t
@@ -44,8 +47,18 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	srv->stopping = 1;
 	log_info("%s: stopping; committing and answering what is queued",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
-	/* New appends now get 503; the queue is committed and answered. */
+	/*
+	 * Jobs under way first: a batch parsed on a worker is queued for the
+	 * writer before it stops.  Then the writer commits and answers its
+	 * queue, and new appends get 503; the answers it hands back (a batch's,
+	 * a provenance query's) are worked on last, and new heavy requests get
+	 * 503 from then on.
+	 */
+	workers_drain(srv->workers);
 	writer_stop(srv->writer);
+	workers_stop(srv->workers);
+	/* Appends waiting for witnesses are answered 503 (they are stored). */
+	publisher_stop(srv->publisher);
 	/* Give the answers a moment to leave before connections close. */
 	event_base_loopexit(srv->base, &flush);
 }
@@ -160,6 +173,11 @@ server_serve(struct config *cfg)
 		fatalx("cannot create the event base");
 	if ((srv.writer = writer_start(&srv, srv.base)) == NULL)
 		goto out;
+	if ((srv.workers = workers_start(srv.base, cfg->limits.workers,
+	    cfg->limits.max_queued_jobs)) == NULL)
+		goto out;
+	if ((srv.publisher = publisher_start(&srv)) == NULL)
+		goto out;
 	if (http_start(&srv) != 0)
 		goto out;
 	sigterm = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
@@ -174,14 +192,24 @@ server_serve(struct config *cfg)
 		announce_dev_mode(&srv, &keys);
 
 	event_base_dispatch(srv.base);
-	writer_stop(srv.writer);	/* a no-op after a signal */
+	/* No-ops after a signal. */
+	workers_drain(srv.workers);
+	writer_stop(srv.writer);
+	workers_stop(srv.workers);
+	publisher_stop(srv.publisher);
 	log_info("stopped");
 	result = 0;
 out:
+	/* Jobs hold requests: answered before the connections go. */
+	workers_stop(srv.workers);
+	writer_stop(srv.writer);
+	publisher_free(srv.publisher);
+	srv.publisher = NULL;
 	http_stop(&srv);
 	if (srv.listen_fd >= 0)
 		close(srv.listen_fd);
 	writer_free(srv.writer);
+	workers_free(srv.workers);
 	if (sigterm != NULL)
 		event_free(sigterm);
 	if (sigint != NULL)

@@ -1,6 +1,6 @@
 /*
  * The state one running ledgerd shares between its modules: configuration,
- * keys, storage, the writer and the HTTP front end.
+ * keys, storage, the writer, the worker pool and the HTTP front end.
  */
 #ifndef LEDGERD_SERVER_H
 #define LEDGERD_SERVER_H
@@ -16,13 +16,17 @@
 struct event_base;
 struct evhttp;
 struct http_front;
+struct publisher;
 struct store;
+struct workers;
 struct writer;
 
 struct server {
 	struct config *cfg;
 	struct store *store;
 	struct writer *writer;
+	struct workers *workers;		/* heavy requests, off the loop */
+	struct publisher *publisher;		/* published checkpoints, witnesses */
 	struct ledger_signer *signer;		/* the log's checkpoint key */
 	struct ledger_verifier verifier;	/* its public half */
 	char *verifier_text;			/* the note-verifier string */

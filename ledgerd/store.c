@@ -1,7 +1,8 @@
 /*
  * LMDB storage of entries, tree hashes, the log's head, the latest
- * checkpoint, idempotency records and provenance indexes (schema in
- * store.h).  The only file that opens LMDB databases.
+ * checkpoint, the published checkpoints with their cosignatures,
+ * idempotency records and provenance indexes (schema in store.h).  The
+ * only file that opens LMDB databases.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,13 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi entries, hashes, meta, idem, index;
+	MDB_dbi entries, hashes, meta, idem, index, published, witnesses;
+	/*
+	 * A data directory written before checkpoints were published has
+	 * neither database; a read-only open (fsck) cannot create them, and
+	 * then reads them as empty.
+	 */
+	int has_published;
 	char *path;
 };
 
@@ -139,6 +146,15 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 	    (rc = mdb_dbi_open(txn, "index", create | MDB_DUPSORT | MDB_DUPFIXED,
 	    &st->index)) != 0)
 		goto fail;
+	rc = mdb_dbi_open(txn, "published", create, &st->published);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "witnesses", create, &st->witnesses);
+	if (rc == MDB_NOTFOUND && read_only)
+		rc = 0;
+	else if (rc == 0)
+		st->has_published = 1;
+	else
+		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
 		goto fail;
@@ -227,6 +243,8 @@ store_txn_end(struct store_txn *txn)
 	mdb_txn_abort(txn->txn);
 	free(txn);
 }
+
+static int count_records(struct store_txn *txn, MDB_dbi dbi, uint64_t *count);
 
 static int
 get(struct store_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
@@ -375,6 +393,128 @@ int
 store_put_checkpoint(struct store_txn *txn, const char *note, size_t len)
 {
 	return put(txn, txn->st->meta, "checkpoint", 10, note, len, 0);
+}
+
+int
+store_get_published(struct store_txn *txn, uint64_t *tree_size,
+    const char **note, size_t *len)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (!txn->st->has_published)
+		return LEDGER_ENOTFOUND;
+	if ((rc = mdb_cursor_open(txn->txn, txn->st->published, &c)) != 0)
+		return lmdb_error("cursor", rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == 0 && k.mv_size != 8)
+		rc = MDB_CORRUPTED;
+	if (rc != 0)
+		return lmdb_error("published checkpoint", rc);
+	*tree_size = get_be64(k.mv_data);
+	*note = v.mv_data;
+	*len = v.mv_size;
+	return LEDGER_OK;
+}
+
+int
+store_get_published_at(struct store_txn *txn, uint64_t tree_size, int before,
+    uint64_t *found, const char **note, size_t *len)
+{
+	uint8_t key[8];
+	MDB_val k = { .mv_size = sizeof(key), .mv_data = key }, v;
+	MDB_cursor *c;
+	int rc;
+
+	if (!txn->st->has_published)
+		return LEDGER_ENOTFOUND;
+	put_be64(key, tree_size);
+	if (!before) {
+		if ((rc = get(txn, txn->st->published, key, sizeof(key), &v)) != 0)
+			return rc;
+		if (found != NULL)
+			*found = tree_size;
+		*note = v.mv_data;
+		*len = v.mv_size;
+		return LEDGER_OK;
+	}
+	if ((rc = mdb_cursor_open(txn->txn, txn->st->published, &c)) != 0)
+		return lmdb_error("cursor", rc);
+	/* The first key >= tree_size, then one back; or the last of all. */
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == 0 && k.mv_size != 8)
+		rc = MDB_CORRUPTED;
+	if (rc != 0)
+		return lmdb_error("published checkpoint", rc);
+	if (found != NULL)
+		*found = get_be64(k.mv_data);
+	*note = v.mv_data;
+	*len = v.mv_size;
+	return LEDGER_OK;
+}
+
+int
+store_put_published(struct store_txn *txn, uint64_t tree_size,
+    const char *note, size_t len)
+{
+	uint8_t key[8];
+
+	if (!txn->st->has_published)
+		return LEDGER_EIO;
+	put_be64(key, tree_size);
+	return put(txn, txn->st->published, key, sizeof(key), note, len, 0);
+}
+
+int
+store_count_published(struct store_txn *txn, uint64_t *count)
+{
+	if (!txn->st->has_published) {
+		*count = 0;
+		return LEDGER_OK;
+	}
+	return count_records(txn, txn->st->published, count);
+}
+
+int
+store_get_witness_size(struct store_txn *txn, const char *name,
+    uint64_t *tree_size)
+{
+	size_t n = strlen(name);
+	MDB_val v;
+	int rc;
+
+	if (!txn->st->has_published)
+		return LEDGER_ENOTFOUND;
+	if (n == 0 || n > STORE_MAX_KEY)
+		return LEDGER_EINVAL;
+	if ((rc = get(txn, txn->st->witnesses, name, n, &v)) != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return LEDGER_ECORRUPT;
+	*tree_size = get_be64(v.mv_data);
+	return LEDGER_OK;
+}
+
+int
+store_put_witness_size(struct store_txn *txn, const char *name,
+    uint64_t tree_size)
+{
+	size_t n = strlen(name);
+	uint8_t v[8];
+
+	if (!txn->st->has_published)
+		return LEDGER_EIO;
+	if (n == 0 || n > STORE_MAX_KEY)
+		return LEDGER_EINVAL;
+	put_be64(v, tree_size);
+	return put(txn, txn->st->witnesses, name, n, v, sizeof(v), 0);
 }
 
 /* principal NUL key; both are bounded by the config and the validator. */

@@ -5,6 +5,9 @@
  *	entries	seq (8-byte big-endian) -> entry bytes (the Merkle leaf)
  *	hashes	level (1 byte) || index (8-byte BE) -> 32-byte subtree hash
  *	meta	"state" -> struct store_state; "checkpoint" -> signed note
+ *	published	tree size (8-byte BE) -> a published checkpoint: the signed
+ *			note, then the witness cosignature lines collected for it
+ *	witnesses	witness name -> tree size (8-byte BE) it last cosigned
  *	idem	principal NUL key -> seq (8-byte BE) || request SHA-256
  *	index	kind (1 byte) || value -> seq (8-byte BE), sorted duplicates
  *
@@ -92,6 +95,42 @@ struct ledger_hash_store store_hash_store(struct store_txn *txn);
 /* The latest signed checkpoint, valid until the txn ends. */
 int store_get_checkpoint(struct store_txn *txn, const char **note, size_t *len);
 int store_put_checkpoint(struct store_txn *txn, const char *note, size_t len);
+
+/*
+ * Published checkpoints (spec §5.4): the latest per-commit checkpoint, copied
+ * at the publication interval, and then the cosignature lines witnesses
+ * returned for it.  The latest is the one with the largest tree size.
+ *
+ * store_get_published - the latest: its tree size and note (valid until the
+ * txn ends).  Returns 0 or LEDGER_ENOTFOUND when nothing is published yet.
+ */
+int store_get_published(struct store_txn *txn, uint64_t *tree_size,
+    const char **note, size_t *len);
+
+/*
+ * store_get_published_at - the published checkpoint of tree_size, or with
+ * before set the latest one of a smaller size (its size in *found, which
+ * may be NULL without before).  Returns 0 or LEDGER_ENOTFOUND.
+ */
+int store_get_published_at(struct store_txn *txn, uint64_t tree_size,
+    int before, uint64_t *found, const char **note, size_t *len);
+
+/* store_put_published - writes (or rewrites) the record of tree_size. */
+int store_put_published(struct store_txn *txn, uint64_t tree_size,
+    const char *note, size_t len);
+
+/* store_count_published - how many checkpoints have been published. */
+int store_count_published(struct store_txn *txn, uint64_t *count);
+
+/*
+ * The tree size each witness last cosigned, by witness name (a key name of
+ * at most LEDGER_KEY_NAME_MAX bytes).  store_get_witness_size returns 0 or
+ * LEDGER_ENOTFOUND for a witness that never cosigned.
+ */
+int store_get_witness_size(struct store_txn *txn, const char *name,
+    uint64_t *tree_size);
+int store_put_witness_size(struct store_txn *txn, const char *name,
+    uint64_t tree_size);
 
 /* Idempotency records, per principal. */
 int store_get_idem(struct store_txn *txn, const char *principal,

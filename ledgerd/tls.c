@@ -113,7 +113,13 @@ tls_peer_get(struct evhttp_request *req, struct tls_peer *out)
 
 	memset(out, 0, sizeof(*out));
 	if (evcon == NULL || (bev = evhttp_connection_get_bufferevent(evcon)) ==
-	    NULL || (ssl = bufferevent_openssl_get_ssl(bev)) == NULL)
+	    NULL)
+		return 0;
+	/* evhttp's bufferevent is the guard's filter over the TLS one. */
+	if ((ssl = bufferevent_openssl_get_ssl(bev)) == NULL &&
+	    (bev = bufferevent_get_underlying(bev)) != NULL)
+		ssl = bufferevent_openssl_get_ssl(bev);
+	if (ssl == NULL)
 		return 0;
 	out->tls = 1;
 	if ((cert = SSL_get0_peer_certificate(ssl)) == NULL)

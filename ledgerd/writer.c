@@ -1,12 +1,16 @@
 /*
  * The sequencer thread (spec §7.4; docs/design.md): group commit of queued appends into one
- * synced LMDB write transaction, a signed checkpoint per commit, and the
- * hand-back of finished requests to the event loop's thread.
+ * synced LMDB write transaction, a signed checkpoint per commit, the
+ * publication of checkpoints at an interval (spec §5.4), the storage of
+ * witness cosignatures, and the hand-back of finished work to the event
+ * loop's thread.
  *
- * Locking: mu guards the two queues and the counters beside them; nothing
- * else is shared.  The thread holds no lock while it touches the disk.
+ * Locking: mu guards the queues, the counters beside them and the latest
+ * publication handed to the loop; nothing else is shared.  The thread holds
+ * no lock while it touches the disk.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "cosigned.h"
 #include "crash.h"
 #include "indexer.h"
 #include "log.h"
@@ -30,26 +35,99 @@
 #include "writer.h"
 
 TAILQ_HEAD(request_list, append_request);
+TAILQ_HEAD(cosign_list, writer_cosign);
+
+/* A publication handed to the loop: the latest only. */
+struct publication {
+	char *note;			/* NULL: nothing new */
+	size_t len;
+	uint64_t tree_size;
+};
+
+#define DELIVER_TURN 32		/* answers per turn of the loop */
 
 struct writer {
 	struct server *srv;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;		/* on the monotonic clock */
 	struct request_list queue;	/* waiting for the thread */
 	struct request_list done;	/* waiting for the loop */
+	struct cosign_list cosign_queue;
+	struct cosign_list cosign_done;
+	struct publication published;	/* for the loop */
 	size_t queued_events;
 	int stopping;
 	struct event *notify;		/* made active by the thread */
+	struct event *more;		/* the loop's next turn of answers */
 	struct store_state state;	/* the committed head; the thread's alone */
 	struct index_batch *index;	/* the records of the commit in progress */
+	/*
+	 * Publication, the thread's alone: the size last published and when
+	 * (monotonic microseconds).
+	 */
+	uint64_t published_size;
+	int64_t published_at_us;
+	void (*on_publish)(void *arg, uint64_t tree_size, const char *note,
+	    size_t len);
+	void *on_publish_arg;
 	/*
 	 * Copied from the config at start: a reload (SIGHUP) swaps srv->cfg
 	 * on the loop's thread, so this thread never reads it.
 	 */
 	char origin[LEDGER_KEY_NAME_MAX + 1];
 	size_t max_commit_events;
+	int64_t interval_us;
 };
+
+static int64_t
+monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Whether the latest checkpoint is to be published now: the tree grew since
+ * the last publication, and the interval has passed since then (spec §5.4).
+ */
+static int
+publication_due(const struct writer *w, uint64_t tree_size, int64_t now)
+{
+	return tree_size > w->published_size &&
+	    now >= w->published_at_us + w->interval_us;
+}
+
+/* After a commit that published note: tell the loop (the latest only). */
+static void
+hand_publication(struct writer *w, uint64_t tree_size, const char *note,
+    size_t len, int64_t now)
+{
+	w->published_size = tree_size;
+	w->published_at_us = now;
+	pthread_mutex_lock(&w->mu);
+	free(w->published.note);
+	w->published.note = xstrndup(note, len);
+	w->published.len = len;
+	w->published.tree_size = tree_size;
+	pthread_mutex_unlock(&w->mu);
+	metrics_inc(&w->srv->metrics.checkpoints_published, 1);
+	log_debug("writer: published the checkpoint of tree size %llu",
+	    (unsigned long long)tree_size);
+}
+
+void
+writer_cosign_free(struct writer_cosign *c)
+{
+	if (c == NULL)
+		return;
+	free(c->witness);
+	free(c->lines);
+	free(c->note);
+	free(c);
+}
 
 struct append_request *
 append_request_new(json_t *events, const struct principal *p)
@@ -376,17 +454,72 @@ seconds_since(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* One group commit of the requests in batch. */
+/*
+ * Adds c's lines to the published checkpoint they sign, in txn, and records
+ * the witness's size.  Returns 0 (c->rc 0), 1 when c alone is refused
+ * (c->rc says why; txn is still good), or a store error: txn is spoiled.
+ */
+static int
+add_cosignatures(struct store_txn *txn, struct writer_cosign *c)
+{
+	const char *note;
+	size_t len;
+	int rc;
+
+	free(c->note);
+	c->note = NULL;
+	c->rc = LEDGER_EIO;
+	rc = store_get_published_at(txn, c->tree_size, 0, NULL, &note, &len);
+	if (rc == LEDGER_ENOTFOUND) {
+		c->rc = rc;
+		return 1;
+	}
+	if (rc != 0)
+		return rc;
+	if ((rc = cosigned_merge(note, len, c->lines, strlen(c->lines),
+	    &c->note, &c->note_len)) != 0) {
+		c->rc = rc;
+		return 1;
+	}
+	if ((rc = store_put_published(txn, c->tree_size, c->note,
+	    c->note_len)) != 0 ||
+	    (rc = store_put_witness_size(txn, c->witness, c->tree_size)) != 0)
+		return rc;
+	c->rc = LEDGER_OK;
+	return 0;
+}
+
+/* c was refused, or its commit failed (rc): say so, keep no note. */
 static void
-commit_batch(struct writer *w, struct request_list *batch)
+cosign_failed(struct writer *w, struct writer_cosign *c, int rc)
+{
+	if (c->rc == LEDGER_OK)
+		c->rc = rc;
+	free(c->note);
+	c->note = NULL;
+	log_warnx("writer: cannot store the cosignatures of witness %s for tree "
+	    "size %llu: %s", c->witness, (unsigned long long)c->tree_size,
+	    ledger_strerror(c->rc));
+}
+
+/*
+ * One group commit of the requests in batch, and of the cosignatures in
+ * cosigns: under load they ride along in the commit the appends pay for
+ * anyway.
+ */
+static void
+commit_batch(struct writer *w, struct request_list *batch,
+    struct cosign_list *cosigns)
 {
 	struct store_state state = w->state;
 	struct append_request *req;
+	struct writer_cosign *c;
 	struct store_txn *txn = NULL;
-	size_t appended = 0, accepted = 0;
+	size_t appended = 0, accepted = 0, cosigned = 0;
 	char *note = NULL;
 	struct timespec t0;
-	int rc;
+	int64_t now = 0;
+	int rc, publish = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = store_write_begin(w->srv->store, &txn)) != 0)
@@ -405,11 +538,27 @@ commit_batch(struct writer *w, struct request_list *batch)
 		appended += state.tree_size - before;
 		accepted++;
 	}
+	TAILQ_FOREACH(c, cosigns, link) {
+		if ((rc = add_cosignatures(txn, c)) < 0)
+			goto fail;
+		if (rc == 0)
+			cosigned++;
+		else
+			cosign_failed(w, c, c->rc);
+	}
 	if (appended > 0) {
 		if ((rc = index_batch_write(w->index, txn)) != 0 ||
 		    (rc = store_put_state(txn, &state)) != 0 ||
 		    (rc = sign_checkpoint(w, txn, state.tree_size, &note)) != 0)
 			goto fail;
+		/* Published in the commit that signs it: no commit of its own. */
+		now = monotonic_us();
+		if (publication_due(w, state.tree_size, now)) {
+			if ((rc = store_put_published(txn, state.tree_size, note,
+			    strlen(note))) != 0)
+				goto fail;
+			publish = 1;
+		}
 	} else {
 		/* Only repeats and refusals: the current checkpoint covers them. */
 		const char *stored;
@@ -431,7 +580,7 @@ commit_batch(struct writer *w, struct request_list *batch)
 			req->checkpoint = xstrdup(note);
 		}
 	}
-	if (appended == 0) {
+	if (appended == 0 && cosigned == 0) {
 		store_txn_end(txn);
 		free(note);
 		return;
@@ -442,8 +591,14 @@ commit_batch(struct writer *w, struct request_list *batch)
 	if (rc != 0)
 		goto fail;
 	crash_point("after-commit");
-	w->state = state;
 	metrics_inc(&w->srv->metrics.commits, 1);
+	if (appended == 0) {
+		free(note);
+		return;		/* cosignatures only */
+	}
+	w->state = state;
+	if (publish)
+		hand_publication(w, state.tree_size, note, strlen(note), now);
 	metrics_inc(&w->srv->metrics.appends, appended);
 	metrics_observe(&w->srv->metrics.commit_seconds, metrics_latency_bounds,
 	    METRICS_LATENCY_BUCKETS, seconds_since(&t0));
@@ -476,6 +631,57 @@ fail:
 			set_store_error(req, rc);
 		}
 	}
+	TAILQ_FOREACH(c, cosigns, link)
+		if (c->rc == LEDGER_OK || c->rc == LEDGER_EIO)
+			cosign_failed(w, c, rc);
+}
+
+/*
+ * Publishes the latest checkpoint in a commit of its own: the tree grew and
+ * the interval passed with no append to carry the publication.
+ */
+static void
+publish_alone(struct writer *w)
+{
+	struct store_txn *txn = NULL;
+	const char *note;
+	char *copy = NULL;
+	size_t len;
+	int64_t now = monotonic_us();
+	int rc;
+
+	if ((rc = store_write_begin(w->srv->store, &txn)) != 0 ||
+	    (rc = store_get_checkpoint(txn, &note, &len)) != 0)
+		goto fail;
+	copy = xstrndup(note, len);
+	if ((rc = store_put_published(txn, w->state.tree_size, copy, len)) != 0)
+		goto fail;
+	rc = store_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto fail;
+	hand_publication(w, w->state.tree_size, copy, len, now);
+	free(copy);
+	return;
+fail:
+	store_txn_end(txn);
+	free(copy);
+	metrics_inc(&w->srv->metrics.commit_failures, 1);
+	/* Tried again after another interval, not in a tight loop. */
+	w->published_at_us = now;
+	log_warnx("writer: cannot publish the checkpoint of tree size %llu: %s",
+	    (unsigned long long)w->state.tree_size, ledger_strerror(rc));
+}
+
+/* The absolute monotonic time a timed wait ends at. */
+static struct timespec
+deadline(int64_t at_us)
+{
+	struct timespec ts;
+
+	ts.tv_sec = at_us / 1000000;
+	ts.tv_nsec = (at_us % 1000000) * 1000;
+	return ts;
 }
 
 static void *
@@ -486,16 +692,36 @@ writer_main(void *arg)
 
 	for (;;) {
 		struct request_list batch = TAILQ_HEAD_INITIALIZER(batch);
+		struct cosign_list cosigns = TAILQ_HEAD_INITIALIZER(cosigns);
 		struct append_request *req;
 		size_t events = 0;
+		int publish = 0;
 
 		pthread_mutex_lock(&w->mu);
-		while (TAILQ_EMPTY(&w->queue) && !w->stopping)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (TAILQ_EMPTY(&w->queue)) {
-			pthread_mutex_unlock(&w->mu);
-			break;
+		/*
+		 * Sleep until there is work, or until a publication falls
+		 * due: the tree grew, and the interval will have passed.
+		 */
+		while (TAILQ_EMPTY(&w->queue) && TAILQ_EMPTY(&w->cosign_queue) &&
+		    !w->stopping) {
+			if (w->state.tree_size > w->published_size) {
+				int64_t due = w->published_at_us + w->interval_us;
+				struct timespec ts = deadline(due);
+
+				if (monotonic_us() >= due) {
+					publish = 1;
+					break;
+				}
+				pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+			} else
+				pthread_cond_wait(&w->cv, &w->mu);
 		}
+		if (!publish && TAILQ_EMPTY(&w->queue) &&
+		    TAILQ_EMPTY(&w->cosign_queue)) {
+			pthread_mutex_unlock(&w->mu);
+			break;		/* stopping, nothing left */
+		}
+		TAILQ_CONCAT(&cosigns, &w->cosign_queue, link);
 		/* Everything queued, up to max events (at least one request). */
 		while ((req = TAILQ_FIRST(&w->queue)) != NULL) {
 			size_t n = json_array_size(req->events);
@@ -508,31 +734,81 @@ writer_main(void *arg)
 		w->queued_events -= events;
 		pthread_mutex_unlock(&w->mu);
 
-		commit_batch(w, &batch);
+		/* Cosignatures alone make a small commit of their own. */
+		if (!TAILQ_EMPTY(&batch) || !TAILQ_EMPTY(&cosigns))
+			commit_batch(w, &batch, &cosigns);
+		if (TAILQ_EMPTY(&batch) &&
+		    publication_due(w, w->state.tree_size, monotonic_us()))
+			publish_alone(w);
 
 		pthread_mutex_lock(&w->mu);
 		TAILQ_CONCAT(&w->done, &batch, link);
+		TAILQ_CONCAT(&w->cosign_done, &cosigns, link);
 		pthread_mutex_unlock(&w->mu);
 		event_active(w->notify, EV_READ, 0);
 	}
 	return NULL;
 }
 
-/* On the loop's thread: answer what the writer finished. */
-static void
-deliver_done(evutil_socket_t fd, short what, void *arg)
+/*
+ * Answers at most max of the requests the writer finished, on the loop's
+ * thread.  Returns 1 when more are waiting.
+ */
+static int
+deliver_some(struct writer *w, size_t max)
 {
-	struct writer *w = arg;
 	struct request_list done = TAILQ_HEAD_INITIALIZER(done);
+	struct cosign_list cosigns = TAILQ_HEAD_INITIALIZER(cosigns);
+	struct publication pub;
 	struct append_request *req;
+	struct writer_cosign *c;
+	size_t n;
+	int more;
 
 	pthread_mutex_lock(&w->mu);
-	TAILQ_CONCAT(&done, &w->done, link);
+	for (n = 0; n < max && (req = TAILQ_FIRST(&w->done)) != NULL; n++) {
+		TAILQ_REMOVE(&w->done, req, link);
+		TAILQ_INSERT_TAIL(&done, req, link);
+	}
+	more = !TAILQ_EMPTY(&w->done);
+	TAILQ_CONCAT(&cosigns, &w->cosign_done, link);
+	pub = w->published;
+	w->published.note = NULL;
 	pthread_mutex_unlock(&w->mu);
+	/*
+	 * The publication first: a request answered below may wait for a
+	 * witnessed checkpoint, and learns of the newest one this way.
+	 */
+	if (pub.note != NULL && w->on_publish != NULL)
+		w->on_publish(w->on_publish_arg, pub.tree_size, pub.note,
+		    pub.len);
+	free(pub.note);
+	while ((c = TAILQ_FIRST(&cosigns)) != NULL) {
+		TAILQ_REMOVE(&cosigns, c, link);
+		c->done(c, c->arg);
+	}
 	while ((req = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, req, link);
 		req->done(req, req->arg);
 	}
+	return more;
+}
+
+/*
+ * On the loop's thread: answer what the writer finished, DELIVER_TURN at a
+ * time.  A group commit of single appends can finish a request per open
+ * connection; the rest waits for the loop's next turn (a timer of zero runs
+ * after the sockets found ready meanwhile), so other requests are read and
+ * answered in between.
+ */
+static void
+deliver_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer *w = arg;
+	struct timeval now = { 0, 0 };
+
+	if (deliver_some(w, DELIVER_TURN))
+		evtimer_add(w->more, &now);
 }
 
 /*
@@ -571,8 +847,71 @@ check_last_entry(struct store_txn *txn, const struct store_state *state)
 }
 
 /*
+ * The published checkpoint at start, in txn (which this commits or ends):
+ * it must verify and name a prefix of the stored tree.  A data directory
+ * from before checkpoints were published gets its latest checkpoint
+ * published at once.  A log whose latest checkpoint is newer than the
+ * published one (it stopped between two publications) publishes at the
+ * first chance; otherwise the interval runs from now.
+ */
+static int
+open_published(struct writer *w, struct store_txn *txn, const char *latest,
+    size_t latest_len)
+{
+	struct ledger_hash_store hs = store_hash_store(txn);
+	struct ledger_checkpoint cp;
+	uint8_t root[LEDGER_HASH_LEN];
+	const char *note;
+	size_t len, part;
+	uint64_t size;
+	int rc;
+
+	rc = store_get_published(txn, &size, &note, &len);
+	if (rc == LEDGER_ENOTFOUND) {
+		if ((rc = store_put_published(txn, w->state.tree_size, latest,
+		    latest_len)) != 0)
+			goto out;
+		rc = store_commit(txn);
+		txn = NULL;
+		w->published_size = w->state.tree_size;
+		w->published_at_us = monotonic_us();
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	/* Witnesses add lines; the log's own signature comes first. */
+	if ((rc = cosigned_log_part(note, len, &part)) != 0 ||
+	    (rc = ledger_checkpoint_open(note, part, &w->srv->verifier,
+	    &cp)) != 0 || cp.tree_size != size) {
+		log_warnx("store: the published checkpoint of tree size %llu "
+		    "does not verify with the log's key; run ledgerd fsck",
+		    (unsigned long long)size);
+		rc = LEDGER_ECORRUPT;
+		goto out;
+	}
+	if (size > w->state.tree_size ||
+	    (rc = ledger_merkle_root(&hs, size, root)) != 0 ||
+	    memcmp(root, cp.root, LEDGER_HASH_LEN) != 0) {
+		log_warnx("store: the published checkpoint (size %llu) is not "
+		    "of the stored tree (size %llu); run ledgerd fsck",
+		    (unsigned long long)size,
+		    (unsigned long long)w->state.tree_size);
+		rc = rc != 0 ? rc : LEDGER_ECORRUPT;
+		goto out;
+	}
+	w->published_size = size;
+	w->published_at_us = size == w->state.tree_size ? monotonic_us() :
+	    monotonic_us() - w->interval_us;
+	rc = LEDGER_OK;
+out:
+	store_txn_end(txn);
+	return rc;
+}
+
+/*
  * Checks the stored head against the stored checkpoint before anything is
- * served, and writes the checkpoint of the empty tree on first start.
+ * served, writes the checkpoint of the empty tree on first start, and reads
+ * the published checkpoint.
  */
 static int
 open_head(struct writer *w)
@@ -591,10 +930,19 @@ open_head(struct writer *w)
 		goto out;
 	rc = store_get_checkpoint(txn, &note, &len);
 	if (rc == LEDGER_ENOTFOUND && w->state.tree_size == 0) {
-		if ((rc = sign_checkpoint(w, txn, 0, NULL)) != 0)
+		char *first = NULL;
+
+		/* The empty tree's checkpoint is signed and published at once. */
+		if ((rc = sign_checkpoint(w, txn, 0, &first)) != 0 ||
+		    (rc = store_put_published(txn, 0, first, strlen(first))) != 0) {
+			free(first);
 			goto out;
+		}
+		free(first);
 		rc = store_commit(txn);
 		txn = NULL;
+		w->published_size = 0;
+		w->published_at_us = monotonic_us();
 		goto out;
 	}
 	if (rc != 0)
@@ -617,7 +965,10 @@ open_head(struct writer *w)
 		    (unsigned long long)cp.tree_size,
 		    (unsigned long long)w->state.tree_size);
 		rc = LEDGER_ECORRUPT;
+		goto out;
 	}
+	rc = open_published(w, txn, note, len);
+	txn = NULL;
 out:
 	store_txn_end(txn);
 	return rc;
@@ -629,31 +980,46 @@ writer_start(struct server *srv, struct event_base *base)
 	struct writer *w = xcalloc(1, sizeof(*w));
 	int rc;
 
+	pthread_condattr_t attr;
+
 	w->srv = srv;
 	snprintf(w->origin, sizeof(w->origin), "%s", srv->cfg->origin);
 	w->max_commit_events = srv->cfg->limits.max_commit_events;
+	w->interval_us = (int64_t)srv->cfg->checkpoint_interval_ms * 1000;
 	w->index = index_batch_new();
 	TAILQ_INIT(&w->queue);
 	TAILQ_INIT(&w->done);
+	TAILQ_INIT(&w->cosign_queue);
+	TAILQ_INIT(&w->cosign_done);
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	/* Publication deadlines are monotonic: a clock step moves none. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &attr);
+	pthread_condattr_destroy(&attr);
 	if ((rc = open_head(w)) != 0) {
 		log_warnx("writer: cannot open the log: %s", ledger_strerror(rc));
 		goto fail;
 	}
 	w->notify = event_new(base, -1, 0, deliver_done, w);
-	if (w->notify == NULL)
+	w->more = evtimer_new(base, deliver_done, w);
+	if (w->notify == NULL || w->more == NULL)
 		goto fail;
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		log_warnx("writer: cannot start its thread");
 		goto fail;
 	}
-	log_info("writer: log open at tree size %llu",
-	    (unsigned long long)w->state.tree_size);
+	log_info("writer: log open at tree size %llu, published %llu; "
+	    "checkpoints published at most every %d ms",
+	    (unsigned long long)w->state.tree_size,
+	    (unsigned long long)w->published_size,
+	    srv->cfg->checkpoint_interval_ms);
 	return w;
 fail:
 	if (w->notify != NULL)
 		event_free(w->notify);
+	if (w->more != NULL)
+		event_free(w->more);
 	index_batch_free(w->index);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
@@ -675,6 +1041,28 @@ writer_submit(struct writer *w, struct append_request *req)
 	}
 	TAILQ_INSERT_TAIL(&w->queue, req, link);
 	w->queued_events += n;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+void
+writer_on_publish(struct writer *w, void (*fn)(void *arg, uint64_t tree_size,
+    const char *note, size_t len), void *arg)
+{
+	w->on_publish = fn;
+	w->on_publish_arg = arg;
+}
+
+int
+writer_add_cosignatures(struct writer *w, struct writer_cosign *c)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&w->cosign_queue, c, link);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
@@ -706,7 +1094,8 @@ writer_stop(struct writer *w)
 	if (!joined)
 		pthread_join(w->thread, NULL);
 	/* The thread has drained the queue; answer what it finished. */
-	deliver_done(-1, 0, w);
+	while (deliver_some(w, SIZE_MAX))
+		;
 }
 
 void
@@ -716,6 +1105,8 @@ writer_free(struct writer *w)
 		return;
 	writer_stop(w);
 	event_free(w->notify);
+	event_free(w->more);
+	free(w->published.note);
 	index_batch_free(w->index);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);

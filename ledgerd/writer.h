@@ -4,6 +4,12 @@
  * extends the tree and the indexes, signs a checkpoint, and commits the lot
  * in one synced LMDB transaction (group commit).  Finished requests go back
  * to the event loop's thread, which answers them.
+ *
+ * It also publishes checkpoints (spec §5.4): when the tree has grown and the
+ * publication interval has passed since the last publication, the latest
+ * checkpoint becomes the published one, in the commit that signs it or, when
+ * no append comes, in a commit of its own.  And it stores the witness
+ * cosignatures the loop collects for published checkpoints.
  */
 #ifndef LEDGERD_WRITER_H
 #define LEDGERD_WRITER_H
@@ -45,6 +51,8 @@ struct append_request {
 	char **idem_keys;	/* per event, NULL or an idempotency key; owned */
 	uint8_t (*request_hashes)[LEDGER_HASH_LEN];	/* per event, for repeats */
 	int want_proof;		/* ?wait=checkpoint: checkpoint + inclusion proof */
+	int want_witnessed;	/* ?wait=witnessed: the route waits after the
+				   commit (the writer does nothing more) */
 
 	/* out */
 	int status;		/* 201 created, 200 all repeats, or an error status */
@@ -75,10 +83,53 @@ struct append_request *append_request_new(json_t *events, const struct principal
 void append_request_free(struct append_request *req);
 
 /*
+ * Cosignatures to keep with a published checkpoint: the loop hands them to
+ * the writer, which adds them to the stored note (replacing older lines of
+ * the same key) and records the witness's size, in one commit.  The job
+ * belongs to the writer from writer_add_cosignatures() until done() is
+ * called on the loop's thread.
+ */
+struct writer_cosign {
+	/* in */
+	uint64_t tree_size;	/* of the published checkpoint they sign */
+	char *witness;		/* the witness's name; owned */
+	char *lines;		/* its verified cosignature lines, each ending
+				   in a newline; owned */
+	/* out */
+	int rc;			/* 0 or a LEDGER_E code */
+	char *note;		/* the checkpoint as now stored; owned */
+	size_t note_len;
+
+	void (*done)(struct writer_cosign *c, void *arg);
+	void *arg;
+	TAILQ_ENTRY(writer_cosign) link;
+};
+
+/* writer_cosign_free - frees c and what it owns; NULL is allowed. */
+void writer_cosign_free(struct writer_cosign *c);
+
+/*
  * writer_start - starts the writer thread for srv; completions are
- * delivered on base's thread.  Returns NULL on failure (logged).
+ * delivered on base's thread.  The publication interval is
+ * srv->cfg->checkpoint_interval_ms.  Returns NULL on failure (logged).
  */
 struct writer *writer_start(struct server *srv, struct event_base *base);
+
+/*
+ * writer_on_publish - fn(arg, tree_size, note, len) is called on the loop's
+ * thread after each publication is durable, with the published note
+ * (borrowed for the call).  Publications that follow each other before the
+ * loop runs are reported once, with the latest.  Set it before the loop
+ * runs.
+ */
+void writer_on_publish(struct writer *w, void (*fn)(void *arg,
+    uint64_t tree_size, const char *note, size_t len), void *arg);
+
+/*
+ * writer_add_cosignatures - queues c.  Returns 0, or -1 when the writer is
+ * stopping: the caller still owns c.
+ */
+int writer_add_cosignatures(struct writer *w, struct writer_cosign *c);
 
 /*
  * writer_submit - queues req.  Returns 0, or -1 when the queue already holds

@@ -9,6 +9,7 @@
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
+#include "daemon.h"
 #include "testlib.h"
 
 char *
@@ -159,15 +160,33 @@ hash_hex(const uint8_t h[LEDGER_HASH_LEN])
 	return buf;
 }
 
-int
-fetch_checkpoint(struct http_client *hc, const struct ledger_verifier *v,
+long long
+healthz_tree_size(struct http_client *hc)
+{
+	struct http_response r;
+	json_t *body, *size;
+	long long n = -1;
+
+	if (http_get_public(hc, "/healthz", &r) != 0)
+		return -1;
+	if (r.status == 200 &&
+	    (body = json_loadb(r.body, r.body_len, 0, NULL)) != NULL) {
+		if (json_is_integer(size = json_object_get(body, "tree_size")))
+			n = (long long)json_integer_value(size);
+		json_decref(body);
+	}
+	http_response_free(&r);
+	return n;
+}
+
+/* GET /checkpoint once, opened with v. */
+static int
+get_checkpoint(struct http_client *hc, const struct ledger_verifier *v,
     struct ledger_checkpoint *cp, char **note)
 {
 	struct http_response r;
 	int rc;
 
-	if (note)
-		*note = NULL;
 	if ((rc = http_get_public(hc, "/checkpoint", &r)) != 0) {
 		fprintf(stderr, "  GET /checkpoint: transport error %d\n", rc);
 		return -1;
@@ -189,6 +208,54 @@ fetch_checkpoint(struct http_client *hc, const struct ledger_verifier *v,
 	}
 	http_response_free(&r);
 	return 0;
+}
+
+int
+wait_published(struct http_client *hc, const struct ledger_verifier *v,
+    long long min_size, struct ledger_checkpoint *cp, char **note)
+{
+	long long deadline = now_ms() + PUBLISH_WAIT_MS, size;
+	struct ledger_checkpoint got;
+
+	if (note)
+		*note = NULL;
+	/* The size when asked: appends going on meanwhile are not chased. */
+	size = min_size >= 0 ? min_size : healthz_tree_size(hc);
+	if (size < 0) {
+		fprintf(stderr, "  GET /healthz: no tree size\n");
+		return -1;
+	}
+	for (;;) {
+		if (note) {
+			free(*note);
+			*note = NULL;
+		}
+		if (get_checkpoint(hc, v, &got, note) != 0)
+			return -1;
+		if ((long long)got.tree_size >= size)
+			break;
+		if (now_ms() > deadline) {
+			fprintf(stderr, "  GET /checkpoint: still tree size %" PRIu64
+			    " after %d ms, not %lld\n", got.tree_size,
+			    PUBLISH_WAIT_MS, size);
+			if (note) {
+				free(*note);
+				*note = NULL;
+			}
+			return -1;
+		}
+		sleep_ms(2);
+	}
+	if (cp)
+		*cp = got;
+	return 0;
+}
+
+int
+fetch_checkpoint(struct http_client *hc, const struct ledger_verifier *v,
+    struct ledger_checkpoint *cp, char **note)
+{
+	return wait_published(hc, v, -1, cp, note);
 }
 
 long long

@@ -60,11 +60,28 @@ int decode_hashes(const json_t *array, uint8_t out[][LEDGER_HASH_LEN],
 /* hash_b64 - base64 of a hash into out (45 bytes). */
 void hash_b64(const uint8_t h[LEDGER_HASH_LEN], char out[48]);
 
+/* How long a test waits for a checkpoint to be published (generous). */
+#define PUBLISH_WAIT_MS 30000
+
+/* healthz_tree_size - the log's size from GET /healthz, or -1. */
+long long healthz_tree_size(struct http_client *hc);
+
 /*
- * fetch_checkpoint - GET /checkpoint (without credentials) and open it
- * with the log's key.
+ * wait_published - polls GET /checkpoint (without credentials) until the
+ * published checkpoint covers min_size entries (-1: every entry committed
+ * when it asks, by /healthz), at most PUBLISH_WAIT_MS, and opens it with
+ * the log's key.  Checkpoints are published at an interval (spec §5.4):
+ * a test that posts and then reads the published tree waits here.
+ *	cp	out (may be NULL): the checkpoint
  *	note	out (may be NULL): the note text (free() it)
  * Returns 0, or -1 after printing why.
+ */
+int wait_published(struct http_client *hc, const struct ledger_verifier *v,
+    long long min_size, struct ledger_checkpoint *cp, char **note);
+
+/*
+ * fetch_checkpoint - wait_published(hc, v, -1, ...): the published
+ * checkpoint of the log's whole tree, as it was when asked.
  */
 int fetch_checkpoint(struct http_client *hc, const struct ledger_verifier *v,
     struct ledger_checkpoint *cp, char **note);

@@ -20,6 +20,7 @@
 
 #include "ledger/error.h"
 #include "ledger/note.h"
+#include "ledger/xmalloc.h"
 
 #include "daemon.h"
 #include "testlib.h"
@@ -152,6 +153,53 @@ daemon_print_log_tail(const struct daemon *d, size_t bytes)
 	close(fd);
 }
 
+char *
+daemon_log_read(const struct daemon *d)
+{
+	FILE *f = fopen(d->log_path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (f == NULL)
+		return xstrdup("");
+	for (;;) {
+		if (cap - n < 65536)
+			buf = xrealloc(buf, cap = cap * 2 + 65536);
+		if ((got = fread(buf + n, 1, cap - n - 1, f)) == 0)
+			break;
+		n += got;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+daemon_logged_request(const struct daemon *d, const char *id, int status)
+{
+	char needle[64], want[16], *log, *line, *end;
+	long long until = now_ms() + 2000;
+	int found = 0;
+
+	snprintf(needle, sizeof(needle), "request %s ", id);
+	snprintf(want, sizeof(want), " %d ", status);
+	do {
+		log = daemon_log_read(d);
+		for (line = log; !found && (line = strstr(line, needle)) != NULL;
+		    line += strlen(needle)) {
+			if ((end = strchr(line, '\n')) != NULL)
+				*end = '\0';
+			found = strstr(line, want) != NULL;
+			if (end != NULL)
+				*end = '\n';
+		}
+		free(log);
+		if (!found)
+			sleep_ms(50);
+	} while (!found && now_ms() < until);
+	return found;
+}
+
 /* The size of the log file now: where the next run's lines start. */
 static off_t
 log_size(const struct daemon *d)
@@ -164,9 +212,10 @@ log_size(const struct daemon *d)
 static pid_t
 spawn(struct daemon *d)
 {
-	const char *bin = daemon_bin();
+	const char *bin = daemon_bin(), *argv[12];
 	pid_t parent = getpid(), pid;
-	int fd;
+	char interval[16];
+	int fd, argc = 0;
 
 	fflush(stdout);
 	fflush(stderr);
@@ -189,12 +238,27 @@ spawn(struct daemon *d)
 		dup2(fd, STDIN_FILENO);
 		close(fd);
 	}
-	if (d->config[0] != '\0')
-		execl(bin, bin, "serve", "--config", d->config, "--data", d->data,
-		    (char *)NULL);
-	else
-		execl(bin, bin, "serve", "--data", d->data, "--listen",
-		    "127.0.0.1:0", (char *)NULL);
+	snprintf(interval, sizeof(interval), "%d", d->interval_ms > 0 ?
+	    d->interval_ms : DAEMON_TEST_INTERVAL_MS);
+	argv[argc++] = bin;
+	argv[argc++] = "serve";
+	if (d->config[0] != '\0') {
+		argv[argc++] = "--config";
+		argv[argc++] = d->config;
+		argv[argc++] = "--data";
+		argv[argc++] = d->data;
+	} else {
+		argv[argc++] = "--data";
+		argv[argc++] = d->data;
+		argv[argc++] = "--listen";
+		argv[argc++] = "127.0.0.1:0";
+	}
+	if (d->interval_ms >= 0) {
+		argv[argc++] = "--checkpoint-interval-ms";
+		argv[argc++] = interval;
+	}
+	argv[argc] = NULL;
+	execv(bin, (char *const *)argv);
 	fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 	_exit(127);
 }

@@ -16,6 +16,14 @@
 #define DAEMON_STOP_TIMEOUT_MS 20000
 #define DAEMON_FSCK_TIMEOUT_MS 60000
 
+/*
+ * The checkpoint interval test daemons publish at (--checkpoint-interval-ms):
+ * short, so that waiting for a published checkpoint costs a test little.
+ * Tests never rely on it for correctness: they poll (apiutil's
+ * wait_published).
+ */
+#define DAEMON_TEST_INTERVAL_MS 20
+
 struct daemon {
 	pid_t pid;			/* 0 when not running */
 	char root[512];			/* temporary directory holding the rest */
@@ -29,6 +37,9 @@ struct daemon {
 	char vkey[1024];		/* note-verifier text */
 	struct ledger_verifier verifier;
 	int starts;			/* how many times it was started */
+	int interval_ms;		/* --checkpoint-interval-ms: 0 for
+					   DAEMON_TEST_INTERVAL_MS, -1 for none
+					   (the config's, or the default) */
 };
 
 /* daemon_bin - LEDGERD_BIN, or build/ledgerd when it is unset. */
@@ -54,7 +65,9 @@ int daemon_start_config(struct daemon *d, const char *config);
 
 /*
  * daemon_restart - starts the daemon again on the same data directory (it
- * must not be running).  The port, token and key are read anew.
+ * must not be running), with d->interval_ms as it is now (a test may change
+ * it, and d->config's file, in between).  The port, token and key are read
+ * anew.
  * Returns 0 or -1 (printed).
  */
 int daemon_restart(struct daemon *d);
@@ -101,6 +114,16 @@ void daemon_cleanup(struct daemon *d);
 
 /* daemon_print_log_tail - the last bytes of the daemon's log, to stderr. */
 void daemon_print_log_tail(const struct daemon *d, size_t bytes);
+
+/* daemon_log_read - the daemon's log so far, NUL-terminated (free() it). */
+char *daemon_log_read(const struct daemon *d);
+
+/*
+ * daemon_logged_request - whether the log holds the line the daemon writes
+ * for the answer to request id ("request <id> ... <status> ..."), waiting
+ * up to 2 s for it (it is written before the answer leaves).
+ */
+int daemon_logged_request(const struct daemon *d, const char *id, int status);
 
 /*
  * daemon_test - runs body against a freshly started daemon and cleans up

@@ -206,7 +206,11 @@ body_wait_checkpoint(struct daemon *d)
 			check_wait_answer(d, &r);
 		http_response_free(&r);
 	}
-	/* The public checkpoint is signed by the key in verifier.vkey. */
+	/*
+	 * The public checkpoint is signed by the key in verifier.vkey; it is
+	 * published at the checkpoint interval (spec §5.4).
+	 */
+	REQUIRE(wait_published(&hc, &d->verifier, 13, NULL, NULL) == 0);
 	REQUIRE(http_get_public(&hc, "/checkpoint", &r) == 0);
 	CHECK_INT(r.status, 200);
 	ct = http_header_get(&r, "Content-Type");

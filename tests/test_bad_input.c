@@ -327,12 +327,12 @@ static const struct bad_case cases[] = {
 	    400, 0, "invalid_value", "idempotency_key", 0 },
 
 	/*
-	 * Size and media type.  A body over the limit is refused by libevent
-	 * 2.1 itself, before the daemon sees it, with an HTML 413 (it has no
-	 * hook for that answer): the status is checked, not the body.
+	 * Size and media type.  A body over max_body is refused on its
+	 * Content-Length, before it is read; a client that sends it all before
+	 * reading still gets the answer.
 	 */
 	{ "16 MiB body", "POST", "/v1/events", TOKEN, NULL, NULL, 0, gen_huge_body,
-	    413, 0, NULL, NULL, 0 },
+	    413, 0, "body_too_large", "Content-Length", 0 },
 	/* The client gives up sending: a 413 or a close, and no entry. */
 	{ "Content-Length of 1 GB, no body", "POST", "/v1/events", TOKEN, NULL,
 	    "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

@@ -73,11 +73,14 @@ ctl_run(struct ctl_result *r, const char *in_path, ...)
 		ctl_result_free(&r_);					\
 	} while (0)
 
+static const struct daemon *served;	/* the daemon of use_server */
+
 static void
 use_server(unsigned port, const struct daemon *d)
 {
 	char url[64];
 
+	served = d;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
 	setenv("LEDGER_URL", url, 1);
 	setenv("LEDGER_TOKEN", d->token, 1);
@@ -425,6 +428,23 @@ get_checkpoint_note(const struct daemon *d)
 	return note;
 }
 
+/*
+ * Waits until the served daemon has published a checkpoint of everything
+ * posted (spec §5.4: checkpoints are published at an interval), so that
+ * what ledgerctl reads next from /checkpoint covers it.
+ */
+static int
+published(void)
+{
+	struct http_client hc;
+	int rc;
+
+	http_client_init(&hc, served->port, served->token);
+	rc = wait_published(&hc, &served->verifier, -1, NULL, NULL);
+	http_client_close(&hc);
+	return rc;
+}
+
 /* Posts the sample events of the tests through ledgerctl. */
 static int
 post_sample(int first, int n)
@@ -438,7 +458,7 @@ post_sample(int first, int n)
 	ok = CTL_EXPECT(&r, 0, "appended");
 	ctl_result_free(&r);
 	free(path);
-	return ok ? 0 : -1;
+	return ok && published() == 0 ? 0 : -1;
 }
 
 /* ---- the tests ---- */
@@ -463,6 +483,7 @@ body_basic(struct daemon *d)
 	CTL(0, "\"seq\":3", "--json", "post", path);
 	CTL(0, "\"seq\":1,", "get", "1");
 	CTL(0, "inclusion verified", "post", "--key", keyfile, path);
+	CHECK(published() == 0);
 	CTL(0, "tree size  5", "checkpoint");
 	CTL(0, "\"verified\":true", "checkpoint", "--json");
 	CTL(0, "c2sp.org/tlog-proof@v1", "prove", "--tlog-proof", "2");
@@ -540,6 +561,7 @@ body_provenance(struct daemon *d)
 	    "{\"ref\":\"advice-1\"},\"refs\":[1,41],"
 	    "\"occurred_at\":\"2026-01-02T03:04:05Z\"}");
 	CTL(0, "appended", "post", advice);
+	CHECK(published() == 0);
 	ctl_run(&r, NULL, "who-saw", "person-1", (const char *)NULL);
 	CTL_EXPECT(&r, 0, "every inclusion proof verified");
 	ctl_result_free(&r);

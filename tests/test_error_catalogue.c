@@ -35,10 +35,13 @@ static const struct {
 	{ "body_too_large", "413" },
 	{ "too_many_events", "413" },
 	{ "unsupported_media_type", "415" },
+	{ "expectation_failed", "417" },
 	{ "too_many_failures", "429" },
+	{ "headers_too_large", "431" },
 	{ "internal", "500" },
 	{ "overloaded", "503" },
 	{ "unavailable", "503" },
+	{ "witness_timeout", "504" },
 	{ "http_version_not_supported", "505" },
 	{ "storage_full", "507" },
 };
@@ -52,19 +55,26 @@ static const struct {
 } uses[] = {
 	{ "ledgerd/", "reply_error(_close)?\\(r,[[:space:]]*[A-Za-z0-9_]+,"
 	    "[[:space:]]*\"([a-z_]+)\"" },
+	/* The answers of work done on a worker (ledgerd/offload.h). */
+	{ "ledgerd/", "offload_answer_error\\(o,[[:space:]]*[A-Za-z0-9_]+,"
+	    "[[:space:]]*\"([a-z_]+)\"" },
 	{ "ledgerd/writer.c", "set_error\\(req,[[:space:]]*[A-Za-z0-9_]+,"
 	    "[[:space:]]*[A-Za-z0-9_]+,[[:space:]]*\"([a-z_]+)\"" },
 	{ "ledgerd/route_events.c", "case [0-9]+: return \"([a-z_]+)\"" },
 	{ "ledgerd/oversight.c", "a->err.code :[[:space:]]*\"([a-z_]+)\"" },
+	{ "ledgerd/framing.c", "refuse\\(f,[[:space:]]*src,[[:space:]]*dst,"
+	    "[[:space:]]*[0-9]+,[[:space:]]*\"([a-z_]+)\"" },
 	{ "lib/event.c", "refuse\\(err,[[:space:]]*\"([a-z_]+)\"" },
 };
 
 /* The daemon's sources that answer requests. */
 static const char *const sources[] = {
-	"ledgerd/http.c", "ledgerd/route_events.c", "ledgerd/route_export.c",
+	"ledgerd/http.c", "ledgerd/framing.c", "ledgerd/route_events.c",
+	"ledgerd/route_export.c",
 	"ledgerd/route_ops.c", "ledgerd/route_proof.c",
 	"ledgerd/route_provenance.c", "ledgerd/route_tiles.c",
-	"ledgerd/oversight.c", "ledgerd/writer.c", "lib/event.c",
+	"ledgerd/oversight.c", "ledgerd/writer.c", "ledgerd/witnessed_wait.c",
+	"lib/event.c",
 };
 
 static char *

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ledger/hash.h"
+#include "ledger/note.h"
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
@@ -37,10 +38,10 @@ sha256_hex(const char *token, char out[65])
 /*
  * start_ops - a daemon from a config file: police-app (writer and reader
  * of police), operator and kmar-reader (reader of kmar), each with a token; extra (may be "") is put
- * into "limits".
+ * into "limits", top (may be "") among the top-level members.
  */
 static int
-start_ops(struct daemon *d, const char *limits)
+start_ops_top(struct daemon *d, const char *limits, const char *top)
 {
 	char config[4096], police[65], operator[65], kmar[65];
 
@@ -50,7 +51,7 @@ start_ops(struct daemon *d, const char *limits)
 	snprintf(config, sizeof(config),
 	    "{\n  \"listen\": \"127.0.0.1:0\",\n"
 	    "  \"origin\": \"ledger.example.org/ops-test\",\n"
-	    "  \"limits\": {%s},\n"
+	    "  \"limits\": {%s},\n%s"
 	    "  \"principals\": [\n"
 	    "    {\"id\": \"police-app\", \"org\": \"police\", "
 	    "\"roles\": [\"writer\", \"reader\"], \"token_sha256\": \"%s\"},\n"
@@ -58,8 +59,14 @@ start_ops(struct daemon *d, const char *limits)
 	    "\"roles\": [\"operator\"], \"token_sha256\": \"%s\"},\n"
 	    "    {\"id\": \"kmar-reader\", \"org\": \"kmar\", "
 	    "\"roles\": [\"reader\"], \"token_sha256\": \"%s\"}\n"
-	    "  ]\n}\n", limits, police, operator, kmar);
+	    "  ]\n}\n", limits, top, police, operator, kmar);
 	return daemon_start_config(d, config);
+}
+
+static int
+start_ops(struct daemon *d, const char *limits)
+{
+	return start_ops_top(d, limits, "");
 }
 
 /* status - GET target with token (NULL: none); the status or -1. */
@@ -460,12 +467,33 @@ test_metrics_documented(void)
 {
 	struct metric_row doc[MAX_METRICS], live[MAX_METRICS];
 	const struct metric_row *row;
+	struct ledger_signer *witness;
+	char policy[64], top[256], *vkey;
+	uint8_t seed[32] = { 7 };
 	struct daemon d;
-	int n_doc, n_live, i;
+	int n_doc, n_live, i, fd;
+	FILE *f;
 
 	n_doc = doc_metrics(doc, MAX_METRICS);
 	REQUIRE(n_doc > 0);
-	REQUIRE(start_ops(&d, "") == 0);
+	/*
+	 * A witness policy, so that the per-witness series are there (with
+	 * no witness behind the URL: its pushes just fail).
+	 */
+	snprintf(policy, sizeof(policy), "/tmp/ledgerd-ops-policy.XXXXXX");
+	REQUIRE((fd = mkstemp(policy)) >= 0 && (f = fdopen(fd, "w")) != NULL);
+	REQUIRE(ledger_signer_from_seed("w.example/ops", LEDGER_SIGTYPE_COSIGNATURE,
+	    seed, &witness) == 0);
+	vkey = ledger_verifier_format(ledger_signer_verifier(witness));
+	fprintf(f, "witness ops %s http://127.0.0.1:1\nquorum ops\n", vkey);
+	fclose(f);
+	free(vkey);
+	ledger_signer_free(witness);
+	snprintf(top, sizeof(top), "  \"witnesses\": {\"policy\": \"%s\"},\n",
+	    policy);
+	i = start_ops_top(&d, "", top);
+	unlink(policy);
+	REQUIRE(i == 0);
 	n_live = exposed_metrics(&d, live, MAX_METRICS);
 	CHECK(n_live > 0);
 	for (i = 0; i < n_live; i++) {

@@ -1,0 +1,228 @@
+/*
+ * ?wait=witnessed (spec §7.4): appends answered with a published checkpoint
+ * that covers them and carries its quorum of cosignatures.  The entries are
+ * durable before a request waits here; what waits is only the answer.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "ledger/base64.h"
+#include "ledger/error.h"
+#include "ledger/hash.h"
+#include "ledger/merkle.h"
+#include "ledger/xmalloc.h"
+
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "store.h"
+#include "witnessed_wait.h"
+
+struct waiter {
+	struct witnessed_waiters *ws;
+	struct request *r;
+	json_t *body;			/* the append's answer */
+	int status;
+	uint64_t index;			/* the entry proven */
+	uint64_t need_size;		/* the tree that covers the request */
+	struct event *timer;		/* the bound on the wait */
+	TAILQ_ENTRY(waiter) link;
+};
+
+TAILQ_HEAD(waiter_list, waiter);
+
+struct witnessed_waiters {
+	struct server *srv;
+	int wait_seconds;
+	struct waiter_list waiting;
+	int stopped;
+	/* The latest witnessed checkpoint; note NULL before the first. */
+	char *note;
+	size_t note_len;
+	uint64_t tree_size;
+};
+
+static json_t *
+json_hash(const uint8_t hash[LEDGER_HASH_LEN])
+{
+	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+
+	ledger_b64_encode(hash, LEDGER_HASH_LEN, b64);
+	return json_string(b64);
+}
+
+static void
+waiter_free(struct waiter *w)
+{
+	TAILQ_REMOVE(&w->ws->waiting, w, link);
+	event_free(w->timer);
+	json_decref(w->body);
+	free(w);
+}
+
+/*
+ * The answer: the append's, with the witnessed checkpoint and the entry's
+ * inclusion proof in its tree (one read transaction).
+ */
+static void
+answer(struct waiter *w)
+{
+	struct witnessed_waiters *ws = w->ws;
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN], leaf[LEDGER_HASH_LEN];
+	struct ledger_hash_store hs;
+	struct store_txn *txn = NULL;
+	struct request *r = w->r;
+	json_t *hashes;
+	size_t n, i;
+	int rc;
+
+	if ((rc = store_read_begin(ws->srv->store, &txn)) != 0)
+		goto fail;
+	hs = store_hash_store(txn);
+	if ((rc = hs.get(hs.ctx, 0, w->index, leaf)) != 0 ||
+	    (rc = ledger_merkle_inclusion_proof(&hs, w->index, ws->tree_size,
+	    proof, &n)) != 0)
+		goto fail;
+	store_txn_end(txn);
+	hashes = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(hashes, json_hash(proof[i]));
+	json_object_set_new(w->body, "checkpoint",
+	    json_stringn(ws->note, ws->note_len));
+	json_object_set_new(w->body, "inclusion_proof", json_pack(
+	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)w->index,
+	    "tree_size", (json_int_t)ws->tree_size, "leaf_hash",
+	    json_hash(leaf), "hashes", hashes));
+	reply_json(r, w->status, json_incref(w->body));
+	waiter_free(w);
+	return;
+fail:
+	store_txn_end(txn);
+	log_warnx("request %" PRIu64 ": the proof against the witnessed "
+	    "checkpoint of tree size %" PRIu64 ": %s", r->id, ws->tree_size,
+	    ledger_strerror(rc));
+	reply_error(r, 500, "internal", NULL, "the entries are stored, but "
+	    "their proof against the witnessed checkpoint failed");
+	waiter_free(w);
+}
+
+static void
+timed_out(evutil_socket_t fd, short what, void *arg)
+{
+	struct waiter *w = arg;
+	struct witnessed_waiters *ws = w->ws;
+	struct request *r = w->r;
+
+	metrics_inc(&ws->srv->metrics.witnessed_timeouts, 1);
+	log_info("request %" PRIu64 ": no witnessed checkpoint of tree size "
+	    "%" PRIu64 " or more within %d s (the latest is %" PRIu64 ")",
+	    r->id, w->need_size, ws->wait_seconds, ws->tree_size);
+	/*
+	 * The client learns where its entries are: a repeat of the request
+	 * with its idempotency key finds them without a second copy.
+	 */
+	reply_error(r, 504, "witness_timeout", "wait", "the entries are "
+	    "stored (seq %" PRIu64 ", tree size %" PRIu64 "), but no published "
+	    "checkpoint covering them reached the witness quorum within %d s",
+	    w->index, w->need_size, ws->wait_seconds);
+	waiter_free(w);
+}
+
+struct witnessed_waiters *
+witnessed_waiters_new(struct server *srv, int wait_seconds)
+{
+	struct witnessed_waiters *ws = xcalloc(1, sizeof(*ws));
+
+	ws->srv = srv;
+	ws->wait_seconds = wait_seconds;
+	TAILQ_INIT(&ws->waiting);
+	return ws;
+}
+
+void
+witnessed_waiters_add(struct witnessed_waiters *ws, struct request *r,
+    int status, json_t *body, uint64_t index, uint64_t need_size)
+{
+	struct timeval tv = { ws->wait_seconds, 0 };
+	struct waiter *w;
+
+	if (ws->stopped) {
+		json_decref(body);
+		reply_error(r, 503, "unavailable", "wait", "the entries are "
+		    "stored (seq %" PRIu64 "), but the daemon is stopping "
+		    "before they were witnessed", index);
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->ws = ws;
+	w->r = r;
+	w->body = body;
+	w->status = status;
+	w->index = index;
+	w->need_size = need_size;
+	if ((w->timer = evtimer_new(ws->srv->base, timed_out, w)) == NULL)
+		fatalx("evtimer_new: out of memory");
+	TAILQ_INSERT_TAIL(&ws->waiting, w, link);
+	if (ws->note != NULL && ws->tree_size >= need_size) {
+		answer(w);
+		return;
+	}
+	evtimer_add(w->timer, &tv);
+}
+
+void
+witnessed_waiters_reached(struct witnessed_waiters *ws, uint64_t tree_size,
+    const char *note, size_t len)
+{
+	struct waiter *w, *next;
+
+	if (ws->note != NULL && tree_size < ws->tree_size)
+		return;
+	free(ws->note);
+	ws->note = xstrndup(note, len);
+	ws->note_len = len;
+	ws->tree_size = tree_size;
+	for (w = TAILQ_FIRST(&ws->waiting); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, link);
+		if (w->need_size <= tree_size)
+			answer(w);
+	}
+}
+
+uint64_t
+witnessed_waiters_size(const struct witnessed_waiters *ws)
+{
+	return ws->note != NULL ? ws->tree_size : 0;
+}
+
+void
+witnessed_waiters_stop(struct witnessed_waiters *ws)
+{
+	struct request *r;
+	struct waiter *w;
+
+	ws->stopped = 1;
+	while ((w = TAILQ_FIRST(&ws->waiting)) != NULL) {
+		r = w->r;
+		reply_error(r, 503, "unavailable", "wait", "the entries are "
+		    "stored (seq %" PRIu64 "), but the daemon is stopping "
+		    "before they were witnessed", w->index);
+		waiter_free(w);
+	}
+}
+
+void
+witnessed_waiters_free(struct witnessed_waiters *ws)
+{
+	if (ws == NULL)
+		return;
+	witnessed_waiters_stop(ws);
+	free(ws->note);
+	free(ws);
+}
