@@ -849,7 +849,7 @@ bundle_verify(struct ctl *ctl, const char *dir, int print,
 	 * /checkpoint, checked offline like everything else.
 	 */
 	if (ctl->policy != NULL && (e = ctl_check_quorum(ctl, note->p,
-	    note->len, "checkpoint", 0)) != 0) {
+	    note->len)) != 0) {
 		quorum = e == EXIT_QUORUM;
 		reportf(&pr, "checkpoint: %s%s", quorum ? "QUORUM NOT MET: " :
 		    "", ctl->quorum_why);

@@ -314,20 +314,52 @@ ctl_open_checkpoint_unwitnessed(struct ctl *ctl, const char *note, size_t len,
 	return 0;
 }
 
+/* A tenth of a second between two fetches of /checkpoint. */
+static void
+pause_briefly(void)
+{
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+	nanosleep(&pause, NULL);
+}
+
 int
 ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
     char **note)
 {
 	struct http_reply r;
-	int rc;
+	double start = ctl_now();
+	int rc, said = 0, quorum = 0;
 
 	if ((rc = ctl_need_key(ctl)) != 0)
 		return rc;
-	if ((rc = ctl_get(ctl, "/checkpoint", &r)) != 0)
-		return rc;
-	if ((rc = ctl_open_checkpoint_unwitnessed(ctl, r.body, r.len,
-	    "GET /checkpoint", cp)) == 0)
-		rc = ctl_check_quorum(ctl, r.body, r.len, "GET /checkpoint", 1);
+	for (;;) {
+		if ((rc = ctl_get(ctl, "/checkpoint", &r)) != 0)
+			return rc;
+		if ((rc = ctl_open_checkpoint_unwitnessed(ctl, r.body, r.len,
+		    "GET /checkpoint", cp)) != 0)
+			break;
+		quorum = 1;
+		rc = ctl_check_quorum(ctl, r.body, r.len);
+		if (rc != EXIT_QUORUM || ctl_now() - start >=
+		    (double)ctl->quorum_wait)
+			break;
+		/* Cosignatures may be on their way. */
+		if (!said && ctl_now() - start >= 1) {
+			fprintf(stderr, "ledgerctl: waiting for the witnesses to "
+			    "cosign the checkpoint of size %" PRIu64 " (%s)\n",
+			    cp->tree_size, ctl->quorum_why);
+			said = 1;
+		}
+		http_reply_free(&r);
+		pause_briefly();
+	}
+	if (quorum && rc == EXIT_QUORUM)
+		ctl_fail(rc, "QUORUM NOT MET: GET /checkpoint (tree size %" PRIu64
+		    ") lacks the witness quorum of the policy %s: %s",
+		    cp->tree_size, ctl_policy_path(ctl), ctl->quorum_why);
+	else if (quorum && rc == EXIT_VERIFY)
+		ctl_verify_fail("GET /checkpoint: %s", ctl->quorum_why);
 	if (rc == 0) {
 		/* The newest witnessed tree, for answers that are newer. */
 		ctl->witnessed = *cp;
@@ -346,13 +378,14 @@ ctl_open_checkpoint(struct ctl *ctl, const char *note, size_t len,
     const char *what, struct ledger_checkpoint *cp)
 {
 	struct ledger_checkpoint latest;
+	double start;
 	char *why;
-	int rc;
+	int rc, said = 0;
 
 	if ((rc = ctl_open_checkpoint_unwitnessed(ctl, note, len, what,
 	    cp)) != 0 || ctl->policy == NULL)
 		return rc;
-	rc = ctl_check_quorum(ctl, note, len, what, 0);
+	rc = ctl_check_quorum(ctl, note, len);
 	if (rc == EXIT_VERIFY)
 		return ctl_verify_fail("%s: %s", what, ctl->quorum_why);
 	if (rc != EXIT_QUORUM)
@@ -363,9 +396,22 @@ ctl_open_checkpoint(struct ctl *ctl, const char *note, size_t len,
 	 */
 	why = ctl->quorum_why;
 	ctl->quorum_why = NULL;
-	if (!ctl->have_witnessed || ctl->witnessed.tree_size < cp->tree_size) {
+	start = ctl_now();
+	while (!ctl->have_witnessed || ctl->witnessed.tree_size <
+	    cp->tree_size) {
 		if ((rc = ctl_fetch_checkpoint(ctl, &latest, NULL)) != 0)
 			goto out;
+		if (latest.tree_size >= cp->tree_size ||
+		    ctl_now() - start >= (double)ctl->quorum_wait)
+			break;
+		if (!said && ctl_now() - start >= 1) {
+			fprintf(stderr, "ledgerctl: waiting for the log to "
+			    "publish a witnessed checkpoint of %" PRIu64
+			    " entries (it has %" PRIu64 ")\n", cp->tree_size,
+			    latest.tree_size);
+			said = 1;
+		}
+		pause_briefly();
 	}
 	if (ctl->witnessed.tree_size < cp->tree_size) {
 		rc = ctl_fail(EXIT_QUORUM, "QUORUM NOT MET: %s (tree size %"

@@ -77,6 +77,8 @@ struct ctl {
 	struct ledger_checkpoint witnessed; /* the latest /checkpoint that
 					   met the quorum, when have_witnessed */
 	int have_witnessed;
+	uint64_t quorum_wait;		/* seconds to wait for cosignatures
+					   (LEDGER_QUORUM_WAIT) */
 };
 
 /* A command: its name, one-line summary, and entry point. */
@@ -174,7 +176,11 @@ int ctl_get_json(struct ctl *ctl, const char *target, json_t **out);
  * witness quorum.
  *
  * ctl_fetch_checkpoint - GET /checkpoint, verify its signature with the
- * log's key, and check that it meets the policy's quorum itself.
+ * log's key, and check that it meets the policy's quorum itself.  The log
+ * serves a checkpoint as soon as it publishes it, and the witnesses'
+ * cosignatures join it a round trip later: one that lacks its quorum is
+ * fetched again, for up to ctl->quorum_wait seconds (said on stderr after
+ * the first), before it is refused.
  *	note	out (may be NULL): the note text, cosignatures included
  *		(free() it)
  * Returns 0 or an exit code (printed): EXIT_VERIFY, EXIT_SERVER,
@@ -184,14 +190,15 @@ int ctl_get_json(struct ctl *ctl, const char *target, json_t **out);
 int ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
     char **note);
 
-
 /*
  * ctl_open_checkpoint - verifies a checkpoint a server embedded in an
  * answer (a provenance page) with the log's key and parses it.  With a
  * policy it must meet the quorum, or be proven a prefix of the latest
  * /checkpoint that meets it (from the hash tiles): an answer is computed
  * against the log's newest tree, which witnesses cosign only once it is
- * published.  what: where it came from, for the message.
+ * published, so a /checkpoint that does not cover it yet is fetched again
+ * for up to ctl->quorum_wait seconds.  what: where it came from, for the
+ * message.
  * Returns 0, EXIT_VERIFY, EXIT_QUORUM (not witnessed yet), EXIT_SPLIT (a
  * fork: not a prefix of the witnessed tree) or EXIT_SERVER (printed).
  */
@@ -236,22 +243,22 @@ int ctl_policy_log_key(struct ctl *ctl, struct ledger_verifier *key);
 /*
  * ctl_load_policy - reads the policy, if one is given, once the key is
  * known.  Its log lines, when it has any, must hold the key in use; a
- * policy without one is read as naming it.
+ * policy without one is read as naming it.  Also reads
+ * LEDGER_QUORUM_WAIT (seconds, CTL_QUORUM_WAIT_S when unset).
  * Returns 0 or EXIT_USAGE (printed).
  */
+#define CTL_QUORUM_WAIT_S 30
 int ctl_load_policy(struct ctl *ctl);
 
 /*
  * ctl_check_quorum - the policy's verdict on a signed checkpoint
  * (ledger_policy_verify: a bad cosignature by a listed witness satisfies
  * nothing, unknown signers are ignored).  0 without a policy.  On success
- * ctl->cosigners names the witnesses with a valid cosignature.
- *	what	in: where it came from, for the message
- *	report	in: print why it fails; either way ctl->quorum_why says it
+ * ctl->cosigners names the witnesses with a valid cosignature; on failure
+ * ctl->quorum_why says why (nothing is printed).
  * Returns 0, EXIT_QUORUM or EXIT_VERIFY.
  */
-int ctl_check_quorum(struct ctl *ctl, const char *note, size_t len,
-    const char *what, int report);
+int ctl_check_quorum(struct ctl *ctl, const char *note, size_t len);
 
 /* ctl_cosigners_json - ctl->cosigners as a JSON array of names (new). */
 json_t *ctl_cosigners_json(const struct ctl *ctl);

@@ -84,10 +84,16 @@ ctl_load_policy(struct ctl *ctl)
 	struct ledger_policy *p = NULL;
 	char *text = NULL, *vkey, *with_log, err[256];
 	size_t len, i, n;
+	const char *wait = getenv("LEDGER_QUORUM_WAIT");
 	int rc, same_origin = 0;
 
 	if (ctl->policy != NULL || path == NULL)
 		return 0;
+	ctl->quorum_wait = CTL_QUORUM_WAIT_S;
+	if (wait != NULL && wait[0] != '\0' && (ctl_parse_u64(wait,
+	    &ctl->quorum_wait) != 0 || ctl->quorum_wait > 86400))
+		return ctl_fail(EXIT_USAGE, "LEDGER_QUORUM_WAIT must be a number "
+		    "of seconds, 0 to 86400");
 	if ((rc = read_policy(path, &text, &len, &p)) != 0)
 		return rc;
 	n = ledger_policy_log_count(p);
@@ -148,8 +154,7 @@ add_name(char **list, const char *name)
 }
 
 int
-ctl_check_quorum(struct ctl *ctl, const char *note, size_t len,
-    const char *what, int report)
+ctl_check_quorum(struct ctl *ctl, const char *note, size_t len)
 {
 	const struct ledger_policy_witness *w;
 	struct ledger_policy_result *res;
@@ -184,11 +189,6 @@ ctl_check_quorum(struct ctl *ctl, const char *note, size_t len,
 		    "; a bad cosignature (which counts for nothing) from " : "",
 		    bad ? bad : "", good ? good : "no witness of the policy");
 		rc = EXIT_QUORUM;
-		if (report)
-			ctl_fail(rc, "QUORUM NOT MET: %s (tree size %" PRIu64
-			    ") lacks the witness quorum of the policy %s: %s",
-			    what, res->checkpoint.tree_size, ctl_policy_path(ctl),
-			    ctl->quorum_why);
 		goto out;
 	}
 	/*
@@ -201,8 +201,6 @@ ctl_check_quorum(struct ctl *ctl, const char *note, size_t len,
 	    "signature by a log key of the policy does not verify" :
 	    ledger_strerror(rc));
 	rc = EXIT_VERIFY;
-	if (report)
-		ctl_verify_fail("%s: %s", what, ctl->quorum_why);
 out:
 	free(missing);
 	free(bad);

@@ -31,6 +31,7 @@
 #include "ledger/hash.h"
 #include "ledger/keyfile.h"
 #include "ledger/note.h"
+#include "ledger/policy.h"
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
@@ -39,6 +40,7 @@
 #include "http.h"
 #include "nginxrun.h"
 #include "testlib.h"
+#include "witnessrun.h"
 
 #define MAX_ARGS 40
 #define N_WITNESSES 4
@@ -1015,6 +1017,193 @@ test_export_policy(void)
 	daemon_test(body_export_policy);
 }
 
+/* ---- a witnessed log, end to end ---- */
+
+#define WITNESSED_ORIGIN "ledger.example.org/mirrored"
+#define WITNESSED_TOKEN "mirror-test-token"
+
+/* The log's configuration; witnesses (may be "") goes in as it is. */
+static char *
+witnessed_config(const char *witnesses)
+{
+	uint8_t h[LEDGER_HASH_LEN];
+
+	ledger_sha256(WITNESSED_TOKEN, strlen(WITNESSED_TOKEN), h);
+	return xasprintf("{\n  \"listen\": \"127.0.0.1:0\",\n"
+	    "  \"origin\": \"" WITNESSED_ORIGIN "\",\n"
+	    "  \"principals\": [{\"id\": \"app\", \"org\": \"police\", "
+	    "\"roles\": [\"writer\", \"reader\", \"supervisor\"], "
+	    "\"token_sha256\": \"%s\"}]%s%s\n}\n", hash_hex(h),
+	    witnesses[0] ? ",\n  " : "", witnesses);
+}
+
+/*
+ * Polls GET /checkpoint until it covers size entries and meets the policy
+ * (the log publishes at an interval, witnesses cosign a round trip later).
+ */
+static int
+wait_witnessed(struct http_client *hc, const char *policy_text, long long size)
+{
+	struct ledger_policy_result *res = xmalloc(sizeof(*res));
+	struct ledger_policy *p = NULL;
+	struct http_response r;
+	long long deadline = now_ms() + PUBLISH_TIMEOUT_MS;
+	char err[256];
+	int ok = 0;
+
+	if (ledger_policy_parse(policy_text, strlen(policy_text), &p, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "  policy: %s\n", err);
+		free(res);
+		return -1;
+	}
+	while (!ok && now_ms() < deadline) {
+		if (http_get_public(hc, "/checkpoint", &r) == 0) {
+			ok = r.status == 200 && ledger_policy_verify(p, r.body,
+			    r.body_len, res) == 0 &&
+			    (long long)res->checkpoint.tree_size >= size;
+			http_response_free(&r);
+		}
+		if (!ok)
+			sleep_ms(20);
+	}
+	if (!ok)
+		fprintf(stderr, "  no witnessed checkpoint of %lld entries\n",
+		    size);
+	ledger_policy_free(p);
+	free(res);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The real log publishing to two real witnesses (ledgerd witness): every
+ * command with the policy, against the log, against a mirror of it served
+ * by nginx, and on an export bundle, sees the witnesses' cosignatures.
+ */
+/* A failed setup step: counted, and everything started is cleaned up. */
+#define CHECK_OR_OUT(cond)						\
+	do {								\
+		CHECK(cond);						\
+		if (test_failures_)					\
+			goto out;					\
+	} while (0)
+
+static void
+test_witnessed_log(void)
+{
+	struct daemon d;
+	struct witness_proc w[2];
+	struct http_client hc;
+	struct nginx ng = { 0 };
+	char *config, *witnesses, *policy = NULL, *policy_path = NULL, *line;
+	char *dir = scratch_path("w-mirror"), *ngdir = scratch_path("w-nginx");
+	char *bundle = scratch_path("w-bundle"), *event = scratch_path("w-event");
+	char *state = scratch_path("w-state"), *ca = xasprintf("%s/ca.pem", pki);
+	char *cert = xasprintf("%s/board.pem", pki), *key = xasprintf(
+	    "%s/board.key", pki), url[64], name[8], *text, path[700];
+	int i, started = 0;
+
+	memset(&d, 0, sizeof(d));
+	memset(w, 0, sizeof(w));
+	memset(&hc, 0, sizeof(hc));
+	hc.conn.fd = -1;
+	/* Once without witnesses, to make the key the witnesses must know. */
+	config = witnessed_config("");
+	if (daemon_start_config(&d, config) != 0 || daemon_stop(&d) != 0) {
+		free(config);
+		CHECK_OR_OUT(0);
+	}
+	free(config);
+	policy = xasprintf("log %s\n", d.vkey);
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "w%d", i + 1);
+		if (witness_start(&w[i], d.root, name, WITNESS_LEDGERD,
+		    d.vkey) != 0)
+			CHECK_OR_OUT(0);
+		started++;
+		line = xasprintf("%switness %s %s %s\n", policy, name, w[i].vkey,
+		    w[i].url);
+		free(policy);
+		policy = line;
+	}
+	line = xasprintf("%sgroup both all w1 w2\nquorum both\n", policy);
+	free(policy);
+	policy = line;
+	/* The log's policy and the verifiers' are the same file here. */
+	snprintf(path, sizeof(path), "%s/witnesses.policy", d.root);
+	write_text(path, policy);
+	policy_path = scratch_path("w.policy");
+	write_text(policy_path, policy);
+	witnesses = xasprintf("\"witnesses\": {\"policy\": "
+	    "\"witnesses.policy\", \"timeout_seconds\": 5}");
+	config = witnessed_config(witnesses);
+	free(witnesses);
+	write_text(d.config, config);
+	free(config);
+	d.interval_ms = 50;
+	CHECK_OR_OUT(daemon_restart(&d) == 0);
+	http_client_init(&hc, d.port, WITNESSED_TOKEN);
+	CHECK_OR_OUT(post_events(&hc, 0, 300, 100) == 0);
+	CHECK_OR_OUT(wait_witnessed(&hc, policy, 300) == 0);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", d.port);
+	setenv("LEDGER_URL", url, 1);
+	setenv("LEDGER_TOKEN", WITNESSED_TOKEN, 1);
+	setenv("LEDGER_KEY", d.vkey, 1);
+	setenv("LEDGER_POLICY", policy_path, 1);
+	/* Cosignatures join a published checkpoint a round trip later. */
+	setenv("LEDGER_QUORUM_WAIT", "60", 1);
+	CTL(0, "cosigned by w1, w2", "checkpoint");
+	CTL(0, "\"seq\":3", "get", "3");
+	CTL(0, NULL, "prove", "3");
+	/* Answered from the newest tree, then linked to a witnessed one. */
+	CTL(0, "verified", "who-saw", "person-3");
+	text = sample_event(1000);
+	write_text(event, text);
+	free(text);
+	CTL(0, "inclusion verified in a witnessed checkpoint", "post",
+	    "--witnessed", event);
+	CTL(0, "witnessed: the checkpoint meets the quorum", "export", "--out",
+	    bundle);
+	CTL(0, "cosigned by w1, w2", "verify-export", bundle);
+
+	/* Its mirror carries the cosignatures; served, it answers as the log. */
+	CTL(0, "first checkpoint", "mirror", "--out", dir);
+	snprintf(path, sizeof(path), "%s/checkpoint", dir);
+	text = read_whole_file(path, NULL);
+	CHECK(strstr(text, "\n\xe2\x80\x94 w1 ") != NULL &&
+	    strstr(text, "\n\xe2\x80\x94 w2 ") != NULL);
+	free(text);
+	serve_dir(dir);
+	CHECK_OR_OUT(nginx_start(&ng, ngdir, served, pki, readers) == 0);
+	CTL(0, "match the signed checkpoint", "--url", ng.url, "--cacert", ca,
+	    "--cert", cert, "--cert-key", key, "audit");
+	CTL(0, "first checkpoint", "--url", ng.url, "--cacert", ca, "verify",
+	    "--state", state);
+	CTL(0, "cosigned by w1, w2", "--url", ng.url, "--cacert", ca,
+	    "checkpoint");
+	if (test_failures_)
+		nginx_print_log(&ng);
+	CHECK(nginx_stop(&ng) == 0);
+out:
+	unsetenv("LEDGER_POLICY");
+	setenv("LEDGER_QUORUM_WAIT", "0", 1);
+	http_client_close(&hc);
+	for (i = 0; i < started; i++)
+		witness_cleanup(&w[i]);
+	daemon_cleanup(&d);
+	free(policy);
+	free(policy_path);
+	free(dir);
+	free(ngdir);
+	free(bundle);
+	free(event);
+	free(state);
+	free(ca);
+	free(cert);
+	free(key);
+}
+
 int
 main(void)
 {
@@ -1031,6 +1220,8 @@ main(void)
 	}
 	unsetenv("XDG_STATE_HOME");
 	unsetenv("LEDGER_POLICY");
+	/* The refusals here are of checkpoints that will never be cosigned. */
+	setenv("LEDGER_QUORUM_WAIT", "0", 1);
 	snprintf(pki, sizeof(pki), "%s/pki", scratch);
 	snprintf(readers, sizeof(readers), "%s/entry-readers", scratch);
 	snprintf(served, sizeof(served), "%s/served", scratch);
@@ -1055,6 +1246,7 @@ main(void)
 	RUN(test_mirror);
 	RUN(test_quorum);
 	RUN(test_export_policy);
+	RUN(test_witnessed_log);
 	for (i = 0; i < N_WITNESSES; i++) {
 		ledger_signer_free(witness[i]);
 		free(witness_vkey[i]);
