@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "progress.h"
 #include "provenance.h"
+#include "published.h"
 #include "tiles.h"
 
 int provenance_subject_key(const char *path, uint8_t key[LEDGER_SUBJECT_KEY_LEN]);
@@ -409,19 +410,31 @@ out:
 	return rc;
 }
 
-/* The provenance answer's checkpoint must be a prefix of the audited tree. */
+/*
+ * The checkpoint to audit against.  With a provenance answer it must cover
+ * the answer's checkpoint (pcp, opened here), whose tree recompute() then
+ * proves a prefix of the audited one: the answer is made against the
+ * log's newest tree, while /checkpoint is published at an interval (spec
+ * §5.4), so it is fetched again until it covers the answer.
+ */
 static int
-check_answer_view(const struct audit *a, const struct prov_result *res,
-    struct ctl *ctl, struct ledger_checkpoint *pcp)
+audited_checkpoint(struct ctl *ctl, const struct prov_result *res,
+    struct ledger_checkpoint *cp, struct ledger_checkpoint *pcp)
 {
 	int rc;
 
+	if (res == NULL)
+		return ctl_fetch_checkpoint(ctl, cp, NULL);
 	if ((rc = ctl_open_checkpoint(ctl, res->checkpoint,
-	    strlen(res->checkpoint), "the provenance answer", pcp)) != 0)
+	    strlen(res->checkpoint), "the provenance answer", pcp)) != 0 ||
+	    (rc = ctl_fetch_checkpoint_covering(ctl, pcp->tree_size, cp,
+	    NULL)) != 0)
 		return rc;
-	if (pcp->tree_size > a->tree_size)
-		return ctl_verify_fail("the provenance answer's checkpoint is "
-		    "newer than the audited one");
+	if (pcp->tree_size > cp->tree_size)
+		return ctl_verify_fail("the provenance answer's checkpoint "
+		    "(size %" PRIu64 ") is newer than the log's published "
+		    "checkpoint (size %" PRIu64 ")", pcp->tree_size,
+		    cp->tree_size);
 	return 0;
 }
 
@@ -519,15 +532,14 @@ cmd_audit(struct ctl *ctl, int argc, char **argv)
 		else
 			snprintf(token, sizeof(token), "%s", res.subject_token);
 	}
-	if ((rc = ctl_fetch_checkpoint(ctl, &cp, NULL)) != 0)
+	if ((rc = audited_checkpoint(ctl, have_res ? &res : NULL, &cp,
+	    &pcp)) != 0)
 		goto out;
 	a.tree_size = cp.tree_size;
 	dl_start = ctl_now();
 	if ((rc = download(ctl, &a)) != 0)
 		goto out;
 	dl_start = ctl_now() - dl_start;
-	if (have_res && (rc = check_answer_view(&a, &res, ctl, &pcp)) != 0)
-		goto out;
 	if ((rc = recompute(&a, &cp, have_res ? token : NULL,
 	    have_res ? &pcp : NULL, &secs, &cpu)) != 0)
 		goto out;
