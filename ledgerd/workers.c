@@ -3,14 +3,10 @@
  * hand-back of finished jobs to the event loop's thread through an event
  * made active from the worker, as the writer hands back its appends.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -21,15 +17,6 @@
 #include "workers.h"
 
 TAILQ_HEAD(job_list, job);
-
-/*
- * How much lower a worker's scheduling priority is than the daemon's (nice
- * levels).  When the cores are busy, the loop's thread, woken by a request,
- * then takes the CPU from a worker at once rather than after the worker's
- * time slice: the loop's latency does not grow with the heavy work under
- * way, which gets the cores the loop leaves (bench/README.md).
- */
-#define WORKER_NICE 10
 
 struct workers {
 	pthread_mutex_t mu;
@@ -53,14 +40,7 @@ worker_main(void *arg)
 {
 	struct workers *w = arg;
 	struct job *j;
-	int nice;
 
-	/* Linux gives each thread its own nice value; failing leaves it as is. */
-	errno = 0;
-	nice = getpriority(PRIO_PROCESS, 0);
-	if (errno == 0 && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-	    nice + WORKER_NICE > 19 ? 19 : nice + WORKER_NICE) != 0)
-		log_debug("workers: setpriority: %s", strerror(errno));
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		while (TAILQ_EMPTY(&w->queue) && !w->exiting)
