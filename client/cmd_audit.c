@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "progress.h"
 #include "provenance.h"
+#include "tiles.h"
 
 int provenance_subject_key(const char *path, uint8_t key[LEDGER_SUBJECT_KEY_LEN]);
 
@@ -52,16 +53,23 @@ struct audit {
 	size_t n_found, cap_found;
 };
 
+/* "/tile/…" of a tile, for messages. */
+static const char *
+tile_path(const struct ledger_tile *t, char buf[LEDGER_TILE_PATH_MAX + 2])
+{
+	buf[0] = '/';
+	if (ledger_tile_path_format(t, buf + 1) != 0)
+		snprintf(buf, LEDGER_TILE_PATH_MAX + 2, "(no tile)");
+	return buf;
+}
+
 static int
 fetch_tile(struct ctl *ctl, struct tile_data *d)
 {
-	char path[LEDGER_TILE_PATH_MAX + 2];
 	struct http_reply r;
 	int rc;
 
-	path[0] = '/';
-	ledger_tile_path_format(&d->t, path + 1);
-	if ((rc = ctl_get(ctl, path, &r)) != 0)
+	if ((rc = tile_get(ctl, &d->t, &r, NULL)) != 0)
 		return rc;
 	d->bytes = r.body;
 	d->len = r.len;
@@ -232,7 +240,10 @@ view_passes(const struct ledger_entry_view *view, uint64_t seq,
 
 /*
  * The recomputation, the part that is timed: every leaf, seq and prev, the
- * level-0 tiles on the way, the tree, then every upper tile and the root.
+ * tree, then every tile and the root.  A failure names the file at fault
+ * (its /tile/… path, which is also its place in a mirror): the tree
+ * rebuilt from the entries decides between an entry bundle and a hash
+ * tile that disagree, since only one of them can lead to the signed root.
  */
 static int
 recompute(struct audit *a, const struct ledger_checkpoint *cp,
@@ -243,13 +254,14 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 	struct ledger_hash_store hs = ledger_memstore_hash_store(ms);
 	uint8_t leaf[LEDGER_HASH_LEN], prev[LEDGER_HASH_LEN], root[LEDGER_HASH_LEN];
 	uint8_t *buf = NULL;
-	char prev_b64[48];
+	char prev_b64[48], bpath[LEDGER_TILE_PATH_MAX + 2];
+	char tpath[LEDGER_TILE_PATH_MAX + 2];
 	const struct tile_data *lt;
 	const uint8_t *bytes;
 	struct ledger_entry_view view;
 	json_t *entry = NULL;
 	struct progress pg;
-	uint64_t seq = 0, b, got, i;
+	uint64_t seq = 0, b, got, i, differs = UINT64_MAX;
 	size_t pos, elen;
 	uint64_t token_window = window != NULL ? window->tree_size : 0;
 	double start = ctl_now();
@@ -263,12 +275,13 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 	for (b = 0; b < a->n_bundles; b++) {
 		const struct tile_data *d = &a->bundles[b];
 
+		tile_path(&d->t, bpath);
 		pos = 0;
 		for (got = 0; ledger_bundle_next((const uint8_t *)d->bytes,
 		    d->len, &pos, &bytes, &elen) == 0; got++, seq++) {
 			if (got == d->t.width) {
-				ctl_verify_fail("entry bundle %" PRIu64 " holds "
-				    "more than %u entries", b, d->t.width);
+				ctl_verify_fail("%s: the entry bundle holds more "
+				    "than %u entries", bpath, d->t.width);
 				goto out;
 			}
 			if (ledger_leaf_hash(bytes, elen, leaf) != 0)
@@ -290,26 +303,27 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 			    &view) != LEDGER_SCAN_CANONICAL ||
 			    !view_passes(&view, seq, prev_b64)) {
 				if (ctl_entry_open(seq, (const char *)bytes,
-				    elen, &entry) != 0)
+				    elen, &entry) != 0) {
+					ctl_fail(EXIT_VERIFY, "entry %" PRIu64
+					    " is in %s", seq, bpath);
 					goto out;
+				}
 				if (strcmp(json_string_value(json_object_get(
 				    entry, "prev")), prev_b64) != 0) {
-					ctl_verify_fail("entry %" PRIu64 ": prev "
-					    "is not the leaf hash of entry %"
-					    PRIu64 " (hash chain broken)", seq,
-					    seq - 1);
+					ctl_verify_fail("%s: entry %" PRIu64 ": "
+					    "prev is not the leaf hash of entry %"
+					    PRIu64 " (hash chain broken)", bpath,
+					    seq, seq - 1);
 					goto out;
 				}
 			}
-			if ((lt = leaf_tile(a, seq)) == NULL ||
-			    lt->len != (size_t)lt->t.width * LEDGER_HASH_LEN ||
-			    memcmp(lt->bytes + (seq % LEDGER_TILE_WIDTH) *
-			    LEDGER_HASH_LEN, leaf, LEDGER_HASH_LEN) != 0) {
-				ctl_verify_fail("entry %" PRIu64 ": its leaf hash "
-				    "differs from hash tile 0/%" PRIu64, seq,
-				    seq / LEDGER_TILE_WIDTH);
-				goto out;
-			}
+			/* Which of the two is wrong is decided below. */
+			if (differs == UINT64_MAX && ((lt = leaf_tile(a,
+			    seq)) == NULL || lt->len != (size_t)lt->t.width *
+			    LEDGER_HASH_LEN || memcmp(lt->bytes + (seq %
+			    LEDGER_TILE_WIDTH) * LEDGER_HASH_LEN, leaf,
+			    LEDGER_HASH_LEN) != 0))
+				differs = seq;
 			if (ledger_merkle_append(&hs, seq, leaf) != 0)
 				goto out;
 			if (token != NULL && seq < token_window &&
@@ -327,8 +341,8 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 				progress_update(&pg, seq);
 		}
 		if (got != d->t.width || pos != d->len) {
-			ctl_verify_fail("entry bundle %" PRIu64 " holds %" PRIu64
-			    " entries, not %u, or is malformed", b, got,
+			ctl_verify_fail("%s: the entry bundle holds %" PRIu64
+			    " entries, not %u, or is malformed", bpath, got,
 			    d->t.width);
 			goto out;
 		}
@@ -337,23 +351,39 @@ recompute(struct audit *a, const struct ledger_checkpoint *cp,
 	progress_end(&pg);
 	if (ledger_merkle_root(&hs, a->tree_size, root) != 0 ||
 	    memcmp(root, cp->root, LEDGER_HASH_LEN) != 0) {
-		ctl_verify_fail("the root recomputed from the %" PRIu64
-		    " entries differs from the signed checkpoint's root",
-		    a->tree_size);
+		if (differs != UINT64_MAX) {
+			struct ledger_tile t = { LEDGER_TILE_LEVEL_ENTRIES,
+			    differs / LEDGER_TILE_WIDTH, 0 };
+
+			t.width = ledger_tile_width_at(t.level, t.index,
+			    a->tree_size);
+			ctl_verify_fail("%s: entry %" PRIu64 " does not hash to "
+			    "its leaf in the hash tiles, and the entries do not "
+			    "lead to the signed checkpoint's root: the entry "
+			    "bundle is not the log's", tile_path(&t, bpath),
+			    differs);
+		} else
+			ctl_verify_fail("the root recomputed from the %" PRIu64
+			    " entries differs from the signed checkpoint's "
+			    "root, and so do the level-0 hash tiles, which "
+			    "hold the same leaves: the entry bundles and tiles "
+			    "served are not the signed log", a->tree_size);
 		goto out;
 	}
-	/* Upper tiles: what other monitors read must be this tree too. */
+	/*
+	 * The entries lead to the signed root: every tile, leaves included,
+	 * must be this tree, and one that is not is named.
+	 */
 	for (i = 0; i < a->n_tiles; i++) {
 		const struct tile_data *d = &a->tiles[i];
 
-		if (d->t.level == 0)
-			continue;
 		buf = xrealloc(buf, (size_t)d->t.width * LEDGER_HASH_LEN);
 		if (d->len != (size_t)d->t.width * LEDGER_HASH_LEN ||
 		    ledger_tile_hashes(&hs, &d->t, buf) != 0 ||
 		    memcmp(buf, d->bytes, d->len) != 0) {
-			ctl_verify_fail("hash tile %d/%" PRIu64 " differs from "
-			    "the recomputed tree", d->t.level, d->t.index);
+			ctl_verify_fail("%s: the hash tile differs from the tree "
+			    "recomputed from the entries, which leads to the "
+			    "signed checkpoint's root", tile_path(&d->t, tpath));
 			goto out;
 		}
 	}

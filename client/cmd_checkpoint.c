@@ -10,8 +10,9 @@
 
 static const char usage_text[] =
     "usage: ledgerctl checkpoint [options]\n"
-    "Fetches /checkpoint, verifies its signature with --key, and prints its\n"
-    "origin, tree size and root hash (--json: also the signed note).\n"
+    "Fetches /checkpoint, verifies its signature with --key (and with\n"
+    "--policy its witness quorum), and prints its origin, tree size and root\n"
+    "hash (--json: also the signed note).\n"
     "  --raw     print the signed note itself\n";
 
 int
@@ -45,13 +46,21 @@ cmd_checkpoint(struct ctl *ctl, int argc, char **argv)
 		out = json_pack("{s:s, s:I, s:s, s:s, s:b}", "origin", cp.origin,
 		    "tree_size", (json_int_t)cp.tree_size, "root", root,
 		    "checkpoint", note, "verified", 1);
+		if (ctl->policy != NULL)
+			json_object_set_new(out, "cosigned_by",
+			    ctl_cosigners_json(ctl));
 		json_dumpf(out, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(out);
-	} else
+	} else {
 		printf("origin     %s\ntree size  %" PRIu64 "\nroot       %s\n"
 		    "signature  verified with %s\n", cp.origin, cp.tree_size,
 		    root, ctl->key.name);
+		if (ctl->policy != NULL)
+			printf("witnesses  quorum of the policy %s met, cosigned "
+			    "by %s\n", ctl_policy_path(ctl), ctl->cosigners[0] ?
+			    ctl->cosigners : "nobody (quorum none)");
+	}
 	free(note);
 	return EXIT_OK;
 }

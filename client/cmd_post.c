@@ -36,11 +36,17 @@ static const char usage_text[] =
     "the k-th copy of one event), so a re-run after a failure stores nothing\n"
     "twice.\n"
     "With --key (or LEDGER_KEY) a single append's checkpoint and inclusion\n"
-    "proof are verified.\n";
+    "proof are verified.\n"
+    "  --witnessed            a single event: answered once a published\n"
+    "                         checkpoint covers it (?wait=witnessed), which\n"
+    "                         must meet --policy's quorum\n";
 
-/* The checkpoint and proof of a ?wait=checkpoint answer. */
+/*
+ * The checkpoint and proof of a ?wait=checkpoint answer, or of a
+ * ?wait=witnessed one, whose checkpoint must then meet the policy.
+ */
 static int
-verify_append(struct ctl *ctl, const json_t *body)
+verify_append(struct ctl *ctl, const json_t *body, int witnessed)
 {
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN], leaf[LEDGER_HASH_LEN];
 	const json_t *ip = json_object_get(body, "inclusion_proof");
@@ -54,8 +60,14 @@ verify_append(struct ctl *ctl, const json_t *body)
 	if (note == NULL || !json_is_object(ip))
 		return ctl_verify_fail("the append answer carries no "
 		    "checkpoint and proof");
-	if ((rc = ctl_open_checkpoint(ctl, note, strlen(note),
-	    "the append answer", &cp)) != 0)
+	/*
+	 * Without --witnessed, the commit's own checkpoint, which no witness
+	 * has seen yet: witnesses cosign published checkpoints later, so a
+	 * policy is not applied to it.
+	 */
+	if ((rc = witnessed ? ctl_open_checkpoint(ctl, note, strlen(note),
+	    "the append answer", &cp) : ctl_open_checkpoint_unwitnessed(ctl,
+	    note, strlen(note), "the append answer", &cp)) != 0)
 		return rc;
 	if (ctl_decode_hash(json_string_value(json_object_get(ip,
 	    "leaf_hash")), leaf) != 0 || ctl_decode_hashes(json_object_get(ip,
@@ -73,14 +85,15 @@ verify_append(struct ctl *ctl, const json_t *body)
 }
 
 static int
-post_one(struct ctl *ctl, const char *path, const char *idem)
+post_one(struct ctl *ctl, const char *path, const char *idem, int witnessed)
 {
 	struct http_client *c;
 	struct http_reply r;
 	json_t *body = NULL;
 	char *text = NULL, *headers_target;
 	size_t len;
-	int rc = 0, verify = ctl->key_arg != NULL || getenv("LEDGER_KEY");
+	int rc = 0, verify = ctl->key_arg != NULL || getenv("LEDGER_KEY") ||
+	    witnessed;
 
 	if (ctl_read_file(path, &text, &len) != 0)
 		return ctl_fail(EXIT_IO, "cannot read %s: %s", path,
@@ -105,7 +118,8 @@ post_one(struct ctl *ctl, const char *path, const char *idem)
 		len = strlen(text);
 		json_decref(ev);
 	}
-	headers_target = verify ? "/v1/events?wait=checkpoint" : "/v1/events";
+	headers_target = witnessed ? "/v1/events?wait=witnessed" : verify ?
+	    "/v1/events?wait=checkpoint" : "/v1/events";
 	if (http_client_request(c, "POST", headers_target, "application/json",
 	    text, len, &r) != 0) {
 		free(text);
@@ -122,7 +136,7 @@ post_one(struct ctl *ctl, const char *path, const char *idem)
 		rc = ctl_fail(EXIT_SERVER, "the append answer is not JSON");
 		goto out;
 	}
-	if (verify && (rc = verify_append(ctl, body)) != 0)
+	if (verify && (rc = verify_append(ctl, body, witnessed)) != 0)
 		goto out;
 	if (ctl->json)
 		printf("%s\n", r.body);
@@ -132,13 +146,15 @@ post_one(struct ctl *ctl, const char *path, const char *idem)
 		    "(tree size %" JSON_INTEGER_FORMAT ")%s\n",
 		    json_integer_value(json_object_get(body, "seq")),
 		    json_integer_value(json_object_get(body, "tree_size")),
-		    verify ? ", inclusion verified" : "");
+		    !verify ? "" : witnessed ? ", inclusion verified in a "
+		    "witnessed checkpoint" : ", inclusion verified");
 	else
 		printf("appended seq %" JSON_INTEGER_FORMAT " (tree size %"
 		    JSON_INTEGER_FORMAT ")%s\n",
 		    json_integer_value(json_object_get(body, "seq")),
 		    json_integer_value(json_object_get(body, "tree_size")),
-		    verify ? ", inclusion verified" : "");
+		    !verify ? "" : witnessed ? ", inclusion verified in a "
+		    "witnessed checkpoint" : ", inclusion verified");
 out:
 	json_decref(body);
 	http_reply_free(&r);
@@ -511,10 +527,11 @@ cmd_post(struct ctl *ctl, int argc, char **argv)
 	    { "chunk", required_argument, NULL, 'c' },
 	    { "idempotency-key", required_argument, NULL, 'i' },
 	    { "no-derived-keys", no_argument, NULL, 'n' },
+	    { "witnessed", no_argument, NULL, 'w' },
 	    { NULL, 0, NULL, 0 } };
 	const char *batch = NULL, *idem = NULL;
 	uint64_t chunk = DEFAULT_CHUNK;
-	int c, derive = 1;
+	int c, derive = 1, witnessed = 0;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -536,6 +553,9 @@ cmd_post(struct ctl *ctl, int argc, char **argv)
 		case 'n':
 			derive = 0;
 			break;
+		case 'w':
+			witnessed = 1;
+			break;
 		default:
 			if (!ctl_common_option(ctl, c, optarg))
 				return ctl_usage_error("post", "bad option");
@@ -543,6 +563,9 @@ cmd_post(struct ctl *ctl, int argc, char **argv)
 	}
 	if (!derive && batch == NULL)
 		return ctl_usage_error("post", "--no-derived-keys is for --batch");
+	if (witnessed && batch != NULL)
+		return ctl_usage_error("post", "--witnessed is for single "
+		    "events");
 	if (batch != NULL) {
 		if (optind != argc)
 			return ctl_usage_error("post", "--batch takes no FILE "
@@ -554,11 +577,12 @@ cmd_post(struct ctl *ctl, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return ctl_usage_error("post", "one FILE at most");
-	if (ctl->key_arg != NULL || getenv("LEDGER_KEY") != NULL) {
+	if (ctl->key_arg != NULL || getenv("LEDGER_KEY") != NULL || witnessed) {
 		int rc = ctl_need_key(ctl);
 
 		if (rc != 0)
 			return rc;
 	}
-	return post_one(ctl, optind < argc ? argv[optind] : "-", idem);
+	return post_one(ctl, optind < argc ? argv[optind] : "-", idem,
+	    witnessed);
 }

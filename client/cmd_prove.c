@@ -113,10 +113,12 @@ cmd_consistency(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = { CTL_COMMON_OPTIONS,
 	    { NULL, 0, NULL, 0 } };
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN], root[LEDGER_HASH_LEN];
 	struct ledger_checkpoint cp, old_cp, new_cp;
 	struct ledger_hash_store hs;
 	struct tile_store *ts = NULL;
 	char old_b64[48], new_b64[48];
+	size_t n;
 	uint64_t old_size, new_size;
 	json_t *out;
 	int c, rc;
@@ -145,25 +147,29 @@ cmd_consistency(struct ctl *ctl, int argc, char **argv)
 	new_cp = cp;
 	old_cp.tree_size = old_size;
 	new_cp.tree_size = new_size;
-	if ((rc = ledger_merkle_root(&hs, old_size, old_cp.root)) != 0 ||
-	    (rc = ledger_merkle_root(&hs, new_size, new_cp.root)) != 0) {
+	/*
+	 * The tiles are believed only once they lead to the signed root;
+	 * then both roots, and the RFC 9162 proof between them, come from
+	 * that tree.
+	 */
+	if ((rc = ledger_merkle_root(&hs, cp.tree_size, root)) == 0 &&
+	    memcmp(root, cp.root, LEDGER_HASH_LEN) != 0)
+		rc = LEDGER_EVERIFY;
+	if (rc == 0 && (rc = ledger_merkle_root(&hs, old_size,
+	    old_cp.root)) == 0 && (rc = ledger_merkle_root(&hs, new_size,
+	    new_cp.root)) == 0)
+		rc = ledger_merkle_consistency_proof(&hs, old_size, new_size,
+		    proof, &n);
+	if (rc != 0) {
 		rc = rc == LEDGER_EIO ? EXIT_SERVER : ctl_verify_fail("the hash "
-		    "tiles are inconsistent: %s", ledger_strerror(rc));
+		    "tiles do not lead to the root of the signed checkpoint "
+		    "(size %" PRIu64 "): %s", cp.tree_size, ledger_strerror(rc));
 		goto out;
 	}
-	/* NEW's root is only believed once it is proven a prefix of the signed tree. */
-	if ((rc = ctl_fetch_consistency(ctl, &new_cp, &cp)) != 0) {
-		if (rc == EXIT_VERIFY)
-			ctl_verify_fail("the tree of size %" PRIu64 " computed "
-			    "from the tiles is not a prefix of the signed tree "
-			    "of size %" PRIu64, new_size, cp.tree_size);
-		goto out;
-	}
-	if ((rc = ctl_fetch_consistency(ctl, &old_cp, &new_cp)) != 0) {
-		if (rc == EXIT_VERIFY)
-			ctl_verify_fail("the consistency proof from %" PRIu64
-			    " to %" PRIu64 " does not verify", old_size,
-			    new_size);
+	if (ledger_merkle_verify_consistency(old_size, new_size, old_cp.root,
+	    new_cp.root, proof, n) != 0) {
+		rc = ctl_verify_fail("the consistency proof from %" PRIu64
+		    " to %" PRIu64 " does not verify", old_size, new_size);
 		goto out;
 	}
 	ctl_hash_b64(old_cp.root, old_b64);

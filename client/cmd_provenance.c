@@ -161,10 +161,11 @@ verify_page(struct ctl *ctl, const struct prov_query *q, json_t *page,
 			    "%" PRIu64 ") is older than an earlier one's (%"
 			    PRIu64 ")", cp.tree_size, prev_cp->tree_size);
 		if ((rc = ctl_fetch_consistency(ctl, prev_cp, &cp)) != 0)
-			return rc == EXIT_VERIFY ? ctl_verify_fail("the "
-			    "checkpoints of two pages are not consistent (size "
-			    "%" PRIu64 " and %" PRIu64 "): a fork",
-			    prev_cp->tree_size, cp.tree_size) : rc;
+			return rc == EXIT_SPLIT ? ctl_fail(EXIT_SPLIT, "FORK "
+			    "(split view): the checkpoints of two pages are not "
+			    "consistent (size %" PRIu64 " and %" PRIu64 "); both "
+			    "are signed by %s", prev_cp->tree_size,
+			    cp.tree_size, ctl->key.name) : rc;
 	} else {
 		res->checkpoint = xstrdup(note);
 		res->tree_size = cp.tree_size;

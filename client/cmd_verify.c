@@ -154,8 +154,8 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 		    "XDG_STATE_HOME or HOME");
 	if (ctl_read_file(path, &saved, &saved_len) == 0) {
 		/* Our own file, but it proves nothing unless it verifies. */
-		if ((rc = ctl_open_checkpoint(ctl, saved, saved_len, path,
-		    &old)) != 0)
+		if ((rc = ctl_open_checkpoint_unwitnessed(ctl, saved,
+		    saved_len, path, &old)) != 0)
 			goto out;
 		have_old = 1;
 	} else if (errno != ENOENT) {
@@ -182,7 +182,7 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 			goto out;
 		}
 		rc = ctl_fetch_consistency(ctl, &old, &cp);
-		if (rc == EXIT_VERIFY) {
+		if (rc == EXIT_SPLIT) {
 			ctl_fail(EXIT_SPLIT, "FORK (split view): the checkpoint "
 			    "of size %" PRIu64 " is not consistent with the one "
 			    "of size %" PRIu64 " verified before; both are "

@@ -698,14 +698,19 @@ filters_text(const struct claim *cl)
 
 /* What was proven, in words; nothing more. */
 static void
-print_result(const char *dir, const struct ledger_checkpoint *cp,
-    const struct claim *cl, const struct walk *w, const struct coverage *cov)
+print_result(struct ctl *ctl, const char *dir,
+    const struct ledger_checkpoint *cp, const struct claim *cl,
+    const struct walk *w, const struct coverage *cov)
 {
 	char *filters = filters_text(cl), *t;
 
 	printf("bundle %s verifies: MANIFEST, README, the checkpoint signature "
 	    "(%s, tree size %" PRIu64 "), every entry's canonical form and "
 	    "inclusion proof, entries.csv\n", dir, cp->origin, cp->tree_size);
+	if (ctl->policy != NULL)
+		printf("  witnessed: the checkpoint meets the quorum of the policy "
+		    "%s, cosigned by %s\n", ctl_policy_path(ctl),
+		    ctl->cosigners[0] ? ctl->cosigners : "nobody (quorum none)");
 	printf("  export entry: seq %" PRIu64 ", purpose \"%s\", filters: %s\n",
 	    cl->export_seq, cl->purpose ? cl->purpose : "", filters);
 	if (!is_filtered(cl)) {
@@ -757,7 +762,7 @@ print_result(const char *dir, const struct ledger_checkpoint *cp,
 }
 
 static void
-print_json(const char *dir, const struct ledger_checkpoint *cp,
+print_json(struct ctl *ctl, const char *dir, const struct ledger_checkpoint *cp,
     const struct claim *cl, const struct walk *w, const struct coverage *cov,
     double seconds)
 {
@@ -771,6 +776,8 @@ print_json(const char *dir, const struct ledger_checkpoint *cp,
 	    json_object_get(cl->export, "details"), "filters"), "complete",
 	    !is_filtered(cl), "chain_links", (json_int_t)w->links, "seconds",
 	    seconds, "verified", 1);
+	if (ctl->policy != NULL)
+		json_object_set_new(out, "cosigned_by", ctl_cosigners_json(ctl));
 	if (!is_filtered(cl)) {
 		json_object_set_new(out, "before_seq", cov->before ?
 		    json_integer((json_int_t)cov->before->seq) : json_null());
@@ -796,7 +803,7 @@ bundle_verify(struct ctl *ctl, const char *dir, int print,
 	const struct mapped *readme, *note, *cj, *cpf, *cv, *jl, *pf;
 	double start = ctl_now();
 	size_t n_bd = 0;
-	int rc, i, e;
+	int rc, i, e, quorum = 0;
 
 	memset(m, 0, sizeof(m));
 	memset(&cl, 0, sizeof(cl));
@@ -836,6 +843,17 @@ bundle_verify(struct ctl *ctl, const char *dir, int print,
 		    ctl->key.name);
 		goto done;
 	}
+	/*
+	 * With a policy, the checkpoint the proofs refer to must carry its
+	 * witness quorum: the cosignature lines export kept from GET
+	 * /checkpoint, checked offline like everything else.
+	 */
+	if (ctl->policy != NULL && (e = ctl_check_quorum(ctl, note->p,
+	    note->len)) != 0) {
+		quorum = e == EXIT_QUORUM;
+		reportf(&pr, "checkpoint: %s%s", quorum ? "QUORUM NOT MET: " :
+		    "", ctl->quorum_why);
+	}
 	check_context(&cp, note, cj, cpf, &cl, bd, &n_bd, &pr);
 	check_entries(&cp, note, jl, pf, cv, &cl, &w, &pr);
 	if (cl.found && !is_filtered(&cl))
@@ -848,17 +866,24 @@ done:
 	if (pr.n > MAX_REPORTED)
 		fprintf(stderr, "ledgerctl: … and %zu more problems\n",
 		    pr.n - MAX_REPORTED);
+	if (pr.n == 1 && quorum) {
+		/* Everything else holds: the one problem is the witnesses. */
+		rc = ctl_fail(EXIT_QUORUM, "the bundle in %s verifies, but its "
+		    "checkpoint lacks the witness quorum of the policy %s", dir,
+		    ctl_policy_path(ctl));
+		goto out;
+	}
 	if (pr.n > 0) {
 		rc = ctl_verify_fail("the bundle in %s does not verify: %zu "
 		    "problem%s", dir, pr.n, pr.n == 1 ? "" : "s");
 		goto out;
 	}
 	if (print && ctl->json)
-		print_json(dir, &cp, &cl, &w, &cov, ctl_now() - start);
+		print_json(ctl, dir, &cp, &cl, &w, &cov, ctl_now() - start);
 	else if (print) {
 		if (headline != NULL)
 			printf("%s\n", headline);
-		print_result(dir, &cp, &cl, &w, &cov);
+		print_result(ctl, dir, &cp, &cl, &w, &cov);
 	}
 	rc = EXIT_OK;
 out:

@@ -16,10 +16,12 @@
 #include "ledger/number.h"
 #include "ledger/error.h"
 #include "ledger/merkle.h"
+#include "ledger/policy.h"
 #include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
+#include "tiles.h"
 
 double
 ctl_now(void)
@@ -160,6 +162,7 @@ ctl_common_option(struct ctl *ctl, int c, const char *arg)
 	case OPT_CACERT: ctl->cacert = arg; return 1;
 	case OPT_KEY: ctl->key_arg = arg; ctl->have_key = 0; return 1;
 	case OPT_JSON: ctl->json = 1; return 1;
+	case OPT_POLICY: ctl->policy_arg = arg; return 1;
 	}
 	return 0;
 }
@@ -184,23 +187,30 @@ ctl_need_key(struct ctl *ctl)
 
 	if (ctl->have_key)
 		return 0;
-	if (arg == NULL || arg[0] == '\0')
-		return ctl_fail(EXIT_USAGE, "this command verifies: give the "
-		    "log's verifier key with --key FILE|VKEY or LEDGER_KEY");
-	/* A verifier key text is tried first: it cannot be a file name with '+' … rarely. */
-	if (ledger_verifier_parse(arg, &ctl->key) == 0) {
-		ctl->have_key = 1;
-		return 0;
+	if (arg == NULL || arg[0] == '\0') {
+		/* A policy that names one log names its key. */
+		if ((rc = ctl_policy_log_key(ctl, &ctl->key)) == -1)
+			return ctl_fail(EXIT_USAGE, "this command verifies: give "
+			    "the log's verifier key with --key FILE|VKEY or "
+			    "LEDGER_KEY");
+		if (rc != 0)
+			return rc;
+	} else if (ledger_verifier_parse(arg, &ctl->key) != 0) {
+		/* A verifier key text is tried first: it cannot be a file name with '+' … rarely. */
+		if (ctl_read_file(arg, &text, &len) != 0)
+			return ctl_fail(EXIT_USAGE, "--key %s is neither a "
+			    "verifier key nor a readable file (%s)", arg,
+			    strerror(errno));
+		chomp(text);
+		rc = ledger_verifier_parse(text, &ctl->key);
+		free(text);
+		if (rc != 0 || ctl->key.type != LEDGER_SIGTYPE_ED25519)
+			return ctl_fail(EXIT_USAGE, "%s does not hold an Ed25519 "
+			    "note verifier key (name+id+base64)", arg);
 	}
-	if (ctl_read_file(arg, &text, &len) != 0)
-		return ctl_fail(EXIT_USAGE, "--key %s is neither a verifier key "
-		    "nor a readable file (%s)", arg, strerror(errno));
-	chomp(text);
-	rc = ledger_verifier_parse(text, &ctl->key);
-	free(text);
-	if (rc != 0 || ctl->key.type != LEDGER_SIGTYPE_ED25519)
-		return ctl_fail(EXIT_USAGE, "%s does not hold an Ed25519 note "
-		    "verifier key (name+id+base64)", arg);
+	/* The key is ours only once the policy, if any, agrees with it. */
+	if ((rc = ctl_load_policy(ctl)) != 0)
+		return rc;
 	ctl->have_key = 1;
 	return 0;
 }
@@ -245,6 +255,12 @@ ctl_free(struct ctl *ctl)
 	ctl->http = NULL;
 	free(ctl->token_buf);
 	ctl->token_buf = NULL;
+	ledger_policy_free(ctl->policy);
+	ctl->policy = NULL;
+	free(ctl->cosigners);
+	ctl->cosigners = NULL;
+	free(ctl->quorum_why);
+	ctl->quorum_why = NULL;
 }
 
 int
@@ -284,7 +300,7 @@ ctl_get_json(struct ctl *ctl, const char *target, json_t **out)
 }
 
 int
-ctl_open_checkpoint(struct ctl *ctl, const char *note, size_t len,
+ctl_open_checkpoint_unwitnessed(struct ctl *ctl, const char *note, size_t len,
     const char *what, struct ledger_checkpoint *cp)
 {
 	int rc;
@@ -298,23 +314,122 @@ ctl_open_checkpoint(struct ctl *ctl, const char *note, size_t len,
 	return 0;
 }
 
+/* A tenth of a second between two fetches of /checkpoint. */
+static void
+pause_briefly(void)
+{
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+	nanosleep(&pause, NULL);
+}
+
 int
 ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
     char **note)
 {
 	struct http_reply r;
-	int rc;
+	double start = ctl_now();
+	int rc, said = 0, quorum = 0;
 
 	if ((rc = ctl_need_key(ctl)) != 0)
 		return rc;
-	if ((rc = ctl_get(ctl, "/checkpoint", &r)) != 0)
-		return rc;
-	rc = ctl_open_checkpoint(ctl, r.body, r.len, "GET /checkpoint", cp);
-	if (rc == 0 && note != NULL) {
-		*note = r.body;
-		r.body = NULL;
+	for (;;) {
+		if ((rc = ctl_get(ctl, "/checkpoint", &r)) != 0)
+			return rc;
+		if ((rc = ctl_open_checkpoint_unwitnessed(ctl, r.body, r.len,
+		    "GET /checkpoint", cp)) != 0)
+			break;
+		quorum = 1;
+		rc = ctl_check_quorum(ctl, r.body, r.len);
+		if (rc != EXIT_QUORUM || ctl_now() - start >=
+		    (double)ctl->quorum_wait)
+			break;
+		/* Cosignatures may be on their way. */
+		if (!said && ctl_now() - start >= 1) {
+			fprintf(stderr, "ledgerctl: waiting for the witnesses to "
+			    "cosign the checkpoint of size %" PRIu64 " (%s)\n",
+			    cp->tree_size, ctl->quorum_why);
+			said = 1;
+		}
+		http_reply_free(&r);
+		pause_briefly();
+	}
+	if (quorum && rc == EXIT_QUORUM)
+		ctl_fail(rc, "QUORUM NOT MET: GET /checkpoint (tree size %" PRIu64
+		    ") lacks the witness quorum of the policy %s: %s",
+		    cp->tree_size, ctl_policy_path(ctl), ctl->quorum_why);
+	else if (quorum && rc == EXIT_VERIFY)
+		ctl_verify_fail("GET /checkpoint: %s", ctl->quorum_why);
+	if (rc == 0) {
+		/* The newest witnessed tree, for answers that are newer. */
+		ctl->witnessed = *cp;
+		ctl->have_witnessed = 1;
+		if (note != NULL) {
+			*note = r.body;
+			r.body = NULL;
+		}
 	}
 	http_reply_free(&r);
+	return rc;
+}
+
+int
+ctl_open_checkpoint(struct ctl *ctl, const char *note, size_t len,
+    const char *what, struct ledger_checkpoint *cp)
+{
+	struct ledger_checkpoint latest;
+	double start;
+	char *why;
+	int rc, said = 0;
+
+	if ((rc = ctl_open_checkpoint_unwitnessed(ctl, note, len, what,
+	    cp)) != 0 || ctl->policy == NULL)
+		return rc;
+	rc = ctl_check_quorum(ctl, note, len);
+	if (rc == EXIT_VERIFY)
+		return ctl_verify_fail("%s: %s", what, ctl->quorum_why);
+	if (rc != EXIT_QUORUM)
+		return rc;
+	/*
+	 * Not cosigned itself: it counts as witnessed when its tree is a
+	 * prefix of a tree the witnesses cosigned, the latest /checkpoint.
+	 */
+	why = ctl->quorum_why;
+	ctl->quorum_why = NULL;
+	start = ctl_now();
+	while (!ctl->have_witnessed || ctl->witnessed.tree_size <
+	    cp->tree_size) {
+		if ((rc = ctl_fetch_checkpoint(ctl, &latest, NULL)) != 0)
+			goto out;
+		if (latest.tree_size >= cp->tree_size ||
+		    ctl_now() - start >= (double)ctl->quorum_wait)
+			break;
+		if (!said && ctl_now() - start >= 1) {
+			fprintf(stderr, "ledgerctl: waiting for the log to "
+			    "publish a witnessed checkpoint of %" PRIu64
+			    " entries (it has %" PRIu64 ")\n", cp->tree_size,
+			    latest.tree_size);
+			said = 1;
+		}
+		pause_briefly();
+	}
+	if (ctl->witnessed.tree_size < cp->tree_size) {
+		rc = ctl_fail(EXIT_QUORUM, "QUORUM NOT MET: %s (tree size %"
+		    PRIu64 ") lacks the witness quorum of the policy %s (%s), "
+		    "and the latest witnessed checkpoint (size %" PRIu64 ") "
+		    "does not cover it yet: try again once the log has "
+		    "published a newer one", what, cp->tree_size,
+		    ctl_policy_path(ctl), why, ctl->witnessed.tree_size);
+		goto out;
+	}
+	latest = ctl->witnessed;
+	if ((rc = ctl_fetch_consistency(ctl, cp, &latest)) == EXIT_SPLIT)
+		ctl_fail(EXIT_SPLIT, "FORK (split view): %s (tree size %" PRIu64
+		    ") is not a prefix of the witnessed checkpoint of size %"
+		    PRIu64 "; both are signed by %s", what, cp->tree_size,
+		    latest.tree_size, ctl->key.name);
+out:
+	free(why);
 	return rc;
 }
 
@@ -361,50 +476,56 @@ int
 ctl_fetch_consistency(struct ctl *ctl, const struct ledger_checkpoint *old,
     const struct ledger_checkpoint *new_cp)
 {
-	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
-	struct http_client *c;
-	struct http_reply r;
-	json_t *body = NULL;
-	char target[96];
-	size_t n;
-	int rc = 0;
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN], root[LEDGER_HASH_LEN];
+	struct ledger_hash_store hs;
+	struct tile_store *ts;
+	size_t n = 0;
+	int rc, e;
 
+	/* Nothing to fetch: an empty old tree, or the same size. */
 	if (old->tree_size == new_cp->tree_size || old->tree_size == 0)
 		return ledger_merkle_verify_consistency(old->tree_size,
 		    new_cp->tree_size, old->root, new_cp->root, proof, 0) == 0 ?
-		    0 : EXIT_VERIFY;
-	snprintf(target, sizeof(target), "/v1/proof/consistency?from=%" PRIu64
-	    "&to=%" PRIu64, old->tree_size, new_cp->tree_size);
-	if ((c = ctl_http(ctl)) == NULL)
-		return EXIT_USAGE;
-	if (http_client_request(c, "GET", target, NULL, NULL, 0, &r) != 0)
-		return ctl_fail(EXIT_SERVER, "GET %s: %s", target,
-		    http_client_error(c));
-	if (r.status >= 400 && r.status < 500) {
+		    0 : EXIT_SPLIT;
+	if (old->tree_size > new_cp->tree_size)
+		return EXIT_SPLIT;
+	/*
+	 * From the tiles, not from a proof API: any static tlog-tiles server
+	 * (a mirror) can answer, and since the tiles are first bound to the
+	 * new signed root, a proof that then fails shows a fork, never
+	 * merely a bad answer.
+	 */
+	ts = tile_store_new(ctl, new_cp->tree_size, 32);
+	hs = tile_store_hash_store(ts);
+	if ((e = ledger_merkle_root(&hs, new_cp->tree_size, root)) != 0 ||
+	    memcmp(root, new_cp->root, LEDGER_HASH_LEN) != 0) {
+		if (e == LEDGER_EIO) {
+			rc = EXIT_SERVER;
+			goto out;
+		}
 		/*
-		 * Both sizes are in checkpoints the log signed: a log that
-		 * refuses to link them cannot back one of them.
+		 * A log serves every tile of the trees it signs (tlog-tiles):
+		 * one that cannot, or whose tiles lead elsewhere, signed a
+		 * tree it does not hold, as a log showing a split view does.
 		 */
-		ctl_fail(EXIT_VERIFY, "GET %s: %d %s", target, r.status,
-		    http_reply_message(&r));
-		http_reply_free(&r);
-		return EXIT_VERIFY;
+		rc = ctl_fail(EXIT_SPLIT, "the hash tiles served do not lead to "
+		    "the root of the signed checkpoint of size %" PRIu64 "%s%s: "
+		    "the log cannot back that checkpoint", new_cp->tree_size,
+		    e ? ": " : "", e ? ledger_strerror(e) : "");
+		goto out;
 	}
-	if (r.status != 200) {
-		ctl_fail(EXIT_SERVER, "GET %s: %d %s", target, r.status,
-		    http_reply_message(&r));
-		http_reply_free(&r);
-		return EXIT_SERVER;
+	if ((e = ledger_merkle_consistency_proof(&hs, old->tree_size,
+	    new_cp->tree_size, proof, &n)) != 0) {
+		rc = e == LEDGER_EIO ? EXIT_SERVER : ctl_verify_fail("no "
+		    "consistency proof from the hash tiles: %s",
+		    ledger_strerror(e));
+		goto out;
 	}
-	body = json_loadb(r.body, r.len, 0, NULL);
-	http_reply_free(&r);
-	if (ctl_decode_hashes(json_object_get(body, "hashes"), proof,
-	    LEDGER_MAX_PROOF, &n) != 0)
-		rc = EXIT_VERIFY;
-	else if (ledger_merkle_verify_consistency(old->tree_size,
-	    new_cp->tree_size, old->root, new_cp->root, proof, n) != 0)
-		rc = EXIT_VERIFY;
-	json_decref(body);
+	rc = ledger_merkle_verify_consistency(old->tree_size,
+	    new_cp->tree_size, old->root, new_cp->root, proof, n) == 0 ? 0 :
+	    EXIT_SPLIT;
+out:
+	tile_store_free(ts);
 	return rc;
 }
 

@@ -26,12 +26,13 @@ enum {
 	EXIT_SERVER = 3,	/* cannot reach the server, or it refused */
 	EXIT_SPLIT = 4,		/* rollback or fork (split view) detected */
 	EXIT_IO = 5,		/* a local file could not be read or written */
+	EXIT_QUORUM = 6,	/* a checkpoint lacks its witness quorum (--policy) */
 };
 
 /* Long-option codes of the common options (above any short option). */
 enum {
 	OPT_URL = 1000, OPT_TOKEN, OPT_CERT, OPT_CERT_KEY, OPT_CACERT, OPT_KEY,
-	OPT_JSON, OPT_COMMON_MAX
+	OPT_JSON, OPT_POLICY, OPT_COMMON_MAX
 };
 
 #define CTL_COMMON_OPTIONS						\
@@ -42,6 +43,7 @@ enum {
 	{ "cacert", required_argument, NULL, OPT_CACERT },		\
 	{ "key", required_argument, NULL, OPT_KEY },			\
 	{ "json", no_argument, NULL, OPT_JSON },			\
+	{ "policy", required_argument, NULL, OPT_POLICY },		\
 	{ "help", no_argument, NULL, 'h' }
 
 #define CTL_COMMON_HELP							\
@@ -52,17 +54,31 @@ enum {
 	"  --cert-key FILE    its private key (default: in --cert)\n"	\
 	"  --cacert FILE      CA certificates to trust for https://\n"	\
 	"  --key FILE|VKEY    the log's verifier key (LEDGER_KEY)\n"	\
+	"  --policy FILE      witness policy (C2SP tlog-policy) every checkpoint\n" \
+	"                     must meet (LEDGER_POLICY)\n"			\
 	"  --json             machine-readable output\n"		\
 	"exit codes: 0 ok, 1 verification failed, 2 usage, 3 server error,\n" \
-	"  4 rollback or fork, 5 local file error\n"
+	"  4 rollback or fork, 5 local file error, 6 witness quorum not met\n"
+
+struct ledger_policy;
 
 struct ctl {
 	const char *url, *token, *cert, *cert_key, *cacert, *key_arg;
+	const char *policy_arg;
 	int json;
 	struct ledger_verifier key;
 	int have_key;
 	char *token_buf;		/* a token read from @FILE */
 	struct http_client *http;	/* connected on first use */
+	struct ledger_policy *policy;	/* loaded with the key, or NULL */
+	char *cosigners;		/* who cosigned the last checkpoint
+					   that met the quorum, "a, b" */
+	char *quorum_why;		/* why the last quiet check failed */
+	struct ledger_checkpoint witnessed; /* the latest /checkpoint that
+					   met the quorum, when have_witnessed */
+	int have_witnessed;
+	uint64_t quorum_wait;		/* seconds to wait for cosignatures
+					   (LEDGER_QUORUM_WAIT) */
 };
 
 /* A command: its name, one-line summary, and entry point. */
@@ -84,6 +100,7 @@ int cmd_prove(struct ctl *, int, char **);
 int cmd_consistency(struct ctl *, int, char **);
 int cmd_verify(struct ctl *, int, char **);
 int cmd_audit(struct ctl *, int, char **);
+int cmd_mirror(struct ctl *, int, char **);
 int cmd_export(struct ctl *, int, char **);
 int cmd_verify_export(struct ctl *, int, char **);
 
@@ -153,30 +170,98 @@ int ctl_get(struct ctl *ctl, const char *target, struct http_reply *out);
 int ctl_get_json(struct ctl *ctl, const char *target, json_t **out);
 
 /*
- * ctl_open_checkpoint - verifies a signed checkpoint with the log's key and
- * parses it.  what: where it came from, for the message.
- * Returns 0 or EXIT_VERIFY (printed).
+ * Where a checkpoint is believed.  Every checkpoint the client accepts from
+ * a server passes through ctl_fetch_checkpoint or ctl_open_checkpoint: the
+ * log's signature, then, with a policy (--policy, LEDGER_POLICY), its
+ * witness quorum.
+ *
+ * ctl_fetch_checkpoint - GET /checkpoint, verify its signature with the
+ * log's key, and check that it meets the policy's quorum itself.  The log
+ * serves a checkpoint as soon as it publishes it, and the witnesses'
+ * cosignatures join it a round trip later: one that lacks its quorum is
+ * fetched again, for up to ctl->quorum_wait seconds (said on stderr after
+ * the first), before it is refused.
+ *	note	out (may be NULL): the note text, cosignatures included
+ *		(free() it)
+ * Returns 0 or an exit code (printed): EXIT_VERIFY, EXIT_SERVER,
+ * EXIT_QUORUM (naming the witnesses missing and those whose cosignature
+ * is bad).
+ */
+int ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
+    char **note);
+
+/*
+ * ctl_open_checkpoint - verifies a checkpoint a server embedded in an
+ * answer (a provenance page) with the log's key and parses it.  With a
+ * policy it must meet the quorum, or be proven a prefix of the latest
+ * /checkpoint that meets it (from the hash tiles): an answer is computed
+ * against the log's newest tree, which witnesses cosign only once it is
+ * published, so a /checkpoint that does not cover it yet is fetched again
+ * for up to ctl->quorum_wait seconds.  what: where it came from, for the
+ * message.
+ * Returns 0, EXIT_VERIFY, EXIT_QUORUM (not witnessed yet), EXIT_SPLIT (a
+ * fork: not a prefix of the witnessed tree) or EXIT_SERVER (printed).
  */
 int ctl_open_checkpoint(struct ctl *ctl, const char *note, size_t len,
     const char *what, struct ledger_checkpoint *cp);
 
 /*
- * ctl_fetch_checkpoint - GET /checkpoint and open it.
- *	note	out (may be NULL): the note text (free() it)
- * Returns 0 or an exit code (printed).
+ * ctl_open_checkpoint_unwitnessed - the log's signature only, never the
+ * policy: for a checkpoint this client verified and saved itself (the
+ * state file of verify, a mirror's own checkpoint), and for the commit
+ * checkpoint of an append, which no witness has seen yet.
+ * Returns 0 or EXIT_VERIFY (printed).
  */
-int ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
-    char **note);
-
+int ctl_open_checkpoint_unwitnessed(struct ctl *ctl, const char *note,
+    size_t len, const char *what, struct ledger_checkpoint *cp);
 
 /*
- * ctl_fetch_consistency - GET /v1/proof/consistency and verify it between
- * the two roots.  Returns 0, EXIT_SERVER, or EXIT_VERIFY when the proof
- * does not verify or the server refuses it with a 4xx (both sizes are in
- * signed checkpoints, so it owes one); the caller says what that means.
+ * ctl_fetch_consistency - proves from the public hash tiles (GET /tile/…,
+ * any tlog-tiles server) that new_cp's tree extends old's: the tiles must
+ * lead to new_cp's root, and the RFC 9162 consistency proof computed from
+ * them must verify between the two roots.
+ * Returns 0; EXIT_SPLIT when the proof does not verify (the tiles are
+ * bound to new_cp's root, so the two signed trees are a fork; not printed:
+ * the caller says so), and also when the tiles the server has for new_cp
+ * (404 included) do not lead to its root (printed: a log that signed a
+ * tree it cannot serve shows a view it does not hold); EXIT_SERVER when
+ * one cannot be fetched (printed).
  */
 int ctl_fetch_consistency(struct ctl *ctl, const struct ledger_checkpoint *old,
     const struct ledger_checkpoint *new_cp);
+
+/* ctl_policy_path - --policy or LEDGER_POLICY, or NULL for none. */
+const char *ctl_policy_path(const struct ctl *ctl);
+
+/*
+ * ctl_policy_log_key - without --key: the key of the policy's only log.
+ * Returns 0, -1 when there is no policy, or EXIT_USAGE (printed: not
+ * readable, malformed, or not exactly one log line).
+ */
+int ctl_policy_log_key(struct ctl *ctl, struct ledger_verifier *key);
+
+/*
+ * ctl_load_policy - reads the policy, if one is given, once the key is
+ * known.  Its log lines, when it has any, must hold the key in use; a
+ * policy without one is read as naming it.  Also reads
+ * LEDGER_QUORUM_WAIT (seconds, CTL_QUORUM_WAIT_S when unset).
+ * Returns 0 or EXIT_USAGE (printed).
+ */
+#define CTL_QUORUM_WAIT_S 30
+int ctl_load_policy(struct ctl *ctl);
+
+/*
+ * ctl_check_quorum - the policy's verdict on a signed checkpoint
+ * (ledger_policy_verify: a bad cosignature by a listed witness satisfies
+ * nothing, unknown signers are ignored).  0 without a policy.  On success
+ * ctl->cosigners names the witnesses with a valid cosignature; on failure
+ * ctl->quorum_why says why (nothing is printed).
+ * Returns 0, EXIT_QUORUM or EXIT_VERIFY.
+ */
+int ctl_check_quorum(struct ctl *ctl, const char *note, size_t len);
+
+/* ctl_cosigners_json - ctl->cosigners as a JSON array of names (new). */
+json_t *ctl_cosigners_json(const struct ctl *ctl);
 
 /*
  * ctl_verify_entry - GET /v1/proof/inclusion for seq in cp's tree and

@@ -24,6 +24,7 @@ static const struct ctl_command commands[] = {
 	{ "consistency", "prove that one tree size extends another", cmd_consistency },
 	{ "verify", "monitor: the log only grows (no rollback, no fork)", cmd_verify },
 	{ "audit", "download and recompute the whole log", cmd_audit },
+	{ "mirror", "copy the log as static tlog-tiles, verified", cmd_mirror },
 	{ "export", "write a self-verifying compliance bundle", cmd_export },
 	{ "verify-export", "check a compliance bundle offline", cmd_verify_export },
 };

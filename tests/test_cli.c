@@ -159,7 +159,7 @@ struct usage_case {
 static void
 test_usage_before_request(void)
 {
-	char *dir = scratch_path("never-made"), *events;
+	char *dir = scratch_path("never-made"), *events, *policy;
 	const struct usage_case cases[] = {
 		{ "--user needs --org", { "list", "--user", "analyst-1" } },
 		{ "RFC 3339", { "list", "--since", "yesterday" } },
@@ -203,6 +203,8 @@ test_usage_before_request(void)
 		{ "give one SEQ", { "prove", "x" } },
 		{ "OLD <= NEW", { "consistency", "5", "1" } },
 		{ "--chunk", { "post", "--batch", "-", "--chunk", "0" } },
+		{ "give --out DIR", { "mirror" } },
+		{ "give --out DIR", { "mirror", "--out", dir, "extra" } },
 	};
 	struct ctl_result r;
 	struct stat st;
@@ -226,7 +228,25 @@ test_usage_before_request(void)
 	CHECK(stat(dir, &st) != 0 && errno == ENOENT);
 	CTL(2, "only http:// and https://", "--url", "ftp://127.0.0.1/",
 	    "export", "--out", dir);
+	CTL(2, "only http:// and https://", "--url", "ftp://127.0.0.1/",
+	    "mirror", "--out", dir);
 	CHECK(stat(dir, &st) != 0 && errno == ENOENT);
+	/* A witness policy is read, and checked against the key, first. */
+	policy = scratch_path("policy");
+	CTL(2, "cannot read the policy", "--policy", policy, "checkpoint");
+	{
+		FILE *f = fopen(policy, "w");
+
+		CHECK(f != NULL && fputs("quorum nobody\n", f) >= 0 &&
+		    fclose(f) == 0);
+	}
+	CTL(2, "is not a C2SP tlog-policy: line 1", "--policy", policy,
+	    "mirror", "--out", dir);
+	CHECK(stat(dir, &st) != 0 && errno == ENOENT);
+	setenv("LEDGER_POLICY", policy, 1);
+	CTL(2, "is not a C2SP tlog-policy", "verify-export", dir);
+	unsetenv("LEDGER_POLICY");
+	free(policy);
 
 	/* The same commands, valid, do reach for the server. */
 	CTL(3, "cannot connect", "list", "--org", "police", "--user",

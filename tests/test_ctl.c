@@ -688,7 +688,7 @@ body_tamper(struct daemon *d)
 	CTL(1, "does not verify", "prove", "3");
 
 	px.mode = M_FLIP_TILE;
-	CTL(1, "differs from hash tile 0/0", "audit");
+	CTL(1, "/tile/0/000: the hash tile differs from the tree", "audit");
 	CTL(1, "VERIFICATION FAILED", "consistency", "3", "300");
 	dir = scratch_path("export-flip-tile");
 	CTL(1, "VERIFICATION FAILED", "export", "--out", dir);

@@ -21,6 +21,7 @@
 
 #include "ledger/base64.h"
 #include "ledger/checkpoint.h"
+#include "ledger/cosignature.h"
 #include "ledger/entry.h"
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
@@ -43,6 +44,8 @@ static char url[64];
 static char vkey[512];
 static pid_t server_pid;
 static struct ledger_signer *log_key, *other_key;
+static struct ledger_signer *witness_key;	/* cosigns with L_WITNESSED… */
+static char policy_path[600];			/* a policy naming it */
 static uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN] = { 42 };
 static char token1[LEDGER_SUBJECT_TOKEN_LEN + 1];	/* person-1 */
 static char token2[LEDGER_SUBJECT_TOKEN_LEN + 1];	/* person-2 */
@@ -65,6 +68,15 @@ enum lie {
 	L_OTHER_KEY,	/* every checkpoint signed by another key */
 	L_OLD_PAGE,	/* the answer's second page has a smaller tree */
 	L_ROLLBACK,	/* /checkpoint has a smaller tree than the answer */
+	/*
+	 * With a witness: /checkpoint cosigned, the answer's checkpoint not
+	 * (a log answers from its newest tree, witnesses cosign published
+	 * ones).
+	 */
+	L_WITNESSED,		/* both of the whole log */
+	L_WITNESSED_OLD,	/* /checkpoint of 4 entries: not yet witnessed */
+	L_ANSWER_OLDER,		/* the answer from the tree of 4 */
+	L_WITNESSED_FORK,	/* /checkpoint of another tree of the same size */
 };
 
 struct log {
@@ -200,6 +212,23 @@ checkpoint(const struct log *l, uint64_t size, const struct ledger_signer *s)
 	    (note = ledger_checkpoint_sign(&cp, s)) == NULL)
 		abort();
 	return note;
+}
+
+/* The note with the test witness's cosignature line; new string. */
+static char *
+cosigned(const char *note)
+{
+	struct ledger_note_sig sigs[4];
+	size_t nsigs, text_len;
+	char *line, *out;
+
+	if (ledger_note_split(note, strlen(note), sigs, 4, &nsigs,
+	    &text_len) != 0 || ledger_cosignature_sign(witness_key, note,
+	    text_len, 1800000000, &line) != 0)
+		abort();
+	out = xasprintf("%s%s", note, line);
+	free(line);
+	return out;
 }
 
 /* ---- the site file the server answers from ---- */
@@ -340,6 +369,18 @@ serve(enum spelling sp, enum lie lie, int answer_crafted)
 		site_put(site, "/checkpoint", 200, "text/plain; charset=utf-8",
 		    old_note, strlen(old_note));
 		free(old_note);
+	} else if (lie >= L_WITNESSED) {
+		struct log forked;
+
+		log_build(&forked, S_NOT_FIRST);
+		old_note = checkpoint(lie == L_WITNESSED_FORK ? &forked : &tree,
+		    lie == L_WITNESSED_OLD ? 4 : LOG_SIZE, log_key);
+		jsonl = cosigned(old_note);
+		site_put(site, "/checkpoint", 200, "text/plain; charset=utf-8",
+		    jsonl, strlen(jsonl));
+		free(jsonl);
+		free(old_note);
+		log_free(&forked);
 	} else
 		site_put(site, "/checkpoint", 200, "text/plain; charset=utf-8",
 		    note, strlen(note));
@@ -395,8 +436,14 @@ serve(enum spelling sp, enum lie lie, int answer_crafted)
 		site_put_json(site, target, json_pack("{s:s, s:o}", "leaf_hash",
 		    leaf_b64, "hashes", hash_array(proof, plen)));
 	}
-	page = who_saw_page(&served, &tree, LOG_SIZE, note, seqs,
-	    answer_crafted ? 3 : 2, lie);
+	if (lie == L_ANSWER_OLDER) {
+		/* Answered against the tree of 4: seqs 1 and 3. */
+		old_note = checkpoint(&tree, 4, log_key);
+		page = who_saw_page(&served, &tree, 4, old_note, seqs, 2, lie);
+		free(old_note);
+	} else
+		page = who_saw_page(&served, &tree, LOG_SIZE, note, seqs,
+		    answer_crafted ? 3 : 2, lie);
 	if (lie == L_OLD_PAGE) {
 		/* Page two: from a tree of 4, older than page one's 6. */
 		old_note = checkpoint(&tree, 4, log_key);
@@ -418,9 +465,9 @@ serve_checkpoint(uint64_t size, int fork)
 {
 	struct log l;
 	json_t *site = json_object();
-	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
-	char target[96], *note;
-	size_t n;
+	uint8_t tile[LOG_SIZE * LEDGER_HASH_LEN];
+	struct ledger_tile t;
+	char *note;
 
 	log_build(&l, fork ? S_NOT_FIRST : S_HONEST);
 	note = checkpoint(&l, size, log_key);
@@ -428,15 +475,18 @@ serve_checkpoint(uint64_t size, int fork)
 	    strlen(note));
 	free(note);
 	log_free(&l);
-	/* An honest consistency proof from 4 to 6, for the grown case. */
+	/*
+	 * The honest hash tile of 6, from which the client proves the grown
+	 * case consistent (and finds the forked checkpoint not backed by it).
+	 */
 	log_build(&l, S_HONEST);
-	if (ledger_merkle_consistency_proof(&l.hs, 4, LOG_SIZE, proof,
-	    &n) != 0)
+	t.level = 0;
+	t.index = 0;
+	t.width = LOG_SIZE;
+	if (ledger_tile_hashes(&l.hs, &t, tile) != 0)
 		abort();
-	snprintf(target, sizeof(target), "/v1/proof/consistency?from=4&to=%d",
-	    LOG_SIZE);
-	site_put_json(site, target, json_pack("{s:o}", "hashes",
-	    hash_array(proof, n)));
+	site_put(site, "/tile/0/000.p/6", 200, "application/octet-stream",
+	    tile, sizeof(tile));
 	log_free(&l);
 	site_write(site);
 }
@@ -581,7 +631,8 @@ static void
 test_bytes_differ(void)
 {
 	serve(S_HONEST, L_BYTES_DIFFER, 1);
-	CTL(1, "entry 3: its leaf hash differs from hash tile 0/0", "audit");
+	CTL(1, "/tile/entries/000.p/6: entry 4: prev is not the leaf hash of "
+	    "entry 3", "audit");
 	CTL(1, "seq 3: the inclusion proof does not verify", "audit",
 	    "--subject", "person-1");
 	CTL(1, "seq 3: the inclusion proof does not verify", "who-saw",
@@ -603,8 +654,9 @@ static void
 test_tile_flipped(void)
 {
 	serve(S_HONEST, L_TILE_FLIP, 1);
-	CTL(1, "entry 2: its leaf hash differs from hash tile 0/0", "audit");
-	CTL(1, "entry 2: its leaf hash differs", "audit", "--subject",
+	CTL(1, "/tile/0/000.p/6: the hash tile differs from the tree "
+	    "recomputed from the entries", "audit");
+	CTL(1, "/tile/0/000.p/6: the hash tile differs", "audit", "--subject",
 	    "person-1");
 	EXPORT(1, "VERIFICATION FAILED");
 }
@@ -641,6 +693,51 @@ test_audit_rollback(void)
 	CTL(0, "match the signed checkpoint", "audit");
 	CTL(1, "newer than the audited one", "audit", "--subject",
 	    "person-1");
+}
+
+/*
+ * With a policy: an answer whose own checkpoint is not cosigned is
+ * believed once it is proven a prefix of the witnessed /checkpoint, and
+ * an export carries the cosigned checkpoint into its bundle.
+ */
+static void
+test_witnessed(void)
+{
+	struct ctl_result r;
+	char state[700], dir[700];
+
+	serve(S_HONEST, L_WITNESSED, 1);
+	CTL(0, "3 events", "--policy", policy_path, "who-saw", "person-1");
+	CTL(0, "holds all 3 entries", "--policy", policy_path, "audit",
+	    "--subject", "person-1");
+	snprintf(state, sizeof(state), "%s/state-witnessed", scratch);
+	CTL(0, "first checkpoint", "--policy", policy_path, "verify",
+	    "--state", state);
+	snprintf(dir, sizeof(dir), "%s/export-witnessed", scratch);
+	ctl_run(&r, "--policy", policy_path, "export", "--out", dir,
+	    (const char *)NULL);
+	CTL_EXPECT(&r, 0, "witnessed: the checkpoint meets the quorum");
+	ctl_result_free(&r);
+	CTL(0, "cosigned by w", "--policy", policy_path, "verify-export", dir);
+	CTL(0, "cosigned by w", "--policy", policy_path, "checkpoint");
+	/* Nothing cosigned: refused, the answer and /checkpoint alike. */
+	serve(S_HONEST, L_NONE, 1);
+	CTL(6, "QUORUM NOT MET", "--policy", policy_path, "checkpoint");
+	CTL(6, "QUORUM NOT MET: GET /checkpoint", "--policy", policy_path,
+	    "who-saw", "person-1");
+
+	/* The answer is older than the witnessed tree: linked by the tiles. */
+	serve(S_HONEST, L_ANSWER_OLDER, 1);
+	CTL(0, "2 events", "--policy", policy_path, "who-saw", "person-1");
+	/* Newer: not witnessed yet. */
+	serve(S_HONEST, L_WITNESSED_OLD, 1);
+	CTL(6, "the latest witnessed checkpoint (size 4) does not cover it",
+	    "--policy", policy_path, "who-saw", "person-1");
+	/* Witnessed is another tree: a split view. */
+	serve(S_HONEST, L_WITNESSED_FORK, 1);
+	CTL(4, "FORK (split view): the provenance answer (tree size 6) is not "
+	    "a prefix of the witnessed checkpoint", "--policy", policy_path,
+	    "who-saw", "person-1");
 }
 
 /* verify: grown, then rolled back, then forked. */
@@ -727,9 +824,24 @@ main(void)
 	v = ledger_verifier_format(ledger_signer_verifier(log_key));
 	snprintf(vkey, sizeof(vkey), "%s", v);
 	free(v);
+	if (ledger_signer_from_seed("witness.example", LEDGER_SIGTYPE_COSIGNATURE,
+	    seed2, &witness_key) != 0)
+		return 1;
+	v = ledger_verifier_format(ledger_signer_verifier(witness_key));
+	snprintf(policy_path, sizeof(policy_path), "%s/policy", scratch);
+	{
+		FILE *f = fopen(policy_path, "w");
+
+		if (f == NULL || fprintf(f, "log %s\nwitness w %s\nquorum w\n",
+		    vkey, v) < 0 || fclose(f) != 0)
+			return 1;
+	}
+	free(v);
 	ledger_subject_token(subject_key, "person-1", 8, token1);
 	ledger_subject_token(subject_key, "person-2", 8, token2);
 	unsetenv("LEDGER_TOKEN");
+	/* Cosignatures that are missing here never come: no waiting. */
+	setenv("LEDGER_QUORUM_WAIT", "0", 1);
 	server_start();
 	RUN(test_honest_log);
 	RUN(test_duplicate_subjects);
@@ -744,9 +856,11 @@ main(void)
 	RUN(test_older_page);
 	RUN(test_audit_rollback);
 	RUN(test_rollback_and_fork);
+	RUN(test_witnessed);
 	server_stop();
 	ledger_signer_free(log_key);
 	ledger_signer_free(other_key);
+	ledger_signer_free(witness_key);
 	rc = TEST_SUMMARY();
 	if (rc == 0)
 		remove_tree(scratch);
