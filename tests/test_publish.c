@@ -321,6 +321,21 @@ test_cosigned(void)
 	CHECK_INT(metric(&S, "ledgerd_published_tree_size"), 5);
 	CHECK_INT(wait_metric(&S, "ledgerd_witnessed_tree_size", 5), 5);
 	free(note);
+	/* ledgerctl holds /checkpoint to the same policy. */
+	{
+		const char *args[] = { "--url", NULL, "--policy", NULL,
+		    "checkpoint", NULL };
+		char url[64], path[700];
+		struct ctl_result cr;
+
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u", S.d.port);
+		snprintf(path, sizeof(path), "%s/witnesses.policy", S.d.root);
+		args[1] = url;
+		args[3] = path;
+		ctl_exec(&cr, S.d.root, NULL, args);
+		CTL_EXPECT(&cr, 0, "cosigned by");
+		ctl_result_free(&cr);
+	}
 
 	/* One event, waiting for witnesses. */
 	ev = sample_event(100);
