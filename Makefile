@@ -15,7 +15,7 @@ CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
 	openssl curl python3 python3-jsonschema python3-yaml python3-cryptography clang libclang-rt-14-dev valgrind \
-	nginx
+	nginx nodejs chromium chromium-driver python3-selenium
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -64,7 +64,12 @@ BENCH_SRCS := $(filter-out $(BENCH_SUPPORT_SRCS), $(wildcard bench/*.c))
 
 OBJ := $(BUILD)/obj
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
-DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
+# The supervisor console's files (console/, but not its tests) are compiled
+# into the daemon: console/embed.py writes them as C arrays.
+CONSOLE_FILES := $(sort $(filter-out console/test/%, \
+	$(wildcard console/*.html console/*.css console/js/*.js)))
+CONSOLE_GEN := $(BUILD)/gen/console_files.c
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/gen/console_files.o
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(OBJ)/%.o)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(OBJ)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -79,7 +84,7 @@ FAULTS_OBJS := $(filter-out $(OBJ)/ledgerd/crash.o, $(DAEMON_OBJS)) \
 	$(OBJ)/ledgerd/crash-faults.o
 LEDGERCTL := $(BUILD)/ledgerctl
 
-.PHONY: all build-all test check run deps bench clean fuzz fuzz-build test-valgrind
+.PHONY: all build-all test check check-console run deps bench clean fuzz fuzz-build test-valgrind
 .DEFAULT_GOAL := all
 # Keep the objects of test and benchmark programs: make would otherwise
 # delete them as intermediates and rebuild them every time.
@@ -108,8 +113,14 @@ export LEDGERCTL_BIN = $(abspath $(LEDGERCTL))
 check:
 	@: > $(BUILD)/responses.jsonl
 	@BUILD=$(BUILD) LEDGER_TEST_RECORD=$(abspath $(BUILD))/responses.jsonl tests/run.sh \
-		$(TEST_BINS) tests/schema_check.py tests/openapi_check.py tests/configs/check.sh \
+		$(TEST_BINS) tests/console_unit.sh tests/console_browser.py \
+		tests/schema_check.py tests/openapi_check.py tests/configs/check.sh \
 		tests/cosignature_check.py
+
+# The console alone: its verification code under node, then the real
+# daemon driven by headless chromium (screenshots in $(BUILD)/console-shots).
+check-console:
+	@BUILD=$(BUILD) tests/run.sh tests/console_unit.sh tests/console_browser.py
 
 # The client's end-to-end tests with every ledgerctl run under valgrind
 # (memory errors and definite leaks fail the run): against the real daemon,
@@ -216,6 +227,16 @@ $(BUILD)/bench/loop_latency: $(OBJ)/bench/loop_latency.o $(TEST_SUPPORT_OBJS) \
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
+$(CONSOLE_GEN): console/embed.py $(CONSOLE_FILES)
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)python3 console/embed.py $@ $(CONSOLE_FILES)
+
+$(OBJ)/gen/console_files.o: $(CONSOLE_GEN)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iledgerd -c -o $@ $<
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)

@@ -21,6 +21,7 @@
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
+#include "published.h"
 #include "manifest.h"
 #include "progress.h"
 #include "tiles.h"

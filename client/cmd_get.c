@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "published.h"
 
 static const char usage_text[] =
     "usage: ledgerctl get [options] SEQ\n"

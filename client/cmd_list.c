@@ -12,6 +12,7 @@
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
+#include "published.h"
 #include "table.h"
 
 static const char usage_text[] =

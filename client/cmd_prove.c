@@ -13,6 +13,7 @@
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
+#include "published.h"
 #include "tiles.h"
 #include "tlog_proof.h"
 

@@ -434,35 +434,6 @@ out:
 }
 
 int
-ctl_fetch_checkpoint_covering(struct ctl *ctl, uint64_t size,
-    struct ledger_checkpoint *cp, char **note)
-{
-	struct timespec start, now, pause = { 0, 100 * 1000 * 1000 };
-	int rc, said = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (note != NULL)
-			*note = NULL;
-		if ((rc = ctl_fetch_checkpoint(ctl, cp, note)) != 0 ||
-		    cp->tree_size >= size)
-			return rc;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= CTL_PUBLISH_WAIT_S)
-			return 0;	/* the caller says what it lacks */
-		if (!said && now.tv_sec - start.tv_sec >= 1) {
-			fprintf(stderr, "ledgerctl: waiting for the log to "
-			    "publish a checkpoint of %" PRIu64 " entries (it "
-			    "has %" PRIu64 ")\n", size, cp->tree_size);
-			said = 1;
-		}
-		if (note != NULL)
-			free(*note);
-		nanosleep(&pause, NULL);
-	}
-}
-
-int
 ctl_decode_hash(const char *b64, uint8_t out[LEDGER_HASH_LEN])
 {
 	size_t n;

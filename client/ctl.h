@@ -191,19 +191,6 @@ int ctl_fetch_checkpoint(struct ctl *ctl, struct ledger_checkpoint *cp,
     char **note);
 
 /*
- * ctl_fetch_checkpoint_covering - ctl_fetch_checkpoint, again until the
- * checkpoint holds at least size entries.  The log publishes its checkpoint
- * at an interval (spec §5.4), so an entry just written (that the server
- * served, or an export entry) is in /checkpoint within one interval; this
- * waits up to CTL_PUBLISH_WAIT_S seconds (saying so on stderr after the
- * first), then fails as a checkpoint that does not hold it.
- * Returns 0 or an exit code (printed).
- */
-#define CTL_PUBLISH_WAIT_S 60
-int ctl_fetch_checkpoint_covering(struct ctl *ctl, uint64_t size,
-    struct ledger_checkpoint *cp, char **note);
-
-/*
  * ctl_open_checkpoint - verifies a checkpoint a server embedded in an
  * answer (a provenance page) with the log's key and parses it.  With a
  * policy it must meet the quorum, or be proven a prefix of the latest

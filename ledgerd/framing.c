@@ -62,6 +62,12 @@ static const char *const body_methods[] = {
 	"POST", "PUT", "PATCH", "GET", "DELETE", "OPTIONS", "CONNECT", NULL
 };
 
+/* The methods evhttp knows; it refuses any other in HTML of its own. */
+static const char *const known_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+	"PATCH", NULL
+};
+
 /* Methods a stand-in may keep (CONNECT takes another form of target). */
 static const char *const stand_in_methods[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", NULL
@@ -343,6 +349,33 @@ read_head(struct framing *f, struct evbuffer *src, struct evbuffer *dst,
 				;
 			parse_version(v, (size_t)(line + n - v), &major, &minor);
 			out->http11 = major == 1 && minor >= 1;
+			/*
+			 * What evhttp would refuse in its own HTML (400, 501)
+			 * or close on without a word is refused here, in JSON.
+			 */
+			if (major < 0 || sp == NULL || v <= sp + 1) {
+				refuse(f, src, dst, 400, "invalid_value", NULL,
+				    "malformed request line: it must be a "
+				    "method, a target and HTTP/1.1 (or "
+				    "HTTP/1.0), one space apart");
+				return -1;
+			}
+			if (!in_list(out->method, out->method_len,
+			    known_methods)) {
+				refuse(f, src, dst, 501, "not_implemented",
+				    NULL, "the method \"%.*s\" is not one "
+				    "this server knows",
+				    (int)(out->method_len > 32 ? 32 :
+				    out->method_len), out->method);
+				return -1;
+			}
+			if (major != 1) {
+				refuse(f, src, dst, 505,
+				    "http_version_not_supported", NULL,
+				    "HTTP/%d.%d is not spoken here: use "
+				    "HTTP/1.1 (or HTTP/1.0)", major, minor);
+				return -1;
+			}
 			continue;
 		}
 		if (n == 0)

@@ -75,6 +75,7 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/provenance/actors/", ROLE_SUPERVISOR, route_provenance_actor, 0 },
 	{ EVHTTP_REQ_GET, "/v1/provenance/objects/", ROLE_SUPERVISOR, route_provenance_object, 0 },
 	{ EVHTTP_REQ_GET, "/v1/export", ROLE_SUPERVISOR, route_export, 0 },
+	{ EVHTTP_REQ_GET, "/console/", ROUTE_PUBLIC, route_console, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -280,6 +281,7 @@ status_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -292,6 +294,7 @@ status_reason(int status)
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
@@ -634,7 +637,9 @@ route_path_matches_one(const struct route *rt, const char *path)
 	size_t n = strlen(rt->prefix);
 
 	if (route_is_prefix(rt))
-		return strncmp(path, rt->prefix, n) == 0 && path[n] != '\0';
+		return strncmp(path, rt->prefix, n) == 0 &&
+		    /* The console's index is its prefix itself. */
+		    (path[n] != '\0' || rt->handler == route_console);
 	return strcmp(path, rt->prefix) == 0;
 }
 
@@ -1047,7 +1052,8 @@ http_start(struct server *srv)
 	evhttp_set_timeout(srv->http, lim->timeout_seconds);
 	/*
 	 * Every method reaches the dispatcher, which answers 405 or 404 in
-	 * JSON; evhttp's own refusal would be a 501 HTML page.
+	 * JSON; a method evhttp does not know at all is refused before it
+	 * (framing.c), also in JSON.
 	 */
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |

@@ -163,5 +163,6 @@ void route_provenance_subject(struct request *r);	/* /v1/provenance/subjects/{id
 void route_provenance_actor(struct request *r);	/* .../actors/{org}/{user} */
 void route_provenance_object(struct request *r);	/* .../objects/{ref} */
 void route_export(struct request *r);		/* /v1/export?... */
+void route_console(struct request *r);		/* /console/... (console.c) */
 
 #endif

@@ -246,8 +246,13 @@ start_clients(struct publisher *p, struct store_txn *txn)
 		p->clients[p->n_clients++] = wc;
 		witness_client_offer(wc, p->published_size, p->published, part,
 		    cosigned_by(p, i, p->published, p->published_len));
-		log_info("publish: witness %s at %s, last cosigned tree size %s",
-		    w->name, w->url, last < 0 ? "unknown" : "stored");
+		if (last < 0)
+			log_info("publish: witness %s at %s, the tree size it "
+			    "last cosigned unknown (its first answer says)",
+			    w->name, w->url);
+		else
+			log_info("publish: witness %s at %s, last cosigned tree "
+			    "size %" PRId64, w->name, w->url, last);
 	}
 	if (ledger_policy_find_log(p->policy, cfg->origin) == NULL)
 		log_info("publish: %s lists no log %s: clients given this "

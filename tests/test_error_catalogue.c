@@ -39,6 +39,7 @@ static const struct {
 	{ "too_many_failures", "429" },
 	{ "headers_too_large", "431" },
 	{ "internal", "500" },
+	{ "not_implemented", "501" },
 	{ "overloaded", "503" },
 	{ "unavailable", "503" },
 	{ "witness_timeout", "504" },

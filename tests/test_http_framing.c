@@ -215,8 +215,7 @@ test_framing(void)
 
 /*
  * HTTP/1.0 and 1.1 are answered in their version; every other version gets
- * 505 (or evhttp's own 400 for a major above 1) in HTTP/1.1, the connection
- * closed and nothing done.
+ * the JSON 505 in HTTP/1.1, the connection closed and nothing done.
  */
 static void
 body_versions(struct daemon *d)
@@ -231,9 +230,9 @@ body_versions(struct daemon *d)
 		{ "1.9", 505, "http_version_not_supported" },
 		{ "1.226", 505, "http_version_not_supported" },
 		{ "0.0", 505, "http_version_not_supported" },
-		{ "2.0", 400, NULL },
-		{ "9.9", 400, NULL },
-		{ "3.1", 400, NULL },
+		{ "2.0", 505, "http_version_not_supported" },
+		{ "9.9", 505, "http_version_not_supported" },
+		{ "3.1", 505, "http_version_not_supported" },
 	};
 	struct http_client hc;
 	struct http_response r;

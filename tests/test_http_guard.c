@@ -796,6 +796,45 @@ body_framing(struct daemon *d)
 	CHECK(r.closed);
 	http_response_free(&r);
 	http_close(&c);
+	/*
+	 * Request lines evhttp would refuse in HTML of its own, or close on
+	 * without a word: JSON, closing, nothing written.
+	 */
+	{
+		static const struct {
+			const char *line;
+			int status;
+			const char *code;
+		} lines[] = {
+			{ "BREW /healthz HTTP/1.1", 501, "not_implemented" },
+			{ "get /healthz HTTP/1.1", 501, "not_implemented" },
+			{ "GET /healthz", 400, "invalid_value" },
+			{ "GET", 400, "invalid_value" },
+			{ "GET /healthz HTTP/1.1 x", 400, "invalid_value" },
+			{ "GET /healthz HTTP/1.x", 400, "invalid_value" },
+			{ "GET /healthz HTTP/2.0", 505, "http_version_not_supported" },
+			{ "POST /v1/events HTTP/3.0", 505, "http_version_not_supported" },
+		};
+
+		for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+			printf("  request line \"%s\"\n", lines[i].line);
+			REQUIRE(http_connect(&c, d->port, IO_TIMEOUT_MS) == 0);
+			raw = xasprintf("%s\r\nHost: x\r\nAuthorization: %s"
+			    "\r\n\r\n", lines[i].line, d->auth);
+			CHECK(http_send_raw(&c, raw, strlen(raw)) == 0);
+			free(raw);
+			if (http_read_response(&c, &r, 0) != 0) {
+				fprintf(stderr, "  no answer\n");
+				test_failures_++;
+			} else {
+				CHECK_ERROR(&r, lines[i].status, lines[i].code,
+				    NULL);
+				CHECK(r.closed);
+				http_response_free(&r);
+			}
+			http_close(&c);
+		}
+	}
 	/* An Expect nobody acts on: a request without a body. */
 	REQUIRE(http_connect(&c, d->port, IO_TIMEOUT_MS) == 0);
 	raw = xstrdup("\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"

@@ -30,6 +30,7 @@
 #include "../../ledgerd/log.h"
 #include "../../ledgerd/server.h"
 #include "../../ledgerd/store.h"
+#include "../../ledgerd/workers.h"
 #include "../../ledgerd/writer.h"
 
 #include "fuzz.h"
@@ -119,6 +120,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (store_open(data_dir, cfg->limits.map_size, 0, &srv.store) != 0 ||
 	    (srv.base = event_base_new()) == NULL ||
 	    (srv.writer = writer_start(&srv, srv.base)) == NULL ||
+	    (srv.workers = workers_start(srv.base, cfg->limits.workers,
+	    cfg->limits.max_queued_jobs)) == NULL ||
 	    http_listen(cfg->listen, &srv.listen_fd, err, sizeof(err)) != 0 ||
 	    http_start(&srv) != 0)
 		abort();
@@ -286,8 +289,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	event_free(x.timer);
 	close(x.fd);
 	check_reply(&x);
-	/* Let the writer finish what the input queued, and deliver it. */
-	for (settle = 0; settle < 200 && writer_queue_depth(srv.writer) > 0; settle++) {
+	/*
+	 * Let the writer and the workers finish what the input queued, and
+	 * deliver it.
+	 */
+	for (settle = 0; settle < 200 && (writer_queue_depth(srv.writer) > 0 ||
+	    workers_in_progress(srv.workers) > 0); settle++) {
 		usleep(1000);
 		event_base_loop(srv.base, EVLOOP_NONBLOCK);
 	}

@@ -111,7 +111,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(framing_discarded(whole.f) == framing_discarded(pieces.f));
 	if ((why = framing_refusal(whole.f)) != NULL) {
 		FUZZ_ASSERT(why->status == 400 || why->status == 413 ||
-		    why->status == 417 || why->status == 431);
+		    why->status == 417 || why->status == 431 ||
+		    why->status == 501 || why->status == 505);
 		FUZZ_ASSERT(why->code != NULL && why->message[0] != '\0');
 		FUZZ_ASSERT(framing_requests(whole.f) > 0);
 	}

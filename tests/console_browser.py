@@ -1,0 +1,618 @@
+#!/usr/bin/python3
+"""The supervisor console end to end: the real ledgerd (development mode, a
+fresh data directory, a random loopback port), a small HTTP proxy on
+loopback in front of it that can flip one byte of a proof, and Debian's
+chromium driven headless through chromium-driver.  Signs in, searches a
+subject with events from several organisations and sees every row
+verified, sorts and pages, draws the chart and a lineage graph, exports,
+checks the log's status and consistency, prints; then a flipped proof byte
+makes its row red, a quorum policy the log cannot meet and a wrong pinned
+key make the status red.  Screenshots go to $BUILD/console-shots/.
+
+Prints `N passed, N failed`; exits non-zero on any failure.
+"""
+import base64
+import hashlib
+import http.client
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD", "build")
+LEDGERD = os.environ.get("LEDGERD_BIN", os.path.join(ROOT, BUILD, "ledgerd"))
+SHOTS = os.path.join(ROOT, BUILD, "console-shots")
+WAIT = int(os.environ.get("CONSOLE_TEST_WAIT", "60"))  # seconds: a bound on every wait, never an expectation of speed
+
+SUBJECT = "NL-BSN-123456782"
+OTHER_SUBJECT = "NL-BSN-999999990"
+PURPOSE = "Onderzoek CTIVD 2026/17: verstrekkingen over betrokkene"
+DOC = "police/case-4711/report-1"
+
+passed = 0
+failed = 0
+
+
+def check(name, fn):
+    """Runs one named step; a failure is printed with its traceback."""
+    global passed, failed
+    try:
+        fn()
+        passed += 1
+        print("  ok   %s" % name, flush=True)
+    except Exception:  # a failed step: count it and go on
+        failed += 1
+        print("  FAIL %s" % name, flush=True)
+        traceback.print_exc()
+
+
+# ---------------------------------------------------------------- daemon --
+
+class Daemon:
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="ledgerd-console.")
+        self.data = os.path.join(self.root, "data")
+        os.mkdir(self.data, 0o700)
+        self.log = open(os.path.join(self.root, "ledgerd.log"), "w+")
+        self.proc = subprocess.Popen(
+            [LEDGERD, "serve", "--data", self.data, "--listen", "127.0.0.1:0"],
+            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + WAIT
+        self.port = None
+        while self.port is None:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ledgerd exited: " + self.log_text())
+            if time.monotonic() > deadline:
+                raise RuntimeError("ledgerd did not listen: " + self.log_text())
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)\D", self.log_text())
+            if m:
+                self.port = int(m.group(1))
+            else:
+                time.sleep(0.05)
+        with open(os.path.join(self.data, "dev.token")) as f:
+            self.token = f.read().strip()
+        with open(os.path.join(self.data, "verifier.vkey")) as f:
+            self.vkey = f.read().strip()
+
+    def log_text(self):
+        with open(self.log.name) as f:
+            return f.read()
+
+    def request(self, method, path, body=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        headers = {"Authorization": "Bearer " + self.token}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(body)
+        c.request(method, path, body=body, headers=headers)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, dict(r.getheaders()), data
+
+    def post(self, event):
+        status, _, data = self.request("POST", "/v1/events", event)
+        if status != 201:
+            raise RuntimeError("POST /v1/events: %d %s" % (status, data))
+        return json.loads(data)["seq"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(WAIT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+# ----------------------------------------------------------------- proxy --
+
+class Proxy(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.flip = False       # flip one byte of the second event's proof
+        self.witness = None     # a Witness whose cosignature is added to checkpoints
+        super().__init__(("127.0.0.1", 0), ProxyHandler)
+
+
+class Witness:
+    """A C2SP tlog-cosignature/v1 witness of the test's own (formats.md)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.key = Ed25519PrivateKey.generate()
+        pub = self.key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                 serialization.PublicFormat.Raw)
+        self.kid = hashlib.sha256(name.encode() + b"\n\x04" + pub).digest()[:4]
+        self.vkey = "%s+%s+%s" % (name, self.kid.hex(), base64.b64encode(b"\x04" + pub).decode())
+        self.tamper = False
+
+    def cosign(self, note):
+        body = note[:note.index("\n\n") + 1]
+        t = int(time.time()) - 5
+        sig = self.key.sign(("cosignature/v1\ntime %d\n" % t).encode() + body.encode())
+        if self.tamper:
+            sig = bytes([sig[0] ^ 1]) + sig[1:]
+        blob = self.kid + t.to_bytes(8, "big") + sig
+        return note + "\u2014 %s %s\n" % (self.name, base64.b64encode(blob).decode())
+
+
+class ProxyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        c = http.client.HTTPConnection("127.0.0.1", self.server.upstream, timeout=WAIT)
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("connection", "keep-alive", "host")}
+        c.request("GET", self.path, headers=headers)
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        w = self.server.witness
+        if w is not None and r.status == 200 and self.path == "/checkpoint":
+            body = w.cosign(body.decode()).encode()
+        elif w is not None and r.status == 200 and self.path.startswith("/v1/provenance/"):
+            answer = json.loads(body)
+            answer["checkpoint"] = w.cosign(answer["checkpoint"])
+            body = json.dumps(answer, separators=(",", ":")).encode()
+        if self.server.flip and self.path.startswith("/v1/provenance/subjects/") and r.status == 200:
+            answer = json.loads(body)
+            proof = bytearray(base64.b64decode(answer["events"][1]["proof"][0]))
+            proof[5] ^= 0x01
+            answer["events"][1]["proof"][0] = base64.b64encode(bytes(proof)).decode()
+            body = json.dumps(answer, separators=(",", ":")).encode()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", "keep-alive"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+# --------------------------------------------------------------- browser --
+
+def browser(download_dir, profile):
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--user-data-dir=" + profile, "--window-size=1400,1000", "--lang=nl-NL",
+              "--no-first-run", "--disable-extensions", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"):
+        opts.add_argument(a)
+    opts.add_experimental_option("prefs", {
+        "download.default_directory": download_dir,
+        "download.prompt_for_download": False,
+    })
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    d.execute_cdp_cmd("Browser.setDownloadBehavior",
+                      {"behavior": "allow", "downloadPath": download_dir})
+    return d
+
+
+def wait(d, cond, what):
+    try:
+        return WebDriverWait(d, WAIT, poll_frequency=0.1).until(lambda _: cond())
+    except Exception:
+        raise AssertionError("waited %d s for %s" % (WAIT, what))
+
+
+def shot(d, name, element=None):
+    os.makedirs(SHOTS, exist_ok=True)
+    path = os.path.join(SHOTS, name + ".png")
+    if element is not None:
+        d.execute_script("arguments[0].scrollIntoView()", element)
+        element.screenshot(path)
+        return
+    d.execute_script("window.scrollTo(0, 0)")
+    h = d.execute_script("return document.documentElement.scrollHeight")
+    d.set_window_size(1400, max(900, min(h + 40, 6000)))
+    d.save_screenshot(path)
+    d.set_window_size(1400, 1000)
+
+
+def text(d, id_):
+    return d.find_element(By.ID, id_).text
+
+
+def new_vkey(name, type_byte):
+    k = Ed25519PrivateKey.generate()
+    pub = k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    kid = hashlib.sha256(name.encode() + b"\n" + bytes([type_byte]) + pub).digest()[:4]
+    return "%s+%s+%s" % (name, kid.hex(), base64.b64encode(bytes([type_byte]) + pub).decode())
+
+
+def pin(d, vkey, policy):
+    det = d.find_element(By.ID, "trust-edit")
+    if det.get_attribute("open") is None:
+        det.find_element(By.TAG_NAME, "summary").click()
+    for id_, value in (("vkey", vkey), ("policy", policy)):
+        e = d.find_element(By.ID, id_)
+        e.clear()
+        e.send_keys(value)
+    d.find_element(By.CSS_SELECTOR, "#trust-form button[type=submit]").click()
+    wait(d, lambda: text(d, "trust-error") in ("Vastgepind.", "Pinned."), "the trust to be pinned")
+
+
+def search_subject(d, subject=SUBJECT, purpose=PURPOSE):
+    d.find_element(By.CSS_SELECTOR, "input[name=kind][value=subject]").click()
+    for id_, value in (("q-subject", subject), ("q-purpose", purpose)):
+        e = d.find_element(By.ID, id_)
+        e.clear()
+        e.send_keys(value)
+    before = d.execute_script("return document.getElementById('res-summary').textContent")
+    d.find_element(By.ID, "search-go").click()
+    wait(d, lambda: re.search(r"#\d+", text(d, "res-summary") or "") and
+         text(d, "res-summary") != before, "the answer")
+
+
+def rows(d):
+    """The rows on screen (the table holds every row; print shows them all)."""
+    return [r for r in d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr") if r.is_displayed()]
+
+
+def shown(d, css):
+    return [r for r in d.find_elements(By.CSS_SELECTOR, css) if r.is_displayed()]
+
+
+# ------------------------------------------------------------------ test --
+
+def main():
+    os.makedirs(SHOTS, exist_ok=True)
+    for f in os.listdir(SHOTS):
+        os.remove(os.path.join(SHOTS, f))
+    work = tempfile.mkdtemp(prefix="ledgerd-console-browser.")
+    downloads = os.path.join(work, "downloads")
+    os.mkdir(downloads)
+    dmn = Daemon()
+    proxy = Proxy(dmn.port)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % proxy.server_address[1]
+    d = None
+    ctx = {}
+    try:
+        # The log: a shared report, queries of it, advice resting on it, from
+        # several organisations, over several days, and enough to page.
+        def load():
+            ev = lambda **kw: dict({"subjects": [SUBJECT]}, **kw)
+            ctx["share"] = dmn.post(ev(
+                type="share", actor={"org": "police", "user": "r.devries"},
+                recipients=["aivd", "om", "nctv"], object={"ref": DOC},
+                purpose="weging casus 4711", legal_basis="Wpg art. 19",
+                occurred_at="2026-03-02T09:15:00Z"))
+            ctx["q1"] = dmn.post(ev(
+                type="query", actor={"org": "aivd", "user": "analist-17"},
+                object={"ref": DOC}, purpose="duiding dreiging",
+                legal_basis="Wiv art. 39", occurred_at="2026-03-03T14:02:00Z"))
+            ctx["q2"] = dmn.post(ev(
+                type="query", actor={"org": "om", "user": "ovj-mvb"},
+                object={"ref": DOC}, purpose="strafrechtelijke weging",
+                legal_basis="Wjsg art. 8", occurred_at="2026-03-04T10:30:00Z"))
+            ctx["advice"] = dmn.post(ev(
+                type="advice", actor={"org": "nctv", "user": "casusregisseur"},
+                recipients=["police", "ind", "om"], object={"ref": "advies-2026-031"},
+                purpose="advies persoonsgerichte aanpak", legal_basis="convenant CT-infobox",
+                occurred_at="2026-03-06T16:45:00Z", refs=[ctx["share"]]))
+            dmn.post({"type": "share", "actor": {"org": "fiod", "user": "x"},
+                      "subjects": [OTHER_SUBJECT], "recipients": ["fiu"],
+                      "object": {"ref": "fiod/other"}, "purpose": "andere zaak",
+                      "occurred_at": "2026-03-05T08:00:00Z"})
+            orgs = ["ind", "kmar", "fiod", "fiu", "szw", "mivd"]
+            for i in range(22):
+                dmn.post(ev(type="query", actor={"org": orgs[i % len(orgs)], "user": "medewerker-%d" % i},
+                            object={"ref": "%s/dossier-%d" % (orgs[i % len(orgs)], i)},
+                            purpose="controle signalering",
+                            occurred_at="2026-03-%02dT%02d:00:00Z" % (7 + i % 20, 8 + i % 9)))
+            ctx["n"] = 4 + 22
+        check("the daemon takes the events", load)
+
+        def served():
+            c = http.client.HTTPConnection("127.0.0.1", dmn.port, timeout=WAIT)
+            for path, ctype in (("/console/", "text/html"), ("/console/index.html", "text/html"),
+                                ("/console/js/verify.js", "text/javascript"),
+                                ("/console/console.css", "text/css")):
+                c.request("GET", path)
+                r = c.getresponse()
+                r.read()
+                assert r.status == 200, (path, r.status)
+                assert r.getheader("Content-Type").startswith(ctype), r.getheader("Content-Type")
+                csp = r.getheader("Content-Security-Policy")
+                assert "default-src 'self'" in csp and "unsafe-inline" not in csp, csp
+                etag = r.getheader("ETag")
+                c.request("GET", path, headers={"If-None-Match": etag})
+                r = c.getresponse()
+                r.read()
+                assert r.status == 304, (path, r.status)
+            c.request("GET", "/console/nothing.js")
+            r = c.getresponse()
+            r.read()
+            assert r.status == 404
+            c.request("POST", "/console/")
+            r = c.getresponse()
+            r.read()
+            assert r.status == 405
+            c.close()
+        check("the daemon serves the console's files with a strict CSP, ETag, 404, 405", served)
+
+        d = browser(downloads, os.path.join(work, "profile"))
+        d.get(base + "/console/")
+
+        def first_view():
+            wait(d, lambda: text(d, "fp-key") == "niet vastgepind", "the console to start")
+            assert d.find_element(By.TAG_NAME, "h2").text.startswith("Vertrouwen")
+            shot(d, "01-start")
+        check("the console opens in Dutch, asking for pinned trust", first_view)
+
+        def pin_and_sign_in():
+            pin(d, dmn.vkey, "# no witnesses yet\nquorum none\n")
+            assert "localhost/ledgerd-dev" in text(d, "fp-key")
+            wait(d, lambda: text(d, "st-verdict") == "Geverifieerd", "the status to verify")
+            d.find_element(By.ID, "token").send_keys(dmn.token)
+            d.find_element(By.CSS_SELECTOR, "#signin-form button[type=submit]").click()
+            wait(d, lambda: "token" in text(d, "signin-state"), "the sign-in")
+            # The token lives in sessionStorage only.
+            assert d.execute_script("return sessionStorage.getItem('ledgerd.console.token')") == dmn.token
+            assert dmn.token not in json.dumps(d.execute_script("return {...localStorage}"))
+        check("pin the log key and a quorum-none policy, sign in with the token", pin_and_sign_in)
+
+        def timeline():
+            search_subject(d)
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20,
+                 "20 verified rows")
+            assert d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad") == []
+            s = text(d, "res-summary")
+            assert s.startswith("%d vermeldingen, %d geverifieerd, 0 niet" % (ctx["n"], ctx["n"])), s
+            assert "Pagina 1 van 2" == text(d, "pg-info")
+            orgs = {r.find_elements(By.TAG_NAME, "td")[4].text for r in rows(d)}
+            assert {"police", "aivd", "om", "nctv"} <= orgs, orgs
+            shot(d, "02-timeline")
+        check("a subject's timeline: every row verified in the browser, several orgs", timeline)
+
+        def audited():
+            status, _, data = dmn.request("GET", "/v1/events?type=audit")
+            assert status == 200
+            audits = [json.loads(e["entry"]) for e in json.loads(data)["events"]]
+            assert audits and audits[-1]["purpose"] == PURPOSE, audits[-1:]
+            assert audits[-1]["details"]["query"] == "subjects"
+            assert SUBJECT not in json.dumps(audits)
+        check("the query is in the log as an audit entry with the typed purpose", audited)
+
+        def sort_and_page():
+            d.find_element(By.CSS_SELECTOR, "#timeline th button[data-key=org]").click()
+            first = [r.find_elements(By.TAG_NAME, "td")[4].text for r in rows(d)]
+            assert first == sorted(first) and first[0] == "aivd", first
+            th = d.find_element(By.CSS_SELECTOR, "#timeline th[aria-sort=ascending] button")
+            assert th.get_attribute("data-key") == "org"
+            # Keyboard: the focused sort button again, by Enter: descending.
+            d.switch_to.active_element.send_keys(Keys.ENTER)
+            wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "#timeline th[aria-sort=descending]"), "descending")
+            d.find_element(By.ID, "pg-next").click()
+            wait(d, lambda: text(d, "pg-info") == "Pagina 2 van 2", "page 2")
+            assert len(rows(d)) == ctx["n"] - 20
+            d.find_element(By.CSS_SELECTOR, "#timeline th button[data-key=seq]").click()
+        check("sort by organisation (mouse and keyboard) and page", sort_and_page)
+
+        def chart():
+            marks = d.find_elements(By.CSS_SELECTOR, "#chart svg.chart circle, #chart svg.chart rect, #chart svg.chart path")
+            assert len(marks) >= ctx["n"], len(marks)
+            lanes = d.find_elements(By.CSS_SELECTOR, "#chart svg.chart > text")
+            assert {"police", "aivd", "om", "nctv"} <= {l.text for l in lanes}
+            shot(d, "03-chart", d.find_element(By.ID, "chart"))
+        check("the chart draws every event in its organisation's lane", chart)
+
+        def english():
+            d.find_element(By.ID, "lang").click()
+            wait(d, lambda: text(d, "results-h") == "Answer", "English")
+            assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+            assert text(d, "res-summary").startswith("%d entries, %d verified" % (ctx["n"], ctx["n"]))
+            # What was said before the switch is said again in English.
+            assert text(d, "trust-error") == "Pinned.", text(d, "trust-error")
+            assert re.match(r"(consistency proof from size|the same as|first checkpoint)", text(d, "st-cons")), \
+                text(d, "st-cons")
+            shot(d, "04-english")
+            d.find_element(By.ID, "lang").click()
+            wait(d, lambda: text(d, "results-h") == "Antwoord", "Dutch again")
+        check("the language toggle: English and back to Dutch", english)
+
+        def actor():
+            d.find_element(By.CSS_SELECTOR, "input[name=kind][value=actor]").click()
+            for id_, value in (("q-org", "aivd"), ("q-user", "analist-17"), ("q-purpose", PURPOSE + " (gebruiker)")):
+                e = d.find_element(By.ID, id_)
+                e.clear()
+                e.send_keys(value)
+            d.find_element(By.ID, "search-go").click()
+            wait(d, lambda: text(d, "res-summary").startswith("1 vermeldingen, 1 geverifieerd"), "the user's answer")
+            assert [r.find_elements(By.TAG_NAME, "td")[5].text for r in rows(d)] == ["analist-17"]
+            assert "organisatie aivd" in text(d, "export-what")
+            search_subject(d)
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20, "the subject again")
+        check("search by user: that user's entries, verified", actor)
+
+        def export():
+            d.find_element(By.ID, "export").click()
+            wait(d, lambda: "ledgerd-export-" in text(d, "export-state"), "the export")
+            state = text(d, "export-state")
+            assert "4 van de regels" not in state
+            files = []
+            wait(d, lambda: [f for f in os.listdir(downloads) if f.endswith(".jsonl")] and
+                 not [f for f in os.listdir(downloads) if f.endswith(".crdownload")], "the downloaded file")
+            files = os.listdir(downloads)
+            assert len(files) == 1, files
+            with open(os.path.join(downloads, files[0])) as f:
+                lines = [json.loads(l) for l in f.read().splitlines()]
+            assert len(lines) == ctx["n"], len(lines)
+            assert "%d van de regels staan ook in het antwoord" % ctx["n"] in state, state
+            assert "ok" in d.find_element(By.ID, "export-state").get_attribute("class")
+            assert "ledgerctl export met dezelfde filters" in text(d, "export-what")
+            shot(d, "05-export", d.find_element(By.ID, "export-box"))
+        check("export: the compliance stream of the same search, downloaded, lines matched", export)
+
+        def status_view():
+            d.find_element(By.ID, "refresh").click()
+            wait(d, lambda: "consistentiebewijs" in text(d, "st-cons") or "gelijk aan" in text(d, "st-cons"),
+                 "a consistency check")
+            assert text(d, "st-verdict") == "Geverifieerd"
+            assert "quorum none" in text(d, "st-cosig")
+            size = int(text(d, "st-size").split()[0])
+            assert size > ctx["n"]
+            shot(d, "06-status", d.find_element(By.ID, "status"))
+        check("log status: tree size, signature, policy, consistency with the last checkpoint seen", status_view)
+
+        def lineage():
+            row = [r for r in rows(d) if r.get_attribute("data-seq") == str(ctx["share"])][0]
+            row.find_element(By.CSS_SELECTOR, "td button.small").click()
+            wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#lineage svg g.node")) == 4, "the lineage graph")
+            nodes = d.find_elements(By.CSS_SELECTOR, "#lineage svg g.node")
+            assert all("ok" in n.get_attribute("class").split() for n in nodes)
+            edges = d.find_elements(By.CSS_SELECTOR, "#lineage svg path[marker-end]")
+            assert len(edges) == 1
+            assert d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad") == []
+            # The nodes take the keyboard's focus.
+            nodes[0].send_keys(Keys.TAB)
+            shot(d, "07-lineage", d.find_element(By.ID, "lineage-box"))
+            assert d.find_element(By.ID, "export").get_attribute("disabled") is not None
+        check("the lineage of the shared report: share, two queries, the advice resting on it", lineage)
+
+        def printable():
+            search_subject(d)
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20, "rows")
+            d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            assert not d.find_element(By.ID, "search").is_displayed()
+            assert len(shown(d, "#timeline tbody tr.row-ok")) == ctx["n"]
+            assert shown(d, "#timeline th button[data-key=org]")
+            assert d.find_element(By.ID, "print-foot").is_displayed()
+            shot(d, "08-print")
+            d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+            pdf = d.execute_cdp_cmd("Page.printToPDF", {})
+            with open(os.path.join(SHOTS, "08-print.pdf"), "wb") as f:
+                f.write(base64.b64decode(pdf["data"]))
+        check("the print view hides the forms and keeps the answer", printable)
+
+        def no_csp_violations():
+            bad = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and
+                   "favicon" not in e["message"]]
+            assert bad == [], bad
+        check("no errors or CSP violations in the browser's console", no_csp_violations)
+
+        def flipped():
+            proxy.flip = True
+            try:
+                search_subject(d, purpose=PURPOSE + " (controle)")
+                wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad")) == 1,
+                     "one red row")
+            finally:
+                proxy.flip = False
+            bad = d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad")[0]
+            assert "does not lead to the checkpoint's root" in bad.text, bad.text
+            assert len(shown(d, "#timeline tbody tr.row-ok")) == 19
+            assert ", 1 niet" in text(d, "res-summary")
+            shot(d, "09-flipped-proof")
+        check("one flipped byte of a proof (through the proxy) makes that row red", flipped)
+
+        def quorum():
+            witness = new_vkey("witness.example/toezicht", 0x04)
+            pin(d, dmn.vkey, "witness toezicht %s\nquorum toezicht\n" % witness)
+            wait(d, lambda: "NIET" in text(d, "st-verdict"), "a red status")
+            assert "quorum toezicht NIET gehaald" in text(d, "st-cosig")
+            assert "bad" in d.find_element(By.ID, "st-verdict").get_attribute("class")
+            search_subject(d, purpose=PURPOSE + " (quorum)")
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-bad")) == 20,
+                 "every row red")
+            assert "checkpoint does not" in rows(d)[0].text
+            shot(d, "10-quorum-unmet")
+        check("a witness quorum the log does not meet: status and rows red", quorum)
+
+        def cosigned():
+            w = Witness("witness.example/toezicht")
+            proxy.witness = w
+            try:
+                pin(d, dmn.vkey, "log %s\nwitness toezicht %s\nquorum toezicht\n" % (dmn.vkey, w.vkey))
+                d.find_element(By.ID, "refresh").click()
+                wait(d, lambda: text(d, "st-verdict") == "Geverifieerd", "a verified status")
+                assert "quorum toezicht gehaald" in text(d, "st-cosig"), text(d, "st-cosig")
+                assert "laatste medeondertekening" in text(d, "st-age")
+                search_subject(d, purpose=PURPOSE + " (getuige)")
+                wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20, "20 verified rows")
+                shot(d, "11-cosigned", d.find_element(By.ID, "status"))
+                # One flipped bit of the witness's signature: the quorum fails.
+                w.tamper = True
+                d.find_element(By.ID, "refresh").click()
+                wait(d, lambda: "NIET" in text(d, "st-verdict"), "a red status")
+                assert "cosignature does not verify" in text(d, "st-cosig"), text(d, "st-cosig")
+                shot(d, "12-cosignature-bad", d.find_element(By.ID, "status"))
+            finally:
+                proxy.witness = None
+        check("a witness's cosignature meets the quorum; a bad one does not", cosigned)
+
+        def wrong_key():
+            pin(d, new_vkey("localhost/ledgerd-dev", 0x01), "quorum none\n")
+            d.find_element(By.ID, "refresh").click()
+            wait(d, lambda: "NIET" in text(d, "st-verdict"), "a red status")
+            assert "not signed by the pinned key" in text(d, "st-verdict")
+            assert d.find_element(By.ID, "banner").is_displayed()
+            assert "WAARSCHUWING" in text(d, "banner")
+            search_subject(d, purpose=PURPOSE + " (sleutel)")
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-bad")) == 20,
+                 "every row red")
+            shot(d, "13-wrong-key")
+        check("a wrong pinned key: the status red, a loud warning, no row verified", wrong_key)
+
+        def refuses_without_purpose():
+            pin(d, dmn.vkey, "quorum none\n")
+            d.find_element(By.ID, "q-purpose").clear()
+            d.find_element(By.ID, "search-go").click()
+            wait(d, lambda: "doel" in text(d, "search-error").lower(), "the purpose to be asked for")
+        check("a search without a purpose is not sent", refuses_without_purpose)
+    except Exception:
+        global failed
+        failed += 1
+        traceback.print_exc()
+    finally:
+        if d is not None:
+            try:
+                d.quit()
+            except WebDriverException:
+                pass
+        proxy.shutdown()
+        dmn.stop()
+        if failed:
+            print("  daemon log and browser profile kept in %s and %s" % (dmn.root, work))
+        else:
+            shutil.rmtree(dmn.root, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
+    print("  screenshots in %s" % SHOTS)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
