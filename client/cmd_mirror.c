@@ -63,7 +63,7 @@ struct mirror {
 	uint64_t fetched_tiles, fetched_bundles, kept, bytes, removed, tmp_seq;
 };
 
-/* "DIR/tile/…" or "GET /tile/…" for messages: where the bytes came from. */
+/* "DIR/tile/…" or "/tile/… (fetched)" for messages: where the bytes are from. */
 static char *
 origin_of(const struct mirror *m, const struct plan_file *f)
 {
@@ -71,7 +71,7 @@ origin_of(const struct mirror *m, const struct plan_file *f)
 	    xasprintf("%s/%s", m->dir, f->path);
 }
 
-/* Reads exactly len bytes of path; 0, or -1 with errno (EFBIG: longer). */
+/* Reads exactly len bytes of path; 0, or -1 with errno (EFBIG: another length). */
 static int
 read_exact(const char *path, uint8_t *buf, size_t len)
 {
@@ -141,14 +141,16 @@ read_planned(void *arg, const struct ledger_tile *t, uint8_t *out)
 	path = where(m, f);
 	if (read_exact(path, out, (size_t)t->width * LEDGER_HASH_LEN) != 0) {
 		name = origin_of(m, f);
-		if (errno == EFBIG)
+		if (errno == EFBIG) {
+			rc = LEDGER_EVERIFY;
 			ctl_verify_fail("%s: not %u bytes, the size of a tile of "
 			    "width %u", name, t->width * LEDGER_HASH_LEN,
 			    t->width);
-		else
+		} else {
+			rc = LEDGER_EIO;
 			ctl_fail(EXIT_IO, "cannot read %s: %s", path,
 			    strerror(errno));
-		rc = errno == EFBIG ? LEDGER_EVERIFY : LEDGER_EIO;
+		}
 		free(name);
 	}
 	free(path);
@@ -179,11 +181,16 @@ plan_level(struct mirror *m, int level, struct plan_file **files, size_t *n,
 		/*
 		 * A path names its bytes for good (full tiles never change, a
 		 * partial one's width is in its name): what DIR held at its
-		 * checkpoint's size and still has is kept.
+		 * checkpoint's size and still has is kept.  But a grown
+		 * tree's partial hash tiles, its right edge, which its root
+		 * and the old tree's root are computed from, are always
+		 * fetched: then a root that differs is the server's doing (a
+		 * fork), never an altered file of DIR.
 		 */
 		f->fetch = !(m->have_old && width == ledger_tile_width_at(level,
 		    index, m->old_size) && faccessat(m->dirfd, f->path, F_OK,
-		    0) == 0);
+		    0) == 0) || (level >= 0 && width < LEDGER_TILE_WIDTH &&
+		    m->new_size > m->old_size);
 		if (!f->fetch)
 			m->kept++;
 	}
@@ -718,6 +725,16 @@ cmd_mirror(struct ctl *ctl, int argc, char **argv)
 		show("served now", note);
 		goto out;
 	}
+	if (m.have_old && cp.tree_size == old.tree_size &&
+	    memcmp(cp.root, old.root, LEDGER_HASH_LEN) != 0) {
+		rc = ctl_fail(EXIT_SPLIT, "FORK (split view): the checkpoint of "
+		    "size %" PRIu64 " has another root than the one of %s; both "
+		    "are signed by %s; nothing was changed", cp.tree_size,
+		    old_path, ctl->key.name);
+		show("in the mirror", saved);
+		show("served now", note);
+		goto out;
+	}
 	m.new_size = cp.tree_size;
 	plan(&m, entries);
 	if ((rc = fetch_all(&m)) != 0)
@@ -725,9 +742,13 @@ cmd_mirror(struct ctl *ctl, int argc, char **argv)
 	/* Nothing is put in place before all of it is verified. */
 	ts = tile_store_new_reader(cp.tree_size, CACHE_TILES, read_planned, &m);
 	hs = tile_store_hash_store(ts);
-	if ((rc = check_root(&m, &hs, &cp)) != 0 ||
-	    (rc = check_children(&m)) != 0 || (rc = check_bundles(&m)) != 0)
+	if ((rc = check_root(&m, &hs, &cp)) != 0)
 		goto out;
+	/*
+	 * Before the tiles below: the old tree's root is computed from the
+	 * right edge just fetched (what is left of the old right edge is in
+	 * it), so a fork is told from a file of DIR that was altered.
+	 */
 	if (m.have_old && (rc = ledger_merkle_root(&hs, m.old_size,
 	    root)) != 0) {
 		rc = rc == LEDGER_EIO ? EXIT_IO : EXIT_VERIFY;	/* said */
@@ -743,6 +764,8 @@ cmd_mirror(struct ctl *ctl, int argc, char **argv)
 		show("served now", note);
 		goto out;
 	}
+	if ((rc = check_children(&m)) != 0 || (rc = check_bundles(&m)) != 0)
+		goto out;
 	if ((rc = install(&m, m.tiles, m.n_tiles)) != 0 ||
 	    (rc = install(&m, m.bundles, m.n_bundles)) != 0)
 		goto out;

@@ -740,6 +740,45 @@ test_witnessed(void)
 	    "who-saw", "person-1");
 }
 
+/*
+ * ledgerctl mirror from a lying server: a fork of the mirrored tree, a
+ * hash tile or an entry bundle that is not the signed log; nothing of it
+ * is put in place, and the file is named.
+ */
+static void
+test_mirror_lies(void)
+{
+	char dir[700], dir2[700], path[760];
+	struct ctl_result r;
+	char *before, *after;
+
+	snprintf(dir, sizeof(dir), "%s/mirror", scratch);
+	serve(S_HONEST, L_NONE, 1);
+	CTL(0, "first checkpoint", "mirror", "--out", dir);
+	snprintf(path, sizeof(path), "%s/checkpoint", dir);
+	before = read_whole_file(path, NULL);
+	/* Another tree of the same size, signed by the same key. */
+	serve(S_NOT_FIRST, L_NONE, 1);
+	CTL(4, "FORK (split view)", "mirror", "--out", dir);
+	after = read_whole_file(path, NULL);
+	CHECK_STR(after, before);
+	free(after);
+	free(before);
+	serve(S_HONEST, L_TILE_FLIP, 1);
+	snprintf(dir2, sizeof(dir2), "%s/mirror-tile", scratch);
+	ctl_run(&r, "mirror", "--out", dir2, (const char *)NULL);
+	CTL_EXPECT(&r, 1, "/tile/0/000.p/6 (fetched)) do not lead to the root");
+	ctl_result_free(&r);
+	snprintf(path, sizeof(path), "%s/checkpoint", dir2);
+	CHECK(access(path, F_OK) != 0);
+	serve(S_HONEST, L_BYTES_DIFFER, 1);
+	snprintf(dir2, sizeof(dir2), "%s/mirror-bundle", scratch);
+	CTL(1, "/tile/entries/000.p/6 (fetched): entry 3 is missing or does "
+	    "not hash to its leaf", "mirror", "--out", dir2);
+	snprintf(path, sizeof(path), "%s/checkpoint", dir2);
+	CHECK(access(path, F_OK) != 0);
+}
+
 /* verify: grown, then rolled back, then forked. */
 static void
 test_rollback_and_fork(void)
@@ -857,6 +896,7 @@ main(void)
 	RUN(test_audit_rollback);
 	RUN(test_rollback_and_fork);
 	RUN(test_witnessed);
+	RUN(test_mirror_lies);
 	server_stop();
 	ledger_signer_free(log_key);
 	ledger_signer_free(other_key);

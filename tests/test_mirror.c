@@ -1100,7 +1100,7 @@ test_witnessed_log(void)
 	char *bundle = scratch_path("w-bundle"), *event = scratch_path("w-event");
 	char *state = scratch_path("w-state"), *ca = xasprintf("%s/ca.pem", pki);
 	char *cert = xasprintf("%s/board.pem", pki), *key = xasprintf(
-	    "%s/board.key", pki), url[64], name[8], *text, path[700];
+	    "%s/board.key", pki), url[64], name[16], *text, path[700];
 	int i, started = 0;
 
 	memset(&d, 0, sizeof(d));
