@@ -837,6 +837,13 @@ query_has_nul(const char *q)
 	return 0;
 }
 
+/* evhttp's on-complete callback: the request's answer is handed over. */
+static void
+request_answered(struct evhttp_request *req, void *arg)
+{
+	http_guard_answered(arg);
+}
+
 /* evhttp's one callback: parse, route, authenticate, hand to the route. */
 static void
 http_dispatch(struct evhttp_request *req, void *arg)
@@ -860,6 +867,8 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	    NULL) {
 		evtimer_del(c->deadline);
 		refused = http_guard_request(c->guard);
+		evhttp_request_set_on_complete_cb(req, request_answered,
+		    c->guard);
 	}
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->cfg = config_ref(srv->cfg);

@@ -51,6 +51,7 @@ struct http_guard_conn {
 	struct framing *framing;
 	struct framing_limits lim;	/* the guard's */
 	uint64_t dispatched;		/* requests evhttp handed over */
+	uint64_t answered;		/* and whose answers it took */
 	struct evbuffer_cb_entry *sent_cb;	/* on under's output */
 	struct event flushed;		/* made active when under's output is out */
 	int owe_write;			/* evhttp's output went out, unannounced */
@@ -195,6 +196,19 @@ output_out(struct http_guard_conn *gc)
 }
 
 /*
+ * Whether an EOF from the client may reach evhttp: every request framed on
+ * the connection has been answered and the answers are out.  evhttp takes
+ * an EOF for the end of the connection and would drop an answer still to
+ * come (an append waiting for the writer, say).
+ */
+static int
+eof_may_pass(struct http_guard_conn *gc)
+{
+	return output_out(gc) &&
+	    gc->answered >= framing_requests(gc->framing);
+}
+
+/*
  * Tells evhttp that its output is out, if it still is; then passes on an
  * EOF held back meanwhile (under_event()), unless evhttp has closed the
  * connection or written more.
@@ -213,7 +227,7 @@ output_flushed(evutil_socket_t fd, short what, void *arg)
 		if (bufferevent_get_enabled(gc->filter) & EV_WRITE)
 			bufferevent_trigger(gc->filter, EV_WRITE, 0);
 	}
-	if (gc->held_eof != 0 && !filter_freed(gc) && output_out(gc)) {
+	if (gc->held_eof != 0 && !filter_freed(gc) && eof_may_pass(gc)) {
 		eof = gc->held_eof;
 		gc->held_eof = 0;
 		gc->under_event(gc->under, eof, gc->under_arg);
@@ -255,7 +269,7 @@ under_event(struct bufferevent *bev, short what, void *arg)
 		 */
 		if (framing_refusal(gc->framing) != NULL)
 			return;
-		if (!output_out(gc)) {
+		if (!eof_may_pass(gc)) {
 			gc->held_eof = what;
 			return;
 		}
@@ -440,6 +454,15 @@ http_guard_closing(struct http_guard_conn *gc)
 	gc->owe_write = 0;
 	bufferevent_disable(gc->under, EV_WRITE);
 	evbuffer_drain(out, evbuffer_get_length(out));
+}
+
+void
+http_guard_answered(struct http_guard_conn *gc)
+{
+	gc->answered++;
+	/* A held EOF goes on once this answer is out (output_flushed()). */
+	if (gc->held_eof != 0)
+		event_active(&gc->flushed, EV_TIMEOUT, 0);
 }
 
 const struct framing_refusal *

@@ -75,4 +75,13 @@ void http_guard_closing(struct http_guard_conn *gc);
  */
 const struct framing_refusal *http_guard_request(struct http_guard_conn *gc);
 
+/*
+ * http_guard_answered - call it once a request's answer has been handed to
+ * the connection (evhttp's on-complete callback).  A client that ended its
+ * sending side is told so (the EOF evhttp takes for the end of the
+ * connection) only once every request it sent has been answered and the
+ * answers are out.
+ */
+void http_guard_answered(struct http_guard_conn *gc);
+
 #endif
