@@ -432,9 +432,9 @@ audited_checkpoint(struct ctl *ctl, const struct prov_result *res,
 		return rc;
 	if (pcp->tree_size > cp->tree_size)
 		return ctl_verify_fail("the provenance answer's checkpoint "
-		    "(size %" PRIu64 ") is newer than the log's published "
-		    "checkpoint (size %" PRIu64 ")", pcp->tree_size,
-		    cp->tree_size);
+		    "(size %" PRIu64 ") is newer than the audited one, the "
+		    "log's published checkpoint (size %" PRIu64 ")",
+		    pcp->tree_size, cp->tree_size);
 	return 0;
 }
 
