@@ -13,9 +13,11 @@
 
 #include <lmdb.h>
 
+#include "ledger/be64.h"
 #include "ledger/error.h"
 #include "ledger/xmalloc.h"
 
+#include "lmdb_code.h"
 #include "log.h"
 #include "store.h"
 
@@ -40,50 +42,11 @@ struct store_txn {
 	int write;
 };
 
-/* Translate an LMDB code, logging the ones that are not plain "absent". */
+/* Translates an LMDB code, logging the ones that are not plain "absent". */
 static int
 lmdb_error(const char *what, int rc)
 {
-	switch (rc) {
-	case 0:
-		return LEDGER_OK;
-	case MDB_NOTFOUND:
-		return LEDGER_ENOTFOUND;
-	case MDB_KEYEXIST:
-		return LEDGER_EINVAL;
-	case MDB_MAP_FULL:
-	case ENOSPC:
-		log_warnx("store: %s: %s", what, mdb_strerror(rc));
-		return LEDGER_ENOSPC;
-	case MDB_CORRUPTED:
-	case MDB_PAGE_NOTFOUND:
-	case MDB_INVALID:
-	case MDB_VERSION_MISMATCH:
-		log_warnx("store: %s: %s", what, mdb_strerror(rc));
-		return LEDGER_ECORRUPT;
-	default:
-		log_warnx("store: %s: %s", what, mdb_strerror(rc));
-		return LEDGER_EIO;
-	}
-}
-
-static void
-put_be64(uint8_t out[8], uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		out[i] = v & 0xff;
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be64(const uint8_t in[8])
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | in[i];
-	return v;
+	return lmdb_code("store", what, rc);
 }
 
 /* 1 when the file ends before the last page the meta page claims. */
@@ -284,8 +247,8 @@ store_get_state(struct store_txn *txn, struct store_state *out)
 		return LEDGER_ECORRUPT;
 	}
 	const uint8_t *p = v.mv_data;
-	out->tree_size = get_be64(p);
-	out->last_received_us = (int64_t)get_be64(p + 8);
+	out->tree_size = ledger_get_be64(p);
+	out->last_received_us = (int64_t)ledger_get_be64(p + 8);
 	memcpy(out->last_leaf_hash, p + 16, LEDGER_HASH_LEN);
 	return LEDGER_OK;
 }
@@ -295,8 +258,8 @@ store_put_state(struct store_txn *txn, const struct store_state *state)
 {
 	uint8_t buf[STATE_LEN];
 
-	put_be64(buf, state->tree_size);
-	put_be64(buf + 8, (uint64_t)state->last_received_us);
+	ledger_put_be64(buf, state->tree_size);
+	ledger_put_be64(buf + 8, (uint64_t)state->last_received_us);
 	memcpy(buf + 16, state->last_leaf_hash, LEDGER_HASH_LEN);
 	return put(txn, txn->st->meta, "state", 5, buf, sizeof(buf), 0);
 }
@@ -309,7 +272,7 @@ store_get_entry(struct store_txn *txn, uint64_t seq, const char **bytes,
 	MDB_val v;
 	int rc;
 
-	put_be64(key, seq);
+	ledger_put_be64(key, seq);
 	if ((rc = get(txn, txn->st->entries, key, sizeof(key), &v)) != 0)
 		return rc;
 	*bytes = v.mv_data;
@@ -323,7 +286,7 @@ store_put_entry(struct store_txn *txn, uint64_t seq, const char *bytes,
 {
 	uint8_t key[8];
 
-	put_be64(key, seq);
+	ledger_put_be64(key, seq);
 	/* Entries are appended in seq order: MDB_APPEND keeps pages full. */
 	return put(txn, txn->st->entries, key, sizeof(key), bytes, len,
 	    MDB_NOOVERWRITE | MDB_APPEND);
@@ -333,7 +296,7 @@ static void
 hash_key(uint8_t key[9], unsigned level, uint64_t index)
 {
 	key[0] = (uint8_t)level;
-	put_be64(key + 1, index);
+	ledger_put_be64(key + 1, index);
 }
 
 static int
@@ -413,7 +376,7 @@ store_get_published(struct store_txn *txn, uint64_t *tree_size,
 		rc = MDB_CORRUPTED;
 	if (rc != 0)
 		return lmdb_error("published checkpoint", rc);
-	*tree_size = get_be64(k.mv_data);
+	*tree_size = ledger_get_be64(k.mv_data);
 	*note = v.mv_data;
 	*len = v.mv_size;
 	return LEDGER_OK;
@@ -430,7 +393,7 @@ store_get_published_at(struct store_txn *txn, uint64_t tree_size, int before,
 
 	if (!txn->st->has_published)
 		return LEDGER_ENOTFOUND;
-	put_be64(key, tree_size);
+	ledger_put_be64(key, tree_size);
 	if (!before) {
 		if ((rc = get(txn, txn->st->published, key, sizeof(key), &v)) != 0)
 			return rc;
@@ -454,7 +417,7 @@ store_get_published_at(struct store_txn *txn, uint64_t tree_size, int before,
 	if (rc != 0)
 		return lmdb_error("published checkpoint", rc);
 	if (found != NULL)
-		*found = get_be64(k.mv_data);
+		*found = ledger_get_be64(k.mv_data);
 	*note = v.mv_data;
 	*len = v.mv_size;
 	return LEDGER_OK;
@@ -468,7 +431,7 @@ store_put_published(struct store_txn *txn, uint64_t tree_size,
 
 	if (!txn->st->has_published)
 		return LEDGER_EIO;
-	put_be64(key, tree_size);
+	ledger_put_be64(key, tree_size);
 	return put(txn, txn->st->published, key, sizeof(key), note, len, 0);
 }
 
@@ -498,7 +461,7 @@ store_get_witness_size(struct store_txn *txn, const char *name,
 		return rc;
 	if (v.mv_size != 8)
 		return LEDGER_ECORRUPT;
-	*tree_size = get_be64(v.mv_data);
+	*tree_size = ledger_get_be64(v.mv_data);
 	return LEDGER_OK;
 }
 
@@ -513,7 +476,7 @@ store_put_witness_size(struct store_txn *txn, const char *name,
 		return LEDGER_EIO;
 	if (n == 0 || n > STORE_MAX_KEY)
 		return LEDGER_EINVAL;
-	put_be64(v, tree_size);
+	ledger_put_be64(v, tree_size);
 	return put(txn, txn->st->witnesses, name, n, v, sizeof(v), 0);
 }
 
@@ -546,7 +509,7 @@ store_get_idem(struct store_txn *txn, const char *principal, const char *key,
 		return rc;
 	if (v.mv_size != 8 + LEDGER_HASH_LEN)
 		return LEDGER_ECORRUPT;
-	*seq = get_be64(v.mv_data);
+	*seq = ledger_get_be64(v.mv_data);
 	memcpy(request_hash, (uint8_t *)v.mv_data + 8, LEDGER_HASH_LEN);
 	return LEDGER_OK;
 }
@@ -560,7 +523,7 @@ store_put_idem(struct store_txn *txn, const char *principal, const char *key,
 
 	if (klen == 0)
 		return LEDGER_ETOOBIG;
-	put_be64(v, seq);
+	ledger_put_be64(v, seq);
 	memcpy(v + 8, request_hash, LEDGER_HASH_LEN);
 	return put(txn, txn->st->idem, k, klen, v, sizeof(v), MDB_NOOVERWRITE);
 }
@@ -613,7 +576,7 @@ store_index_put_seqs(struct store_txn *txn, enum store_index kind,
 	k.mv_size = index_key(key, kind, value, len);
 	be = xcalloc(n, 8);
 	for (size_t i = 0; i < n; i++)
-		put_be64(be + 8 * i, seqs[i]);
+		ledger_put_be64(be + 8 * i, seqs[i]);
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0) {
 		free(be);
 		return lmdb_error("cursor", rc);
@@ -651,7 +614,7 @@ store_index_scan(struct store_txn *txn, enum store_index kind, const void *value
 		return LEDGER_OK;
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
 		return lmdb_error("cursor", rc);
-	put_be64(data, from);
+	ledger_put_be64(data, from);
 	/* Positions at the first duplicate >= from. */
 	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
 	if (reverse) {
@@ -662,7 +625,7 @@ store_index_scan(struct store_txn *txn, enum store_index kind, const void *value
 			rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
 			if (rc == 0)
 				rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP);
-		} else if (rc == 0 && get_be64(v.mv_data) > from) {
+		} else if (rc == 0 && ledger_get_be64(v.mv_data) > from) {
 			rc = mdb_cursor_get(c, &k, &v, MDB_PREV_DUP);
 		}
 	}
@@ -671,7 +634,7 @@ store_index_scan(struct store_txn *txn, enum store_index kind, const void *value
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		seqs[(*n)++] = get_be64(v.mv_data);
+		seqs[(*n)++] = ledger_get_be64(v.mv_data);
 		rc = mdb_cursor_get(c, &k, &v, reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
 	}
 	mdb_cursor_close(c);
@@ -690,7 +653,7 @@ store_index_contains(struct store_txn *txn, enum store_index kind,
 	int rc;
 
 	k.mv_size = index_key(key, kind, value, len);
-	put_be64(data, seq);
+	ledger_put_be64(data, seq);
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
 		return lmdb_error("cursor", rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
@@ -744,7 +707,7 @@ store_idem_each(struct store_txn *txn,
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		if ((rc = fn(ctx, buf, nul + 1, get_be64(v.mv_data))) != 0) {
+		if ((rc = fn(ctx, buf, nul + 1, ledger_get_be64(v.mv_data))) != 0) {
 			mdb_cursor_close(c);
 			return rc;
 		}

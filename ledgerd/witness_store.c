@@ -8,9 +8,11 @@
 
 #include <lmdb.h>
 
+#include "ledger/be64.h"
 #include "ledger/error.h"
 #include "ledger/xmalloc.h"
 
+#include "lmdb_code.h"
 #include "log.h"
 #include "witness_store.h"
 
@@ -27,47 +29,11 @@ struct wstore_txn {
 	MDB_txn *txn;
 };
 
+/* Translates an LMDB code, logging the ones that are not plain "absent". */
 static int
 lmdb_error(const char *what, int rc)
 {
-	switch (rc) {
-	case 0:
-		return LEDGER_OK;
-	case MDB_NOTFOUND:
-		return LEDGER_ENOTFOUND;
-	case MDB_MAP_FULL:
-	case ENOSPC:
-		log_warnx("witness store: %s: %s", what, mdb_strerror(rc));
-		return LEDGER_ENOSPC;
-	case MDB_CORRUPTED:
-	case MDB_PAGE_NOTFOUND:
-	case MDB_INVALID:
-	case MDB_VERSION_MISMATCH:
-		log_warnx("witness store: %s: %s", what, mdb_strerror(rc));
-		return LEDGER_ECORRUPT;
-	default:
-		log_warnx("witness store: %s: %s", what, mdb_strerror(rc));
-		return LEDGER_EIO;
-	}
-}
-
-static void
-put_be64(uint8_t out[8], uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		out[i] = v & 0xff;
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be64(const uint8_t in[8])
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | in[i];
-	return v;
+	return lmdb_code("witness store", what, rc);
 }
 
 int
@@ -172,7 +138,7 @@ get_log(MDB_txn *txn, MDB_dbi dbi, const char *origin, struct wstore_log *out)
 		    origin, v.mv_size);
 		return LEDGER_ECORRUPT;
 	}
-	out->tree_size = get_be64(v.mv_data);
+	out->tree_size = ledger_get_be64(v.mv_data);
 	memcpy(out->root, (uint8_t *)v.mv_data + 8, LEDGER_HASH_LEN);
 	out->note_len = v.mv_size - RECORD_HEAD;
 	out->note = xstrndup((char *)v.mv_data + RECORD_HEAD, out->note_len);
@@ -225,7 +191,7 @@ wstore_txn_put_log(struct wstore_txn *t, const char *origin,
 
 	v.mv_size = RECORD_HEAD + log->note_len;
 	buf = xmalloc(v.mv_size);
-	put_be64(buf, log->tree_size);
+	ledger_put_be64(buf, log->tree_size);
 	memcpy(buf + 8, log->root, LEDGER_HASH_LEN);
 	memcpy(buf + RECORD_HEAD, log->note, log->note_len);
 	v.mv_data = buf;
@@ -248,7 +214,7 @@ wstore_txn_add_evidence(struct wstore_txn *t,
 	*is_new = 0;
 	if ((rc = mdb_get(t->txn, t->ws->seen, &sk, &sv)) == 0 &&
 	    sv.mv_size == 8) {
-		*id = get_be64(sv.mv_data);
+		*id = ledger_get_be64(sv.mv_data);
 		return LEDGER_OK;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -257,11 +223,11 @@ wstore_txn_add_evidence(struct wstore_txn *t,
 		return lmdb_error("evidence cursor", rc);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	if (rc == 0 && k.mv_size == 8)
-		next = get_be64(k.mv_data) + 1;
+		next = ledger_get_be64(k.mv_data) + 1;
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return lmdb_error("evidence last", rc);
-	put_be64(key, next);
+	ledger_put_be64(key, next);
 	k.mv_size = 8;
 	k.mv_data = key;
 	v.mv_size = len;
@@ -304,7 +270,7 @@ wstore_evidence_get(struct wstore *ws, uint64_t id, char **doc, size_t *len)
 	uint8_t key[8];
 	int rc;
 
-	put_be64(key, id);
+	ledger_put_be64(key, id);
 	k.mv_size = 8;
 	k.mv_data = key;
 	if ((rc = mdb_txn_begin(ws->env, NULL, MDB_RDONLY, &txn)) != 0)
@@ -334,7 +300,7 @@ wstore_evidence_each(struct wstore *ws,
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8)
 			continue;
-		if (fn(arg, get_be64(k.mv_data), v.mv_data, v.mv_size) != 0)
+		if (fn(arg, ledger_get_be64(k.mv_data), v.mv_data, v.mv_size) != 0)
 			break;
 	}
 	if (rc == MDB_NOTFOUND)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ledger/base64.h"
+#include "ledger/be64.h"
 #include "ledger/cosignature.h"
 #include "ledger/error.h"
 #include "ledger/xmalloc.h"
@@ -17,17 +18,6 @@
 #define COSIG_B64_LEN LEDGER_B64_LEN(LEDGER_COSIG_BLOB_LEN)
 /* "cosignature/v1\ntime " + 20 digits + "\n" */
 #define HEADER_MAX 48
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static int
 timestamp_valid(uint64_t t)
@@ -72,8 +62,7 @@ ledger_cosignature_sign(const struct ledger_signer *witness,
 		return rc;
 	for (i = 0; i < 4; i++)
 		blob[i] = (uint8_t)(v->key_id >> (24 - 8 * i));
-	for (i = 0; i < 8; i++)
-		blob[4 + i] = (uint8_t)(timestamp >> (56 - 8 * i));
+	ledger_put_be64(blob + 4, timestamp);
 	if ((rc = ledger_ed25519_sign(witness, msg, msg_len, blob + 12)) != 0)
 		goto out;
 	ledger_b64_encode(blob, sizeof(blob), b64);
@@ -97,7 +86,7 @@ from_blob(const char *name, size_t name_len, const uint8_t *blob,
 		return LEDGER_EINVAL;
 	c.key_id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
 	    (uint32_t)blob[2] << 8 | blob[3];
-	c.timestamp = get_be64(blob + 4);
+	c.timestamp = ledger_get_be64(blob + 4);
 	if (!timestamp_valid(c.timestamp))
 		return LEDGER_EINVAL;
 	memcpy(c.signature, blob + 12, LEDGER_SIG_LEN);
