@@ -413,6 +413,7 @@ int
 daemon_start_config(struct daemon *d, const char *config)
 {
 	FILE *f;
+	int wrote;
 
 	if (make_root(d) != 0)
 		return -1;
@@ -422,7 +423,9 @@ daemon_start_config(struct daemon *d, const char *config)
 		    strerror(errno));
 		return -1;
 	}
-	if ((fputs(config, f) == EOF) | (fclose(f) != 0)) {
+	wrote = fputs(config, f) != EOF;
+	/* fclose always, even after a failed write. */
+	if (fclose(f) != 0 || !wrote) {
 		fprintf(stderr, "  cannot write %s\n", d->config);
 		return -1;
 	}

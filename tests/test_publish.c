@@ -77,10 +77,13 @@ static int
 write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
+	int wrote;
 
 	if (f == NULL)
 		return -1;
-	if ((fputs(text, f) == EOF) | (fclose(f) != 0))
+	wrote = fputs(text, f) != EOF;
+	/* fclose always, even after a failed write. */
+	if (fclose(f) != 0 || !wrote)
 		return -1;
 	return 0;
 }
