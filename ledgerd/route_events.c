@@ -16,7 +16,6 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "ledger/base64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
@@ -25,6 +24,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "hash_json.h"
 #include "http.h"
 #include "jsontext.h"
 #include "log.h"
@@ -42,15 +42,6 @@
 #define LIST_MAX_EXAMINED 10000		/* entries looked at per page */
 #define LIST_MAX_BYTES (16 * 1024 * 1024)	/* entry bytes parsed per page */
 #define INDEX_CHUNK 256
-
-static json_t *
-json_hash(const uint8_t hash[LEDGER_HASH_LEN])
-{
-	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-
-	ledger_b64_encode(hash, LEDGER_HASH_LEN, b64);
-	return json_string(b64);
-}
 
 /* Whether a Content-Type header names the media type want (parameters aside). */
 static int
@@ -247,12 +238,12 @@ add_proof(json_t *body, const struct append_request *a)
 		return;
 	hashes = json_array();
 	for (i = 0; i < a->proof_len; i++)
-		json_array_append_new(hashes, json_hash(a->proof[i]));
+		json_array_append_new(hashes, hash_json(a->proof[i]));
 	json_object_set_new(body, "checkpoint", json_string(a->checkpoint));
 	json_object_set_new(body, "inclusion_proof", json_pack(
 	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)a->results[0].seq,
 	    "tree_size", (json_int_t)a->tree_size,
-	    "leaf_hash", json_hash(a->results[0].leaf_hash),
+	    "leaf_hash", hash_json(a->results[0].leaf_hash),
 	    "hashes", hashes));
 }
 
@@ -272,7 +263,7 @@ append_answer(const struct append_request *a, int batch)
 	if (!batch) {
 		body = json_pack("{s:I, s:o, s:s, s:I, s:b}",
 		    "seq", (json_int_t)a->results[0].seq,
-		    "leaf_hash", json_hash(a->results[0].leaf_hash),
+		    "leaf_hash", hash_json(a->results[0].leaf_hash),
 		    "received_at", a->results[0].received_at,
 		    "tree_size", (json_int_t)a->tree_size,
 		    "repeat", a->results[0].repeated != 0);
@@ -287,7 +278,7 @@ append_answer(const struct append_request *a, int batch)
 			json_array_append_new(events, json_pack(
 			    "{s:I, s:o, s:s, s:b}",
 			    "seq", (json_int_t)a->results[i].seq,
-			    "leaf_hash", json_hash(a->results[i].leaf_hash),
+			    "leaf_hash", hash_json(a->results[i].leaf_hash),
 			    "received_at", a->results[i].received_at,
 			    "repeat", a->results[i].repeated != 0));
 			if (!a->results[i].repeated && first == NULL)
@@ -800,12 +791,6 @@ route_events_batch(struct request *r)
 	}
 }
 
-static int
-sees_all(const struct principal *p)
-{
-	return p->any_org || (p->roles & ROLE_SUPERVISOR) != 0;
-}
-
 void
 route_events_get(struct request *r)
 {
@@ -834,7 +819,7 @@ route_events_get(struct request *r)
 	}
 	if (rc != 0)
 		goto fail;
-	if (!sees_all(r->principal)) {
+	if (!auth_sees_all(r->principal)) {
 		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
 			rc = LEDGER_ECORRUPT;
 			goto fail;

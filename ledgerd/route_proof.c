@@ -5,36 +5,16 @@
  */
 #include <stdint.h>
 
-#include "ledger/base64.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 
 #include "auth.h"
+#include "hash_json.h"
 #include "http.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
-
-static json_t *
-json_hash(const uint8_t hash[LEDGER_HASH_LEN])
-{
-	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-
-	ledger_b64_encode(hash, LEDGER_HASH_LEN, b64);
-	return json_string(b64);
-}
-
-static json_t *
-json_hashes(uint8_t proof[][LEDGER_HASH_LEN], size_t len)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		json_array_append_new(a, json_hash(proof[i]));
-	return a;
-}
 
 /* Reads a required parameter; answers 400 and returns -1 when it is not there. */
 static int
@@ -134,8 +114,8 @@ route_proof_inclusion(struct request *r)
 	}
 	reply_json(r, 200, json_pack("{s:I, s:I, s:o, s:o}",
 	    "index", (json_int_t)index, "tree_size", (json_int_t)tree_size,
-	    "leaf_hash", json_hash(leaf_hash),
-	    "hashes", json_hashes(proof, len)));
+	    "leaf_hash", hash_json(leaf_hash),
+	    "hashes", hashes_json(proof, len)));
 out:
 	store_txn_end(txn);
 }
@@ -181,7 +161,7 @@ route_proof_consistency(struct request *r)
 	}
 	reply_json(r, 200, json_pack("{s:I, s:I, s:o}", "from",
 	    (json_int_t)from, "to", (json_int_t)to,
-	    "hashes", json_hashes(proof, len)));
+	    "hashes", hashes_json(proof, len)));
 out:
 	store_txn_end(txn);
 }

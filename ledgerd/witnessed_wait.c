@@ -11,12 +11,12 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "ledger/base64.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 #include "ledger/xmalloc.h"
 
+#include "hash_json.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -47,15 +47,6 @@ struct witnessed_waiters {
 	size_t note_len;
 	uint64_t tree_size;
 };
-
-static json_t *
-json_hash(const uint8_t hash[LEDGER_HASH_LEN])
-{
-	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-
-	ledger_b64_encode(hash, LEDGER_HASH_LEN, b64);
-	return json_string(b64);
-}
 
 static void
 waiter_free(struct waiter *w)
@@ -92,13 +83,13 @@ answer(struct waiter *w)
 	store_txn_end(txn);
 	hashes = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(hashes, json_hash(proof[i]));
+		json_array_append_new(hashes, hash_json(proof[i]));
 	json_object_set_new(w->body, "checkpoint",
 	    json_stringn(ws->note, ws->note_len));
 	json_object_set_new(w->body, "inclusion_proof", json_pack(
 	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)w->index,
 	    "tree_size", (json_int_t)ws->tree_size, "leaf_hash",
-	    json_hash(leaf), "hashes", hashes));
+	    hash_json(leaf), "hashes", hashes));
 	reply_json(r, w->status, json_incref(w->body));
 	waiter_free(w);
 	return;
