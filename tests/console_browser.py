@@ -430,6 +430,7 @@ def client_certificates(work):
             err = d.find_element(By.ID, "search-error")
             assert "bad" in err.get_attribute("class") and "de server antwoordt 403" in err.text, err.text
             assert d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-ok") == []
+            assert not d.find_element(By.ID, "results").is_displayed()
             shot(d, "15-certificate-refused")
         check("TLS: a certificate of a principal without the supervisor role is refused, in red", refused)
     finally:

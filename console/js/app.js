@@ -427,6 +427,14 @@ async function search(ev) {
 	state.exportState = null;
 	setMark($("export-state"), null, "");
 	await fetchPage(null);
+	if (state.pages.length === 0) {
+		// Refused or failed: the reason stands in red above; no empty answer
+		// (and no export of a search that was not answered).
+		state.query = null;
+		$("results").hidden = true;
+		$("search-error").focus();
+		return;
+	}
 	$("results").hidden = false;
 	$("results").focus();
 }
@@ -593,7 +601,9 @@ function renderTable() {
 				td = el("td", {}, el("span", { class: "ref", text: ref }), " ",
 					el("button", { type: "button", class: "small no-print", "aria-label": t("lineage_of", ref), onclick: () => showLineageOf(ref), text: "⤳" }));
 			} else if (key === "time") {
-				td = el("td", { title: `received_at ${r.entry?.received_at || ""}`, text: cell(r, key) });
+				td = el("td", { class: "nowrap", title: `received_at ${r.entry?.received_at || ""}`, text: cell(r, key) });
+			} else if (key === "seq") {
+				td = el("td", { class: "nowrap", text: String(cell(r, key)) });
 			} else {
 				td = el("td", { text: String(cell(r, key)) });
 			}
