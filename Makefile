@@ -15,7 +15,7 @@ CC ?= cc
 PKGS := openssl lmdb libevent libevent_pthreads libevent_openssl jansson
 DEB_PKGS := make gcc pkg-config libssl-dev liblmdb-dev libevent-dev libjansson-dev \
 	openssl curl python3 python3-jsonschema python3-yaml python3-cryptography clang libclang-rt-14-dev valgrind \
-	nginx nodejs chromium chromium-driver python3-selenium
+	nginx nodejs chromium chromium-driver python3-selenium libnss3-tools
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san

@@ -4,10 +4,18 @@ fresh data directory, a random loopback port), a small HTTP proxy on
 loopback in front of it that can flip one byte of a proof, and Debian's
 chromium driven headless through chromium-driver.  Signs in, searches a
 subject with events from several organisations and sees every row
-verified, sorts and pages, draws the chart and a lineage graph, exports,
-checks the log's status and consistency, prints; then a flipped proof byte
-makes its row red, a quorum policy the log cannot meet and a wrong pinned
-key make the status red.  Screenshots go to $BUILD/console-shots/.
+verified, sorts and pages, draws the chart and a lineage graph, exports
+the compliance bundle (one tar file, unpacked and checked by the real
+`ledgerctl verify-export`), checks the log's status and consistency,
+prints; then a flipped proof byte makes its row red (the reason in Dutch and
+English), a flipped byte of the export stream keeps the bundle from being
+offered, a quorum policy the log cannot meet and a wrong pinned key make the
+status red.  Then a daemon with TLS and client certificates: chromium,
+given a certificate in an NSS database of its own and the
+AutoSelectCertificateForUrls policy (in a mount namespace of its own, so
+that nothing outside the test sees it), signs in by certificate: a
+supervisor gets verified answers, another principal the refusal in red.
+Screenshots go to $BUILD/console-shots/.
 
 Prints `N passed, N failed`; exits non-zero on any failure.
 """
@@ -21,8 +29,10 @@ import re
 import shutil
 import signal
 import socketserver
+import ssl
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -34,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -41,6 +52,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("BUILD", "build")
 LEDGERD = os.environ.get("LEDGERD_BIN", os.path.join(ROOT, BUILD, "ledgerd"))
+LEDGERCTL = os.environ.get("LEDGERCTL_BIN", os.path.join(ROOT, BUILD, "ledgerctl"))
 SHOTS = os.path.join(ROOT, BUILD, "console-shots")
 WAIT = int(os.environ.get("CONSOLE_TEST_WAIT", "60"))  # seconds: a bound on every wait, never an expectation of speed
 
@@ -69,14 +81,25 @@ def check(name, fn):
 # ---------------------------------------------------------------- daemon --
 
 class Daemon:
-    def __init__(self):
+    """ledgerd on a loopback port: in development mode, or with config (a
+    dict, written as its config file) and then over TLS when it says so;
+    ssl_context is the client's side of that TLS (a client certificate)."""
+
+    def __init__(self, config=None, ssl_context=None):
         self.root = tempfile.mkdtemp(prefix="ledgerd-console.")
         self.data = os.path.join(self.root, "data")
+        self.ssl_context = ssl_context
         os.mkdir(self.data, 0o700)
         self.log = open(os.path.join(self.root, "ledgerd.log"), "w+")
-        self.proc = subprocess.Popen(
-            [LEDGERD, "serve", "--data", self.data, "--listen", "127.0.0.1:0"],
-            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        args = [LEDGERD, "serve", "--data", self.data]
+        if config is None:
+            args += ["--listen", "127.0.0.1:0"]
+        else:
+            path = os.path.join(self.root, "ledgerd.json")
+            with open(path, "w") as f:
+                json.dump(config, f)
+            args += ["--config", path]
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + WAIT
         self.port = None
         while self.port is None:
@@ -84,13 +107,15 @@ class Daemon:
                 raise RuntimeError("ledgerd exited: " + self.log_text())
             if time.monotonic() > deadline:
                 raise RuntimeError("ledgerd did not listen: " + self.log_text())
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)\D", self.log_text())
+            m = re.search(r"listening on https?://127\.0\.0\.1:(\d+)\D", self.log_text())
             if m:
                 self.port = int(m.group(1))
             else:
                 time.sleep(0.05)
-        with open(os.path.join(self.data, "dev.token")) as f:
-            self.token = f.read().strip()
+        self.token = None
+        if config is None:
+            with open(os.path.join(self.data, "dev.token")) as f:
+                self.token = f.read().strip()
         with open(os.path.join(self.data, "verifier.vkey")) as f:
             self.vkey = f.read().strip()
 
@@ -99,8 +124,11 @@ class Daemon:
             return f.read()
 
     def request(self, method, path, body=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
-        headers = {"Authorization": "Bearer " + self.token}
+        if self.ssl_context is not None:
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=WAIT, context=self.ssl_context)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        headers = {"Authorization": "Bearer " + self.token} if self.token else {}
         if body is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(body)
@@ -136,6 +164,7 @@ class Proxy(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def __init__(self, upstream):
         self.upstream = upstream
         self.flip = False       # flip one byte of the second event's proof
+        self.flip_export = False  # flip one byte of the export stream
         self.witness = None     # a Witness whose cosignature is added to checkpoints
         super().__init__(("127.0.0.1", 0), ProxyHandler)
 
@@ -183,6 +212,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             answer = json.loads(body)
             answer["checkpoint"] = w.cosign(answer["checkpoint"])
             body = json.dumps(answer, separators=(",", ":")).encode()
+        if self.server.flip_export and self.path.startswith("/v1/export") and r.status == 200:
+            # One byte of the first entry's purpose: its leaf hash changes.
+            i = body.index(b'"purpose":"') + len(b'"purpose":"')
+            body = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1:]
         if self.server.flip and self.path.startswith("/v1/provenance/subjects/") and r.status == 200:
             answer = json.loads(body)
             proof = bytearray(base64.b64decode(answer["events"][1]["proof"][0]))
@@ -200,9 +233,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
 # --------------------------------------------------------------- browser --
 
-def browser(download_dir, profile):
+def browser(download_dir, profile, binary="/usr/bin/chromium"):
     opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
+    opts.binary_location = binary
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
               "--user-data-dir=" + profile, "--window-size=1400,1000", "--lang=nl-NL",
               "--no-first-run", "--disable-extensions", "--disable-background-networking",
@@ -282,6 +315,133 @@ def rows(d):
 
 def shown(d, css):
     return [r for r in d.find_elements(By.CSS_SELECTOR, css) if r.is_displayed()]
+
+
+# ------------------------------------------------- client certificates --
+
+def cert_browser(work, pki, name, port):
+    """Headless chromium that presents the client certificate NAME of pki to
+    https://127.0.0.1:PORT without asking: the certificate and the test CA
+    in an NSS database under a HOME of its own, and the policy
+    AutoSelectCertificateForUrls.  Chromium reads policies only from
+    /etc/chromium/policies/managed, so the browser runs in a user and mount
+    namespace of its own (unshare -Urm) in which a tmpfs over /etc/chromium
+    holds the policy: nothing outside the test sees it."""
+    home = os.path.join(work, "home-" + name)
+    nssdb = "sql:" + os.path.join(home, ".pki", "nssdb")
+    os.makedirs(os.path.join(home, ".pki", "nssdb"))
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, timeout=WAIT)
+    run("certutil", "-N", "-d", nssdb, "--empty-password")
+    run("certutil", "-A", "-d", nssdb, "-n", "ledgerd-test-ca", "-t", "C,,", "-i", os.path.join(pki, "ca.pem"))
+    p12 = os.path.join(work, name + ".p12")
+    run("openssl", "pkcs12", "-export", "-in", os.path.join(pki, name + ".pem"),
+        "-inkey", os.path.join(pki, name + ".key"), "-out", p12, "-passout", "pass:test", "-name", name)
+    run("pk12util", "-i", p12, "-d", nssdb, "-W", "test")
+    policy = os.path.join(work, "policy-%s.json" % name)
+    with open(policy, "w") as f:
+        json.dump({"AutoSelectCertificateForUrls": [json.dumps(
+            {"pattern": "https://127.0.0.1:%d" % port, "filter": {}})]}, f)
+    wrapper = os.path.join(work, "chromium-" + name)
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nHOME='%s' exec unshare -Urm sh -c 'mount -t tmpfs tmpfs /etc/chromium && "
+                "mkdir -p /etc/chromium/policies/managed && "
+                "cp \"$0\" /etc/chromium/policies/managed/ledgerd-console-test.json && "
+                "exec /usr/bin/chromium \"$@\"' '%s' \"$@\"\n" % (home, policy))
+    os.chmod(wrapper, 0o755)
+    downloads = os.path.join(work, "downloads-" + name)
+    os.mkdir(downloads)
+    return browser(downloads, os.path.join(work, "profile-" + name), wrapper)
+
+
+def cert_sign_in_missing():
+    """Why the client-certificate browser cannot run here, or None."""
+    for tool in ("certutil", "pk12util", "unshare", "openssl"):
+        if shutil.which(tool) is None:
+            return "%s is not installed" % tool
+    if not os.path.isdir("/etc/chromium"):
+        return "/etc/chromium does not exist"
+    r = subprocess.run(["unshare", "-Urm", "sh", "-c", "mount -t tmpfs tmpfs /etc/chromium"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return "no user and mount namespace for the browser: " + r.stderr.strip()
+    return None
+
+
+def client_certificates(work):
+    """A daemon with TLS and client certificates; board (supervisor) and
+    police (writer and reader) are known by their certificates' subjects."""
+    why = cert_sign_in_missing()
+    if why is not None:
+        print("  skip client-certificate sign-in in the browser: %s" % why, flush=True)
+        return
+    pki = os.path.join(work, "pki")
+    os.mkdir(pki)
+    subprocess.run(["sh", os.path.join(ROOT, "tests", "access_pki.sh"), pki], check=True, timeout=WAIT)
+    client = ssl.create_default_context(cafile=os.path.join(pki, "ca.pem"))
+    client.load_cert_chain(os.path.join(pki, "police.pem"), os.path.join(pki, "police.key"))
+    dmn = Daemon({
+        "listen": "127.0.0.1:0", "origin": "ledger.example.org/console-test",
+        "tls": {"cert": os.path.join(pki, "server.pem"), "key": os.path.join(pki, "server.key"),
+                "client_ca": os.path.join(pki, "ca.pem")},
+        "principals": [
+            {"id": "board", "org": "board", "roles": ["supervisor"], "cert_subject": "CN=board-app,O=board"},
+            {"id": "police-app", "org": "police", "roles": ["writer", "reader"],
+             "cert_subject": "CN=police-app,O=police"},
+        ]}, client)
+    base = "https://127.0.0.1:%d" % dmn.port
+    drivers = []
+    try:
+        def load():
+            for i in range(3):
+                dmn.post({"type": "share", "actor": {"org": "police", "user": "r.devries"},
+                          "subjects": [SUBJECT], "recipients": ["om"], "object": {"ref": "police/tls-%d" % i},
+                          "purpose": "weging", "occurred_at": "2026-03-0%dT09:00:00Z" % (i + 1)})
+        check("TLS: the daemon takes events from police's certificate", load)
+
+        def sign_in_by_certificate(d):
+            d.get(base + "/console/")
+            wait(d, lambda: text(d, "fp-key") == "niet vastgepind", "the console over https")
+            pin(d, dmn.vkey, "quorum none\n")
+            d.find_element(By.ID, "use-cert").click()
+            wait(d, lambda: "clientcertificaat" in text(d, "signin-state"), "the sign-in by certificate")
+            assert d.execute_script("return sessionStorage.getItem('ledgerd.console.token')") is None
+
+        def supervisor():
+            d = cert_browser(work, pki, "board", dmn.port)
+            drivers.append(d)
+            sign_in_by_certificate(d)
+            wait(d, lambda: text(d, "st-verdict") == "Geverifieerd", "the status over https")
+            search_subject(d)
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 3, "3 verified rows")
+            assert d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad") == []
+            assert text(d, "res-summary").startswith("3 vermeldingen, 3 geverifieerd, 0 niet"), text(d, "res-summary")
+            shot(d, "14-certificate-supervisor")
+        check("TLS: chromium presents the supervisor's certificate; the answers verify", supervisor)
+
+        def refused():
+            d = cert_browser(work, pki, "police", dmn.port)
+            drivers.append(d)
+            sign_in_by_certificate(d)
+            d.find_element(By.CSS_SELECTOR, "input[name=kind][value=subject]").click()
+            for id_, value in (("q-subject", SUBJECT), ("q-purpose", PURPOSE)):
+                d.find_element(By.ID, id_).send_keys(value)
+            d.find_element(By.ID, "search-go").click()
+            wait(d, lambda: "403" in text(d, "search-error"), "the refusal")
+            err = d.find_element(By.ID, "search-error")
+            assert "bad" in err.get_attribute("class") and "de server antwoordt 403" in err.text, err.text
+            assert d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-ok") == []
+            assert not d.find_element(By.ID, "results").is_displayed()
+            shot(d, "15-certificate-refused")
+        check("TLS: a certificate of a principal without the supervisor role is refused, in red", refused)
+    finally:
+        for d in drivers:
+            try:
+                d.quit()
+            except WebDriverException:
+                pass
+        dmn.stop()
+        if not failed:
+            shutil.rmtree(dmn.root, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ test --
@@ -369,6 +529,12 @@ def main():
         def first_view():
             wait(d, lambda: text(d, "fp-key") == "niet vastgepind", "the console to start")
             assert d.find_element(By.TAG_NAME, "h2").text.startswith("Vertrouwen")
+            # Keyboard: the first Tab reaches the skip link, then the tools.
+            d.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+            a = d.switch_to.active_element
+            assert a.get_attribute("class") == "skip" and a.text == "Naar de resultaten", a.text
+            a.send_keys(Keys.TAB)
+            assert d.switch_to.active_element.get_attribute("id") == "lang"
             shot(d, "01-start")
         check("the console opens in Dutch, asking for pinned trust", first_view)
 
@@ -459,22 +625,56 @@ def main():
 
         def export():
             d.find_element(By.ID, "export").click()
-            wait(d, lambda: "ledgerd-export-" in text(d, "export-state"), "the export")
+            wait(d, lambda: "ledgerd-export-" in text(d, "export-state") or
+                 "NIET" in text(d, "export-state"), "the export")
             state = text(d, "export-state")
-            assert "4 van de regels" not in state
-            files = []
-            wait(d, lambda: [f for f in os.listdir(downloads) if f.endswith(".jsonl")] and
+            assert "ok" in d.find_element(By.ID, "export-state").get_attribute("class"), state
+            wait(d, lambda: [f for f in os.listdir(downloads) if f.endswith(".tar")] and
                  not [f for f in os.listdir(downloads) if f.endswith(".crdownload")], "the downloaded file")
             files = os.listdir(downloads)
-            assert len(files) == 1, files
-            with open(os.path.join(downloads, files[0])) as f:
-                lines = [json.loads(l) for l in f.read().splitlines()]
-            assert len(lines) == ctx["n"], len(lines)
-            assert "%d van de regels staan ook in het antwoord" % ctx["n"] in state, state
-            assert "ok" in d.find_element(By.ID, "export-state").get_attribute("class")
-            assert "ledgerctl export met dezelfde filters" in text(d, "export-what")
+            assert len(files) == 1 and re.match(r"ledgerd-export-\d+\.tar$", files[0]), files
+            assert "%d vermeldingen" % ctx["n"] in state and \
+                "%d ervan staan ook in het antwoord" % ctx["n"] in state, state
+            unpacked = os.path.join(work, "unpacked")
+            with tarfile.open(os.path.join(downloads, files[0])) as t:
+                names = t.getnames()
+                t.extractall(unpacked)
+            bundle = os.path.join(unpacked, files[0][:-len(".tar")])
+            assert sorted(os.listdir(bundle)) == sorted(
+                ["README", "checkpoint", "context.jsonl", "context.proofs", "entries.csv",
+                 "entries.jsonl", "proofs", "MANIFEST"]), names
+            vkey = os.path.join(work, "verifier.vkey")
+            with open(vkey, "w") as f:
+                f.write(dmn.vkey + "\n")
+            r = subprocess.run([LEDGERCTL, "verify-export", bundle, "--key", vkey],
+                               capture_output=True, text=True, timeout=WAIT)
+            assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+            assert "%d entries" % ctx["n"] in r.stdout and "NOT PROVEN" in r.stdout, r.stdout
+            ctx["bundle"] = bundle
+            ctx["vkey"] = vkey
+            # What it proves and what not, next to the button.
+            what = text(d, "export-what")
+            assert "NIET BEWEZEN" in what and "ledgerctl audit --subject" in what, what
             shot(d, "05-export", d.find_element(By.ID, "export-box"))
-        check("export: the compliance stream of the same search, downloaded, lines matched", export)
+        check("export: the compliance bundle of the search as one tar file; ledgerctl verify-export passes", export)
+
+        def export_tampered():
+            before = set(os.listdir(downloads))
+            proxy.flip_export = True
+            try:
+                # By the keyboard this time: the button takes focus and Enter.
+                d.execute_script("document.getElementById('export').focus()")
+                d.switch_to.active_element.send_keys(Keys.ENTER)
+                wait(d, lambda: "NIET aangeboden" in text(d, "export-state"), "the refusal")
+            finally:
+                proxy.flip_export = False
+            state = text(d, "export-state")
+            assert "bad" in d.find_element(By.ID, "export-state").get_attribute("class")
+            assert "entries.jsonl regel 1" in state and "leidt niet naar de wortel" in state, state
+            time.sleep(1)
+            assert set(os.listdir(downloads)) == before, os.listdir(downloads)
+            shot(d, "05b-export-tampered", d.find_element(By.ID, "export-box"))
+        check("a byte of the export stream flipped by the proxy: no bundle offered, the reason in red", export_tampered)
 
         def status_view():
             d.find_element(By.ID, "refresh").click()
@@ -496,8 +696,11 @@ def main():
             edges = d.find_elements(By.CSS_SELECTOR, "#lineage svg path[marker-end]")
             assert len(edges) == 1
             assert d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad") == []
-            # The nodes take the keyboard's focus.
-            nodes[0].send_keys(Keys.TAB)
+            # The nodes take the keyboard's focus, one after the other by Tab.
+            d.execute_script("arguments[0].focus()", nodes[0])
+            assert d.execute_script("return document.activeElement") == nodes[0]
+            ActionChains(d).send_keys(Keys.TAB).perform()
+            assert d.execute_script("return document.activeElement") == nodes[1]
             shot(d, "07-lineage", d.find_element(By.ID, "lineage-box"))
             assert d.find_element(By.ID, "export").get_attribute("disabled") is not None
         check("the lineage of the shared report: share, two queries, the advice resting on it", lineage)
@@ -532,10 +735,17 @@ def main():
             finally:
                 proxy.flip = False
             bad = d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad")[0]
-            assert "does not lead to the checkpoint's root" in bad.text, bad.text
+            assert "leidt niet naar de wortel van het checkpoint" in bad.text, bad.text
             assert len(shown(d, "#timeline tbody tr.row-ok")) == 19
             assert ", 1 niet" in text(d, "res-summary")
             shot(d, "09-flipped-proof")
+            # The same reason in English.
+            d.find_element(By.ID, "lang").click()
+            wait(d, lambda: "does not lead to the checkpoint's root" in
+                 d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr.row-bad")[0].text, "the reason in English")
+            shot(d, "09b-flipped-proof-english")
+            d.find_element(By.ID, "lang").click()
+            wait(d, lambda: text(d, "results-h") == "Antwoord", "Dutch again")
         check("one flipped byte of a proof (through the proxy) makes that row red", flipped)
 
         def quorum():
@@ -547,7 +757,7 @@ def main():
             search_subject(d, purpose=PURPOSE + " (quorum)")
             wait(d, lambda: len(shown(d, "#timeline tbody tr.row-bad")) == 20,
                  "every row red")
-            assert "checkpoint does not" in rows(d)[0].text
+            assert "maar het checkpoint niet" in rows(d)[0].text, rows(d)[0].text
             shot(d, "10-quorum-unmet")
         check("a witness quorum the log does not meet: status and rows red", quorum)
 
@@ -567,7 +777,7 @@ def main():
                 w.tamper = True
                 d.find_element(By.ID, "refresh").click()
                 wait(d, lambda: "NIET" in text(d, "st-verdict"), "a red status")
-                assert "cosignature does not verify" in text(d, "st-cosig"), text(d, "st-cosig")
+                assert "de medeondertekening klopt niet" in text(d, "st-cosig"), text(d, "st-cosig")
                 shot(d, "12-cosignature-bad", d.find_element(By.ID, "status"))
             finally:
                 proxy.witness = None
@@ -577,7 +787,7 @@ def main():
             pin(d, new_vkey("localhost/ledgerd-dev", 0x01), "quorum none\n")
             d.find_element(By.ID, "refresh").click()
             wait(d, lambda: "NIET" in text(d, "st-verdict"), "a red status")
-            assert "not signed by the pinned key" in text(d, "st-verdict")
+            assert "niet ondertekend met de vastgepinde sleutel" in text(d, "st-verdict"), text(d, "st-verdict")
             assert d.find_element(By.ID, "banner").is_displayed()
             assert "WAARSCHUWING" in text(d, "banner")
             search_subject(d, purpose=PURPOSE + " (sleutel)")
@@ -592,6 +802,9 @@ def main():
             d.find_element(By.ID, "search-go").click()
             wait(d, lambda: "doel" in text(d, "search-error").lower(), "the purpose to be asked for")
         check("a search without a purpose is not sent", refuses_without_purpose)
+        d.quit()
+        d = None
+        client_certificates(work)
     except Exception:
         global failed
         failed += 1

@@ -4,8 +4,10 @@
 // forbids both; SVG is drawn with DOM calls and presentation attributes.
 import {
 	VerifyError, parseVerifierKey, parsePolicy, verifyCheckpoint, verifyConsistency,
-	verifyEvent, fingerprint, b64encode, b64decode, equalBytes, utf8,
+	verifyEvent, verifyInclusion, leafHash, parseNote, parseCheckpoint, fingerprint,
+	b64encode, b64decode, equalBytes, utf8, formatReason,
 } from "./verify.js";
+import { CSV_HEADER, csvRow, tlogProof, bundleTar } from "./bundle.js";
 import { TEXT } from "./i18n.js";
 
 const LS_KEY = "ledgerd.console.vkey";
@@ -64,8 +66,19 @@ function setMark(node, ok, text) {
 	if (ok !== null) node.classList.add(ok ? "ok" : "bad");
 }
 
+// A reason is {key, args}: kept as such, and said in the language of the
+// moment, so that what is on screen follows the language toggle.
+function R(key, ...args) {
+	return { key, args };
+}
+
 function reason(e) {
-	return e instanceof VerifyError || e instanceof ApiError ? e.message : `${e.name}: ${e.message}`;
+	if (e instanceof VerifyError || e instanceof ApiError) return e.reason;
+	return R("r_unexpected", `${e.name}: ${e.message}`);
+}
+
+function say(r) {
+	return typeof r === "string" ? r : formatReason(state.lang, r.key, r.args);
 }
 
 // ---- interface text ----
@@ -77,13 +90,20 @@ function applyLanguage() {
 	document.title = `ledgerd — ${t("title")}`;
 	showTrust();
 	showSignin();
+	if (state.banner) $("banner").textContent = say(state.banner);
 	if (state.lastStatus) showStatus(state.lastStatus);
 	if (state.query) renderResults();
 }
 
 // ---- the server ----
 
-class ApiError extends Error {}
+/* A failed request; its reason is said in the console's language. */
+class ApiError extends Error {
+	constructor(key, ...args) {
+		super(formatReason("en", key, args));
+		this.reason = R(key, ...args);
+	}
+}
 
 function credentials() {
 	const token = sessionStorage.getItem(SS_TOKEN);
@@ -95,15 +115,16 @@ async function api(path, { text = false, raw = false } = {}) {
 	try {
 		res = await fetch(path, { headers: credentials(), cache: "no-store", credentials: "same-origin" });
 	} catch (e) {
-		throw new ApiError(`the server cannot be reached (${e.message})`);
+		throw new ApiError("r_unreachable", e.message);
 	}
 	if (!res.ok) {
-		let msg = `${res.status}`;
+		// The server's own words, quoted as it sent them (in English).
+		let msg = res.statusText || "";
 		try {
 			const j = await res.json();
-			msg += ` ${j.error.code}: ${j.error.message}`;
+			msg = `${j.error.code}: ${j.error.message}`;
 		} catch (e) { /* not JSON */ }
-		throw new ApiError(msg);
+		throw new ApiError("r_http", res.status, msg);
 	}
 	if (raw) return res;
 	return text ? res.text() : res.json();
@@ -120,7 +141,8 @@ async function loadTrust() {
 		if (k) state.logKey = await parseVerifierKey(k);
 		if (p) state.policy = await parsePolicy(p);
 	} catch (e) {
-		setMark($("trust-error"), false, reason(e));
+		state.trustWhy = reason(e);
+		setMark($("trust-error"), false, say(state.trustWhy));
 	}
 	state.keyFp = k ? await fingerprint(k) : null;
 	state.policyFp = p ? await fingerprint(p) : null;
@@ -134,6 +156,7 @@ function showTrust() {
 	$("fp-policy").textContent = p ? `${t("quorum")} ${p.quorum}, ${p.witnesses.size} ${t("witnesses")} — ${t("fingerprint")} ${state.policyFp}` : t("none_pinned");
 	$("hdr-origin").textContent = k ? k.name : "";
 	if (state.trustNote) $("trust-error").textContent = t(state.trustNote);
+	else if (state.trustWhy) $("trust-error").textContent = say(state.trustWhy);
 	if (!k || !p) $("trust-edit").open = true;
 }
 
@@ -147,9 +170,11 @@ async function pinTrust(ev) {
 		await parsePolicy(p);
 	} catch (e) {
 		state.trustNote = null;
-		setMark($("trust-error"), false, reason(e));
+		state.trustWhy = reason(e);
+		setMark($("trust-error"), false, say(state.trustWhy));
 		return;
 	}
+	state.trustWhy = null;
 	if (k !== localStorage.getItem(LS_KEY)) localStorage.removeItem(LS_LAST);
 	localStorage.setItem(LS_KEY, k);
 	localStorage.setItem(LS_POLICY, p);
@@ -197,9 +222,10 @@ function checkCheckpoint(note) {
 }
 
 async function checkCheckpointNow(note) {
-	const out = { ok: false, sigOk: false, why: "", cp: null, result: null, cons: null, consOk: false };
+	// why: a reason (R), said when shown.
+	const out = { ok: false, sigOk: false, why: null, cp: null, result: null, cons: null, consOk: false };
 	if (!state.logKey || !state.policy) {
-		out.why = t("need_trust");
+		out.why = R("need_trust");
 		return out;
 	}
 	try {
@@ -208,7 +234,7 @@ async function checkCheckpointNow(note) {
 		out.sigOk = true;
 	} catch (e) {
 		out.why = reason(e);
-		banner(t("banner_key", out.why));
+		banner(R("banner_key", out.why));
 		return out;
 	}
 	try {
@@ -216,13 +242,13 @@ async function checkCheckpointNow(note) {
 		out.consOk = true;
 	} catch (e) {
 		// Kept as key and arguments: the status is shown again in the other language.
-		out.cons = ["cons_bad", lastSeen()?.size ?? "?", reason(e)];
-		out.why = t(...out.cons);
-		banner(t("banner_cons", reason(e)));
+		out.cons = R("cons_bad", lastSeen()?.size ?? "?", reason(e));
+		out.why = out.cons;
+		banner(R("banner_cons", reason(e)));
 		return out;
 	}
 	if (!out.result.quorumOk) {
-		out.why = t("cosig_unmet", out.result.quorum);
+		out.why = R("cosig_unmet", out.result.quorum);
 		return out;
 	}
 	out.ok = true;
@@ -245,25 +271,26 @@ async function consistentWithLast(cp) {
 	}));
 	if (!last) {
 		keep();
-		return ["cons_first"];
+		return R("cons_first");
 	}
 	const lastRoot = b64decode(last.root);
 	if (cp.size === last.size) {
-		if (!equalBytes(cp.root, lastRoot)) throw new VerifyError("the same tree size with another root: a split view");
-		return ["cons_same", cp.size];
+		if (!equalBytes(cp.root, lastRoot)) throw new VerifyError("split_view");
+		return R("cons_same", cp.size);
 	}
 	const [from, to, fromRoot, toRoot] = cp.size > last.size ?
 		[last.size, cp.size, lastRoot, cp.root] : [cp.size, last.size, cp.root, lastRoot];
 	const proof = await api(`/v1/proof/consistency?from=${from}&to=${to}`);
-	if (proof.from !== from || proof.to !== to) throw new VerifyError("the consistency proof is for other sizes");
+	if (proof.from !== from || proof.to !== to) throw new VerifyError("cons_sizes");
 	await verifyConsistency(from, to, fromRoot, toRoot, proof.hashes);
 	if (cp.size > last.size) keep();
-	return ["cons_ok", from, to];
+	return R("cons_ok", from, to);
 }
 
-function banner(text) {
+function banner(why) {
+	state.banner = why;
 	const b = $("banner");
-	b.textContent = text;
+	b.textContent = say(why);
 	b.hidden = false;
 }
 
@@ -277,7 +304,7 @@ function ago(ms) {
 
 async function refreshStatus() {
 	if (!state.logKey || !state.policy) {
-		showStatus({ note: null, check: { ok: false, why: t("need_trust") } });
+		showStatus({ note: null, check: { ok: false, why: R("need_trust") } });
 		return;
 	}
 	let note;
@@ -293,10 +320,10 @@ async function refreshStatus() {
 function showStatus(st) {
 	state.lastStatus = st;
 	const c = st.check;
-	setMark($("st-verdict"), c.ok, c.ok ? t("st_ok") : `${t("st_bad")}: ${c.why}`);
+	setMark($("st-verdict"), c.ok, c.ok ? t("st_ok") : `${t("st_bad")}: ${say(c.why)}`);
 	$("st-size").textContent = c.cp ? `${c.cp.size} ${t("entries")}` : "—";
 	if (c.sigOk) setMark($("st-sig"), true, t("sig_ok"));
-	else setMark($("st-sig"), st.note ? false : null, st.note ? c.why : "—");
+	else setMark($("st-sig"), st.note ? false : null, st.note ? say(c.why) : "—");
 	const cos = $("st-cosig");
 	cos.textContent = "";
 	cos.classList.remove("ok", "bad");
@@ -310,7 +337,7 @@ function showStatus(st) {
 		const list = el("ul", { class: "cosigs" });
 		for (const s of r.cosignatures) {
 			const when = s.time ? new Date(s.time * 1000).toISOString() : "";
-			list.append(el("li", { class: s.ok ? "ok" : "bad", text: t("cosig_from", s.witness, s.ok ? `✓ ${when}` : `✗ ${s.why}`) }));
+			list.append(el("li", { class: s.ok ? "ok" : "bad", text: t("cosig_from", s.witness, s.ok ? `✓ ${when}` : `✗ ${say(s.reason)}`) }));
 		}
 		cos.append(head, list);
 		const times = r.cosignatures.filter((s) => s.ok && s.time).map((s) => s.time * 1000);
@@ -321,7 +348,7 @@ function showStatus(st) {
 		cos.textContent = "—";
 		$("st-age").textContent = "—";
 	}
-	if (c.cons) setMark($("st-cons"), c.consOk, t(...c.cons));
+	if (c.cons) setMark($("st-cons"), c.consOk, say(c.cons));
 	else setMark($("st-cons"), null, "—");
 }
 
@@ -396,8 +423,18 @@ async function search(ev) {
 	state.edges = null;
 	state.sortKey = "seq";
 	state.sortDir = 1;
+	state.subjectToken = null;
+	state.exportState = null;
 	setMark($("export-state"), null, "");
 	await fetchPage(null);
+	if (state.pages.length === 0) {
+		// Refused or failed: the reason stands in red above; no empty answer
+		// (and no export of a search that was not answered).
+		state.query = null;
+		$("results").hidden = true;
+		$("search-error").focus();
+		return;
+	}
 	$("results").hidden = false;
 	$("results").focus();
 }
@@ -410,7 +447,7 @@ async function fetchPage(cursor) {
 		const answer = await api(queryPath(q, cursor));
 		await takeAnswer(answer);
 	} catch (e) {
-		$("search-error").textContent = reason(e);
+		$("search-error").textContent = say(reason(e));
 	} finally {
 		$("search-go").disabled = false;
 	}
@@ -428,6 +465,7 @@ async function takeAnswer(answer) {
 	const page = { check, audit_seq: answer.audit_seq, tree_size: answer.tree_size };
 	state.pages.push(page);
 	state.lastAnswerCheck = { note: answer.checkpoint, check };
+	if (answer.subject_token) state.subjectToken = answer.subject_token;
 	state.next = answer.next_cursor ?? null;
 	if (answer.edges) {
 		state.edges = answer.edges;
@@ -437,23 +475,23 @@ async function takeAnswer(answer) {
 	let prevSeq = -1;
 	const lineage = new Set();
 	for (const ev of answer.events) {
-		const row = { seq: ev.seq, raw: ev.entry, entry: null, ok: false, why: "", page };
+		const row = { seq: ev.seq, raw: ev.entry, entry: null, ok: false, why: null, page };
 		try {
 			row.entry = JSON.parse(ev.entry);
 		} catch (e) { /* shown as unreadable */ }
 		try {
-			if (!check.cp) throw new VerifyError(`checkpoint: ${check.why}`);
-			if (answer.tree_size !== check.cp.size) throw new VerifyError("tree_size is not the checkpoint's size");
+			if (!check.cp) throw new VerifyError("row_cp", check.why);
+			if (answer.tree_size !== check.cp.size) throw new VerifyError("row_size");
 			const entry = await verifyEvent(ev, check.cp);
 			row.entry = entry;
-			if (!(ev.seq > prevSeq)) throw new VerifyError("seq does not increase");
+			if (!(ev.seq > prevSeq)) throw new VerifyError("row_seq_order");
 			prevSeq = ev.seq;
 			if (q.kind === "subject" && !(entry.subjects || []).includes(answer.subject_token))
-				throw new VerifyError("the entry does not name the subject");
+				throw new VerifyError("row_not_subject");
 			if (q.kind === "actor" && (entry.actor?.org !== q.org || entry.actor?.user !== q.user))
-				throw new VerifyError("the entry is not by that user");
+				throw new VerifyError("row_not_user");
 			if (q.kind === "object") lineage.add(entry.seq);
-			if (!check.ok) throw new VerifyError(`the proof holds, but the checkpoint does not: ${check.why}`);
+			if (!check.ok) throw new VerifyError("row_cp_fails", check.why);
 			row.ok = true;
 		} catch (e) {
 			row.why = reason(e);
@@ -471,7 +509,7 @@ async function takeAnswer(answer) {
 			const confirmed = parents.every(([from]) => (r.entry.refs || []).includes(from) && bySeq.has(from));
 			if (!confirmed || (!isRoot && parents.length === 0)) {
 				r.ok = false;
-				r.why = "the entry is neither the item nor rests on an entry of the graph by its refs";
+				r.why = R("r_row_not_lineage");
 			}
 		}
 	}
@@ -554,7 +592,7 @@ function renderTable() {
 			if (key === "ok") {
 				td = el("td", { class: r.ok ? "mark ok" : "mark bad" },
 					el("span", { "aria-hidden": "true", text: r.ok ? "✓ " : "✗ " }),
-					r.ok ? t("verified") : `${t("not_verified")}: ${r.why}`);
+					r.ok ? t("verified") : `${t("not_verified")}: ${say(r.why)}`);
 			} else if (key === "type") {
 				const ty = cell(r, key);
 				td = el("td", {}, el("span", { class: `type type-${ty}`, text: t(`t_${ty}`) }));
@@ -563,7 +601,9 @@ function renderTable() {
 				td = el("td", {}, el("span", { class: "ref", text: ref }), " ",
 					el("button", { type: "button", class: "small no-print", "aria-label": t("lineage_of", ref), onclick: () => showLineageOf(ref), text: "⤳" }));
 			} else if (key === "time") {
-				td = el("td", { title: `received_at ${r.entry?.received_at || ""}`, text: cell(r, key) });
+				td = el("td", { class: "nowrap", title: `received_at ${r.entry?.received_at || ""}`, text: cell(r, key) });
+			} else if (key === "seq") {
+				td = el("td", { class: "nowrap", text: String(cell(r, key)) });
 			} else {
 				td = el("td", { text: String(cell(r, key)) });
 			}
@@ -583,7 +623,7 @@ function renderResults() {
 	const last = state.pages[state.pages.length - 1];
 	$("res-summary").textContent = last ? t("res_summary", state.rows.length, ok, state.rows.length - ok, state.pages.map((p) => p.audit_seq).join(", #")) : "";
 	const cpLine = $("res-checkpoint");
-	if (last) setMark(cpLine, last.check.ok, t("res_cp", last.tree_size, last.check.ok ? t("st_ok") : `${t("st_bad")}: ${last.check.why}`));
+	if (last) setMark(cpLine, last.check.ok, t("res_cp", last.tree_size, last.check.ok ? t("st_ok") : `${t("st_bad")}: ${say(last.check.why)}`));
 	renderTable();
 	renderChart();
 	$("lineage-box").hidden = !(q && q.kind === "object" && state.edges);
@@ -713,7 +753,7 @@ function renderLineage() {
 	for (const r of rows) {
 		const p = pos.get(r.seq);
 		const e = r.entry;
-		const label = `#${r.seq} ${t(`t_${e.type}`)} ${e.actor?.org}/${e.actor?.user}, ${e.occurred_at}; ${r.ok ? t("verified") : `${t("not_verified")}: ${r.why}`}`;
+		const label = `#${r.seq} ${t(`t_${e.type}`)} ${e.actor?.org}/${e.actor?.user}, ${e.occurred_at}; ${r.ok ? t("verified") : `${t("not_verified")}: ${say(r.why)}`}`;
 		const g = svg("g", { tabindex: 0, role: "img", "aria-label": label, class: `node ${r.ok ? "ok" : "bad"}` });
 		g.append(svg("title", {}, label));
 		g.append(svg("rect", { x: p.x, y: p.y, width: nodeW, height: nodeH, rx: 6, fill: "#ffffff",
@@ -728,7 +768,10 @@ function renderLineage() {
 	$("lineage-summary").textContent = t("lineage_summary", rows.length, edges.length, state.truncated ? t("truncated") : "");
 }
 
-// ---- export ----
+// ---- export: the compliance bundle of spec §8, made and verified here ----
+
+const PUBLISH_WAIT_MS = 60000;	// as ledgerctl: the longest wait for a checkpoint
+const PROOF_FETCHES = 6;	// inclusion proofs asked for at once
 
 function exportPath(q) {
 	const p = new URLSearchParams();
@@ -745,47 +788,156 @@ function renderExport() {
 	const q = state.query;
 	if (!q) return;
 	$("export").disabled = q.kind === "object";
-	$("export-what").textContent = q.kind === "subject" ? t("export_subject") :
-		q.kind === "actor" ? t("export_actor", q.org) : t("export_object");
+	// One line each: what you get, what it proves, what not, how to check it.
+	const what = q.kind === "subject" ? t("export_subject") :
+		q.kind === "actor" ? t("export_actor", q.org, q.user) : t("export_object");
+	const list = $("export-what");
+	list.textContent = "";
+	for (const line of what.split("\n")) {
+		const cut = line.indexOf(": ");
+		list.append(cut < 0 ? el("li", { text: line }) :
+			el("li", {}, el("strong", { text: line.slice(0, cut + 1) }), line.slice(cut + 1)));
+	}
+	if (state.exportState) setMark($("export-state"), state.exportState.ok, say(state.exportState.why));
 }
 
+/* The published checkpoint once it covers size entries (or the last one seen). */
+async function checkpointCovering(size) {
+	const start = Date.now();
+	for (;;) {
+		const note = await api("/checkpoint", { text: true });
+		if (parseCheckpoint(parseNote(note).text).size >= size || Date.now() - start > PUBLISH_WAIT_MS)
+			return note;
+		await new Promise((done) => setTimeout(done, 250));
+	}
+}
+
+/* The lines of a JSON-lines text, each ended by a newline. */
+function jsonLines(text, file) {
+	if (text !== "" && !text.endsWith("\n")) throw new VerifyError("bundle_cut", file);
+	return text === "" ? [] : text.slice(0, -1).split("\n");
+}
+
+/*
+ * Proves every line of file (its entries' texts) against the verified
+ * checkpoint cp: seqs increasing and below bound, each leaf hash led to
+ * the root by the inclusion proof the server gives (verified here, as
+ * ledgerctl export verifies each proof before it writes it).  Returns the
+ * parsed entries, the proofs' text (spec §8.3) and the CSV rows.
+ */
+async function proveLines(file, lines, cp, note, bound) {
+	const entries = lines.map((line, i) => {
+		try {
+			return JSON.parse(line);
+		} catch (e) {
+			throw new VerifyError("bundle_not_entry", file, i + 1);
+		}
+	});
+	let prev = -1;
+	entries.forEach((e, i) => {
+		if (!Number.isSafeInteger(e.seq) || e.seq <= prev || e.seq >= bound)
+			throw new VerifyError("bundle_seq", file, i + 1, e.seq, bound);
+		prev = e.seq;
+	});
+	const proofs = new Array(lines.length);
+	const rows = new Array(lines.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < lines.length) {
+			const i = next++;
+			const seq = entries[i].seq;
+			try {
+				const leaf = await leafHash(utf8(lines[i]));
+				const p = await api(`/v1/proof/inclusion?index=${seq}&tree_size=${cp.size}`);
+				await verifyInclusion(seq, cp.size, leaf, p.hashes, cp.root);
+				proofs[i] = tlogProof(seq, p.hashes, note);
+				rows[i] = csvRow(lines[i], leaf);
+			} catch (e) {
+				next = lines.length;	// the other workers stop too
+				throw new VerifyError("bundle_proof", file, i + 1, seq, reason(e));
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: PROOF_FETCHES }, worker));
+	return { entries, proofs: proofs.join(""), rows: rows.join("") };
+}
+
+function download(bytes, name, type) {
+	const url = URL.createObjectURL(new Blob([bytes], { type }));
+	const a = el("a", { href: url, download: name });
+	document.body.append(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+/*
+ * The export of the current search as the compliance bundle: the export
+ * stream, the export entry, a checkpoint covering it that holds here
+ * (pinned key, witness policy, consistency with what this browser saw),
+ * every entry's inclusion proof verified, the claim of the export entry
+ * checked against the search, then one tar file.  Nothing that did not
+ * verify is offered: the reason is shown in red instead.
+ */
 async function doExport() {
 	const q = state.query;
-	$("export-state").textContent = t("exporting");
-	$("export-state").className = "";
+	state.exportState = null;
+	setMark($("export-state"), null, t("exporting"));
+	$("export").disabled = true;
 	try {
 		const res = await api(exportPath(q), { raw: true });
 		const text = await res.text();
-		const seq = res.headers.get("X-Ledger-Export-Seq");
-		const range = res.headers.get("X-Ledger-Export-Range");
-		const lines = text.split("\n").filter((l) => l !== "");
-		// Lines the answer above verified must be the same bytes.
+		const seq = Number(res.headers.get("X-Ledger-Export-Seq"));
+		const range = /^(\d+)-(\d+)$/.exec(res.headers.get("X-Ledger-Export-Range") || "");
+		if (!Number.isSafeInteger(seq) || !range) throw new VerifyError("bundle_headers");
+		const lines = jsonLines(text, "entries.jsonl");
+		const note = await checkpointCovering(seq + 1);
+		const check = await checkCheckpoint(note);
+		if (!check.ok) throw new VerifyError("row_cp", check.why);
+		if (check.cp.size <= seq) throw new VerifyError("bundle_cp_small", check.cp.size, seq);
+		// Every search the console exports has a filter (subject or org): the
+		// context is the export entry alone (spec §8.4).
+		const context = [await api(`/v1/events/${seq}`, { text: true })];
+		const ent = await proveLines("entries.jsonl", lines, check.cp, note, seq);
+		const ctx = await proveLines("context.jsonl", context, check.cp, note, check.cp.size);
+		const exp = ctx.entries[0];
+		const filters = exp.details?.filters || {};
+		if (exp.seq !== seq || exp.type !== "export") throw new VerifyError("bundle_not_export", seq);
+		if (q.kind === "subject" && filters.subject_token !== state.subjectToken)
+			throw new VerifyError("bundle_claim", "subject");
+		if (q.kind === "actor" && filters.org !== q.org) throw new VerifyError("bundle_claim", "org");
+		ent.entries.forEach((e, i) => {
+			if (q.kind === "subject" && !(e.subjects || []).includes(state.subjectToken))
+				throw new VerifyError("bundle_not_matching", i + 1, e.seq);
+			if (q.kind === "actor" && e.actor?.org !== q.org)
+				throw new VerifyError("bundle_not_matching", i + 1, e.seq);
+		});
+		// The rows the answer above verified must be the very same bytes.
 		const verified = new Map(state.rows.filter((r) => r.ok).map((r) => [r.seq, r.raw]));
-		let same = 0, differ = 0;
-		for (const l of lines) {
-			let seqOf;
-			try {
-				seqOf = JSON.parse(l).seq;
-			} catch (e) {
-				differ++;
-				continue;
-			}
-			if (!verified.has(seqOf)) continue;
-			if (equalBytes(utf8(l), utf8(verified.get(seqOf)))) same++;
-			else differ++;
-		}
-		const name = `ledgerd-export-${seq}.jsonl`;
-		const url = URL.createObjectURL(new Blob([text], { type: "application/x-ndjson" }));
-		const a = el("a", { href: url, download: name });
-		document.body.append(a);
-		a.click();
-		a.remove();
-		setTimeout(() => URL.revokeObjectURL(url), 60000);
-		setMark($("export-state"), differ === 0, t("export_done", name, lines.length, seq, range, same) +
-			(differ ? ` ${t("export_mismatch", differ)}` : ""));
+		let same = 0;
+		ent.entries.forEach((e, i) => {
+			if (!verified.has(e.seq)) return;
+			if (verified.get(e.seq) !== lines[i]) throw new VerifyError("bundle_differs", e.seq);
+			same++;
+		});
+		const dir = `ledgerd-export-${seq}`;
+		const files = {
+			checkpoint: utf8(note),
+			"context.jsonl": utf8(context.map((l) => `${l}\n`).join("")),
+			"context.proofs": utf8(ctx.proofs),
+			"entries.csv": utf8(CSV_HEADER + ent.rows),
+			"entries.jsonl": utf8(text),
+			proofs: utf8(ent.proofs),
+		};
+		download(await bundleTar(dir, files, Date.now() / 1000), `${dir}.tar`, "application/x-tar");
+		const first = ent.entries[0]?.seq ?? "—", last = ent.entries[ent.entries.length - 1]?.seq ?? "—";
+		state.exportState = { ok: true, why: R("export_done", `${dir}.tar`, lines.length, first, last, seq, check.cp.size, same, dir) };
 	} catch (e) {
-		setMark($("export-state"), false, reason(e));
+		state.exportState = { ok: false, why: R("export_failed", reason(e)) };
+	} finally {
+		$("export").disabled = q.kind === "object";
 	}
+	setMark($("export-state"), state.exportState.ok, say(state.exportState.why));
 }
 
 // ---- wiring ----

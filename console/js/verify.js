@@ -2,15 +2,41 @@
 // Merkle proofs, C2SP signed notes and checkpoints, C2SP tlog-cosignature
 // lines and a C2SP tlog-policy quorum.  Plain WebCrypto (SHA-256, Ed25519),
 // the same in the browser and in Node's test runner (console/test/).
+// Every failure is a reason code with its parameters (i18n.js holds the
+// text of each, r_<code>, in Dutch and English), so that the console says
+// it in the officer's language; the error's message is the English text.
+import { TEXT } from "./i18n.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
-/** A verification that did not hold; message says why, for people. */
-export class VerifyError extends Error {}
+/**
+ * The text of a reason {key, args} in lang ("nl" or "en"): TEXT[lang][key]
+ * with {0}, {1}... replaced by the arguments, each itself a reason or a
+ * value.
+ */
+export function formatReason(lang, key, args = []) {
+	const s = (TEXT[lang] && TEXT[lang][key]) ?? TEXT.en[key] ?? key;
+	return s.replace(/\{(\d)\}/g, (_, i) => {
+		const a = args[Number(i)];
+		return a && typeof a === "object" && "key" in a ? formatReason(lang, a.key, a.args) : String(a);
+	});
+}
 
-function fail(msg) {
-	throw new VerifyError(msg);
+/**
+ * A verification that did not hold: reason is {key: "r_" + code, args}
+ * for the console to say in either language; message is the English text.
+ */
+export class VerifyError extends Error {
+	constructor(code, ...args) {
+		const reason = { key: `r_${code}`, args };
+		super(formatReason("en", reason.key, args));
+		this.reason = reason;
+	}
+}
+
+function fail(code, ...args) {
+	throw new VerifyError(code, ...args);
 }
 
 export function utf8(s) {
@@ -41,7 +67,7 @@ export function hex(bytes) {
 }
 
 export function fromHex(s) {
-	if (!/^([0-9a-f]{2})*$/i.test(s)) fail("not hexadecimal");
+	if (!/^([0-9a-f]{2})*$/i.test(s)) fail("not_hex");
 	const out = new Uint8Array(s.length / 2);
 	for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(2 * i, 2), 16);
 	return out;
@@ -51,12 +77,12 @@ export function fromHex(s) {
 export function b64decode(s) {
 	if (typeof s !== "string" || s.length % 4 !== 0 ||
 	    !/^[A-Za-z0-9+/]*={0,2}$/.test(s))
-		fail("malformed base64");
+		fail("b64_malformed");
 	const bin = atob(s);
 	const out = new Uint8Array(bin.length);
 	for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
 	// Non-canonical trailing bits would let two texts mean one value.
-	if (b64encode(out) !== s) fail("non-canonical base64");
+	if (b64encode(out) !== s) fail("b64_noncanonical");
 	return out;
 }
 
@@ -79,17 +105,17 @@ export async function nodeHash(left, right) {
 	return sha256(concat(Uint8Array.of(1), left, right));
 }
 
-function big(n, what) {
+function big(n, code) {
 	if (typeof n === "bigint") return n;
-	if (!Number.isSafeInteger(n) || n < 0) fail(what + " is not a non-negative integer");
+	if (!Number.isSafeInteger(n) || n < 0) fail(code);
 	return BigInt(n);
 }
 
 function hashList(proof) {
-	if (!Array.isArray(proof)) fail("the proof is not a list");
+	if (!Array.isArray(proof)) fail("proof_not_list");
 	return proof.map((h) => {
 		const b = typeof h === "string" ? b64decode(h) : h;
-		if (b.length !== 32) fail("a proof hash is not 32 bytes");
+		if (b.length !== 32) fail("proof_hash_len");
 		return b;
 	});
 }
@@ -100,14 +126,14 @@ function hashList(proof) {
  * or bytes) from the leaf upward.  Throws VerifyError with the reason.
  */
 export async function verifyInclusion(index, treeSize, leaf, proof, root) {
-	let fn = big(index, "index");
-	let sn = big(treeSize, "tree size");
+	let fn = big(index, "index_not_int");
+	let sn = big(treeSize, "size_not_int");
 	const path = hashList(proof);
-	if (fn >= sn) fail(`index ${fn} is not below the tree size ${sn}`);
+	if (fn >= sn) fail("index_beyond", fn, sn);
 	sn -= 1n;
 	let r = leaf;
 	for (const p of path) {
-		if (sn === 0n) fail("the inclusion proof is too long");
+		if (sn === 0n) fail("incl_too_long");
 		if ((fn & 1n) === 1n || fn === sn) {
 			r = await nodeHash(p, r);
 			if ((fn & 1n) === 0n)
@@ -121,8 +147,8 @@ export async function verifyInclusion(index, treeSize, leaf, proof, root) {
 		fn >>= 1n;
 		sn >>= 1n;
 	}
-	if (sn !== 0n) fail("the inclusion proof is too short");
-	if (!equalBytes(r, root)) fail("the inclusion proof does not lead to the checkpoint's root");
+	if (sn !== 0n) fail("incl_too_short");
+	if (!equalBytes(r, root)) fail("incl_root");
 	return true;
 }
 
@@ -132,21 +158,21 @@ export async function verifyInclusion(index, treeSize, leaf, proof, root) {
  * Throws VerifyError with the reason.
  */
 export async function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
-	const m = big(first, "old size");
-	const n = big(second, "new size");
+	const m = big(first, "old_size_not_int");
+	const n = big(second, "new_size_not_int");
 	let path = hashList(proof);
-	if (m > n) fail(`the old size ${m} is beyond the new size ${n}`);
+	if (m > n) fail("cons_old_beyond", m, n);
 	if (m === n) {
-		if (path.length !== 0) fail("a consistency proof between equal sizes must be empty");
-		if (!equalBytes(firstRoot, secondRoot)) fail("the same tree size with two different roots");
+		if (path.length !== 0) fail("cons_equal_nonempty");
+		if (!equalBytes(firstRoot, secondRoot)) fail("cons_equal_roots");
 		return true;
 	}
 	if (m === 0n) {
 		// Every tree extends the empty one; RFC 9162 defines no proof for it.
-		if (path.length !== 0) fail("a consistency proof from size 0 must be empty");
+		if (path.length !== 0) fail("cons_zero_nonempty");
 		return true;
 	}
-	if (path.length === 0) fail("the consistency proof is empty");
+	if (path.length === 0) fail("cons_empty");
 	if ((m & (m - 1n)) === 0n) path = [firstRoot, ...path];
 	let fn = m - 1n;
 	let sn = n - 1n;
@@ -157,7 +183,7 @@ export async function verifyConsistency(first, second, firstRoot, secondRoot, pr
 	let fr = path[0];
 	let sr = path[0];
 	for (const c of path.slice(1)) {
-		if (sn === 0n) fail("the consistency proof is too long");
+		if (sn === 0n) fail("cons_too_long");
 		if ((fn & 1n) === 1n || fn === sn) {
 			fr = await nodeHash(c, fr);
 			sr = await nodeHash(c, sr);
@@ -172,9 +198,9 @@ export async function verifyConsistency(first, second, firstRoot, secondRoot, pr
 		fn >>= 1n;
 		sn >>= 1n;
 	}
-	if (sn !== 0n) fail("the consistency proof is too short");
-	if (!equalBytes(fr, firstRoot)) fail("the consistency proof does not lead to the old root");
-	if (!equalBytes(sr, secondRoot)) fail("the consistency proof does not lead to the new root");
+	if (sn !== 0n) fail("cons_too_short");
+	if (!equalBytes(fr, firstRoot)) fail("cons_old_root");
+	if (!equalBytes(sr, secondRoot)) fail("cons_new_root");
 	return true;
 }
 
@@ -198,22 +224,22 @@ function validKeyName(name) {
  * Returns {name, id, type, pub, text}.
  */
 export async function parseVerifierKey(text) {
-	if (typeof text !== "string") fail("the verifier key is not text");
+	if (typeof text !== "string") fail("key_not_text");
 	text = text.trim();
 	// The base64 key may hold "+" itself; the name and key ID do not.
 	const m = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text);
-	if (!m) fail("a verifier key is name+keyid+key");
+	if (!m) fail("key_form");
 	const [, name, idHex, keyB64] = m;
-	if (!validKeyName(name)) fail("the key name is empty or holds a space or control character");
-	if (!/^[0-9a-f]{8}$/.test(idHex)) fail("the key ID is not 8 lowercase hex digits");
+	if (!validKeyName(name)) fail("key_name");
+	if (!/^[0-9a-f]{8}$/.test(idHex)) fail("key_id_form");
 	const raw = b64decode(keyB64);
-	if (raw.length !== 33) fail("the key is not a type byte and 32 bytes");
+	if (raw.length !== 33) fail("key_len");
 	const type = raw[0];
 	if (type !== KEY_ED25519 && type !== KEY_COSIGNATURE_V1)
-		fail(`key type 0x${type.toString(16).padStart(2, "0")} is not Ed25519 (0x01) or cosignature/v1 (0x04)`);
+		fail("key_type", `0x${type.toString(16).padStart(2, "0")}`);
 	const pub = raw.slice(1);
 	const id = await keyId(name, type, pub);
-	if (id !== parseInt(idHex, 16)) fail("the key ID does not match the name and key");
+	if (id !== parseInt(idHex, 16)) fail("key_id_mismatch");
 	return { name, id, type, pub, text };
 }
 
@@ -228,20 +254,20 @@ export async function fingerprint(text) {
  * signature lines [{name, id, blob}].  Throws on a malformed note.
  */
 export function parseNote(note) {
-	if (typeof note !== "string") fail("the note is not text");
+	if (typeof note !== "string") fail("note_not_text");
 	const cut = note.lastIndexOf("\n\n");
-	if (cut < 0) fail("the note has no blank line before its signatures");
+	if (cut < 0) fail("note_no_blank");
 	const text = note.slice(0, cut + 1);
 	const sigText = note.slice(cut + 2);
-	if (/[\x00-\x09\x0b-\x1f\x7f]/.test(text)) fail("the note text holds a control character");
-	if (!sigText.endsWith("\n")) fail("the signature block does not end in a newline");
+	if (/[\x00-\x09\x0b-\x1f\x7f]/.test(text)) fail("note_control");
+	if (!sigText.endsWith("\n")) fail("note_sig_newline");
 	const lines = sigText.slice(0, -1).split("\n");
-	if (lines.length > 100) fail("more than 100 signature lines");
+	if (lines.length > 100) fail("note_too_many_sigs");
 	const sigs = lines.map((line) => {
 		const m = /^\u2014 ([^ ]+) ([A-Za-z0-9+/=]+)$/.exec(line);
-		if (!m) fail("a malformed signature line");
+		if (!m) fail("note_sig_line");
 		const blob = b64decode(m[2]);
-		if (blob.length < 5) fail("a signature shorter than its key ID");
+		if (blob.length < 5) fail("note_sig_short");
 		const id = ((blob[0] << 24) | (blob[1] << 16) | (blob[2] << 8) | blob[3]) >>> 0;
 		return { name: m[1], id, blob };
 	});
@@ -267,13 +293,14 @@ export async function verifyNoteSignature(note, key) {
 	const mine = sigs.filter((s) => s.name === key.name && s.id === key.id);
 	if (mine.length === 0) {
 		const names = sigs.map((s) => `${s.name}+${s.id.toString(16).padStart(8, "0")}`);
-		fail(`not signed by the pinned key ${key.name}+${key.id.toString(16).padStart(8, "0")}` +
-		    ` (signed by ${names.join(", ") || "nobody"})`);
+		const pinned = `${key.name}+${key.id.toString(16).padStart(8, "0")}`;
+		if (names.length === 0) fail("not_signed_nobody", pinned);
+		fail("not_signed_by", pinned, names.join(", "));
 	}
 	for (const s of mine) {
-		if (s.blob.length !== 68) fail("the log's signature is not 68 bytes");
+		if (s.blob.length !== 68) fail("log_sig_len");
 		if (!(await ed25519Verify(key.pub, s.blob.slice(4), utf8(text))))
-			fail("the log's signature does not verify");
+			fail("log_sig_bad");
 	}
 	return true;
 }
@@ -281,14 +308,14 @@ export async function verifyNoteSignature(note, key) {
 /** C2SP tlog-checkpoint body: origin, size, root, extension lines. */
 export function parseCheckpoint(text) {
 	const lines = text.split("\n");
-	if (lines.length < 4 || lines[lines.length - 1] !== "") fail("a checkpoint has three lines at least");
+	if (lines.length < 4 || lines[lines.length - 1] !== "") fail("cp_lines");
 	const [origin, sizeText, rootB64] = lines;
-	if (origin === "") fail("the checkpoint's origin is empty");
-	if (!/^(0|[1-9][0-9]*)$/.test(sizeText)) fail("the checkpoint's tree size is not a decimal");
+	if (origin === "") fail("cp_origin_empty");
+	if (!/^(0|[1-9][0-9]*)$/.test(sizeText)) fail("cp_size_form");
 	const size = BigInt(sizeText);
-	if (size > BigInt(Number.MAX_SAFE_INTEGER)) fail("the tree size is beyond what the console counts");
+	if (size > BigInt(Number.MAX_SAFE_INTEGER)) fail("cp_size_big");
 	const root = b64decode(rootB64);
-	if (root.length !== 32) fail("the checkpoint's root hash is not 32 bytes");
+	if (root.length !== 32) fail("cp_root_len");
 	return { origin, size: Number(size), root, extensions: lines.slice(3, -1) };
 }
 
@@ -312,57 +339,57 @@ export async function parsePolicy(text) {
 		const line = lines[i].trim();
 		if (line === "" || line.startsWith("#")) continue;
 		const w = line.split(/\s+/);
-		const where = `policy line ${i + 1}`;
+		const where = i + 1;
 		switch (w[0]) {
 		case "log": {
-			if (w.length < 2 || w.length > 3) fail(`${where}: log <vkey> [<url>]`);
+			if (w.length < 2 || w.length > 3) fail("pol_log_form", where);
 			const k = await parseVerifierKey(w[1]);
-			if (k.type !== KEY_ED25519) fail(`${where}: a log key has type 0x01`);
-			if (keys.has(k.text)) fail(`${where}: the key is listed twice`);
+			if (k.type !== KEY_ED25519) fail("pol_log_type", where);
+			if (keys.has(k.text)) fail("pol_key_twice", where);
 			keys.add(k.text);
 			logs.push(k);
 			break;
 		}
 		case "witness": {
-			if (w.length < 3 || w.length > 4) fail(`${where}: witness <name> <vkey> [<url>]`);
-			if (w[1] === "none" || witnesses.has(w[1]) || groups.has(w[1])) fail(`${where}: ${w[1]} is named twice or reserved`);
+			if (w.length < 3 || w.length > 4) fail("pol_witness_form", where);
+			if (w[1] === "none" || witnesses.has(w[1]) || groups.has(w[1])) fail("pol_named_twice", where, w[1]);
 			const k = await parseVerifierKey(w[2]);
-			if (k.type !== KEY_COSIGNATURE_V1) fail(`${where}: a witness key has type 0x04 (cosignature/v1)`);
-			if (keys.has(k.text)) fail(`${where}: the key is listed twice`);
+			if (k.type !== KEY_COSIGNATURE_V1) fail("pol_witness_type", where);
+			if (keys.has(k.text)) fail("pol_key_twice", where);
 			keys.add(k.text);
 			witnesses.set(w[1], k);
 			break;
 		}
 		case "group": {
-			if (w.length < 4) fail(`${where}: group <name> all|any|<k> <member>...`);
+			if (w.length < 4) fail("pol_group_form", where);
 			const name = w[1];
-			if (name === "none" || witnesses.has(name) || groups.has(name)) fail(`${where}: ${name} is named twice`);
+			if (name === "none" || witnesses.has(name) || groups.has(name)) fail("pol_named_twice", where, name);
 			const members = w.slice(3);
 			for (const m of members) {
-				if (!witnesses.has(m) && !groups.has(m)) fail(`${where}: ${m} is not a witness or an earlier group`);
-				if (used.has(m)) fail(`${where}: ${m} is a member twice`);
+				if (!witnesses.has(m) && !groups.has(m)) fail("pol_member_unknown", where, m);
+				if (used.has(m)) fail("pol_member_twice", where, m);
 				used.add(m);
 			}
 			let k;
 			if (w[2] === "all") k = members.length;
 			else if (w[2] === "any") k = 1;
 			else if (/^[1-9][0-9]*$/.test(w[2]) && Number(w[2]) <= members.length) k = Number(w[2]);
-			else fail(`${where}: the threshold is all, any or 1..${members.length}`);
+			else fail("pol_threshold", where, members.length);
 			groups.set(name, { k, members });
 			break;
 		}
 		case "quorum":
-			if (w.length !== 2) fail(`${where}: quorum <name>|none`);
-			if (quorum !== null) fail(`${where}: a second quorum`);
+			if (w.length !== 2) fail("pol_quorum_form", where);
+			if (quorum !== null) fail("pol_quorum_second", where);
 			if (w[1] !== "none" && !witnesses.has(w[1]) && !groups.has(w[1]))
-				fail(`${where}: the quorum ${w[1]} is not a witness or group`);
+				fail("pol_quorum_unknown", where, w[1]);
 			quorum = w[1];
 			break;
 		default:
-			fail(`${where}: unknown statement ${w[0]}`);
+			fail("pol_unknown", where, w[0]);
 		}
 	}
-	if (quorum === null) fail("the policy has no quorum line");
+	if (quorum === null) fail("pol_no_quorum");
 	return { logs, witnesses, groups, quorum };
 }
 
@@ -390,11 +417,11 @@ export async function verifyCheckpoint(note, logKey, policy, nowSeconds) {
 	const parsed = parseNote(note);
 	const checkpoint = parseCheckpoint(parsed.text);
 	if (checkpoint.origin !== logKey.name)
-		fail(`the checkpoint's origin ${checkpoint.origin} is not the pinned key's name ${logKey.name}`);
+		fail("cp_origin_mismatch", checkpoint.origin, logKey.name);
 	await verifyNoteSignature(parsed, logKey);
 	if (policy && policy.logs.length > 0 &&
 	    !policy.logs.some((k) => k.name === logKey.name && k.id === logKey.id && equalBytes(k.pub, logKey.pub)))
-		fail("the pinned log key is not the log the witness policy names");
+		fail("policy_log_mismatch");
 	const cosignatures = [];
 	const good = new Set();
 	const now = BigInt(Math.floor(nowSeconds ?? Date.now() / 1000));
@@ -402,26 +429,31 @@ export async function verifyCheckpoint(note, logKey, policy, nowSeconds) {
 		for (const s of parsed.sigs) {
 			// Matched by name and key ID together (formats.md).
 			if (s.name !== key.name || s.id !== key.id) continue;
-			const c = { witness: wname, ok: false, time: null, why: "" };
+			// why: the English text; reason: for the console to translate.
+			const c = { witness: wname, ok: false, time: null, why: "", reason: null };
+			const bad = (code) => {
+				c.reason = { key: `r_${code}`, args: [] };
+				c.why = formatReason("en", c.reason.key);
+			};
 			cosignatures.push(c);
 			if (s.blob.length !== 76) {
-				c.why = "a cosignature is 76 bytes";
+				bad("cosig_len");
 				continue;
 			}
 			let t = 0n;
 			for (let i = 4; i < 12; i++) t = (t << 8n) | BigInt(s.blob[i]);
 			c.time = t <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(t) : null;
 			if (t === 0n || t > MAX_TIMESTAMP) {
-				c.why = "the cosignature's timestamp is 0 or beyond 2^63-1";
+				bad("cosig_time_range");
 				continue;
 			}
 			if (t > now + 600n) {
-				c.why = "the cosignature's timestamp is in the future";
+				bad("cosig_future");
 				continue;
 			}
 			const msg = concat(utf8(`cosignature/v1\ntime ${t}\n`), utf8(parsed.text));
 			if (!(await ed25519Verify(key.pub, s.blob.slice(12), msg))) {
-				c.why = "the cosignature does not verify";
+				bad("cosig_bad");
 				continue;
 			}
 			c.ok = true;
@@ -442,17 +474,17 @@ export async function verifyCheckpoint(note, logKey, policy, nowSeconds) {
  * stored bytes.  Returns the parsed entry, after the proof held.
  */
 export async function verifyEvent(ev, checkpoint) {
-	if (typeof ev.entry !== "string") fail("the entry is not a string");
+	if (typeof ev.entry !== "string") fail("entry_not_string");
 	const bytes = utf8(ev.entry);
 	const leaf = await leafHash(bytes);
-	if (!(ev.seq < checkpoint.size)) fail(`seq ${ev.seq} is not in the tree of ${checkpoint.size}`);
+	if (!(ev.seq < checkpoint.size)) fail("seq_not_in_tree", ev.seq, checkpoint.size);
 	await verifyInclusion(ev.seq, checkpoint.size, leaf, ev.proof, checkpoint.root);
 	let entry;
 	try {
 		entry = JSON.parse(dec.decode(bytes));
 	} catch (e) {
-		fail("the entry is not JSON");
+		fail("entry_not_json");
 	}
-	if (entry.seq !== ev.seq) fail(`the entry says seq ${entry.seq}, the answer ${ev.seq}`);
+	if (entry.seq !== ev.seq) fail("entry_seq_mismatch", entry.seq, ev.seq);
 	return entry;
 }

@@ -49,3 +49,49 @@ test("every interface text exists in Dutch and in English, and every key used is
 	for (const m of app.matchAll(/\bt\("([a-z_]+)"/g)) assert.ok(m[1] in TEXT.nl, m[1]);
 	for (const ty of ["share", "query", "advice", "audit", "export"]) assert.ok(`t_${ty}` in TEXT.nl);
 });
+
+test("every reason a check can give is said in Dutch and in English", () => {
+	const codes = new Set();
+	const verify = read("js/verify.js");
+	for (const m of verify.matchAll(/\b(?:fail|bad|big\([a-zA-Z]+,)\s*\(?"([a-z0-9_]+)"/g)) codes.add(`r_${m[1]}`);
+	const app = read("js/app.js");
+	for (const m of app.matchAll(/new VerifyError\("([a-z0-9_]+)"/g)) codes.add(`r_${m[1]}`);
+	for (const m of app.matchAll(/(?:\bR|new ApiError)\("([a-z0-9_]+)"/g)) codes.add(m[1]);
+	assert.ok(codes.size > 60, `only ${codes.size} reasons found`);
+	for (const c of codes) {
+		assert.ok(c in TEXT.nl && c in TEXT.en, `${c} is not in both languages`);
+		if (c.startsWith("r_") && !/^r_(row_cp|bundle_proof)$/.test(c))
+			assert.notEqual(TEXT.nl[c], TEXT.en[c], `${c} is not translated`);
+	}
+});
+
+// WCAG 2.1 relative luminance and contrast ratio of two #rrggbb colours.
+function contrast(a, b) {
+	const lum = (h) => {
+		const [r, g, bl] = [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16) / 255)
+			.map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+		return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+	};
+	const [x, y] = [lum(a), lum(b)].sort((p, q) => p - q);
+	return (y + 0.05) / (x + 0.05);
+}
+
+test("colours: text holds 4.5:1 (WCAG 2.1 AA) on its background, the focus ring 3:1", () => {
+	const css = read("console.css");
+	const v = Object.fromEntries([...css.matchAll(/--([a-z-]+):\s*(#[0-9a-f]{6})/g)].map((m) => [m[1], m[2]]));
+	const white = "#ffffff";
+	const text = [
+		[v.ink, white], [v.muted, white], [v.ok, v["ok-bg"]], [v.bad, v["bad-bg"]], [v.ok, white],
+		[v.bad, white], [v.accent, white], [white, v.accent], [white, v.bad], [white, "#6b6b6b"],
+		[v.ink, "#eef1f5"], [v.ink, v["bad-bg"]], [v.muted, v["bad-bg"]],
+	];
+	// The type colours of the table (css) and the chart (app.js), on white and on a red row.
+	for (const m of css.matchAll(/\.type-[a-z]+ \{ color: (#[0-9a-f]{6})/g)) text.push([m[1], white], [m[1], v["bad-bg"]]);
+	const app = read("js/app.js");
+	const types = /TYPE_COLOURS = \{([^}]*)\}/.exec(app)[1];
+	for (const m of types.matchAll(/#[0-9a-f]{6}/g)) text.push([m[0], white]);
+	for (const [fg, bg] of text) assert.ok(contrast(fg, bg) >= 4.5, `${fg} on ${bg}: ${contrast(fg, bg).toFixed(2)}`);
+	// The focus ring: its dark ring on white, its yellow one on the blue header.
+	assert.ok(contrast(v.ink, white) >= 3 && contrast(v.focus, v.accent) >= 3);
+	assert.match(css, /:focus-visible \{ outline: 3px solid var\(--ink\)/);
+});

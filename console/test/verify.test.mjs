@@ -11,7 +11,7 @@ import {
 	VerifyError, b64decode, b64encode, fromHex, hex, leafHash, verifyInclusion,
 	verifyConsistency, parseVerifierKey, parseNote, verifyNoteSignature,
 	parseCheckpoint, parsePolicy, quorumSatisfied, verifyCheckpoint, verifyEvent,
-	utf8, fingerprint,
+	utf8, fingerprint, formatReason,
 } from "../js/verify.js";
 
 // tests/test_merkle_vectors.c
@@ -340,4 +340,22 @@ test("an event of an answer: its bytes' leaf hash and proof, and its own seq", a
 	await rejects(verifyEvent({ seq: 1, entry: entries[1].replace("share", "shard"), proof }, cp), /root/);
 	await rejects(verifyEvent({ seq: 2, entry: entries[1], proof }, cp));
 	await rejects(verifyEvent({ seq: 3, entry: entries[1], proof }, cp), /not in the tree/);
+});
+
+test("a failure carries its reason as a code and parameters, said in Dutch or English", async () => {
+	const leaf = await leafHash(utf8("x"));
+	const e = await verifyInclusion(0, 2, leaf, [leaf], leaf).catch((x) => x);
+	assert.ok(e instanceof VerifyError);
+	assert.deepEqual(e.reason, { key: "r_incl_root", args: [] });
+	assert.equal(e.message, "the inclusion proof does not lead to the checkpoint's root");
+	assert.equal(formatReason("nl", e.reason.key, e.reason.args),
+		"het inclusiebewijs leidt niet naar de wortel van het checkpoint");
+	const b = await verifyInclusion(5, 3, leaf, [], leaf).catch((x) => x);
+	assert.equal(formatReason("nl", b.reason.key, b.reason.args), "index 5 ligt niet onder de omvang van de boom 3");
+	// A reason inside a reason is said in the same language.
+	assert.equal(formatReason("nl", "r_row_cp_fails", [b.reason]),
+		"het bewijs klopt, maar het checkpoint niet: index 5 ligt niet onder de omvang van de boom 3");
+	const p = await parsePolicy("quorum nobody\n").catch((x) => x);
+	assert.equal(formatReason("nl", p.reason.key, p.reason.args), "beleidsregel 1: het quorum nobody is geen getuige of groep");
+	assert.equal(p.message, "policy line 1: the quorum nobody is not a witness or group");
 });
