@@ -533,7 +533,7 @@ datadir_open(const char *dir, const struct config *cfg, int create,
 {
 	char origin[LEDGER_KEY_NAME_MAX + 1];
 	uint8_t seed[LEDGER_ED25519_LEN];
-	char *log_key, *subject_key, *vkey, *token, *db, *keys_dir;
+	char *log_key, *subject_key, *vkey, *db, *keys_dir;
 	struct stat st;
 	int rc, log_begun, created = 0;
 
@@ -542,7 +542,6 @@ datadir_open(const char *dir, const struct config *cfg, int create,
 	log_key = xasprintf("%s/%s", dir, DATADIR_LOG_KEY);
 	subject_key = xasprintf("%s/%s", dir, DATADIR_SUBJECT_KEY);
 	vkey = xasprintf("%s/%s", dir, DATADIR_VERIFIER);
-	token = xasprintf("%s/%s", dir, DATADIR_DEV_TOKEN);
 	db = xasprintf("%s/%s", dir, DATADIR_DATABASE);
 	keys_dir = xasprintf("%s/%s", dir, DATADIR_KEYS);
 
@@ -607,9 +606,6 @@ datadir_open(const char *dir, const struct config *cfg, int create,
 	if ((rc = check_verifier_file(vkey, &out->verifier,
 	    out->verifier_text, create, created)) != LEDGER_OK)
 		goto fail;
-	if (cfg != NULL && cfg->dev_mode &&
-	    (rc = load_dev_token(token, create, out)) != LEDGER_OK)
-		goto fail;
 	rc = LEDGER_OK;
 	goto out;
 
@@ -622,9 +618,18 @@ out:
 	free(log_key);
 	free(subject_key);
 	free(vkey);
-	free(token);
 	free(db);
 	free(keys_dir);
+	return rc;
+}
+
+int
+datadir_dev_token(const char *dir, int create, struct datadir_keys *out)
+{
+	char *path = xasprintf("%s/%s", dir, DATADIR_DEV_TOKEN);
+	int rc = load_dev_token(path, create, out);
+
+	free(path);
 	return rc;
 }
 

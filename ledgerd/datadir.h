@@ -54,10 +54,10 @@ struct datadir_keys {
  * With create set (serve): creates dir (mode 0700, and missing parents) when
  * needed, and on first start generates DIR/log.key (0600, never
  * overwriting) and then writes DIR/verifier.vkey (0644) for the key name
- * cfg->origin.  DIR/subject.key, the one subject key of data directories
+ * cfg->origin.  This is the key keeper's (keeper.c): the network-facing
+ * process never calls it.  DIR/subject.key, the one subject key of data directories
  * made before period secrets, is read when it exists (has_subject_key) and
- * never made.  In development mode (cfg->dev_mode) it also creates
- * DIR/dev.token (0600) once and reuses it on later starts.  A key is never
+ * never made.  The development token is datadir_dev_token's.  A key is never
  * silently replaced: a missing log.key is an error when DIR/ledger.mdb or
  * DIR/verifier.vkey already exist, and so is a missing subject.key when
  * the log has begun and DIR/keys/ does not exist (a log from before
@@ -74,7 +74,7 @@ struct datadir_keys {
  * change.  Every failure is logged (log_warnx) naming the file and the fix;
  * no key or token is ever logged.
  *	dir	in: the data directory
- *	cfg	in: origin and dev_mode; borrowed (NULL only without create)
+ *	cfg	in: origin; borrowed (NULL only without create)
  *	create	in: 1 to initialise what is missing, 0 to only read
  *	out	out: the keys, zeroed on failure (datadir_keys_free() either way
  *		is safe)
@@ -87,6 +87,15 @@ struct datadir_keys {
  */
 int datadir_open(const char *dir, const struct config *cfg, int create,
     struct datadir_keys *out);
+
+/*
+ * datadir_dev_token - the development token of dir (development mode):
+ * DIR/dev.token (0600), made once with create and reused on later starts.
+ * Fills out->dev_token, dev_token_sha256 and has_dev_token.  Returns 0,
+ * LEDGER_EIO, LEDGER_EPERM, LEDGER_EINVAL, LEDGER_ENOTFOUND (missing
+ * without create) or LEDGER_ECRYPTO; logged.
+ */
+int datadir_dev_token(const char *dir, int create, struct datadir_keys *out);
 
 /*
  * datadir_keys_free - frees the signer and the verifier text and wipes the

@@ -1,6 +1,7 @@
 /*
- * keyring.h's front: one lock around the keys, held in this process (a
- * keystore).
+ * keyring.h's front: one lock around the keys, wherever they are: held in
+ * this process (a keystore, for tools that run alone) or behind the key
+ * keeper's socket (keyring_client.c, in `ledgerd serve`).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@ struct keyring {
 	pthread_mutex_t lock;		/* one exchange at a time */
 	struct ledger_verifier verifier;
 	char *verifier_text;
-	struct keystore *local;		/* keys in this process */
+	struct keystore *local;		/* keys in this process, or */
+	struct keeper_conn *remote;	/* the key keeper's socket */
 };
 
 static struct keyring *
@@ -42,12 +44,41 @@ keyring_open_local(struct keystore *ks)
 	return kr;
 }
 
+int
+keyring_start_keeper(const struct config *cfg, struct keyring **out)
+{
+	struct ledger_verifier v;
+	struct keeper_conn *conn;
+	int rc;
+
+	*out = NULL;
+	if ((rc = keeper_conn_start(cfg, &conn, &v)) != 0)
+		return rc;
+	*out = keyring_new(&v);
+	(*out)->remote = conn;
+	return LEDGER_OK;
+}
+
+int
+keyring_available(struct keyring *kr)
+{
+	int alive;
+
+	if (kr->local != NULL)
+		return 1;
+	pthread_mutex_lock(&kr->lock);
+	alive = keeper_conn_alive(kr->remote);
+	pthread_mutex_unlock(&kr->lock);
+	return alive;
+}
+
 void
 keyring_free(struct keyring *kr)
 {
 	if (kr == NULL)
 		return;
 	keystore_free(kr->local);
+	keeper_conn_free(kr->remote);
 	free(kr->verifier_text);
 	pthread_mutex_destroy(&kr->lock);
 	free(kr);
@@ -68,7 +99,10 @@ keyring_run(struct keyring *kr, struct keyring_op *ops, size_t n)
 	if (n == 0)
 		return LEDGER_OK;
 	pthread_mutex_lock(&kr->lock);
-	rc = keystore_run(kr->local, ops, n);
+	if (kr->local != NULL)
+		rc = keystore_run(kr->local, ops, n);
+	else
+		rc = keeper_conn_run(kr->remote, ops, n);
 	pthread_mutex_unlock(&kr->lock);
 	return rc;
 }
@@ -106,7 +140,10 @@ keyring_periods(struct keyring *kr, struct keyring_periods *out)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&kr->lock);
-	rc = keystore_periods(kr->local, out);
+	if (kr->local != NULL)
+		rc = keystore_periods(kr->local, out);
+	else
+		rc = keeper_conn_periods(kr->remote, out);
 	pthread_mutex_unlock(&kr->lock);
 	return rc;
 }
@@ -133,7 +170,10 @@ keyring_destroy(struct keyring *kr, const char *period)
 	if (!keyring_period_id_valid(period))
 		return LEDGER_EINVAL;
 	pthread_mutex_lock(&kr->lock);
-	rc = keystore_destroy(kr->local, period);
+	if (kr->local != NULL)
+		rc = keystore_destroy(kr->local, period);
+	else
+		rc = keeper_conn_destroy(kr->remote, period);
 	pthread_mutex_unlock(&kr->lock);
 	return rc;
 }

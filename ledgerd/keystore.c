@@ -45,8 +45,6 @@ struct keystore {
 	char *dir;				/* the data directory */
 	char *keys_dir;				/* DIR/keys */
 	struct ledger_signer *signer;
-	int has_legacy;
-	uint8_t legacy_key[LEDGER_SUBJECT_KEY_LEN];
 	struct period_keys *periods;		/* loaded so far */
 	size_t n_periods, cap_periods;
 };
@@ -71,6 +69,59 @@ sync_dir(const char *path)
 	return rc;
 }
 
+static int wipe_file(const char *path, const char *dir);
+static int tombstoned(const struct keystore *ks, const char *id);
+
+/*
+ * migrate_legacy - DIR/subject.key, the one key of a data directory from
+ * before periods, becomes DIR/keys/legacy.key (written and synced first),
+ * and subject.key is then wiped: from then on the key keeper's sandbox
+ * needs DIR/keys/ alone.  A migration cut short is finished on the next
+ * start; two different legacy keys are refused.
+ */
+static int
+migrate_legacy(struct keystore *ks, const uint8_t *legacy_key)
+{
+	uint8_t found[LEDGER_SUBJECT_KEY_LEN];
+	char *path = period_path(ks, LEDGER_PERIOD_LEGACY,
+	    KEYSTORE_SECRET_SUFFIX);
+	char *old = xasprintf("%s/%s", ks->dir, DATADIR_SUBJECT_KEY);
+	int rc, t;
+
+	if ((t = tombstoned(ks, LEDGER_PERIOD_LEGACY)) == -1) {
+		rc = LEDGER_EIO;
+		goto out;
+	}
+	if (t == 0) {
+		rc = ledger_keyfile_read_secret(path, found, sizeof(found));
+		if (rc == LEDGER_EIO && errno == ENOENT)
+			rc = ledger_keyfile_write_secret(path, legacy_key,
+			    LEDGER_SUBJECT_KEY_LEN);
+		else if (rc == LEDGER_OK &&
+		    CRYPTO_memcmp(found, legacy_key, sizeof(found)) != 0) {
+			log_warnx("%s and %s hold different keys; keep the one "
+			    "the log's tokens were made with and remove the "
+			    "other", old, path);
+			rc = LEDGER_EINVAL;
+		}
+		if (rc != LEDGER_OK) {
+			log_warnx("cannot move %s to %s", old, path);
+			goto out;
+		}
+	}
+	if ((rc = wipe_file(old, ks->dir)) != LEDGER_OK) {
+		log_warn("cannot wipe %s", old);
+		goto out;
+	}
+	log_info("%s is now the secret of period \"%s\" (%s)", old,
+	    LEDGER_PERIOD_LEGACY, path);
+out:
+	OPENSSL_cleanse(found, sizeof(found));
+	free(path);
+	free(old);
+	return rc;
+}
+
 int
 keystore_open(const char *dir, int create, struct ledger_signer *signer,
     const uint8_t *legacy_key, struct keystore **out)
@@ -82,10 +133,6 @@ keystore_open(const char *dir, int create, struct ledger_signer *signer,
 	ks->dir = xstrdup(dir);
 	ks->keys_dir = xasprintf("%s/%s", dir, DATADIR_KEYS);
 	ks->signer = signer;
-	if (legacy_key != NULL) {
-		memcpy(ks->legacy_key, legacy_key, LEDGER_SUBJECT_KEY_LEN);
-		ks->has_legacy = 1;
-	}
 	if (stat(ks->keys_dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode)) {
 			log_warnx("%s is not a directory", ks->keys_dir);
@@ -103,6 +150,8 @@ keystore_open(const char *dir, int create, struct ledger_signer *signer,
 			goto fail;
 		}
 	}
+	if (legacy_key != NULL && migrate_legacy(ks, legacy_key) != LEDGER_OK)
+		goto fail;
 	*out = ks;
 	return LEDGER_OK;
 fail:
@@ -214,15 +263,11 @@ find_period(struct keystore *ks, const char *id, int create,
 	/* The tombstone first: a destroyed period is never made again. */
 	if ((rc = tombstoned(ks, id)) != 0)
 		return rc == 1 ? KEYRING_EDESTROYED : LEDGER_EIO;
-	if (strcmp(id, LEDGER_PERIOD_LEGACY) == 0) {
-		if (!ks->has_legacy)
-			return KEYRING_ENOPERIOD;
-		return period_add(ks, id, ks->legacy_key, 1, out);
-	}
 	path = period_path(ks, id, KEYSTORE_SECRET_SUFFIX);
 	rc = ledger_keyfile_read_secret(path, secret, sizeof(secret));
 	if (rc == LEDGER_EIO && errno == ENOENT) {
-		if (!create) {
+		/* The legacy period holds what was there before; never made. */
+		if (!create || strcmp(id, LEDGER_PERIOD_LEGACY) == 0) {
 			rc = KEYRING_ENOPERIOD;
 			goto out;
 		}
@@ -243,7 +288,8 @@ find_period(struct keystore *ks, const char *id, int create,
 		    rc == LEDGER_EIO ? strerror(errno) : ledger_strerror(rc));
 		goto out;
 	}
-	rc = period_add(ks, id, secret, 0, out);
+	rc = period_add(ks, id, secret, strcmp(id, LEDGER_PERIOD_LEGACY) == 0,
+	    out);
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	free(path);
@@ -428,8 +474,6 @@ keystore_periods(struct keystore *ks, struct keyring_periods *out)
 	}
 	if (d != NULL)
 		closedir(d);
-	if (ks->has_legacy && tombstoned(ks, LEDGER_PERIOD_LEGACY) == 0)
-		list_add(&out->live, &out->n_live, LEDGER_PERIOD_LEGACY);
 	if (out->n_live > 0)
 		qsort(out->live, out->n_live, sizeof(*out->live), cmp_str);
 	if (out->n_destroyed > 0)
@@ -483,18 +527,16 @@ int
 keystore_destroy(struct keystore *ks, const char *period)
 {
 	char *tomb = NULL, *secret = NULL;
-	int legacy, rc;
+	int rc;
 
 	if (!keyring_period_id_valid(period))
 		return LEDGER_EINVAL;
-	legacy = strcmp(period, LEDGER_PERIOD_LEGACY) == 0;
 	if (mkdir(ks->keys_dir, 0700) == -1 && errno != EEXIST) {
 		log_warn("cannot create %s", ks->keys_dir);
 		return LEDGER_EIO;
 	}
 	tomb = period_path(ks, period, KEYSTORE_TOMBSTONE_SUFFIX);
-	secret = legacy ? xasprintf("%s/%s", ks->dir, DATADIR_SUBJECT_KEY) :
-	    period_path(ks, period, KEYSTORE_SECRET_SUFFIX);
+	secret = period_path(ks, period, KEYSTORE_SECRET_SUFFIX);
 	/*
 	 * The tombstone before the wipe: from the moment it is durable the
 	 * period can be neither used nor made again, and a wipe cut short is
@@ -512,12 +554,7 @@ keystore_destroy(struct keystore *ks, const char *period)
 			    sizeof(ks->periods[0]));
 			break;
 		}
-	if (legacy) {
-		OPENSSL_cleanse(ks->legacy_key, sizeof(ks->legacy_key));
-		ks->has_legacy = 0;
-	}
-	if ((rc = wipe_file(secret, legacy ? ks->dir : ks->keys_dir)) !=
-	    LEDGER_OK) {
+	if ((rc = wipe_file(secret, ks->keys_dir)) != LEDGER_OK) {
 		log_warn("cannot wipe the secret %s", secret);
 		goto out;
 	}

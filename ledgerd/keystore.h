@@ -28,12 +28,15 @@ struct keystore;
  *			create is set and it is missing
  *	signer		in: the log's signing key; stolen (freed by
  *			keystore_free, also on failure)
- *	legacy_key	in: DIR/subject.key's bytes when the directory has one
- *			(period "legacy": its token key is these bytes, so
- *			tokens written before periods stay findable), or NULL;
- *			copied, the caller cleanses its own
+ *	legacy_key	in: DIR/subject.key's bytes when the directory has one,
+ *			or NULL.  They become the secret of period "legacy"
+ *			(DIR/keys/legacy.key; its token key is the secret
+ *			itself, so tokens written before periods stay
+ *			findable) and subject.key is wiped.  The caller
+ *			cleanses its copy
  *	out		out: a new store (keystore_free)
- * Returns 0 or LEDGER_EIO (logged).
+ * Returns 0 or LEDGER_EIO (logged; also a legacy.key that differs from
+ * legacy_key).
  */
 int keystore_open(const char *dir, int create, struct ledger_signer *signer,
     const uint8_t *legacy_key, struct keystore **out);

@@ -428,6 +428,13 @@ route_export(struct request *r)
 		}
 		memcpy(token, s->lookup.tokens[0], sizeof(token));
 		json_object_set_new(filters, "subject_token", json_string(token));
+		if (s->lookup.n > 1) {
+			json_t *all = json_array();
+			for (size_t i = 0; i < s->lookup.n; i++)
+				json_array_append_new(all,
+				    json_string(s->lookup.tokens[i]));
+			json_object_set_new(filters, "subject_tokens", all);
+		}
 		/* The subject index is the narrower; org is then checked per entry. */
 		free(s->index_value);
 		s->indexed = 1;

@@ -21,7 +21,6 @@
 #include "datadir.h"
 #include "http.h"
 #include "keyring_impl.h"
-#include "keystore.h"
 #include "log.h"
 #include "publish.h"
 #include "server.h"
@@ -144,7 +143,7 @@ announce_dev_mode(const struct server *srv, const struct datadir_keys *keys)
 	log_warnx("DEVELOPMENT MODE: no config file, loopback listener; the "
 	    "development token holds every role and may post for any org");
 	printf("ledgerd development mode\n");
-	printf("  verifier key: %s\n", keys->verifier_text);
+	printf("  verifier key: %s\n", srv->verifier_text);
 	printf("  token:        %s\n", keys->dev_token);
 	printf("  (also in %s/%s and %s/%s)\n", srv->cfg->data_dir, DATADIR_VERIFIER,
 	    srv->cfg->data_dir, DATADIR_DEV_TOKEN);
@@ -156,7 +155,6 @@ server_serve(struct config *cfg)
 {
 	struct server srv;
 	struct datadir_keys keys;
-	struct keystore *ks;
 	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	char err[512];
 	int rc, lock = -1, result = 1;
@@ -184,20 +182,22 @@ server_serve(struct config *cfg)
 	/* One daemon per data directory, before anything in it is touched. */
 	if (datadir_lock(cfg->data_dir, 1, &lock) != 0)
 		goto out;	/* logged, naming the holder */
-	if (datadir_open(cfg->data_dir, cfg, 1, &keys) != 0)
+	/*
+	 * The key keeper, before the store is opened and any thread started:
+	 * it alone reads the key files (keeper.c, security.md).
+	 */
+	if (keyring_start_keeper(cfg, &srv.keyring) != 0)
 		goto out;	/* logged */
-	if (keystore_open(cfg->data_dir, 1, keys.signer, keys.has_subject_key ?
-	    keys.subject_key : NULL, &ks) != 0)
-		goto out;	/* logged */
-	keys.signer = NULL;	/* the keystore's now */
-	srv.keyring = keyring_open_local(ks);
 	srv.verifier = *keyring_verifier(srv.keyring);
 	srv.verifier_text = keyring_verifier_text(srv.keyring);
+	if (cfg->dev_mode) {
+		if (datadir_dev_token(cfg->data_dir, 1, &keys) != 0)
+			goto out;	/* logged */
+		config_add_dev_principal(cfg, keys.dev_token_sha256);
+	}
 	srv.period_kind = LEDGER_PERIOD_QUARTER;
 	if (open_current_period(&srv) != 0)
 		goto out;	/* logged */
-	if (cfg->dev_mode)
-		config_add_dev_principal(cfg, keys.dev_token_sha256);
 
 	if ((rc = store_open(cfg->data_dir, cfg->limits.map_size, 0, &srv.store)) != 0) {
 		log_warnx("cannot open the database in %s: %s", cfg->data_dir,
@@ -222,7 +222,8 @@ server_serve(struct config *cfg)
 	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0 ||
 	    evsignal_add(sighup, NULL) != 0)
 		fatalx("cannot install signal handlers");
-	log_info("ledgerd serving log %s (verifier %s)", cfg->origin, keys.verifier_text);
+	log_info("ledgerd serving log %s (verifier %s)", cfg->origin,
+	    srv.verifier_text);
 	if (cfg->dev_mode)
 		announce_dev_mode(&srv, &keys);
 
