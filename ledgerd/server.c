@@ -129,6 +129,14 @@ open_current_period(struct server *srv)
 	if ((rc = ledger_period_name(now, srv->period_kind, op.period)) != 0 ||
 	    (rc = keyring_run(srv->keyring, &op, 1)) != 0 ||
 	    (rc = op.rc) != 0) {
+		/* Destroyed early: events without subjects can still go in. */
+		if (rc == KEYRING_EDESTROYED) {
+			log_warnx("the secret of the current period %s was "
+			    "destroyed: events with subjects are refused (503 "
+			    "keys_unavailable) until the next period",
+			    op.period);
+			return 0;
+		}
 		log_warnx("cannot open the secret of the current period %s: %s",
 		    op.period, keyring_strerror(rc));
 		return rc;

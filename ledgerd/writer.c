@@ -182,7 +182,8 @@ set_store_error(struct append_request *req, int rc)
 	if (rc == LEDGER_ENOSPC)
 		set_error(req, 507, 0, "storage_full", "",
 		    "the ledger's storage is full; nothing was written");
-	else if (rc == KEYRING_EUNAVAILABLE)
+	else if (rc == KEYRING_EUNAVAILABLE || rc == KEYRING_EDESTROYED ||
+	    rc == KEYRING_ENOPERIOD)
 		set_error(req, 503, 0, "keys_unavailable", "",
 		    "the ledger's keys are unavailable; nothing was written");
 	else

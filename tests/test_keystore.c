@@ -364,6 +364,32 @@ test_protocol_roundtrip(void)
 	CHECK(keeper_request_decode(frame.p + 4, frame.len - 4, &req) ==
 	    LEDGER_EINVAL);
 	keeper_request_free(&req);
+	/* DESTROY and PERIODS through the wire format. */
+	REQUIRE(keeper_encode_destroy("2026-Q4", &frame) == 0);
+	REQUIRE(keeper_request_decode(frame.p + 4, frame.len - 4, &req) == 0);
+	CHECK_INT(req.type, KEEPER_DESTROY);
+	CHECK_STR(req.period, "2026-Q4");
+	CHECK_INT(keeper_encode_destroy("../x", &frame), LEDGER_EINVAL);
+	{
+		struct keyring_periods p, q;
+		int rc = 1;
+
+		REQUIRE(keystore_destroy(ks, req.period) == 0);
+		REQUIRE(keystore_periods(ks, &p) == 0);
+		keeper_encode_periods_reply(0, &p, &reply);
+		CHECK_INT(keeper_decode_periods_reply(reply.p + 4,
+		    reply.len - 4, &q), 0);
+		CHECK(q.n_live == 0 && q.n_destroyed == 1 &&
+		    strcmp(q.destroyed[0], "2026-Q4") == 0);
+		keyring_periods_free(&p);
+		keyring_periods_free(&q);
+		keeper_encode_rc_reply(KEEPER_DESTROY_REPLY, KEYRING_EDESTROYED,
+		    &reply);
+		CHECK_INT(keeper_decode_rc_reply(reply.p + 4, reply.len - 4,
+		    KEEPER_DESTROY_REPLY, &rc, NULL), 0);
+		CHECK_INT(rc, KEYRING_EDESTROYED);
+	}
+	keeper_request_free(&req);
 	kbuf_free(&frame);
 	kbuf_free(&reply);
 	keyring_free(kr);
