@@ -232,6 +232,13 @@ $(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
+# This one times the daemon's keyring, in-process and behind the key keeper.
+$(BUILD)/bench/bench_keeper: $(OBJ)/bench/bench_keeper.o $(BENCH_SUPPORT_OBJS) \
+    $(filter-out %/main.o,$(DAEMON_OBJS)) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
 # This one starts a daemon and talks to it with the tests' HTTP client.
 $(BUILD)/bench/loop_latency: $(OBJ)/bench/loop_latency.o $(TEST_SUPPORT_OBJS) \
     $(LIBLEDGER)

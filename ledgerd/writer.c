@@ -381,13 +381,8 @@ batch_keys(struct writer *w, struct request_list *batch,
 	for (k = 0; k < n_ops && rc == 0; k += KEYRING_OPS_MAX)
 		rc = keyring_run(w->srv->keyring, ops + k, n_ops - k <
 		    KEYRING_OPS_MAX ? n_ops - k : KEYRING_OPS_MAX);
-	if (rc != 0) {
-		if (rc == KEYRING_EUNAVAILABLE)
-			log_warnx("writer: the key keeper is unavailable: "
-			    "appends are refused (503 keys_unavailable) "
-			    "until ledgerd is restarted");
-		goto out;
-	}
+	if (rc != 0)
+		goto out;	/* a keeper gone was logged once, when found */
 	/* The ops were made request by request, event by event, in order. */
 	for (k = 0, j = 0; j < n_req; j++) {
 		for (size_t t = 0; t < keys[j].n_tokens; t++, k++) {
