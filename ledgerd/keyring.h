@@ -91,6 +91,9 @@ struct keyring_op {
  * exchange.  Returns LEDGER_OK when every operation was attempted (each
  * has its own rc), KEYRING_EUNAVAILABLE when the keeper cannot be reached
  * (no operation was carried out; nothing is retried), or LEDGER_EINVAL.
+ * Behind the key keeper also LEDGER_ETOOBIG, when the messages of the batch
+ * exceed what one exchange carries (KEEPER_FRAME_MAX, 16 MiB; nothing was
+ * carried out).
  */
 int keyring_run(struct keyring *kr, struct keyring_op *ops, size_t n);
 
