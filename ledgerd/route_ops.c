@@ -96,6 +96,8 @@ route_healthz(struct request *r)
 	}
 	/* Without its keeper the log cannot sign: not healthy (spec §7.2). */
 	if (!keyring_available(r->srv->keyring)) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
 		reply_error(r, 503, "keys_unavailable", NULL, "the key keeper "
 		    "is gone: appends are refused until ledgerd is restarted");
 		return;

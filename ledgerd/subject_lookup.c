@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
+
 #include "ledger/error.h"
 #include "ledger/period.h"
 #include "ledger/xmalloc.h"
@@ -77,9 +79,13 @@ out:
 void
 subject_lookup_reply_error(struct request *r, int rc)
 {
-	if (rc == KEYRING_EUNAVAILABLE)
+	if (rc == KEYRING_EUNAVAILABLE) {
+		/* As for appends refused for the same reason (route_events.c). */
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
 		reply_error(r, 503, "keys_unavailable", NULL, "the ledger's "
 		    "keys are unavailable; try again once it is restarted");
+	}
 	else
 		reply_error(r, 500, "internal", NULL, "cannot compute the "
 		    "subject token");
