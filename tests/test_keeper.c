@@ -127,8 +127,14 @@ memory_holds(pid_t pid, const uint8_t needles[][32], size_t n, size_t len,
 	while (fgets(line, sizeof(line), maps) != NULL) {
 		char perms[8];
 
+		/*
+		 * Regions over 1 GiB are reservations (a sanitizer's shadow,
+		 * LMDB's map beyond its file), not where a key read from a
+		 * file would sit.
+		 */
 		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
-		    perms[0] != 'r' || strstr(line, "[vvar") != NULL)
+		    perms[0] != 'r' || strstr(line, "[vvar") != NULL ||
+		    hi - lo > (1UL << 30))
 			continue;
 		for (unsigned long at = lo; at < hi; at += chunk) {
 			size_t want = hi - at < chunk + len - 1 ? hi - at :

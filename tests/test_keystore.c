@@ -357,7 +357,8 @@ test_protocol_roundtrip(void)
 	CHECK_INT(ops[1].rc, 0);
 	CHECK_STR(ops[1].token, direct[1].token);
 	CHECK_INT(ops[2].rc, KEYRING_ENOPERIOD);
-	/* Broken frames are refused: truncated, trailing, bad kind. */
+	keeper_request_free(&req);
+	/* Broken frames are refused: truncated, bad kind. */
 	CHECK(keeper_request_decode(frame.p + 4, frame.len - 5, &req) ==
 	    LEDGER_EINVAL);
 	frame.p[9] = 9;		/* the first op's kind */
