@@ -217,16 +217,16 @@ $(BUILD)/tests/test_cosigned: $(OBJ)/tests/test_cosigned.o $(OBJ)/ledgerd/cosign
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
-# These test modules of the daemon's in their own process (key store,
-# keeper frames) and start daemons.
-$(BUILD)/tests/test_keystore: $(OBJ)/tests/test_keystore.o \
+# This one drives the daemon's own store and indexer, and starts a daemon.
+$(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
     $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
-# This one drives the daemon's own store and indexer, and starts a daemon.
-$(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
+# This one tests the daemon's key store and the key keeper's frames in its
+# own process.
+$(BUILD)/tests/test_keystore: $(OBJ)/tests/test_keystore.o \
     $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
