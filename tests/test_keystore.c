@@ -125,6 +125,7 @@ test_sign(void)
 {
 	struct keyring *kr;
 	struct keyring_op op;
+	char *line;
 
 	fresh_dir();
 	REQUIRE((kr = open_ring(NULL)) != NULL);
@@ -136,8 +137,9 @@ test_sign(void)
 	CHECK_INT(op.rc, 0);
 	CHECK_INT(ledger_ed25519_verify(keyring_verifier(kr), "text\n", 5,
 	    op.sig), 0);
-	CHECK(ledger_note_sig_line(keyring_verifier(kr), "text\n", 5,
-	    op.sig) != NULL);
+	line = ledger_note_sig_line(keyring_verifier(kr), "text\n", 5, op.sig);
+	CHECK(line != NULL);
+	free(line);
 	op.sig[0] ^= 1;
 	CHECK(ledger_note_sig_line(keyring_verifier(kr), "text\n", 5,
 	    op.sig) == NULL);
