@@ -78,6 +78,24 @@ has_int(const json_t *a, json_int_t x)
 	return 0;
 }
 
+/*
+ * Whether the subjects of an entry hold the subject's token: the one of
+ * now, or (when the server looked it up under several periods) any of them.
+ */
+static int
+names_subject(const json_t *subjects, const struct prov_result *res)
+{
+	const json_t *t;
+	size_t i;
+
+	if (has_string(subjects, res->subject_token))
+		return 1;
+	json_array_foreach(res->subject_tokens, i, t)
+		if (has_string(subjects, json_string_value(t)))
+			return 1;
+	return 0;
+}
+
 /* The entry names what was asked (and lies in the asked time range). */
 static int
 check_names(const struct prov_query *q, const struct prov_result *res,
@@ -89,8 +107,7 @@ check_names(const struct prov_query *q, const struct prov_result *res,
 
 	switch (q->kind) {
 	case PROV_SUBJECT:
-		if (!has_string(json_object_get(entry, "subjects"),
-		    res->subject_token))
+		if (!names_subject(json_object_get(entry, "subjects"), res))
 			return ctl_verify_fail("seq %" PRIu64 " does not name "
 			    "subject token %s, yet the server gave it as an "
 			    "event about the subject", seq, res->subject_token);
@@ -139,7 +156,7 @@ verify_page(struct ctl *ctl, const struct prov_query *q, json_t *page,
 	const char *note = jstr(page, "checkpoint"), *bytes, *token;
 	char computed[LEDGER_SUBJECT_TOKEN_LEN + 1];
 	struct ledger_checkpoint cp;
-	json_t *ev, *entry;
+	json_t *ev, *entry, *tokens;
 	json_int_t seq;
 	size_t i, n, len;
 	int rc;
@@ -182,11 +199,38 @@ verify_page(struct ctl *ctl, const struct prov_query *q, json_t *page,
 		    strcmp(res->subject_token, token) != 0)
 			return ctl_verify_fail("the pages disagree on the "
 			    "subject token");
+		tokens = json_object_get(page, "subject_tokens");
+		if (tokens != NULL) {
+			const json_t *t;
+			size_t k;
+
+			/* Several periods: the first is subject_token. */
+			if (!json_is_array(tokens) || json_array_size(tokens) < 2 ||
+			    strcmp(json_string_value(json_array_get(tokens, 0)) ?:
+			    "", token) != 0)
+				return ctl_verify_fail("the answer's "
+				    "subject_tokens do not start with its "
+				    "subject_token");
+			json_array_foreach(tokens, k, t)
+				if (!json_is_string(t) ||
+				    !ledger_subject_token_valid(
+				    json_string_value(t), json_string_length(t)))
+					return ctl_verify_fail("the answer's "
+					    "subject_tokens are not tokens");
+			if (res->subject_tokens != NULL &&
+			    !json_equal(res->subject_tokens, tokens))
+				return ctl_verify_fail("the pages disagree on "
+				    "the subject tokens");
+			if (res->subject_tokens == NULL)
+				res->subject_tokens = json_incref(tokens);
+		}
 		if (q->subject_key != NULL) {
 			if (ledger_subject_token(q->subject_key, q->subject,
 			    strlen(q->subject), computed) != 0)
 				return ctl_fail(EXIT_VERIFY, "HMAC failed");
-			if (strcmp(computed, token) != 0)
+			/* The key is one period's: its token is one of them. */
+			if (strcmp(computed, token) != 0 &&
+			    !has_string(tokens, computed))
 				return ctl_verify_fail("the server's subject "
 				    "token %s is not the token of the subject "
 				    "under --subject-key (%s)", token, computed);
@@ -379,6 +423,7 @@ provenance_result_free(struct prov_result *res)
 {
 	json_decref(res->events);
 	json_decref(res->edges);
+	json_decref(res->subject_tokens);
 	free(res->checkpoint);
 	memset(res, 0, sizeof(*res));
 }

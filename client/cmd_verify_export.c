@@ -240,6 +240,7 @@ struct claim {
 	uint8_t export_prev[LEDGER_HASH_LEN];
 	const char *purpose;		/* these point into export */
 	const char *since_text, *until_text, *org, *subject_token;
+	const json_t *subject_tokens;	/* every live period's, or NULL */
 	int64_t since, until;
 	json_t *export;			/* owned */
 };
@@ -273,6 +274,29 @@ read_claim(struct claim *cl, const struct line_entry *e, uint64_t line,
 		return;
 	}
 	json_object_foreach((json_t *)filters, key, v) {
+		if (strcmp(key, "subject_tokens") == 0) {
+			size_t i;
+			const json_t *t;
+
+			json_array_foreach(v, i, t)
+				if (!json_is_string(t) ||
+				    !ledger_subject_token_valid(
+				    json_string_value(t),
+				    json_string_length(t))) {
+					reportf(pr, "context.jsonl line %" PRIu64
+					    ": the export entry's subject_tokens "
+					    "are not tokens", line);
+					return;
+				}
+			if (!json_is_array(v) || json_array_size(v) < 2) {
+				reportf(pr, "context.jsonl line %" PRIu64 ": the "
+				    "export entry's subject_tokens are not a "
+				    "list of tokens", line);
+				return;
+			}
+			cl->subject_tokens = v;
+			continue;
+		}
 		if (!json_is_string(v)) {
 			reportf(pr, "context.jsonl line %" PRIu64 ": the export "
 			    "entry's filter %s is not a string", line, key);
@@ -431,9 +455,17 @@ check_claim(const struct claim *cl, uint64_t line, const struct line_entry *e,
 			    e->seq, cl->org);
 	}
 	if (cl->subject_token != NULL) {
-		json_array_foreach(json_object_get(e->obj, "subjects"), i, v)
+		const json_t *t;
+		size_t j;
+
+		/* Under any period whose token the export looked up. */
+		json_array_foreach(json_object_get(e->obj, "subjects"), i, v) {
 			found |= strcmp(json_string_value(v),
 			    cl->subject_token) == 0;
+			json_array_foreach(cl->subject_tokens, j, t)
+				found |= strcmp(json_string_value(v),
+				    json_string_value(t)) == 0;
+		}
 		if (!found)
 			reportf(pr, "entries.jsonl line %" PRIu64 " (seq %" PRIu64
 			    "): its subjects do not hold the export's subject "

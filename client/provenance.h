@@ -34,6 +34,8 @@ struct prov_result {
 	json_t *events;		/* [{"seq": N, "entry": {...}}], oldest first */
 	json_t *edges;		/* lineage: [[from, to]…], else NULL */
 	char subject_token[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	json_t *subject_tokens;	/* every live period's (spec §3.2), or NULL
+				   when the server looked up one */
 	char *checkpoint;	/* the first page's note */
 	uint64_t tree_size;	/* the first page's tree size */
 	int truncated;		/* lineage: the server cut the walk short */

@@ -16,7 +16,10 @@
 
 /* File names inside the data directory. */
 #define DATADIR_LOG_KEY "log.key"		/* Ed25519 PKCS#8 PEM, 0600 */
-#define DATADIR_SUBJECT_KEY "subject.key"	/* 32 raw bytes, 0600 */
+#define DATADIR_SUBJECT_KEY "subject.key"	/* 32 raw bytes, 0600: only in
+						   directories from before
+						   period secrets */
+#define DATADIR_KEYS "keys"			/* period secrets (keystore.h) */
 #define DATADIR_VERIFIER "verifier.vkey"	/* note-verifier text + "\n", 0644 */
 #define DATADIR_DEV_TOKEN "dev.token"		/* 64 lowercase hex + "\n", 0600 */
 #define DATADIR_DATABASE "ledger.mdb"		/* the store's; its presence
@@ -35,7 +38,8 @@ struct datadir_keys {
 	struct ledger_verifier verifier;	/* its public half (a copy) */
 	char *verifier_text;			/* note-verifier string, no
 						   newline */
-	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
+	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];	/* the legacy period's */
+	int has_subject_key;			/* 1 when subject.key exists */
 	int created;				/* 1 when this call made a new
 						   log key (first start) */
 	int has_dev_token;			/* development mode only */
@@ -48,12 +52,16 @@ struct datadir_keys {
  * datadir_open - opens the data directory dir and loads its keys.
  *
  * With create set (serve): creates dir (mode 0700, and missing parents) when
- * needed, and on first start generates DIR/log.key and DIR/subject.key
- * (0600, never overwriting) and then writes DIR/verifier.vkey (0644) for the
- * key name cfg->origin.  In development mode (cfg->dev_mode) it also creates
- * DIR/dev.token (0600) once and reuses it on later starts.  A key is never
- * silently replaced: a missing log.key or subject.key is an error when
- * DIR/ledger.mdb or DIR/verifier.vkey already exist.  A missing
+ * needed, and on first start generates DIR/log.key (0600, never
+ * overwriting) and then writes DIR/verifier.vkey (0644) for the key name
+ * cfg->origin.  This is the key keeper's (keeper.c): the network-facing
+ * process never calls it.  DIR/subject.key, the one subject key of data directories
+ * made before period secrets, is read when it exists (has_subject_key) and
+ * never made.  The development token is datadir_dev_token's.  A key is never
+ * silently replaced: a missing log.key is an error when DIR/ledger.mdb or
+ * DIR/verifier.vkey already exist, and so is a missing subject.key when
+ * the log has begun and DIR/keys/ does not exist (a log from before
+ * periods), unless its legacy period was destroyed.  A missing
  * verifier.vkey beside an existing log key is written again (with a warning).
  *
  * Without create (fsck, tools): nothing is created or written; every file
@@ -66,7 +74,7 @@ struct datadir_keys {
  * change.  Every failure is logged (log_warnx) naming the file and the fix;
  * no key or token is ever logged.
  *	dir	in: the data directory
- *	cfg	in: origin and dev_mode; borrowed (NULL only without create)
+ *	cfg	in: origin; borrowed (NULL only without create)
  *	create	in: 1 to initialise what is missing, 0 to only read
  *	out	out: the keys, zeroed on failure (datadir_keys_free() either way
  *		is safe)
@@ -79,6 +87,15 @@ struct datadir_keys {
  */
 int datadir_open(const char *dir, const struct config *cfg, int create,
     struct datadir_keys *out);
+
+/*
+ * datadir_dev_token - the development token of dir (development mode):
+ * DIR/dev.token (0600), made once with create and reused on later starts.
+ * Fills out->dev_token, dev_token_sha256 and has_dev_token.  Returns 0,
+ * LEDGER_EIO, LEDGER_EPERM, LEDGER_EINVAL, LEDGER_ENOTFOUND (missing
+ * without create) or LEDGER_ECRYPTO; logged.
+ */
+int datadir_dev_token(const char *dir, int create, struct datadir_keys *out);
 
 /*
  * datadir_keys_free - frees the signer and the verifier text and wipes the

@@ -91,6 +91,9 @@ struct keyring_op {
  * exchange.  Returns LEDGER_OK when every operation was attempted (each
  * has its own rc), KEYRING_EUNAVAILABLE when the keeper cannot be reached
  * (no operation was carried out; nothing is retried), or LEDGER_EINVAL.
+ * Behind the key keeper also LEDGER_ETOOBIG, when the messages of the batch
+ * exceed what one exchange carries (KEEPER_FRAME_MAX, 16 MiB; nothing was
+ * carried out).
  */
 int keyring_run(struct keyring *kr, struct keyring_op *ops, size_t n);
 
@@ -122,6 +125,12 @@ void keyring_periods_free(struct keyring_periods *p);
  * destruction interrupted after this step can be completed), or an error.
  */
 int keyring_destroy(struct keyring *kr, const char *period);
+
+/*
+ * keyring_strerror - a sentence for rc: one of the KEYRING_E codes above or
+ * a LEDGER_E code (ledger_strerror).  Static; never NULL.
+ */
+const char *keyring_strerror(int rc);
 
 /* keyring_period_id_valid - 1 when s is a well-formed period id. */
 int keyring_period_id_valid(const char *s);

@@ -11,6 +11,7 @@
 #include "ledger/xmalloc.h"
 
 #include "http.h"
+#include "keyring_impl.h"
 #include "log.h"
 #include "metrics.h"
 #include "publish.h"
@@ -91,6 +92,14 @@ route_healthz(struct request *r)
 		    (unsigned long long)r->id, ledger_strerror(rc));
 		reply_error(r, 503, "unavailable", NULL,
 		    "the store cannot be read");
+		return;
+	}
+	/* Without its keeper the log cannot sign: not healthy (spec §7.2). */
+	if (!keyring_available(r->srv->keyring)) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
+		reply_error(r, 503, "keys_unavailable", NULL, "the key keeper "
+		    "is gone: appends are refused until ledgerd is restarted");
 		return;
 	}
 	reply_json(r, 200, json_pack("{s:s, s:I}", "status", "ok",

@@ -20,6 +20,7 @@
 #include "crash.h"
 #include "datadir.h"
 #include "http.h"
+#include "keyring_impl.h"
 #include "log.h"
 #include "publish.h"
 #include "server.h"
@@ -109,6 +110,40 @@ refuse:
 	config_free(next);
 }
 
+/*
+ * Makes the secret of the current period now if it is missing, so that a
+ * key directory that cannot be written is found at start, not by the first
+ * append.
+ */
+static int
+open_current_period(struct server *srv)
+{
+	char now[LEDGER_TIME_LEN + 1];
+	struct keyring_op op;
+	int rc;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = KEYRING_TOKEN;
+	op.create = 1;
+	ledger_time_format(server_now_us(), now);
+	if ((rc = ledger_period_name(now, srv->period_kind, op.period)) != 0 ||
+	    (rc = keyring_run(srv->keyring, &op, 1)) != 0 ||
+	    (rc = op.rc) != 0) {
+		/* Destroyed early: events without subjects can still go in. */
+		if (rc == KEYRING_EDESTROYED) {
+			log_warnx("the secret of the current period %s was "
+			    "destroyed: events with subjects are refused (503 "
+			    "keys_unavailable) until the next period",
+			    op.period);
+			return 0;
+		}
+		log_warnx("cannot open the secret of the current period %s: %s",
+		    op.period, keyring_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
 /* Prints what a developer needs to talk to a development-mode log. */
 static void
 announce_dev_mode(const struct server *srv, const struct datadir_keys *keys)
@@ -116,7 +151,7 @@ announce_dev_mode(const struct server *srv, const struct datadir_keys *keys)
 	log_warnx("DEVELOPMENT MODE: no config file, loopback listener; the "
 	    "development token holds every role and may post for any org");
 	printf("ledgerd development mode\n");
-	printf("  verifier key: %s\n", keys->verifier_text);
+	printf("  verifier key: %s\n", srv->verifier_text);
 	printf("  token:        %s\n", keys->dev_token);
 	printf("  (also in %s/%s and %s/%s)\n", srv->cfg->data_dir, DATADIR_VERIFIER,
 	    srv->cfg->data_dir, DATADIR_DEV_TOKEN);
@@ -155,14 +190,22 @@ server_serve(struct config *cfg)
 	/* One daemon per data directory, before anything in it is touched. */
 	if (datadir_lock(cfg->data_dir, 1, &lock) != 0)
 		goto out;	/* logged, naming the holder */
-	if (datadir_open(cfg->data_dir, cfg, 1, &keys) != 0)
+	/*
+	 * The key keeper, before the store is opened and any thread started:
+	 * it alone reads the key files (keeper.c, security.md).
+	 */
+	if (keyring_start_keeper(cfg, &srv.keyring) != 0)
 		goto out;	/* logged */
-	srv.signer = keys.signer;
-	srv.verifier = keys.verifier;
-	srv.verifier_text = keys.verifier_text;
-	memcpy(srv.subject_key, keys.subject_key, sizeof(srv.subject_key));
-	if (cfg->dev_mode)
+	srv.verifier = *keyring_verifier(srv.keyring);
+	srv.verifier_text = keyring_verifier_text(srv.keyring);
+	if (cfg->dev_mode) {
+		if (datadir_dev_token(cfg->data_dir, 1, &keys) != 0)
+			goto out;	/* logged */
 		config_add_dev_principal(cfg, keys.dev_token_sha256);
+	}
+	srv.period_kind = LEDGER_PERIOD_QUARTER;
+	if (open_current_period(&srv) != 0)
+		goto out;	/* logged */
 
 	if ((rc = store_open(cfg->data_dir, cfg->limits.map_size, 0, &srv.store)) != 0) {
 		log_warnx("cannot open the database in %s: %s", cfg->data_dir,
@@ -187,7 +230,8 @@ server_serve(struct config *cfg)
 	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0 ||
 	    evsignal_add(sighup, NULL) != 0)
 		fatalx("cannot install signal handlers");
-	log_info("ledgerd serving log %s (verifier %s)", cfg->origin, keys.verifier_text);
+	log_info("ledgerd serving log %s (verifier %s)", cfg->origin,
+	    srv.verifier_text);
 	if (cfg->dev_mode)
 		announce_dev_mode(&srv, &keys);
 
@@ -219,7 +263,7 @@ out:
 	if (srv.base != NULL)
 		event_base_free(srv.base);
 	store_close(srv.store);
-	OPENSSL_cleanse(srv.subject_key, sizeof(srv.subject_key));
+	keyring_free(srv.keyring);
 	datadir_keys_free(&keys);
 	datadir_unlock(lock);
 	config_free(srv.cfg);

@@ -1,0 +1,209 @@
+/*
+ * keyring.h's front: one lock around the keys, wherever they are: held in
+ * this process (a keystore, for tools that run alone) or behind the key
+ * keeper's socket (keyring_client.c, in `ledgerd serve`).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ledger/error.h"
+#include "ledger/xmalloc.h"
+
+#include "keyring.h"
+#include "keyring_impl.h"
+#include "keystore.h"
+
+struct keyring {
+	pthread_mutex_t lock;		/* one exchange at a time */
+	struct ledger_verifier verifier;
+	char *verifier_text;
+	struct keystore *local;		/* keys in this process, or */
+	struct keeper_conn *remote;	/* the key keeper's socket */
+};
+
+static struct keyring *
+keyring_new(const struct ledger_verifier *v)
+{
+	struct keyring *kr = xcalloc(1, sizeof(*kr));
+
+	pthread_mutex_init(&kr->lock, NULL);
+	kr->verifier = *v;
+	kr->verifier_text = ledger_verifier_format(v);
+	return kr;
+}
+
+struct keyring *
+keyring_open_local(struct keystore *ks)
+{
+	struct keyring *kr = keyring_new(keystore_verifier(ks));
+
+	kr->local = ks;
+	return kr;
+}
+
+int
+keyring_start_keeper(const struct config *cfg, struct keyring **out)
+{
+	struct ledger_verifier v;
+	struct keeper_conn *conn;
+	int rc;
+
+	*out = NULL;
+	if ((rc = keeper_conn_start(cfg, &conn, &v)) != 0)
+		return rc;
+	*out = keyring_new(&v);
+	(*out)->remote = conn;
+	return LEDGER_OK;
+}
+
+int
+keyring_available(struct keyring *kr)
+{
+	int alive;
+
+	if (kr->local != NULL)
+		return 1;
+	pthread_mutex_lock(&kr->lock);
+	alive = keeper_conn_alive(kr->remote);
+	pthread_mutex_unlock(&kr->lock);
+	return alive;
+}
+
+void
+keyring_free(struct keyring *kr)
+{
+	if (kr == NULL)
+		return;
+	keystore_free(kr->local);
+	keeper_conn_free(kr->remote);
+	free(kr->verifier_text);
+	pthread_mutex_destroy(&kr->lock);
+	free(kr);
+}
+
+int
+keyring_run(struct keyring *kr, struct keyring_op *ops, size_t n)
+{
+	int rc;
+
+	if (n > KEYRING_OPS_MAX || (ops == NULL && n > 0))
+		return LEDGER_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		ops[i].rc = LEDGER_EINVAL;
+		ops[i].out = NULL;
+		ops[i].out_len = 0;
+	}
+	if (n == 0)
+		return LEDGER_OK;
+	pthread_mutex_lock(&kr->lock);
+	if (kr->local != NULL)
+		rc = keystore_run(kr->local, ops, n);
+	else
+		rc = keeper_conn_run(kr->remote, ops, n);
+	pthread_mutex_unlock(&kr->lock);
+	return rc;
+}
+
+void
+keyring_op_release(struct keyring_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].out != NULL) {
+			/* OPEN gives back a clear value: wipe it. */
+			OPENSSL_cleanse(ops[i].out, ops[i].out_len);
+			free(ops[i].out);
+		}
+		ops[i].out = NULL;
+		ops[i].out_len = 0;
+	}
+}
+
+const struct ledger_verifier *
+keyring_verifier(const struct keyring *kr)
+{
+	return &kr->verifier;
+}
+
+const char *
+keyring_verifier_text(const struct keyring *kr)
+{
+	return kr->verifier_text;
+}
+
+int
+keyring_periods(struct keyring *kr, struct keyring_periods *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&kr->lock);
+	if (kr->local != NULL)
+		rc = keystore_periods(kr->local, out);
+	else
+		rc = keeper_conn_periods(kr->remote, out);
+	pthread_mutex_unlock(&kr->lock);
+	return rc;
+}
+
+void
+keyring_periods_free(struct keyring_periods *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_live; i++)
+		free(p->live[i]);
+	for (size_t i = 0; i < p->n_destroyed; i++)
+		free(p->destroyed[i]);
+	free(p->live);
+	free(p->destroyed);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+keyring_destroy(struct keyring *kr, const char *period)
+{
+	int rc;
+
+	if (!keyring_period_id_valid(period))
+		return LEDGER_EINVAL;
+	pthread_mutex_lock(&kr->lock);
+	if (kr->local != NULL)
+		rc = keystore_destroy(kr->local, period);
+	else
+		rc = keeper_conn_destroy(kr->remote, period);
+	pthread_mutex_unlock(&kr->lock);
+	return rc;
+}
+
+const char *
+keyring_strerror(int rc)
+{
+	switch (rc) {
+	case KEYRING_ENOPERIOD:
+		return "no secret for this period";
+	case KEYRING_EDESTROYED:
+		return "the period's secret was destroyed";
+	case KEYRING_EUNAVAILABLE:
+		return "the key keeper is unavailable";
+	default:
+		return ledger_strerror(rc);
+	}
+}
+
+int
+keyring_period_id_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+		if (i >= KEYRING_PERIOD_ID_MAX ||
+		    !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+		    (c >= 'a' && c <= 'z') || c == '-'))
+			return 0;
+	}
+	return i > 0;
+}

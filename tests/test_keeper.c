@@ -1,0 +1,539 @@
+/*
+ * The key keeper (security.md, "The key keeper"): the network-facing ledgerd
+ * has no key file open or mapped and no key byte in its memory; the keeper
+ * is confined; when the keeper dies ledgerd fails safe (appends and subject
+ * queries refused with 503 keys_unavailable, no checkpoint signed, /healthz
+ * says so, the operator is told) and a restart carries on with nothing
+ * lost.  Also: a data directory's subject.key from before periods becomes
+ * the period "legacy" and is still looked up.
+ */
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "ledger/checkpoint.h"
+#include "ledger/entry.h"
+#include "ledger/error.h"
+#include "ledger/keyfile.h"
+#include "ledger/period.h"
+#include "ledger/xmalloc.h"
+
+#include "apiutil.h"
+#include "ctlrun.h"
+#include "daemon.h"
+#include "http.h"
+#include "testlib.h"
+
+#define SECRETS_MAX 8
+
+static char scratch[512];
+
+/* The keeper: the child of pid named ledgerd-keeper, or 0. */
+static pid_t
+keeper_pid(pid_t daemon)
+{
+	char path[64], buf[4096], comm[64];
+	pid_t found = 0;
+	FILE *f;
+	char *p, *end;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)daemon, (long)daemon);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	for (p = buf; *p != '\0' && found == 0; p = end) {
+		long pid = strtol(p, &end, 10);
+		FILE *c;
+
+		if (end == p)
+			break;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if ((c = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), c) != NULL &&
+		    strncmp(comm, "ledgerd-keeper", 14) == 0)
+			found = (pid_t)pid;
+		fclose(c);
+	}
+	return found;
+}
+
+/* Whether s names a key file of the data directory. */
+static int
+names_key_file(const char *s)
+{
+	return strstr(s, "/keys/") != NULL || strstr(s, "log.key") != NULL ||
+	    strstr(s, "subject.key") != NULL;
+}
+
+/* The line of /proc/PID/status that starts with field, or "". */
+static void
+status_field(pid_t pid, const char *field, char *out, size_t cap)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0) {
+			snprintf(out, cap, "%s", line + strlen(field));
+			out[strcspn(out, "\n")] = '\0';
+			break;
+		}
+	fclose(f);
+}
+
+/*
+ * How many of the n needles (each len bytes) occur in the readable memory
+ * of pid: every readable mapping of /proc/PID/maps read through
+ * /proc/PID/mem.  -1 when the memory cannot be read at all.
+ */
+static int
+memory_holds(pid_t pid, const uint8_t needles[][32], size_t n, size_t len,
+    int found[])
+{
+	char path[64], line[1024];
+	unsigned long lo, hi;
+	size_t chunk = 1 << 20, regions = 0;
+	uint8_t *buf = xmalloc(chunk + 64);
+	FILE *maps;
+	int fd, hits = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+	maps = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%ld/mem", (long)pid);
+	fd = open(path, O_RDONLY);
+	if (maps == NULL || fd == -1) {
+		hits = -1;
+		goto out;
+	}
+	while (fgets(line, sizeof(line), maps) != NULL) {
+		char perms[8];
+
+		/*
+		 * Regions over 1 GiB are reservations (a sanitizer's shadow,
+		 * LMDB's map beyond its file), not where a key read from a
+		 * file would sit.
+		 */
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
+		    perms[0] != 'r' || strstr(line, "[vvar") != NULL ||
+		    hi - lo > (1UL << 30))
+			continue;
+		for (unsigned long at = lo; at < hi; at += chunk) {
+			size_t want = hi - at < chunk + len - 1 ? hi - at :
+			    chunk + len - 1;
+			ssize_t got = pread(fd, buf, want, (off_t)at);
+
+			if (got <= 0)
+				break;
+			regions++;
+			for (size_t k = 0; k < n; k++) {
+				if (found[k])
+					continue;
+				for (ssize_t i = 0; i + (ssize_t)len <= got; i++)
+					if (buf[i] == needles[k][0] &&
+					    memcmp(buf + i, needles[k], len) == 0) {
+						found[k] = 1;
+						hits++;
+						break;
+					}
+			}
+		}
+	}
+	if (regions == 0)
+		hits = -1;
+out:
+	if (maps != NULL)
+		fclose(maps);
+	if (fd != -1)
+		close(fd);
+	OPENSSL_cleanse(buf, chunk + 64);
+	free(buf);
+	return hits;
+}
+
+/* Posts events first..first+n-1 (one subject each); returns how many took. */
+static int
+post_some(struct http_client *hc, int first, int n)
+{
+	struct http_response r;
+	int ok = 0;
+
+	for (int i = first; i < first + n; i++) {
+		char *ev = sample_event(i);
+
+		if (http_post_json(hc, "/v1/events", ev, &r) == 0) {
+			ok += r.status == 201;
+			http_response_free(&r);
+		}
+		free(ev);
+	}
+	return ok;
+}
+
+/*
+ * ledgerd holds no key file open or mapped and none of the key bytes; the
+ * keeper is confined.
+ */
+static void
+body_no_key_bytes(struct daemon *d)
+{
+	uint8_t needles[SECRETS_MAX][32];
+	int found[SECRETS_MAX];
+	struct http_client hc;
+	char path[1024], target[1400], line[1024], status[64], *log;
+	size_t n = 0;
+	pid_t keeper;
+	struct dirent *de;
+	DIR *dir;
+	FILE *f;
+	int hits;
+
+	http_client_init(&hc, d->port, d->token);
+	CHECK_INT(post_some(&hc, 0, 5), 5);
+	REQUIRE((keeper = keeper_pid(d->pid)) > 0);
+
+	/* Nothing of the keys is open or mapped in ledgerd. */
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)d->pid);
+	REQUIRE((f = fopen(path, "r")) != NULL);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (names_key_file(line)) {
+			fprintf(stderr, "  mapped in ledgerd: %s", line);
+			CHECK(0);
+		}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)d->pid);
+	REQUIRE((dir = opendir(path)) != NULL);
+	while ((de = readdir(dir)) != NULL) {
+		ssize_t len;
+
+		snprintf(target, sizeof(target), "%s/%s", path, de->d_name);
+		if ((len = readlink(target, line, sizeof(line) - 1)) <= 0)
+			continue;
+		line[len] = '\0';
+		if (names_key_file(line)) {
+			fprintf(stderr, "  open in ledgerd: %s\n", line);
+			CHECK(0);
+		}
+	}
+	closedir(dir);
+
+	/*
+	 * The key bytes, read from the files as the keeper reads them: the
+	 * log key's seed, each period's secret and the keys drawn from it.
+	 */
+	snprintf(path, sizeof(path), "%s/log.key", d->data);
+	REQUIRE(ledger_keyfile_read_ed25519(path, needles[n]) == 0);
+	n++;
+	snprintf(path, sizeof(path), "%s/keys", d->data);
+	REQUIRE((dir = opendir(path)) != NULL);
+	while ((de = readdir(dir)) != NULL && n + 3 <= SECRETS_MAX) {
+		if (strstr(de->d_name, ".key") == NULL)
+			continue;
+		snprintf(target, sizeof(target), "%s/%s", path, de->d_name);
+		REQUIRE(ledger_keyfile_read_secret(target, needles[n], 32) == 0);
+		REQUIRE(ledger_period_token_key(needles[n], needles[n + 1]) == 0);
+		REQUIRE(ledger_period_seal_key(needles[n], needles[n + 2]) == 0);
+		n += 3;
+	}
+	closedir(dir);
+	CHECK(n >= 4);
+	memset(found, 0, sizeof(found));
+	hits = memory_holds(d->pid, (const uint8_t (*)[32])needles, n, 32, found);
+	if (hits == -1) {
+		fprintf(stderr, "  /proc/%ld/mem cannot be read here (%s): the "
+		    "memory scan is skipped\n", (long)d->pid, strerror(errno));
+	} else {
+		CHECK_INT(hits, 0);
+		/* The scan finds what is there: the development token is. */
+		uint8_t token[1][32];
+		int token_found[1] = { 0 };
+
+		memcpy(token[0], d->token, 32);
+		CHECK_INT(memory_holds(d->pid, (const uint8_t (*)[32])token, 1,
+		    32, token_found), 1);
+	}
+	OPENSSL_cleanse(needles, sizeof(needles));
+
+	/* The keeper is confined: no new privileges, seccomp unless the
+	   sanitizer build said it skipped it. */
+	status_field(keeper, "NoNewPrivs:", status, sizeof(status));
+	CHECK(strstr(status, "1") != NULL);
+	status_field(keeper, "Seccomp:", status, sizeof(status));
+	log = daemon_log_read(d);
+	if (strstr(log, "seccomp skipped") == NULL)
+		CHECK(strstr(status, "2") != NULL);
+	CHECK(strstr(log, "keeper: holding the log's keys") != NULL);
+	free(log);
+	/*
+	 * Not dumpable: another process of its uid (the tests', as the
+	 * network-facing one) cannot read its memory.  Root can: not checked.
+	 */
+	if (geteuid() != 0) {
+		uint8_t probe[1][32] = { { 0 } };
+		int probe_found[1] = { 0 };
+
+		CHECK_INT(memory_holds(keeper, (const uint8_t (*)[32])probe, 1,
+		    32, probe_found), -1);
+	}
+	http_client_close(&hc);
+}
+
+static void
+test_no_key_bytes(void)
+{
+	daemon_test(body_no_key_bytes);
+}
+
+/*
+ * The tree size of the published checkpoint (GET /checkpoint), checked
+ * against the log's key; -1 when it cannot be had or does not verify.
+ * (Not through /healthz, which is 503 while the keeper is gone.)
+ */
+static long long
+checkpoint_size(struct daemon *d)
+{
+	struct http_client hc;
+	struct http_response r;
+	struct ledger_checkpoint cp;
+	long long size = -1;
+
+	http_client_init(&hc, d->port, d->token);
+	if (http_get_public(&hc, "/checkpoint", &r) == 0) {
+		if (r.status == 200 && ledger_checkpoint_open(r.body, r.body_len,
+		    &d->verifier, &cp) == 0)
+			size = (long long)cp.tree_size;
+		http_response_free(&r);
+	}
+	http_client_close(&hc);
+	return size;
+}
+
+/* Waits until the published checkpoint covers size entries. */
+static long long
+checkpoint_reaches(struct daemon *d, long long size)
+{
+	long long got = -1;
+
+	for (int i = 0; i < 500 && (got = checkpoint_size(d)) < size; i++)
+		sleep_ms(10);
+	return got;
+}
+
+/*
+ * Killing the keeper: ledgerd refuses appends and subject queries with
+ * 503 keys_unavailable, signs nothing, says so on /healthz and in its log;
+ * after a restart every acknowledged entry is there and verifies.
+ */
+static void
+body_keeper_killed(struct daemon *d)
+{
+	struct http_client hc;
+	struct http_response r;
+	struct ctl_result cr;
+	char url[64], *ev, *log;
+	long long before;
+	pid_t keeper;
+	int i;
+
+	http_client_init(&hc, d->port, d->token);
+	CHECK_INT(post_some(&hc, 0, 10), 10);
+	REQUIRE((keeper = keeper_pid(d->pid)) > 0);
+	REQUIRE((before = checkpoint_reaches(d, 10)) == 10);
+	REQUIRE(kill(keeper, SIGKILL) == 0);
+	/* ledgerd reaps it once it notices; give the signal a moment. */
+	for (i = 0; i < 100 && keeper_pid(d->pid) == keeper; i++) {
+		char path[64];
+		FILE *f;
+		char state[256] = "";
+
+		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)keeper);
+		if ((f = fopen(path, "r")) == NULL)
+			break;
+		if (fgets(state, sizeof(state), f) == NULL)
+			state[0] = '\0';
+		fclose(f);
+		if (strstr(state, ") Z") != NULL)
+			break;	/* a zombie: dead, not reaped yet */
+		sleep_ms(20);
+	}
+
+	ev = sample_event(100);
+	REQUIRE(http_post_json(&hc, "/v1/events", ev, &r) == 0);
+	CHECK_ERROR(&r, 503, "keys_unavailable", NULL);
+	http_response_free(&r);
+	free(ev);
+	REQUIRE(http_post_json(&hc, "/v1/events/batch",
+	    "[{\"type\":\"query\",\"actor\":{\"org\":\"police\",\"user\":\"u\"},"
+	    "\"purpose\":\"p\",\"object\":{\"ref\":\"doc-x\"},"
+	    "\"occurred_at\":\"2026-01-02T03:04:05Z\"}]", &r) == 0);
+	CHECK_ERROR(&r, 503, "keys_unavailable", NULL);
+	http_response_free(&r);
+	REQUIRE(http_get(&hc, "/v1/provenance/subjects/person-1?purpose=check",
+	    &r) == 0);
+	CHECK_ERROR(&r, 503, "keys_unavailable", NULL);
+	http_response_free(&r);
+	REQUIRE(http_get_public(&hc, "/healthz", &r) == 0);
+	CHECK_ERROR(&r, 503, "keys_unavailable", NULL);
+	http_response_free(&r);
+	/* Nothing unsigned, nothing new: the checkpoint is the one before. */
+	CHECK_INT(checkpoint_size(d), before);
+	log = daemon_log_read(d);
+	CHECK(strstr(log, "the key keeper (pid") != NULL);
+	CHECK(strstr(log, "keys_unavailable") != NULL);
+	free(log);
+	http_client_close(&hc);
+
+	/* A restart starts a new keeper; nothing acknowledged was lost. */
+	CHECK_INT(daemon_stop(d), 0);
+	REQUIRE(daemon_restart(d) == 0);
+	CHECK(keeper_pid(d->pid) > 0 && keeper_pid(d->pid) != keeper);
+	http_client_init(&hc, d->port, d->token);
+	CHECK_INT(post_some(&hc, 10, 1), 1);
+	CHECK_INT(checkpoint_reaches(d, before + 1), before + 1);
+	http_client_close(&hc);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", d->port);
+	setenv("LEDGER_URL", url, 1);
+	setenv("LEDGER_TOKEN", d->token, 1);
+	setenv("LEDGER_KEY", d->vkey, 1);
+	ctl_exec(&cr, scratch, NULL, (const char *const[]){ "audit", NULL });
+	CTL_EXPECT(&cr, 0, NULL);
+	ctl_result_free(&cr);
+	ctl_exec(&cr, scratch, NULL, (const char *const[]){ "who-saw",
+	    "person-3", NULL });
+	CTL_EXPECT(&cr, 0, "verified");
+	ctl_result_free(&cr);
+}
+
+static void
+test_keeper_killed(void)
+{
+	daemon_test(body_keeper_killed);
+}
+
+/*
+ * A data directory from before periods: its subject.key becomes the
+ * period "legacy" (keys/legacy.key, subject.key wiped), and a subject
+ * query looks the identifier up under it too, with the token its entries
+ * were written with: HMAC under subject.key itself.
+ */
+static void
+test_legacy_subject_key(void)
+{
+	struct daemon d;
+	struct http_client hc;
+	struct http_response r;
+	uint8_t legacy[LEDGER_SUBJECT_KEY_LEN], moved[LEDGER_SUBJECT_KEY_LEN];
+	char token[LEDGER_SUBJECT_TOKEN_LEN + 1], path[700];
+	json_t *ans, *tokens;
+	size_t i;
+	int seen = 0;
+
+	memset(&d, 0, sizeof(d));
+	REQUIRE(daemon_start(&d) == 0);
+	CHECK_INT(daemon_stop(&d), 0);
+	/* As an older ledgerd left it: one subject key beside the log key. */
+	for (i = 0; i < sizeof(legacy); i++)
+		legacy[i] = (uint8_t)(i * 7 + 3);
+	snprintf(path, sizeof(path), "%s/subject.key", d.data);
+	REQUIRE(ledger_keyfile_write_secret(path, legacy, sizeof(legacy)) == 0);
+	REQUIRE(daemon_restart(&d) == 0);
+	CHECK(access(path, F_OK) == -1 && errno == ENOENT);
+	snprintf(path, sizeof(path), "%s/keys/legacy.key", d.data);
+	REQUIRE(ledger_keyfile_read_secret(path, moved, sizeof(moved)) == 0);
+	CHECK(memcmp(moved, legacy, sizeof(legacy)) == 0);
+
+	REQUIRE(ledger_subject_token(legacy, "person-1", 8, token) == 0);
+	http_client_init(&hc, d.port, d.token);
+	REQUIRE(http_get(&hc, "/v1/provenance/subjects/person-1?purpose=check",
+	    &r) == 0);
+	CHECK_INT(r.status, 200);
+	ans = json_loads(r.body, 0, NULL);
+	tokens = json_object_get(ans, "subject_tokens");
+	CHECK_INT(json_array_size(tokens), 2);
+	for (i = 0; i < json_array_size(tokens); i++)
+		seen += strcmp(json_string_value(json_array_get(tokens, i)),
+		    token) == 0;
+	CHECK_INT(seen, 1);
+	json_decref(ans);
+	http_response_free(&r);
+
+	/* The client verifies answers and exports over both periods. */
+	CHECK_INT(post_some(&hc, 0, 3), 3);
+	http_client_close(&hc);
+	{
+		struct ctl_result cr;
+		char url[64], *out = xasprintf("%s/legacy-export", scratch);
+
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u", d.port);
+		setenv("LEDGER_URL", url, 1);
+		setenv("LEDGER_TOKEN", d.token, 1);
+		setenv("LEDGER_KEY", d.vkey, 1);
+		ctl_exec(&cr, scratch, NULL, (const char *const[]){ "who-saw",
+		    "person-1", NULL });
+		CTL_EXPECT(&cr, 0, "1 event");
+		ctl_result_free(&cr);
+		ctl_exec(&cr, scratch, NULL, (const char *const[]){ "export",
+		    "--subject", "person-1", "--out", out, NULL });
+		CTL_EXPECT(&cr, 0, "exported");
+		ctl_result_free(&cr);
+		ctl_exec(&cr, scratch, NULL, (const char *const[]){
+		    "verify-export", out, NULL });
+		CTL_EXPECT(&cr, 0, "verifies");
+		ctl_result_free(&cr);
+		free(out);
+	}
+	daemon_cleanup(&d);
+}
+
+/* A log begun before periods whose subject.key is missing is refused. */
+static void
+test_legacy_key_missing(void)
+{
+	struct daemon d;
+	char path[700], *log;
+
+	memset(&d, 0, sizeof(d));
+	REQUIRE(daemon_start(&d) == 0);
+	CHECK_INT(daemon_stop(&d), 0);
+	/* Without keys/: as a log from before periods would be. */
+	snprintf(path, sizeof(path), "%s/keys", d.data);
+	REQUIRE(remove_tree(path) == 0);
+	CHECK(daemon_restart(&d) != 0);
+	log = daemon_log_read(&d);
+	CHECK(strstr(log, "subject.key is missing") != NULL ||
+	    strstr(log, "subject key") != NULL);
+	free(log);
+	daemon_cleanup(&d);
+}
+
+int
+main(void)
+{
+	snprintf(scratch, sizeof(scratch), "/tmp/ledgerd-keeper.XXXXXX");
+	if (mkdtemp(scratch) == NULL)
+		return 1;
+	RUN(test_no_key_bytes);
+	RUN(test_keeper_killed);
+	RUN(test_legacy_subject_key);
+	RUN(test_legacy_key_missing);
+	remove_tree(scratch);
+	return TEST_SUMMARY();
+}
