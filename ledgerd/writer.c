@@ -85,6 +85,7 @@ struct writer {
 	int64_t interval_us;
 	size_t tail_max_entries;
 	int64_t merge_interval_us;
+	int64_t merge_retry_us;		/* after a failed merge: not before */
 };
 
 static int64_t
@@ -714,7 +715,11 @@ tend_tail(struct writer *w)
 	int waiting, rc;
 
 	for (;;) {
-		tail_seal_older(w->tail, monotonic_us(), w->merge_interval_us);
+		int64_t now = monotonic_us();
+
+		tail_seal_older(w->tail, now, w->merge_interval_us);
+		if (now < w->merge_retry_us)
+			break;
 		tail_stats(w->tail, &ts);
 		if (ts.entries < w->tail_max_entries) {
 			pthread_mutex_lock(&w->mu);
@@ -725,7 +730,14 @@ tend_tail(struct writer *w)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if ((rc = tail_merge_one(w->srv->store, w->tail, &merged)) != 0) {
+			/*
+			 * Logged; tried again an interval later, not in a
+			 * tight loop.  Appends go on meanwhile (a full disk
+			 * refuses them by itself), so the tail may pass its
+			 * bound while merges fail.
+			 */
 			metrics_inc(&w->srv->metrics.merge_failures, 1);
+			w->merge_retry_us = now + w->merge_interval_us;
 			break;
 		}
 		if (merged == 0)
@@ -763,6 +775,9 @@ writer_main(void *arg)
 		    !w->stopping) {
 			int64_t now = monotonic_us();
 			int64_t due = tail_due(w->tail, now, w->merge_interval_us);
+
+			if (due < w->merge_retry_us)
+				due = w->merge_retry_us;
 
 			if (due <= now) {
 				tail_work = 1;
