@@ -10,15 +10,21 @@
  *     the batch API by LOADERS (4) processes at once, so that the writer's
  *     queue is never empty and the index tail fills as under sustained
  *     load (its largest entries and bytes, sampled from /metrics, are
- *     printed); the daemon is then killed (SIGKILL) with its tail as the
- *     load left it and restarted: the restart's time and the tail it
- *     rebuilt; then the latency of a subject timeline of 100 events with
- *     their proofs (ENTRIES / 100 subjects), and of the lineage of an
- *     object with 50 descendants, each including its audit entry's synced
- *     commit; and the database size per entry.
+ *     printed).  Then more events of other subjects, again by LOADERS at
+ *     once, until the tail holds 90,000 entries (nine tenths of the
+ *     default limits.tail_max_entries): the daemon is killed there
+ *     (SIGKILL) and restarted, and the restart's time and the tail it
+ *     rebuilt are printed.  Then, in three rounds, the latency of a
+ *     subject timeline of 100 events with their proofs (ENTRIES / 100
+ *     subjects), of the lineage of an object with 50 descendants, each
+ *     including its audit entry's synced commit, and of an actor page; and
+ *     the database size per entry.
  *
  *	bench_provenance [ENTRIES]	(LEDGERD_BIN names the daemon;
- *					 SKIP_STORE=1 skips part 1)
+ *					 SKIP_STORE=1 skips part 1;
+ *					 QUIET_FILE=PATH: the queries wait
+ *					 while PATH exists, so other work on
+ *					 a shared machine can end first)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -54,6 +60,9 @@
 
 static uint64_t n_entries = 1000000;
 static uint64_t n_subjects = 10000;	/* n_entries / SUBJECT_EVENTS */
+static const char *subject_prefix = "person";
+#define FULL_TAIL 90000		/* the tail at the kill */
+#define FULL_EXTRA 400000	/* events to get there, at most */
 
 static const char *const orgs[N_ORGS] = {
 	"police", "kmar", "aivd", "mivd", "om", "ind", "fiod", "fiu", "szw", "nctv",
@@ -100,10 +109,10 @@ event_json(char *buf, size_t size, uint64_t i, uint64_t root)
 	} else if (strcmp(type, "advice") == 0)
 		type = "share";		/* no stray advice: lineages stay exact */
 	return snprintf(buf, size, "{\"type\":\"%s\",\"actor\":{\"org\":\"%s\","
-	    "\"user\":\"analyst-%03d\"},\"subjects\":[\"person-%07" PRIu64 "\"],"
+	    "\"user\":\"analyst-%03d\"},\"subjects\":[\"%s-%07" PRIu64 "\"],"
 	    "%s\"object\":{\"ref\":\"%s\"},\"purpose\":\"case %" PRIu64 "\","
 	    "\"occurred_at\":\"2026-03-01T12:00:00Z\"%s}", type,
-	    orgs[user % N_ORGS], user, i % n_subjects,
+	    orgs[user % N_ORGS], user, subject_prefix, i % n_subjects,
 	    strcmp(type, "query") == 0 ? "" : "\"recipients\":[\"om\"],",
 	    object, i % 1000, extra);
 }
@@ -266,9 +275,10 @@ metric(struct http_client *hc, const char *name)
 	return v;
 }
 
-/* Loader k of loaders: batches k, k + loaders, ... of the n_entries events. */
+/* Loader k of loaders: batches k, k + loaders, ... of events [first, end). */
 static int
-load_part(const struct daemon *d, int k, int loaders)
+load_part(const struct daemon *d, int k, int loaders, uint64_t first,
+    uint64_t end)
 {
 	size_t cap = (size_t)LOAD_BATCH * 512, len;
 	char *text = xmalloc(cap);
@@ -279,12 +289,12 @@ load_part(const struct daemon *d, int k, int loaders)
 
 	http_client_init(&hc, d->port, d->token);
 	hc.timeout_ms = 300000;
-	for (i = (uint64_t)k * LOAD_BATCH; i < n_entries;
+	for (i = first + (uint64_t)k * LOAD_BATCH; i < end;
 	    i += (uint64_t)loaders * LOAD_BATCH) {
 		len = 0;
 		text[len++] = '[';
 		/* Lineages come afterwards (post_lineages): refs name seqs. */
-		for (b = i; b < i + LOAD_BATCH && b < n_entries; b++) {
+		for (b = i; b < i + LOAD_BATCH && b < end; b++) {
 			if (is_lineage(b))
 				continue;
 			if (len > 1)
@@ -432,7 +442,7 @@ main(int argc, char **argv)
 	for (int k = 0; k < loaders; k++) {
 		fflush(stdout);
 		if ((kids[k] = fork()) == 0)
-			_exit(load_part(&d, k, loaders));
+			_exit(load_part(&d, k, loaders, 0, n_entries));
 	}
 	/* The tail's largest figures while the load runs. */
 	for (int left = loaders; left > 0;) {
@@ -463,13 +473,38 @@ main(int argc, char **argv)
 	printf("index tail during the load: at most %.0f entries, %.1f MiB "
 	    "(%.0f bytes per entry)\n", max_tail, max_tail_bytes / 1048576,
 	    max_tail > 0 ? max_tail_bytes / max_tail : 0);
-	printf("index tail at the end of the load: %.0f entries, watermark %.0f "
-	    "(killed now)\n", metric(&hc, "ledgerd_index_tail_entries"),
+
+	/* More load, of other subjects, until the tail is nearly full. */
+	for (int k = 0; k < loaders; k++) {
+		fflush(stdout);
+		if ((kids[k] = fork()) == 0) {
+			subject_prefix = "extra";
+			_exit(load_part(&d, k, loaders, n_entries,
+			    n_entries + FULL_EXTRA));
+		}
+	}
+	for (double e = 0; e < FULL_TAIL;) {
+		int left = 0;
+
+		e = metric(&hc, "ledgerd_index_tail_entries");
+		for (int k = 0; k < loaders; k++)
+			if (kids[k] > 0 && waitpid(kids[k], &status, WNOHANG) != kids[k])
+				left++;
+		if (left == 0)
+			break;
+		sleep_ms(5);
+	}
+	printf("index tail at the kill: %.0f entries, %.1f MiB, watermark %.0f\n",
+	    metric(&hc, "ledgerd_index_tail_entries"),
+	    metric(&hc, "ledgerd_index_tail_bytes") / 1048576,
 	    metric(&hc, "ledgerd_index_watermark"));
 	http_client_close(&hc);
 
-	/* A crash with the tail as the load left it, and the restart. */
+	/* A crash with the tail nearly full, and the restart. */
 	daemon_kill(&d);
+	for (int k = 0; k < loaders; k++)
+		if (kids[k] > 0)
+			waitpid(kids[k], &status, 0);
 	t0 = now_s();
 	if (daemon_restart(&d) != 0) {
 		daemon_cleanup(&d);
@@ -479,12 +514,24 @@ main(int argc, char **argv)
 	print_rebuild(&d);
 	http_client_init(&hc, d.port, d.token);
 	hc.timeout_ms = 300000;
-	printf("database: %.0f MB, %.0f bytes per entry\n",
-	    dir_bytes(d.data) / 1e6, (double)dir_bytes(d.data) / n_entries);
+	{
+		double size = metric(&hc, "ledgerd_tree_size");
 
-	time_queries(&hc, "subject timeline (~100 events)", 200, subject_target);
-	time_queries(&hc, "lineage (root + 50 descendants)", 100, lineage_target);
-	time_queries(&hc, "actor page (100 events)", 100, actor_target);
+		printf("database: %.0f MB for %.0f entries, %.0f bytes per entry\n",
+		    dir_bytes(d.data) / 1e6, size, (double)dir_bytes(d.data) /
+		    (size > 0 ? size : (double)n_entries));
+	}
+
+	while (getenv("QUIET_FILE") != NULL && access(getenv("QUIET_FILE"), F_OK) == 0)
+		sleep_ms(1000);
+	for (int round = 1; round <= 3; round++) {
+		printf("round %d\n", round);
+		time_queries(&hc, "subject timeline (~100 events)", 200,
+		    subject_target);
+		time_queries(&hc, "lineage (root + 50 descendants)", 100,
+		    lineage_target);
+		time_queries(&hc, "actor page (100 events)", 100, actor_target);
+	}
 	http_client_close(&hc);
 	daemon_cleanup(&d);
 	free(kids);
