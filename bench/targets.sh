@@ -28,10 +28,18 @@ load=$build/bench/load
 
 work=$(mktemp -d /var/tmp/ledgerd-targets.XXXXXX)
 pid=
-wpids=
+# Witnesses start in a command substitution (a subshell): their pids are
+# kept in files, not in a variable.
+stop_witnesses() {
+	for f in "$work"/w1/pid "$work"/w2/pid; do
+		[ -f "$f" ] || continue
+		kill "$(cat "$f")" 2>/dev/null || true
+		rm -f "$f"
+	done
+}
 cleanup() {
 	[ -n "$pid" ] && kill $pid 2>/dev/null
-	for w in $wpids; do kill $w 2>/dev/null; done
+	stop_witnesses
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -49,7 +57,7 @@ start_witness() {
 	"$1" witness --data "$work/$2/data" --listen 127.0.0.1:0 \
 	    --name "$2.bench.example.org" --log "$log_vkey" \
 	    >"$work/$2/log" 2>&1 &
-	wpids="$wpids $!"
+	echo $! >"$work/$2/pid"
 	for _ in $(seq 100); do
 		grep -q "listening on" "$work/$2/log" 2>/dev/null && break
 		sleep 0.1
@@ -110,8 +118,7 @@ EOC
 	kill $pid
 	wait $pid 2>/dev/null || true
 	pid=
-	for w in $wpids; do kill $w 2>/dev/null; wait $w 2>/dev/null || true; done
-	wpids=
+	stop_witnesses
 	awk '/^events\/s:/ { r = $2 } /^requests\/s:/ { q = $2 }
 	    /^latency ms:/ { p50 = $4; p99 = $8 }
 	    END { printf "%s|%s|%s\n", (r > 0 ? r : q), p50, p99 }' "$work/run"
