@@ -214,13 +214,6 @@ $(BUILD)/tests/test_cosigned: $(OBJ)/tests/test_cosigned.o $(OBJ)/ledgerd/cosign
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
-# This one drives the daemon's store, index tail and merges in process.
-$(BUILD)/tests/test_tail_index: $(OBJ)/tests/test_tail_index.o \
-    $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
-	@mkdir -p $(@D)
-	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
-
 # This one drives the daemon's own store and indexer, and starts a daemon.
 $(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
     $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
@@ -231,6 +224,13 @@ $(BUILD)/bench/bench_provenance: $(OBJ)/bench/bench_provenance.o \
 # This one starts a daemon and talks to it with the tests' HTTP client.
 $(BUILD)/bench/loop_latency: $(OBJ)/bench/loop_latency.o $(TEST_SUPPORT_OBJS) \
     $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
+# This one drives the daemon's store, index tail and merges in process.
+$(BUILD)/tests/test_tail_index: $(OBJ)/tests/test_tail_index.o \
+    $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
