@@ -2,8 +2,9 @@
  * The sequencer thread (spec §7.4; docs/design.md): group commit of queued appends into one
  * synced LMDB write transaction, a signed checkpoint per commit, the
  * publication of checkpoints at an interval (spec §5.4), the storage of
- * witness cosignatures, and the hand-back of finished work to the event
- * loop's thread.
+ * witness cosignatures, the merges of the index tail into the LMDB index
+ * between commits (tail.h, tail_merge.h), and the hand-back of finished
+ * work to the event loop's thread.
  *
  * Locking: mu guards the queues, the counters beside them and the latest
  * publication handed to the loop; nothing else is shared.  The thread holds
