@@ -253,6 +253,13 @@ $(BUILD)/bench/loop_latency: $(OBJ)/bench/loop_latency.o $(TEST_SUPPORT_OBJS) \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
+# This one drives the daemon's store, index tail and merges in process.
+$(BUILD)/tests/test_tail_index: $(OBJ)/tests/test_tail_index.o \
+    $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
 $(CONSOLE_GEN): console/embed.py $(CONSOLE_FILES)
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)

@@ -7,11 +7,24 @@
  *     the writer's group commit does).  No HTTP, no validation: only what
  *     the indexes add to, so the overhead is not diluted.
  *  2. A real ledgerd loaded with ENTRIES events (default 1,000,000) through
- *     the batch API: latency of a subject timeline of 100 events with their
- *     proofs, and of the lineage of an object with 50 descendants, each
- *     including its audit entry's synced commit; and the database size.
+ *     the batch API by LOADERS (4) processes at once, so that the writer's
+ *     queue is never empty and the index tail fills as under sustained
+ *     load (its largest entries and bytes, sampled from /metrics, are
+ *     printed).  Then more events of other subjects, again by LOADERS at
+ *     once, until the tail holds 90,000 entries (nine tenths of the
+ *     default limits.tail_max_entries): the daemon is killed there
+ *     (SIGKILL) and restarted, and the restart's time and the tail it
+ *     rebuilt are printed.  Then, in three rounds, the latency of a
+ *     subject timeline of 100 events with their proofs (ENTRIES / 100
+ *     subjects), of the lineage of an object with 50 descendants, each
+ *     including its audit entry's synced commit, and of an actor page; and
+ *     the database size per entry.
  *
- *	bench_provenance [ENTRIES]	(LEDGERD_BIN names the daemon)
+ *	bench_provenance [ENTRIES]	(LEDGERD_BIN names the daemon;
+ *					 SKIP_STORE=1 skips part 1;
+ *					 QUIET_FILE=PATH: the queries wait
+ *					 while PATH exists, so other work on
+ *					 a shared machine can end first)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,7 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "ledger/entry.h"
 #include "ledger/error.h"
@@ -35,13 +50,19 @@
 
 #define N_ORGS 10
 #define N_USERS 200
-#define N_SUBJECTS 10000	/* entries / N_SUBJECTS mentions each */
-#define LOAD_BATCH 10000
+#define SUBJECT_EVENTS 100	/* events naming each subject */
+#define LOAD_BATCH 1000
 #define COMMIT 10000
 #define LINEAGE_EVERY 20000	/* a share with 50 descendants every ... */
 #define DESCENDANTS 50
 #define STORE_ENTRIES 200000
 #define STORE_RUNS 5
+
+static uint64_t n_entries = 1000000;
+static uint64_t n_subjects = 10000;	/* n_entries / SUBJECT_EVENTS */
+static const char *subject_prefix = "person";
+#define FULL_TAIL 90000		/* the tail at the kill */
+#define FULL_EXTRA 400000	/* events to get there, at most */
 
 static const char *const orgs[N_ORGS] = {
 	"police", "kmar", "aivd", "mivd", "om", "ind", "fiod", "fiu", "szw", "nctv",
@@ -57,14 +78,21 @@ now_s(void)
 }
 
 /*
- * Event i: subject i % N_SUBJECTS, so each subject is named by
- * entries / N_SUBJECTS events.  Every LINEAGE_EVERY events a share "lin-K"
- * followed by DESCENDANTS advice in a binary tree resting on it.
+ * Event i: subject i % n_subjects, so each subject is named by
+ * SUBJECT_EVENTS events.  Every LINEAGE_EVERY events a share "lin-K"
+ * followed by DESCENDANTS advice in a binary tree resting on it; the share
+ * lands at seq root (its refs name seqs).
  */
 static int
-event_json(char *buf, size_t size, uint64_t i)
+is_lineage(uint64_t i)
 {
-	uint64_t k = i % LINEAGE_EVERY, base = i - k;
+	return i % LINEAGE_EVERY <= DESCENDANTS;
+}
+
+static int
+event_json(char *buf, size_t size, uint64_t i, uint64_t root)
+{
+	uint64_t k = i % LINEAGE_EVERY;
 	int user = (int)(i * 7919 % N_USERS);
 	char extra[96] = "";
 	const char *type = i % 3 == 0 ? "share" : i % 3 == 1 ? "query" : "advice";
@@ -77,14 +105,14 @@ event_json(char *buf, size_t size, uint64_t i)
 	} else if (k <= DESCENDANTS) {
 		type = "advice";
 		snprintf(extra, sizeof(extra), ",\"refs\":[%" PRIu64 "]",
-		    base + (k - 1) / 2);
+		    root + (k - 1) / 2);
 	} else if (strcmp(type, "advice") == 0)
 		type = "share";		/* no stray advice: lineages stay exact */
 	return snprintf(buf, size, "{\"type\":\"%s\",\"actor\":{\"org\":\"%s\","
-	    "\"user\":\"analyst-%03d\"},\"subjects\":[\"person-%07" PRIu64 "\"],"
+	    "\"user\":\"analyst-%03d\"},\"subjects\":[\"%s-%07" PRIu64 "\"],"
 	    "%s\"object\":{\"ref\":\"%s\"},\"purpose\":\"case %" PRIu64 "\","
 	    "\"occurred_at\":\"2026-03-01T12:00:00Z\"%s}", type,
-	    orgs[user % N_ORGS], user, i % N_SUBJECTS,
+	    orgs[user % N_ORGS], user, subject_prefix, i % n_subjects,
 	    strcmp(type, "query") == 0 ? "" : "\"recipients\":[\"om\"],",
 	    object, i % 1000, extra);
 }
@@ -117,7 +145,7 @@ store_rate(const char *dir, int with_index, uint64_t n)
 			return -1;
 		hs = store_hash_store(txn);
 		for (uint64_t end = i + COMMIT; i < end && i < n; i++) {
-			event_json(buf, sizeof(buf), i);
+			event_json(buf, sizeof(buf), i, i - i % LINEAGE_EVERY);
 			ev = json_loads(buf, 0, NULL);
 			meta.seq = i;
 			ledger_time_format(1767225600000000LL + (int64_t)i, meta.received_at);
@@ -190,13 +218,11 @@ time_queries(struct http_client *hc, const char *what, int n,
 	free(ms);
 }
 
-static uint64_t n_entries = 1000000;
-
 static void
 subject_target(int k, char *out, size_t size)
 {
-	snprintf(out, size, "/v1/provenance/subjects/person-%07d?limit=1000",
-	    (k * 7919) % N_SUBJECTS);
+	snprintf(out, size, "/v1/provenance/subjects/person-%07" PRIu64
+	    "?limit=1000", (uint64_t)k * 7919 % n_subjects);
 }
 
 static void
@@ -226,21 +252,141 @@ dir_bytes(const char *dir)
 	return stat(path, &sb) == 0 ? (uint64_t)sb.st_blocks * 512 : 0;
 }
 
+/* A gauge of the daemon's /metrics, or -1. */
+static double
+metric(struct http_client *hc, const char *name)
+{
+	struct http_response r;
+	const char *p;
+	size_t n = strlen(name);
+	double v = -1;
+
+	if (http_get(hc, "/metrics", &r) != 0)
+		return -1;
+	for (p = r.body; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+			v = strtod(p + n + 1, NULL);
+			break;
+		}
+	}
+	http_response_free(&r);
+	return v;
+}
+
+/* Loader k of loaders: batches k, k + loaders, ... of events [first, end). */
+static int
+load_part(const struct daemon *d, int k, int loaders, uint64_t first,
+    uint64_t end)
+{
+	size_t cap = (size_t)LOAD_BATCH * 512, len;
+	char *text = xmalloc(cap);
+	struct http_client hc;
+	struct http_response r;
+	uint64_t i, b;
+	int rc = 0;
+
+	http_client_init(&hc, d->port, d->token);
+	hc.timeout_ms = 300000;
+	for (i = first + (uint64_t)k * LOAD_BATCH; i < end;
+	    i += (uint64_t)loaders * LOAD_BATCH) {
+		len = 0;
+		text[len++] = '[';
+		/* Lineages come afterwards (post_lineages): refs name seqs. */
+		for (b = i; b < i + LOAD_BATCH && b < end; b++) {
+			if (is_lineage(b))
+				continue;
+			if (len > 1)
+				text[len++] = ',';
+			len += (size_t)event_json(text + len, cap - len, b, 0);
+		}
+		text[len++] = ']';
+		text[len] = '\0';
+		if (len == 2)
+			continue;
+		if ((rc = http_post_json(&hc, "/v1/events/batch", text, &r)) != 0 ||
+		    r.status != 201) {
+			fprintf(stderr, "load failed at %" PRIu64 ": %d %s\n", i,
+			    rc ? rc : r.status, rc ? "" : r.body);
+			rc = 1;
+			break;
+		}
+		http_response_free(&r);
+	}
+	http_client_close(&hc);
+	free(text);
+	return rc;
+}
+
+/*
+ * The lineages first, one request each, with nothing else appending: a
+ * lineage's share lands at the tree size before its request.
+ */
+static int
+post_lineages(struct http_client *hc, uint64_t tree_size)
+{
+	char *text = xmalloc((size_t)(DESCENDANTS + 1) * 512);
+	struct http_response r;
+	size_t len;
+	int rc;
+
+	for (uint64_t base = 0; base < n_entries; base += LINEAGE_EVERY) {
+		len = 0;
+		text[len++] = '[';
+		for (uint64_t b = base; b <= base + DESCENDANTS; b++) {
+			if (b > base)
+				text[len++] = ',';
+			len += (size_t)event_json(text + len, 512, b, tree_size);
+		}
+		text[len++] = ']';
+		text[len] = '\0';
+		if ((rc = http_post_json(hc, "/v1/events/batch", text, &r)) != 0 ||
+		    r.status != 201) {
+			fprintf(stderr, "lineage %" PRIu64 " failed: %d %s\n", base,
+			    rc ? rc : r.status, rc ? "" : r.body);
+			free(text);
+			return 1;
+		}
+		http_response_free(&r);
+		tree_size += DESCENDANTS + 1;
+	}
+	free(text);
+	return 0;
+}
+
+/* The tail rebuilt at the last start, from the daemon's log line. */
+static void
+print_rebuild(const struct daemon *d)
+{
+	char *log = daemon_log_read(d), *p, *last = NULL;
+
+	for (p = log; p != NULL && (p = strstr(p, "index tail of")) != NULL; p++)
+		last = p;
+	if (last != NULL) {
+		char *nl = strchr(last, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		printf("restart: %s\n", last);
+	}
+	free(log);
+}
+
 int
 main(int argc, char **argv)
 {
-	char tmp[] = "/tmp/bench-prov.XXXXXX", dir[64], *text;
-	double with, without, t0;
+	char tmp[] = "/tmp/bench-prov.XXXXXX", dir[64];
+	double with, without, t0, max_tail = 0, max_tail_bytes = 0;
 	struct http_client hc;
-	struct http_response r;
 	struct daemon d;
-	size_t len, cap;
-	uint64_t i, b;
-	int rc;
+	int loaders = getenv("LOADERS") ? atoi(getenv("LOADERS")) : 4;
+	pid_t *kids;
+	int status, failed = 0;
 
 	if (argc > 1)
 		n_entries = strtoull(argv[1], NULL, 10);
-	if (n_entries < LINEAGE_EVERY || mkdtemp(tmp) == NULL) {
+	n_subjects = n_entries / SUBJECT_EVENTS;
+	if (n_entries < LINEAGE_EVERY || loaders < 1 || mkdtemp(tmp) == NULL) {
 		fprintf(stderr, "usage: bench_provenance [ENTRIES >= %d]\n",
 		    LINEAGE_EVERY);
 		return 2;
@@ -252,7 +398,7 @@ main(int argc, char **argv)
 	 * the one least disturbed, and alternating skews both alike.
 	 */
 	without = with = 0;
-	for (int run = 0; run < STORE_RUNS; run++) {
+	for (int run = 0; run < STORE_RUNS && getenv("SKIP_STORE") == NULL; run++) {
 		double rate;
 
 		snprintf(dir, sizeof(dir), "%s/noidx", tmp);
@@ -266,17 +412,20 @@ main(int argc, char **argv)
 		if ((rate = store_rate(dir, 1, STORE_ENTRIES)) > with)
 			with = rate;
 	}
-	printf("store appends, %d entries, commit every %d, best of %d:\n"
-	    "  without indexes %8.0f entries/s (%.1f us each)\n"
-	    "  with indexes    %8.0f entries/s (%.1f us each)\n"
-	    "  index overhead  %5.1f %% of the append rate\n", STORE_ENTRIES,
-	    COMMIT, STORE_RUNS, without, 1e6 / without, with, 1e6 / with,
-	    (1 - with / without) * 100);
-	snprintf(dir, sizeof(dir), "%s/noidx", tmp);
-	printf("  database: %.0f MB per million entries without indexes, ",
-	    dir_bytes(dir) / 1e6 * (1e6 / STORE_ENTRIES));
-	snprintf(dir, sizeof(dir), "%s/idx", tmp);
-	printf("%.0f MB with\n", dir_bytes(dir) / 1e6 * (1e6 / STORE_ENTRIES));
+	if (getenv("SKIP_STORE") == NULL) {
+		printf("store appends, %d entries, commit every %d, best of %d:\n"
+		    "  without indexes %8.0f entries/s (%.1f us each)\n"
+		    "  with indexes    %8.0f entries/s (%.1f us each)\n"
+		    "  index overhead  %5.1f %% of the append rate\n",
+		    STORE_ENTRIES, COMMIT, STORE_RUNS, without, 1e6 / without,
+		    with, 1e6 / with, (1 - with / without) * 100);
+		snprintf(dir, sizeof(dir), "%s/noidx", tmp);
+		printf("  database: %.0f MB per million entries without indexes, ",
+		    dir_bytes(dir) / 1e6 * (1e6 / STORE_ENTRIES));
+		snprintf(dir, sizeof(dir), "%s/idx", tmp);
+		printf("%.0f MB with\n", dir_bytes(dir) / 1e6 *
+		    (1e6 / STORE_ENTRIES));
+	}
 	remove_tree(tmp);
 
 	/* 2. a real daemon with n_entries events */
@@ -284,39 +433,107 @@ main(int argc, char **argv)
 		return 1;
 	http_client_init(&hc, d.port, d.token);
 	hc.timeout_ms = 300000;
-	cap = (size_t)LOAD_BATCH * 512;
-	text = xmalloc(cap);
+	kids = xcalloc((size_t)loaders, sizeof(*kids));
 	t0 = now_s();
-	for (i = 0; i < n_entries; i += LOAD_BATCH) {
-		len = 0;
-		text[len++] = '[';
-		for (b = i; b < i + LOAD_BATCH && b < n_entries; b++) {
-			if (b > i)
-				text[len++] = ',';
-			len += (size_t)event_json(text + len, cap - len, b);
+	if (post_lineages(&hc, 0) != 0) {
+		daemon_cleanup(&d);
+		return 1;
+	}
+	for (int k = 0; k < loaders; k++) {
+		fflush(stdout);
+		if ((kids[k] = fork()) == 0)
+			_exit(load_part(&d, k, loaders, 0, n_entries));
+	}
+	/* The tail's largest figures while the load runs. */
+	for (int left = loaders; left > 0;) {
+		double e = metric(&hc, "ledgerd_index_tail_entries");
+		double b = metric(&hc, "ledgerd_index_tail_bytes");
+
+		if (e > max_tail)
+			max_tail = e;
+		if (b > max_tail_bytes)
+			max_tail_bytes = b;
+		for (int k = 0; k < loaders; k++) {
+			if (kids[k] > 0 && waitpid(kids[k], &status, WNOHANG) ==
+			    kids[k]) {
+				failed |= !WIFEXITED(status) || WEXITSTATUS(status);
+				kids[k] = 0;
+				left--;
+			}
 		}
-		text[len++] = ']';
-		text[len] = '\0';
-		if ((rc = http_post_json(&hc, "/v1/events/batch", text, &r)) != 0 ||
-		    r.status != 201) {
-			fprintf(stderr, "load failed at %" PRIu64 ": %d %s\n", i,
-			    rc ? rc : r.status, rc ? "" : r.body);
-			daemon_cleanup(&d);
-			return 1;
-		}
-		http_response_free(&r);
+		sleep_ms(50);
 	}
 	t0 = now_s() - t0;
-	printf("loaded %" PRIu64 " events through the batch API in %.1f s "
-	    "(%.0f events/s)\n", n_entries, t0, n_entries / t0);
-	printf("database: %.0f MB, %.0f MB per million entries\n",
-	    dir_bytes(d.data) / 1e6, dir_bytes(d.data) / 1e6 * 1e6 / n_entries);
+	if (failed) {
+		daemon_cleanup(&d);
+		return 1;
+	}
+	printf("loaded %" PRIu64 " events through the batch API (%d loaders) in "
+	    "%.1f s (%.0f events/s)\n", n_entries, loaders, t0, n_entries / t0);
+	printf("index tail during the load: at most %.0f entries, %.1f MiB "
+	    "(%.0f bytes per entry)\n", max_tail, max_tail_bytes / 1048576,
+	    max_tail > 0 ? max_tail_bytes / max_tail : 0);
 
-	time_queries(&hc, "subject timeline (~100 events)", 200, subject_target);
-	time_queries(&hc, "lineage (root + 50 descendants)", 100, lineage_target);
-	time_queries(&hc, "actor page (100 events)", 100, actor_target);
-	free(text);
+	/* More load, of other subjects, until the tail is nearly full. */
+	for (int k = 0; k < loaders; k++) {
+		fflush(stdout);
+		if ((kids[k] = fork()) == 0) {
+			subject_prefix = "extra";
+			_exit(load_part(&d, k, loaders, n_entries,
+			    n_entries + FULL_EXTRA));
+		}
+	}
+	for (double e = 0; e < FULL_TAIL;) {
+		int left = 0;
+
+		e = metric(&hc, "ledgerd_index_tail_entries");
+		for (int k = 0; k < loaders; k++)
+			if (kids[k] > 0 && waitpid(kids[k], &status, WNOHANG) != kids[k])
+				left++;
+		if (left == 0)
+			break;
+		sleep_ms(5);
+	}
+	printf("index tail at the kill: %.0f entries, %.1f MiB, watermark %.0f\n",
+	    metric(&hc, "ledgerd_index_tail_entries"),
+	    metric(&hc, "ledgerd_index_tail_bytes") / 1048576,
+	    metric(&hc, "ledgerd_index_watermark"));
+	http_client_close(&hc);
+
+	/* A crash with the tail nearly full, and the restart. */
+	daemon_kill(&d);
+	for (int k = 0; k < loaders; k++)
+		if (kids[k] > 0)
+			waitpid(kids[k], &status, 0);
+	t0 = now_s();
+	if (daemon_restart(&d) != 0) {
+		daemon_cleanup(&d);
+		return 1;
+	}
+	printf("restart after SIGKILL: listening after %.3f s\n", now_s() - t0);
+	print_rebuild(&d);
+	http_client_init(&hc, d.port, d.token);
+	hc.timeout_ms = 300000;
+	{
+		double size = metric(&hc, "ledgerd_tree_size");
+
+		printf("database: %.0f MB for %.0f entries, %.0f bytes per entry\n",
+		    dir_bytes(d.data) / 1e6, size, (double)dir_bytes(d.data) /
+		    (size > 0 ? size : (double)n_entries));
+	}
+
+	while (getenv("QUIET_FILE") != NULL && access(getenv("QUIET_FILE"), F_OK) == 0)
+		sleep_ms(1000);
+	for (int round = 1; round <= 3; round++) {
+		printf("round %d\n", round);
+		time_queries(&hc, "subject timeline (~100 events)", 200,
+		    subject_target);
+		time_queries(&hc, "lineage (root + 50 descendants)", 100,
+		    lineage_target);
+		time_queries(&hc, "actor page (100 events)", 100, actor_target);
+	}
 	http_client_close(&hc);
 	daemon_cleanup(&d);
+	free(kids);
 	return 0;
 }

@@ -81,6 +81,12 @@ static const struct limit_rule {
 	    LIMIT_SIZE, 1, 10000000 },
 	{ "max_commit_events", offsetof(struct limits, max_commit_events),
 	    LIMIT_SIZE, 1, 1000000 },
+	{ "tail_max_entries", offsetof(struct limits, tail_max_entries),
+	    LIMIT_SIZE, 1000, 10000000 },
+	{ "tail_merge_entries", offsetof(struct limits, tail_merge_entries),
+	    LIMIT_SIZE, 100, 1000000 },
+	{ "tail_merge_interval_ms", offsetof(struct limits,
+	    tail_merge_interval_ms), LIMIT_INT, 10, 3600000 },
 	{ "max_page", offsetof(struct limits, max_page), LIMIT_SIZE,
 	    1, 100000 },
 	{ "workers", offsetof(struct limits, workers), LIMIT_SIZE, 1, 64 },
@@ -322,6 +328,9 @@ config_defaults(void)
 	cfg->limits.max_batch_events = 10000;
 	cfg->limits.max_queue_events = 100000;
 	cfg->limits.max_commit_events = 10000;
+	cfg->limits.tail_max_entries = 100000;
+	cfg->limits.tail_merge_entries = 20000;
+	cfg->limits.tail_merge_interval_ms = 2000;
 	cfg->limits.max_page = 1000;
 	cfg->limits.workers = 2;
 	cfg->limits.max_queued_jobs = 64;
@@ -630,7 +639,8 @@ parse_limits(struct parse *p, struct config *cfg, const json_t *root)
 {
 	static const char *const keys[] = {
 		"max_body", "max_headers", "max_batch_events",
-		"max_queue_events", "max_commit_events", "max_page",
+		"max_queue_events", "max_commit_events", "tail_max_entries",
+		"tail_merge_entries", "tail_merge_interval_ms", "max_page",
 		"workers", "max_queued_jobs", "max_connections",
 		"timeout_seconds", "map_size", "auth_failures",
 		"auth_window_seconds", NULL
@@ -680,6 +690,11 @@ parse_limits(struct parse *p, struct config *cfg, const json_t *root)
 		return perr(p, "limits.max_queue_events", "must be at least "
 		    "limits.max_batch_events (%zu)",
 		    cfg->limits.max_batch_events);
+	/* A merge is of a segment: the tail must hold one whole. */
+	if (cfg->limits.tail_merge_entries > cfg->limits.tail_max_entries)
+		return perr(p, "limits.tail_merge_entries", "must be at most "
+		    "limits.tail_max_entries (%zu)",
+		    cfg->limits.tail_max_entries);
 	return 0;
 }
 

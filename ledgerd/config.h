@@ -47,6 +47,10 @@ struct limits {
 	size_t max_batch_events;	/* events in one POST /v1/events/batch */
 	size_t max_queue_events;	/* events waiting for the writer (503 beyond) */
 	size_t max_commit_events;	/* events the writer commits at once */
+	size_t tail_max_entries;	/* unmerged entries in the index tail
+					   before merges take precedence */
+	size_t tail_merge_entries;	/* entries merged in one transaction */
+	int tail_merge_interval_ms;	/* age at which a smaller tail merges */
 	size_t max_page;		/* entries in one listing page */
 	size_t workers;			/* threads for heavy requests (workers.h) */
 	size_t max_queued_jobs;		/* heavy requests waiting beyond those
@@ -112,7 +116,9 @@ struct config {
  * certificate hash unique across the file) and/or cert_subject (the client certificate's subject in RFC 2253
  * form, e.g. "CN=board-app,O=board"; unique)}], limits {max_body 1 KiB..1 GiB, max_headers 1 KiB..1 MiB,
  * max_batch_events 1..1e6, max_queue_events 1..1e7 and >= max_batch_events,
- * max_commit_events 1..1e6, max_page 1..1e5, workers 1..64,
+ * max_commit_events 1..1e6, tail_max_entries 1000..1e7,
+ * tail_merge_entries 100..1e6 and <= tail_max_entries,
+ * tail_merge_interval_ms 10..3600000, max_page 1..1e5, workers 1..64,
  * max_queued_jobs 1..1e5, max_connections 1..1e6,
  * timeout_seconds 1..86400, map_size 1 MiB..1 PiB, auth_failures 1..1e6,
  * auth_window_seconds 1..86400}, log_level

@@ -4,7 +4,11 @@
  * LEDGERD_CRASH_AT=NAME[:N] in the environment makes the N-th (default
  * first) pass through crash point NAME abort the process, as a power cut
  * there would.  Points: "sign" (while signing a checkpoint),
- * "before-commit", "after-commit" (committed, not yet answered).
+ * "before-commit", "after-commit" (committed, not yet answered); and in a
+ * merge of the index tail (tail_merge.h): "merge-begin" (before its
+ * transaction), "merge-put" (its records written), "merge-before-commit"
+ * (the watermark written too), "merge-after-commit" (committed, the tail
+ * not yet told).
  *
  * LEDGERD_HOLD_AT=NAME:PATH makes every pass through hold point NAME wait
  * while the file PATH exists (looked at every 5 ms, for at most 60 s), so

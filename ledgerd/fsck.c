@@ -27,6 +27,7 @@ struct fsck {
 	struct store_txn *txn;
 	uint64_t index_records;		/* expected */
 	uint64_t tree_size;
+	uint64_t indexed;		/* the watermark */
 	uint64_t bad_seq;		/* first index record missing */
 	int bad_kind;
 };
@@ -83,6 +84,22 @@ check_index_record(void *ctx, int kind, const void *value, size_t len,
 
 	fk->index_records++;
 	if (store_index_contains(fk->txn, (enum store_index)kind, value, len, seq) != 0) {
+		fk->bad_seq = seq;
+		fk->bad_kind = kind;
+		return 1;
+	}
+	return 0;
+}
+
+/* Above the watermark an entry's records are the daemon's tail's, not LMDB's. */
+static int
+check_no_index_record(void *ctx, int kind, const void *value, size_t len,
+    uint64_t seq)
+{
+	struct fsck *fk = ctx;
+
+	if (store_index_contains(fk->txn, (enum store_index)kind, value, len,
+	    seq) == 0) {
 		fk->bad_seq = seq;
 		fk->bad_kind = kind;
 		return 1;
@@ -226,6 +243,21 @@ fsck_run(const char *dir, uint64_t map_size)
 	result = 1;
 	shs = store_hash_store(fk.txn);
 	fk.tree_size = state.tree_size;
+	/* A store from before the watermark indexed every entry as it came. */
+	rc = store_get_indexed(fk.txn, &fk.indexed);
+	if (rc == LEDGER_ENOTFOUND)
+		fk.indexed = state.tree_size;
+	else if (rc != 0) {
+		printf("fsck: cannot read the index watermark: %s\n",
+		    ledger_strerror(rc));
+		goto out;
+	}
+	if (fk.indexed > state.tree_size) {
+		printf("fsck: the index watermark %" PRIu64 " is beyond the log's "
+		    "head (size %" PRIu64 ") (run ledgerd reindex)\n", fk.indexed,
+		    state.tree_size);
+		goto out;
+	}
 	for (seq = 0;; seq++) {
 		json_t *entry = NULL;
 
@@ -254,11 +286,21 @@ fsck_run(const char *dir, uint64_t map_size)
 			goto out;
 		}
 		ledger_merkle_append(&mhs, seq, leaf);
-		rc = index_records(seq, entry, NULL, check_index_record, &fk);
+		/* Below the watermark exactly its records (with the count below). */
+		if (seq < fk.indexed)
+			rc = index_records(seq, entry, NULL, check_index_record, &fk);
+		else
+			rc = index_records(seq, entry, NULL, check_no_index_record,
+			    &fk);
 		json_decref(entry);
 		if (rc != 0) {
-			problem(fk.bad_seq, "index record of kind '%c' missing "
-			    "(run ledgerd reindex)", fk.bad_kind);
+			if (seq < fk.indexed)
+				problem(fk.bad_seq, "index record of kind '%c' "
+				    "missing (run ledgerd reindex)", fk.bad_kind);
+			else
+				problem(fk.bad_seq, "index record of kind '%c' "
+				    "above the index watermark %" PRIu64 " (run "
+				    "ledgerd reindex)", fk.bad_kind, fk.indexed);
 			goto out;
 		}
 		memcpy(prev, leaf, LEDGER_HASH_LEN);
@@ -370,8 +412,10 @@ reindex_run(const char *dir, uint64_t map_size)
 		if (rc != 0)
 			goto fail;
 	}
+	/* Every entry indexed: the watermark is the tree size. */
 	if (rc != LEDGER_ENOTFOUND ||
-	    (rc = index_batch_write(batch, txn)) != 0)
+	    (rc = index_batch_write(batch, txn)) != 0 ||
+	    (rc = store_put_indexed(txn, seq)) != 0)
 		goto fail;
 	rc = store_commit(txn);
 	txn = NULL;

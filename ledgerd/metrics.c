@@ -178,6 +178,12 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	counter(&t, "ledgerd_wait_witnessed_timeouts_total",
 	    "Appends with wait=witnessed answered 504: no quorum in time.",
 	    load(&m->witnessed_timeouts));
+	counter(&t, "ledgerd_index_merges_total",
+	    "Segments of the index tail merged into the LMDB index.",
+	    load(&m->merges));
+	counter(&t, "ledgerd_index_merge_failures_total",
+	    "Merges of the index tail that failed (retried).",
+	    load(&m->merge_failures));
 	counter(&t, "ledgerd_http_requests_total", "HTTP requests answered.",
 	    load(&m->http_requests));
 	metrics_printf(&t, "# HELP ledgerd_http_responses_total "
@@ -198,12 +204,26 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	    METRICS_LATENCY_BUCKETS);
 	histogram(&t, "ledgerd_batch_events", "Events per commit.",
 	    &m->batch_events, metrics_batch_bounds, METRICS_BATCH_BUCKETS);
+	histogram(&t, "ledgerd_index_merge_seconds",
+	    "Duration of one merge of the index tail, fsync included.",
+	    &m->merge_seconds, metrics_latency_bounds, METRICS_LATENCY_BUCKETS);
 
 	gauge(&t, "ledgerd_tree_size", "Entries in the log.", g->tree_size);
 	gauge(&t, "ledgerd_queue_depth", "Events waiting for the writer.",
 	    g->queue_depth);
 	gauge(&t, "ledgerd_db_bytes", "Bytes of the database file.",
 	    g->db_bytes);
+	gauge(&t, "ledgerd_index_watermark",
+	    "Entries below this seq have their index records in LMDB.",
+	    g->index_watermark);
+	gauge(&t, "ledgerd_index_tail_entries",
+	    "Entries above the watermark, indexed in memory.",
+	    g->tail_entries);
+	gauge(&t, "ledgerd_index_tail_held_entries",
+	    "Entries the tail holds: those, and merged ones readers may need.",
+	    g->tail_held_entries);
+	gauge(&t, "ledgerd_index_tail_bytes",
+	    "Bytes of memory the index tail holds.", g->tail_bytes);
 	gauge(&t, "ledgerd_connections", "Open HTTP connections.",
 	    g->connections);
 	gauge(&t, "ledgerd_jobs_in_progress",

@@ -36,11 +36,14 @@ struct metrics {
 	uint64_t reload_failures;	/* SIGHUPs whose config was refused */
 	uint64_t checkpoints_published;	/* publications (spec §5.4) */
 	uint64_t witnessed_timeouts;	/* ?wait=witnessed answered 504 */
+	uint64_t merges;		/* tail segments merged into the index */
+	uint64_t merge_failures;
 	uint64_t http_status[METRICS_STATUS_CLASSES];
 	uint64_t http_requests;
 	struct histogram commit_seconds;	/* writer: one commit, incl. fsync */
 	struct histogram append_seconds;	/* loop: queued to answered */
 	struct histogram batch_events;		/* events per commit */
+	struct histogram merge_seconds;		/* writer: one tail merge */
 };
 
 /* Bucket upper bounds (seconds / events), shared by exposition and updates. */
@@ -56,6 +59,10 @@ struct metrics_gauges {
 	uint64_t jobs_in_progress;	/* workers_in_progress() */
 	uint64_t published_tree_size;	/* of the latest published checkpoint */
 	uint64_t witnessed_tree_size;	/* of the latest one with its quorum */
+	uint64_t index_watermark;	/* entries below are in the LMDB index */
+	uint64_t tail_entries;		/* entries above it, in the tail */
+	uint64_t tail_held_entries;	/* and merged ones readers may need */
+	uint64_t tail_bytes;		/* memory of the tail */
 };
 
 void metrics_inc(uint64_t *counter, uint64_t by);

@@ -17,6 +17,7 @@
 #include "publish.h"
 #include "server.h"
 #include "store.h"
+#include "tail.h"
 #include "workers.h"
 #include "writer.h"
 
@@ -123,8 +124,16 @@ route_metrics(struct request *r)
 	if ((rc = current_tree_size(r->srv, &g.tree_size)) != 0)
 		log_warnx("request %llu: metrics: %s",
 		    (unsigned long long)r->id, ledger_strerror(rc));
-	if (r->srv->writer != NULL)
+	if (r->srv->writer != NULL) {
+		struct tail_stats ts;
+
 		g.queue_depth = writer_queue_depth(r->srv->writer);
+		writer_tail_stats(r->srv->writer, &ts);
+		g.index_watermark = ts.watermark;
+		g.tail_entries = ts.entries;
+		g.tail_held_entries = ts.held_entries;
+		g.tail_bytes = ts.bytes;
+	}
 	g.db_bytes = store_disk_usage(r->srv->store);
 	g.connections = http_connections(r->srv);
 	g.jobs_in_progress = workers_in_progress(r->srv->workers);

@@ -20,6 +20,7 @@
 #include "lmdb_code.h"
 #include "log.h"
 #include "store.h"
+#include "tail.h"
 
 #define STORE_MAX_KEY 511	/* LMDB's default maximum key size */
 #define STORE_LOW_SPACE (1024 * 1024)	/* free bytes below which a disk is full */
@@ -34,12 +35,22 @@ struct store {
 	 */
 	int has_published;
 	char *path;
+	struct tail *tail;	/* index records above the watermark, or NULL */
 };
 
 struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
 	int write;
+	/*
+	 * A read transaction of a store with a tail: the epoch pinned before
+	 * the snapshot opened, and once an index is read, the snapshot's
+	 * watermark and tree size: the tail answers for seqs in [indexed,
+	 * tree_size), LMDB for those below.
+	 */
+	struct tail_epoch *pin;
+	int have_bounds;
+	uint64_t indexed, tree_size;
 };
 
 /* Translates an LMDB code, logging the ones that are not plain "absent". */
@@ -145,6 +156,12 @@ store_close(struct store *st)
 	free(st);
 }
 
+void
+store_set_tail(struct store *st, struct tail *tail)
+{
+	st->tail = tail;
+}
+
 static int
 txn_begin(struct store *st, MDB_txn *parent, unsigned flags,
     struct store_txn **out)
@@ -152,7 +169,12 @@ txn_begin(struct store *st, MDB_txn *parent, unsigned flags,
 	struct store_txn *t = xcalloc(1, sizeof(*t));
 	int rc;
 
+	/* Pinned first: the snapshot then cannot predate a reclaimed merge. */
+	if ((flags & MDB_RDONLY) && st->tail != NULL)
+		t->pin = tail_pin(st->tail);
 	if ((rc = mdb_txn_begin(st->env, parent, flags, &t->txn)) != 0) {
+		if (t->pin != NULL)
+			tail_unpin(st->tail, t->pin);
 		free(t);
 		return lmdb_error("begin transaction", rc);
 	}
@@ -204,6 +226,8 @@ store_txn_end(struct store_txn *txn)
 	if (txn == NULL)
 		return;
 	mdb_txn_abort(txn->txn);
+	if (txn->pin != NULL)
+		tail_unpin(txn->st->tail, txn->pin);
 	free(txn);
 }
 
@@ -597,8 +621,8 @@ store_index_put_seqs(struct store_txn *txn, enum store_index kind,
 	return lmdb_error("index put", rc);
 }
 
-int
-store_index_scan(struct store_txn *txn, enum store_index kind, const void *value,
+static int
+lmdb_index_scan(struct store_txn *txn, enum store_index kind, const void *value,
     size_t len, uint64_t from, int reverse, uint64_t *seqs, size_t max,
     size_t *n)
 {
@@ -643,8 +667,8 @@ store_index_scan(struct store_txn *txn, enum store_index kind, const void *value
 	return lmdb_error("index scan", rc);
 }
 
-int
-store_index_contains(struct store_txn *txn, enum store_index kind,
+static int
+lmdb_index_contains(struct store_txn *txn, enum store_index kind,
     const void *value, size_t len, uint64_t seq)
 {
 	uint8_t key[STORE_MAX_KEY], data[8];
@@ -659,6 +683,120 @@ store_index_contains(struct store_txn *txn, enum store_index kind,
 	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
 	mdb_cursor_close(c);
 	return lmdb_error("index lookup", rc);
+}
+
+int
+store_get_indexed(struct store_txn *txn, uint64_t *indexed)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = get(txn, txn->st->meta, "indexed", 7, &v)) != 0)
+		return rc;
+	if (v.mv_size != 8) {
+		log_warnx("store: watermark record of %zu bytes", v.mv_size);
+		return LEDGER_ECORRUPT;
+	}
+	*indexed = ledger_get_be64(v.mv_data);
+	return LEDGER_OK;
+}
+
+int
+store_put_indexed(struct store_txn *txn, uint64_t indexed)
+{
+	uint8_t v[8];
+
+	ledger_put_be64(v, indexed);
+	return put(txn, txn->st->meta, "indexed", 7, v, sizeof(v), 0);
+}
+
+/*
+ * The bounds of a read transaction with a tail, read once from its
+ * snapshot.  A store written before the watermark existed indexed every
+ * entry in the commit that appended it.
+ */
+static int
+index_bounds(struct store_txn *txn)
+{
+	struct store_state state;
+	int rc;
+
+	if (txn->have_bounds)
+		return LEDGER_OK;
+	if ((rc = store_get_state(txn, &state)) != 0)
+		return rc;
+	rc = store_get_indexed(txn, &txn->indexed);
+	if (rc == LEDGER_ENOTFOUND) {
+		txn->indexed = state.tree_size;
+		rc = LEDGER_OK;
+	}
+	if (rc != 0)
+		return rc;
+	if (txn->indexed > state.tree_size) {
+		log_warnx("store: watermark %llu beyond the tree size %llu",
+		    (unsigned long long)txn->indexed,
+		    (unsigned long long)state.tree_size);
+		return LEDGER_ECORRUPT;
+	}
+	txn->tree_size = state.tree_size;
+	txn->have_bounds = 1;
+	return LEDGER_OK;
+}
+
+/*
+ * LMDB holds the records of seqs below the watermark only, the tail those
+ * of seqs from it to the snapshot's tree size: the two lists concatenate.
+ */
+int
+store_index_scan(struct store_txn *txn, enum store_index kind, const void *value,
+    size_t len, uint64_t from, int reverse, uint64_t *seqs, size_t max,
+    size_t *n)
+{
+	size_t m = 0;
+	int rc;
+
+	*n = 0;
+	if (txn->pin == NULL)
+		return lmdb_index_scan(txn, kind, value, len, from, reverse,
+		    seqs, max, n);
+	if ((rc = index_bounds(txn)) != 0)
+		return rc;
+	if (reverse) {
+		tail_scan(txn->st->tail, kind, value, len, txn->indexed,
+		    txn->tree_size, from, 1, seqs, max, &m);
+		if (m < max && txn->indexed > 0) {
+			rc = lmdb_index_scan(txn, kind, value, len,
+			    from < txn->indexed ? from : txn->indexed - 1, 1,
+			    seqs + m, max - m, n);
+		}
+	} else {
+		if (from < txn->indexed)
+			rc = lmdb_index_scan(txn, kind, value, len, from, 0,
+			    seqs, max, &m);
+		if (rc == 0 && m < max)
+			tail_scan(txn->st->tail, kind, value, len, txn->indexed,
+			    txn->tree_size, from, 0, seqs + m, max - m, n);
+	}
+	*n += m;
+	return rc;
+}
+
+int
+store_index_contains(struct store_txn *txn, enum store_index kind,
+    const void *value, size_t len, uint64_t seq)
+{
+	int rc;
+
+	if (txn->pin == NULL)
+		return lmdb_index_contains(txn, kind, value, len, seq);
+	if ((rc = index_bounds(txn)) != 0)
+		return rc;
+	if (seq < txn->indexed)
+		return lmdb_index_contains(txn, kind, value, len, seq);
+	if (seq < txn->tree_size &&
+	    tail_contains(txn->st->tail, kind, value, len, seq))
+		return LEDGER_OK;
+	return LEDGER_ENOTFOUND;
 }
 
 static int

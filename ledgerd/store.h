@@ -4,7 +4,9 @@
  * Databases (in DIR/ledger.mdb):
  *	entries	seq (8-byte big-endian) -> entry bytes (the Merkle leaf)
  *	hashes	level (1 byte) || index (8-byte BE) -> 32-byte subtree hash
- *	meta	"state" -> struct store_state; "checkpoint" -> signed note
+ *	meta	"state" -> struct store_state; "checkpoint" -> signed note;
+ *		"indexed" -> the watermark (8-byte BE): the index holds the
+ *		records of exactly the entries below it
  *	published	tree size (8-byte BE) -> a published checkpoint: the signed
  *			note, then the witness cosignature lines collected for it
  *	witnesses	witness name -> tree size (8-byte BE) it last cosigned
@@ -12,7 +14,9 @@
  *	index	kind (1 byte) || value -> seq (8-byte BE), sorted duplicates
  *
  * One write transaction at a time (the writer thread); read transactions
- * from any thread, never blocked by the writer.  Every function returns 0
+ * from any thread, never blocked by the writer.  The index records of the
+ * entries above the watermark are in the tail (tail.h), not in LMDB: a read
+ * transaction of a store given its tail reads both as one index.  Every function returns 0
  * or a negative LEDGER_E* code: LEDGER_ENOTFOUND for a missing key,
  * LEDGER_ENOSPC when the map or the disk is full, LEDGER_EIO otherwise (the
  * LMDB message is logged).
@@ -31,6 +35,7 @@
 
 struct store;
 struct store_txn;
+struct tail;
 
 /* The log's head, updated in the transaction that appends. */
 struct store_state {
@@ -59,6 +64,14 @@ enum store_index {
 int store_open(const char *dir, uint64_t map_size, int read_only,
     struct store **out);
 void store_close(struct store *st);
+
+/*
+ * store_set_tail - from now on read transactions answer index queries from
+ * the LMDB index below the watermark and from tail above it, up to their
+ * snapshot's tree size.  Call before the first reader; tail outlives st's
+ * read transactions.
+ */
+void store_set_tail(struct store *st, struct tail *tail);
 
 /*
  * store_read_begin - a read transaction: a consistent snapshot that stays
@@ -139,6 +152,14 @@ int store_put_idem(struct store_txn *txn, const char *principal,
     const char *key, uint64_t seq, const uint8_t request_hash[LEDGER_HASH_LEN]);
 
 /*
+ * The watermark: the LMDB index holds the records of exactly the entries
+ * below it.  store_get_indexed returns 0, LEDGER_ENOTFOUND when a store
+ * predates it (its index then covers every entry), or a store error.
+ */
+int store_get_indexed(struct store_txn *txn, uint64_t *indexed);
+int store_put_indexed(struct store_txn *txn, uint64_t indexed);
+
+/*
  * store_index_put_seqs - records that entries seqs carry (kind, value).
  *	seqs	in: n seqs, increasing, no repeats
  * Returns 0 or a store error.
@@ -148,7 +169,9 @@ int store_index_put_seqs(struct store_txn *txn, enum store_index kind,
 
 /*
  * store_index_scan - the seqs carrying (kind, value), in increasing order,
- * starting at the first >= from (or, with reverse, the last <= from).
+ * starting at the first >= from (or, with reverse, the last <= from).  In a
+ * read transaction of a store with a tail: of the LMDB index below the
+ * watermark and of the tail from it to the snapshot's tree size.
  *	seqs, max	out: up to max seqs
  *	n		out: how many were written (0 when none)
  */
@@ -157,13 +180,13 @@ int store_index_scan(struct store_txn *txn, enum store_index kind,
     uint64_t *seqs, size_t max, size_t *n);
 
 /*
- * store_index_contains - 0 when (kind, value) -> seq is recorded,
- * LEDGER_ENOTFOUND when not.
+ * store_index_contains - 0 when (kind, value) -> seq is recorded (in LMDB
+ * or, as for store_index_scan, in the tail), LEDGER_ENOTFOUND when not.
  */
 int store_index_contains(struct store_txn *txn, enum store_index kind,
     const void *value, size_t len, uint64_t seq);
 
-/* store_index_count - how many index records there are in all. */
+/* store_index_count - how many index records LMDB holds in all. */
 int store_index_count(struct store_txn *txn, uint64_t *count);
 
 /* store_hash_count - how many tree hashes are stored, all levels. */

@@ -2,8 +2,9 @@
  * The sequencer thread (spec §7.4; docs/design.md): group commit of queued appends into one
  * synced LMDB write transaction, a signed checkpoint per commit, the
  * publication of checkpoints at an interval (spec §5.4), the storage of
- * witness cosignatures, and the hand-back of finished work to the event
- * loop's thread.
+ * witness cosignatures, the merges of the index tail into the LMDB index
+ * between commits (tail.h, tail_merge.h), and the hand-back of finished
+ * work to the event loop's thread.
  *
  * Locking: mu guards the queues, the counters beside them and the latest
  * publication handed to the loop; nothing else is shared.  The thread holds
@@ -29,11 +30,12 @@
 #include "config.h"
 #include "cosigned.h"
 #include "crash.h"
-#include "indexer.h"
 #include "keyring.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
+#include "tail.h"
+#include "tail_merge.h"
 #include "writer.h"
 
 TAILQ_HEAD(request_list, append_request);
@@ -63,7 +65,11 @@ struct writer {
 	struct event *notify;		/* made active by the thread */
 	struct event *more;		/* the loop's next turn of answers */
 	struct store_state state;	/* the committed head; the thread's alone */
-	struct index_batch *index;	/* the records of the commit in progress */
+	/*
+	 * The index records of the entries above the watermark (tail.h):
+	 * added as entries are appended, merged into LMDB between commits.
+	 */
+	struct tail *tail;
 	/*
 	 * Publication, the thread's alone: the size last published and when
 	 * (monotonic microseconds).
@@ -80,6 +86,9 @@ struct writer {
 	char origin[LEDGER_KEY_NAME_MAX + 1];
 	size_t max_commit_events;
 	int64_t interval_us;
+	size_t tail_max_entries;
+	int64_t merge_interval_us;
+	int64_t merge_retry_us;		/* after a failed merge: not before */
 };
 
 static int64_t
@@ -517,8 +526,7 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		if ((rc = store_put_entry(txn, res->seq, pending[i].bytes,
 		    pending[i].len)) != 0 ||
 		    (rc = ledger_merkle_append(&hs, res->seq, res->leaf_hash)) != 0 ||
-		    (rc = index_batch_add(w->index, res->seq, pending[i].entry,
-		    NULL)) != 0)
+		    (rc = tail_add(w->tail, res->seq, pending[i].entry)) != 0)
 			goto store_fail;
 		if (req->idem_keys[i] != NULL &&
 		    (rc = store_put_idem(txn, req->submitter, req->idem_keys[i],
@@ -702,8 +710,12 @@ commit_batch(struct writer *w, struct request_list *batch,
 			cosign_failed(w, c, c->rc);
 	}
 	if (appended > 0) {
-		if ((rc = index_batch_write(w->index, txn)) != 0 ||
-		    (rc = store_put_state(txn, &state)) != 0 ||
+		/*
+		 * No index records: they are in the tail already, which
+		 * readers consult above the watermark, and reach LMDB in a
+		 * merge of their own (tail_merge.h).
+		 */
+		if ((rc = store_put_state(txn, &state)) != 0 ||
 		    (rc = sign_checkpoint(w, txn, state.tree_size, &note)) != 0)
 			goto fail;
 		/* Published in the commit that signs it: no commit of its own. */
@@ -766,7 +778,8 @@ commit_batch(struct writer *w, struct request_list *batch,
 fail:
 	request_keys_free(keys, n_keys);
 	store_txn_end(txn);
-	index_batch_clear(w->index);
+	/* Readers never saw these entries; their seqs will be reused. */
+	tail_truncate(w->tail, w->state.tree_size);
 	free(note);
 	metrics_inc(&w->srv->metrics.commit_failures, 1);
 	/*
@@ -840,6 +853,62 @@ deadline(int64_t at_us)
 	return ts;
 }
 
+/*
+ * Between commits, the tail's turn: seals the open segment once it is
+ * limits.tail_merge_interval_ms old, merges sealed segments while no
+ * append waits, and frees the merged ones no reader needs.  When the tail
+ * holds limits.tail_max_entries unmerged entries it merges before taking
+ * any more appends, whatever waits: the back-pressure that bounds its
+ * memory (the queue then fills, and appends beyond it are refused 503).
+ * LMDB has one write transaction at a time, so an append arriving during a
+ * merge waits for it: merges go where they delay the fewest.
+ */
+static void
+tend_tail(struct writer *w)
+{
+	struct tail_stats ts;
+	struct timespec t0;
+	uint64_t merged;
+	int waiting, rc;
+
+	for (;;) {
+		int64_t now = monotonic_us();
+
+		tail_seal_older(w->tail, now, w->merge_interval_us);
+		if (now < w->merge_retry_us)
+			break;
+		tail_stats(w->tail, &ts);
+		if (ts.entries < w->tail_max_entries) {
+			pthread_mutex_lock(&w->mu);
+			waiting = !TAILQ_EMPTY(&w->queue) || w->stopping;
+			pthread_mutex_unlock(&w->mu);
+			if (waiting)
+				break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if ((rc = tail_merge_one(w->srv->store, w->tail, &merged)) != 0) {
+			/*
+			 * Logged; tried again an interval later, not in a
+			 * tight loop.  Appends go on meanwhile (a full disk
+			 * refuses them by itself), so the tail may pass its
+			 * bound while merges fail.
+			 */
+			metrics_inc(&w->srv->metrics.merge_failures, 1);
+			w->merge_retry_us = now + w->merge_interval_us;
+			break;
+		}
+		if (merged == 0)
+			break;
+		metrics_inc(&w->srv->metrics.merges, 1);
+		metrics_observe(&w->srv->metrics.merge_seconds,
+		    metrics_latency_bounds, METRICS_LATENCY_BUCKETS,
+		    seconds_since(&t0));
+		log_debug("writer: merged %llu entries into the index",
+		    (unsigned long long)merged);
+	}
+	tail_reclaim(w->tail);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -851,28 +920,44 @@ writer_main(void *arg)
 		struct cosign_list cosigns = TAILQ_HEAD_INITIALIZER(cosigns);
 		struct append_request *req;
 		size_t events = 0;
-		int publish = 0;
+		int publish = 0, tail_work = 0;
 
 		pthread_mutex_lock(&w->mu);
 		/*
-		 * Sleep until there is work, or until a publication falls
-		 * due: the tree grew, and the interval will have passed.
+		 * Sleep until there is work, until a publication falls due
+		 * (the tree grew, and the interval will have passed), or
+		 * until the tail has work (tail_due).
 		 */
 		while (TAILQ_EMPTY(&w->queue) && TAILQ_EMPTY(&w->cosign_queue) &&
 		    !w->stopping) {
-			if (w->state.tree_size > w->published_size) {
-				int64_t due = w->published_at_us + w->interval_us;
-				struct timespec ts = deadline(due);
+			int64_t now = monotonic_us();
+			int64_t due = tail_due(w->tail, now, w->merge_interval_us);
 
-				if (monotonic_us() >= due) {
+			if (due < w->merge_retry_us)
+				due = w->merge_retry_us;
+
+			if (due <= now) {
+				tail_work = 1;
+				break;
+			}
+			if (w->state.tree_size > w->published_size) {
+				int64_t pdue = w->published_at_us + w->interval_us;
+
+				if (now >= pdue) {
 					publish = 1;
 					break;
 				}
-				pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-			} else
+				if (pdue < due)
+					due = pdue;
+			}
+			if (due == INT64_MAX) {
 				pthread_cond_wait(&w->cv, &w->mu);
+			} else {
+				struct timespec ts = deadline(due);
+				pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+			}
 		}
-		if (!publish && TAILQ_EMPTY(&w->queue) &&
+		if (!publish && !tail_work && TAILQ_EMPTY(&w->queue) &&
 		    TAILQ_EMPTY(&w->cosign_queue)) {
 			pthread_mutex_unlock(&w->mu);
 			break;		/* stopping, nothing left */
@@ -902,6 +987,8 @@ writer_main(void *arg)
 		TAILQ_CONCAT(&w->cosign_done, &cosigns, link);
 		pthread_mutex_unlock(&w->mu);
 		event_active(w->notify, EV_READ, 0);
+		/* After the answers are handed over: they never wait for a merge. */
+		tend_tail(w);
 	}
 	return NULL;
 }
@@ -1130,6 +1217,34 @@ out:
 	return rc;
 }
 
+/*
+ * The tail at start: the records of the entries above the watermark,
+ * rebuilt from their bytes (work bounded by limits.tail_max_entries plus a
+ * segment, as merges leave it), then handed to the store's readers.
+ */
+static int
+open_tail(struct writer *w)
+{
+	struct timespec t0;
+	uint64_t rebuilt;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = tail_open(w->srv->store, w->srv->cfg->limits.tail_merge_entries,
+	    &w->tail, &rebuilt)) != 0)
+		return rc;
+	store_set_tail(w->srv->store, w->tail);
+	log_info("writer: index tail of %llu entries rebuilt in %.3f s",
+	    (unsigned long long)rebuilt, seconds_since(&t0));
+	return LEDGER_OK;
+}
+
+void
+writer_tail_stats(struct writer *w, struct tail_stats *out)
+{
+	tail_stats(w->tail, out);
+}
+
 struct writer *
 writer_start(struct server *srv, struct event_base *base)
 {
@@ -1142,7 +1257,8 @@ writer_start(struct server *srv, struct event_base *base)
 	snprintf(w->origin, sizeof(w->origin), "%s", srv->cfg->origin);
 	w->max_commit_events = srv->cfg->limits.max_commit_events;
 	w->interval_us = (int64_t)srv->cfg->checkpoint_interval_ms * 1000;
-	w->index = index_batch_new();
+	w->tail_max_entries = srv->cfg->limits.tail_max_entries;
+	w->merge_interval_us = (int64_t)srv->cfg->limits.tail_merge_interval_ms * 1000;
 	TAILQ_INIT(&w->queue);
 	TAILQ_INIT(&w->done);
 	TAILQ_INIT(&w->cosign_queue);
@@ -1155,6 +1271,11 @@ writer_start(struct server *srv, struct event_base *base)
 	pthread_condattr_destroy(&attr);
 	if ((rc = open_head(w)) != 0) {
 		log_warnx("writer: cannot open the log: %s", ledger_strerror(rc));
+		goto fail;
+	}
+	if ((rc = open_tail(w)) != 0) {
+		log_warnx("writer: cannot rebuild the index tail: %s",
+		    ledger_strerror(rc));
 		goto fail;
 	}
 	w->notify = event_new(base, -1, 0, deliver_done, w);
@@ -1176,7 +1297,8 @@ fail:
 		event_free(w->notify);
 	if (w->more != NULL)
 		event_free(w->more);
-	index_batch_free(w->index);
+	store_set_tail(srv->store, NULL);
+	tail_free(w->tail);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);
@@ -1263,7 +1385,9 @@ writer_free(struct writer *w)
 	event_free(w->notify);
 	event_free(w->more);
 	free(w->published.note);
-	index_batch_free(w->index);
+	/* Every reader is gone (workers and connections stop first). */
+	store_set_tail(w->srv->store, NULL);
+	tail_free(w->tail);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);

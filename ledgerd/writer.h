@@ -141,6 +141,10 @@ int writer_submit(struct writer *w, struct append_request *req);
 /* writer_queue_depth - events waiting, for /metrics. */
 size_t writer_queue_depth(struct writer *w);
 
+/* writer_tail_stats - the index tail's figures (tail.h), for /metrics. */
+struct tail_stats;
+void writer_tail_stats(struct writer *w, struct tail_stats *out);
+
 /*
  * writer_stop - refuses new requests (writer_submit then returns -1), lets
  * the thread commit everything queued, joins it and calls every completion.
