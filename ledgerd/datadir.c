@@ -22,6 +22,7 @@
 #include "ledger/hash.h"
 #include "ledger/keyfile.h"
 #include "ledger/note.h"
+#include "ledger/period.h"
 #include "ledger/xmalloc.h"
 
 #include "datadir.h"
@@ -216,13 +217,21 @@ load_log_key(const char *path, int create, int log_begun,
 	return LEDGER_OK;
 }
 
-/* load_subject_key - reads DIR/subject.key, or makes it on first start. */
+/*
+ * load_subject_key - reads DIR/subject.key when there is one.  Data
+ * directories made before period secrets have it: it becomes the period
+ * "legacy" (spec §3.2).  New ones never get one.
+ *	keys_dir	in: DIR/keys, made by the first start with periods
+ *	found		out: 1 when key was read
+ */
 static int
-load_subject_key(const char *path, int create, int log_begun,
-    uint8_t key[LEDGER_SUBJECT_KEY_LEN])
+load_subject_key(const char *path, const char *keys_dir, int log_begun,
+    uint8_t key[LEDGER_SUBJECT_KEY_LEN], int *found)
 {
-	int rc, saved;
+	char *tomb;
+	int rc, saved, destroyed;
 
+	*found = 0;
 	if ((rc = path_exists(path)) == -1)
 		return LEDGER_EIO;
 	if (rc == 1) {
@@ -234,35 +243,27 @@ load_subject_key(const char *path, int create, int log_begun,
 				log_warnx("%s must hold exactly %d bytes", path,
 				    LEDGER_SUBJECT_KEY_LEN);
 			errno = saved;
+			return rc;
 		}
-		return rc;
+		*found = 1;
+		return LEDGER_OK;
 	}
-	/* A new subject key would orphan every subject token stored so far. */
-	if (log_begun) {
+	/*
+	 * A log begun before periods has no DIR/keys/ yet: its subject.key
+	 * must be there, or every token stored so far is orphaned.  Once the
+	 * legacy period was destroyed its tombstone says so.
+	 */
+	if ((rc = path_exists(keys_dir)) == -1)
+		return LEDGER_EIO;
+	tomb = xasprintf("%s/%s.destroyed", keys_dir, LEDGER_PERIOD_LEGACY);
+	destroyed = path_exists(tomb);
+	free(tomb);
+	if (log_begun && rc == 0 && destroyed != 1) {
 		log_warnx("subject key %s is missing but this data directory "
-		    "already holds a log; refusing to make a new key (restore "
-		    "%s from a backup)", path, path);
+		    "holds a log written before period secrets; restore %s "
+		    "from a backup", path, path);
 		return LEDGER_ENOTFOUND;
 	}
-	if (!create) {
-		log_warnx("subject key %s is missing", path);
-		return LEDGER_ENOTFOUND;
-	}
-	if (RAND_priv_bytes(key, LEDGER_SUBJECT_KEY_LEN) != 1) {
-		ERR_clear_error();
-		log_warnx("cannot generate a subject key");
-		return LEDGER_ECRYPTO;
-	}
-	if ((rc = ledger_keyfile_write_secret(path, key,
-	    LEDGER_SUBJECT_KEY_LEN)) != LEDGER_OK) {
-		saved = errno;
-		OPENSSL_cleanse(key, LEDGER_SUBJECT_KEY_LEN);
-		log_warnx("cannot write subject key %s: %s", path,
-		    strerror(saved));
-		errno = saved;
-		return rc;
-	}
-	log_info("created subject key %s", path);
 	return LEDGER_OK;
 }
 
@@ -532,7 +533,7 @@ datadir_open(const char *dir, const struct config *cfg, int create,
 {
 	char origin[LEDGER_KEY_NAME_MAX + 1];
 	uint8_t seed[LEDGER_ED25519_LEN];
-	char *log_key, *subject_key, *vkey, *token, *db;
+	char *log_key, *subject_key, *vkey, *token, *db, *keys_dir;
 	struct stat st;
 	int rc, log_begun, created = 0;
 
@@ -543,6 +544,7 @@ datadir_open(const char *dir, const struct config *cfg, int create,
 	vkey = xasprintf("%s/%s", dir, DATADIR_VERIFIER);
 	token = xasprintf("%s/%s", dir, DATADIR_DEV_TOKEN);
 	db = xasprintf("%s/%s", dir, DATADIR_DATABASE);
+	keys_dir = xasprintf("%s/%s", dir, DATADIR_KEYS);
 
 	if ((cfg == NULL && create) || dir[0] == '\0') {
 		log_warnx("datadir_open: no %s", dir[0] == '\0' ?
@@ -589,8 +591,8 @@ datadir_open(const char *dir, const struct config *cfg, int create,
 	if ((rc = load_log_key(log_key, create, log_begun, seed,
 	    &created)) != LEDGER_OK)
 		goto fail;
-	if ((rc = load_subject_key(subject_key, create, log_begun,
-	    out->subject_key)) != LEDGER_OK)
+	if ((rc = load_subject_key(subject_key, keys_dir, log_begun,
+	    out->subject_key, &out->has_subject_key)) != LEDGER_OK)
 		goto fail;
 	if ((rc = ledger_signer_from_seed(origin, LEDGER_SIGTYPE_ED25519, seed,
 	    &out->signer)) != LEDGER_OK) {
@@ -622,6 +624,7 @@ out:
 	free(vkey);
 	free(token);
 	free(db);
+	free(keys_dir);
 	return rc;
 }
 

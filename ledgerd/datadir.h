@@ -16,7 +16,10 @@
 
 /* File names inside the data directory. */
 #define DATADIR_LOG_KEY "log.key"		/* Ed25519 PKCS#8 PEM, 0600 */
-#define DATADIR_SUBJECT_KEY "subject.key"	/* 32 raw bytes, 0600 */
+#define DATADIR_SUBJECT_KEY "subject.key"	/* 32 raw bytes, 0600: only in
+						   directories from before
+						   period secrets */
+#define DATADIR_KEYS "keys"			/* period secrets (keystore.h) */
 #define DATADIR_VERIFIER "verifier.vkey"	/* note-verifier text + "\n", 0644 */
 #define DATADIR_DEV_TOKEN "dev.token"		/* 64 lowercase hex + "\n", 0600 */
 #define DATADIR_DATABASE "ledger.mdb"		/* the store's; its presence
@@ -35,7 +38,8 @@ struct datadir_keys {
 	struct ledger_verifier verifier;	/* its public half (a copy) */
 	char *verifier_text;			/* note-verifier string, no
 						   newline */
-	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
+	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];	/* the legacy period's */
+	int has_subject_key;			/* 1 when subject.key exists */
 	int created;				/* 1 when this call made a new
 						   log key (first start) */
 	int has_dev_token;			/* development mode only */
@@ -48,12 +52,16 @@ struct datadir_keys {
  * datadir_open - opens the data directory dir and loads its keys.
  *
  * With create set (serve): creates dir (mode 0700, and missing parents) when
- * needed, and on first start generates DIR/log.key and DIR/subject.key
- * (0600, never overwriting) and then writes DIR/verifier.vkey (0644) for the
- * key name cfg->origin.  In development mode (cfg->dev_mode) it also creates
+ * needed, and on first start generates DIR/log.key (0600, never
+ * overwriting) and then writes DIR/verifier.vkey (0644) for the key name
+ * cfg->origin.  DIR/subject.key, the one subject key of data directories
+ * made before period secrets, is read when it exists (has_subject_key) and
+ * never made.  In development mode (cfg->dev_mode) it also creates
  * DIR/dev.token (0600) once and reuses it on later starts.  A key is never
- * silently replaced: a missing log.key or subject.key is an error when
- * DIR/ledger.mdb or DIR/verifier.vkey already exist.  A missing
+ * silently replaced: a missing log.key is an error when DIR/ledger.mdb or
+ * DIR/verifier.vkey already exist, and so is a missing subject.key when
+ * the log has begun and DIR/keys/ does not exist (a log from before
+ * periods), unless its legacy period was destroyed.  A missing
  * verifier.vkey beside an existing log key is written again (with a warning).
  *
  * Without create (fsck, tools): nothing is created or written; every file

@@ -123,6 +123,12 @@ void keyring_periods_free(struct keyring_periods *p);
  */
 int keyring_destroy(struct keyring *kr, const char *period);
 
+/*
+ * keyring_strerror - a sentence for rc: one of the KEYRING_E codes above or
+ * a LEDGER_E code (ledger_strerror).  Static; never NULL.
+ */
+const char *keyring_strerror(int rc);
+
 /* keyring_period_id_valid - 1 when s is a well-formed period id. */
 int keyring_period_id_valid(const char *s);
 

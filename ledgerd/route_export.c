@@ -37,6 +37,7 @@
 #include "oversight.h"
 #include "server.h"
 #include "store.h"
+#include "subject_lookup.h"
 #include "timerange.h"
 #include "workers.h"
 
@@ -64,6 +65,7 @@ struct export_stream {
 	enum store_index index;
 	char *index_value;		/* owned */
 	size_t index_len;
+	struct subject_lookup lookup;	/* a subject: every live period's */
 	char *org;			/* actor.org filter beside a subject; owned */
 	int has_since, has_until;
 	int64_t since, until;
@@ -79,6 +81,7 @@ stream_free(struct export_stream *s)
 	if (s->buf != NULL)
 		evbuffer_free(s->buf);
 	free(s->index_value);
+	subject_lookup_free(&s->lookup);
 	free(s->org);
 	free(s);
 }
@@ -145,9 +148,14 @@ fill_chunk(struct export_stream *s)
 	    evbuffer_get_length(s->buf) < CHUNK_BYTES) {
 		if (s->indexed) {
 			if (i == n) {
-				if ((rc = store_index_scan(txn, s->index,
-				    s->index_value, s->index_len, s->pos, 0,
-				    seqs, INDEX_CHUNK, &n)) != 0)
+				if (s->index == STORE_IDX_SUBJECT)
+					rc = subject_lookup_scan(txn, &s->lookup,
+					    s->pos, seqs, INDEX_CHUNK, &n);
+				else
+					rc = store_index_scan(txn, s->index,
+					    s->index_value, s->index_len, s->pos,
+					    0, seqs, INDEX_CHUNK, &n);
+				if (rc != 0)
 					goto out;
 				i = 0;
 				if (n == 0) {
@@ -409,13 +417,16 @@ route_export(struct request *r)
 			    LEDGER_STRING_MAX);
 			goto fail;
 		}
-		/* Spec §3.3: the export entry names the subject by token only. */
-		if ((rc = ledger_subject_token(r->srv->subject_key, subject,
-		    strlen(subject), token)) != 0) {
-			reply_error(r, 500, "internal", NULL,
-			    "cannot compute the subject token");
+		/*
+		 * Spec §3.3: the export entry names the subject by token only,
+		 * its token of now; the export covers every live period's.
+		 */
+		if ((rc = subject_lookup_make(r->srv, subject, strlen(subject),
+		    &s->lookup)) != 0) {
+			subject_lookup_reply_error(r, rc);
 			goto fail;
 		}
+		memcpy(token, s->lookup.tokens[0], sizeof(token));
 		json_object_set_new(filters, "subject_token", json_string(token));
 		/* The subject index is the narrower; org is then checked per entry. */
 		free(s->index_value);

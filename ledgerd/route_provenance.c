@@ -26,6 +26,7 @@
 #include "oversight.h"
 #include "server.h"
 #include "store.h"
+#include "subject_lookup.h"
 #include "timerange.h"
 
 #define DEFAULT_PAGE 100
@@ -60,6 +61,7 @@ struct prov_query {
 	char *index_value;		/* owned */
 	size_t index_len;
 	char subject_token[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	struct subject_lookup lookup;	/* subjects: every live period's */
 	unsigned types;			/* accepted entry types, T_* bits */
 	char *org;			/* subjects: actor.org filter; owned */
 	int has_since, has_until;
@@ -75,6 +77,7 @@ prov_query_free(struct prov_query *q)
 		return;
 	free(q->index_value);
 	free(q->org);
+	subject_lookup_free(&q->lookup);
 	free(q);
 }
 
@@ -334,8 +337,13 @@ timeline_page(struct store_txn *txn, const struct prov_query *q,
 	    (rc = seq_by_received_at(txn, lo, hi, q->until, 1, &hi)) != 0)
 		return rc;
 	for (pos = lo; pos < hi;) {
-		if ((rc = store_index_scan(txn, q->index, q->index_value,
-		    q->index_len, pos, 0, seqs, INDEX_CHUNK, &n)) != 0)
+		if (q->kind == PROV_SUBJECT)
+			rc = subject_lookup_scan(txn, &q->lookup, pos, seqs,
+			    INDEX_CHUNK, &n);
+		else
+			rc = store_index_scan(txn, q->index, q->index_value,
+			    q->index_len, pos, 0, seqs, INDEX_CHUNK, &n);
+		if (rc != 0)
 			return rc;
 		if (n == 0)
 			break;
@@ -536,6 +544,15 @@ answer_tail(struct json_text *t, const struct prov_query *q,
 		jsontext_str(t, ",\"subject_token\":\"");
 		jsontext_str(t, q->subject_token);
 		jsontext_str(t, "\"");
+		if (q->lookup.n > 1) {
+			jsontext_str(t, ",\"subject_tokens\":[");
+			for (size_t i = 0; i < q->lookup.n; i++) {
+				jsontext_str(t, i ? ",\"" : "\"");
+				jsontext_str(t, q->lookup.tokens[i]);
+				jsontext_str(t, "\"");
+			}
+			jsontext_str(t, "]");
+		}
 	}
 	if (q->kind == PROV_OBJECT) {
 		jsontext_str(t, ",\"edges\":[");
@@ -658,7 +675,7 @@ route_provenance_subject(struct request *r)
 	    "cursor", "limit", "purpose", NULL };
 	const char *id = r->path + strlen("/v1/provenance/subjects/");
 	struct prov_query *q;
-	json_t *filters;
+	json_t *filters, *details;
 	int rc;
 
 	if (query_check(r, params) != 0)
@@ -682,20 +699,27 @@ route_provenance_subject(struct request *r)
 		}
 		json_object_set_new(filters, "org", json_string(q->org));
 	}
-	/* Spec §3.3: the identifier is only ever looked up as its token. */
-	if ((rc = ledger_subject_token(r->srv->subject_key, id, strlen(id),
-	    q->subject_token)) != 0) {
-		log_warnx("request %" PRIu64 ": subject token: %s", r->id,
-		    ledger_strerror(rc));
-		reply_error(r, 500, "internal", NULL, "cannot compute the "
-		    "subject token");
+	/*
+	 * Spec §3.3: the identifier is only ever looked up as its tokens, one
+	 * per period whose secret exists.
+	 */
+	if ((rc = subject_lookup_make(r->srv, id, strlen(id), &q->lookup)) != 0) {
+		subject_lookup_reply_error(r, rc);
 		goto fail;
 	}
+	memcpy(q->subject_token, q->lookup.tokens[0], sizeof(q->subject_token));
 	q->index = STORE_IDX_SUBJECT;
 	q->index_value = xstrdup(q->subject_token);
 	q->index_len = strlen(q->index_value);
-	audit_then_answer(r, q, json_pack("{s:s, s:s, s:o}", "query",
-	    "subjects", "subject_token", q->subject_token, "filters", filters));
+	details = json_pack("{s:s, s:s, s:o}", "query", "subjects",
+	    "subject_token", q->subject_token, "filters", filters);
+	if (q->lookup.n > 1) {
+		json_t *all = json_array();
+		for (size_t i = 0; i < q->lookup.n; i++)
+			json_array_append_new(all, json_string(q->lookup.tokens[i]));
+		json_object_set_new(details, "subject_tokens", all);
+	}
+	audit_then_answer(r, q, details);
 	return;
 fail:
 	json_decref(filters);

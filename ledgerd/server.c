@@ -20,6 +20,8 @@
 #include "crash.h"
 #include "datadir.h"
 #include "http.h"
+#include "keyring_impl.h"
+#include "keystore.h"
 #include "log.h"
 #include "publish.h"
 #include "server.h"
@@ -109,6 +111,32 @@ refuse:
 	config_free(next);
 }
 
+/*
+ * Makes the secret of the current period now if it is missing, so that a
+ * key directory that cannot be written is found at start, not by the first
+ * append.
+ */
+static int
+open_current_period(struct server *srv)
+{
+	char now[LEDGER_TIME_LEN + 1];
+	struct keyring_op op;
+	int rc;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = KEYRING_TOKEN;
+	op.create = 1;
+	ledger_time_format(server_now_us(), now);
+	if ((rc = ledger_period_name(now, srv->period_kind, op.period)) != 0 ||
+	    (rc = keyring_run(srv->keyring, &op, 1)) != 0 ||
+	    (rc = op.rc) != 0) {
+		log_warnx("cannot open the secret of the current period %s: %s",
+		    op.period, keyring_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
 /* Prints what a developer needs to talk to a development-mode log. */
 static void
 announce_dev_mode(const struct server *srv, const struct datadir_keys *keys)
@@ -128,6 +156,7 @@ server_serve(struct config *cfg)
 {
 	struct server srv;
 	struct datadir_keys keys;
+	struct keystore *ks;
 	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	char err[512];
 	int rc, lock = -1, result = 1;
@@ -157,10 +186,16 @@ server_serve(struct config *cfg)
 		goto out;	/* logged, naming the holder */
 	if (datadir_open(cfg->data_dir, cfg, 1, &keys) != 0)
 		goto out;	/* logged */
-	srv.signer = keys.signer;
-	srv.verifier = keys.verifier;
-	srv.verifier_text = keys.verifier_text;
-	memcpy(srv.subject_key, keys.subject_key, sizeof(srv.subject_key));
+	if (keystore_open(cfg->data_dir, 1, keys.signer, keys.has_subject_key ?
+	    keys.subject_key : NULL, &ks) != 0)
+		goto out;	/* logged */
+	keys.signer = NULL;	/* the keystore's now */
+	srv.keyring = keyring_open_local(ks);
+	srv.verifier = *keyring_verifier(srv.keyring);
+	srv.verifier_text = keyring_verifier_text(srv.keyring);
+	srv.period_kind = LEDGER_PERIOD_QUARTER;
+	if (open_current_period(&srv) != 0)
+		goto out;	/* logged */
 	if (cfg->dev_mode)
 		config_add_dev_principal(cfg, keys.dev_token_sha256);
 
@@ -219,7 +254,7 @@ out:
 	if (srv.base != NULL)
 		event_base_free(srv.base);
 	store_close(srv.store);
-	OPENSSL_cleanse(srv.subject_key, sizeof(srv.subject_key));
+	keyring_free(srv.keyring);
 	datadir_keys_free(&keys);
 	datadir_unlock(lock);
 	config_free(srv.cfg);

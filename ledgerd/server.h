@@ -9,6 +9,7 @@
 
 #include "ledger/entry.h"
 #include "ledger/note.h"
+#include "ledger/period.h"
 
 #include "config.h"
 #include "metrics.h"
@@ -16,6 +17,7 @@
 struct event_base;
 struct evhttp;
 struct http_front;
+struct keyring;
 struct publisher;
 struct store;
 struct workers;
@@ -27,10 +29,12 @@ struct server {
 	struct writer *writer;
 	struct workers *workers;		/* heavy requests, off the loop */
 	struct publisher *publisher;		/* published checkpoints, witnesses */
-	struct ledger_signer *signer;		/* the log's checkpoint key */
-	struct ledger_verifier verifier;	/* its public half */
-	char *verifier_text;			/* the note-verifier string */
-	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
+	struct keyring *keyring;		/* every use of a key (keyring.h) */
+	struct ledger_verifier verifier;	/* the log key's public half */
+	const char *verifier_text;		/* the note-verifier string;
+						   the keyring's */
+	enum ledger_period_kind period_kind;	/* how long a period of
+						   subject tokens lasts */
 	struct event_base *base;
 	struct evhttp *http;
 	int listen_fd;				/* http_listen()'s; -1 once evhttp owns it */

@@ -22,6 +22,7 @@
 #include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/error.h"
+#include "ledger/period.h"
 #include "ledger/xmalloc.h"
 
 #include "auth.h"
@@ -29,6 +30,7 @@
 #include "cosigned.h"
 #include "crash.h"
 #include "indexer.h"
+#include "keyring.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -180,6 +182,9 @@ set_store_error(struct append_request *req, int rc)
 	if (rc == LEDGER_ENOSPC)
 		set_error(req, 507, 0, "storage_full", "",
 		    "the ledger's storage is full; nothing was written");
+	else if (rc == KEYRING_EUNAVAILABLE)
+		set_error(req, 503, 0, "keys_unavailable", "",
+		    "the ledger's keys are unavailable; nothing was written");
 	else
 		set_error(req, 500, 0, "internal",
 		    "", "storage failure; nothing was written");
@@ -286,6 +291,124 @@ ref_readable(struct store_txn *txn, const struct append_request *req,
 }
 
 /*
+ * What the keyring gave one request of a commit: each event's received_at
+ * and its subjects' tokens under the period of that time.  All subjects of
+ * a commit go to the keyring in one keyring_run (one round trip).
+ */
+struct request_keys {
+	int64_t *received_us;		/* per event */
+	size_t *first_token;		/* per event: its first in tokens */
+	char (*tokens)[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	size_t n_tokens;
+};
+
+static void
+request_keys_free(struct request_keys *k, size_t n)
+{
+	for (size_t i = 0; k != NULL && i < n; i++) {
+		free(k[i].received_us);
+		free(k[i].first_token);
+		free(k[i].tokens);
+	}
+	free(k);
+}
+
+/*
+ * batch_keys - the received_at of every event of batch (never decreasing,
+ * even when the clock steps back) and the tokens of their subjects, in one
+ * keyring_run.  keys[j] is for the j-th request.  Returns 0,
+ * KEYRING_EUNAVAILABLE (the keeper is gone) or another error (logged).
+ */
+static int
+batch_keys(struct writer *w, struct request_list *batch,
+    struct request_keys **keys_out, size_t *n_out)
+{
+	struct append_request *req;
+	struct request_keys *keys;
+	struct keyring_op *ops = NULL;
+	size_t n_req = 0, n_ops = 0, j = 0, k = 0;
+	int64_t last = w->state.last_received_us;
+	int rc = LEDGER_OK;
+
+	TAILQ_FOREACH(req, batch, link) {
+		n_req++;
+		for (size_t i = 0; i < json_array_size(req->events); i++)
+			n_ops += json_array_size(json_object_get(
+			    json_array_get(req->events, i), "subjects"));
+	}
+	keys = xcalloc(n_req ? n_req : 1, sizeof(*keys));
+	ops = xcalloc(n_ops ? n_ops : 1, sizeof(*ops));
+	TAILQ_FOREACH(req, batch, link) {
+		size_t n = json_array_size(req->events), t = 0;
+		struct request_keys *rk = &keys[j++];
+
+		rk->received_us = xcalloc(n ? n : 1, sizeof(*rk->received_us));
+		rk->first_token = xcalloc(n ? n : 1, sizeof(*rk->first_token));
+		for (size_t i = 0; i < n; i++) {
+			json_t *subjects = json_object_get(
+			    json_array_get(req->events, i), "subjects"), *s;
+			char received_at[LEDGER_TIME_LEN + 1];
+			char period[LEDGER_PERIOD_ID_MAX + 1];
+			size_t x;
+
+			rk->received_us[i] = server_now_us();
+			if (rk->received_us[i] < last)
+				rk->received_us[i] = last;
+			last = rk->received_us[i];
+			rk->first_token[i] = t;
+			if (json_array_size(subjects) == 0)
+				continue;
+			ledger_time_format(last, received_at);
+			if ((rc = ledger_period_name(received_at,
+			    w->srv->period_kind, period)) != 0)
+				goto out;
+			json_array_foreach(subjects, x, s) {
+				struct keyring_op *op = &ops[k++];
+
+				op->kind = KEYRING_TOKEN;
+				op->create = 1;
+				memcpy(op->period, period, sizeof(op->period));
+				op->msg = json_string_value(s);
+				op->msg_len = json_string_length(s);
+				t++;
+			}
+		}
+		rk->tokens = xcalloc(t ? t : 1, sizeof(*rk->tokens));
+		rk->n_tokens = t;
+	}
+	/* One exchange, unless the commit has more subjects than one holds. */
+	for (k = 0; k < n_ops && rc == 0; k += KEYRING_OPS_MAX)
+		rc = keyring_run(w->srv->keyring, ops + k, n_ops - k <
+		    KEYRING_OPS_MAX ? n_ops - k : KEYRING_OPS_MAX);
+	if (rc != 0) {
+		if (rc == KEYRING_EUNAVAILABLE)
+			log_warnx("writer: the key keeper is unavailable: "
+			    "appends are refused (503 keys_unavailable) "
+			    "until ledgerd is restarted");
+		goto out;
+	}
+	/* The ops were made request by request, event by event, in order. */
+	for (k = 0, j = 0; j < n_req; j++) {
+		for (size_t t = 0; t < keys[j].n_tokens; t++, k++) {
+			if ((rc = ops[k].rc) != LEDGER_OK) {
+				log_warnx("writer: no subject token under "
+				    "period %s: %s", ops[k].period,
+				    keyring_strerror(rc));
+				goto out;
+			}
+			memcpy(keys[j].tokens[t], ops[k].token,
+			    sizeof(keys[j].tokens[t]));
+		}
+	}
+out:
+	keyring_op_release(ops, n_ops);
+	free(ops);
+	*keys_out = keys;
+	*n_out = n_req;
+	return rc;
+}
+
+/*
  * Appends the events of one request to txn, advancing *state.  A first pass
  * checks and builds every entry without writing, so a refused request
  * (status 4xx set, returns -1) leaves no trace; only a storage failure in the
@@ -294,7 +417,7 @@ ref_readable(struct store_txn *txn, const struct append_request *req,
  */
 static int
 apply_request(struct writer *w, struct store_txn *txn, struct append_request *req,
-    struct store_state *state)
+    const struct request_keys *keys, struct store_state *state)
 {
 	struct ledger_hash_store hs = store_hash_store(txn);
 	size_t i, n = json_array_size(req->events), fresh = 0;
@@ -353,7 +476,7 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		}
 
 		/* received_at never decreases, even when the clock steps back. */
-		int64_t now = server_now_us();
+		int64_t now = keys->received_us[i];
 		if (now < next.last_received_us)
 			now = next.last_received_us;
 		meta.seq = next.tree_size;
@@ -362,7 +485,11 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		memcpy(meta.prev, next.last_leaf_hash, LEDGER_HASH_LEN);
 		if ((rc = ledger_entry_salt_new(meta.salt)) != 0)
 			goto store_fail;
-		rc = ledger_entry_build(ev, &meta, w->srv->subject_key,
+		const char *tokens[LEDGER_SUBJECTS_MAX];
+		size_t n_tokens = json_array_size(json_object_get(ev, "subjects"));
+		for (j = 0; j < n_tokens && j < LEDGER_SUBJECTS_MAX; j++)
+			tokens[j] = keys->tokens[keys->first_token[i] + j];
+		rc = ledger_entry_build_tokens(ev, &meta, tokens, n_tokens,
 		    &pending[i].entry);
 		if (rc == 0)
 			rc = ledger_entry_dump(pending[i].entry, &pending[i].bytes,
@@ -419,14 +546,20 @@ out:
 	return result;
 }
 
-/* Signs the checkpoint of the tree in txn and stores it there. */
+/*
+ * Signs the checkpoint of the tree in txn and stores it there.  The keyring
+ * signs the body (one round trip); the signature is checked against the
+ * log's public key before it is stored, so nothing unsigned or wrongly
+ * signed is ever kept.  KEYRING_EUNAVAILABLE when the keeper is gone.
+ */
 static int
 sign_checkpoint(struct writer *w, struct store_txn *txn, uint64_t tree_size,
     char **note_out)
 {
 	struct ledger_hash_store hs = store_hash_store(txn);
 	struct ledger_checkpoint cp;
-	char *note;
+	struct keyring_op op;
+	char *body = NULL, *line = NULL, *note = NULL;
 	int rc;
 
 	memset(&cp, 0, sizeof(cp));
@@ -435,13 +568,33 @@ sign_checkpoint(struct writer *w, struct store_txn *txn, uint64_t tree_size,
 	if ((rc = ledger_merkle_root(&hs, tree_size, cp.root)) != 0)
 		return rc;
 	crash_point("sign");
-	if ((note = ledger_checkpoint_sign(&cp, w->srv->signer)) == NULL)
+	if ((body = ledger_checkpoint_format(&cp)) == NULL)
 		return LEDGER_ECRYPTO;
+	memset(&op, 0, sizeof(op));
+	op.kind = KEYRING_SIGN;
+	op.msg = body;
+	op.msg_len = strlen(body);
+	if ((rc = keyring_run(w->srv->keyring, &op, 1)) != 0 ||
+	    (rc = op.rc) != 0)
+		goto out;
+	if ((line = ledger_note_sig_line(&w->srv->verifier, body, strlen(body),
+	    op.sig)) == NULL) {
+		log_warnx("writer: the checkpoint signature of tree size %llu "
+		    "does not verify with the log's key",
+		    (unsigned long long)tree_size);
+		rc = LEDGER_EVERIFY;
+		goto out;
+	}
+	note = xasprintf("%s\n%s", body, line);
 	rc = store_put_checkpoint(txn, note, strlen(note));
-	if (rc == 0 && note_out != NULL)
+	if (rc == 0 && note_out != NULL) {
 		*note_out = note;
-	else
-		free(note);
+		note = NULL;
+	}
+out:
+	free(body);
+	free(line);
+	free(note);
 	return rc;
 }
 
@@ -517,17 +670,21 @@ commit_batch(struct writer *w, struct request_list *batch,
 	struct store_txn *txn = NULL;
 	size_t appended = 0, accepted = 0, cosigned = 0;
 	char *note = NULL;
+	struct request_keys *keys = NULL;
+	size_t n_keys = 0, i_req = 0;
 	struct timespec t0;
 	int64_t now = 0;
 	int rc, publish = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = batch_keys(w, batch, &keys, &n_keys)) != 0)
+		goto fail;
 	if ((rc = store_write_begin(w->srv->store, &txn)) != 0)
 		goto fail;
 	TAILQ_FOREACH(req, batch, link) {
 		uint64_t before = state.tree_size;
 
-		rc = apply_request(w, txn, req, &state);
+		rc = apply_request(w, txn, req, &keys[i_req++], &state);
 		if (rc == -2) {
 			/* Keep "storage full" (507) for every request of the batch. */
 			rc = req->status == 507 ? LEDGER_ENOSPC : LEDGER_EIO;
@@ -538,6 +695,8 @@ commit_batch(struct writer *w, struct request_list *batch,
 		appended += state.tree_size - before;
 		accepted++;
 	}
+	request_keys_free(keys, n_keys);
+	keys = NULL;
 	TAILQ_FOREACH(c, cosigns, link) {
 		if ((rc = add_cosignatures(txn, c)) < 0)
 			goto fail;
@@ -609,6 +768,7 @@ commit_batch(struct writer *w, struct request_list *batch,
 	free(note);
 	return;
 fail:
+	request_keys_free(keys, n_keys);
 	store_txn_end(txn);
 	index_batch_clear(w->index);
 	free(note);
@@ -623,7 +783,7 @@ fail:
 		    "is freed", accepted, (unsigned long long)w->state.tree_size);
 	else
 		log_warnx("writer: commit failed, %zu requests refused: %s",
-		    accepted, ledger_strerror(rc));
+		    accepted, keyring_strerror(rc));
 	TAILQ_FOREACH(req, batch, link) {
 		if (req->status < 300) {
 			free(req->checkpoint);

@@ -32,10 +32,13 @@ ledger_entry_salt_new(uint8_t salt[LEDGER_SALT_LEN])
 	return LEDGER_OK;
 }
 
-/* A new array holding the token of each subject identifier, in order. */
+/*
+ * A new array holding the token of each subject identifier, in order: made
+ * under key, or taken from tokens (one per subject) when key is NULL.
+ */
 static int
-tokenize_subjects(const json_t *subjects, const uint8_t key[LEDGER_SUBJECT_KEY_LEN],
-    json_t **out)
+tokenize_subjects(const json_t *subjects, const uint8_t *key,
+    const char *const *tokens_in, json_t **out)
 {
 	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
 	json_t *s, *tokens;
@@ -51,6 +54,15 @@ tokenize_subjects(const json_t *subjects, const uint8_t key[LEDGER_SUBJECT_KEY_L
 			json_decref(tokens);
 			return LEDGER_EINVAL;
 		}
+		if (key == NULL) {
+			if (!ledger_subject_token_valid(tokens_in[i],
+			    strlen(tokens_in[i]))) {
+				json_decref(tokens);
+				return LEDGER_EINVAL;
+			}
+			json_array_append_new(tokens, json_string(tokens_in[i]));
+			continue;
+		}
 		if ((rc = ledger_subject_token(key, json_string_value(s),
 		    json_string_length(s), token)) != 0) {
 			json_decref(tokens);
@@ -62,9 +74,11 @@ tokenize_subjects(const json_t *subjects, const uint8_t key[LEDGER_SUBJECT_KEY_L
 	return LEDGER_OK;
 }
 
-int
-ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
-    const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], json_t **out)
+/* ledger_entry_build with the subjects' tokens from key or tokens_in. */
+static int
+entry_build(const json_t *event, const struct ledger_entry_meta *meta,
+    const uint8_t *key, const char *const *tokens_in, size_t n_tokens,
+    json_t **out)
 {
 	char prev[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
 	char salt[LEDGER_B64_LEN(LEDGER_SALT_LEN) + 1];
@@ -90,7 +104,11 @@ ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
 	if ((entry = json_copy((json_t *)event)) == NULL)
 		goto fail;
 	if ((subjects = json_object_get(entry, "subjects")) != NULL) {
-		if ((rc = tokenize_subjects(subjects, subject_key, &tokens)) != 0)
+		rc = LEDGER_EINVAL;
+		if (key == NULL && json_array_size(subjects) != n_tokens)
+			goto fail;
+		if ((rc = tokenize_subjects(subjects, key, tokens_in,
+		    &tokens)) != 0)
 			goto fail;
 		rc = LEDGER_EINVAL;
 		if (json_object_set_new(entry, "subjects", tokens) != 0)
@@ -110,6 +128,24 @@ ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
 fail:
 	json_decref(entry);
 	return rc;
+}
+
+int
+ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta,
+    const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], json_t **out)
+{
+	return entry_build(event, meta, subject_key, NULL, 0, out);
+}
+
+int
+ledger_entry_build_tokens(const json_t *event,
+    const struct ledger_entry_meta *meta, const char *const *tokens,
+    size_t n_tokens, json_t **out)
+{
+	*out = NULL;
+	if (tokens == NULL && n_tokens > 0)
+		return LEDGER_EINVAL;
+	return entry_build(event, meta, NULL, tokens, n_tokens, out);
 }
 
 int

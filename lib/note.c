@@ -366,6 +366,25 @@ ledger_note_sign(const struct ledger_signer *s, const char *text, size_t len)
 	return xasprintf(SIG_DASH "%s %s\n", s->verifier.name, b64);
 }
 
+char *
+ledger_note_sig_line(const struct ledger_verifier *v, const char *text,
+    size_t len, const uint8_t sig[LEDGER_SIG_LEN])
+{
+	uint8_t blob[ED25519_BLOB_LEN];
+	char b64[LEDGER_B64_LEN(ED25519_BLOB_LEN) + 1];
+
+	if (v->type != LEDGER_SIGTYPE_ED25519 || !note_text_valid(text, len) ||
+	    ledger_ed25519_verify(v, text, len, sig) != LEDGER_OK)
+		return NULL;
+	blob[0] = v->key_id >> 24;
+	blob[1] = v->key_id >> 16;
+	blob[2] = v->key_id >> 8;
+	blob[3] = v->key_id;
+	memcpy(blob + 4, sig, LEDGER_SIG_LEN);
+	ledger_b64_encode(blob, sizeof(blob), b64);
+	return xasprintf(SIG_DASH "%s %s\n", v->name, b64);
+}
+
 /*
  * parse_sig_line - `— <name> <base64>` (line without its newline).  A blob
  * longer than sig->blob keeps only its first bytes (see note.h).

@@ -3,9 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "ledger/base64.h"
+#include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/keyfile.h"
+#include "ledger/period.h"
 #include "ledger/xmalloc.h"
 
 #include "apiutil.h"
@@ -476,4 +482,26 @@ metric_value(unsigned port, const char *token, const char *name)
 out:
 	http_client_close(&hc);
 	return v;
+}
+
+int
+period_token_key(const char *data, uint8_t key[LEDGER_SUBJECT_KEY_LEN])
+{
+	uint8_t secret[LEDGER_PERIOD_SECRET_LEN];
+	char now[LEDGER_TIME_LEN + 1], period[LEDGER_PERIOD_ID_MAX + 1];
+	struct timespec ts;
+	char *path;
+	int rc = -1;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ledger_time_format((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, now);
+	if (ledger_period_name(now, LEDGER_PERIOD_QUARTER, period) != 0)
+		return -1;
+	path = xasprintf("%s/keys/%s.key", data, period);
+	if (ledger_keyfile_read_secret(path, secret, sizeof(secret)) == 0 &&
+	    ledger_period_token_key(secret, key) == 0)
+		rc = 0;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	free(path);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ledger/checkpoint.h"
+#include "ledger/entry.h"
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
@@ -141,5 +142,13 @@ const char *hash_hex(const uint8_t h[LEDGER_HASH_LEN]);
 
 /* tree_size_now - the tree size of the latest checkpoint, or -1. */
 long long tree_size_now(struct http_client *hc, const struct ledger_verifier *v);
+
+/*
+ * period_token_key - the subject token key of the current period (calendar
+ * quarter of now) of the daemon with data directory data: derived from
+ * DATA/keys/<period>.key as the key keeper does (spec §3.2), so a test can
+ * compute the tokens the daemon writes.  Returns 0 or -1 (no such secret).
+ */
+int period_token_key(const char *data, uint8_t key[LEDGER_SUBJECT_KEY_LEN]);
 
 #endif

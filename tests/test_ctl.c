@@ -550,7 +550,7 @@ static void
 body_provenance(struct daemon *d)
 {
 	char *advice = scratch_path("advice.json"), *key = scratch_path("skey");
-	char *wrong = scratch_path("wrongkey"), path[700];
+	char *wrong = scratch_path("wrongkey");
 	struct ctl_result r;
 
 	use_server(d->port, d);
@@ -573,17 +573,17 @@ body_provenance(struct daemon *d)
 	CTL(0, "\"edges\":[[1,", "lineage", "--json", "doc-1");
 	CTL(2, "expected 2 arguments", "history", "police");
 
-	/* The oversight body holds the subject key: the token is checked. */
-	snprintf(path, sizeof(path), "%s/subject.key", d->data);
+	/*
+	 * The oversight body holds the period's token key: the token is
+	 * checked.
+	 */
 	{
 		char *k = NULL;
-		FILE *f = fopen(path, "rb"), *g = fopen(key, "wb");
+		FILE *g = fopen(key, "wb");
 		uint8_t buf[32];
 
-		if (f != NULL && g != NULL && fread(buf, 1, 32, f) == 32)
+		if (g != NULL && period_token_key(d->data, buf) == 0)
 			fwrite(buf, 1, 32, g);
-		if (f != NULL)
-			fclose(f);
 		if (g != NULL)
 			fclose(g);
 		memset(buf, 0x5a, sizeof(buf));

@@ -42,6 +42,7 @@ static const struct {
 	{ "not_implemented", "501" },
 	{ "overloaded", "503" },
 	{ "unavailable", "503" },
+	{ "keys_unavailable", "503" },
 	{ "witness_timeout", "504" },
 	{ "http_version_not_supported", "505" },
 	{ "storage_full", "507" },
@@ -74,7 +75,8 @@ static const char *const sources[] = {
 	"ledgerd/route_export.c",
 	"ledgerd/route_ops.c", "ledgerd/route_proof.c",
 	"ledgerd/route_provenance.c", "ledgerd/route_tiles.c",
-	"ledgerd/oversight.c", "ledgerd/writer.c", "ledgerd/witnessed_wait.c",
+	"ledgerd/oversight.c", "ledgerd/subject_lookup.c", "ledgerd/writer.c",
+	"ledgerd/witnessed_wait.c",
 	"lib/event.c",
 };
 

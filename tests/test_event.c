@@ -14,6 +14,7 @@
 #include "ledger/entry.h"
 #include "ledger/hash.h"
 #include "ledger/error.h"
+#include "ledger/period.h"
 #include "ledger/xmalloc.h"
 #include "testlib.h"
 
@@ -621,6 +622,89 @@ test_entry_dump_sizes(void)
 	json_decref(ev);
 }
 
+/*
+ * Tokens made elsewhere (the key keeper) give the same entry bytes as the
+ * key: the vectors of ledger_entry_build hold for ledger_entry_build_tokens.
+ */
+static void
+test_entry_build_tokens(void)
+{
+	struct ledger_entry_meta meta;
+	json_t *ev = load(base_share), *a = NULL, *b = NULL;
+	char t1[LEDGER_SUBJECT_TOKEN_LEN + 1], t2[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	const char *tokens[2] = { t1, t2 }, *bad[2] = { t1, "not-a-token" };
+	char *x = NULL, *y = NULL;
+	size_t xl, yl;
+
+	REQUIRE(ev != NULL);
+	json_object_del(ev, "idempotency_key");
+	test_meta(&meta);
+	REQUIRE(ledger_subject_token(test_key, "NL-1", 4, t1) == 0);
+	REQUIRE(ledger_subject_token(test_key, "NL-2", 4, t2) == 0);
+	REQUIRE(ledger_entry_build(ev, &meta, test_key, &a) == 0);
+	REQUIRE(ledger_entry_build_tokens(ev, &meta, tokens, 2, &b) == 0);
+	REQUIRE(ledger_entry_dump(a, &x, &xl) == 0);
+	REQUIRE(ledger_entry_dump(b, &y, &yl) == 0);
+	CHECK(xl == yl && memcmp(x, y, xl) == 0);
+	json_decref(b);
+	b = (json_t *)1;
+	/* One token per subject, each well-formed. */
+	CHECK_INT(ledger_entry_build_tokens(ev, &meta, tokens, 1, &b), LEDGER_EINVAL);
+	CHECK(b == NULL);
+	CHECK_INT(ledger_entry_build_tokens(ev, &meta, bad, 2, &b), LEDGER_EINVAL);
+	CHECK_INT(ledger_entry_build_tokens(ev, &meta, NULL, 2, &b), LEDGER_EINVAL);
+	free(x);
+	free(y);
+	json_decref(a);
+	json_decref(ev);
+}
+
+/* Periods: named by received_at; their two keys differ (spec §3.2). */
+static void
+test_period_names(void)
+{
+	char p[LEDGER_PERIOD_ID_MAX + 1];
+	uint8_t secret[LEDGER_PERIOD_SECRET_LEN] = { 1, 2, 3 };
+	uint8_t tk[32], sk[32], tk2[32];
+	enum ledger_period_kind k;
+
+	CHECK_INT(ledger_period_name("2026-11-30T23:00:00.000000Z",
+	    LEDGER_PERIOD_QUARTER, p), 0);
+	CHECK_STR(p, "2026-Q4");
+	CHECK_INT(ledger_period_name("2026-01-01T00:00:00.000000Z",
+	    LEDGER_PERIOD_QUARTER, p), 0);
+	CHECK_STR(p, "2026-Q1");
+	CHECK_INT(ledger_period_name("2026-03-31T23:59:59.999999Z",
+	    LEDGER_PERIOD_QUARTER, p), 0);
+	CHECK_STR(p, "2026-Q1");
+	CHECK_INT(ledger_period_name("2026-04-01T00:00:00.000000Z",
+	    LEDGER_PERIOD_QUARTER, p), 0);
+	CHECK_STR(p, "2026-Q2");
+	CHECK_INT(ledger_period_name("2026-07-05T00:00:00Z",
+	    LEDGER_PERIOD_MONTH, p), 0);
+	CHECK_STR(p, "2026-07");
+	CHECK_INT(ledger_period_name("2026-07-05T00:00:00Z",
+	    LEDGER_PERIOD_YEAR, p), 0);
+	CHECK_STR(p, "2026");
+	CHECK_INT(ledger_period_name("2026-13-05T00:00:00Z",
+	    LEDGER_PERIOD_MONTH, p), LEDGER_EINVAL);
+	CHECK_INT(ledger_period_name("26-1", LEDGER_PERIOD_MONTH, p),
+	    LEDGER_EINVAL);
+	CHECK_INT(ledger_period_name("2026-07-05T00:00:00Z",
+	    LEDGER_PERIOD_KIND_MAX, p), LEDGER_EINVAL);
+	CHECK_INT(ledger_period_kind_parse("month", &k), 0);
+	CHECK_INT(k, LEDGER_PERIOD_MONTH);
+	CHECK_INT(ledger_period_kind_parse("week", &k), LEDGER_EINVAL);
+
+	REQUIRE(ledger_period_token_key(secret, tk) == 0);
+	REQUIRE(ledger_period_seal_key(secret, sk) == 0);
+	CHECK(memcmp(tk, sk, 32) != 0);
+	CHECK(memcmp(tk, secret, 32) != 0);
+	secret[31] ^= 1;
+	REQUIRE(ledger_period_token_key(secret, tk2) == 0);
+	CHECK(memcmp(tk, tk2, 32) != 0);
+}
+
 /* Parses text as an entry; on refusal checks the field and code. */
 static void
 expect_entry_refused(const char *text, const char *field, const char *code)
@@ -905,6 +989,8 @@ main(void)
 	RUN(test_entry_parse_salt);
 	RUN(test_entry_parse_versions);
 	RUN(test_entry_salt_new);
+	RUN(test_entry_build_tokens);
+	RUN(test_period_names);
 	RUN(test_rfc3339_valid);
 	RUN(test_rfc3339_invalid);
 	RUN(test_time_format);

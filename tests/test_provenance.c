@@ -356,16 +356,7 @@ gen_event(FILE *f, int i, struct gen *g)
 static int
 read_subject_key(void)
 {
-	char path[700];
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/subject.key", S.d.data);
-	if ((fd = open(path, O_RDONLY)) < 0)
-		return -1;
-	n = read(fd, S.subject_key, sizeof(S.subject_key));
-	close(fd);
-	return n == (ssize_t)sizeof(S.subject_key) ? 0 : -1;
+	return period_token_key(S.d.data, S.subject_key);
 }
 
 static void

@@ -143,6 +143,21 @@ int ledger_entry_build(const json_t *event, const struct ledger_entry_meta *meta
     const uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN], json_t **entry);
 
 /*
+ * ledger_entry_build_tokens - ledger_entry_build with the subjects' tokens
+ * made elsewhere (the daemon's keyring, under the entry's period): tokens[i]
+ * replaces subjects[i].  Pure: no key is involved here.
+ *	tokens		in: n_tokens NUL-terminated tokens, each a valid
+ *			subject token; borrowed
+ *	n_tokens	in: the number of subjects of event (0 without)
+ *	entry		out: as for ledger_entry_build
+ * Returns what ledger_entry_build does; LEDGER_EINVAL also when n_tokens is
+ * not the number of subjects or a token is malformed.
+ */
+int ledger_entry_build_tokens(const json_t *event,
+    const struct ledger_entry_meta *meta, const char *const *tokens,
+    size_t n_tokens, json_t **entry);
+
+/*
  * ledger_entry_dump - the bytes of an entry object (out, len as for
  * ledger_entry_encode).  Returns 0, LEDGER_ETOOBIG, or LEDGER_EINVAL when a
  * string is not UTF-8.

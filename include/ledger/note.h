@@ -113,6 +113,18 @@ char *ledger_note_sign(const struct ledger_signer *s, const char *text,
     size_t len);
 
 /*
+ * ledger_note_sig_line - the signature line ledger_note_sign makes, from an
+ * Ed25519 signature sig over the note text made elsewhere (a key keeper) by
+ * v's key.  The signature is checked against text first, so a wrong one
+ * never becomes a line.
+ *	v	in: an Ed25519 (LEDGER_SIGTYPE_ED25519) verifier
+ * Returns a new string (free() it), or NULL when text is not valid note
+ * text, v is not Ed25519 or sig does not verify.
+ */
+char *ledger_note_sig_line(const struct ledger_verifier *v, const char *text,
+    size_t len, const uint8_t sig[LEDGER_SIG_LEN]);
+
+/*
  * ledger_note_verify - checks a whole signed note: its text, the blank line,
  * and its signature lines.  Lines from unknown keys, or of unknown types, are
  * ignored; a line from a known key that does not verify fails the note.  At
