@@ -194,6 +194,13 @@ server_serve(struct config *cfg)
 	srv.verifier = *keyring_verifier(srv.keyring);
 	srv.verifier_text = keyring_verifier_text(srv.keyring);
 	srv.period_kind = LEDGER_PERIOD_QUARTER;
+	if (cfg->retention != NULL) {
+		srv.has_retention = 1;
+		srv.retention = *cfg->retention;
+		if (ledger_period_kind_parse(srv.retention.period,
+		    &srv.period_kind) != 0)
+			fatalx("retention.period %s", srv.retention.period);
+	}
 	if (open_current_period(&srv) != 0)
 		goto out;	/* logged */
 	if (cfg->dev_mode)

@@ -10,6 +10,7 @@
 #include "ledger/entry.h"
 #include "ledger/note.h"
 #include "ledger/period.h"
+#include "ledger/retention.h"
 
 #include "config.h"
 #include "metrics.h"
@@ -35,6 +36,12 @@ struct server {
 						   the keyring's */
 	enum ledger_period_kind period_kind;	/* how long a period of
 						   subject tokens lasts */
+	/*
+	 * The retention policy, copied from the config at start: a reload
+	 * keeps it (config_reload_check), and the writer's thread reads it.
+	 */
+	int has_retention;
+	struct ledger_retention retention;
 	struct event_base *base;
 	struct evhttp *http;
 	int listen_fd;				/* http_listen()'s; -1 once evhttp owns it */
