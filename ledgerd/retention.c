@@ -19,6 +19,7 @@
 #include "ledger/xmalloc.h"
 
 #include "crash.h"
+#include "jsontext.h"
 #include "keyring.h"
 #include "log.h"
 #include "retention.h"
@@ -60,9 +61,17 @@ retention_seal_entry(struct server *srv, json_t *entry, struct retention_sealed 
 	if ((rc = ledger_period_name(json_string_value(json_object_get(entry,
 	    "received_at")), srv->period_kind, out->period)) != 0)
 		return rc;
+	/*
+	 * The rules themselves are never sealed.  The details of audit and
+	 * export entries are the server's own record of a query (filters,
+	 * subject tokens, never an identifier) and the claim a bundle is
+	 * checked against (spec §8.4): their purpose is sealed, not them.
+	 */
 	if (!own_entry(entry, "policy") && !own_entry(entry, "destruction"))
 		for (i = 0; i < p->n_sealed; i++)
-			fields[n++] = p->sealed[i];
+			if (strcmp(p->sealed[i], "details") != 0 ||
+			    (!own_entry(entry, "audit") && !own_entry(entry, "export")))
+				fields[n++] = p->sealed[i];
 	if ((rc = ledger_entry_seal(entry, fields, n, plain, &n_plain)) != 0)
 		return rc;
 	if (n_plain == 0)
@@ -260,6 +269,31 @@ retention_restricted(const struct server *srv, const json_t *entry)
 	    ledger_time_parse_rfc3339(s, &at) != 0)
 		return 0;
 	return ledger_retention_restricted(policy(srv), at, server_now_us());
+}
+
+int
+retention_answer_members(struct server *srv, struct store_txn *txn, uint64_t seq,
+    const json_t *entry, struct json_text *t)
+{
+	json_t *opened = NULL;
+	char *text;
+	int rc;
+
+	if ((rc = retention_opened(srv, txn, seq, entry, &opened)) != 0)
+		return rc;
+	if (opened != NULL) {
+		text = json_dumps(opened, JSON_COMPACT);
+		json_decref(opened);
+		if (text == NULL)
+			return LEDGER_EINVAL;
+		jsontext_str(t, ",\"opened\":");
+		jsontext_str(t, text);
+		OPENSSL_cleanse(text, strlen(text));
+		free(text);
+	}
+	if (retention_restricted(srv, entry))
+		jsontext_str(t, ",\"restricted\":true");
+	return LEDGER_OK;
 }
 
 /* An event of the server's own, for the writer. */

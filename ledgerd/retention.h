@@ -84,6 +84,17 @@ int retention_opened(struct server *srv, struct store_txn *txn, uint64_t seq,
 int retention_restricted(const struct server *srv, const json_t *entry);
 
 /*
+ * retention_answer_members - what an answer carries beside entry seq
+ * (spec §2.10, §9.4), appended to t as JSON members: ',"opened":{...}'
+ * when the entry seals fields, ',"restricted":true' when it is restricted.
+ *	entry	in: the parsed entry
+ * Returns 0 or an error of retention_opened.
+ */
+struct json_text;
+int retention_answer_members(struct server *srv, struct store_txn *txn,
+    uint64_t seq, const json_t *entry, struct json_text *t);
+
+/*
  * retention_policy_event - the policy entry's event to append before any
  * other when the policy in force is not the one last recorded (or none
  * is): NULL in *event when none is needed.
