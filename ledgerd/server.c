@@ -154,6 +154,12 @@ announce_dev_mode(const struct server *srv, const struct datadir_keys *keys)
 int
 server_serve(struct config *cfg)
 {
+	return server_run(cfg, 0);
+}
+
+int
+server_run(struct config *cfg, int retention_only)
+{
 	struct server srv;
 	struct datadir_keys keys;
 	struct keystore *ks;
@@ -177,7 +183,8 @@ server_serve(struct config *cfg)
 	 * The address first: one in use (another ledgerd, a forgotten
 	 * `make run`) is said before any file is created or opened.
 	 */
-	if (http_listen(cfg->listen, &srv.listen_fd, err, sizeof(err)) != 0) {
+	if (!retention_only &&
+	    http_listen(cfg->listen, &srv.listen_fd, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto out;
 	}
@@ -215,6 +222,20 @@ server_serve(struct config *cfg)
 		fatalx("cannot create the event base");
 	if ((srv.writer = writer_start(&srv, srv.base)) == NULL)
 		goto out;
+	/* `ledgerd retention run`: writer_start made the pass; that is all. */
+	if (retention_only) {
+		if (!srv.has_retention)
+			log_info("retention: the configuration has no retention "
+			    "policy: nothing to do");
+		else if ((rc = writer_retention_rc(srv.writer)) != 0) {
+			log_warnx("retention: the pass failed: %s",
+			    keyring_strerror(rc));
+			goto out;
+		}
+		writer_stop(srv.writer);
+		result = 0;
+		goto out;
+	}
 	if ((srv.workers = workers_start(srv.base, cfg->limits.workers,
 	    cfg->limits.max_queued_jobs)) == NULL)
 		goto out;

@@ -61,4 +61,15 @@ int64_t server_now_us(void);
  */
 int server_serve(struct config *cfg);
 
+/*
+ * server_run - server_serve, or with retention_only the start of the
+ * daemon without its listener: the data directory locked (so the daemon
+ * must be stopped), the keys and the store opened, and the writer's start,
+ * which completes interrupted destructions, records the policy in force
+ * and destroys the periods due (spec §2.12); then a clean stop.  For
+ * `ledgerd retention run`.  Returns 0, or 1 when it could not start or the
+ * retention pass failed (logged).
+ */
+int server_run(struct config *cfg, int retention_only);
+
 #endif

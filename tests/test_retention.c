@@ -700,6 +700,85 @@ test_destruction_crashes(void)
 	crash_case("retention-destroyed:2");	/* both destroyed */
 }
 
+/* daemon_tool with the clock shim preloaded. */
+static int
+tool_with_shim(struct daemon *d, const char *const args[], char *out, size_t cap)
+{
+	char shim[PATH_MAX + 32];
+	int rc;
+
+	if (clockshim_path(shim, sizeof(shim)) != 0)
+		return -2;
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("LEDGER_CLOCK_SKEW_FILE", skew_path, 1);
+	rc = daemon_tool(d, args, out, cap);
+	unsetenv("LD_PRELOAD");
+	unsetenv("LEDGER_CLOCK_SKEW_FILE");
+	return rc;
+}
+
+/*
+ * `ledgerd retention run` takes the data directory's lock, so it is refused
+ * while the daemon runs; stopped, it records the destruction and destroys
+ * the period's secret, which the next start finds done.
+ */
+static void
+test_retention_run(void)
+{
+	struct daemon d;
+	struct http_client hc;
+	struct appended a;
+	char *config = make_config(), out[8192], period[LEDGER_PERIOD_ID_MAX + 1];
+	char shim[PATH_MAX + 32], *ev;
+	const char *args[] = { "retention", "run", "--config", NULL, "--data", NULL,
+	    NULL };
+	json_t *dentry;
+	int count;
+
+	if (clockshim_path(shim, sizeof(shim)) != 0) {
+		printf("  SKIPPED: no clock shim at %s\n", shim);
+		free(config);
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	set_skew(-START_DAYS * DAY);
+	if (with_shim(&d, start_fn, config) != 0) {
+		test_failures_++;
+		free(config);
+		return;
+	}
+	http_client_init(&hc, d.port, TOK_WRITER);
+	ev = step_event(0, 0);
+	CHECK_INT(post_event(&hc, ev, NULL, NULL, &a, NULL), 201);
+	free(ev);
+	http_client_close(&hc);
+	ledger_period_name(a.received_at, LEDGER_PERIOD_QUARTER, period);
+	args[3] = d.config;
+	args[5] = d.data;
+	set_skew(LATER_DAYS * DAY);
+	CHECK(tool_with_shim(&d, args, out, sizeof(out)) != 0);
+	CHECK(key_exists(&d, period));
+	REQUIRE(daemon_stop(&d) == 0);
+	CHECK_INT(tool_with_shim(&d, args, out, sizeof(out)), 0);
+	if (strstr(out, "destruction of 1 periods recorded") == NULL) {
+		fprintf(stderr, "  retention run said: %s\n", out);
+		test_failures_++;
+	}
+	CHECK(!key_exists(&d, period));
+	/* Run again: nothing more to do, nothing more written. */
+	CHECK_INT(tool_with_shim(&d, args, out, sizeof(out)), 0);
+	REQUIRE(with_shim(&d, restart_fn, NULL) == 0);
+	dentry = destruction_entry(d.port, &count);
+	CHECK_INT(count, 1);
+	json_decref(dentry);
+	CHECK_INT(daemon_stop(&d), 0);
+	CHECK_INT(daemon_fsck(&d), 0);
+	if (test_failures_ > 0)
+		daemon_print_log_tail(&d, 3000);
+	daemon_cleanup(&d);
+	free(config);
+}
+
 int
 main(void)
 {
@@ -712,6 +791,7 @@ main(void)
 	set_skew(0);
 	RUN(test_ten_years);
 	RUN(test_destruction_crashes);
+	RUN(test_retention_run);
 	remove_tree(scratch);
 	return TEST_SUMMARY();
 }
