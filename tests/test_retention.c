@@ -553,6 +553,31 @@ body_ten_years(struct daemon *d)
 		rc = system(cmd);
 		CHECK_INT(rc, 0);
 		free(cmd);
+		/*
+		 * The bundle carries the opened values (live periods) and the
+		 * destroyed markers; a value changed in it fails verify-export.
+		 */
+		{
+			char *opath = xasprintf("%s/opened.jsonl", bundle), *text;
+			char *hit, *marker = xasprintf("\"destroyed\":%" PRIu64, dseq);
+			size_t olen;
+			FILE *f;
+
+			text = read_whole_file(opath, &olen);
+			CHECK(strstr(text, "zqpurpose-39-0") != NULL);
+			CHECK(strstr(text, marker) != NULL);
+			if ((hit = strstr(text, "zqpurpose-39-0")) != NULL) {
+				hit[13] = 'X';
+				if ((f = fopen(opath, "w")) != NULL) {
+					fwrite(text, 1, olen, f);
+					fclose(f);
+				}
+				ctl_run(d, 1, "commitment", vexp);
+			}
+			free(marker);
+			free(text);
+			free(opath);
+		}
 		free(path);
 		free(bundle);
 		free(vkey_path);
