@@ -730,15 +730,26 @@ static int
 tool_with_shim(struct daemon *d, const char *const args[], char *out, size_t cap)
 {
 	char shim[PATH_MAX + 32];
+	const char *old_asan = getenv("ASAN_OPTIONS");
+	char *asan = xasprintf("%s%sverify_asan_link_order=0",
+	    old_asan ? old_asan : "", old_asan ? ":" : "");
 	int rc;
 
-	if (clockshim_path(shim, sizeof(shim)) != 0)
+	if (clockshim_path(shim, sizeof(shim)) != 0) {
+		free(asan);
 		return -2;
+	}
 	setenv("LD_PRELOAD", shim, 1);
 	setenv("LEDGER_CLOCK_SKEW_FILE", skew_path, 1);
+	setenv("ASAN_OPTIONS", asan, 1);
 	rc = daemon_tool(d, args, out, cap);
 	unsetenv("LD_PRELOAD");
 	unsetenv("LEDGER_CLOCK_SKEW_FILE");
+	if (old_asan != NULL)
+		setenv("ASAN_OPTIONS", old_asan, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	free(asan);
 	return rc;
 }
 
