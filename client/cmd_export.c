@@ -18,6 +18,7 @@
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/merkle.h"
+#include "ledger/sealed.h"
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
@@ -33,7 +34,8 @@ static const char usage_text[] =
     "usage: ledgerctl export [options] --out DIR\n"
     "Writes a compliance bundle to the new directory DIR: entries.jsonl,\n"
     "proofs (one C2SP tlog-proof per entry, concatenated), checkpoint,\n"
-    "entries.csv, context.jsonl (the export entry, and the entries just\n"
+    "entries.csv, opened.jsonl (the sealed values, checked against their\n"
+    "commitments), context.jsonl (the export entry, and the entries just\n"
     "outside the range), context.proofs, README and MANIFEST.  Every proof\n"
     "is verified before it is written.\n"
     "  --since TIME --until TIME   bounds on received_at (RFC 3339)\n"
@@ -177,14 +179,47 @@ struct prover {
  * appended to DIR/proofs_name, and its CSV row to DIR/csv_name (when not
  * NULL).  Memory stays constant whatever the number of lines.
  */
+/*
+ * The opened values of entry seq (spec §2.10, §8.2): fetched, checked
+ * against the entry's commitments, written as one line of DIR/opened.jsonl.
+ */
+static int
+write_opened(struct ctl *ctl, uint64_t seq, const json_t *entry, FILE *out)
+{
+	struct ledger_field_error err;
+	json_t *body = NULL, *line;
+	char target[64], *text;
+	int rc;
+
+	snprintf(target, sizeof(target), "/v1/events/%" PRIu64 "/opened", seq);
+	if ((rc = ctl_get_json(ctl, target, &body)) != 0)
+		return rc;
+	if (ledger_entry_check_opened(entry, json_object_get(body, "opened"),
+	    &err) != 0) {
+		json_decref(body);
+		return ctl_verify_fail("seq %" PRIu64 ": the server's opened "
+		    "values do not match the entry's commitments (%s at %s: %s)",
+		    seq, err.code, err.field, err.message);
+	}
+	line = json_pack("{s:I, s:O}", "seq", (json_int_t)seq, "opened",
+	    json_object_get(body, "opened"));
+	text = json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	rc = text == NULL || fprintf(out, "%s\n", text) < 0 ?
+	    ctl_fail(EXIT_IO, "cannot write the bundle") : 0;
+	free(text);
+	json_decref(line);
+	json_decref(body);
+	return rc;
+}
+
 static int
 prove_file(struct prover *pv, const char *name, const char *proofs_name,
-    const char *csv_name)
+    const char *csv_name, const char *opened_name)
 {
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
 	uint8_t leaf[LEDGER_HASH_LEN], prev_leaf[LEDGER_HASH_LEN];
 	uint8_t prev[LEDGER_HASH_LEN];
-	FILE *in = NULL, *proofs = NULL, *csv = NULL;
+	FILE *in = NULL, *proofs = NULL, *csv = NULL, *opened = NULL;
 	char *line = NULL, *path, *text, *row;
 	struct ledger_field_error err;
 	size_t cap = 0, n, row_len;
@@ -200,7 +235,9 @@ prove_file(struct prover *pv, const char *name, const char *proofs_name,
 	free(path);
 	pv->count = 0;
 	if (in == NULL || (proofs = create(pv->dir, proofs_name)) == NULL ||
-	    (csv_name != NULL && (csv = create(pv->dir, csv_name)) == NULL))
+	    (csv_name != NULL && (csv = create(pv->dir, csv_name)) == NULL) ||
+	    (opened_name != NULL && (opened = create(pv->dir,
+	    opened_name)) == NULL))
 		goto out;
 	if (csv != NULL)
 		fputs(ledger_csv_header, csv);
@@ -248,6 +285,9 @@ prove_file(struct prover *pv, const char *name, const char *proofs_name,
 			    "leaf hash of seq %" PRIu64, seq, seq - 1);
 			goto out;
 		}
+		if (opened != NULL && json_object_get(entry, "sealed") != NULL &&
+		    (rc = write_opened(pv->ctl, seq, entry, opened)) != 0)
+			goto out;
 		text = tlog_proof_format(seq,
 		    (const uint8_t (*)[LEDGER_HASH_LEN])proof, n, pv->note);
 		e = fputs(text, proofs) < 0;
@@ -280,6 +320,9 @@ prove_file(struct prover *pv, const char *name, const char *proofs_name,
 	if (rc == 0 && csv != NULL)
 		rc = finish(csv, csv_name);
 	csv = NULL;
+	if (rc == 0 && opened != NULL)
+		rc = finish(opened, opened_name);
+	opened = NULL;
 out:
 	json_decref(entry);
 	if (in != NULL)
@@ -288,6 +331,8 @@ out:
 		fclose(proofs);
 	if (csv != NULL)
 		fclose(csv);
+	if (opened != NULL)
+		fclose(opened);
 	free(line);
 	return rc;
 }
@@ -442,7 +487,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	pv.hs = tile_store_hash_store(ts);
 	pv.bound = head.export_seq;
 	if ((rc = prove_file(&pv, "entries.jsonl", "proofs",
-	    "entries.csv")) != 0)
+	    "entries.csv", "opened.jsonl")) != 0)
 		goto out;
 	if (pv.count != lines) {
 		rc = ctl_fail(EXIT_IO, "cannot read back entries.jsonl");
@@ -452,7 +497,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	last = pv.last;
 	pv.bound = cp.tree_size;
 	if ((rc = prove_file(&pv, "context.jsonl", "context.proofs",
-	    NULL)) != 0)
+	    NULL, NULL)) != 0)
 		goto out;
 	if (manifest_write(dir) != 0) {
 		rc = ctl_fail(EXIT_IO, "cannot write %s/MANIFEST", dir);

@@ -130,6 +130,11 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			/* Shown only as the daemon reads it, proven or not. */
 			if ((rc = ctl_entry_open(seq, bytes, len, &entry)) != 0)
 				goto out;
+			if ((rc = ctl_entry_opened(seq, &entry,
+			    json_object_get(ev, "opened"))) != 0) {
+				json_decref(entry);
+				goto out;
+			}
 			json_array_append_new(rows, entry);
 		}
 		if (!ctl->json && !header_shown) {

@@ -268,6 +268,11 @@ verify_page(struct ctl *ctl, const struct prov_query *q, json_t *page,
 		if ((rc = ctl_entry_open((uint64_t)seq, bytes, len,
 		    &entry)) != 0)
 			return rc;
+		if ((rc = ctl_entry_opened((uint64_t)seq, &entry,
+		    json_object_get(ev, "opened"))) != 0) {
+			json_decref(entry);
+			return rc;
+		}
 		if ((rc = check_names(q, res, (uint64_t)seq, entry)) != 0) {
 			json_decref(entry);
 			return rc;

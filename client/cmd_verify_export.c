@@ -21,6 +21,7 @@
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/merkle.h"
+#include "ledger/sealed.h"
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
@@ -821,6 +822,62 @@ print_json(struct ctl *ctl, const char *dir, const struct ledger_checkpoint *cp,
 	json_decref(out);
 }
 
+/*
+ * opened.jsonl (spec §8.2a): one line {"opened", "seq"} for each entry of
+ * entries.jsonl that seals fields, in the same order and no other, each
+ * opened value checked against its entry's commitment.  Entries that do
+ * not read are check_entries' to report.
+ */
+static void
+check_opened(const struct mapped *jl, const struct mapped *op,
+    struct problems *pr)
+{
+	const char *p = jl->p, *end = jl->p + jl->len, *nl;
+	const char *q = op->p, *qend = op->p + op->len, *qnl;
+	struct ledger_field_error err;
+	uint64_t oline = 0, seq;
+	json_t *entry, *o;
+
+	while (p != NULL && p < end &&
+	    (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if (ledger_entry_parse(p, (size_t)(nl - p), &entry, NULL) != 0) {
+			p = nl + 1;
+			continue;
+		}
+		p = nl + 1;
+		seq = (uint64_t)json_integer_value(json_object_get(entry, "seq"));
+		if (json_object_get(entry, "sealed") == NULL) {
+			json_decref(entry);
+			continue;
+		}
+		oline++;
+		if (q == NULL || q >= qend ||
+		    (qnl = memchr(q, '\n', (size_t)(qend - q))) == NULL) {
+			reportf(pr, "opened.jsonl: no line for seq %" PRIu64
+			    ", which seals fields", seq);
+			json_decref(entry);
+			return;
+		}
+		o = json_loadb(q, (size_t)(qnl - q), JSON_REJECT_DUPLICATES, NULL);
+		q = qnl + 1;
+		if (!json_is_integer(json_object_get(o, "seq")) ||
+		    (uint64_t)json_integer_value(json_object_get(o, "seq")) != seq)
+			reportf(pr, "opened.jsonl line %" PRIu64 ": not the opened "
+			    "values of seq %" PRIu64 " (the next entry of "
+			    "entries.jsonl that seals fields)", oline, seq);
+		else if (ledger_entry_check_opened(entry, json_object_get(o,
+		    "opened"), &err) != 0)
+			reportf(pr, "opened.jsonl line %" PRIu64 " (seq %" PRIu64
+			    "): %s (%s at %s)", oline, seq, err.message,
+			    err.code, err.field);
+		json_decref(o);
+		json_decref(entry);
+	}
+	if (q != NULL && q < qend)
+		reportf(pr, "opened.jsonl line %" PRIu64 ": no entry of "
+		    "entries.jsonl that seals fields is left for it", oline + 1);
+}
+
 int
 bundle_verify(struct ctl *ctl, const char *dir, int print,
     const char *headline)
@@ -832,7 +889,7 @@ bundle_verify(struct ctl *ctl, const char *dir, int print,
 	struct coverage cov;
 	struct ledger_checkpoint cp;
 	struct problems pr = { 0 };
-	const struct mapped *readme, *note, *cj, *cpf, *cv, *jl, *pf;
+	const struct mapped *readme, *note, *cj, *cpf, *cv, *jl, *op, *pf;
 	double start = ctl_now();
 	size_t n_bd = 0;
 	int rc, i, e, quorum = 0;
@@ -848,7 +905,8 @@ bundle_verify(struct ctl *ctl, const char *dir, int print,
 	cpf = &m[3];
 	cv = &m[4];
 	jl = &m[5];
-	pf = &m[6];
+	op = &m[6];
+	pf = &m[7];
 	manifest_check(dir, report, &pr);
 	for (i = 0; i < BUNDLE_NFILES; i++) {
 		if (map_file(dir, bundle_files[i], &m[i]) != 0) {
@@ -888,6 +946,7 @@ bundle_verify(struct ctl *ctl, const char *dir, int print,
 	}
 	check_context(&cp, note, cj, cpf, &cl, bd, &n_bd, &pr);
 	check_entries(&cp, note, jl, pf, cv, &cl, &w, &pr);
+	check_opened(jl, op, &pr);
 	if (cl.found && !is_filtered(&cl))
 		check_complete(&cl, &w, bd, n_bd, &cov, &pr);
 	else if (cl.found && n_bd > 0)

@@ -17,6 +17,7 @@
 #include "ledger/error.h"
 #include "ledger/merkle.h"
 #include "ledger/policy.h"
+#include "ledger/sealed.h"
 #include "ledger/utf8.h"
 #include "ledger/xmalloc.h"
 
@@ -584,6 +585,22 @@ ctl_entry_open(uint64_t seq, const char *bytes, size_t len, json_t **out)
 		*out = entry;
 	else
 		json_decref(entry);
+	return 0;
+}
+
+int
+ctl_entry_opened(uint64_t seq, json_t **entry, const json_t *opened)
+{
+	struct ledger_field_error err;
+	json_t *shown;
+
+	if (ledger_entry_check_opened(*entry, opened, &err) != 0)
+		return ctl_verify_fail("seq %" PRIu64 ": the server's opened "
+		    "values do not match the entry's commitments (%s at %s: %s)",
+		    seq, err.code, err.field, err.message);
+	ledger_entry_with_opened(*entry, opened, &shown);
+	json_decref(*entry);
+	*entry = shown;
 	return 0;
 }
 

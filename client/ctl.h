@@ -289,6 +289,20 @@ int ctl_verify_entry(struct ctl *ctl, uint64_t seq, const char *bytes,
 int ctl_entry_open(uint64_t seq, const char *bytes, size_t len,
     json_t **entry);
 
+/*
+ * ctl_entry_opened - checks the opened values an answer carries for entry
+ * seq against the entry's commitments (ledger_entry_check_opened, spec
+ * §2.10): a value that is not the committed one, a sealed field with
+ * neither value nor marker, or an opened field the entry does not seal is
+ * a verification failure.  On success *entry becomes the entry with the
+ * opened values put back in their fields, for showing.
+ *	entry	in/out: parsed by ctl_entry_open; replaced (the old reference
+ *		is released)
+ *	opened	in: the answer's "opened" member, or NULL
+ * Returns 0 or EXIT_VERIFY (printed).
+ */
+int ctl_entry_opened(uint64_t seq, json_t **entry, const json_t *opened);
+
 /* ctl_decode_hash - base64 of exactly 32 bytes; 0 or -1. */
 int ctl_decode_hash(const char *b64, uint8_t out[LEDGER_HASH_LEN]);
 

@@ -17,7 +17,7 @@
 
 const char *const bundle_files[BUNDLE_NFILES] = {
 	"README", "checkpoint", "context.jsonl", "context.proofs", "entries.csv",
-	"entries.jsonl", "proofs",
+	"entries.jsonl", "opened.jsonl", "proofs",
 };
 
 const char bundle_readme[] =
@@ -38,6 +38,9 @@ const char bundle_readme[] =
     "context.proofs  an inclusion proof per line of context.jsonl\n"
     "checkpoint      the signed checkpoint every proof refers to\n"
     "entries.csv     entries.jsonl as a table (RFC 4180, CRLF)\n"
+    "opened.jsonl    the sealed values of the entries that seal fields, with\n"
+    "                their salts, or the destruction that ended them; each is\n"
+    "                checked against the commitment its entry holds\n"
     "MANIFEST        the SHA-256 of each file (sha256sum -c MANIFEST)\n"
     "\n"
     "entries.csv is a view of entries.jsonl, which is the record.  Formula\n"

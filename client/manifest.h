@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* The files of a bundle, in MANIFEST order. */
-#define BUNDLE_NFILES 7
+#define BUNDLE_NFILES 8
 extern const char *const bundle_files[BUNDLE_NFILES];
 
 /*

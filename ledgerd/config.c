@@ -24,6 +24,7 @@
 #include "ledger/keyfile.h"
 #include "ledger/note.h"
 #include "ledger/policy.h"
+#include "ledger/retention.h"
 #include "ledger/xmalloc.h"
 
 #include "config.h"
@@ -767,6 +768,27 @@ parse_witnesses(struct parse *p, struct config *cfg, const json_t *root)
 	return 0;
 }
 
+/*
+ * parse_retention - the "retention" object (spec §2.11): absent, the log
+ * has no retention policy; present, every member defaults.
+ */
+static int
+parse_retention(struct parse *p, struct config *cfg, const json_t *root)
+{
+	char field[64], msg[160], path[80];
+	json_t *obj;
+
+	if ((obj = json_object_get(root, "retention")) == NULL)
+		return 0;
+	cfg->retention = xcalloc(1, sizeof(*cfg->retention));
+	if (ledger_retention_from_json(obj, cfg->retention, field, sizeof(field),
+	    msg, sizeof(msg)) != 0) {
+		key_path(path, sizeof(path), "retention", field);
+		return perr(p, field[0] != '\0' ? path : "retention", "%s", msg);
+	}
+	return 0;
+}
+
 /* parse_root - fills cfg (holding the defaults) from the file's object. */
 static int
 parse_root(struct parse *p, struct config *cfg, const json_t *root)
@@ -774,7 +796,7 @@ parse_root(struct parse *p, struct config *cfg, const json_t *root)
 	static const char *const keys[] = {
 		"listen", "data", "origin", "orgs", "tls", "principals",
 		"limits", "log_level", "checkpoint_interval_ms", "witnesses",
-		NULL
+		"retention", NULL
 	};
 	const char *s;
 	int rc;
@@ -828,7 +850,8 @@ parse_root(struct parse *p, struct config *cfg, const json_t *root)
 	    get_int(p, root, "", "checkpoint_interval_ms",
 	    CHECKPOINT_INTERVAL_MIN_MS, CHECKPOINT_INTERVAL_MAX_MS,
 	    &cfg->checkpoint_interval_ms) == -1 ||
-	    parse_witnesses(p, cfg, root) == -1)
+	    parse_witnesses(p, cfg, root) == -1 ||
+	    parse_retention(p, cfg, root) == -1)
 		return -1;
 	return 0;
 }
@@ -1203,6 +1226,22 @@ config_reload_check(const struct config *cur, struct config *next,
 		set_err(notes + strlen(notes), noteslen - strlen(notes),
 		    "%switnesses", notes[0] != '\0' ? ", " : "");
 	}
+	/*
+	 * The policy in force is recorded in the log when the writer starts
+	 * (spec §2.11), so a new one takes effect at the next start.
+	 */
+	if ((cur->retention == NULL) != (next->retention == NULL) ||
+	    (cur->retention != NULL && memcmp(cur->retention, next->retention,
+	    sizeof(*cur->retention)) != 0)) {
+		free(next->retention);
+		next->retention = NULL;
+		if (cur->retention != NULL) {
+			next->retention = xmalloc(sizeof(*next->retention));
+			*next->retention = *cur->retention;
+		}
+		set_err(notes + strlen(notes), noteslen - strlen(notes),
+		    "%sretention", notes[0] != '\0' ? ", " : "");
+	}
 	next->dev_mode = cur->dev_mode;
 	return 0;
 }
@@ -1238,5 +1277,6 @@ config_free(struct config *cfg)
 	free(cfg->witness_policy);
 	free(cfg->witness_ca_file);
 	ledger_policy_free(cfg->policy);
+	free(cfg->retention);
 	free(cfg);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ledger/hash.h"
+#include "ledger/retention.h"
 
 struct ledger_policy;
 
@@ -100,6 +101,12 @@ struct config {
 	int witness_wait_seconds;	/* the longest ?wait=witnessed wait */
 	char *witness_ca_file;		/* https witnesses: CA bundle, or NULL
 					   for the system's */
+	/*
+	 * Retention (spec §2.11): sealed fields, restriction and destruction.
+	 * NULL without a "retention" object: nothing is sealed, restricted
+	 * or destroyed.
+	 */
+	struct ledger_retention *retention;
 };
 
 /*
@@ -127,7 +134,9 @@ struct config {
  * the file's directory; required in the object), timeout_seconds (1..300,
  * default 10), wait_seconds (1..3600, default 30), ca_file (the CA
  * certificates https witnesses are checked against, instead of the
- * system's; relative as policy)}.  "data" is used as given (relative to the
+ * system's; relative as policy)}, retention {period (quarter|month|year),
+ * restrict_after, destroy_after ("5y", "60m", "1826d"), sealed_fields
+ * (purpose, legal_basis, details); every member optional}.  "data" is used as given (relative to the
  * working directory, like --data).
  *	err	out: "FILE: KEY.PATH: message" ("principals[2].rolez: unknown
  *		key"), or "FILE:LINE:COLUMN: message" for malformed JSON

@@ -1,5 +1,6 @@
 /*
- * ledgerd's command line (docs/operations.md): serve, keygen, token, fsck, reindex.
+ * ledgerd's command line (docs/operations.md): serve, keygen, token, fsck,
+ * reindex, retention run.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ usage(FILE *out)
 	    "                       [--name NAME] [--log VKEY]... [--check] [--debug]\n"
 	    "       ledgerd fsck DIR\n"
 	    "       ledgerd reindex DIR\n"
+	    "       ledgerd retention run [--config FILE] [--data DIR] [--debug]\n"
 	    "       ledgerd version\n"
 	    "\n"
 	    "serve    run the ledger; with no config file on a loopback address it\n"
@@ -46,11 +48,34 @@ usage(FILE *out)
 	    "witness  run a C2SP tlog-witness for the logs given (docs/witness.md);\n"
 	    "         creates DIR/witness.key on first start\n"
 	    "fsck     check a stopped data directory; exit 0 when consistent\n"
-	    "reindex  rebuild the provenance indexes of a stopped data directory\n");
+	    "reindex  rebuild the provenance indexes of a stopped data directory\n"
+	    "retention run  with the daemon stopped: complete interrupted\n"
+	    "         destructions, record the policy, destroy the period secrets\n"
+	    "         due under it (the daemon does the same at start and hourly)\n");
 }
 
 static int
+cmd_serve_mode(int argc, char **argv, int retention_only);
+
+static int
 cmd_serve(int argc, char **argv)
+{
+	return cmd_serve_mode(argc, argv, 0);
+}
+
+/* ledgerd retention run: the serve options, a retention pass, no listener. */
+static int
+cmd_retention(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "run") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	return cmd_serve_mode(argc - 1, argv + 1, 1);
+}
+
+static int
+cmd_serve_mode(int argc, char **argv, int retention_only)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -101,7 +126,7 @@ cmd_serve(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)cfg->log_level);
-	rc = server_serve(cfg);
+	rc = server_run(cfg, retention_only);
 	config_free(cfg);
 	return rc;
 }
@@ -303,6 +328,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "witness") == 0)
 		return cmd_witness(argc - 1, argv + 1);
+	if (strcmp(argv[1], "retention") == 0)
+		return cmd_retention(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)
 		return cmd_keygen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "token") == 0)

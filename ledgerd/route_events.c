@@ -15,6 +15,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <openssl/crypto.h>
 
 #include "ledger/entry.h"
 #include "ledger/error.h"
@@ -31,6 +32,7 @@
 #include "metrics.h"
 #include "offload.h"
 #include "publish.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "timerange.h"
@@ -795,16 +797,27 @@ void
 route_events_get(struct request *r)
 {
 	static const char *const no_params[] = { NULL };
-	const char *s = r->path + strlen("/v1/events/"), *bytes;
+	const char *s = r->path + strlen("/v1/events/"), *bytes, *slash;
 	struct store_txn *txn = NULL;
+	struct json_text text = { NULL, 0, 0 };
 	json_t *entry = NULL;
 	uint64_t seq;
-	size_t len;
-	int rc;
+	size_t len, seq_len;
+	int rc, opened = 0;
 
 	if (query_check(r, no_params) != 0)
 		return;
-	if (ledger_parse_u64(s, strlen(s), &seq) != 0) {
+	/* /v1/events/{seq}/opened: the entry's sealed values (spec §2.10). */
+	seq_len = strlen(s);
+	if ((slash = strchr(s, '/')) != NULL) {
+		if (strcmp(slash, "/opened") != 0) {
+			reply_error(r, 404, "not_found", NULL, "no such route");
+			return;
+		}
+		seq_len = (size_t)(slash - s);
+		opened = 1;
+	}
+	if (ledger_parse_u64(s, seq_len, &seq) != 0) {
 		reply_error(r, 400, "invalid_value", "seq",
 		    "seq must be a decimal integer without leading zeros");
 		return;
@@ -819,19 +832,40 @@ route_events_get(struct request *r)
 	}
 	if (rc != 0)
 		goto fail;
-	if (!auth_sees_all(r->principal)) {
+	if (!auth_sees_all(r->principal) || opened || r->srv->has_retention) {
 		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
 			rc = LEDGER_ECORRUPT;
 			goto fail;
 		}
-		if (!auth_entry_visible(r->principal, entry)) {
+		if (!auth_sees_all(r->principal) && !auth_entry_visible(r->principal,
+		    entry)) {
 			reply_error(r, 403, "forbidden", "seq",
 			    "entry %" PRIu64 " is not visible to org %s", seq,
 			    r->principal->org);
 			goto out;
 		}
+		/* Past restrict_after, only those who see all (§9.4). */
+		if (!auth_sees_all(r->principal) && retention_restricted(r->srv, entry)) {
+			reply_error(r, 403, "forbidden", "seq",
+			    "entry %" PRIu64 " is restricted under the retention "
+			    "policy", seq);
+			goto out;
+		}
+	}
+	if (opened) {
+		jsontext_str(&text, "{\"seq\":");
+		jsontext_u64(&text, seq);
+		if ((rc = retention_answer_members(r->srv, txn, seq, entry,
+		    &text)) != 0)
+			goto fail;
+		jsontext_str(&text, "}");
+		reply_bytes(r, 200, "application/json", text.buf, text.len);
+		goto out;
 	}
 	/* The stored bytes exactly: they are the Merkle leaf. */
+	if (entry != NULL && retention_restricted(r->srv, entry))
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Ledger-Restricted", "true");
 	reply_bytes(r, 200, "application/json", bytes, len);
 	goto out;
 
@@ -840,6 +874,9 @@ fail:
 	    ledger_strerror(rc));
 	reply_error(r, 500, "internal", NULL, "cannot read the entry");
 out:
+	if (text.buf != NULL)
+		OPENSSL_cleanse(text.buf, text.len);
+	free(text.buf);
 	json_decref(entry);
 	store_txn_end(txn);
 }
@@ -1085,7 +1122,8 @@ list_work(struct offload *o)
 	    (rc = seq_by_received_at(txn, lo, hi, j->until, 1, &hi)) != 0)
 		goto fail;
 	choose_walk(f, o->principal, &w);
-	implied = walk_implies_filter(f, o->principal);
+	/* Under a retention policy every entry is read: sealed or restricted. */
+	implied = walk_implies_filter(f, o->principal) && !o->srv->has_retention;
 
 	/*
 	 * Written as JSON text as it is read (jsontext.h): what
@@ -1102,25 +1140,31 @@ list_work(struct offload *o)
 			goto fail;
 		examined++;
 		bytes_seen += len;
+		entry = NULL;
 		if (implied)
 			match = 1;
 		else if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
 			rc = LEDGER_ECORRUPT;
 			goto fail;
-		} else {
-			match = entry_matches(f, o->principal, entry);
-			json_decref(entry);
-		}
+		} else
+			match = entry_matches(f, o->principal, entry) &&
+			    (auth_sees_all(o->principal) ||
+			    !retention_restricted(o->srv, entry));
 		if (match) {
 			jsontext_str(&text, listed++ > 0 ? ",{\"seq\":" :
 			    "{\"seq\":");
 			jsontext_u64(&text, seq);
 			/* The bytes travel as a string, so that they survive exactly. */
 			jsontext_str(&text, ",\"entry\":");
-			if ((rc = jsontext_string(&text, bytes, len)) != 0)
+			if ((rc = jsontext_string(&text, bytes, len)) != 0 ||
+			    (entry != NULL && (rc = retention_answer_members(o->srv,
+			    txn, seq, entry, &text)) != 0)) {
+				json_decref(entry);
 				goto fail;
+			}
 			jsontext_str(&text, "}");
 		}
+		json_decref(entry);
 
 		/*
 		 * Bounded work per page.  The cursor is one past the last

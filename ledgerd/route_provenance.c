@@ -24,6 +24,7 @@
 #include "log.h"
 #include "offload.h"
 #include "oversight.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "subject_lookup.h"
@@ -165,14 +166,19 @@ struct answer {
 	struct json_text text;
 	size_t events;
 	struct ledger_merkle_path_memo memo;
+	struct server *srv;	/* for sealed values and restriction */
 };
 
-/* Appends the event {"seq":...,"entry":"...","proof":[...]}. */
+/*
+ * Appends the event {"seq":...,"entry":"...","proof":[...]}, and under a
+ * retention policy its "opened" and "restricted" members (retention.h).
+ */
 static int
-answer_add_event(struct answer *a, uint64_t seq, const char *bytes,
-    size_t len, uint8_t proof[][LEDGER_HASH_LEN], size_t n)
+answer_add_event(struct answer *a, struct store_txn *txn, uint64_t seq,
+    const char *bytes, size_t len, uint8_t proof[][LEDGER_HASH_LEN], size_t n)
 {
 	struct json_text *t = &a->text;
+	json_t *entry;
 	size_t i;
 	int rc;
 
@@ -193,7 +199,16 @@ answer_add_event(struct answer *a, uint64_t seq, const char *bytes,
 		    t->buf + t->len);
 		t->buf[t->len++] = '"';
 	}
-	jsontext_str(t, "]}");
+	jsontext_str(t, "]");
+	if (a->srv != NULL && a->srv->has_retention) {
+		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+			return LEDGER_ECORRUPT;
+		rc = retention_answer_members(a->srv, txn, seq, entry, t);
+		json_decref(entry);
+		if (rc != 0)
+			return rc;
+	}
+	jsontext_str(t, "}");
 	a->events++;
 	return 0;
 }
@@ -254,7 +269,7 @@ add_event(struct store_txn *txn, struct answer *out, uint64_t seq,
 	if ((rc = ledger_merkle_inclusion_proof_memo(&hs, edge, &out->memo, seq,
 	    proof, &n)) != 0)
 		return rc;
-	return answer_add_event(out, seq, bytes, len, proof, n);
+	return answer_add_event(out, txn, seq, bytes, len, proof, n);
 }
 
 /* Whether the index records (kind, value) for entry seq. */
@@ -592,6 +607,7 @@ answer_work(struct offload *o)
 	int rc, has_next = 0, truncated = 0;
 
 	memset(&a, 0, sizeof(a));
+	a.srv = o->srv;
 	if ((rc = store_read_begin(o->srv->store, &txn)) != 0 ||
 	    (rc = store_get_checkpoint(txn, &note, &note_len)) != 0)
 		goto fail;

@@ -161,6 +161,12 @@ announce_dev_mode(const struct server *srv, const struct datadir_keys *keys)
 int
 server_serve(struct config *cfg)
 {
+	return server_run(cfg, 0);
+}
+
+int
+server_run(struct config *cfg, int retention_only)
+{
 	struct server srv;
 	struct datadir_keys keys;
 	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
@@ -183,7 +189,8 @@ server_serve(struct config *cfg)
 	 * The address first: one in use (another ledgerd, a forgotten
 	 * `make run`) is said before any file is created or opened.
 	 */
-	if (http_listen(cfg->listen, &srv.listen_fd, err, sizeof(err)) != 0) {
+	if (!retention_only &&
+	    http_listen(cfg->listen, &srv.listen_fd, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto out;
 	}
@@ -204,6 +211,13 @@ server_serve(struct config *cfg)
 		config_add_dev_principal(cfg, keys.dev_token_sha256);
 	}
 	srv.period_kind = LEDGER_PERIOD_QUARTER;
+	if (cfg->retention != NULL) {
+		srv.has_retention = 1;
+		srv.retention = *cfg->retention;
+		if (ledger_period_kind_parse(srv.retention.period,
+		    &srv.period_kind) != 0)
+			fatalx("retention.period %s", srv.retention.period);
+	}
 	if (open_current_period(&srv) != 0)
 		goto out;	/* logged */
 
@@ -216,6 +230,20 @@ server_serve(struct config *cfg)
 		fatalx("cannot create the event base");
 	if ((srv.writer = writer_start(&srv, srv.base)) == NULL)
 		goto out;
+	/* `ledgerd retention run`: writer_start made the pass; that is all. */
+	if (retention_only) {
+		if (!srv.has_retention)
+			log_info("retention: the configuration has no retention "
+			    "policy: nothing to do");
+		else if ((rc = writer_retention_rc(srv.writer)) != 0) {
+			log_warnx("retention: the pass failed: %s",
+			    keyring_strerror(rc));
+			goto out;
+		}
+		writer_stop(srv.writer);
+		result = 0;
+		goto out;
+	}
 	if ((srv.workers = workers_start(srv.base, cfg->limits.workers,
 	    cfg->limits.max_queued_jobs)) == NULL)
 		goto out;

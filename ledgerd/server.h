@@ -10,6 +10,7 @@
 #include "ledger/entry.h"
 #include "ledger/note.h"
 #include "ledger/period.h"
+#include "ledger/retention.h"
 
 #include "config.h"
 #include "metrics.h"
@@ -35,6 +36,12 @@ struct server {
 						   the keyring's */
 	enum ledger_period_kind period_kind;	/* how long a period of
 						   subject tokens lasts */
+	/*
+	 * The retention policy, copied from the config at start: a reload
+	 * keeps it (config_reload_check), and the writer's thread reads it.
+	 */
+	int has_retention;
+	struct ledger_retention retention;
 	struct event_base *base;
 	struct evhttp *http;
 	int listen_fd;				/* http_listen()'s; -1 once evhttp owns it */
@@ -53,5 +60,16 @@ int64_t server_now_us(void);
  * stop, 1 when it could not start (logged).
  */
 int server_serve(struct config *cfg);
+
+/*
+ * server_run - server_serve, or with retention_only the start of the
+ * daemon without its listener: the data directory locked (so the daemon
+ * must be stopped), the keys and the store opened, and the writer's start,
+ * which completes interrupted destructions, records the policy in force
+ * and destroys the periods due (spec §2.12); then a clean stop.  For
+ * `ledgerd retention run`.  Returns 0, or 1 when it could not start or the
+ * retention pass failed (logged).
+ */
+int server_run(struct config *cfg, int retention_only);
 
 #endif

@@ -28,6 +28,8 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi entries, hashes, meta, idem, index, published, witnesses;
+	MDB_dbi sealed;		/* sealed values (spec §2.10), apart from entries */
+	int has_sealed;		/* absent in a read-only open of an older store */
 	/*
 	 * A data directory written before checkpoints were published has
 	 * neither database; a read-only open (fsck) cannot create them, and
@@ -85,7 +87,7 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 	st->path = xasprintf("%s/%s", dir, STORE_FILE);
 	if ((rc = mdb_env_create(&st->env)) != 0)
 		goto fail;
-	if ((rc = mdb_env_set_maxdbs(st->env, 8)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size)) != 0)
 		goto fail;
 	/* Room for read transactions of many concurrent requests. */
@@ -127,6 +129,13 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 		rc = 0;
 	else if (rc == 0)
 		st->has_published = 1;
+	else
+		goto fail;
+	rc = mdb_dbi_open(txn, "sealed", create, &st->sealed);
+	if (rc == MDB_NOTFOUND && read_only)
+		rc = 0;
+	else if (rc == 0)
+		st->has_sealed = 1;
 	else
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
@@ -868,4 +877,102 @@ store_disk_usage(struct store *st)
 	if (stat(st->path, &sb) != 0)
 		return 0;
 	return (uint64_t)sb.st_blocks * 512;
+}
+
+/* Sealed values: key seq (8 bytes, big-endian) || field; value period NUL sealed. */
+static size_t
+sealed_key(uint8_t *buf, size_t cap, uint64_t seq, const char *field)
+{
+	size_t n = strlen(field);
+
+	if (n == 0 || 8 + n > cap)
+		return 0;
+	ledger_put_be64(buf, seq);
+	memcpy(buf + 8, field, n);
+	return 8 + n;
+}
+
+int
+store_put_sealed(struct store_txn *txn, uint64_t seq, const char *field,
+    const char *period, const uint8_t *sealed, size_t len)
+{
+	uint8_t key[64], *val;
+	size_t klen, plen = strlen(period);
+	int rc;
+
+	if (!txn->st->has_sealed)
+		return LEDGER_EIO;
+	if ((klen = sealed_key(key, sizeof(key), seq, field)) == 0 || plen == 0)
+		return LEDGER_EINVAL;
+	val = xmalloc(plen + 1 + len);
+	memcpy(val, period, plen + 1);
+	memcpy(val + plen + 1, sealed, len);
+	rc = put(txn, txn->st->sealed, key, klen, val, plen + 1 + len, 0);
+	free(val);
+	return rc;
+}
+
+int
+store_get_sealed(struct store_txn *txn, uint64_t seq, const char *field,
+    const char **period, const uint8_t **sealed, size_t *len)
+{
+	uint8_t key[64];
+	const char *p;
+	size_t klen, plen;
+	MDB_val v;
+	int rc;
+
+	if (!txn->st->has_sealed)
+		return LEDGER_ENOTFOUND;
+	if ((klen = sealed_key(key, sizeof(key), seq, field)) == 0)
+		return LEDGER_EINVAL;
+	if ((rc = get(txn, txn->st->sealed, key, klen, &v)) != 0)
+		return rc;
+	p = v.mv_data;
+	plen = strnlen(p, v.mv_size);
+	if (plen == 0 || plen == v.mv_size)
+		return LEDGER_ECORRUPT;
+	*period = p;
+	*sealed = (const uint8_t *)p + plen + 1;
+	*len = v.mv_size - plen - 1;
+	return LEDGER_OK;
+}
+
+/* Retention records live in meta under "retention/" NAME. */
+static size_t
+retention_key(char *buf, size_t cap, const char *name)
+{
+	int n = snprintf(buf, cap, "retention/%s", name);
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+int
+store_get_retention(struct store_txn *txn, const char *name, void *out, size_t len)
+{
+	char key[96];
+	size_t klen;
+	MDB_val v;
+	int rc;
+
+	if ((klen = retention_key(key, sizeof(key), name)) == 0)
+		return LEDGER_EINVAL;
+	if ((rc = get(txn, txn->st->meta, key, klen, &v)) != 0)
+		return rc;
+	if (v.mv_size != len)
+		return LEDGER_ECORRUPT;
+	memcpy(out, v.mv_data, len);
+	return LEDGER_OK;
+}
+
+int
+store_put_retention(struct store_txn *txn, const char *name, const void *data,
+    size_t len)
+{
+	char key[96];
+	size_t klen;
+
+	if ((klen = retention_key(key, sizeof(key), name)) == 0)
+		return LEDGER_EINVAL;
+	return put(txn, txn->st->meta, key, klen, data, len, 0);
 }

@@ -200,6 +200,40 @@ int store_idem_each(struct store_txn *txn,
 /* store_index_clear - drops every index record (for a rebuild). */
 int store_index_clear(struct store_txn *txn);
 
+/*
+ * store_put_sealed - stores the sealed value of field of entry seq (spec
+ * §2.10): the key ring's AES-256-GCM output under period's sealing key.
+ * Written in the entry's own transaction, so an acknowledged entry's
+ * sealed values are as durable as the entry.
+ *	field, period	in: NUL-terminated, not empty
+ * Returns 0, LEDGER_EINVAL, or a store error.
+ */
+int store_put_sealed(struct store_txn *txn, uint64_t seq, const char *field,
+    const char *period, const uint8_t *sealed, size_t len);
+
+/*
+ * store_get_sealed - the sealed value of field of entry seq and the period
+ * it was sealed under.  period and sealed point into the map: valid until
+ * the transaction ends (or the next update in a write transaction).
+ * Returns 0, LEDGER_ENOTFOUND, LEDGER_ECORRUPT, or a store error.
+ */
+int store_get_sealed(struct store_txn *txn, uint64_t seq, const char *field,
+    const char **period, const uint8_t **sealed, size_t *len);
+
+/*
+ * store_get_retention / store_put_retention - a fixed-size retention record
+ * (spec §2.11, §2.12) named name: "policy" (the seq of the policy entry in
+ * force), "destroyed/PERIOD" (the seq of the entry recording the period's
+ * destruction), "period/PERIOD" (what the period holds).  get copies
+ * exactly len bytes into out.
+ * Returns 0, LEDGER_ENOTFOUND, LEDGER_ECORRUPT (another size), LEDGER_EINVAL
+ * (name too long) or a store error.
+ */
+int store_get_retention(struct store_txn *txn, const char *name, void *out,
+    size_t len);
+int store_put_retention(struct store_txn *txn, const char *name,
+    const void *data, size_t len);
+
 /* store_disk_usage - bytes of the database file, for /metrics. */
 uint64_t store_disk_usage(struct store *st);
 

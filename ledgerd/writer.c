@@ -10,6 +10,7 @@
  * publication handed to the loop; nothing else is shared.  The thread holds
  * no lock while it touches the disk.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include "crash.h"
 #include "keyring.h"
 #include "log.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "tail.h"
@@ -89,6 +91,9 @@ struct writer {
 	size_t tail_max_entries;
 	int64_t merge_interval_us;
 	int64_t merge_retry_us;		/* after a failed merge: not before */
+	int64_t retention_next_us;	/* monotonic: the next look for periods
+					   due for destruction (retention.h) */
+	int retention_rc;		/* of the last retention pass */
 };
 
 static int64_t
@@ -263,6 +268,7 @@ struct pending_entry {
 	json_t *entry;		/* with subject tokens: what is indexed */
 	char *bytes;		/* NULL for an idempotent repeat */
 	size_t len;
+	struct retention_sealed sealed;	/* its sealed values (retention.h) */
 };
 
 /*
@@ -496,6 +502,10 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 			tokens[j] = keys->tokens[keys->first_token[i] + j];
 		rc = ledger_entry_build_tokens(ev, &meta, tokens, n_tokens,
 		    &pending[i].entry);
+		/* Under a retention policy, free text leaves the entry (§2.10). */
+		if (rc == 0)
+			rc = retention_seal_entry(w->srv, pending[i].entry,
+			    &pending[i].sealed);
 		if (rc == 0)
 			rc = ledger_entry_dump(pending[i].entry, &pending[i].bytes,
 			    &pending[i].len);
@@ -526,7 +536,9 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		if ((rc = store_put_entry(txn, res->seq, pending[i].bytes,
 		    pending[i].len)) != 0 ||
 		    (rc = ledger_merkle_append(&hs, res->seq, res->leaf_hash)) != 0 ||
-		    (rc = tail_add(w->tail, res->seq, pending[i].entry)) != 0)
+		    (rc = tail_add(w->tail, res->seq, pending[i].entry)) != 0 ||
+		    (rc = retention_record_entry(txn, res->seq, pending[i].entry,
+		    &pending[i].sealed)) != 0)
 			goto store_fail;
 		if (req->idem_keys[i] != NULL &&
 		    (rc = store_put_idem(txn, req->submitter, req->idem_keys[i],
@@ -544,6 +556,7 @@ out:
 	for (i = 0; i < n; i++) {
 		json_decref(pending[i].entry);
 		free(pending[i].bytes);
+		retention_sealed_free(&pending[i].sealed);
 	}
 	free(pending);
 	free(fresh_at);
@@ -909,6 +922,118 @@ tend_tail(struct writer *w)
 	tail_reclaim(w->tail);
 }
 
+/*
+ * Appends the server's own event (a policy or destruction entry) in a
+ * commit of its own, on the writer's thread or before it starts.  Its
+ * retention records are written with it (retention_record_entry).
+ * Returns 0 with *seq set, or the refusal's error (logged).
+ */
+static int
+append_own(struct writer *w, json_t *event, uint64_t *seq)
+{
+	struct principal own;
+	struct request_list batch = TAILQ_HEAD_INITIALIZER(batch);
+	struct cosign_list cosigns = TAILQ_HEAD_INITIALIZER(cosigns);
+	struct append_request *req;
+	int rc = LEDGER_OK;
+
+	memset(&own, 0, sizeof(own));
+	own.id = (char *)RETENTION_ACTOR_ORG;
+	own.org = (char *)RETENTION_ACTOR_ORG;
+	own.any_org = 1;
+	req = append_request_new(json_pack("[o]", event), &own);
+	TAILQ_INSERT_TAIL(&batch, req, link);
+	commit_batch(w, &batch, &cosigns);
+	if (req->status != 201) {
+		log_warnx("writer: the %s entry was not written (%d %s: %s)",
+		    json_string_value(json_object_get(event, "type")),
+		    req->status, req->err.code, req->err.message);
+		rc = req->status == 507 ? LEDGER_ENOSPC : LEDGER_EIO;
+	} else
+		*seq = req->results[0].seq;
+	append_request_free(req);
+	return rc;
+}
+
+/*
+ * The start of retention (spec §2.11, §2.12): complete any destruction the
+ * log records whose secrets remain, then record the policy in force if it
+ * is not the last recorded.  Before any other append; an error stops the
+ * start.
+ */
+static int
+retention_start(struct writer *w)
+{
+	struct store_txn *txn = NULL;
+	json_t *event = NULL;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = retention_complete(w->srv)) != 0)
+		return rc;
+	if ((rc = store_read_begin(w->srv->store, &txn)) != 0)
+		return rc;
+	rc = retention_policy_event(w->srv, txn, &event);
+	store_txn_end(txn);
+	if (rc != 0 || event == NULL)
+		return rc;
+	if ((rc = append_own(w, event, &seq)) != 0)
+		return rc;
+	log_info("retention: policy recorded as entry %" PRIu64, seq);
+	return LEDGER_OK;
+}
+
+/*
+ * The retention pass (spec §2.12): destroys the periods due, the
+ * destruction entry committed first, the secrets after.
+ */
+static int
+retention_pass(struct writer *w)
+{
+	struct store_txn *txn = NULL;
+	json_t *event = NULL;
+	char **periods = NULL;
+	size_t n = 0;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = store_read_begin(w->srv->store, &txn)) != 0)
+		return rc;
+	rc = retention_destruction_event(w->srv, txn, server_now_us(), &event,
+	    &periods, &n);
+	store_txn_end(txn);
+	if (rc != 0 || event == NULL)
+		return rc;
+	crash_point("retention-entry");
+	if ((rc = append_own(w, event, &seq)) != 0)
+		goto out;
+	log_info("retention: destruction of %zu periods recorded as entry %"
+	    PRIu64, n, seq);
+	/* Only now, with the record durable, do the secrets go. */
+	crash_point("retention-committed");
+	rc = retention_complete(w->srv);
+out:
+	retention_periods_free(periods, n);
+	return rc;
+}
+
+/* Runs the retention pass and sets when the next falls due. */
+static void
+retention_turn(struct writer *w)
+{
+	if ((w->retention_rc = retention_pass(w)) != 0)
+		log_warnx("retention: the pass failed (%s); tried again in %d s",
+		    keyring_strerror(w->retention_rc), RETENTION_CHECK_SECONDS);
+	w->retention_next_us = monotonic_us() +
+	    (int64_t)RETENTION_CHECK_SECONDS * 1000000;
+}
+
+int
+writer_retention_rc(const struct writer *w)
+{
+	return w->retention_rc;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -920,13 +1045,14 @@ writer_main(void *arg)
 		struct cosign_list cosigns = TAILQ_HEAD_INITIALIZER(cosigns);
 		struct append_request *req;
 		size_t events = 0;
-		int publish = 0, tail_work = 0;
+		int publish = 0, tail_work = 0, retention = 0;
 
 		pthread_mutex_lock(&w->mu);
 		/*
 		 * Sleep until there is work, until a publication falls due
-		 * (the tree grew, and the interval will have passed), or
-		 * until the tail has work (tail_due).
+		 * (the tree grew, and the interval will have passed), until
+		 * the tail has work (tail_due), or until the next look for
+		 * periods due for destruction.
 		 */
 		while (TAILQ_EMPTY(&w->queue) && TAILQ_EMPTY(&w->cosign_queue) &&
 		    !w->stopping) {
@@ -939,6 +1065,14 @@ writer_main(void *arg)
 			if (due <= now) {
 				tail_work = 1;
 				break;
+			}
+			if (w->srv->has_retention) {
+				if (now >= w->retention_next_us) {
+					retention = 1;
+					break;
+				}
+				if (w->retention_next_us < due)
+					due = w->retention_next_us;
 			}
 			if (w->state.tree_size > w->published_size) {
 				int64_t pdue = w->published_at_us + w->interval_us;
@@ -956,6 +1090,11 @@ writer_main(void *arg)
 				struct timespec ts = deadline(due);
 				pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 			}
+		}
+		if (retention) {
+			pthread_mutex_unlock(&w->mu);
+			retention_turn(w);
+			continue;
 		}
 		if (!publish && !tail_work && TAILQ_EMPTY(&w->queue) &&
 		    TAILQ_EMPTY(&w->cosign_queue)) {
@@ -1282,6 +1421,19 @@ writer_start(struct server *srv, struct event_base *base)
 	w->more = evtimer_new(base, deliver_done, w);
 	if (w->notify == NULL || w->more == NULL)
 		goto fail;
+	/*
+	 * Before the thread and any request: the policy in force is the
+	 * first thing appended (spec §2.11), and an interrupted destruction
+	 * is completed.  A failed destruction is tried again later; a policy
+	 * that cannot be recorded stops the start.
+	 */
+	if ((rc = retention_start(w)) != 0) {
+		log_warnx("writer: cannot start under the retention policy: %s",
+		    keyring_strerror(rc));
+		goto fail;
+	}
+	if (srv->has_retention)
+		retention_turn(w);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		log_warnx("writer: cannot start its thread");
 		goto fail;

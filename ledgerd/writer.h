@@ -155,4 +155,12 @@ void writer_stop(struct writer *w);
 /* writer_free - frees a stopped writer; NULL is allowed. */
 void writer_free(struct writer *w);
 
+/*
+ * writer_retention_rc - the result of the writer's last retention pass
+ * (spec §2.12): 0, or the error that stopped it (it is tried again every
+ * RETENTION_CHECK_SECONDS).  For `ledgerd retention run`, whose pass runs
+ * in writer_start.
+ */
+int writer_retention_rc(const struct writer *w);
+
 #endif

@@ -12,6 +12,7 @@
 #include "ledger/base64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/sealed.h"
 #include "ledger/utf8.h"
 
 static int
@@ -39,9 +40,9 @@ check_server_fields(const json_t *entry, struct ledger_field_error *err)
 
 	v = json_object_get(entry, "v");
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > LEDGER_ENTRY_VERSION)
+	    json_integer_value(v) > LEDGER_ENTRY_VERSION_SEALED)
 		return refuse(err, "v", "invalid_value",
-		    "unknown entry format version (1 or 2)");
+		    "unknown entry format version (1, 2 or 3)");
 	version = json_integer_value(v);
 	v = json_object_get(entry, "seq");
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -82,6 +83,55 @@ check_server_fields(const json_t *entry, struct ledger_field_error *err)
 	    sizeof(salt), &n) != 0 || n != LEDGER_SALT_LEN)
 		return refuse(err, "salt", "invalid_value",
 		    "salt is not the base64 of 16 bytes");
+	return 0;
+}
+
+/*
+ * Version 3 entries (written under a retention policy), and only they, may
+ * hold "sealed": a commitment (base64 of
+ * 32 bytes) for each sealable field taken out of the clear (spec §2.10).
+ * So that the rest can be held to the event rules, each sealed field is put
+ * back into event as a stand-in of its type: a field both sealed and in
+ * clear is refused.
+ */
+static int
+check_sealed(const json_t *entry, json_t *event, struct ledger_field_error *err)
+{
+	uint8_t digest[LEDGER_HASH_LEN];
+	const json_t *sealed, *c;
+	const char *field;
+	char path[64];
+	size_t n;
+
+	sealed = json_object_get(entry, "sealed");
+	if (json_integer_value(json_object_get(entry, "v")) != LEDGER_ENTRY_VERSION_SEALED) {
+		if (sealed != NULL)
+			return refuse(err, "sealed", "unknown_field",
+			    "only version 3 entries seal fields");
+		return 0;
+	}
+	if (sealed == NULL)
+		return 0;
+	if (!json_is_object(sealed) || json_object_size(sealed) == 0)
+		return refuse(err, "sealed", "invalid_value",
+		    "sealed is an object naming at least one field");
+	json_object_del(event, "sealed");
+	json_object_foreach((json_t *)sealed, field, c) {
+		snprintf(path, sizeof(path), "sealed.%s", field);
+		if (!ledger_sealable_field(field))
+			return refuse(err, path, "unknown_field",
+			    "not a field that can be sealed");
+		if (!json_is_string(c) ||
+		    ledger_b64_decode(json_string_value(c), json_string_length(c),
+		    digest, sizeof(digest), &n) != 0 || n != sizeof(digest))
+			return refuse(err, path, "invalid_value",
+			    "a commitment is the base64 of 32 bytes");
+		if (json_object_get(entry, field) != NULL)
+			return refuse(err, path, "invalid_value",
+			    "a sealed field is not also in clear");
+		json_object_set_new(event, field, strcmp(field, "details") == 0 ?
+		    json_object() : json_string("sealed"));
+	}
 	return 0;
 }
 
@@ -144,6 +194,8 @@ ledger_entry_parse(const char *bytes, size_t len, json_t **out,
 	json_object_del(event, "submitter");
 	json_object_del(event, "prev");
 	json_object_del(event, "salt");
+	if ((rc = check_sealed(entry, event, err)) != 0)
+		goto fail;
 	if ((rc = ledger_event_validate(event, &any_org, err)) != 0)
 		goto fail;
 	json_decref(event);

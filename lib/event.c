@@ -20,7 +20,11 @@ static const char *const event_fields[] = {
 	"legal_basis", "occurred_at", "refs", "details", "idempotency_key",
 };
 
-enum event_type { TYPE_SHARE, TYPE_QUERY, TYPE_ADVICE, TYPE_AUDIT, TYPE_EXPORT };
+enum event_type {
+	TYPE_SHARE, TYPE_QUERY, TYPE_ADVICE, TYPE_AUDIT, TYPE_EXPORT,
+	TYPE_POLICY,		/* a retention policy in force (spec §2.11) */
+	TYPE_DESTRUCTION	/* the record of a destruction (spec §2.12) */
+};
 
 /*
  * Drops a multi-byte UTF-8 sequence cut short at the end of s, so that a
@@ -212,6 +216,10 @@ check_type(const json_t *v, const struct ledger_event_rules *rules,
 		*type = TYPE_AUDIT;
 	else if (rules->server_types && strcmp(s, "export") == 0)
 		*type = TYPE_EXPORT;
+	else if (rules->server_types && strcmp(s, "policy") == 0)
+		*type = TYPE_POLICY;
+	else if (rules->server_types && strcmp(s, "destruction") == 0)
+		*type = TYPE_DESTRUCTION;
 	else
 		return refuse(err, "invalid_value", "type",
 		    "type must be share, query or advice");
@@ -364,7 +372,7 @@ check_object(const json_t *v, enum event_type type, struct ledger_field_error *e
 
 	if (v == NULL) {
 		/* Only the server's own entries may be about no item. */
-		if (type == TYPE_AUDIT || type == TYPE_EXPORT)
+		if (type >= TYPE_AUDIT)
 			return LEDGER_OK;
 		return refuse(err, "missing_field", "object", "object is required");
 	}

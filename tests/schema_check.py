@@ -187,7 +187,12 @@ def check_entry(entry_schema):
         err = first_error(v, e)
         report(err is not None, "entry with %s fails entry.schema.json" % name, "accepted")
 
-    altered("v 3", lambda e: e.update(v=3))
+    altered("v 4", lambda e: e.update(v=4))
+    altered("v 2 with sealed", lambda e: e.update(sealed={"purpose": e["prev"]}))
+    altered("a field both sealed and in clear",
+            lambda e: e.update(v=3, purpose="x", sealed={"purpose": e["prev"]}))
+    altered("sealed naming another field",
+            lambda e: e.update(v=3, sealed={"type": e["prev"]}))
     altered("v 0", lambda e: e.update(v=0))
     altered("v 1 with a salt", lambda e: e.update(v=1))
     altered("negative seq", lambda e: e.update(seq=-1))

@@ -126,8 +126,8 @@ time_now(char out[LEDGER_TIME_LEN + 1])
 
 static const char *const files[] = { "README", "checkpoint",
     "context.jsonl", "context.proofs", "entries.csv", "entries.jsonl",
-    "proofs" };
-#define NFILES 7
+    "opened.jsonl", "proofs" };
+#define NFILES 8
 
 /* A file cut into pieces, each with its terminator. */
 struct pieces {

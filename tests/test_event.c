@@ -785,8 +785,8 @@ entry_with_version(const char *text, int version)
 
 /*
  * Version 1 entries, written before salts existed, read without a salt;
- * version 2 needs one, version 1 may not have one, and no other version
- * reads.
+ * version 2 needs one, version 1 may not have one; version 3 (the form of a
+ * retention policy, spec §2.10) reads like 2; no other version reads.
  */
 static void
 test_entry_parse_versions(void)
@@ -806,7 +806,11 @@ test_entry_parse_versions(void)
 	REQUIRE((text = entry_with_version(expected_entry, 1)) != NULL);
 	expect_entry_refused(text, "salt", "unknown_field");
 	free(text);
-	for (int v = -1; v <= 4; v += (v == 0 ? 3 : 1)) {	/* -1 0 3 4 */
+	REQUIRE((text = entry_with_version(expected_entry, 3)) != NULL);
+	CHECK_INT(ledger_entry_parse(text, strlen(text), &entry, &err), 0);
+	json_decref(entry);
+	free(text);
+	for (int v = -1; v <= 5; v += (v == 0 ? 4 : 1)) {	/* -1 0 4 5 */
 		REQUIRE((text = entry_with_version(expected_entry, v)) != NULL);
 		expect_entry_refused(text, "v", "invalid_value");
 		free(text);

@@ -26,6 +26,7 @@
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "ledger/sealed.h"
 #include "ledger/tile.h"
 #include "ledger/xmalloc.h"
 
@@ -57,6 +58,7 @@ enum spelling {
 	S_ESCAPED,	/* person-1's token with a \u escape */
 	S_NOT_FIRST,	/* canonical, person-1 second in subjects */
 	S_WHITE_SPACE,	/* a space after a colon */
+	S_SEALED,	/* canonical, its purpose sealed (spec §2.10) */
 };
 
 /* What else the server gets wrong. */
@@ -77,6 +79,10 @@ enum lie {
 	L_WITNESSED_OLD,	/* /checkpoint of 4 entries: not yet witnessed */
 	L_ANSWER_OLDER,		/* the answer from the tree of 4 */
 	L_WITNESSED_FORK,	/* /checkpoint of another tree of the same size */
+	/* With S_SEALED: the answers' opened value of the crafted entry. */
+	L_OPENED_VALUE,		/* another value than the committed one */
+	L_OPENED_SALT,		/* the right value, another salt */
+	L_OPENED_MISSING,	/* no opened member at all */
 };
 
 struct log {
@@ -108,6 +114,53 @@ replace_once(const char *s, size_t len, const char *from, const char *to,
 	*out_len = len - fl + tl;
 	r[*out_len] = '\0';
 	return r;
+}
+
+/*
+ * The crafted entry sealed (S_SEALED): made once, with its opened value,
+ * so that the tree and the served log hold the same bytes.
+ */
+static char *sealed_bytes;
+static size_t sealed_len;
+static json_t *sealed_opened;
+static int serving_sealed;	/* serve() was given S_SEALED */
+
+static void
+make_sealed(json_t *ev, const struct ledger_entry_meta *meta)
+{
+	static const char *const fields[] = { "purpose" };
+	struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX];
+	json_t *entry, *o;
+	size_t n;
+
+	if (sealed_bytes != NULL)
+		return;
+	if (ledger_entry_build(ev, meta, subject_key, &entry) != 0 ||
+	    ledger_entry_seal(entry, fields, 1, plain, &n) != 0 || n != 1 ||
+	    ledger_sealed_opened("purpose", plain[0].plain, plain[0].plain_len,
+	    &o) != 0 || ledger_entry_dump(entry, &sealed_bytes, &sealed_len) != 0)
+		abort();
+	sealed_opened = json_pack("{s:o}", "purpose", o);
+	ledger_sealed_plain_free(plain, n);
+	json_decref(entry);
+}
+
+/* The "opened" member the answers carry for entry seq, lie applied. */
+static void
+add_opened(json_t *event, uint64_t seq, enum lie lie)
+{
+	json_t *o;
+
+	if (seq != CRAFTED || !serving_sealed || lie == L_OPENED_MISSING)
+		return;
+	o = json_deep_copy(sealed_opened);
+	if (lie == L_OPENED_VALUE)
+		json_object_set_new(json_object_get(o, "purpose"), "value",
+		    json_string("routine check"));
+	if (lie == L_OPENED_SALT)
+		json_object_set_new(json_object_get(o, "purpose"), "salt",
+		    json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+	json_object_set_new(event, "opened", o);
 }
 
 /* Entry seq of the log: person-1 is named by 1, 3 and the crafted one. */
@@ -143,6 +196,14 @@ make_entry(struct log *l, uint64_t seq, enum spelling sp, const uint8_t *prev)
 	    "2026-03-14T09:27:%02d.000000Z", (int)seq);
 	meta.submitter = "police-app";
 	memcpy(meta.prev, prev, LEDGER_HASH_LEN);
+	if (seq == CRAFTED && sp == S_SEALED) {
+		make_sealed(ev, &meta);
+		json_decref(ev);
+		l->bytes[seq] = xmalloc(sealed_len);
+		memcpy(l->bytes[seq], sealed_bytes, sealed_len);
+		l->len[seq] = sealed_len;
+		return;
+	}
 	if (ev == NULL || ledger_entry_encode(ev, &meta, subject_key, &bytes,
 	    &len) != 0)
 		abort();
@@ -299,6 +360,8 @@ who_saw_page(const struct log *served, const struct log *tree, uint64_t size,
 		json_array_append_new(events, json_pack("{s:I, s:s%, s:o}",
 		    "seq", (json_int_t)seqs[i], "entry", served->bytes[seqs[i]],
 		    served->len[seqs[i]], "proof", hash_array(proof, plen)));
+		add_opened(json_array_get(events, json_array_size(events) - 1),
+		    seqs[i], lie);
 	}
 	return json_pack("{s:s, s:I, s:s, s:o}", "checkpoint", note,
 	    "tree_size", (json_int_t)size, "subject_token", token1,
@@ -350,6 +413,7 @@ serve(enum spelling sp, enum lie lie, int answer_crafted)
 	size_t jl = 0, i;
 	json_t *site = json_object(), *page;
 
+	serving_sealed = sp == S_SEALED;
 	log_build(&tree, sp);
 	log_build(&served, sp);
 	if (lie == L_BYTES_DIFFER)
@@ -418,10 +482,12 @@ serve(enum spelling sp, enum lie lie, int answer_crafted)
 		json_t *events = json_array();
 		size_t plen;
 
-		for (i = 0; i < LOG_SIZE; i++)
+		for (i = 0; i < LOG_SIZE; i++) {
 			json_array_append_new(events, json_pack("{s:I, s:s%}",
 			    "seq", (json_int_t)i, "entry", served.bytes[i],
 			    served.len[i]));
+			add_opened(json_array_get(events, i), i, lie);
+		}
 		site_put_json(site, "/v1/events", json_pack("{s:o}", "events",
 		    events));
 		site_put(site, "/v1/events/4", 200, "application/json",
@@ -543,6 +609,30 @@ export_run(struct ctl_result *r)
 	} while (0)
 
 /* ---- the cases ---- */
+
+/*
+ * A sealed entry (spec §2.10): the honest opened value passes; another
+ * value, another salt or no opened value at all fails list and who-saw.
+ */
+static void
+test_opened_values(void)
+{
+	static const enum lie lies[] = { L_OPENED_VALUE, L_OPENED_SALT,
+	    L_OPENED_MISSING };
+	static const char *const phrases[] = { "commitment_mismatch",
+	    "commitment_mismatch", "missing_field" };
+	size_t i;
+
+	serve(S_SEALED, L_NONE, 1);
+	CTL(0, "6 entries", "list");
+	CTL(0, "3 events", "who-saw", "person-1");
+	for (i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		serve(S_SEALED, lies[i], 1);
+		CTL(1, phrases[i], "list");
+		CTL(1, "seq 4: the server's opened values do not match",
+		    "who-saw", "person-1");
+	}
+}
 
 static void
 test_honest_log(void)
@@ -897,6 +987,7 @@ main(void)
 	RUN(test_older_page);
 	RUN(test_audit_rollback);
 	RUN(test_rollback_and_fork);
+	RUN(test_opened_values);
 	RUN(test_witnessed);
 	RUN(test_mirror_lies);
 	server_stop();

@@ -916,7 +916,7 @@ remanifest(const char *dir)
 {
 	static const char *const files[] = { "README", "checkpoint",
 	    "context.jsonl", "context.proofs", "entries.csv", "entries.jsonl",
-	    "proofs", NULL };
+	    "opened.jsonl", "proofs", NULL };
 	uint8_t h[LEDGER_HASH_LEN];
 	char *text = xstrdup(""), *p, *b, *s;
 	size_t len, i;

@@ -1,6 +1,7 @@
 // What the console checks before it shows anything as verified: RFC 9162
 // Merkle proofs, C2SP signed notes and checkpoints, C2SP tlog-cosignature
-// lines and a C2SP tlog-policy quorum.  Plain WebCrypto (SHA-256, Ed25519),
+// lines and a C2SP tlog-policy quorum, and sealed values against the
+// commitments their entries hold (spec §2.10).  Plain WebCrypto (SHA-256, Ed25519),
 // the same in the browser and in Node's test runner (console/test/).
 // Every failure is a reason code with its parameters (i18n.js holds the
 // text of each, r_<code>, in Dutch and English), so that the console says
@@ -467,11 +468,119 @@ export async function verifyCheckpoint(note, logKey, policy, nowSeconds) {
 	};
 }
 
+// Spec §2.4: strings as Jansson writes them with JSON_ENSURE_ASCII.
+function quote(s) {
+	let out = '"';
+	for (let i = 0; i < s.length; i++) {
+		const c = s.charCodeAt(i);
+		if (c === 0x22) out += '\\"';
+		else if (c === 0x5c) out += "\\\\";
+		else if (c === 0x08) out += "\\b";
+		else if (c === 0x0c) out += "\\f";
+		else if (c === 0x0a) out += "\\n";
+		else if (c === 0x0d) out += "\\r";
+		else if (c === 0x09) out += "\\t";
+		else if (c < 0x20 || c > 0x7f) out += "\\u" + c.toString(16).toUpperCase().padStart(4, "0");
+		else out += s[i];
+	}
+	return out + '"';
+}
+
+function compareUtf8(a, b) {
+	const x = enc.encode(a), y = enc.encode(b);
+	for (let i = 0; i < x.length && i < y.length; i++)
+		if (x[i] !== y[i]) return x[i] - y[i];
+	return x.length - y.length;
+}
+
+// A real number as Jansson writes it: "%.17g", no "+" or leading zeros in
+// the exponent, ".0" when it would read as an integer.
+function realText(v) {
+	const [mant, e] = v.toExponential(16).split("e");
+	const exp = Number(e);
+	let s;
+	if (exp < -4 || exp >= 17) {
+		s = mant.replace(/\.?0+$/, "") + "e" + (exp < 0 ? "-" : "") + Math.abs(exp);
+	} else {
+		s = v.toFixed(16 - exp);
+		if (s.includes(".")) s = s.replace(/\.?0+$/, "");
+	}
+	return /[.e]/.test(s) ? s : s + ".0";
+}
+
+/**
+ * The bytes a sealed value is committed as (spec §2.10): its JSON text
+ * serialised like an entry: compact, keys in byte order, non-ASCII escaped.
+ * A real number with an integral value (2.0) cannot be told from an
+ * integer once parsed; such values are written as integers.
+ */
+export function canonicalJSON(v) {
+	if (v === null) return "null";
+	if (v === true) return "true";
+	if (v === false) return "false";
+	if (typeof v === "number") {
+		if (!Number.isFinite(v)) fail("sealed_number");
+		return Number.isInteger(v) ? String(v) : realText(v);
+	}
+	if (typeof v === "string") return quote(v);
+	if (Array.isArray(v)) return "[" + v.map(canonicalJSON).join(",") + "]";
+	if (typeof v === "object")
+		return "{" + Object.keys(v).sort(compareUtf8).map((k) =>
+			quote(k) + ":" + canonicalJSON(v[k])).join(",") + "}";
+	fail("sealed_not_json");
+}
+
+/**
+ * Spec §2.10: SHA-256("ledgerd sealed v1" || 0x00 || field || 0x00 ||
+ * salt || value bytes).
+ */
+export async function sealedCommitment(field, salt, valueBytes) {
+	return sha256(concat(utf8("ledgerd sealed v1"), Uint8Array.of(0), utf8(field),
+		Uint8Array.of(0), salt, valueBytes));
+}
+
+/**
+ * Checks the opened values an answer carries for a parsed entry (spec
+ * §2.10): every sealed field has a value whose salt and value give the
+ * entry's commitment, or a destroyed or withheld marker; no other field is
+ * opened.  Returns a copy of the entry with the opened values in their
+ * fields and `opened` kept beside them.  Throws VerifyError.
+ */
+export async function verifyOpened(entry, opened) {
+	const sealed = entry.sealed;
+	if (sealed === undefined) {
+		if (opened !== undefined && (typeof opened !== "object" || opened === null ||
+			Object.keys(opened).length > 0))
+			fail("opened_unsealed_entry", entry.seq);
+		return entry;
+	}
+	if (typeof opened !== "object" || opened === null)
+		fail("opened_none", entry.seq);
+	for (const f of Object.keys(opened))
+		if (!Object.hasOwn(sealed, f)) fail("opened_not_sealed", entry.seq, f);
+	const shown = { ...entry, opened };
+	for (const [f, c] of Object.entries(sealed)) {
+		const o = opened[f];
+		if (typeof o !== "object" || o === null)
+			fail("opened_missing", entry.seq, f);
+		if (Object.hasOwn(o, "destroyed") || Object.hasOwn(o, "withheld")) continue;
+		if (typeof o.salt !== "string") fail("opened_no_salt", entry.seq, f);
+		const salt = b64decode(o.salt);
+		if (salt.length !== 32) fail("opened_salt_len", entry.seq, f);
+		const got = await sealedCommitment(f, salt, utf8(canonicalJSON(o.value)));
+		if (!equalBytes(got, b64decode(c)))
+			fail("opened_mismatch", entry.seq, f);
+		shown[f] = o.value;
+	}
+	return shown;
+}
+
 /**
  * Verifies one event of a provenance answer: the leaf hash of the entry's
  * bytes and its proof against the checkpoint's root.  The entry travels as
  * a JSON string of ASCII text (spec §2.4), so its UTF-8 encoding is the
- * stored bytes.  Returns the parsed entry, after the proof held.
+ * stored bytes.  Returns the parsed entry, after the proof held, with its
+ * opened values (checked against its commitments, verifyOpened) in place.
  */
 export async function verifyEvent(ev, checkpoint) {
 	if (typeof ev.entry !== "string") fail("entry_not_string");
@@ -486,5 +595,5 @@ export async function verifyEvent(ev, checkpoint) {
 		fail("entry_not_json");
 	}
 	if (entry.seq !== ev.seq) fail("entry_seq_mismatch", entry.seq, ev.seq);
-	return entry;
+	return verifyOpened(entry, ev.opened);
 }

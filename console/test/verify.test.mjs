@@ -11,7 +11,7 @@ import {
 	VerifyError, b64decode, b64encode, fromHex, hex, leafHash, verifyInclusion,
 	verifyConsistency, parseVerifierKey, parseNote, verifyNoteSignature,
 	parseCheckpoint, parsePolicy, quorumSatisfied, verifyCheckpoint, verifyEvent,
-	utf8, fingerprint, formatReason,
+	utf8, fingerprint, formatReason, canonicalJSON, sealedCommitment, verifyOpened,
 } from "../js/verify.js";
 
 // tests/test_merkle_vectors.c
@@ -358,4 +358,34 @@ test("a failure carries its reason as a code and parameters, said in Dutch or En
 	const p = await parsePolicy("quorum nobody\n").catch((x) => x);
 	assert.equal(formatReason("nl", p.reason.key, p.reason.args), "beleidsregel 1: het quorum nobody is geen getuige of groep");
 	assert.equal(p.message, "policy line 1: the quorum nobody is not a witness or group");
+});
+
+// Spec §2.10: the vectors of tests/test_sealed.c, computed with Python's
+// hashlib; then a sealed entry's opened values, honest and lying.
+test("sealed values: commitment vectors and the opened-value check", async () => {
+	const salt = Uint8Array.from({ length: 32 }, (_, i) => i);
+	assert.equal(hex(await sealedCommitment("purpose", salt, utf8(canonicalJSON("investigation")))),
+		"b2de6c67409eaf23809d6105d862ad2751e337f960aca191417faeba224fc352");
+	assert.equal(canonicalJSON({ n: 1, case: "Z\u00fcrich" }), '{"case":"Z\\u00FCrich","n":1}');
+	assert.equal(hex(await sealedCommitment("details", salt, utf8(canonicalJSON({ n: 1, case: "Z\u00fcrich" })))),
+		"1add0368ea33a04fc2398c0b71af2c9c9e53572a5534b9ec46ffc2449b6741a4");
+	assert.equal(canonicalJSON("a\"b\\c\n\u0001/\u007f"), '"a\\"b\\\\c\\n\\u0001/\u007f"');
+	assert.equal(canonicalJSON(0.1), "0.10000000000000001");
+	assert.equal(canonicalJSON(1.5e-7), "1.4999999999999999e-7");
+
+	const commitment = b64encode(await sealedCommitment("purpose", salt, utf8('"investigation"')));
+	const entry = { seq: 7, v: 3, sealed: { purpose: commitment } };
+	const honest = { purpose: { value: "investigation", salt: b64encode(salt) } };
+	const shown = await verifyOpened(entry, honest);
+	assert.equal(shown.purpose, "investigation");
+	assert.equal((await verifyOpened(entry, { purpose: { destroyed: 9 } })).purpose, undefined);
+	await rejects(verifyOpened(entry, { purpose: { value: "routine check", salt: b64encode(salt) } }),
+		/not the value the entry commits to/);
+	await rejects(verifyOpened(entry, { purpose: { value: "investigation", salt: b64encode(new Uint8Array(32)) } }),
+		/not the value the entry commits to/);
+	await rejects(verifyOpened(entry, undefined), /opens none/);
+	await rejects(verifyOpened(entry, {}), /no opened value/);
+	await rejects(verifyOpened(entry, { ...honest, details: { destroyed: 9 } }), /opened but not sealed/);
+	await rejects(verifyOpened({ seq: 1 }, honest), /seals nothing/);
+	assert.deepEqual(await verifyOpened({ seq: 1 }, undefined), { seq: 1 });
 });

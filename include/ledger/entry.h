@@ -50,7 +50,8 @@ int ledger_org_id_valid(const char *s, size_t len);
 /*
  * The rules an event is checked against.  orgs == NULL accepts any org id of
  * the form [a-z0-9-]{1,32} (development mode); otherwise org ids must be
- * listed.  server_types allows the types only the server writes (audit, export).
+ * listed.  server_types allows the types only the server writes (audit, export,
+ * policy, destruction).
  */
 struct ledger_event_rules {
 	const char *const *orgs;
