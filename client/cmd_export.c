@@ -181,10 +181,12 @@ struct prover {
  */
 /*
  * The opened values of entry seq (spec §2.10, §8.2): fetched, checked
- * against the entry's commitments, written as one line of DIR/opened.jsonl.
+ * against the entry's commitments and its destroyed markers against the
+ * log's record, written as one line of DIR/opened.jsonl.
  */
 static int
-write_opened(struct ctl *ctl, uint64_t seq, const json_t *entry, FILE *out)
+write_opened(struct ctl *ctl, const struct ledger_checkpoint *cp, uint64_t seq,
+    const json_t *entry, FILE *out)
 {
 	struct ledger_field_error err;
 	json_t *body = NULL, *line;
@@ -200,6 +202,11 @@ write_opened(struct ctl *ctl, uint64_t seq, const json_t *entry, FILE *out)
 		return ctl_verify_fail("seq %" PRIu64 ": the server's opened "
 		    "values do not match the entry's commitments (%s at %s: %s)",
 		    seq, err.code, err.field, err.message);
+	}
+	if ((rc = ctl_check_destroyed(ctl, cp, seq, json_object_get(body,
+	    "opened"))) != 0) {
+		json_decref(body);
+		return rc;
 	}
 	line = json_pack("{s:I, s:O}", "seq", (json_int_t)seq, "opened",
 	    json_object_get(body, "opened"));
@@ -286,7 +293,7 @@ prove_file(struct prover *pv, const char *name, const char *proofs_name,
 			goto out;
 		}
 		if (opened != NULL && json_object_get(entry, "sealed") != NULL &&
-		    (rc = write_opened(pv->ctl, seq, entry, opened)) != 0)
+		    (rc = write_opened(pv->ctl, pv->cp, seq, entry, opened)) != 0)
 			goto out;
 		text = tlog_proof_format(seq,
 		    (const uint8_t (*)[LEDGER_HASH_LEN])proof, n, pv->note);

@@ -131,7 +131,9 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			if ((rc = ctl_entry_open(seq, bytes, len, &entry)) != 0)
 				goto out;
 			if ((rc = ctl_entry_opened(seq, &entry,
-			    json_object_get(ev, "opened"))) != 0) {
+			    json_object_get(ev, "opened"))) != 0 || (verify &&
+			    (rc = ctl_check_destroyed(ctl, &cp, seq,
+			    json_object_get(ev, "opened"))) != 0)) {
 				json_decref(entry);
 				goto out;
 			}

@@ -269,6 +269,8 @@ verify_page(struct ctl *ctl, const struct prov_query *q, json_t *page,
 		    &entry)) != 0)
 			return rc;
 		if ((rc = ctl_entry_opened((uint64_t)seq, &entry,
+		    json_object_get(ev, "opened"))) != 0 ||
+		    (rc = ctl_check_destroyed(ctl, &cp, (uint64_t)seq,
 		    json_object_get(ev, "opened"))) != 0) {
 			json_decref(entry);
 			return rc;

@@ -260,6 +260,8 @@ ctl_free(struct ctl *ctl)
 	ctl->policy = NULL;
 	free(ctl->cosigners);
 	ctl->cosigners = NULL;
+	json_decref(ctl->destructions);
+	ctl->destructions = NULL;
 	free(ctl->quorum_why);
 	ctl->quorum_why = NULL;
 }

@@ -79,6 +79,8 @@ struct ctl {
 	int have_witnessed;
 	uint64_t quorum_wait;		/* seconds to wait for cosignatures
 					   (LEDGER_QUORUM_WAIT) */
+	json_t *destructions;		/* proven destruction entries' periods,
+					   by seq (destroyed.c) */
 };
 
 /* A command: its name, one-line summary, and entry point. */
@@ -302,6 +304,17 @@ int ctl_entry_open(uint64_t seq, const char *bytes, size_t len,
  * Returns 0 or EXIT_VERIFY (printed).
  */
 int ctl_entry_opened(uint64_t seq, json_t **entry, const json_t *opened);
+
+/*
+ * ctl_check_destroyed - every {"destroyed": N} marker of the opened values
+ * of entry seq (spec §2.10) is checked on the log's own record: entry N,
+ * proven in cp's tree (or a later published one), is a destruction entry
+ * of the server's, after seq, that names a period holding seq (§2.12).
+ * Proven destruction entries are remembered for the rest of the command.
+ * Returns 0 or EXIT_VERIFY / EXIT_SERVER (printed).
+ */
+int ctl_check_destroyed(struct ctl *ctl, const struct ledger_checkpoint *cp,
+    uint64_t seq, const json_t *opened);
 
 /* ctl_decode_hash - base64 of exactly 32 bytes; 0 or -1. */
 int ctl_decode_hash(const char *b64, uint8_t out[LEDGER_HASH_LEN]);

@@ -83,6 +83,8 @@ enum lie {
 	L_OPENED_VALUE,		/* another value than the committed one */
 	L_OPENED_SALT,		/* the right value, another salt */
 	L_OPENED_MISSING,	/* no opened member at all */
+	L_OPENED_BY_EXPORT,	/* "destroyed" by the export entry */
+	L_OPENED_BY_EARLIER,	/* "destroyed" by an entry before it */
 };
 
 struct log {
@@ -160,6 +162,9 @@ add_opened(json_t *event, uint64_t seq, enum lie lie)
 	if (lie == L_OPENED_SALT)
 		json_object_set_new(json_object_get(o, "purpose"), "salt",
 		    json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+	if (lie == L_OPENED_BY_EXPORT || lie == L_OPENED_BY_EARLIER)
+		json_object_set_new(o, "purpose", json_pack("{s:i}", "destroyed",
+		    lie == L_OPENED_BY_EXPORT ? EXPORT_SEQ : 2));
 	json_object_set_new(event, "opened", o);
 }
 
@@ -492,15 +497,19 @@ serve(enum spelling sp, enum lie lie, int answer_crafted)
 		    events));
 		site_put(site, "/v1/events/4", 200, "application/json",
 		    served.bytes[4], served.len[4]);
-		if (ledger_merkle_inclusion_proof(&tree.hs, 4, LOG_SIZE, proof,
-		    &plen) != 0 || ledger_leaf_hash(tree.bytes[4], tree.len[4],
-		    leaf) != 0)
-			abort();
-		ledger_b64_encode(leaf, LEDGER_HASH_LEN, leaf_b64);
-		snprintf(target, sizeof(target), "/v1/proof/inclusion?index=4"
-		    "&tree_size=%d", LOG_SIZE);
-		site_put_json(site, target, json_pack("{s:s, s:o}", "leaf_hash",
-		    leaf_b64, "hashes", hash_array(proof, plen)));
+		/* Every entry's proof (get, list --verify). */
+		for (i = 0; i < LOG_SIZE; i++) {
+			if (ledger_merkle_inclusion_proof(&tree.hs, i, LOG_SIZE,
+			    proof, &plen) != 0 || ledger_leaf_hash(tree.bytes[i],
+			    tree.len[i], leaf) != 0)
+				abort();
+			ledger_b64_encode(leaf, LEDGER_HASH_LEN, leaf_b64);
+			snprintf(target, sizeof(target), "/v1/proof/inclusion?"
+			    "index=%zu&tree_size=%d", i, LOG_SIZE);
+			site_put_json(site, target, json_pack("{s:s, s:o}",
+			    "leaf_hash", leaf_b64, "hashes", hash_array(proof,
+			    plen)));
+		}
 	}
 	if (lie == L_ANSWER_OLDER) {
 		/* Answered against the tree of 4: seqs 1 and 3. */
@@ -612,7 +621,8 @@ export_run(struct ctl_result *r)
 
 /*
  * A sealed entry (spec §2.10): the honest opened value passes; another
- * value, another salt or no opened value at all fails list and who-saw.
+ * value, another salt, no opened value at all, or a destroyed marker the
+ * log does not record fails list and who-saw.
  */
 static void
 test_opened_values(void)
@@ -632,6 +642,20 @@ test_opened_values(void)
 		CTL(1, "seq 4: the server's opened values do not match",
 		    "who-saw", "person-1");
 	}
+	/*
+	 * "Destroyed" withholds a value only on the log's record of it: not
+	 * by an entry that is no destruction, nor by one before the value.
+	 */
+	serve(S_SEALED, L_OPENED_BY_EXPORT, 1);
+	CTL(1, "destroyed by entry 5, which is not a destruction entry",
+	    "list", "--verify");
+	CTL(1, "destroyed by entry 5, which is not a destruction entry",
+	    "who-saw", "person-1");
+	serve(S_SEALED, L_OPENED_BY_EARLIER, 1);
+	CTL(1, "destroyed by entry 2, which is not after it", "list",
+	    "--verify");
+	CTL(1, "destroyed by entry 2, which is not after it", "who-saw",
+	    "person-1");
 }
 
 static void

@@ -526,6 +526,7 @@ body_ten_years(struct daemon *d)
 	/* Everything still verifies, by ledgerctl and independently. */
 	{
 		const char *audit[] = { "audit", NULL };
+		const char *list_args[] = { "list", "--verify", NULL };
 		const char *verify_args[] = { "verify", "--state", NULL, NULL };
 		const char *export_args[] = { "export", "--out", NULL, NULL };
 		const char *vexp[] = { "verify-export", NULL, "--key", NULL, NULL };
@@ -545,6 +546,8 @@ body_ten_years(struct daemon *d)
 		vexp[1] = bundle;
 		vexp[3] = vkey_path;
 		ctl_run(d, 0, "match the signed checkpoint", audit);
+		/* The destroyed markers, each checked on the destruction entry. */
+		ctl_run(d, 0, NULL, list_args);
 		ctl_run(d, 0, NULL, verify_args);
 		ctl_run(d, 0, NULL, export_args);
 		ctl_run(d, 0, NULL, vexp);
