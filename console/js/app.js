@@ -884,13 +884,18 @@ async function openedLines(entries) {
 	const lines = new Array(sealed.length);
 	await inParallel(sealed.length, async (i) => {
 		const seq = sealed[i].seq;
+		let answer;
 		try {
-			const answer = await api(`/v1/events/${seq}/opened`);
-			await verifyOpened(sealed[i], answer.opened);
-			lines[i] = openedLine(seq, answer.opened);
+			answer = await api(`/v1/events/${seq}/opened`);
 		} catch (e) {
 			throw new VerifyError("bundle_opened", seq, reason(e));
 		}
+		try {
+			await verifyOpened(sealed[i], answer.opened);
+		} catch (e) {
+			throw new VerifyError("bundle_opened_bad", reason(e));
+		}
+		lines[i] = openedLine(seq, answer.opened);
 	});
 	return lines.join("");
 }
