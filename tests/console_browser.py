@@ -15,6 +15,10 @@ given a certificate in an NSS database of its own and the
 AutoSelectCertificateForUrls policy (in a mount namespace of its own, so
 that nothing outside the test sees it), signs in by certificate: a
 supervisor gets verified answers, another principal the refusal in red.
+Last a daemon with a retention policy: the sealed entries' opened values
+are shown verified, and exported in opened.jsonl byte for byte as ledgerctl
+export writes it (verify-export passes); a changed opened value is refused,
+in the bundle by verify-export and in the server's answer by the console.
 Screenshots go to $BUILD/console-shots/.
 
 Prints `N passed, N failed`; exits non-zero on any failure.
@@ -61,6 +65,9 @@ OTHER_SUBJECT = "NL-BSN-999999990"
 PURPOSE = "Onderzoek CTIVD 2026/17: verstrekkingen over betrokkene"
 DOC = "police/case-4711/report-1"
 
+BUNDLE_FILES = ["README", "checkpoint", "context.jsonl", "context.proofs", "entries.csv",
+                "entries.jsonl", "opened.jsonl", "proofs", "MANIFEST"]
+
 passed = 0
 failed = 0
 
@@ -83,9 +90,10 @@ def check(name, fn):
 class Daemon:
     """ledgerd on a loopback port: in development mode, or with config (a
     dict, written as its config file) and then over TLS when it says so;
-    ssl_context is the client's side of that TLS (a client certificate)."""
+    ssl_context is the client's side of that TLS (a client certificate),
+    token the bearer token requests carry (development mode: its own)."""
 
-    def __init__(self, config=None, ssl_context=None):
+    def __init__(self, config=None, ssl_context=None, token=None):
         self.root = tempfile.mkdtemp(prefix="ledgerd-console.")
         self.data = os.path.join(self.root, "data")
         self.ssl_context = ssl_context
@@ -112,7 +120,7 @@ class Daemon:
                 self.port = int(m.group(1))
             else:
                 time.sleep(0.05)
-        self.token = None
+        self.token = token
         if config is None:
             with open(os.path.join(self.data, "dev.token")) as f:
                 self.token = f.read().strip()
@@ -123,12 +131,13 @@ class Daemon:
         with open(self.log.name) as f:
             return f.read()
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, token=None):
         if self.ssl_context is not None:
             c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=WAIT, context=self.ssl_context)
         else:
             c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
-        headers = {"Authorization": "Bearer " + self.token} if self.token else {}
+        token = token or self.token
+        headers = {"Authorization": "Bearer " + token} if token else {}
         if body is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(body)
@@ -138,8 +147,8 @@ class Daemon:
         c.close()
         return r.status, dict(r.getheaders()), data
 
-    def post(self, event):
-        status, _, data = self.request("POST", "/v1/events", event)
+    def post(self, event, token=None):
+        status, _, data = self.request("POST", "/v1/events", event, token)
         if status != 201:
             raise RuntimeError("POST /v1/events: %d %s" % (status, data))
         return json.loads(data)["seq"]
@@ -165,6 +174,7 @@ class Proxy(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.upstream = upstream
         self.flip = False       # flip one byte of the second event's proof
         self.flip_export = False  # flip one byte of the export stream
+        self.tamper_opened = False  # change the opened purpose of GET /v1/events/N/opened
         self.witness = None     # a Witness whose cosignature is added to checkpoints
         super().__init__(("127.0.0.1", 0), ProxyHandler)
 
@@ -216,6 +226,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             # One byte of the first entry's purpose: its leaf hash changes.
             i = body.index(b'"purpose":"') + len(b'"purpose":"')
             body = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1:]
+        if self.server.tamper_opened and re.match(r"/v1/events/\d+/opened$", self.path) and r.status == 200:
+            answer = json.loads(body)
+            answer["opened"]["purpose"]["value"] += " (gewijzigd)"
+            body = json.dumps(answer, separators=(",", ":")).encode()
         if self.server.flip and self.path.startswith("/v1/provenance/subjects/") and r.status == 200:
             answer = json.loads(body)
             proof = bytearray(base64.b64decode(answer["events"][1]["proof"][0]))
@@ -444,6 +458,168 @@ def client_certificates(work):
             shutil.rmtree(dmn.root, ignore_errors=True)
 
 
+# ------------------------------------------------------------- retention --
+
+def downloaded_bundle(d, downloads, work, name):
+    """Clicks export, waits for the verified download and unpacks it under
+    work/name; returns the bundle's directory."""
+    d.find_element(By.ID, "export").click()
+    wait(d, lambda: "ledgerd-export-" in text(d, "export-state") or
+         "NIET" in text(d, "export-state"), "the export")
+    state = text(d, "export-state")
+    assert "ok" in d.find_element(By.ID, "export-state").get_attribute("class"), state
+    wait(d, lambda: [f for f in os.listdir(downloads) if f.endswith(".tar")] and
+         not [f for f in os.listdir(downloads) if f.endswith(".crdownload")], "the downloaded file")
+    files = [f for f in os.listdir(downloads) if f.endswith(".tar")]
+    assert len(files) == 1, files
+    unpacked = os.path.join(work, name)
+    with tarfile.open(os.path.join(downloads, files[0])) as t:
+        t.extractall(unpacked)
+    return os.path.join(unpacked, files[0][:-len(".tar")])
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def rehash(bundle, name):
+    """MANIFEST made to agree with name again, so that only name's own check
+    can find what was changed in it."""
+    path = os.path.join(bundle, "MANIFEST")
+    digest = hashlib.sha256(read(os.path.join(bundle, name))).hexdigest()
+    lines = [digest + "  " + name if l.endswith("  " + name) else l
+             for l in read(path).decode().splitlines()]
+    with open(path, "w") as f:
+        f.write("".join(l + "\n" for l in lines))
+
+
+def retention_export(work):
+    """A daemon with a retention policy that seals purpose, legal_basis and
+    details: the console shows the opened values, and its bundle holds them
+    in opened.jsonl, byte for byte as ledgerctl export writes them, which
+    verify-export accepts; a changed opened value is refused by both."""
+    writer, board = "console-retention-writer", "console-retention-board"
+    sha = lambda t: hashlib.sha256(t.encode()).hexdigest()
+    dmn = Daemon({
+        "listen": "127.0.0.1:0", "origin": "ledger.example.org/console-retention",
+        "orgs": ["police", "om", "board"], "checkpoint_interval_ms": 200,
+        "principals": [
+            {"id": "police-app", "org": "police", "roles": ["writer"], "token_sha256": sha(writer)},
+            {"id": "board", "org": "board", "roles": ["supervisor"], "token_sha256": sha(board)}],
+        "retention": {"period": "quarter", "restrict_after": "5y", "destroy_after": "10y",
+                      "sealed_fields": ["purpose", "legal_basis", "details"]}}, token=board)
+    proxy = Proxy(dmn.port)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % proxy.server_address[1]
+    downloads = os.path.join(work, "downloads-retention")
+    os.mkdir(downloads)
+    vkey = os.path.join(work, "retention.vkey")
+    with open(vkey, "w") as f:
+        f.write(dmn.vkey + "\n")
+    d = None
+    try:
+        def load():
+            dmn.post({"type": "share", "actor": {"org": "police", "user": "r.devries"},
+                      "subjects": [SUBJECT], "recipients": ["om"], "object": {"ref": "police/sealed-1"},
+                      "purpose": "weging \u2014 Z\u00fcrich", "legal_basis": "Wpg art. 19",
+                      "details": {"fase": 2, "gewicht": 0.1, "noot": "=geen formule"},
+                      "occurred_at": "2026-03-02T09:00:00Z"}, writer)
+            dmn.post({"type": "share", "actor": {"org": "police", "user": "r.devries"},
+                      "subjects": [SUBJECT], "recipients": ["om"], "object": {"ref": "police/sealed-2"},
+                      "purpose": "tweede weging", "occurred_at": "2026-03-03T09:00:00Z"}, writer)
+            status, _, data = dmn.request("GET", "/v1/events?type=share")
+            assert status == 200, (status, data)
+            entries = [json.loads(e["entry"]) for e in json.loads(data)["events"]]
+            assert len(entries) == 2 and all(e["v"] == 3 and "purpose" not in e for e in entries), entries
+            assert sorted(entries[0]["sealed"]) == ["details", "legal_basis", "purpose"], entries[0]
+        check("retention: the daemon seals purpose, legal basis and details", load)
+
+        d = browser(downloads, os.path.join(work, "profile-retention"))
+        d.get(base + "/console/")
+
+        def opened_shown():
+            wait(d, lambda: text(d, "fp-key") == "niet vastgepind", "the console to start")
+            pin(d, dmn.vkey, "quorum none\n")
+            d.find_element(By.ID, "token").send_keys(board)
+            d.find_element(By.CSS_SELECTOR, "#signin-form button[type=submit]").click()
+            wait(d, lambda: "token" in text(d, "signin-state"), "the sign-in")
+            search_subject(d)
+            wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 2, "2 verified rows")
+            purposes = [r.find_elements(By.TAG_NAME, "td")[7].text for r in rows(d)]
+            assert purposes == ["weging \u2014 Z\u00fcrich", "tweede weging"], purposes
+        check("retention: the console shows the sealed entries' opened values, verified", opened_shown)
+
+        ctx = {}
+
+        def export():
+            bundle = downloaded_bundle(d, downloads, work, "unpacked-retention")
+            assert sorted(os.listdir(bundle)) == sorted(BUNDLE_FILES), os.listdir(bundle)
+            r = subprocess.run([LEDGERCTL, "verify-export", bundle, "--key", vkey],
+                               capture_output=True, text=True, timeout=WAIT)
+            assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+            assert "2 entries" in r.stdout, r.stdout
+            opened = [json.loads(l) for l in read(os.path.join(bundle, "opened.jsonl")).splitlines()]
+            assert [o["seq"] for o in opened] == [json.loads(l)["seq"] for l in
+                                                 read(os.path.join(bundle, "entries.jsonl")).splitlines()]
+            assert opened[0]["opened"]["purpose"]["value"] == "weging \u2014 Z\u00fcrich", opened[0]
+            # The same entries exported by ledgerctl: the same bytes.
+            out = os.path.join(work, "ledgerctl-retention")
+            r = subprocess.run([LEDGERCTL, "export", "--url", "http://127.0.0.1:%d" % dmn.port,
+                                "--token", board, "--key", vkey, "--subject", SUBJECT,
+                                "--purpose", PURPOSE + " (ledgerctl)", "--out", out],
+                               capture_output=True, text=True, timeout=WAIT)
+            assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+            for name in ("README", "entries.jsonl", "entries.csv", "opened.jsonl"):
+                assert read(os.path.join(bundle, name)) == read(os.path.join(out, name)), name
+            ctx["bundle"] = bundle
+            shot(d, "16-retention-export", d.find_element(By.ID, "export-box"))
+        check("retention: the bundle holds opened.jsonl as ledgerctl export writes it; verify-export passes",
+              export)
+
+        def bundle_tampered():
+            bundle = ctx["bundle"]
+            path = os.path.join(bundle, "opened.jsonl")
+            lines = read(path).decode().splitlines()
+            lines[0] = lines[0].replace("weging", "wegIng", 1)
+            with open(path, "w") as f:
+                f.write("".join(l + "\n" for l in lines))
+            rehash(bundle, "opened.jsonl")
+            r = subprocess.run([LEDGERCTL, "verify-export", bundle, "--key", vkey],
+                               capture_output=True, text=True, timeout=WAIT)
+            assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+            assert "opened.jsonl line 1" in r.stderr + r.stdout, (r.stdout, r.stderr)
+        check("retention: an opened value changed in the bundle fails verify-export", bundle_tampered)
+
+        def answer_tampered():
+            before = set(os.listdir(downloads))
+            proxy.tamper_opened = True
+            try:
+                d.find_element(By.ID, "export").click()
+                wait(d, lambda: "NIET aangeboden" in text(d, "export-state"), "the refusal")
+            finally:
+                proxy.tamper_opened = False
+            state = text(d, "export-state")
+            assert "bad" in d.find_element(By.ID, "export-state").get_attribute("class")
+            assert "opened.jsonl niet geschreven: seq" in state and \
+                "is niet de waarde waaraan de vermelding zich bindt" in state, state
+            time.sleep(1)
+            assert set(os.listdir(downloads)) == before, os.listdir(downloads)
+            shot(d, "17-retention-opened-tampered", d.find_element(By.ID, "export-box"))
+        check("retention: a changed opened value in the server's answer: no bundle offered, the reason in red",
+              answer_tampered)
+    finally:
+        if d is not None:
+            try:
+                d.quit()
+            except WebDriverException:
+                pass
+        proxy.shutdown()
+        dmn.stop()
+        if not failed:
+            shutil.rmtree(dmn.root, ignore_errors=True)
+
+
 # ------------------------------------------------------------------ test --
 
 def main():
@@ -640,9 +816,9 @@ def main():
                 names = t.getnames()
                 t.extractall(unpacked)
             bundle = os.path.join(unpacked, files[0][:-len(".tar")])
-            assert sorted(os.listdir(bundle)) == sorted(
-                ["README", "checkpoint", "context.jsonl", "context.proofs", "entries.csv",
-                 "entries.jsonl", "proofs", "MANIFEST"]), names
+            assert sorted(os.listdir(bundle)) == sorted(BUNDLE_FILES), names
+            # No retention policy: nothing sealed, nothing opened.
+            assert os.path.getsize(os.path.join(bundle, "opened.jsonl")) == 0
             vkey = os.path.join(work, "verifier.vkey")
             with open(vkey, "w") as f:
                 f.write(dmn.vkey + "\n")
@@ -805,6 +981,7 @@ def main():
         d.quit()
         d = None
         client_certificates(work)
+        retention_export(work)
     except Exception:
         global failed
         failed += 1

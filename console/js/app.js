@@ -4,10 +4,10 @@
 // forbids both; SVG is drawn with DOM calls and presentation attributes.
 import {
 	VerifyError, parseVerifierKey, parsePolicy, verifyCheckpoint, verifyConsistency,
-	verifyEvent, verifyInclusion, leafHash, parseNote, parseCheckpoint, fingerprint,
+	verifyEvent, verifyInclusion, verifyOpened, leafHash, parseNote, parseCheckpoint, fingerprint,
 	b64encode, b64decode, equalBytes, utf8, formatReason,
 } from "./verify.js";
-import { CSV_HEADER, csvRow, tlogProof, bundleTar } from "./bundle.js";
+import { CSV_HEADER, csvRow, tlogProof, openedLine, bundleTar } from "./bundle.js";
 import { TEXT } from "./i18n.js";
 
 const LS_KEY = "ledgerd.console.vkey";
@@ -771,7 +771,7 @@ function renderLineage() {
 // ---- export: the compliance bundle of spec §8, made and verified here ----
 
 const PUBLISH_WAIT_MS = 60000;	// as ledgerctl: the longest wait for a checkpoint
-const PROOF_FETCHES = 6;	// inclusion proofs asked for at once
+const PROOF_FETCHES = 6;	// inclusion proofs (or opened values) asked for at once
 
 function exportPath(q) {
 	const p = new URLSearchParams();
@@ -841,25 +841,63 @@ async function proveLines(file, lines, cp, note, bound) {
 	});
 	const proofs = new Array(lines.length);
 	const rows = new Array(lines.length);
+	await inParallel(lines.length, async (i) => {
+		const seq = entries[i].seq;
+		try {
+			const leaf = await leafHash(utf8(lines[i]));
+			const p = await api(`/v1/proof/inclusion?index=${seq}&tree_size=${cp.size}`);
+			await verifyInclusion(seq, cp.size, leaf, p.hashes, cp.root);
+			proofs[i] = tlogProof(seq, p.hashes, note);
+			rows[i] = csvRow(lines[i], leaf);
+		} catch (e) {
+			throw new VerifyError("bundle_proof", file, i + 1, seq, reason(e));
+		}
+	});
+	return { entries, proofs: proofs.join(""), rows: rows.join("") };
+}
+
+/* job(i) for every i below count, PROOF_FETCHES at a time; the first failure stops them all. */
+async function inParallel(count, job) {
 	let next = 0;
 	const worker = async () => {
-		while (next < lines.length) {
+		while (next < count) {
 			const i = next++;
-			const seq = entries[i].seq;
 			try {
-				const leaf = await leafHash(utf8(lines[i]));
-				const p = await api(`/v1/proof/inclusion?index=${seq}&tree_size=${cp.size}`);
-				await verifyInclusion(seq, cp.size, leaf, p.hashes, cp.root);
-				proofs[i] = tlogProof(seq, p.hashes, note);
-				rows[i] = csvRow(lines[i], leaf);
+				await job(i);
 			} catch (e) {
-				next = lines.length;	// the other workers stop too
-				throw new VerifyError("bundle_proof", file, i + 1, seq, reason(e));
+				next = count;	// the other workers stop too
+				throw e;
 			}
 		}
 	};
 	await Promise.all(Array.from({ length: PROOF_FETCHES }, worker));
-	return { entries, proofs: proofs.join(""), rows: rows.join("") };
+}
+
+/*
+ * opened.jsonl (spec §8.2a): for each entry that seals fields, in order,
+ * its opened values (GET /v1/events/{seq}/opened, as ledgerctl export
+ * asks), checked against the entry's commitments before they are written.
+ * Destroyed and withheld markers are written as the server gave them.
+ */
+async function openedLines(entries) {
+	const sealed = entries.filter((e) => Object.hasOwn(e, "sealed"));
+	const lines = new Array(sealed.length);
+	await inParallel(sealed.length, async (i) => {
+		const seq = sealed[i].seq;
+		let answer;
+		try {
+			answer = await api(`/v1/events/${seq}/opened`);
+		} catch (e) {
+			throw new VerifyError("bundle_opened", seq, reason(e));
+		}
+		try {
+			await verifyOpened(sealed[i], answer.opened);
+		} catch (e) {
+			throw new VerifyError("bundle_opened_bad", reason(e));
+		}
+		lines[i] = openedLine(seq, answer.opened);
+	});
+	return lines.join("");
 }
 
 function download(bytes, name, type) {
@@ -900,6 +938,7 @@ async function doExport() {
 		const context = [await api(`/v1/events/${seq}`, { text: true })];
 		const ent = await proveLines("entries.jsonl", lines, check.cp, note, seq);
 		const ctx = await proveLines("context.jsonl", context, check.cp, note, check.cp.size);
+		const opened = await openedLines(ent.entries);
 		const exp = ctx.entries[0];
 		const filters = exp.details?.filters || {};
 		if (exp.seq !== seq || exp.type !== "export") throw new VerifyError("bundle_not_export", seq);
@@ -927,6 +966,7 @@ async function doExport() {
 			"context.proofs": utf8(ctx.proofs),
 			"entries.csv": utf8(CSV_HEADER + ent.rows),
 			"entries.jsonl": utf8(text),
+			"opened.jsonl": utf8(opened),
 			proofs: utf8(ent.proofs),
 		};
 		download(await bundleTar(dir, files, Date.now() / 1000), `${dir}.tar`, "application/x-tar");

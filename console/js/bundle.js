@@ -1,9 +1,10 @@
 // The compliance bundle of spec §8, made in the browser from what the
 // console fetched and verified: the same files ledgerctl export writes
 // (README, checkpoint, context.jsonl, context.proofs, entries.csv,
-// entries.jsonl, proofs, MANIFEST), so that ledgerctl verify-export checks
-// it.  Pure functions of bytes; app.js fetches, verifies and downloads.
-import { sha256, hex, b64encode, utf8 } from "./verify.js";
+// entries.jsonl, opened.jsonl, proofs, MANIFEST), so that ledgerctl
+// verify-export checks it.  Pure functions of bytes; app.js fetches,
+// verifies and downloads.
+import { sha256, hex, b64encode, utf8, canonicalJSON } from "./verify.js";
 import { tar } from "./tar.js";
 
 /** client/manifest.c's bundle_readme, byte for byte (verify-export compares it). */
@@ -25,6 +26,9 @@ export const README =
 	"context.proofs  an inclusion proof per line of context.jsonl\n" +
 	"checkpoint      the signed checkpoint every proof refers to\n" +
 	"entries.csv     entries.jsonl as a table (RFC 4180, CRLF)\n" +
+	"opened.jsonl    the sealed values of the entries that seal fields, with\n" +
+	"                their salts, or the destruction that ended them; each is\n" +
+	"                checked against the commitment its entry holds\n" +
 	"MANIFEST        the SHA-256 of each file (sha256sum -c MANIFEST)\n" +
 	"\n" +
 	"entries.csv is a view of entries.jsonl, which is the record.  Formula\n" +
@@ -34,7 +38,7 @@ export const README =
 
 /** MANIFEST's files, in its order (client/manifest.c bundle_files). */
 export const BUNDLE_FILES = ["README", "checkpoint", "context.jsonl", "context.proofs",
-	"entries.csv", "entries.jsonl", "proofs"];
+	"entries.csv", "entries.jsonl", "opened.jsonl", "proofs"];
 
 /** Spec §8.6: lib/csv.c's ledger_csv_header. */
 export const CSV_HEADER = "seq,received_at,type,actor_org,actor_user,actor_role,submitter," +
@@ -125,6 +129,18 @@ export function csvRow(text, leaf) {
 		str(e.legal_basis), str(e.occurred_at), list(e.refs), details(text),
 		str(e.prev),
 	].map((v) => cell(v, false)).join("") + cell(b64encode(leaf), true);
+}
+
+/**
+ * Spec §8.2a: the line of opened.jsonl for entry seq, its opened values
+ * (checked against the entry's commitments by verifyOpened) as
+ * client/cmd_export.c's write_opened writes them: {"opened", "seq"}
+ * serialised like an entry.  A value that passed verifyOpened is written
+ * as the very bytes it was committed as, so canonicalJSON is Jansson's
+ * text for it.
+ */
+export function openedLine(seq, opened) {
+	return `${canonicalJSON({ opened, seq })}\n`;
 }
 
 /** Spec §8.3: one C2SP tlog-proof, the checkpoint's text after it. */

@@ -539,6 +539,21 @@ export async function sealedCommitment(field, salt, valueBytes) {
 		Uint8Array.of(0), salt, valueBytes));
 }
 
+// Whether o is a destroyed or withheld marker; one that is malformed is
+// refused here, as ledgerctl refuses it (lib/sealed.c), not shown.
+function openedMarker(o, seq, field) {
+	const alone = Object.keys(o).length === 1;
+	if (Object.hasOwn(o, "destroyed")) {
+		if (!alone || !Number.isSafeInteger(o.destroyed) || o.destroyed < 0) fail("opened_form", seq, field);
+		return true;
+	}
+	if (Object.hasOwn(o, "withheld")) {
+		if (!alone || o.withheld !== true) fail("opened_form", seq, field);
+		return true;
+	}
+	return false;
+}
+
 /**
  * Checks the opened values an answer carries for a parsed entry (spec
  * §2.10): every sealed field has a value whose salt and value give the
@@ -563,8 +578,9 @@ export async function verifyOpened(entry, opened) {
 		const o = opened[f];
 		if (typeof o !== "object" || o === null)
 			fail("opened_missing", entry.seq, f);
-		if (Object.hasOwn(o, "destroyed") || Object.hasOwn(o, "withheld")) continue;
+		if (openedMarker(o, entry.seq, f)) continue;
 		if (typeof o.salt !== "string") fail("opened_no_salt", entry.seq, f);
+		if (!Object.hasOwn(o, "value") || Object.keys(o).length !== 2) fail("opened_form", entry.seq, f);
 		const salt = b64decode(o.salt);
 		if (salt.length !== 32) fail("opened_salt_len", entry.seq, f);
 		const got = await sealedCommitment(f, salt, utf8(canonicalJSON(o.value)));

@@ -1,8 +1,9 @@
 // The compliance bundle the console makes (console/js/bundle.js, tar.js):
 // the README and CSV header are the C code's very bytes, the CSV rows
 // follow lib/csv.c on the vectors of tests/test_bundle.c's test_csv_rule,
-// the tlog-proof text is spec §8.3's, and the tar archive is one that the
-// system's tar unpacks to the same files.  The whole bundle is checked by
+// the opened.jsonl lines and a sealed entry's row are the bytes ledgerctl
+// writes for them, the tlog-proof text is spec §8.3's, and the tar archive
+// is one that the system's tar unpacks to the same files.  The whole bundle is checked by
 // the real ledgerctl verify-export in tests/console_browser.py.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,9 +14,9 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join, dirname } from "node:path";
 
-import { README, CSV_HEADER, BUNDLE_FILES, csvRow, memberText, tlogProof, manifest, bundleTar } from "../js/bundle.js";
+import { README, CSV_HEADER, BUNDLE_FILES, csvRow, memberText, openedLine, tlogProof, manifest, bundleTar } from "../js/bundle.js";
 import { tar } from "../js/tar.js";
-import { utf8 } from "../js/verify.js";
+import { utf8, verifyOpened } from "../js/verify.js";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -97,6 +98,48 @@ test("CSV rows: RFC 4180 quoting, missing fields empty, details as they stand in
 	assert.ok(csvRow('{"details":"x","seq":1}', leaf).startsWith("1,,,,,,,,,,,,,,,,,"));
 });
 
+// A sealed entry (spec §2.10) that ledger_entry_parse takes, its salts the
+// bytes 00 01 .. 1f: purpose and details opened, legal_basis destroyed by
+// entry 4.  The answer of GET /v1/events/9/opened as the server may write
+// it: members unsorted, non-ASCII unescaped.
+const SEALED_ENTRY = '{"actor":{"org":"police","user":"r.devries"},"object":{"ref":"case/1"},' +
+	'"occurred_at":"2026-03-02T09:00:00Z","prev":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",' +
+	'"received_at":"2026-03-02T09:15:00.000000Z","recipients":["om"],"salt":"AAECAwQFBgcICQoLDA0ODw==",' +
+	'"sealed":{"details":"7kKuCtW0pjJzvPhB1Y5oAtuZuQ2iLAxm1AIp1ok72vk=",' +
+	'"legal_basis":"L41mbC+zXUuSJUvAL2RLAl2XmcwT3oY27eF9rDqNFR4=",' +
+	'"purpose":"PMnHGLVYobT/T8kMnjM3b9qTEl08NLR2ZFabL48uZIk="},"seq":9,"submitter":"police-app",' +
+	'"type":"share","v":3}';
+const SALT = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const OPENED_ANSWER = `{"seq":9,"opened":{"purpose":{"salt":"${SALT}","value":"onderzoek \u2014 Z\u00fcrich, \\"fase 2\\""},` +
+	`"legal_basis":{"destroyed":4},"details":{"salt":"${SALT}","value":{"zaak":"4711","n":1.5e-7,"lijst":[1,"=x"]}}}}`;
+
+test("opened.jsonl: a line is the bytes client/cmd_export.c's write_opened makes of the answer", async () => {
+	const entry = JSON.parse(SEALED_ENTRY);
+	const { opened } = JSON.parse(OPENED_ANSWER);
+	await verifyOpened(entry, opened);
+	// What ledgerctl export writes for this answer (Jansson 2.14, JSON_COMPACT |
+	// JSON_SORT_KEYS | JSON_ENSURE_ASCII): reals as %.17g, \u with uppercase hex.
+	assert.equal(openedLine(9, opened),
+		`{"opened":{"details":{"salt":"${SALT}","value":{"lijst":[1,"=x"],"n":1.4999999999999999e-7,"zaak":"4711"}},` +
+		`"legal_basis":{"destroyed":4},"purpose":{"salt":"${SALT}","value":"onderzoek \\u2014 Z\\u00FCrich, \\"fase 2\\""}},"seq":9}\n`);
+	assert.equal(openedLine(12, { purpose: { withheld: true } }), '{"opened":{"purpose":{"withheld":true}},"seq":12}\n');
+	// A tampered value or a malformed marker does not pass, so it is never written.
+	await assert.rejects(verifyOpened(entry, { ...opened, purpose: { salt: SALT, value: "onderzoek" } }),
+		/not the value the entry commits to/);
+	await assert.rejects(verifyOpened(entry, { ...opened, legal_basis: { destroyed: 4, value: "x" } }),
+		/is not \{value, salt\}/);
+	await assert.rejects(verifyOpened(entry, { ...opened, legal_basis: { withheld: 1 } }), /is not \{value, salt\}/);
+	await assert.rejects(verifyOpened(entry, { ...opened, details: { ...opened.details, extra: 1 } }),
+		/is not \{value, salt\}/);
+});
+
+test("CSV rows: a sealed entry's row shows it as stored, its sealed columns empty, as lib/csv.c", () => {
+	const leaf = Uint8Array.from(atob("uD362haIleh6Tdi5E/lWEZd7Qqb3LMtMfYHtuFbqQkA="), (c) => c.charCodeAt(0));
+	assert.equal(csvRow(SEALED_ENTRY, leaf), "9,2026-03-02T09:15:00.000000Z,share,police,r.devries,,police-app,,om," +
+		"case/1,,,,2026-03-02T09:00:00Z,,,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=," +
+		"uD362haIleh6Tdi5E/lWEZd7Qqb3LMtMfYHtuFbqQkA=\r\n");
+});
+
 test("tlog-proof text: the header, the index, one hash a line, a blank line, the checkpoint", () => {
 	const cp = "o\n3\nAAAA\n\n\u2014 o abc=\n";
 	assert.equal(tlogProof(2, ["aGFzaDE=", "aGFzaDI="], cp),
@@ -142,7 +185,7 @@ test("a bundle archive: the system's tar unpacks the same files, and MANIFEST ho
 	const files = {
 		checkpoint: utf8("o\n1\nAAAA\n\n\u2014 o abc=\n"), "context.jsonl": utf8('{"seq":5}\n'),
 		"context.proofs": utf8("p\n"), "entries.csv": utf8(CSV_HEADER), "entries.jsonl": utf8(""),
-		proofs: utf8(""),
+		"opened.jsonl": utf8(""), proofs: utf8(""),
 	};
 	const bytes = await bundleTar("ledgerd-export-5", files, 1700000000);
 	const m = members(bytes);
