@@ -792,12 +792,34 @@ def main():
                 e.clear()
                 e.send_keys(value)
             d.find_element(By.ID, "search-go").click()
-            wait(d, lambda: text(d, "res-summary").startswith("1 vermeldingen, 1 geverifieerd"), "the user's answer")
+            wait(d, lambda: text(d, "res-summary").startswith("1 vermelding, 1 geverifieerd"), "the user's answer")
             assert [r.find_elements(By.TAG_NAME, "td")[5].text for r in rows(d)] == ["analist-17"]
-            assert "organisatie aivd" in text(d, "export-what")
+            assert "gebruiker analist-17 van aivd" in text(d, "export-what")
+            # The user's bundle: only that user's entries, as the export
+            # entry records (org and user), and verify-export agrees.
+            bundle = verified_export("unpacked-actor")
+            entries = [json.loads(l) for l in read(os.path.join(bundle, "entries.jsonl")).splitlines()]
+            assert [(e["actor"]["org"], e["actor"]["user"]) for e in entries] == [("aivd", "analist-17")], entries
+            export_entry = json.loads(read(os.path.join(bundle, "context.jsonl")).splitlines()[-1])
+            assert export_entry["details"]["filters"]["user"] == "analist-17", export_entry
             search_subject(d)
             wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20, "the subject again")
         check("search by user: that user's entries, verified", actor)
+
+        def verified_export(name):
+            """Exports the current search, checks the bundle with ledgerctl
+            verify-export and returns its directory; the tar file is then
+            removed from the downloads."""
+            bundle = downloaded_bundle(d, downloads, work, name)
+            vkey = os.path.join(work, "verifier.vkey")
+            with open(vkey, "w") as f:
+                f.write(dmn.vkey + "\n")
+            r = subprocess.run([LEDGERCTL, "verify-export", bundle, "--key", vkey],
+                               capture_output=True, text=True, timeout=WAIT)
+            assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+            for f in os.listdir(downloads):
+                os.remove(os.path.join(downloads, f))
+            return bundle
 
         def export():
             d.find_element(By.ID, "export").click()
@@ -878,8 +900,21 @@ def main():
             ActionChains(d).send_keys(Keys.TAB).perform()
             assert d.execute_script("return document.activeElement") == nodes[1]
             shot(d, "07-lineage", d.find_element(By.ID, "lineage-box"))
-            assert d.find_element(By.ID, "export").get_attribute("disabled") is not None
         check("the lineage of the shared report: share, two queries, the advice resting on it", lineage)
+
+        def lineage_export():
+            assert "herkomst van het item" in text(d, "export-what")
+            bundle = verified_export("unpacked-lineage")
+            seqs = [json.loads(l)["seq"] for l in read(os.path.join(bundle, "entries.jsonl")).splitlines()]
+            nodes = d.find_elements(By.CSS_SELECTOR, "#lineage svg g.node")
+            assert len(seqs) == 4 and len(nodes) == 4, (seqs, len(nodes))
+            shown_seqs = [int(r.get_attribute("data-seq")) for r in rows(d)]
+            assert sorted(seqs) == sorted(shown_seqs), (seqs, shown_seqs)
+            export_entry = json.loads(read(os.path.join(bundle, "context.jsonl")).splitlines()[-1])
+            assert "object" in export_entry["details"]["filters"], export_entry
+            shot(d, "07b-lineage-export", d.find_element(By.ID, "export-box"))
+        check("export of the lineage: the bundle holds exactly the graph's entries; verify-export passes",
+              lineage_export)
 
         def printable():
             search_subject(d)

@@ -5,7 +5,7 @@
 import {
 	VerifyError, parseVerifierKey, parsePolicy, verifyCheckpoint, verifyConsistency,
 	verifyEvent, verifyInclusion, verifyOpened, leafHash, parseNote, parseCheckpoint, fingerprint,
-	b64encode, b64decode, equalBytes, utf8, formatReason,
+	b64encode, b64decode, equalBytes, utf8, formatReason, fillText,
 } from "./verify.js";
 import { CSV_HEADER, csvRow, tlogProof, openedLine, bundleTar } from "./bundle.js";
 import { TEXT } from "./i18n.js";
@@ -37,7 +37,7 @@ const state = {
 
 function t(key, ...args) {
 	const s = (TEXT[state.lang] && TEXT[state.lang][key]) ?? TEXT.en[key] ?? key;
-	return s.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
+	return fillText(s, args);
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -773,24 +773,70 @@ function renderLineage() {
 const PUBLISH_WAIT_MS = 60000;	// as ledgerctl: the longest wait for a checkpoint
 const PROOF_FETCHES = 6;	// inclusion proofs (or opened values) asked for at once
 
+/* The export of the search: its filters, as the search asked (spec §7.9). */
 function exportPath(q) {
 	const p = new URLSearchParams();
 	p.set("purpose", q.purpose);
-	if (q.since) p.set("since", q.since);
-	if (q.until) p.set("until", q.until);
+	if (q.kind === "object") {
+		// A lineage takes no time bounds; its depth is the server's default,
+		// as in the lineage answer above.
+		p.set("object", q.ref);
+	} else {
+		if (q.since) p.set("since", q.since);
+		if (q.until) p.set("until", q.until);
+	}
 	if (q.kind === "subject") p.set("subject", q.subject);
-	if (q.kind === "actor") p.set("org", q.org);
+	if (q.kind === "actor") {
+		p.set("org", q.org);
+		p.set("user", q.user);
+	}
 	p.set("format", "jsonl");
 	return `/v1/export?${p}`;
+}
+
+/*
+ * Whether the export entry's recorded filters are the search's, and every
+ * exported entry matches them (spec §8.7, as ledgerctl verify-export
+ * checks); throws VerifyError.  An object export's entries are its
+ * lineage: each is about the item, or its refs name an entry exported
+ * before it, at most depth levels below one that is.
+ */
+function checkExportClaim(q, filters, entries) {
+	const claim = (name, ok) => {
+		if (!ok) throw new VerifyError("bundle_claim", name);
+	};
+	if (q.kind === "subject") claim("subject", filters.subject_token === state.subjectToken);
+	if (q.kind === "actor") {
+		claim("org", filters.org === q.org);
+		claim("user", filters.user === q.user);
+	}
+	if (q.kind === "object") {
+		claim("object", filters.object === q.ref);
+		claim("depth", Number.isSafeInteger(filters.depth) && filters.depth >= 0);
+	}
+	const level = new Map();	// seq -> depth below a root, object exports
+	entries.forEach((e, i) => {
+		let ok;
+		if (q.kind === "subject") ok = (e.subjects || []).includes(state.subjectToken);
+		else if (q.kind === "actor") ok = e.actor?.org === q.org && e.actor?.user === q.user;
+		else {
+			let d = e.object?.ref === q.ref ? 0 : Infinity;
+			for (const from of e.refs || [])
+				if (level.has(from)) d = Math.min(d, level.get(from) + 1);
+			ok = d <= filters.depth;
+			if (ok) level.set(e.seq, d);
+		}
+		if (!ok) throw new VerifyError("bundle_not_matching", i + 1, e.seq);
+	});
 }
 
 function renderExport() {
 	const q = state.query;
 	if (!q) return;
-	$("export").disabled = q.kind === "object";
+	$("export").disabled = false;
 	// One line each: what you get, what it proves, what not, how to check it.
 	const what = q.kind === "subject" ? t("export_subject") :
-		q.kind === "actor" ? t("export_actor", q.org, q.user) : t("export_object");
+		q.kind === "actor" ? t("export_actor", q.org, q.user) : t("export_object", q.ref);
 	const list = $("export-what");
 	list.textContent = "";
 	for (const line of what.split("\n")) {
@@ -933,24 +979,15 @@ async function doExport() {
 		const check = await checkCheckpoint(note);
 		if (!check.ok) throw new VerifyError("row_cp", check.why);
 		if (check.cp.size <= seq) throw new VerifyError("bundle_cp_small", check.cp.size, seq);
-		// Every search the console exports has a filter (subject or org): the
-		// context is the export entry alone (spec §8.4).
+		// Every search the console exports has a filter (subject, user or
+		// object): the context is the export entry alone (spec §8.4).
 		const context = [await api(`/v1/events/${seq}`, { text: true })];
 		const ent = await proveLines("entries.jsonl", lines, check.cp, note, seq);
 		const ctx = await proveLines("context.jsonl", context, check.cp, note, check.cp.size);
 		const opened = await openedLines(ent.entries);
 		const exp = ctx.entries[0];
-		const filters = exp.details?.filters || {};
 		if (exp.seq !== seq || exp.type !== "export") throw new VerifyError("bundle_not_export", seq);
-		if (q.kind === "subject" && filters.subject_token !== state.subjectToken)
-			throw new VerifyError("bundle_claim", "subject");
-		if (q.kind === "actor" && filters.org !== q.org) throw new VerifyError("bundle_claim", "org");
-		ent.entries.forEach((e, i) => {
-			if (q.kind === "subject" && !(e.subjects || []).includes(state.subjectToken))
-				throw new VerifyError("bundle_not_matching", i + 1, e.seq);
-			if (q.kind === "actor" && e.actor?.org !== q.org)
-				throw new VerifyError("bundle_not_matching", i + 1, e.seq);
-		});
+		checkExportClaim(q, exp.details?.filters || {}, ent.entries);
 		// The rows the answer above verified must be the very same bytes.
 		const verified = new Map(state.rows.filter((r) => r.ok).map((r) => [r.seq, r.raw]));
 		let same = 0;
@@ -975,7 +1012,7 @@ async function doExport() {
 	} catch (e) {
 		state.exportState = { ok: false, why: R("export_failed", reason(e)) };
 	} finally {
-		$("export").disabled = q.kind === "object";
+		$("export").disabled = false;
 	}
 	setMark($("export-state"), state.exportState.ok, say(state.exportState.why));
 }

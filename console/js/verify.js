@@ -18,9 +18,19 @@ const dec = new TextDecoder("utf-8", { fatal: true });
  */
 export function formatReason(lang, key, args = []) {
 	const s = (TEXT[lang] && TEXT[lang][key]) ?? TEXT.en[key] ?? key;
-	return s.replace(/\{(\d)\}/g, (_, i) => {
+	return fillText(s, args, (a) => a && typeof a === "object" && "key" in a ?
+		formatReason(lang, a.key, a.args) : String(a));
+}
+
+/**
+ * The text s with {i} replaced by show(args[i]), and {i|one|other} by
+ * "one" when args[i] is 1, else by "other" (a noun after a count).
+ */
+export function fillText(s, args, show = String) {
+	return s.replace(/\{(\d)(?:\|([^|}]*)\|([^}]*))?\}/g, (_, i, one, other) => {
 		const a = args[Number(i)];
-		return a && typeof a === "object" && "key" in a ? formatReason(lang, a.key, a.args) : String(a);
+		if (one !== undefined) return a === 1 ? one : other;
+		return show(a);
 	});
 }
 

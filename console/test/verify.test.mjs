@@ -11,7 +11,7 @@ import {
 	VerifyError, b64decode, b64encode, fromHex, hex, leafHash, verifyInclusion,
 	verifyConsistency, parseVerifierKey, parseNote, verifyNoteSignature,
 	parseCheckpoint, parsePolicy, quorumSatisfied, verifyCheckpoint, verifyEvent,
-	utf8, fingerprint, formatReason, canonicalJSON, sealedCommitment, verifyOpened,
+	utf8, fingerprint, formatReason, fillText, canonicalJSON, sealedCommitment, verifyOpened,
 } from "../js/verify.js";
 
 // tests/test_merkle_vectors.c
@@ -388,4 +388,10 @@ test("sealed values: commitment vectors and the opened-value check", async () =>
 	await rejects(verifyOpened(entry, { ...honest, details: { destroyed: 9 } }), /opened but not sealed/);
 	await rejects(verifyOpened({ seq: 1 }, honest), /seals nothing/);
 	assert.deepEqual(await verifyOpened({ seq: 1 }, undefined), { seq: 1 });
+});
+
+test("a count chooses its noun: one or other", () => {
+	assert.equal(fillText("{0} {0|vermelding|vermeldingen}, {1} {1|link|links}", [1, 2]), "1 vermelding, 2 links");
+	assert.equal(fillText("{0} {0|entry|entries}", [0]), "0 entries");
+	assert.equal(fillText("seq {0} of {1}", [7, "x"]), "seq 7 of x");
 });
