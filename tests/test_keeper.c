@@ -577,6 +577,57 @@ test_sealed_exchanges(void)
 	daemon_cleanup(&d);
 }
 
+/* GET target answers 503 keys_unavailable with Retry-After: 1. */
+static void
+check_keys_unavailable(struct http_client *hc, const char *target)
+{
+	struct http_response r;
+
+	REQUIRE(http_get(hc, target, &r) == 0);
+	CHECK_ERROR(&r, 503, "keys_unavailable", NULL);
+	CHECK_STR(http_header_get(&r, "Retry-After") ?: "", "1");
+	http_response_free(&r);
+}
+
+/*
+ * Opened values need the keeper: once it is gone an entry's opened values,
+ * and listings that carry them, are refused with 503 keys_unavailable and
+ * Retry-After, as appends are; the entry itself is still answered.
+ */
+static void
+test_opened_without_keeper(void)
+{
+	struct daemon d;
+	struct http_client hc;
+	struct http_response r;
+	char target[64], purpose[64];
+	uint64_t seq;
+	pid_t keeper;
+	int status;
+
+	REQUIRE(start_sealed(&d) == 0);
+	http_client_init(&hc, d.port, TOK_SEALED);
+	REQUIRE((seq = post_sealed(&hc, 0, 2)) > 0);
+	opened_purpose(&hc, seq, &status, purpose, sizeof(purpose));
+	CHECK_INT(status, 200);
+	REQUIRE(http_get(&hc, "/v1/events?limit=3", &r) == 0);
+	CHECK_INT(r.status, 200);
+	http_response_free(&r);
+
+	REQUIRE((keeper = keeper_pid(d.pid)) > 0);
+	REQUIRE(kill_keeper(&d, keeper) == 0);
+	snprintf(target, sizeof(target), "/v1/events/%" PRIu64 "/opened", seq);
+	check_keys_unavailable(&hc, target);
+	check_keys_unavailable(&hc, "/v1/events?limit=3");
+	snprintf(target, sizeof(target), "/v1/events/%" PRIu64, seq);
+	REQUIRE(http_get(&hc, target, &r) == 0);
+	CHECK_INT(r.status, 200);
+	http_response_free(&r);
+	http_client_close(&hc);
+	CHECK_INT(daemon_stop(&d), 0);
+	daemon_cleanup(&d);
+}
+
 /*
  * A data directory from before periods: its subject.key becomes the
  * period "legacy" (keys/legacy.key, subject.key wiped), and a subject
@@ -682,6 +733,7 @@ main(void)
 	RUN(test_no_key_bytes);
 	RUN(test_keeper_killed);
 	RUN(test_sealed_exchanges);
+	RUN(test_opened_without_keeper);
 	RUN(test_legacy_subject_key);
 	RUN(test_legacy_key_missing);
 	remove_tree(scratch);
