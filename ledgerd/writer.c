@@ -357,8 +357,8 @@ batch_subjects(struct request_list *batch, size_t *n_req, size_t *n_events)
 /*
  * Takes the tokens and sealed values of keys[0..n_req) out of ops, in the
  * order batch_keys made them: every TOKEN op first, then the SEAL ops.  A
- * value that could not be sealed refuses its event only (its seal's rc), as
- * a token that cannot be made refuses the commit.
+ * token that cannot be made fails the commit; a value that cannot be sealed
+ * refuses its request only (its seal's rc, in apply_request).
  */
 static int
 take_keys(struct request_keys *keys, size_t n_req, struct keyring_op *ops)
