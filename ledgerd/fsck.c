@@ -30,6 +30,7 @@ struct fsck {
 	uint64_t indexed;		/* the watermark */
 	uint64_t bad_seq;		/* first index record missing */
 	int bad_kind;
+	uint64_t sealed_values;		/* of the entries' sealed fields */
 };
 
 static int
@@ -165,6 +166,64 @@ check_entry(uint64_t seq, const char *bytes, size_t len,
 }
 
 /*
+ * An entry that seals fields (spec §2.10) has the sealed value of each in
+ * the store: without it the value could never be opened.
+ */
+static int
+check_sealed_values(struct fsck *fk, uint64_t seq, const json_t *entry)
+{
+	const json_t *sealed = json_object_get(entry, "sealed"), *c;
+	const char *field, *period;
+	const uint8_t *value;
+	size_t len;
+	int rc;
+
+	if (!json_is_object(sealed))
+		return 0;
+	json_object_foreach((json_t *)sealed, field, c) {
+		rc = store_get_sealed(fk->txn, seq, field, &period, &value, &len);
+		if (rc == LEDGER_ENOTFOUND)
+			return problem(seq, "the entry seals %s and no sealed "
+			    "value of it is stored", field);
+		if (rc != 0)
+			return problem(seq, "cannot read the sealed value of %s: "
+			    "%s", field, ledger_strerror(rc));
+		fk->sealed_values++;
+	}
+	return 0;
+}
+
+/*
+ * A stored sealed value belongs to an entry that seals its field: with
+ * check_sealed_values, exactly one per sealed field (the store's key is
+ * the entry's seq and the field).
+ */
+static int
+check_sealed_record(void *ctx, uint64_t seq, const char *field)
+{
+	struct fsck *fk = ctx;
+	const char *bytes;
+	json_t *entry;
+	size_t len;
+	int seals;
+
+	if (seq >= fk->tree_size)
+		return problem(seq, "a sealed value of %s is stored for an entry "
+		    "beyond the log's head (size %" PRIu64 ")", field,
+		    fk->tree_size);
+	if (store_get_entry(fk->txn, seq, &bytes, &len) != 0 ||
+	    (entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+		return problem(seq, "cannot read the entry of the sealed value "
+		    "of %s", field);
+	seals = json_object_get(json_object_get(entry, "sealed"), field) != NULL;
+	json_decref(entry);
+	if (!seals)
+		return problem(seq, "a sealed value of %s is stored and the entry "
+		    "does not seal %s", field, field);
+	return 0;
+}
+
+/*
  * Every published checkpoint (spec §5.4): the log's own signature verifies,
  * and it names the tree of the entries at its size (mhs, of size tree_size).
  * Cosignature lines are not checked: that needs the witness policy.
@@ -286,6 +345,10 @@ fsck_run(const char *dir, uint64_t map_size)
 			goto out;
 		}
 		ledger_merkle_append(&mhs, seq, leaf);
+		if (check_sealed_values(&fk, seq, entry) != 0) {
+			json_decref(entry);
+			goto out;
+		}
 		/* Below the watermark exactly its records (with the count below). */
 		if (seq < fk.indexed)
 			rc = index_records(seq, entry, NULL, check_index_record, &fk);
@@ -343,6 +406,12 @@ fsck_run(const char *dir, uint64_t map_size)
 	}
 	if (store_idem_each(fk.txn, check_idem, &fk) != 0)
 		goto out;
+	if ((rc = store_sealed_each(fk.txn, check_sealed_record, &fk)) != 0) {
+		if (rc < 0)
+			printf("fsck: cannot read the sealed values: %s\n",
+			    ledger_strerror(rc));
+		goto out;
+	}
 
 	ledger_merkle_root(&mhs, seq, root);
 	if ((rc = store_get_checkpoint(fk.txn, &note, &len)) != 0) {
@@ -363,9 +432,10 @@ fsck_run(const char *dir, uint64_t map_size)
 		goto out;
 	char root_b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
 	ledger_b64_encode(root, LEDGER_HASH_LEN, root_b64);
-	printf("fsck: OK: %" PRIu64 " entries, hash chain, tree, indexes, "
-	    "checkpoint and %" PRId64 " published checkpoints consistent; root "
-	    "%s\n", seq, published, root_b64);
+	printf("fsck: OK: %" PRIu64 " entries, hash chain, tree, indexes, %"
+	    PRIu64 " sealed values, checkpoint and %" PRId64 " published "
+	    "checkpoints consistent; root %s\n", seq, fk.sealed_values,
+	    published, root_b64);
 	result = 0;
 out:
 	store_txn_end(fk.txn);

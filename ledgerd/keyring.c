@@ -12,6 +12,7 @@
 #include "ledger/error.h"
 #include "ledger/xmalloc.h"
 
+#include "keeper_proto.h"
 #include "keyring.h"
 #include "keyring_impl.h"
 #include "keystore.h"
@@ -22,6 +23,7 @@ struct keyring {
 	char *verifier_text;
 	struct keystore *local;		/* keys in this process, or */
 	struct keeper_conn *remote;	/* the key keeper's socket */
+	uint64_t exchanges;		/* keyring_run calls made (atomic) */
 };
 
 static struct keyring *
@@ -99,12 +101,60 @@ keyring_run(struct keyring *kr, struct keyring_op *ops, size_t n)
 	if (n == 0)
 		return LEDGER_OK;
 	pthread_mutex_lock(&kr->lock);
+	__atomic_add_fetch(&kr->exchanges, 1, __ATOMIC_RELAXED);
 	if (kr->local != NULL)
 		rc = keystore_run(kr->local, ops, n);
 	else
 		rc = keeper_conn_run(kr->remote, ops, n);
 	pthread_mutex_unlock(&kr->lock);
 	return rc;
+}
+
+/* The bytes op takes in a RUN frame (keeper_proto.h). */
+static size_t
+op_frame_bytes(const struct keyring_op *op)
+{
+	return 3 + strnlen(op->period, sizeof(op->period)) + 4 + op->msg_len;
+}
+
+/*
+ * How many of ops[0..n) go in one exchange: at most KEYRING_OPS_MAX, and
+ * no more bytes than a frame carries (at least one, which keyring_run
+ * refuses when it alone is too big).
+ */
+static size_t
+exchange_ops(const struct keyring_op *ops, size_t n)
+{
+	size_t k, bytes = 16;	/* length, type, count, and to spare */
+
+	for (k = 0; k < n && k < KEYRING_OPS_MAX; k++) {
+		bytes += op_frame_bytes(&ops[k]);
+		if (bytes > KEEPER_FRAME_MAX && k > 0)
+			break;
+	}
+	return k;
+}
+
+int
+keyring_run_all(struct keyring *kr, struct keyring_op *ops, size_t n)
+{
+	size_t k;
+	int rc = LEDGER_OK;
+
+	while (n > 0 && rc == LEDGER_OK) {
+		k = exchange_ops(ops, n);
+		rc = keyring_run(kr, ops, k);
+		ops += k;
+		n -= k;
+	}
+	return rc;
+}
+
+uint64_t
+keyring_exchanges(struct keyring *kr)
+{
+	/* Not under the lock, which an exchange holds while it lasts. */
+	return __atomic_load_n(&kr->exchanges, __ATOMIC_RELAXED);
 }
 
 void

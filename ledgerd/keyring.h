@@ -97,6 +97,22 @@ struct keyring_op {
  */
 int keyring_run(struct keyring *kr, struct keyring_op *ops, size_t n);
 
+/*
+ * keyring_run_all - keyring_run() over any number of operations, in as few
+ * exchanges as KEYRING_OPS_MAX and the size of one exchange allow: one for
+ * a commit's tokens and sealed values, unless they are very many.  Stops
+ * at the first exchange that fails and returns as keyring_run() (the ops
+ * after it are left as they were).
+ */
+int keyring_run_all(struct keyring *kr, struct keyring_op *ops, size_t n);
+
+/*
+ * keyring_exchanges - how many keyring_run() exchanges kr has made since
+ * it was opened (for /metrics; a commit makes two).  No lock, no round
+ * trip.
+ */
+uint64_t keyring_exchanges(struct keyring *kr);
+
 /* keyring_op_release - frees what keyring_run() allocated in ops[0..n). */
 void keyring_op_release(struct keyring_op *ops, size_t n);
 

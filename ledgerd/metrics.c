@@ -224,6 +224,9 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	    g->tail_held_entries);
 	gauge(&t, "ledgerd_index_tail_bytes",
 	    "Bytes of memory the index tail holds.", g->tail_bytes);
+	counter(&t, "ledgerd_keyring_exchanges_total",
+	    "Exchanges with the key keeper: a commit makes two.",
+	    g->keyring_exchanges);
 	gauge(&t, "ledgerd_connections", "Open HTTP connections.",
 	    g->connections);
 	gauge(&t, "ledgerd_jobs_in_progress",

@@ -63,6 +63,7 @@ struct metrics_gauges {
 	uint64_t tail_entries;		/* entries above it, in the tail */
 	uint64_t tail_held_entries;	/* and merged ones readers may need */
 	uint64_t tail_bytes;		/* memory of the tail */
+	uint64_t keyring_exchanges;	/* keyring_exchanges() */
 };
 
 void metrics_inc(uint64_t *counter, uint64_t by);

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "keyring.h"
 #include "log.h"
 #include "metrics.h"
 #include "offload.h"
@@ -165,6 +166,19 @@ offload_answer_error(struct offload *o, int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(o->message, sizeof(o->message), fmt, ap);
 	va_end(ap);
+}
+
+void
+offload_answer_failure(struct offload *o, int rc, const char *message)
+{
+	if (rc == KEYRING_EUNAVAILABLE) {
+		/* As appends refused for the same reason (route_events.c). */
+		o->retry_after = 1;
+		offload_answer_error(o, 503, "keys_unavailable", NULL, "the "
+		    "ledger's keys are unavailable; try again once it is "
+		    "restarted");
+	} else
+		offload_answer_error(o, 500, "internal", NULL, "%s", message);
 }
 
 void

@@ -101,6 +101,13 @@ void offload_answer_error(struct offload *o, int status, const char *code,
     __attribute__((format(printf, 5, 6)));
 
 /*
+ * offload_answer_failure - the answer to work that failed with rc: 503
+ * keys_unavailable with Retry-After when the key keeper is gone (an answer
+ * with opened values needs it), else 500 internal with message.
+ */
+void offload_answer_failure(struct offload *o, int rc, const char *message);
+
+/*
  * offload_reply - sends the answer the work left in o to r (a 500 when it
  * left none).  r may be NULL (nothing is sent).
  */

@@ -44,65 +44,115 @@ own_entry(const json_t *entry, const char *type)
 	return t != NULL && strcmp(t, type) == 0;
 }
 
-int
-retention_seal_entry(struct server *srv, json_t *entry, struct retention_sealed *out)
+/*
+ * The policy's sealed fields for an event of type: the rules themselves
+ * are never sealed.  The details of audit and export entries are the
+ * server's own record of a query (filters, subject tokens, never an
+ * identifier) and the claim a bundle is checked against (spec §8.4):
+ * their purpose is sealed, not them.
+ */
+static size_t
+fields_to_seal(const struct ledger_retention *p, const json_t *event,
+    const char *fields[LEDGER_SEALED_FIELDS_MAX])
 {
-	struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX];
-	const char *fields[LEDGER_SEALED_FIELDS_MAX];
-	struct keyring_op ops[LEDGER_SEALED_FIELDS_MAX];
+	size_t i, n = 0;
+
+	if (own_entry(event, "policy") || own_entry(event, "destruction"))
+		return 0;
+	for (i = 0; i < p->n_sealed && n < LEDGER_SEALED_FIELDS_MAX; i++)
+		if (strcmp(p->sealed[i], "details") != 0 ||
+		    (!own_entry(event, "audit") && !own_entry(event, "export")))
+			fields[n++] = p->sealed[i];
+	return n;
+}
+
+int
+retention_seal_plan(struct server *srv, const json_t *event,
+    const char *received_at, struct retention_seal *out)
+{
 	const struct ledger_retention *p = policy(srv);
-	size_t i, n = 0, n_plain = 0;
-	int rc;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	memset(ops, 0, sizeof(ops));
 	if (p == NULL)
 		return LEDGER_OK;
-	if ((rc = ledger_period_name(json_string_value(json_object_get(entry,
-	    "received_at")), srv->period_kind, out->period)) != 0)
-		return rc;
-	/*
-	 * The rules themselves are never sealed.  The details of audit and
-	 * export entries are the server's own record of a query (filters,
-	 * subject tokens, never an identifier) and the claim a bundle is
-	 * checked against (spec §8.4): their purpose is sealed, not them.
-	 */
-	if (!own_entry(entry, "policy") && !own_entry(entry, "destruction"))
-		for (i = 0; i < p->n_sealed; i++)
-			if (strcmp(p->sealed[i], "details") != 0 ||
-			    (!own_entry(entry, "audit") && !own_entry(entry, "export")))
-				fields[n++] = p->sealed[i];
-	if ((rc = ledger_entry_seal(entry, fields, n, plain, &n_plain)) != 0)
-		return rc;
-	if (n_plain == 0)
-		return LEDGER_OK;
-	for (i = 0; i < n_plain; i++) {
+	if ((out->rc = ledger_period_name(received_at, srv->period_kind,
+	    out->sealed.period)) != 0)
+		return out->rc;
+	out->n_fields = fields_to_seal(p, event, out->fields);
+	if ((out->rc = ledger_sealed_plain_make(event, out->fields,
+	    out->n_fields, out->plain, &out->n_plain)) != 0)
+		return out->rc;
+	/* Refused as the key ring would refuse it, without asking it. */
+	for (i = 0; i < out->n_plain; i++)
+		if (out->plain[i].plain_len > KEYRING_VALUE_MAX)
+			out->rc = LEDGER_ETOOBIG;
+	return out->rc;
+}
+
+size_t
+retention_seal_ops(const struct retention_seal *s, struct keyring_op *ops)
+{
+	size_t i;
+
+	if (s->rc != 0)
+		return 0;
+	for (i = 0; i < s->n_plain; i++) {
+		memset(&ops[i], 0, sizeof(ops[i]));
 		ops[i].kind = KEYRING_SEAL;
 		ops[i].create = 1;
-		memcpy(ops[i].period, out->period, sizeof(ops[i].period));
-		ops[i].msg = plain[i].plain;
-		ops[i].msg_len = plain[i].plain_len;
+		memcpy(ops[i].period, s->sealed.period, sizeof(ops[i].period));
+		ops[i].msg = s->plain[i].plain;
+		ops[i].msg_len = s->plain[i].plain_len;
 	}
-	if ((rc = keyring_run(srv->keyring, ops, n_plain)) != 0)
-		goto out;
-	for (i = 0; i < n_plain; i++) {
-		if ((rc = ops[i].rc) != 0) {
+	return s->n_plain;
+}
+
+size_t
+retention_seal_take(struct retention_seal *s, struct keyring_op *ops)
+{
+	struct retention_sealed *out = &s->sealed;
+	size_t i, made = s->rc == 0 ? s->n_plain : 0;
+
+	for (i = 0; i < s->n_plain && s->rc == 0; i++) {
+		if ((s->rc = ops[i].rc) != 0) {
 			log_warnx("retention: cannot seal %s under period %s: %s",
-			    plain[i].field, out->period, keyring_strerror(rc));
-			goto out;
+			    s->plain[i].field, out->period, keyring_strerror(s->rc));
+			break;
 		}
-		snprintf(out->field[i], sizeof(out->field[i]), "%s", plain[i].field);
+		snprintf(out->field[i], sizeof(out->field[i]), "%s",
+		    s->plain[i].field);
 		out->sealed[i] = ops[i].out;
 		out->sealed_len[i] = ops[i].out_len;
 		ops[i].out = NULL;
 		out->n++;
 	}
-out:
-	keyring_op_release(ops, n_plain);
-	ledger_sealed_plain_free(plain, n_plain);
-	if (rc != 0)
-		retention_sealed_free(out);
-	return rc;
+	return made;
+}
+
+int
+retention_seal_entry(struct retention_seal *s, json_t *entry,
+    struct retention_sealed *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (s->rc != 0 || s->sealed.period[0] == '\0')
+		return s->rc;
+	if ((rc = ledger_entry_seal_plain(entry, s->fields, s->n_fields,
+	    s->plain, s->n_plain)) != 0)
+		return rc;
+	*out = s->sealed;
+	memset(&s->sealed, 0, sizeof(s->sealed));
+	return LEDGER_OK;
+}
+
+void
+retention_seal_free(struct retention_seal *s)
+{
+	ledger_sealed_plain_free(s->plain, s->n_plain);
+	retention_sealed_free(&s->sealed);
+	memset(s, 0, sizeof(*s));
 }
 
 void

@@ -16,6 +16,7 @@
 #include "ledger/period.h"
 #include "ledger/sealed.h"
 
+struct keyring_op;
 struct server;
 struct store_txn;
 
@@ -25,8 +26,8 @@ struct store_txn;
 					   periods due for destruction */
 
 /*
- * What retention_seal_entry made of one entry: the period it belongs to
- * and the sealed values (the key ring's output) to store beside it.
+ * The sealed values of one entry: the period it belongs to and the key
+ * ring's output, to store beside it.
  */
 struct retention_sealed {
 	char period[LEDGER_PERIOD_ID_MAX + 1];
@@ -37,19 +38,69 @@ struct retention_sealed {
 };
 
 /*
- * retention_seal_entry - under a policy, puts entry (built by the writer,
- * received_at set) into the version 3 form: the policy's sealed fields
- * taken out for commitments (ledger_entry_seal), each value sealed by the
- * key ring under the period of received_at (made if missing).
+ * An event's values to seal under the policy.  They are made from the
+ * event before its entry is built, so that the writer seals the values of
+ * a whole commit in the round trip that makes its subject tokens:
+ * retention_seal_plan, then the key ring runs the operations of
+ * retention_seal_ops, retention_seal_take keeps what it made, and
+ * retention_seal_entry puts the entry into the sealed form.
+ */
+struct retention_seal {
+	int rc;				/* of making or sealing the values:
+					   the event is refused with it */
+	const char *fields[LEDGER_SEALED_FIELDS_MAX];	/* the policy's, for
+							   this event's type */
+	size_t n_fields;
+	struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX];
+	size_t n_plain;
+	struct retention_sealed sealed;	/* its period, the key ring's output */
+};
+
+/*
+ * retention_seal_plan - under a policy, the plaintexts of the fields event
+ * holds that the policy seals (ledger_sealed_plain_make), and the period of
+ * received_at they are sealed under.  Without a policy nothing (the period
+ * stays empty).
+ *	out	out: zeroed, then filled (retention_seal_free it); out->rc is
+ *		the return value
+ * Returns 0, LEDGER_ETOOBIG (a value larger than the key ring seals),
+ * LEDGER_ECRYPTO or LEDGER_EINVAL.
+ */
+int retention_seal_plan(struct server *srv, const json_t *event,
+    const char *received_at, struct retention_seal *out);
+
+/*
+ * retention_seal_ops - fills ops (room for LEDGER_SEALED_FIELDS_MAX) with
+ * the KEYRING_SEAL operations of s: none once s->rc is set.  Returns how
+ * many.
+ */
+size_t retention_seal_ops(const struct retention_seal *s, struct keyring_op *ops);
+
+/*
+ * retention_seal_take - after keyring_run, takes the sealed values out of
+ * the ops retention_seal_ops made; a value that could not be sealed sets
+ * s->rc (logged).  Returns how many ops were s's (retention_seal_ops').
+ */
+size_t retention_seal_take(struct retention_seal *s, struct keyring_op *ops);
+
+/*
+ * retention_seal_entry - under a policy, puts entry (built by the writer
+ * from the event of s, received_at set) into the version 3 form: the
+ * policy's sealed fields taken out for commitments to the plaintexts of s
+ * (ledger_entry_seal_plain), and moves the sealed values to out.
  *	entry	in/out: modified
  *	out	out: zeroed, then filled (retention_sealed_free it)
- * Returns 0 (also without a policy: out->period is then empty),
- * KEYRING_EUNAVAILABLE, KEYRING_EDESTROYED, LEDGER_ECRYPTO or LEDGER_EINVAL.
+ * Returns 0 (also without a policy: out->period is then empty), s->rc
+ * when set (KEYRING_EUNAVAILABLE, KEYRING_EDESTROYED, LEDGER_ETOOBIG,
+ * LEDGER_ECRYPTO, LEDGER_EINVAL), or LEDGER_EINVAL.
  */
-int retention_seal_entry(struct server *srv, json_t *entry,
+int retention_seal_entry(struct retention_seal *s, json_t *entry,
     struct retention_sealed *out);
 
-/* retention_sealed_free - frees what retention_seal_entry made. */
+/* retention_seal_free - frees s (what retention_seal_entry did not take). */
+void retention_seal_free(struct retention_seal *s);
+
+/* retention_sealed_free - frees what retention_seal_entry gave. */
 void retention_sealed_free(struct retention_sealed *s);
 
 /*

@@ -28,6 +28,7 @@
 #include "hash_json.h"
 #include "http.h"
 #include "jsontext.h"
+#include "keyring.h"
 #include "log.h"
 #include "metrics.h"
 #include "offload.h"
@@ -793,16 +794,120 @@ route_events_batch(struct request *r)
 	}
 }
 
+/*
+ * Why principal p may not see entry seq: 1 with the message in why (the
+ * answer is 403 forbidden), or 0.
+ */
+static int
+entry_refused(const struct server *srv, const struct principal *p,
+    uint64_t seq, const json_t *entry, char *why, size_t cap)
+{
+	if (auth_sees_all(p))
+		return 0;
+	if (!auth_entry_visible(p, entry))
+		snprintf(why, cap, "entry %" PRIu64 " is not visible to org %s",
+		    seq, p->org);
+	/* Past restrict_after, only those who see all (§9.4). */
+	else if (retention_restricted(srv, entry))
+		snprintf(why, cap, "entry %" PRIu64 " is restricted under the "
+		    "retention policy", seq);
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * GET /v1/events/{seq}/opened, on a worker: opening the sealed values is
+ * a round trip to the key keeper, which may wait for the writer's.
+ */
+struct opened_job {
+	struct offload o;		/* first */
+	uint64_t seq;
+};
+
+static void
+opened_work(struct offload *o)
+{
+	struct opened_job *j = (struct opened_job *)o;
+	struct store_txn *txn = NULL;
+	struct json_text text = { NULL, 0, 0 };
+	json_t *entry = NULL;
+	const char *bytes;
+	char why[160];
+	size_t len;
+	int rc;
+
+	if ((rc = store_read_begin(o->srv->store, &txn)) != 0)
+		goto fail;
+	if ((rc = store_get_entry(txn, j->seq, &bytes, &len)) ==
+	    LEDGER_ENOTFOUND) {
+		offload_answer_error(o, 404, "not_found", "seq",
+		    "no entry %" PRIu64, j->seq);
+		goto out;
+	}
+	if (rc != 0)
+		goto fail;
+	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+		rc = LEDGER_ECORRUPT;
+		goto fail;
+	}
+	if (entry_refused(o->srv, o->principal, j->seq, entry, why,
+	    sizeof(why))) {
+		offload_answer_error(o, 403, "forbidden", "seq", "%s", why);
+		goto out;
+	}
+	jsontext_str(&text, "{\"seq\":");
+	jsontext_u64(&text, j->seq);
+	if ((rc = retention_answer_members(o->srv, txn, j->seq, entry,
+	    &text)) != 0)
+		goto fail;
+	jsontext_str(&text, "}");
+	offload_answer_owned(o, 200, "application/json", text.buf, text.len);
+	text.buf = NULL;
+	goto out;
+
+fail:
+	log_warnx("request %" PRIu64 ": entry %" PRIu64 ": %s", o->request_id,
+	    j->seq, keyring_strerror(rc));
+	offload_answer_failure(o, rc, "cannot read the entry");
+out:
+	if (text.buf != NULL)
+		OPENSSL_cleanse(text.buf, text.len);
+	free(text.buf);
+	json_decref(entry);
+	store_txn_end(txn);
+}
+
+static void
+opened_done(struct offload *o, struct request *r)
+{
+	offload_reply(o, r);
+	offload_release(o);
+	free(o);
+}
+
+static void
+opened_submit(struct request *r, uint64_t seq)
+{
+	struct opened_job *j = xcalloc(1, sizeof(*j));
+
+	j->seq = seq;
+	if (offload_submit(r, &j->o, opened_work, opened_done) != 0) {
+		offload_release(&j->o);
+		free(j);
+	}
+}
+
 void
 route_events_get(struct request *r)
 {
 	static const char *const no_params[] = { NULL };
 	const char *s = r->path + strlen("/v1/events/"), *bytes, *slash;
 	struct store_txn *txn = NULL;
-	struct json_text text = { NULL, 0, 0 };
 	json_t *entry = NULL;
 	uint64_t seq;
 	size_t len, seq_len;
+	char why[160];
 	int rc, opened = 0;
 
 	if (query_check(r, no_params) != 0)
@@ -822,6 +927,10 @@ route_events_get(struct request *r)
 		    "seq must be a decimal integer without leading zeros");
 		return;
 	}
+	if (opened) {
+		opened_submit(r, seq);
+		return;
+	}
 	if ((rc = store_read_begin(r->srv->store, &txn)) != 0)
 		goto fail;
 	if ((rc = store_get_entry(txn, seq, &bytes, &len)) ==
@@ -832,35 +941,16 @@ route_events_get(struct request *r)
 	}
 	if (rc != 0)
 		goto fail;
-	if (!auth_sees_all(r->principal) || opened || r->srv->has_retention) {
+	if (!auth_sees_all(r->principal) || r->srv->has_retention) {
 		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
 			rc = LEDGER_ECORRUPT;
 			goto fail;
 		}
-		if (!auth_sees_all(r->principal) && !auth_entry_visible(r->principal,
-		    entry)) {
-			reply_error(r, 403, "forbidden", "seq",
-			    "entry %" PRIu64 " is not visible to org %s", seq,
-			    r->principal->org);
+		if (entry_refused(r->srv, r->principal, seq, entry, why,
+		    sizeof(why))) {
+			reply_error(r, 403, "forbidden", "seq", "%s", why);
 			goto out;
 		}
-		/* Past restrict_after, only those who see all (§9.4). */
-		if (!auth_sees_all(r->principal) && retention_restricted(r->srv, entry)) {
-			reply_error(r, 403, "forbidden", "seq",
-			    "entry %" PRIu64 " is restricted under the retention "
-			    "policy", seq);
-			goto out;
-		}
-	}
-	if (opened) {
-		jsontext_str(&text, "{\"seq\":");
-		jsontext_u64(&text, seq);
-		if ((rc = retention_answer_members(r->srv, txn, seq, entry,
-		    &text)) != 0)
-			goto fail;
-		jsontext_str(&text, "}");
-		reply_bytes(r, 200, "application/json", text.buf, text.len);
-		goto out;
 	}
 	/* The stored bytes exactly: they are the Merkle leaf. */
 	if (entry != NULL && retention_restricted(r->srv, entry))
@@ -874,9 +964,6 @@ fail:
 	    ledger_strerror(rc));
 	reply_error(r, 500, "internal", NULL, "cannot read the entry");
 out:
-	if (text.buf != NULL)
-		OPENSSL_cleanse(text.buf, text.len);
-	free(text.buf);
 	json_decref(entry);
 	store_txn_end(txn);
 }
@@ -1194,8 +1281,8 @@ list_work(struct offload *o)
 
 fail:
 	log_warnx("request %" PRIu64 ": listing: %s", o->request_id,
-	    ledger_strerror(rc));
-	offload_answer_error(o, 500, "internal", NULL, "cannot read the log");
+	    keyring_strerror(rc));
+	offload_answer_failure(o, rc, "cannot read the log");
 	free(text.buf);
 	store_txn_end(txn);
 }

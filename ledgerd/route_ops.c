@@ -137,6 +137,8 @@ route_metrics(struct request *r)
 	g.db_bytes = store_disk_usage(r->srv->store);
 	g.connections = http_connections(r->srv);
 	g.jobs_in_progress = workers_in_progress(r->srv->workers);
+	if (r->srv->keyring != NULL)
+		g.keyring_exchanges = keyring_exchanges(r->srv->keyring);
 	text = metrics_format(&r->srv->metrics, &g);
 	if (witnesses.len > 0) {
 		text = xrealloc(text, strlen(text) + witnesses.len + 1);

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "http.h"
 #include "jsontext.h"
+#include "keyring.h"
 #include "log.h"
 #include "offload.h"
 #include "oversight.h"
@@ -636,8 +637,8 @@ answer_work(struct offload *o)
 
 fail:
 	log_warnx("request %" PRIu64 ": provenance: %s", o->request_id,
-	    ledger_strerror(rc));
-	offload_answer_error(o, 500, "internal", NULL, "cannot read the log");
+	    keyring_strerror(rc));
+	offload_answer_failure(o, rc, "cannot read the log");
 out:
 	free(a.text.buf);
 	free(edges.buf);

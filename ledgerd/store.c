@@ -938,6 +938,36 @@ store_get_sealed(struct store_txn *txn, uint64_t seq, const char *field,
 	return LEDGER_OK;
 }
 
+int
+store_sealed_each(struct store_txn *txn,
+    int (*fn)(void *ctx, uint64_t seq, const char *field), void *ctx)
+{
+	char field[64];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (!txn->st->has_sealed)
+		return LEDGER_OK;
+	if ((rc = mdb_cursor_open(txn->txn, txn->st->sealed, &c)) != 0)
+		return lmdb_error("cursor", rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		/* As sealed_key makes them: seq, then the field's name. */
+		if (k.mv_size <= 8 || k.mv_size - 8 >= sizeof(field)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(field, (const uint8_t *)k.mv_data + 8, k.mv_size - 8);
+		field[k.mv_size - 8] = '\0';
+		if ((rc = fn(ctx, ledger_get_be64(k.mv_data), field)) != 0) {
+			mdb_cursor_close(c);
+			return rc;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? LEDGER_OK : lmdb_error("sealed scan", rc);
+}
+
 /* Retention records live in meta under "retention/" NAME. */
 static size_t
 retention_key(char *buf, size_t cap, const char *name)

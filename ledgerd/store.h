@@ -192,6 +192,14 @@ int store_index_count(struct store_txn *txn, uint64_t *count);
 /* store_hash_count - how many tree hashes are stored, all levels. */
 int store_hash_count(struct store_txn *txn, uint64_t *count);
 
+/*
+ * store_sealed_each - calls fn for every sealed value's record (entry seq,
+ * field), in order of seq; stops at non-zero and returns it.  Nothing in a
+ * store without sealed values.  Returns 0, fn's value, or a store error.
+ */
+int store_sealed_each(struct store_txn *txn,
+    int (*fn)(void *ctx, uint64_t seq, const char *field), void *ctx);
+
 /* store_idem_each - calls fn for every idempotency record; stops at non-zero. */
 int store_idem_each(struct store_txn *txn,
     int (*fn)(void *ctx, const char *principal, const char *key, uint64_t seq),

@@ -307,15 +307,18 @@ ref_readable(struct store_txn *txn, const struct append_request *req,
 }
 
 /*
- * What the keyring gave one request of a commit: each event's received_at
- * and its subjects' tokens under the period of that time.  All subjects of
- * a commit go to the keyring in one keyring_run (one round trip).
+ * What the keyring gave one request of a commit: each event's received_at,
+ * its subjects' tokens under the period of that time and, under a retention
+ * policy, its sealed values.  All subjects and values of a commit go to the
+ * keyring in one keyring_run (one round trip).
  */
 struct request_keys {
 	int64_t *received_us;		/* per event */
 	size_t *first_token;		/* per event: its first in tokens */
 	char (*tokens)[LEDGER_SUBJECT_TOKEN_LEN + 1];
 	size_t n_tokens;
+	struct retention_seal *seals;	/* per event */
+	size_t n_events;
 };
 
 static void
@@ -325,15 +328,69 @@ request_keys_free(struct request_keys *k, size_t n)
 		free(k[i].received_us);
 		free(k[i].first_token);
 		free(k[i].tokens);
+		for (size_t e = 0; e < k[i].n_events; e++)
+			retention_seal_free(&k[i].seals[e]);
+		free(k[i].seals);
 	}
 	free(k);
 }
 
+/* The subjects of the events of batch: as many TOKEN ops. */
+static size_t
+batch_subjects(struct request_list *batch, size_t *n_req, size_t *n_events)
+{
+	struct append_request *req;
+	size_t n = 0;
+
+	*n_req = 0;
+	*n_events = 0;
+	TAILQ_FOREACH(req, batch, link) {
+		(*n_req)++;
+		*n_events += json_array_size(req->events);
+		for (size_t i = 0; i < json_array_size(req->events); i++)
+			n += json_array_size(json_object_get(
+			    json_array_get(req->events, i), "subjects"));
+	}
+	return n;
+}
+
+/*
+ * Takes the tokens and sealed values of keys[0..n_req) out of ops, in the
+ * order batch_keys made them: every TOKEN op first, then the SEAL ops.  A
+ * token that cannot be made fails the commit; a value that cannot be sealed
+ * refuses its request only (its seal's rc, in apply_request).
+ */
+static int
+take_keys(struct request_keys *keys, size_t n_req, struct keyring_op *ops)
+{
+	size_t j, t, e, k = 0;
+	int rc;
+
+	for (j = 0; j < n_req; j++) {
+		for (t = 0; t < keys[j].n_tokens; t++, k++) {
+			if ((rc = ops[k].rc) != LEDGER_OK) {
+				log_warnx("writer: no subject token under "
+				    "period %s: %s", ops[k].period,
+				    keyring_strerror(rc));
+				return rc;
+			}
+			memcpy(keys[j].tokens[t], ops[k].token,
+			    sizeof(keys[j].tokens[t]));
+		}
+	}
+	for (j = 0; j < n_req; j++)
+		for (e = 0; e < keys[j].n_events; e++)
+			k += retention_seal_take(&keys[j].seals[e], ops + k);
+	return LEDGER_OK;
+}
+
 /*
  * batch_keys - the received_at of every event of batch (never decreasing,
- * even when the clock steps back) and the tokens of their subjects, in one
- * keyring_run.  keys[j] is for the j-th request.  Returns 0,
- * KEYRING_EUNAVAILABLE (the keeper is gone) or another error (logged).
+ * even when the clock steps back), the tokens of their subjects and, under
+ * a retention policy, their sealed values, in one keyring_run.  keys[j] is
+ * for the j-th request.  Returns 0, KEYRING_EUNAVAILABLE (the keeper is
+ * gone) or another error (logged); a value that cannot be sealed is its
+ * event's error (retention_seal_entry), not the commit's.
  */
 static int
 batch_keys(struct writer *w, struct request_list *batch,
@@ -342,27 +399,27 @@ batch_keys(struct writer *w, struct request_list *batch,
 	struct append_request *req;
 	struct request_keys *keys;
 	struct keyring_op *ops = NULL;
-	size_t n_req = 0, n_ops = 0, j = 0, k = 0;
+	size_t n_req, n_events, n_tokens, n_ops, j = 0, k = 0, s;
 	int64_t last = w->state.last_received_us;
 	int rc = LEDGER_OK;
 
-	TAILQ_FOREACH(req, batch, link) {
-		n_req++;
-		for (size_t i = 0; i < json_array_size(req->events); i++)
-			n_ops += json_array_size(json_object_get(
-			    json_array_get(req->events, i), "subjects"));
-	}
+	n_tokens = batch_subjects(batch, &n_req, &n_events);
+	n_ops = n_tokens + (w->srv->has_retention ?
+	    n_events * LEDGER_SEALED_FIELDS_MAX : 0);
 	keys = xcalloc(n_req ? n_req : 1, sizeof(*keys));
 	ops = xcalloc(n_ops ? n_ops : 1, sizeof(*ops));
+	s = n_tokens;		/* the SEAL ops follow the TOKEN ops */
 	TAILQ_FOREACH(req, batch, link) {
 		size_t n = json_array_size(req->events), t = 0;
 		struct request_keys *rk = &keys[j++];
 
 		rk->received_us = xcalloc(n ? n : 1, sizeof(*rk->received_us));
 		rk->first_token = xcalloc(n ? n : 1, sizeof(*rk->first_token));
+		rk->seals = xcalloc(n ? n : 1, sizeof(*rk->seals));
+		rk->n_events = n;
 		for (size_t i = 0; i < n; i++) {
-			json_t *subjects = json_object_get(
-			    json_array_get(req->events, i), "subjects"), *s;
+			json_t *ev = json_array_get(req->events, i);
+			json_t *subjects = json_object_get(ev, "subjects"), *sj;
 			char received_at[LEDGER_TIME_LEN + 1];
 			char period[LEDGER_PERIOD_ID_MAX + 1];
 			size_t x;
@@ -372,47 +429,37 @@ batch_keys(struct writer *w, struct request_list *batch,
 				rk->received_us[i] = last;
 			last = rk->received_us[i];
 			rk->first_token[i] = t;
+			ledger_time_format(last, received_at);
+			/* Its failure refuses the event, in apply_request. */
+			retention_seal_plan(w->srv, ev, received_at, &rk->seals[i]);
+			s += retention_seal_ops(&rk->seals[i], ops + s);
 			if (json_array_size(subjects) == 0)
 				continue;
-			ledger_time_format(last, received_at);
 			if ((rc = ledger_period_name(received_at,
 			    w->srv->period_kind, period)) != 0)
 				goto out;
-			json_array_foreach(subjects, x, s) {
+			json_array_foreach(subjects, x, sj) {
 				struct keyring_op *op = &ops[k++];
 
 				op->kind = KEYRING_TOKEN;
 				op->create = 1;
 				memcpy(op->period, period, sizeof(op->period));
-				op->msg = json_string_value(s);
-				op->msg_len = json_string_length(s);
+				op->msg = json_string_value(sj);
+				op->msg_len = json_string_length(sj);
 				t++;
 			}
 		}
 		rk->tokens = xcalloc(t ? t : 1, sizeof(*rk->tokens));
 		rk->n_tokens = t;
 	}
-	/* One exchange, unless the commit has more subjects than one holds. */
-	for (k = 0; k < n_ops && rc == 0; k += KEYRING_OPS_MAX)
-		rc = keyring_run(w->srv->keyring, ops + k, n_ops - k <
-		    KEYRING_OPS_MAX ? n_ops - k : KEYRING_OPS_MAX);
-	if (rc != 0)
-		goto out;	/* a keeper gone was logged once, when found */
-	/* The ops were made request by request, event by event, in order. */
-	for (k = 0, j = 0; j < n_req; j++) {
-		for (size_t t = 0; t < keys[j].n_tokens; t++, k++) {
-			if ((rc = ops[k].rc) != LEDGER_OK) {
-				log_warnx("writer: no subject token under "
-				    "period %s: %s", ops[k].period,
-				    keyring_strerror(rc));
-				goto out;
-			}
-			memcpy(keys[j].tokens[t], ops[k].token,
-			    sizeof(keys[j].tokens[t]));
-		}
-	}
+	/*
+	 * One exchange, unless the commit has more subjects and values than
+	 * one holds.  A keeper gone was logged once, when found.
+	 */
+	if ((rc = keyring_run_all(w->srv->keyring, ops, s)) == 0)
+		rc = take_keys(keys, n_req, ops);
 out:
-	keyring_op_release(ops, n_ops);
+	keyring_op_release(ops, s);
 	free(ops);
 	*keys_out = keys;
 	*n_out = n_req;
@@ -428,7 +475,7 @@ out:
  */
 static int
 apply_request(struct writer *w, struct store_txn *txn, struct append_request *req,
-    const struct request_keys *keys, struct store_state *state)
+    struct request_keys *keys, struct store_state *state)
 {
 	struct ledger_hash_store hs = store_hash_store(txn);
 	size_t i, n = json_array_size(req->events), fresh = 0;
@@ -504,8 +551,8 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		    &pending[i].entry);
 		/* Under a retention policy, free text leaves the entry (§2.10). */
 		if (rc == 0)
-			rc = retention_seal_entry(w->srv, pending[i].entry,
-			    &pending[i].sealed);
+			rc = retention_seal_entry(&keys->seals[i],
+			    pending[i].entry, &pending[i].sealed);
 		if (rc == 0)
 			rc = ledger_entry_dump(pending[i].entry, &pending[i].bytes,
 			    &pending[i].len);

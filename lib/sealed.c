@@ -99,41 +99,44 @@ ledger_sealed_plain_free(struct ledger_sealed_plain *plain, size_t n)
 	}
 }
 
-int
-ledger_entry_seal(json_t *entry, const char *const *fields, size_t n,
-    struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX], size_t *n_plain)
+/* The index of name in fields[0..n), or n. */
+static size_t
+field_index(const char *const *fields, size_t n, const char *name)
 {
-	uint8_t salt[LEDGER_SEAL_SALT_LEN], digest[LEDGER_HASH_LEN];
-	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-	json_t *sealed = NULL, *value;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(fields[i], name) == 0)
+			break;
+	return i;
+}
+
+int
+ledger_sealed_plain_make(const json_t *source, const char *const *fields,
+    size_t n, struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX],
+    size_t *n_plain)
+{
+	uint8_t salt[LEDGER_SEAL_SALT_LEN];
+	const json_t *value;
 	char *bytes = NULL;
-	size_t i, j, len = 0, k = 0;
+	size_t i, len = 0, k = 0;
 	int rc = LEDGER_EINVAL;
 
 	*n_plain = 0;
-	if (!json_is_object(entry) || json_object_get(entry, "sealed") != NULL ||
-	    n > LEDGER_SEALED_FIELDS_MAX)
+	if (!json_is_object(source) || n > LEDGER_SEALED_FIELDS_MAX)
 		return LEDGER_EINVAL;
-	sealed = json_object();
 	for (i = 0; i < n; i++) {
 		rc = LEDGER_EINVAL;
-		if (!ledger_sealable_field(fields[i]))
-			goto fail;
-		for (j = 0; j < i; j++)
-			if (strcmp(fields[j], fields[i]) == 0)
-				goto fail;	/* named twice */
-		if ((value = json_object_get(entry, fields[i])) == NULL)
+		if (!ledger_sealable_field(fields[i]) ||
+		    field_index(fields, i, fields[i]) != i)
+			goto fail;	/* not sealable, or named twice */
+		if ((value = json_object_get(source, fields[i])) == NULL)
 			continue;
 		if ((rc = ledger_sealed_value_bytes(value, &bytes, &len)) != 0)
 			goto fail;
 		rc = LEDGER_ECRYPTO;
 		if (RAND_bytes(salt, sizeof(salt)) != 1)
 			goto fail;
-		if ((rc = ledger_sealed_commitment(fields[i], salt, bytes, len,
-		    digest)) != 0)
-			goto fail;
-		ledger_b64_encode(digest, sizeof(digest), b64);
-		json_object_set_new(sealed, fields[i], json_string(b64));
 		snprintf(plain[k].field, sizeof(plain[k].field), "%s", fields[i]);
 		plain[k].plain_len = sizeof(salt) + len;
 		plain[k].plain = xmalloc(plain[k].plain_len);
@@ -143,14 +146,8 @@ ledger_entry_seal(json_t *entry, const char *const *fields, size_t n,
 		OPENSSL_cleanse(bytes, len);
 		free(bytes);
 		bytes = NULL;
-		json_object_del(entry, fields[i]);
 	}
 	OPENSSL_cleanse(salt, sizeof(salt));
-	if (k > 0)
-		json_object_set_new(entry, "sealed", sealed);
-	else
-		json_decref(sealed);
-	json_object_set_new(entry, "v", json_integer(LEDGER_ENTRY_VERSION_SEALED));
 	*n_plain = k;
 	return LEDGER_OK;
 fail:
@@ -158,9 +155,94 @@ fail:
 	if (bytes != NULL)
 		OPENSSL_cleanse(bytes, len);
 	free(bytes);
-	json_decref(sealed);
 	ledger_sealed_plain_free(plain, k);
 	return rc;
+}
+
+/*
+ * The base64 commitment to field's value in entry under the salt of p,
+ * whose value bytes must be the entry's: 0 or LEDGER_EINVAL, LEDGER_ECRYPTO.
+ */
+static int
+commit_plain(const json_t *value, const struct ledger_sealed_plain *p,
+    char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1])
+{
+	uint8_t digest[LEDGER_HASH_LEN];
+	char *bytes = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ledger_sealed_value_bytes(value, &bytes, &len)) != 0)
+		return rc;
+	if (p->plain_len != LEDGER_SEAL_SALT_LEN + len ||
+	    memcmp(p->plain + LEDGER_SEAL_SALT_LEN, bytes, len) != 0)
+		rc = LEDGER_EINVAL;	/* not the value of this entry */
+	else
+		rc = ledger_sealed_commitment(p->field, p->plain, bytes, len,
+		    digest);
+	OPENSSL_cleanse(bytes, len);
+	free(bytes);
+	if (rc == 0)
+		ledger_b64_encode(digest, sizeof(digest), b64);
+	return rc;
+}
+
+int
+ledger_entry_seal_plain(json_t *entry, const char *const *fields, size_t n,
+    const struct ledger_sealed_plain *plain, size_t n_plain)
+{
+	char b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+	json_t *sealed, *value;
+	size_t i, k = 0;
+	int rc;
+
+	if (!json_is_object(entry) || json_object_get(entry, "sealed") != NULL ||
+	    n > LEDGER_SEALED_FIELDS_MAX)
+		return LEDGER_EINVAL;
+	sealed = json_object();
+	for (i = 0; i < n; i++) {
+		if ((value = json_object_get(entry, fields[i])) == NULL)
+			continue;
+		rc = LEDGER_EINVAL;
+		if (k == n_plain || strcmp(plain[k].field, fields[i]) != 0 ||
+		    (rc = commit_plain(value, &plain[k], b64)) != 0) {
+			json_decref(sealed);
+			return rc;
+		}
+		json_object_set_new(sealed, fields[i], json_string(b64));
+		json_object_del(entry, fields[i]);
+		k++;
+	}
+	if (k != n_plain) {
+		json_decref(sealed);
+		return LEDGER_EINVAL;	/* a value the entry does not hold */
+	}
+	if (k > 0)
+		json_object_set_new(entry, "sealed", sealed);
+	else
+		json_decref(sealed);
+	json_object_set_new(entry, "v", json_integer(LEDGER_ENTRY_VERSION_SEALED));
+	return LEDGER_OK;
+}
+
+int
+ledger_entry_seal(json_t *entry, const char *const *fields, size_t n,
+    struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX], size_t *n_plain)
+{
+	size_t k;
+	int rc;
+
+	*n_plain = 0;
+	if (!json_is_object(entry) || json_object_get(entry, "sealed") != NULL)
+		return LEDGER_EINVAL;
+	if ((rc = ledger_sealed_plain_make(entry, fields, n, plain, &k)) != 0)
+		return rc;
+	if ((rc = ledger_entry_seal_plain(entry, fields, n, plain, k)) != 0) {
+		ledger_sealed_plain_free(plain, k);
+		return rc;
+	}
+	*n_plain = k;
+	return LEDGER_OK;
 }
 
 int

@@ -25,6 +25,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/hash.h"
 #include "ledger/keyfile.h"
 #include "ledger/period.h"
 #include "ledger/xmalloc.h"
@@ -338,28 +339,15 @@ checkpoint_reaches(struct daemon *d, long long size)
 }
 
 /*
- * Killing the keeper: ledgerd refuses appends and subject queries with
- * 503 keys_unavailable, signs nothing, says so on /healthz and in its log;
- * after a restart every acknowledged entry is there and verifies.
+ * Kills the keeper of d with SIGKILL and waits until it is dead: ledgerd
+ * reaps it once it notices.  Returns 0 or -1.
  */
-static void
-body_keeper_killed(struct daemon *d)
+static int
+kill_keeper(struct daemon *d, pid_t keeper)
 {
-	struct http_client hc;
-	struct http_response r;
-	struct ctl_result cr;
-	char url[64], *ev, *log;
-	long long before;
-	pid_t keeper;
-	int i;
-
-	http_client_init(&hc, d->port, d->token);
-	CHECK_INT(post_some(&hc, 0, 10), 10);
-	REQUIRE((keeper = keeper_pid(d->pid)) > 0);
-	REQUIRE((before = checkpoint_reaches(d, 10)) == 10);
-	REQUIRE(kill(keeper, SIGKILL) == 0);
-	/* ledgerd reaps it once it notices; give the signal a moment. */
-	for (i = 0; i < 100 && keeper_pid(d->pid) == keeper; i++) {
+	if (kill(keeper, SIGKILL) != 0)
+		return -1;
+	for (int i = 0; i < 100 && keeper_pid(d->pid) == keeper; i++) {
 		char path[64];
 		FILE *f;
 		char state[256] = "";
@@ -374,6 +362,29 @@ body_keeper_killed(struct daemon *d)
 			break;	/* a zombie: dead, not reaped yet */
 		sleep_ms(20);
 	}
+	return 0;
+}
+
+/*
+ * Killing the keeper: ledgerd refuses appends and subject queries with
+ * 503 keys_unavailable, signs nothing, says so on /healthz and in its log;
+ * after a restart every acknowledged entry is there and verifies.
+ */
+static void
+body_keeper_killed(struct daemon *d)
+{
+	struct http_client hc;
+	struct http_response r;
+	struct ctl_result cr;
+	char url[64], *ev, *log;
+	long long before;
+	pid_t keeper;
+
+	http_client_init(&hc, d->port, d->token);
+	CHECK_INT(post_some(&hc, 0, 10), 10);
+	REQUIRE((keeper = keeper_pid(d->pid)) > 0);
+	REQUIRE((before = checkpoint_reaches(d, 10)) == 10);
+	REQUIRE(kill_keeper(d, keeper) == 0);
 
 	ev = sample_event(100);
 	REQUIRE(http_post_json(&hc, "/v1/events", ev, &r) == 0);
@@ -426,6 +437,195 @@ static void
 test_keeper_killed(void)
 {
 	daemon_test(body_keeper_killed);
+}
+
+#define TOK_SEALED "keeper-sealed-app"
+#define SEALED_BATCH 8
+
+/* A daemon under a retention policy that seals purpose and details. */
+static int
+start_sealed(struct daemon *d)
+{
+	uint8_t h[LEDGER_HASH_LEN];
+	char config[2048];
+
+	ledger_sha256(TOK_SEALED, strlen(TOK_SEALED), h);
+	snprintf(config, sizeof(config),
+	    "{\"listen\": \"127.0.0.1:0\", \"origin\": "
+	    "\"ledger.example.org/keeper-test\", \"orgs\": [\"police\", "
+	    "\"om\"], \"principals\": [{\"id\": \"police-app\", \"org\": "
+	    "\"police\", \"roles\": [\"writer\", \"reader\", \"operator\"], "
+	    "\"token_sha256\": \"%s\"}],\n"
+	    "\"retention\": {\"period\": \"quarter\", \"restrict_after\": "
+	    "\"5y\", \"destroy_after\": \"10y\", \"sealed_fields\": "
+	    "[\"purpose\", \"details\"]}}\n", hash_hex(h));
+	return daemon_start_config(d, config);
+}
+
+/* A batch of n events, from first on, each with a subject and two sealed values. */
+static char *
+sealed_batch(int first, int n)
+{
+	char *text = xstrdup("["), *ev, *more;
+
+	for (int i = first; i < first + n; i++) {
+		ev = xasprintf("{\"type\":\"share\",\"actor\":{\"org\":"
+		    "\"police\",\"user\":\"u-%d\"},\"subjects\":[\"SUBJ-%d\"],"
+		    "\"recipients\":[\"om\"],\"object\":{\"ref\":\"case-%d\"},"
+		    "\"purpose\":\"purpose-%d\",\"occurred_at\":"
+		    "\"2026-01-01T00:00:00Z\",\"details\":{\"note\":"
+		    "\"details-%d\"}}", i, i, i, i, i);
+		more = xasprintf("%s%s%s", text, i > first ? "," : "", ev);
+		free(text);
+		free(ev);
+		text = more;
+	}
+	more = xasprintf("%s]", text);
+	free(text);
+	return more;
+}
+
+static long long
+exchanges(const struct daemon *d)
+{
+	return metric_value(d->port, TOK_SEALED, "ledgerd_keyring_exchanges_total");
+}
+
+/* The purpose opened for entry seq, or "" (the status in *status). */
+static void
+opened_purpose(struct http_client *hc, uint64_t seq, int *status,
+    char *out, size_t cap)
+{
+	struct http_response r;
+	char target[64];
+	json_t *body;
+
+	out[0] = '\0';
+	*status = -1;
+	snprintf(target, sizeof(target), "/v1/events/%" PRIu64 "/opened", seq);
+	if (http_get(hc, target, &r) != 0)
+		return;
+	*status = r.status;
+	if (r.status == 200 && (body = json_loadb(r.body, r.body_len, 0,
+	    NULL)) != NULL) {
+		snprintf(out, cap, "%s", json_string_value(json_object_get(
+		    json_object_get(json_object_get(body, "opened"), "purpose"),
+		    "value")) ?: "");
+		json_decref(body);
+	}
+	http_response_free(&r);
+}
+
+/*
+ * Posts the batch of n sealed events from first on; returns the seq of the
+ * last, or 0 when it was not appended.
+ */
+static uint64_t
+post_sealed(struct http_client *hc, int first, int n)
+{
+	struct http_response r;
+	json_t *answer;
+	uint64_t last = 0;
+	char *batch = sealed_batch(first, n);
+
+	if (http_post_json(hc, "/v1/events/batch", batch, &r) == 0) {
+		if (r.status == 201 && (answer = json_loadb(r.body, r.body_len,
+		    0, NULL)) != NULL) {
+			last = (uint64_t)json_integer_value(json_object_get(
+			    answer, "first_seq")) + (uint64_t)n - 1;
+			json_decref(answer);
+		}
+		http_response_free(&r);
+	}
+	free(batch);
+	return last;
+}
+
+/*
+ * A commit costs two exchanges with the keeper, however many of its
+ * entries seal values: one for the subject tokens and sealed values of all
+ * its events, one for the checkpoint's signature.
+ */
+static void
+test_sealed_exchanges(void)
+{
+	struct daemon d;
+	struct http_client hc;
+	long long before, after;
+	char purpose[64], want[64];
+	uint64_t seq;
+	int status;
+
+	REQUIRE(start_sealed(&d) == 0);
+	http_client_init(&hc, d.port, TOK_SEALED);
+	/* The policy entry and a first commit are behind us. */
+	CHECK(post_sealed(&hc, 0, 1) > 0);
+	REQUIRE((before = exchanges(&d)) > 0);
+	CHECK((seq = post_sealed(&hc, 1, SEALED_BATCH)) > 0);
+	after = exchanges(&d);
+	if (after - before != 2)
+		fprintf(stderr, "  a commit of %d sealed entries made %lld "
+		    "exchanges\n", SEALED_BATCH, after - before);
+	CHECK_INT(after - before, 2);
+	/* The last entry of the batch opens to the value posted. */
+	opened_purpose(&hc, seq, &status, purpose, sizeof(purpose));
+	CHECK_INT(status, 200);
+	snprintf(want, sizeof(want), "purpose-%d", SEALED_BATCH);
+	CHECK_STR(purpose, want);
+	http_client_close(&hc);
+	CHECK_INT(daemon_stop(&d), 0);
+	daemon_cleanup(&d);
+}
+
+/* GET target answers 503 keys_unavailable with Retry-After: 1. */
+static void
+check_keys_unavailable(struct http_client *hc, const char *target)
+{
+	struct http_response r;
+
+	REQUIRE(http_get(hc, target, &r) == 0);
+	CHECK_ERROR(&r, 503, "keys_unavailable", NULL);
+	CHECK_STR(http_header_get(&r, "Retry-After") ?: "", "1");
+	http_response_free(&r);
+}
+
+/*
+ * Opened values need the keeper: once it is gone an entry's opened values,
+ * and listings that carry them, are refused with 503 keys_unavailable and
+ * Retry-After, as appends are; the entry itself is still answered.
+ */
+static void
+test_opened_without_keeper(void)
+{
+	struct daemon d;
+	struct http_client hc;
+	struct http_response r;
+	char target[64], purpose[64];
+	uint64_t seq;
+	pid_t keeper;
+	int status;
+
+	REQUIRE(start_sealed(&d) == 0);
+	http_client_init(&hc, d.port, TOK_SEALED);
+	REQUIRE((seq = post_sealed(&hc, 0, 2)) > 0);
+	opened_purpose(&hc, seq, &status, purpose, sizeof(purpose));
+	CHECK_INT(status, 200);
+	REQUIRE(http_get(&hc, "/v1/events?limit=3", &r) == 0);
+	CHECK_INT(r.status, 200);
+	http_response_free(&r);
+
+	REQUIRE((keeper = keeper_pid(d.pid)) > 0);
+	REQUIRE(kill_keeper(&d, keeper) == 0);
+	snprintf(target, sizeof(target), "/v1/events/%" PRIu64 "/opened", seq);
+	check_keys_unavailable(&hc, target);
+	check_keys_unavailable(&hc, "/v1/events?limit=3");
+	snprintf(target, sizeof(target), "/v1/events/%" PRIu64, seq);
+	REQUIRE(http_get(&hc, target, &r) == 0);
+	CHECK_INT(r.status, 200);
+	http_response_free(&r);
+	http_client_close(&hc);
+	CHECK_INT(daemon_stop(&d), 0);
+	daemon_cleanup(&d);
 }
 
 /*
@@ -532,6 +732,8 @@ main(void)
 		return 1;
 	RUN(test_no_key_bytes);
 	RUN(test_keeper_killed);
+	RUN(test_sealed_exchanges);
+	RUN(test_opened_without_keeper);
 	RUN(test_legacy_subject_key);
 	RUN(test_legacy_key_missing);
 	remove_tree(scratch);

@@ -1,11 +1,12 @@
 /*
  * The event loop never waits for heavy work (docs/limits.md, "Heavy
- * requests"): batches, listings, provenance answers and entry bundles are
- * worked on by the worker pool, so /healthz is answered while they are
- * under way; a client that leaves mid-job, a full pool, and a stop while
- * jobs are under way are each handled cleanly.  The test daemon's hold
- * point (ledgerd/crash.h, LEDGERD_HOLD_AT) keeps jobs from starting while a
- * file exists, so every check here is about order and outcome, never time.
+ * requests"): batches, listings, provenance answers, entry bundles and
+ * opened values are worked on by the worker pool, so /healthz is answered
+ * while they are under way; a client that leaves mid-job, a full pool, and
+ * a stop while jobs are under way are each handled cleanly.  The test
+ * daemon's hold point (ledgerd/crash.h, LEDGERD_HOLD_AT) keeps jobs from
+ * starting while a file exists, so every check here is about order and
+ * outcome, never time.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -188,15 +189,15 @@ read_answer(struct http_conn *c, json_t **j, struct http_response *keep)
 }
 
 /*
- * While a 10,000-event batch, a 1,000-entry listing, a subject timeline and
- * an entry bundle are under way (held before their work starts), /healthz
- * is answered, and none of the four is; once they go, each gets the answer
- * it would have got anyway.
+ * While a 10,000-event batch, a 1,000-entry listing, a subject timeline, an
+ * entry bundle and an entry's opened values are under way (held before
+ * their work starts), /healthz is answered, and none of the five is; once
+ * they go, each gets the answer it would have got anyway.
  */
 static void
 body_healthz_while_heavy(struct daemon *d)
 {
-	struct http_conn batch, list, subject, bundle;
+	struct http_conn batch, list, subject, bundle, opened;
 	struct http_client hc;
 	struct http_response br;
 	size_t len;
@@ -208,6 +209,7 @@ body_healthz_while_heavy(struct daemon *d)
 	memset(&list, 0, sizeof(list));
 	memset(&subject, 0, sizeof(subject));
 	memset(&bundle, 0, sizeof(bundle));
+	memset(&opened, 0, sizeof(opened));
 	http_client_init(&hc, d->port, d->token);
 	REQUIRE(post_events(&hc, 0, 2000, 1000) == 0);
 	REQUIRE(hold_on() == 0);
@@ -223,8 +225,10 @@ body_healthz_while_heavy(struct daemon *d)
 	    0) == 0);
 	CHECK(send_request(&bundle, d->port, "GET", "/tile/entries/000",
 	    d->auth, NULL, 0) == 0);
-	/* All four taken in, none started. */
-	REQUIRE(wait_metric(d, d->token, "ledgerd_jobs_in_progress", 4) == 0);
+	CHECK(send_request(&opened, d->port, "GET", "/v1/events/3/opened",
+	    d->auth, NULL, 0) == 0);
+	/* All five taken in, none started. */
+	REQUIRE(wait_metric(d, d->token, "ledgerd_jobs_in_progress", 5) == 0);
 
 	for (i = 0; i < 5; i++)
 		CHECK_INT(healthz_tree_size(&hc), 2001);	/* + the audit entry */
@@ -232,6 +236,7 @@ body_healthz_while_heavy(struct daemon *d)
 	CHECK(!answered_yet(&list));
 	CHECK(!answered_yet(&subject));
 	CHECK(!answered_yet(&bundle));
+	CHECK(!answered_yet(&opened));
 
 	hold_off();
 	CHECK_INT(read_answer(&batch, &j, NULL), 201);
@@ -254,12 +259,18 @@ body_healthz_while_heavy(struct daemon *d)
 		http_response_free(&br);
 	} else
 		CHECK(!"the bundle was answered 200");
+	/* No retention policy: nothing sealed, nothing opened. */
+	CHECK_INT(read_answer(&opened, &j, NULL), 200);
+	CHECK_INT(json_integer_value(json_object_get(j, "seq")), 3);
+	CHECK_INT(json_object_size(j), 1);
+	json_decref(j);
 	CHECK_INT(healthz_tree_size(&hc), 2001 + BIG_BATCH);
 	CHECK(wait_metric(d, d->token, "ledgerd_jobs_in_progress", 0) == 0);
 	http_close(&batch);
 	http_close(&list);
 	http_close(&subject);
 	http_close(&bundle);
+	http_close(&opened);
 	http_client_close(&hc);
 }
 

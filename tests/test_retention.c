@@ -23,6 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
+#include "ledger/be64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
@@ -818,6 +821,108 @@ test_retention_run(void)
 	free(config);
 }
 
+/*
+ * One record of the sealed values' database of d's stopped daemon (the
+ * store's layout: key seq || field, ledgerd/store.c): op 'g' reads it into
+ * buf (*len: its room, then its length), 'p' writes buf[*len] there, 'd'
+ * deletes it.  Returns 0, or -1.
+ */
+static int
+sealed_record(const struct daemon *d, int op, uint64_t seq, const char *field,
+    void *buf, size_t *len)
+{
+	uint8_t key[64];
+	char path[PATH_MAX];
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	MDB_val k = { 8 + strlen(field), key }, v = { *len, buf };
+	int rc = -1;
+
+	ledger_put_be64(key, seq);
+	memcpy(key + 8, field, strlen(field));
+	snprintf(path, sizeof(path), "%s/ledger.mdb", d->data);
+	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 16) != 0 ||
+	    mdb_env_set_mapsize(env, 1ULL << 30) != 0 ||
+	    mdb_env_open(env, path, MDB_NOSUBDIR, 0600) != 0 ||
+	    mdb_txn_begin(env, NULL, 0, &txn) != 0 ||
+	    mdb_dbi_open(txn, "sealed", 0, &dbi) != 0)
+		goto out;
+	if (op == 'g') {
+		if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size > *len)
+			goto out;
+		memcpy(buf, v.mv_data, v.mv_size);
+		*len = v.mv_size;
+	} else if ((op == 'p' ? mdb_put(txn, dbi, &k, &v, 0) :
+	    mdb_del(txn, dbi, &k, NULL)) != 0)
+		goto out;
+	rc = mdb_txn_commit(txn) == 0 ? 0 : -1;
+	txn = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (env != NULL)
+		mdb_env_close(env);
+	return rc;
+}
+
+/* ledgerd fsck's exit code on d's data; its report must hold want. */
+static int
+fsck_says(struct daemon *d, const char *want)
+{
+	const char *args[] = { "fsck", d->data, NULL };
+	char out[4096];
+	int code = daemon_tool(d, args, out, sizeof(out));
+
+	if (want != NULL && strstr(out, want) == NULL) {
+		fprintf(stderr, "  fsck said: %s  not: %s\n", out, want);
+		return -2;
+	}
+	return code;
+}
+
+/*
+ * fsck checks the sealed values: one is stored for every field an entry
+ * seals, and none for a field an entry does not seal.
+ */
+static void
+test_fsck_sealed(void)
+{
+	struct daemon d;
+	struct http_client hc;
+	struct appended a;
+	uint8_t value[4096];
+	size_t len = sizeof(value);
+	char want[128], *config = make_config(), *ev;
+
+	REQUIRE(daemon_start_config(&d, config) == 0);
+	free(config);
+	http_client_init(&hc, d.port, TOK_WRITER);
+	for (int i = 0; i < 3; i++) {
+		ev = step_event(i, 0);
+		CHECK_INT(post_event(&hc, ev, NULL, NULL, &a, NULL), 201);
+		free(ev);
+	}
+	http_client_close(&hc);
+	CHECK_INT(daemon_stop(&d), 0);
+	CHECK_INT(fsck_says(&d, " 6 sealed values"), 0);
+
+	/* The purpose of the last entry goes missing. */
+	REQUIRE(sealed_record(&d, 'g', a.seq, "purpose", value, &len) == 0);
+	REQUIRE(sealed_record(&d, 'd', a.seq, "purpose", NULL, &(size_t){ 0 }) == 0);
+	printf("  (error reports from fsck are expected next)\n");
+	snprintf(want, sizeof(want), "seq %" PRIu64 ": the entry seals purpose "
+	    "and no sealed value of it is stored", a.seq);
+	CHECK_INT(fsck_says(&d, want), 1);
+	/* Back, and one more for the policy entry, which seals nothing. */
+	REQUIRE(sealed_record(&d, 'p', a.seq, "purpose", value, &len) == 0);
+	CHECK_INT(fsck_says(&d, NULL), 0);
+	REQUIRE(sealed_record(&d, 'p', 0, "purpose", value, &len) == 0);
+	CHECK_INT(fsck_says(&d, "seq 0: a sealed value of purpose is stored "
+	    "and the entry does not seal purpose"), 1);
+	daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -831,6 +936,7 @@ main(void)
 	RUN(test_ten_years);
 	RUN(test_destruction_crashes);
 	RUN(test_retention_run);
+	RUN(test_fsck_sealed);
 	remove_tree(scratch);
 	return TEST_SUMMARY();
 }

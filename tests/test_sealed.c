@@ -1,8 +1,10 @@
 /*
  * Sealed fields (spec §2.10): the commitment against vectors computed
  * independently (Python's hashlib, see the spec), the version 3 entry form
- * that ledger_entry_parse accepts and refuses, and the check every reader
- * makes of opened values: a value that is not the committed one fails.
+ * that ledger_entry_parse accepts and refuses, sealing with plaintexts
+ * made from the event before the entry is built (as the writer does), and
+ * the check every reader makes of opened values: a value that is not the
+ * committed one fails.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -222,6 +224,63 @@ test_seal_refuses(void)
 	json_decref(entry);
 }
 
+/*
+ * Sealing with plaintexts made from the event before its entry is built,
+ * as the writer does: the entry's commitments open to the event's values,
+ * and plaintexts that are not of the entry's values are refused.
+ */
+static void
+test_seal_from_event(void)
+{
+	struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX];
+	struct ledger_field_error err;
+	struct ledger_entry_meta meta;
+	json_t *ev = json_loads(event_text, 0, NULL), *entry = NULL, *copy;
+	json_t *parsed = NULL, *opened, *o;
+	char *bytes = NULL;
+	size_t len, n, i;
+
+	memset(&meta, 0, sizeof(meta));
+	meta.seq = 3;
+	snprintf(meta.received_at, sizeof(meta.received_at), "2026-03-14T09:26:54.000001Z");
+	meta.submitter = "police-app";
+	REQUIRE(ev != NULL);
+	REQUIRE(ledger_sealed_plain_make(ev, policy_fields, 2, plain, &n) == 0);
+	CHECK_INT(n, 2);
+	REQUIRE(ledger_entry_build(ev, &meta, subject_key, &entry) == 0);
+	/* Another value than the one the plaintext holds. */
+	copy = json_deep_copy(entry);
+	json_object_set_new(copy, "purpose", json_string("something else"));
+	CHECK_INT(ledger_entry_seal_plain(copy, policy_fields, 2, plain, n),
+	    LEDGER_EINVAL);
+	json_decref(copy);
+	/* A plaintext of a field the entry does not hold. */
+	copy = json_deep_copy(entry);
+	json_object_del(copy, "details");
+	CHECK_INT(ledger_entry_seal_plain(copy, policy_fields, 2, plain, n),
+	    LEDGER_EINVAL);
+	json_decref(copy);
+
+	REQUIRE(ledger_entry_seal_plain(entry, policy_fields, 2, plain, n) == 0);
+	CHECK(json_object_get(entry, "purpose") == NULL);
+	CHECK(json_object_get(entry, "details") == NULL);
+	REQUIRE(ledger_entry_dump(entry, &bytes, &len) == 0);
+	REQUIRE(ledger_entry_parse(bytes, len, &parsed, &err) == 0);
+	opened = json_object();
+	for (i = 0; i < n; i++) {
+		REQUIRE(ledger_sealed_opened(plain[i].field, plain[i].plain,
+		    plain[i].plain_len, &o) == 0);
+		json_object_set_new(opened, plain[i].field, o);
+	}
+	CHECK_INT(ledger_entry_check_opened(parsed, opened, &err), 0);
+	json_decref(opened);
+	json_decref(parsed);
+	free(bytes);
+	json_decref(entry);
+	json_decref(ev);
+	ledger_sealed_plain_free(plain, n);
+}
+
 int
 main(void)
 {
@@ -229,5 +288,6 @@ main(void)
 	RUN(test_sealed_entry_round_trip);
 	RUN(test_sealed_entry_form);
 	RUN(test_seal_refuses);
+	RUN(test_seal_from_event);
 	return TEST_SUMMARY();
 }

@@ -77,6 +77,33 @@ struct ledger_sealed_plain {
 int ledger_entry_seal(json_t *entry, const char *const *fields, size_t n,
     struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX], size_t *n_plain);
 
+/*
+ * ledger_sealed_plain_make - the plaintexts ledger_entry_seal would seal
+ * for the fields source holds, each with a fresh salt, source unchanged:
+ * for sealing the values of an event before its entry is built.
+ *	source	in: an event or entry object whose fields the entry will hold
+ *		as they are
+ *	fields, plain, n_plain as for ledger_entry_seal
+ * Returns 0, LEDGER_EINVAL or LEDGER_ECRYPTO; on failure nothing is
+ * allocated.
+ */
+int ledger_sealed_plain_make(const json_t *source, const char *const *fields,
+    size_t n, struct ledger_sealed_plain plain[LEDGER_SEALED_FIELDS_MAX],
+    size_t *n_plain);
+
+/*
+ * ledger_entry_seal_plain - what ledger_entry_seal does to entry, with the
+ * plaintexts (and so the salts) of ledger_sealed_plain_make: each of fields
+ * that entry holds must have its plaintext, in the order of fields, whose
+ * value bytes are the entry's; none may be left over.
+ *	entry	in/out: as for ledger_entry_seal (on failure drop it)
+ *	plain	in: n_plain plaintexts, borrowed
+ * Returns 0, LEDGER_EINVAL (entry malformed, or the plaintexts are not of
+ * its values) or LEDGER_ECRYPTO.
+ */
+int ledger_entry_seal_plain(json_t *entry, const char *const *fields, size_t n,
+    const struct ledger_sealed_plain *plain, size_t n_plain);
+
 /* ledger_sealed_plain_free - cleanses and frees n plaintexts. */
 void ledger_sealed_plain_free(struct ledger_sealed_plain *plain, size_t n);
 
