@@ -39,8 +39,9 @@ static const char usage_text[] =
     "signature, every entry's canonical form and inclusion proof, that each\n"
     "entry matches the filters its export entry records, entries.csv, the\n"
     "hash chain, and (for an export without org, user, subject or object\n"
-    "filter) that no entry of the range is missing.  It prints what was proven and what\n"
-    "was not; every problem is reported with where it is; exit 1 if any.\n";
+    "filter) that no entry of the range is missing.  It prints what was\n"
+    "proven and what was not; every problem is reported with where it is;\n"
+    "exit 1 if any.\n";
 
 struct problems {
 	size_t n;
