@@ -351,9 +351,9 @@ out:
 
 /*
  * DIR/context.jsonl: the entry just before the range and the one just after
- * it (for an export without org or subject filter, where they exist below
- * the export entry), then the export entry itself, each as the server
- * stores it.  They show where the range starts and ends and what the
+ * it (for an export without org, subject or object filter, where they
+ * exist below the export entry), then the export entry itself, each as the
+ * server stores it.  They show where the range starts and ends and what the
  * export was asked for.
  */
 static int

@@ -662,8 +662,8 @@ check_entries(const struct ledger_checkpoint *cp, const struct mapped *note,
 					reportf(pr, "entries.jsonl line %" PRIu64
 					    ": seq %" PRIu64 " follows seq %"
 					    PRId64 ": %" PRIu64 " entr%s missing, "
-					    "though the export has no org or "
-					    "subject filter", line, e.seq,
+					    "though the export has no org, user, "
+					    "subject or object filter", line, e.seq,
 					    prev_seq, e.seq - (uint64_t)prev_seq -
 					    1, e.seq - (uint64_t)prev_seq == 2 ?
 					    "y is" : "ies are");
@@ -724,10 +724,10 @@ struct coverage {
 };
 
 /*
- * For an export without org or subject filter: the exported seqs must be
- * every seq of [start, end) and the range must reach seq 0 or an entry
- * proven received before since, and the export entry or an entry proven
- * received after until.  Since received_at never decreases along seq, that
+ * For an export without org, user, subject or object filter: the exported
+ * seqs must be every seq of [start, end) and the range must reach seq 0 or
+ * an entry proven received before since, and the export entry or an entry
+ * proven received after until.  Since received_at never decreases along seq, that
  * shows no entry of the log below the export entry is in the range but
  * missing from the bundle.  The hash chain is checked across the edges.
  */
@@ -1090,8 +1090,8 @@ bundle_verify(struct ctl *ctl, const char *dir, int print,
 		check_complete(&cl, &w, bd, n_bd, &cov, &pr);
 	else if (cl.found && n_bd > 0)
 		reportf(&pr, "context.jsonl line %" PRIu64 ": an export with an "
-		    "org or subject filter carries only its export entry there",
-		    bd[0].line);
+		    "org, user, subject or object filter carries only its "
+		    "export entry there", bd[0].line);
 done:
 	if (pr.n > MAX_REPORTED)
 		fprintf(stderr, "ledgerctl: … and %zu more problems\n",
