@@ -727,9 +727,9 @@ struct coverage {
  * For an export without org, user, subject or object filter: the exported
  * seqs must be every seq of [start, end) and the range must reach seq 0 or
  * an entry proven received before since, and the export entry or an entry
- * proven received after until.  Since received_at never decreases along seq, that
- * shows no entry of the log below the export entry is in the range but
- * missing from the bundle.  The hash chain is checked across the edges.
+ * proven received after until.  Since received_at never decreases along
+ * seq, that shows no entry of the log below the export entry is in the
+ * range but missing from the bundle.  The hash chain is checked across the edges.
  */
 static void
 check_complete(const struct claim *cl, const struct walk *w,
