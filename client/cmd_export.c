@@ -22,6 +22,7 @@
 #include "ledger/xmalloc.h"
 
 #include "ctl.h"
+#include "provenance.h"
 #include "published.h"
 #include "manifest.h"
 #include "progress.h"
@@ -40,6 +41,10 @@ static const char usage_text[] =
     "is verified before it is written.\n"
     "  --since TIME --until TIME   bounds on received_at (RFC 3339)\n"
     "  --org ORG  --subject ID     filters, as GET /v1/export\n"
+    "  --user USER                 the entries of one user of --org\n"
+    "  --object REF [--depth N]    an item's lineage, as ledgerctl lineage\n"
+    "                              (depth 0 to 64, default 16); no other\n"
+    "                              filter goes with it\n"
     "  --purpose TEXT              recorded in the export entry\n"
     "Check a bundle with: ledgerctl verify-export DIR --key VKEY\n";
 
@@ -346,9 +351,9 @@ out:
 
 /*
  * DIR/context.jsonl: the entry just before the range and the one just after
- * it (for an export without org or subject filter, where they exist below
- * the export entry), then the export entry itself, each as the server
- * stores it.  They show where the range starts and ends and what the
+ * it (for an export without org, subject or object filter, where they
+ * exist below the export entry), then the export entry itself, each as the
+ * server stores it.  They show where the range starts and ends and what the
  * export was asked for.
  */
 static int
@@ -384,6 +389,34 @@ fetch_context(struct ctl *ctl, const char *dir, int filtered,
 	return finish(f, "context.jsonl");
 }
 
+/*
+ * --user and --object as the server takes them: a user within --org, an
+ * object's lineage alone (with --depth 0 to 64, only with it).
+ */
+static int
+check_user_object(const char *user, const char *org, const char *object,
+    const char *depth, int other_filter)
+{
+	uint64_t n;
+	int rc;
+
+	if ((rc = ctl_check_id("export", "--user", user)) != 0 ||
+	    (rc = ctl_check_id("export", "--object", object)) != 0)
+		return rc;
+	if (user != NULL && org == NULL)
+		return ctl_usage_error("export", "--user needs --org");
+	if (depth != NULL && object == NULL)
+		return ctl_usage_error("export", "--depth goes with --object");
+	if (depth != NULL && (ctl_parse_u64(depth, &n) != 0 ||
+	    n > PROV_MAX_DEPTH))
+		return ctl_usage_error("export", "--depth must be 0 to %d",
+		    PROV_MAX_DEPTH);
+	if (object != NULL && other_filter)
+		return ctl_usage_error("export", "--object takes no other "
+		    "filter");
+	return 0;
+}
+
 int
 cmd_export(struct ctl *ctl, int argc, char **argv)
 {
@@ -392,10 +425,14 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	    { "until", required_argument, NULL, 'u' },
 	    { "org", required_argument, NULL, 'o' },
 	    { "subject", required_argument, NULL, 'S' },
+	    { "user", required_argument, NULL, 'U' },
+	    { "object", required_argument, NULL, 'J' },
+	    { "depth", required_argument, NULL, 'd' },
 	    { "purpose", required_argument, NULL, 'p' },
 	    { "out", required_argument, NULL, 'O' },
 	    { NULL, 0, NULL, 0 } };
 	const char *since = NULL, *until = NULL, *org = NULL, *subject = NULL;
+	const char *user = NULL, *object = NULL, *depth = NULL;
 	const char *purpose = NULL, *dir = NULL;
 	uint64_t lines = 0, first = 0, last = 0;
 	struct export_head head = { 0, 0, 0 };
@@ -417,6 +454,9 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		case 'u': until = optarg; break;
 		case 'o': org = optarg; break;
 		case 'S': subject = optarg; break;
+		case 'U': user = optarg; break;
+		case 'J': object = optarg; break;
+		case 'd': depth = optarg; break;
 		case 'p': purpose = optarg; break;
 		case 'O': dir = optarg; break;
 		default:
@@ -431,7 +471,10 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		    "arguments");
 	else if ((rc = ctl_check_range("export", since, until)) == 0 &&
 	    (rc = ctl_check_org("export", "--org", org)) == 0 &&
-	    (rc = ctl_check_id("export", "--subject", subject)) == 0)
+	    (rc = ctl_check_id("export", "--subject", subject)) == 0 &&
+	    (rc = check_user_object(user, org, object, depth,
+	    since != NULL || until != NULL || org != NULL ||
+	    subject != NULL)) == 0)
 		rc = ctl_check_text("export", "--purpose", purpose);
 	if (rc != 0) {
 		free(query);
@@ -452,7 +495,10 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	http_query_add(&query, "since", since);
 	http_query_add(&query, "until", until);
 	http_query_add(&query, "org", org);
+	http_query_add(&query, "user", user);
 	http_query_add(&query, "subject", subject);
+	http_query_add(&query, "object", object);
+	http_query_add(&query, "depth", depth);
 	http_query_add(&query, "purpose", purpose);
 	if ((rc = fetch_entries(ctl, dir, query, &lines, &head)) != 0)
 		goto out;
@@ -483,7 +529,8 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	fputs(note, f);
 	if ((rc = finish(f, "checkpoint")) != 0)
 		goto out;
-	if ((rc = fetch_context(ctl, dir, org != NULL || subject != NULL,
+	if ((rc = fetch_context(ctl, dir, org != NULL || subject != NULL ||
+	    object != NULL,
 	    head.export_seq, head.start, head.end)) != 0)
 		goto out;
 	pv.ctl = ctl;

@@ -2,8 +2,9 @@
  * ledgerctl verify-export DIR: checks a compliance bundle offline, with
  * only the log's verifier key, and says exactly what it proved: what the
  * export entry claims (its seq bounds the export, its filters select), that
- * every entry is in the signed log and matches the claim, and, for an
- * export without an org or subject filter, that nothing is missing (seqs
+ * every entry is in the signed log and matches the claim (for an object
+ * filter: is part of the item's lineage), and, for an export without an
+ * org, user, subject or object filter, that nothing is missing (seqs
  * contiguous, the entries on either side of the range proven outside it).
  */
 #include <errno.h>
@@ -37,9 +38,10 @@ static const char usage_text[] =
     "Checks a compliance bundle offline: MANIFEST, the checkpoint's\n"
     "signature, every entry's canonical form and inclusion proof, that each\n"
     "entry matches the filters its export entry records, entries.csv, the\n"
-    "hash chain, and (for an export without org or subject filter) that no\n"
-    "entry of the range is missing.  It prints what was proven and what\n"
-    "was not; every problem is reported with where it is; exit 1 if any.\n";
+    "hash chain, and (for an export without org, user, subject or object\n"
+    "filter) that no entry of the range is missing.  It prints what was\n"
+    "proven and what was not; every problem is reported with where it is;\n"
+    "exit 1 if any.\n";
 
 struct problems {
 	size_t n;
@@ -241,6 +243,9 @@ struct claim {
 	uint8_t export_prev[LEDGER_HASH_LEN];
 	const char *purpose;		/* these point into export */
 	const char *since_text, *until_text, *org, *subject_token;
+	const char *user;		/* actor.user, within org */
+	const char *object;		/* object.ref whose lineage it is */
+	uint64_t depth;			/* ... down to this many levels */
 	const json_t *subject_tokens;	/* every live period's, or NULL */
 	int64_t since, until;
 	json_t *export;			/* owned */
@@ -298,6 +303,16 @@ read_claim(struct claim *cl, const struct line_entry *e, uint64_t line,
 			cl->subject_tokens = v;
 			continue;
 		}
+		if (strcmp(key, "depth") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > 255) {
+				reportf(pr, "context.jsonl line %" PRIu64 ": the "
+				    "export entry's depth is not a depth", line);
+				return;
+			}
+			cl->depth = (uint64_t)json_integer_value(v);
+			continue;
+		}
 		if (!json_is_string(v)) {
 			reportf(pr, "context.jsonl line %" PRIu64 ": the export "
 			    "entry's filter %s is not a string", line, key);
@@ -323,6 +338,10 @@ read_claim(struct claim *cl, const struct line_entry *e, uint64_t line,
 			cl->org = json_string_value(v);
 		else if (strcmp(key, "subject_token") == 0)
 			cl->subject_token = json_string_value(v);
+		else if (strcmp(key, "user") == 0)
+			cl->user = json_string_value(v);
+		else if (strcmp(key, "object") == 0)
+			cl->object = json_string_value(v);
 		else {
 			reportf(pr, "context.jsonl line %" PRIu64 ": the export "
 			    "entry records the filter \"%s\", which this "
@@ -330,6 +349,16 @@ read_claim(struct claim *cl, const struct line_entry *e, uint64_t line,
 			    "bundle holds", line, key);
 			return;
 		}
+	}
+	if (cl->user != NULL && cl->org == NULL) {
+		reportf(pr, "context.jsonl line %" PRIu64 ": the export entry "
+		    "records a user filter without its org", line);
+		return;
+	}
+	if (cl->object != NULL && json_object_get(filters, "depth") == NULL) {
+		reportf(pr, "context.jsonl line %" PRIu64 ": the export entry "
+		    "records an object filter without its depth", line);
+		return;
 	}
 	cl->found = 1;
 }
@@ -420,13 +449,101 @@ struct walk {
 static int
 is_filtered(const struct claim *cl)
 {
-	return cl->org != NULL || cl->subject_token != NULL;
+	return cl->org != NULL || cl->subject_token != NULL ||
+	    cl->object != NULL;
+}
+
+/*
+ * The entries of an object export found part of its lineage so far, with
+ * their depth; seqs increasing, as the walk meets them.
+ */
+struct lineage_seen {
+	uint64_t *seq;
+	uint8_t *depth;
+	size_t n, cap;
+};
+
+/* The depth of seq if the walk found it part of the lineage, else -1. */
+static int
+lineage_depth(const struct lineage_seen *ls, uint64_t seq)
+{
+	size_t lo = 0, hi = ls->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ls->seq[mid] == seq)
+			return ls->depth[mid];
+		if (ls->seq[mid] < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static void
+lineage_seen_add(struct lineage_seen *ls, uint64_t seq, uint8_t depth)
+{
+	if (ls->n > 0 && seq <= ls->seq[ls->n - 1])
+		return;			/* out of order: reported already */
+	if (ls->n == ls->cap) {
+		ls->cap = ls->cap ? 2 * ls->cap : 256;
+		ls->seq = xrealloc(ls->seq, ls->cap * sizeof(*ls->seq));
+		ls->depth = xrealloc(ls->depth, ls->cap);
+	}
+	ls->seq[ls->n] = seq;
+	ls->depth[ls->n++] = depth;
+}
+
+static void
+lineage_seen_free(struct lineage_seen *ls)
+{
+	free(ls->seq);
+	free(ls->depth);
+}
+
+/*
+ * Whether an entry is part of the lineage the export claims: about the
+ * object itself (depth 0), or resting through its refs on an entry of the
+ * bundle found part of it, one level below that entry's depth, within the
+ * export's depth.  Refs point backwards only, so the entries it rests on
+ * came first in the walk.
+ */
+static void
+check_lineage(const struct claim *cl, uint64_t line, const struct line_entry *e,
+    struct lineage_seen *ls, struct problems *pr)
+{
+	const char *ref = json_string_value(json_object_get(json_object_get(
+	    e->obj, "object"), "ref"));
+	const json_t *v;
+	size_t i;
+	int best = -1, d;
+
+	if (ref != NULL && strcmp(ref, cl->object) == 0)
+		best = 0;
+	json_array_foreach(json_object_get(e->obj, "refs"), i, v) {
+		if (best == 0 || !json_is_integer(v) || json_integer_value(v) < 0)
+			continue;
+		d = lineage_depth(ls, (uint64_t)json_integer_value(v));
+		if (d >= 0 && (uint64_t)d < cl->depth &&
+		    (best < 0 || d + 1 < best))
+			best = d + 1;
+	}
+	if (best < 0) {
+		reportf(pr, "entries.jsonl line %" PRIu64 " (seq %" PRIu64 "): "
+		    "not part of the lineage of object %s within depth %" PRIu64
+		    ": neither about it nor resting (refs) on an earlier entry "
+		    "of the bundle that is", line, e->seq, cl->object,
+		    cl->depth);
+		return;
+	}
+	lineage_seen_add(ls, e->seq, (uint8_t)best);
 }
 
 /* Whether an entry matches what the export entry claims; problems reported. */
 static void
 check_claim(const struct claim *cl, uint64_t line, const struct line_entry *e,
-    struct problems *pr)
+    struct lineage_seen *ls, struct problems *pr)
 {
 	const char *org;
 	const json_t *v;
@@ -455,6 +572,17 @@ check_claim(const struct claim *cl, uint64_t line, const struct line_entry *e,
 			    "): actor.org is not the export's org %s", line,
 			    e->seq, cl->org);
 	}
+	if (cl->user != NULL) {
+		const char *user = json_string_value(json_object_get(
+		    json_object_get(e->obj, "actor"), "user"));
+
+		if (user == NULL || strcmp(user, cl->user) != 0)
+			reportf(pr, "entries.jsonl line %" PRIu64 " (seq %" PRIu64
+			    "): actor.user is not the export's user %s", line,
+			    e->seq, cl->user);
+	}
+	if (cl->object != NULL)
+		check_lineage(cl, line, e, ls, pr);
 	if (cl->subject_token != NULL) {
 		const json_t *t;
 		size_t j;
@@ -489,6 +617,7 @@ check_entries(const struct ledger_checkpoint *cp, const struct mapped *note,
 	uint64_t line = 0;
 	struct progress pg;
 	struct line_entry e;
+	struct lineage_seen ls = { NULL, NULL, 0, 0 };
 	char *row;
 
 	rd.proof = xmalloc(sizeof(*rd.proof));
@@ -515,7 +644,7 @@ check_entries(const struct ledger_checkpoint *cp, const struct mapped *note,
 		} else {
 			check_proof(&rd, "entries.jsonl", line, &e, note, cp,
 			    pr);
-			check_claim(cl, line, &e, pr);
+			check_claim(cl, line, &e, &ls, pr);
 			if ((int64_t)e.seq <= prev_seq)
 				reportf(pr, "entries.jsonl line %" PRIu64 ": seq %"
 				    PRIu64 " is not above the previous line's",
@@ -533,8 +662,8 @@ check_entries(const struct ledger_checkpoint *cp, const struct mapped *note,
 					reportf(pr, "entries.jsonl line %" PRIu64
 					    ": seq %" PRIu64 " follows seq %"
 					    PRId64 ": %" PRIu64 " entr%s missing, "
-					    "though the export has no org or "
-					    "subject filter", line, e.seq,
+					    "though the export has no org, user, "
+					    "subject or object filter", line, e.seq,
 					    prev_seq, e.seq - (uint64_t)prev_seq -
 					    1, e.seq - (uint64_t)prev_seq == 2 ?
 					    "y is" : "ies are");
@@ -585,6 +714,7 @@ check_entries(const struct ledger_checkpoint *cp, const struct mapped *note,
 		reportf(pr, "entries.csv: rows after the last entry (from byte "
 		    "%zu)", cpos);
 	free(rd.proof);
+	lineage_seen_free(&ls);
 }
 
 /* The range an unfiltered bundle proves complete: seqs [start, end). */
@@ -594,12 +724,12 @@ struct coverage {
 };
 
 /*
- * For an export without org or subject filter: the exported seqs must be
- * every seq of [start, end) and the range must reach seq 0 or an entry
- * proven received before since, and the export entry or an entry proven
- * received after until.  Since received_at never decreases along seq, that
- * shows no entry of the log below the export entry is in the range but
- * missing from the bundle.  The hash chain is checked across the edges.
+ * For an export without org, user, subject or object filter: the exported
+ * seqs must be every seq of [start, end) and the range must reach seq 0 or
+ * an entry proven received before since, and the export entry or an entry
+ * proven received after until.  Since received_at never decreases along
+ * seq, that shows no entry of the log below the export entry is in the
+ * range but missing from the bundle.  The hash chain is checked across the edges.
  */
 static void
 check_complete(const struct claim *cl, const struct walk *w,
@@ -720,8 +850,15 @@ filters_text(const struct claim *cl)
 	ADD("since", cl->since_text);
 	ADD("until", cl->until_text);
 	ADD("org", cl->org);
+	ADD("user", cl->user);
 	ADD("subject token", cl->subject_token);
+	ADD("object", cl->object);
 #undef ADD
+	if (cl->object != NULL) {
+		t = xasprintf("%s, depth %" PRIu64, s, cl->depth);
+		free(s);
+		s = t;
+	}
 	if (*s == '\0') {
 		free(s);
 		s = xstrdup("none");
@@ -786,10 +923,12 @@ print_result(struct ctl *ctl, const char *dir,
 		printf("  hash chain: checked only between consecutive seqs (%"
 		    PRIu64 " links)\n", w->links);
 		printf("  NOT PROVEN: that no other entry matches the filters. "
-		    "Completeness for an org or subject filter cannot be "
-		    "checked offline; check it against the log: ledgerctl "
-		    "audit --subject ID (subject filter), or ledgerctl audit "
-		    "and count the org's entries (org filter)\n");
+		    "Completeness for an org, user, subject or object filter "
+		    "cannot be checked offline; check it against the log: "
+		    "ledgerctl audit --subject ID (subject filter), ledgerctl "
+		    "history ORG USER (user filter), ledgerctl lineage REF "
+		    "(object filter), or ledgerctl audit and count the org's "
+		    "entries (org filter)\n");
 	}
 	free(filters);
 }
@@ -951,8 +1090,8 @@ bundle_verify(struct ctl *ctl, const char *dir, int print,
 		check_complete(&cl, &w, bd, n_bd, &cov, &pr);
 	else if (cl.found && n_bd > 0)
 		reportf(&pr, "context.jsonl line %" PRIu64 ": an export with an "
-		    "org or subject filter carries only its export entry there",
-		    bd[0].line);
+		    "org, user, subject or object filter carries only its "
+		    "export entry there", bd[0].line);
 done:
 	if (pr.n > MAX_REPORTED)
 		fprintf(stderr, "ledgerctl: … and %zu more problems\n",

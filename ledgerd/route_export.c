@@ -14,6 +14,12 @@
  * chunks still form one consistent export: its upper bound, the export
  * entry's seq, is fixed when the stream starts, and entries below it never
  * change.
+ *
+ * An object export (an item's lineage, lineage.h) is the one exception to
+ * constant memory: its set of seqs is walked whole, on a worker, once the
+ * export entry is written and before the status line, and it is refused
+ * (400 too_large, field object) above EXPORT_LINEAGE_MAX entries rather
+ * than cut short.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -33,7 +39,9 @@
 
 #include "config.h"
 #include "http.h"
+#include "lineage.h"
 #include "log.h"
+#include "offload.h"
 #include "oversight.h"
 #include "server.h"
 #include "store.h"
@@ -44,6 +52,11 @@
 #define CHUNK_BYTES (256 * 1024)	/* bytes produced per chunk, about */
 #define CHUNK_ENTRIES 4096		/* entries looked at per chunk */
 #define INDEX_CHUNK 256
+/*
+ * The most entries an object export holds: its walk keeps some 30 bytes an
+ * entry (seq, depth, the set of seqs seen), about 3 MB at this bound.
+ */
+#define EXPORT_LINEAGE_MAX 100000
 
 /*
  * One export under way.  While a chunk is being made (filling), the worker
@@ -67,6 +80,11 @@ struct export_stream {
 	size_t index_len;
 	struct subject_lookup lookup;	/* a subject: every live period's */
 	char *org;			/* actor.org filter beside a subject; owned */
+	char *user;			/* actor.user filter beside a subject; owned */
+	char *object;			/* object.ref whose lineage is exported */
+	uint64_t depth;			/* ... down to this many levels */
+	struct lineage lineage;		/* its seqs, once walked */
+	size_t lineage_next;		/* the next of them to look at */
 	int has_since, has_until;
 	int64_t since, until;
 	uint64_t pos, hi;		/* next seq to look at; the bound */
@@ -83,6 +101,9 @@ stream_free(struct export_stream *s)
 	free(s->index_value);
 	subject_lookup_free(&s->lookup);
 	free(s->org);
+	free(s->user);
+	free(s->object);
+	lineage_free(&s->lineage);
 	free(s);
 }
 
@@ -109,24 +130,81 @@ csv_row(struct evbuffer *b, const char *bytes, size_t len)
 	return 0;
 }
 
-/* Whether an entry's actor.org is the org filter (subject exports). */
+/* Whether actor's member name is value (a filter not given: any). */
 static int
-org_matches(const struct export_stream *s, const char *bytes, size_t len,
+actor_is(const json_t *actor, const char *name, const char *value)
+{
+	const char *v = json_string_value(json_object_get(actor, name));
+
+	return value == NULL || (v != NULL && strcmp(v, value) == 0);
+}
+
+/*
+ * Whether an entry's actor is the org and user filters' (subject exports:
+ * the subject index found it; the org and user indexes answer for
+ * themselves).
+ */
+static int
+actor_matches(const struct export_stream *s, const char *bytes, size_t len,
     int *match)
 {
-	json_t *entry;
-	const char *org;
+	json_t *entry, *actor;
 
 	*match = 1;
-	if (s->org == NULL || !s->indexed || s->index != STORE_IDX_SUBJECT)
+	if ((s->org == NULL && s->user == NULL) || !s->indexed ||
+	    s->index != STORE_IDX_SUBJECT)
 		return 0;
 	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
 		return LEDGER_ECORRUPT;
-	org = json_string_value(json_object_get(json_object_get(entry,
-	    "actor"), "org"));
-	*match = org != NULL && strcmp(org, s->org) == 0;
+	actor = json_object_get(entry, "actor");
+	*match = actor_is(actor, "org", s->org) &&
+	    actor_is(actor, "user", s->user);
 	json_decref(entry);
 	return 0;
+}
+
+/*
+ * The next seq of an indexed export, at or above s->pos, read INDEX_CHUNK
+ * at a time into seqs (*n of them, *i the next); *seq is s->hi when none
+ * is left.
+ */
+static int
+next_indexed(struct export_stream *s, struct store_txn *txn, uint64_t *seqs,
+    size_t *i, size_t *n, uint64_t *seq)
+{
+	int rc;
+
+	if (*i == *n) {
+		if (s->index == STORE_IDX_SUBJECT)
+			rc = subject_lookup_scan(txn, &s->lookup, s->pos, seqs,
+			    INDEX_CHUNK, n);
+		else
+			rc = store_index_scan(txn, s->index, s->index_value,
+			    s->index_len, s->pos, 0, seqs, INDEX_CHUNK, n);
+		if (rc != 0)
+			return rc;
+		*i = 0;
+		if (*n == 0) {
+			*seq = s->hi;
+			return 0;
+		}
+	}
+	*seq = seqs[(*i)++];
+	if (*seq > s->hi)
+		*seq = s->hi;
+	return 0;
+}
+
+/* The next seq of an object export's lineage; s->hi when none is left. */
+static uint64_t
+next_in_lineage(struct export_stream *s)
+{
+	uint64_t seq;
+
+	if (s->lineage_next == s->lineage.n)
+		return s->hi;
+	seq = s->lineage.nodes[s->lineage_next++];
+	return seq < s->hi ? seq : s->hi;
 }
 
 /*
@@ -146,33 +224,21 @@ fill_chunk(struct export_stream *s)
 		return rc;
 	while (s->pos < s->hi && examined < CHUNK_ENTRIES &&
 	    evbuffer_get_length(s->buf) < CHUNK_BYTES) {
-		if (s->indexed) {
-			if (i == n) {
-				if (s->index == STORE_IDX_SUBJECT)
-					rc = subject_lookup_scan(txn, &s->lookup,
-					    s->pos, seqs, INDEX_CHUNK, &n);
-				else
-					rc = store_index_scan(txn, s->index,
-					    s->index_value, s->index_len, s->pos,
-					    0, seqs, INDEX_CHUNK, &n);
-				if (rc != 0)
-					goto out;
-				i = 0;
-				if (n == 0) {
-					s->pos = s->hi;
-					break;
-				}
-			}
-			if ((seq = seqs[i++]) >= s->hi) {
-				s->pos = s->hi;
-				break;
-			}
+		if (s->object != NULL)
+			seq = next_in_lineage(s);
+		else if (s->indexed) {
+			if ((rc = next_indexed(s, txn, seqs, &i, &n, &seq)) != 0)
+				goto out;
 		} else
 			seq = s->pos;
+		if (seq >= s->hi) {
+			s->pos = s->hi;
+			break;
+		}
 		s->pos = seq + 1;
 		examined++;
 		if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0 ||
-		    (rc = org_matches(s, bytes, len, &match)) != 0)
+		    (rc = actor_matches(s, bytes, len, &match)) != 0)
 			goto out;
 		if (!match)
 			continue;
@@ -291,39 +357,12 @@ stream_closed(void *arg)
 		stream_free(s);
 }
 
-/*
- * Once the export entry is durable: fix the range, send the headers, go.
- * The export covers the log before its own entry: every entry below
- * export_seq is committed (seqs are given in commit order), and the bound
- * is then a fact of the log that a bundle can prove, the export entry's
- * seq, rather than a size that depends on what else was appended meanwhile.
- */
+/* The range is fixed: send the headers and the first chunk. */
 static void
-stream_start(struct request *r, uint64_t export_seq, void *arg)
+stream_send(struct request *r, struct export_stream *s, uint64_t export_seq)
 {
-	struct export_stream *s = arg;
 	struct evkeyvalq *out;
-	struct store_txn *txn = NULL;
 	char num[48];
-	int rc = 0;
-
-	if (r == NULL) {
-		stream_free(s);
-		return;
-	}
-	s->pos = 0;
-	s->hi = export_seq;
-	if ((s->has_since || s->has_until) &&
-	    (rc = store_read_begin(r->srv->store, &txn)) != 0)
-		goto fail;
-	if (s->has_since && (rc = seq_by_received_at(txn, s->pos, s->hi,
-	    s->since, 0, &s->pos)) != 0)
-		goto fail;
-	if (s->has_until && (rc = seq_by_received_at(txn, s->pos, s->hi,
-	    s->until, 1, &s->hi)) != 0)
-		goto fail;
-	store_txn_end(txn);
-	txn = NULL;
 
 	s->req = r->req;
 	if (reply_stream_watch(r, stream_closed, s) != 0) {
@@ -353,6 +392,98 @@ stream_start(struct request *r, uint64_t export_seq, void *arg)
 		evbuffer_add(s->buf, ledger_csv_header,
 		    strlen(ledger_csv_header));
 	next_chunk(-1, 0, s);
+}
+
+/*
+ * An object export's lineage, walked on a worker before the status line,
+ * so that one too large is refused with an answer of its own.
+ */
+struct lineage_job {
+	struct offload o;		/* first */
+	struct export_stream *s;
+	uint64_t export_seq;
+};
+
+static void
+lineage_work(struct offload *o)
+{
+	struct lineage_job *lj = (struct lineage_job *)o;
+	struct export_stream *s = lj->s;
+	struct store_txn *txn = NULL;
+	int rc;
+
+	if ((rc = store_read_begin(s->store, &txn)) == 0)
+		rc = lineage_walk(txn, s->object, strlen(s->object), s->depth,
+		    s->hi, EXPORT_LINEAGE_MAX, 0, &s->lineage);
+	store_txn_end(txn);
+	if (rc != 0) {
+		log_warnx("request %" PRIu64 ": export lineage: %s",
+		    o->request_id, ledger_strerror(rc));
+		offload_answer_error(o, 500, "internal", NULL,
+		    "cannot read the log");
+	} else if (s->lineage.full)
+		offload_answer_error(o, 400, "too_large", "object", "the "
+		    "lineage of object holds more than %d entries below the "
+		    "export entry (seq %" PRIu64 "); export it with a smaller "
+		    "depth", EXPORT_LINEAGE_MAX, lj->export_seq);
+	else
+		o->status = 200;
+}
+
+static void
+lineage_done(struct offload *o, struct request *r)
+{
+	struct lineage_job *lj = (struct lineage_job *)o;
+
+	if (r != NULL && o->code[0] == '\0' && o->status == 200)
+		stream_send(r, lj->s, lj->export_seq);
+	else {
+		offload_reply(o, r);
+		stream_free(lj->s);
+	}
+	offload_release(o);
+	free(lj);
+}
+
+/*
+ * Once the export entry is durable: fix the range, send the headers, go.
+ * The export covers the log before its own entry: every entry below
+ * export_seq is committed (seqs are given in commit order), and the bound
+ * is then a fact of the log that a bundle can prove, the export entry's
+ * seq, rather than a size that depends on what else was appended meanwhile.
+ */
+static void
+stream_start(struct request *r, uint64_t export_seq, void *arg)
+{
+	struct export_stream *s = arg;
+	struct store_txn *txn = NULL;
+	struct lineage_job *lj;
+	int rc = 0;
+
+	if (r == NULL) {
+		stream_free(s);
+		return;
+	}
+	s->pos = 0;
+	s->hi = export_seq;
+	if ((s->has_since || s->has_until) &&
+	    (rc = store_read_begin(r->srv->store, &txn)) != 0)
+		goto fail;
+	if (s->has_since && (rc = seq_by_received_at(txn, s->pos, s->hi,
+	    s->since, 0, &s->pos)) != 0)
+		goto fail;
+	if (s->has_until && (rc = seq_by_received_at(txn, s->pos, s->hi,
+	    s->until, 1, &s->hi)) != 0)
+		goto fail;
+	store_txn_end(txn);
+	if (s->object == NULL) {
+		stream_send(r, s, export_seq);
+		return;
+	}
+	lj = xcalloc(1, sizeof(*lj));
+	lj->s = s;
+	lj->export_seq = export_seq;
+	offload_continue(r, &lj->o, lineage_work, lineage_done);
 	return;
 fail:
 	store_txn_end(txn);
@@ -361,11 +492,94 @@ fail:
 	stream_free(s);
 }
 
+/* An identifier given as a query parameter: 1 to LEDGER_STRING_MAX bytes. */
+static int
+id_param_valid(struct request *r, const char *name, const char *value)
+{
+	if (*value != '\0' && strlen(value) <= LEDGER_STRING_MAX)
+		return 1;
+	reply_error(r, 400, "invalid_value", name, "%s is 1 to %d bytes",
+	    name, LEDGER_STRING_MAX);
+	return 0;
+}
+
+/*
+ * user: the entries of one user of org, through the actor index (org "/"
+ * user), which then replaces the org index.  Returns 0 or -1 after
+ * answering.
+ */
+static int
+parse_user(struct request *r, struct export_stream *s, json_t *filters)
+{
+	const char *user = query_str(r, "user");
+
+	if (user == NULL)
+		return 0;
+	if (s->org == NULL) {
+		reply_error(r, 400, "invalid_value", "user",
+		    "user needs org: a user id is unique within its org");
+		return -1;
+	}
+	if (!id_param_valid(r, "user", user))
+		return -1;
+	s->user = xstrdup(user);
+	json_object_set_new(filters, "user", json_string(user));
+	free(s->index_value);
+	s->index = STORE_IDX_USER;
+	s->index_value = xasprintf("%s/%s", s->org, s->user);
+	return 0;
+}
+
+/*
+ * object and depth: an item's lineage, as GET /v1/provenance/objects/{ref}
+ * answers it.  A lineage is a set of its own, so it takes no other filter.
+ * Returns 0 or -1 after answering.
+ */
+static int
+parse_object(struct request *r, struct export_stream *s, json_t *filters)
+{
+	static const char *const alone[] = { "since", "until", "org", "user",
+	    "subject", NULL };
+	const char *object = query_str(r, "object");
+	uint64_t depth = LINEAGE_DEFAULT_DEPTH;
+	size_t i;
+	int rc;
+
+	if (object == NULL) {
+		if (query_str(r, "depth") == NULL)
+			return 0;
+		reply_error(r, 400, "invalid_value", "depth",
+		    "depth goes with object");
+		return -1;
+	}
+	for (i = 0; alone[i] != NULL; i++)
+		if (query_str(r, alone[i]) != NULL) {
+			reply_error(r, 400, "invalid_value", "object", "object "
+			    "takes no other filter (%s given): an item's "
+			    "lineage is exported whole", alone[i]);
+			return -1;
+		}
+	if (!id_param_valid(r, "object", object))
+		return -1;
+	if ((rc = query_u64(r, "depth", &depth)) < 0)
+		return -1;
+	if (depth > LINEAGE_MAX_DEPTH) {
+		reply_error(r, 400, "out_of_range", "depth",
+		    "depth must be 0 to %d", LINEAGE_MAX_DEPTH);
+		return -1;
+	}
+	s->object = xstrdup(object);
+	s->depth = depth;
+	json_object_set_new(filters, "object", json_string(object));
+	json_object_set_new(filters, "depth", json_integer((json_int_t)depth));
+	return 0;
+}
+
 void
 route_export(struct request *r)
 {
 	static const char *const params[] = { "since", "until", "org",
-	    "subject", "format", "purpose", NULL };
+	    "user", "subject", "object", "depth", "format", "purpose", NULL };
 	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
 	struct export_stream *s;
 	const char *format, *subject;
@@ -410,6 +624,8 @@ route_export(struct request *r)
 		s->index = STORE_IDX_ORG;
 		s->index_value = xstrdup(s->org);
 	}
+	if (parse_user(r, s, filters) != 0)
+		goto fail;
 	if ((subject = query_str(r, "subject")) != NULL) {
 		if (*subject == '\0' || strlen(subject) > LEDGER_STRING_MAX) {
 			reply_error(r, 400, "invalid_value", "subject", "a "
@@ -441,6 +657,8 @@ route_export(struct request *r)
 		s->index = STORE_IDX_SUBJECT;
 		s->index_value = xstrdup(token);
 	}
+	if (parse_object(r, s, filters) != 0)
+		goto fail;
 	if (s->indexed)
 		s->index_len = strlen(s->index_value);
 

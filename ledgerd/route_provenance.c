@@ -22,6 +22,7 @@
 #include "http.h"
 #include "jsontext.h"
 #include "keyring.h"
+#include "lineage.h"
 #include "log.h"
 #include "offload.h"
 #include "oversight.h"
@@ -34,8 +35,6 @@
 #define DEFAULT_PAGE 100
 #define PAGE_MAX_EXAMINED 10000		/* index hits looked at per page */
 #define INDEX_CHUNK 256
-#define LINEAGE_DEFAULT_DEPTH 16
-#define LINEAGE_MAX_DEPTH 64
 #define LINEAGE_MAX_NODES 2000		/* entries in one lineage answer */
 #define LINEAGE_MAX_EDGES 20000
 
@@ -385,139 +384,36 @@ timeline_page(struct store_txn *txn, const struct prov_query *q,
 	return 0;
 }
 
-/* A set of seqs, open addressing; capacity a power of two > 2 * nodes. */
-#define SEQ_SET_CAP 8192
-struct seq_set {
-	uint64_t slot[SEQ_SET_CAP];	/* seq + 1; 0 is empty */
-};
-
-/* Adds seq; returns 1 when it was new. */
-static int
-seq_set_add(struct seq_set *s, uint64_t seq)
-{
-	size_t i = (size_t)((seq * 0x9e3779b97f4a7c15ULL) >> 51) &
-	    (SEQ_SET_CAP - 1);
-
-	while (s->slot[i] != 0) {
-		if (s->slot[i] == seq + 1)
-			return 0;
-		i = (i + 1) & (SEQ_SET_CAP - 1);
-	}
-	s->slot[i] = seq + 1;
-	return 1;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
-cmp_edge(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-
-	if (x[0] != y[0])
-		return x[0] < y[0] ? -1 : 1;
-	return x[1] < y[1] ? -1 : x[1] > y[1];
-}
-
 /*
- * Lineage: the entries whose object.ref is the ref, then breadth first
- * everything resting on them through refs (the REFERRED index), down to
- * q->depth levels and at most LINEAGE_MAX_NODES entries, all below
- * tree_size.  Refs only point backwards, so a child's seq is above its
- * parent's and the walk cannot loop; the set still keeps a node that rests
- * on two others from appearing twice.
+ * Lineage (lineage.h), at most LINEAGE_MAX_NODES entries and
+ * LINEAGE_MAX_EDGES edges, all below tree_size; truncated when it holds
+ * less than the whole lineage or an entry at q->depth has children.
  */
 static int
 lineage(struct store_txn *txn, const struct prov_query *q,
     const struct ledger_merkle_edge *edge, struct answer *out,
     struct json_text *edges_out, int *truncated)
 {
-	uint64_t tree_size = edge->tree_size;
-	struct seq_set *seen = xcalloc(1, sizeof(*seen));
-	uint64_t *nodes = xcalloc(LINEAGE_MAX_NODES, sizeof(*nodes));
-	uint8_t *depth = xcalloc(LINEAGE_MAX_NODES, 1);
-	uint64_t (*edges)[2] = xcalloc(LINEAGE_MAX_EDGES, sizeof(*edges));
-	uint64_t seqs[INDEX_CHUNK], pos, from;
-	size_t nnodes = 0, nedges = 0, head, n, i;
-	uint8_t key[8];
-	int rc = 0, b;
+	struct lineage l;
+	size_t i;
+	int rc;
 
-	*truncated = 0;
-	/* The roots: every entry about the object itself. */
-	for (pos = 0;;) {
-		if ((rc = store_index_scan(txn, STORE_IDX_OBJECT, q->index_value,
-		    q->index_len, pos, 0, seqs, INDEX_CHUNK, &n)) != 0)
+	if ((rc = lineage_walk(txn, q->index_value, q->index_len, q->depth,
+	    edge->tree_size, LINEAGE_MAX_NODES, LINEAGE_MAX_EDGES, &l)) != 0)
+		goto out;
+	*truncated = l.full || l.depth_cut;
+	for (i = 0; i < l.n; i++)
+		if ((rc = add_event(txn, out, l.nodes[i], edge)) != 0)
 			goto out;
-		for (i = 0; i < n && seqs[i] < tree_size; i++) {
-			if (nnodes == LINEAGE_MAX_NODES) {
-				*truncated = 1;
-				break;
-			}
-			seq_set_add(seen, seqs[i]);
-			depth[nnodes] = 0;
-			nodes[nnodes++] = seqs[i];
-		}
-		if (i < n || n < INDEX_CHUNK)
-			break;
-		pos = seqs[n - 1] + 1;
-	}
-
-	/* Breadth first down the refs; nodes[] doubles as the queue. */
-	for (head = 0; head < nnodes; head++) {
-		from = nodes[head];
-		for (b = 7, pos = from; b >= 0; b--, pos >>= 8)
-			key[b] = pos & 0xff;
-		for (pos = from + 1;;) {
-			if ((rc = store_index_scan(txn, STORE_IDX_REFERRED, key,
-			    sizeof(key), pos, 0, seqs, INDEX_CHUNK, &n)) != 0)
-				goto out;
-			for (i = 0; i < n && seqs[i] < tree_size; i++) {
-				if (depth[head] >= q->depth ||
-				    nedges == LINEAGE_MAX_EDGES) {
-					*truncated = 1;
-					break;
-				}
-				if (seq_set_add(seen, seqs[i])) {
-					if (nnodes == LINEAGE_MAX_NODES) {
-						*truncated = 1;
-						break;
-					}
-					depth[nnodes] = depth[head] + 1;
-					nodes[nnodes++] = seqs[i];
-				}
-				edges[nedges][0] = from;
-				edges[nedges++][1] = seqs[i];
-			}
-			if (i < n || n < INDEX_CHUNK)
-				break;
-			pos = seqs[n - 1] + 1;
-		}
-	}
-
-	/* Oldest first, like every provenance answer. */
-	qsort(nodes, nnodes, sizeof(*nodes), cmp_u64);
-	qsort(edges, nedges, sizeof(*edges), cmp_edge);
-	for (i = 0; i < nnodes; i++)
-		if ((rc = add_event(txn, out, nodes[i], edge)) != 0)
-			goto out;
-	for (i = 0; i < nedges; i++) {
+	for (i = 0; i < l.nedges; i++) {
 		jsontext_str(edges_out, i > 0 ? ",[" : "[");
-		jsontext_u64(edges_out, edges[i][0]);
+		jsontext_u64(edges_out, l.edges[i][0]);
 		jsontext_str(edges_out, ",");
-		jsontext_u64(edges_out, edges[i][1]);
+		jsontext_u64(edges_out, l.edges[i][1]);
 		jsontext_str(edges_out, "]");
 	}
 out:
-	free(seen);
-	free(nodes);
-	free(depth);
-	free(edges);
+	lineage_free(&l);
 	return rc;
 }
 

@@ -3,7 +3,8 @@
  * claims (its export entry) and verify-export proves exactly that.  Entries
  * dropped or swapped in, with MANIFEST recomputed, are refused; a
  * time-bounded bundle proves the entries just outside its range; a filtered
- * one says that its completeness is not proven.  And the CSV formula guard:
+ * one says that its completeness is not proven; a user's or an item's
+ * (lineage) export holds exactly those entries.  And the CSV formula guard:
  * every dangerous leading character, in every column, from the core rule,
  * the daemon's CSV and ledgerctl's.
  */
@@ -642,6 +643,250 @@ body_filtered(struct daemon *d)
 	free(dir2);
 }
 
+/* ---- user and object exports ---- */
+
+/* Posts one sample event with extra members; *seq is its seq. */
+static void
+post_one(struct http_client *hc, const char *org, const char *user,
+    const char *extra, int i, uint64_t *seq)
+{
+	char *ev = sample_event_of("share", org, user, "fiod", extra, i);
+	struct appended a;
+
+	REQUIRE(post_event(hc, ev, NULL, NULL, &a, NULL) == 201);
+	free(ev);
+	*seq = a.seq;
+}
+
+/* Appends the seqs of a bundle's entries to the array seqs. */
+static void
+bundle_seqs(const struct bundle *b, json_t *seqs)
+{
+	json_t *e;
+	size_t i;
+
+	for (i = 0; i < b->entries.n; i++) {
+		REQUIRE((e = json_loads(b->entries.v[i], 0, NULL)) != NULL);
+		json_array_append(seqs, json_object_get(e, "seq"));
+		json_decref(e);
+	}
+}
+
+/*
+ * Appends the seqs of the lineage answer for target to the array seqs;
+ * truncated: whether it says so (a depth that cuts the lineage short).
+ */
+static void
+lineage_seqs(struct http_client *hc, const char *target, int truncated,
+    json_t *seqs)
+{
+	struct http_response resp;
+	json_t *body, *v;
+	size_t i;
+
+	REQUIRE(http_get(hc, target, &resp) == 0);
+	CHECK_INT(resp.status, 200);
+	REQUIRE((body = json_loads(resp.body, 0, NULL)) != NULL);
+	CHECK(json_is_true(json_object_get(body, "truncated")) == truncated);
+	json_array_foreach(json_object_get(body, "events"), i, v)
+		json_array_append(seqs, json_object_get(v, "seq"));
+	json_decref(body);
+	http_response_free(&resp);
+}
+
+/*
+ * Inserts entry seq of the unfiltered bundle whole into b at position at,
+ * with its proof and row, and writes b to dir (MANIFEST recomputed).
+ */
+static void
+bundle_insert_from(struct bundle *b, const struct bundle *whole, size_t seq,
+    size_t at, const char *dir)
+{
+	REQUIRE(seq < whole->entries.n);
+	pieces_insert(&b->entries, at, xstrdup(whole->entries.v[seq]));
+	pieces_insert(&b->proofs, at, xstrdup(whole->proofs.v[seq]));
+	pieces_insert(&b->rows, at + 1, xstrdup(whole->rows.v[seq + 1]));
+	bundle_write(dir, b);
+}
+
+/* Each bad parameter is refused with a JSON error naming it. */
+static void
+bad_export_params(struct http_client *hc)
+{
+	static const struct {
+		const char *target, *code, *field;
+	} cases[] = {
+		{ "/v1/export?user=analyst-2", "invalid_value", "user" },
+		{ "/v1/export?org=police&user=", "invalid_value", "user" },
+		{ "/v1/export?object=", "invalid_value", "object" },
+		{ "/v1/export?depth=3", "invalid_value", "depth" },
+		{ "/v1/export?object=doc-7&depth=65", "out_of_range", "depth" },
+		{ "/v1/export?object=doc-7&depth=x", "invalid_value", "depth" },
+		{ "/v1/export?object=doc-7&org=police", "invalid_value",
+		    "object" },
+		{ "/v1/export?object=doc-7&since=2000-01-01T00:00:00Z",
+		    "invalid_value", "object" },
+		{ "/v1/export?org=police&user=a&users=b", "unknown_parameter",
+		    "users" },
+		{ "/v1/export?object=doc-7&object=doc-8", "invalid_value",
+		    "object" },
+	};
+	struct http_response resp;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		REQUIRE(http_get(hc, cases[i].target, &resp) == 0);
+		if (!CHECK_ERROR(&resp, 400, cases[i].code, cases[i].field))
+			fprintf(stderr, "  for %s\n", cases[i].target);
+		http_response_free(&resp);
+	}
+}
+
+/*
+ * A user's export holds exactly that user's entries of the org; an object
+ * export exactly the item's lineage, as GET /v1/provenance/objects/{ref}
+ * answers it.  verify-export proves both and refuses an entry of another
+ * user, or outside the lineage or its depth, swapped in.
+ */
+static void
+body_user_object(struct daemon *d)
+{
+	char *whole = scratch_path("uo-all"), *du = scratch_path("user");
+	char *dus = scratch_path("user-subject"), *dobj = scratch_path("object");
+	char *dd1 = scratch_path("object-d1"), *bad = scratch_path("uo-bad");
+	struct http_client hc;
+	struct bundle all, b;
+	struct ctl_result r;
+	uint64_t s_root2, s_child, s_grand, s_great, s_stray, s_child2, seq;
+	char extra[64];
+	json_t *got, *want;
+	int i;
+
+	use_server(d);
+	http_client_init(&hc, d->port, d->token);
+	post_batch(0, 40);		/* seq i: doc-i, police (odd) or kmar */
+	for (i = 0; i < 5; i++)		/* seqs 40..44 */
+		post_one(&hc, "police", "analyst-2", NULL, 100 + i, &seq);
+	/* doc-7 (seq 7) and the entries resting on it. */
+	post_one(&hc, "kmar", "analyst-3", NULL, 7, &s_root2);
+	snprintf(extra, sizeof(extra), "\"refs\":[7]");
+	post_one(&hc, "fiod", "analyst-4", extra, 200, &s_child);
+	snprintf(extra, sizeof(extra), "\"refs\":[%" PRIu64 "]", s_child);
+	post_one(&hc, "kmar", "analyst-4", extra, 201, &s_grand);
+	snprintf(extra, sizeof(extra), "\"refs\":[3,%" PRIu64 "]", s_grand);
+	post_one(&hc, "police", "analyst-2", extra, 202, &s_great);
+	snprintf(extra, sizeof(extra), "\"refs\":[3]");
+	post_one(&hc, "police", "analyst-1", extra, 203, &s_stray);
+	snprintf(extra, sizeof(extra), "\"refs\":[%" PRIu64 "]", s_root2);
+	post_one(&hc, "fiod", "analyst-4", extra, 204, &s_child2);
+	CHECK(s_stray + 1 == s_child2);
+
+	bad_export_params(&hc);
+	CTL(2, "--user needs --org", "export", "--user", "analyst-2", "--out",
+	    bad);
+	CTL(2, "--depth goes with --object", "export", "--depth", "2", "--out",
+	    bad);
+	CTL(2, "--object takes no other filter", "export", "--object", "doc-7",
+	    "--subject", "person-7", "--out", bad);
+
+	CTL(0, "exported", "export", "--out", whole);
+	bundle_read(whole, &all);
+
+	/* The user's entries of the org, and no other. */
+	CTL(0, "exported 6 entries", "export", "--org", "police", "--user",
+	    "analyst-2", "--out", du);
+	ctl_run(&r, "verify-export", du, (const char *)NULL);
+	CTL_EXPECT(&r, 0, "filters: org police, user analyst-2");
+	CTL_EXPECT(&r, 0, "NOT PROVEN: that no other entry matches the filters");
+	CTL_EXPECT(&r, 0, "ledgerctl history ORG USER (user filter)");
+	ctl_result_free(&r);
+	bundle_read(du, &b);
+	bundle_seqs(&b, got = json_array());
+	want = json_pack("[I,I,I,I,I,I]", (json_int_t)40, (json_int_t)41,
+	    (json_int_t)42, (json_int_t)43, (json_int_t)44,
+	    (json_int_t)s_great);
+	CHECK(json_equal(got, want));
+	json_decref(got);
+	json_decref(want);
+	/* Another user's entry of the same org swapped in is refused. */
+	copy_bundle(du, bad);
+	bundle_insert_from(&b, &all, 39, 0, bad);
+	CTL(1, "actor.user is not the export's user analyst-2",
+	    "verify-export", bad);
+	bundle_free(&b);
+	remove_tree(bad);
+
+	/* With a subject: the subject's entries by that user alone. */
+	CTL(0, "exported 1 entries", "export", "--org", "police", "--user",
+	    "analyst-1", "--subject", "person-7", "--out", dus);
+	CTL(0, "NOT PROVEN", "verify-export", dus);
+
+	/* An object export holds exactly the lineage answer's entries. */
+	ctl_run(&r, "export", "--object", "doc-7", "--out", dobj,
+	    (const char *)NULL);
+	CTL_EXPECT(&r, 0, "exported 6 entries");
+	ctl_result_free(&r);
+	ctl_run(&r, "--json", "verify-export", dobj, (const char *)NULL);
+	CTL_EXPECT(&r, 0, "\"object\":\"doc-7\"");
+	CTL_EXPECT(&r, 0, "\"depth\":16");
+	CTL_EXPECT(&r, 0, "\"complete\":false");
+	ctl_result_free(&r);
+	bundle_read(dobj, &b);
+	bundle_seqs(&b, got = json_array());
+	lineage_seqs(&hc, "/v1/provenance/objects/doc-7", 0,
+	    want = json_array());
+	CHECK(json_equal(got, want));
+	CHECK_INT(json_array_size(got), 6);
+	json_decref(got);
+	json_decref(want);
+	/* An entry resting on something outside the lineage is refused. */
+	copy_bundle(dobj, bad);
+	bundle_insert_from(&b, &all, s_stray, 5, bad);
+	CTL(1, "not part of the lineage of object doc-7 within depth 16",
+	    "verify-export", bad);
+	bundle_free(&b);
+	remove_tree(bad);
+
+	/* Down to depth 1: the roots and what rests on them directly. */
+	CTL(0, "exported 4 entries", "export", "--object", "doc-7", "--depth",
+	    "1", "--purpose", "board review", "--out", dd1);
+	ctl_run(&r, "verify-export", dd1, (const char *)NULL);
+	CTL_EXPECT(&r, 0, "filters: object doc-7, depth 1");
+	CTL_EXPECT(&r, 0, "ledgerctl lineage REF (object filter)");
+	ctl_result_free(&r);
+	bundle_read(dd1, &b);
+	bundle_seqs(&b, got = json_array());
+	lineage_seqs(&hc, "/v1/provenance/objects/doc-7?depth=1", 1,
+	    want = json_array());
+	CHECK(json_equal(got, want));
+	json_decref(got);
+	json_decref(want);
+	/* The grandchild is in the lineage, but below the export's depth. */
+	copy_bundle(dd1, bad);
+	bundle_insert_from(&b, &all, s_grand, 2, bad);
+	CTL(1, "not part of the lineage of object doc-7 within depth 1",
+	    "verify-export", bad);
+	bundle_free(&b);
+
+	/* An object nothing is about: an empty export, verified. */
+	{
+		char *none = scratch_path("object-none");
+
+		CTL(0, "exported 0 entries", "export", "--object", "doc-999",
+		    "--out", none);
+		CTL(0, "no entries", "verify-export", none);
+		free(none);
+	}
+	bundle_free(&all);
+	http_client_close(&hc);
+	free(whole);
+	free(du);
+	free(dus);
+	free(dobj);
+	free(dd1);
+	free(bad);
+}
+
 /* ---- CSV formula guard ---- */
 
 /* RFC 4180 rows (CRLF) as arrays of cell values. */
@@ -959,6 +1204,7 @@ body_csv(struct daemon *d)
 static void test_complete(void) { daemon_test(body_complete); }
 static void test_filtered(void) { daemon_test(body_filtered); }
 static void test_csv(void) { daemon_test(body_csv); }
+static void test_user_object(void) { daemon_test(body_user_object); }
 
 int
 main(void)
@@ -975,6 +1221,7 @@ main(void)
 	RUN(test_csv_rule);
 	RUN(test_complete);
 	RUN(test_filtered);
+	RUN(test_user_object);
 	RUN(test_csv);
 	remove_tree(scratch);
 	return TEST_SUMMARY();
