@@ -785,6 +785,23 @@ def main():
             wait(d, lambda: text(d, "results-h") == "Antwoord", "Dutch again")
         check("the language toggle: English and back to Dutch", english)
 
+        def verified_export(name):
+            """Exports the current search, checks the bundle with ledgerctl
+            verify-export and returns its directory; the tar file is then
+            removed from the downloads."""
+            for f in os.listdir(downloads):
+                os.remove(os.path.join(downloads, f))
+            bundle = downloaded_bundle(d, downloads, work, name)
+            vkey = os.path.join(work, "verifier.vkey")
+            with open(vkey, "w") as f:
+                f.write(dmn.vkey + "\n")
+            r = subprocess.run([LEDGERCTL, "verify-export", bundle, "--key", vkey],
+                               capture_output=True, text=True, timeout=WAIT)
+            assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+            for f in os.listdir(downloads):
+                os.remove(os.path.join(downloads, f))
+            return bundle
+
         def actor():
             d.find_element(By.CSS_SELECTOR, "input[name=kind][value=actor]").click()
             for id_, value in (("q-org", "aivd"), ("q-user", "analist-17"), ("q-purpose", PURPOSE + " (gebruiker)")):
@@ -805,21 +822,6 @@ def main():
             search_subject(d)
             wait(d, lambda: len(shown(d, "#timeline tbody tr.row-ok")) == 20, "the subject again")
         check("search by user: that user's entries, verified", actor)
-
-        def verified_export(name):
-            """Exports the current search, checks the bundle with ledgerctl
-            verify-export and returns its directory; the tar file is then
-            removed from the downloads."""
-            bundle = downloaded_bundle(d, downloads, work, name)
-            vkey = os.path.join(work, "verifier.vkey")
-            with open(vkey, "w") as f:
-                f.write(dmn.vkey + "\n")
-            r = subprocess.run([LEDGERCTL, "verify-export", bundle, "--key", vkey],
-                               capture_output=True, text=True, timeout=WAIT)
-            assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
-            for f in os.listdir(downloads):
-                os.remove(os.path.join(downloads, f))
-            return bundle
 
         def export():
             d.find_element(By.ID, "export").click()

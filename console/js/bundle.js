@@ -14,15 +14,17 @@ export const README =
 	"Check it offline with the log's verifier key:\n" +
 	"    ledgerctl verify-export DIR --key VKEY\n" +
 	"It prints what it proved: that every entry is in the signed log and\n" +
-	"matches what the export entry records, and, for an export without org\n" +
-	"or subject filter, that the entries are all of the log in the range.\n" +
+	"matches what the export entry records, and, for an export without org,\n" +
+	"subject or object filter, that the entries are all of the log in the\n" +
+	"range.\n" +
 	"\n" +
 	"entries.jsonl   the exported entries, one a line, as the log stores them\n" +
 	"proofs          an inclusion proof (C2SP tlog-proof) per line of\n" +
 	"                entries.jsonl\n" +
 	"context.jsonl   the export's own entry (the last line), which records\n" +
-	"                the filters; before it, for an export without org or\n" +
-	"                subject filter, the entries just outside the range\n" +
+	"                the filters; before it, for an export without org,\n" +
+	"                subject or object filter, the entries just outside\n" +
+	"                the range\n" +
 	"context.proofs  an inclusion proof per line of context.jsonl\n" +
 	"checkpoint      the signed checkpoint every proof refers to\n" +
 	"entries.csv     entries.jsonl as a table (RFC 4180, CRLF)\n" +
