@@ -13,8 +13,10 @@
 #
 # RUNS (default 5) rounds; in each round every build runs every scenario
 # in turn, so a slow stretch of a shared machine hits all alike.  Prints the
-# medians per build and scenario, the single/healthz ratio of each build
-# (median of the per-round ratios), and every run.
+# medians per build and scenario (with the daemon's CPU, user + system, per
+# request answered: steadier than the rates on a busy machine), the
+# single/healthz ratio of each build (median of the per-round ratios), and
+# every run.
 #
 #	bench/targets.sh LEDGERD [LEDGERD...]	(after `make bench`; the load
 #						 generator is BUILD/bench/load)
@@ -65,7 +67,7 @@ start_witness() {
 	sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/$2/log"
 }
 
-# one LEDGERD SCENARIO: prints "rate|p50|p99"
+# one LEDGERD SCENARIO: prints "rate|p50|p99|cpu" (cpu: µs per request)
 one() {
 	bin=$1
 	rm -rf "$work/data"
@@ -115,13 +117,21 @@ EOC
 	# shellcheck disable=SC2086
 	"$load" --url "http://127.0.0.1:$port" --token "$token" --org police \
 	    --seconds "$seconds" $args >"$work/run" 2>&1 || true
+	# The daemon's own CPU (clock ticks, the keeper's excluded) so far.
+	ticks=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
 	kill $pid
 	wait $pid 2>/dev/null || true
 	pid=
 	stop_witnesses
-	awk '/^events\/s:/ { r = $2 } /^requests\/s:/ { q = $2 }
+	awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v b="${args#*--batch }" '
+	    /^events\/s:/ { r = $2 } /^requests\/s:/ { q = $2 }
 	    /^latency ms:/ { p50 = $4; p99 = $8 }
-	    END { printf "%s|%s|%s\n", (r > 0 ? r : q), p50, p99 }' "$work/run"
+	    /^answers:/ { n = $3 + 0 }
+	    END {
+		if (b + 0 > 0) n *= b	# per event of a batch
+		printf "%s|%s|%s|%.1f\n", (r > 0 ? r : q), p50, p99,
+		    (n > 0 ? t / hz / n * 1e6 : 0)
+	    }' "$work/run"
 }
 
 scenarios="healthz single batch paced"
@@ -149,9 +159,9 @@ for bin in "$@"; do
 	b=$((b + 1))
 	echo "$bin"
 	for s in $scenarios; do
-		printf '  %-8s %9s /s  p50 %6s ms  p99 %6s ms  (runs: %s)\n' "$s" \
+		printf '  %-8s %9s /s  p50 %6s ms  p99 %6s ms  CPU %6s us  (runs: %s)\n' "$s" \
 		    "$(median "$work/$b.$s" 1)" "$(median "$work/$b.$s" 2)" \
-		    "$(median "$work/$b.$s" 3)" \
+		    "$(median "$work/$b.$s" 3)" "$(median "$work/$b.$s" 4)" \
 		    "$(cut -d'|' -f1 "$work/$b.$s" | sort -n | tr '\n' ' ' | sed 's/ $//')"
 	done
 	printf '  single/healthz ratio %s  (rounds: %s)\n' "$(median "$work/$b.ratio" 1)" \

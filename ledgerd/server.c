@@ -164,6 +164,28 @@ server_serve(struct config *cfg)
 	return server_run(cfg, 0);
 }
 
+/*
+ * The loop's event base.  With epoll's changelist, the read and write
+ * interest a connection switches on and off while one request is read,
+ * handed on and answered is sent to the kernel once per loop pass, not as
+ * an epoll_ctl per switch (about four a request otherwise).  Its caveat,
+ * descriptors made by dup() sharing one registration, does not arise: the
+ * loop never dups a socket.
+ */
+static struct event_base *
+loop_base_new(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 int
 server_run(struct config *cfg, int retention_only)
 {
@@ -226,7 +248,7 @@ server_run(struct config *cfg, int retention_only)
 		    ledger_strerror(rc));
 		goto out;
 	}
-	if ((srv.base = event_base_new()) == NULL)
+	if ((srv.base = loop_base_new()) == NULL)
 		fatalx("cannot create the event base");
 	if ((srv.writer = writer_start(&srv, srv.base)) == NULL)
 		goto out;

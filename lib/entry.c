@@ -3,10 +3,12 @@
  * server's fields that becomes the Merkle leaf.  The bytes made here are
  * stored and served as they are, never re-serialised.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "ledger/base64.h"
@@ -22,13 +24,55 @@ static const char *const server_fields[] = {
 	"v", "seq", "received_at", "submitter", "prev", "salt",
 };
 
+/*
+ * Salts are taken from a per-thread pool of CSPRNG bytes, refilled
+ * SALT_POOL_BYTES at a time: a RAND_bytes call costs far more than 16 bytes
+ * of output (a getpid for the fork check, the DRBG's reseed check and its
+ * state update), and the writer makes a salt for every entry.  Bytes are
+ * wiped as they are handed out, so the pool never holds a salt already
+ * used.  A forked child starts with an empty pool (salt_pool_forget), so
+ * it never hands out bytes its parent also will.
+ */
+#define SALT_POOL_BYTES (256 * LEDGER_SALT_LEN)
+
+static _Thread_local struct {
+	uint8_t bytes[SALT_POOL_BYTES];
+	size_t left;		/* unused bytes, at the end of bytes */
+} salt_pool;
+static pthread_once_t salt_pool_once = PTHREAD_ONCE_INIT;
+
+/* In a forked child: the one thread's pool is its parent's; drop it. */
+static void
+salt_pool_forget(void)
+{
+	OPENSSL_cleanse(salt_pool.bytes, sizeof(salt_pool.bytes));
+	salt_pool.left = 0;
+}
+
+static void
+salt_pool_init(void)
+{
+	pthread_atfork(NULL, NULL, salt_pool_forget);
+}
+
 int
 ledger_entry_salt_new(uint8_t salt[LEDGER_SALT_LEN])
 {
-	if (RAND_bytes(salt, LEDGER_SALT_LEN) != 1) {
-		memset(salt, 0, LEDGER_SALT_LEN);
-		return LEDGER_ECRYPTO;
+	uint8_t *p;
+
+	pthread_once(&salt_pool_once, salt_pool_init);
+	if (salt_pool.left < LEDGER_SALT_LEN) {
+		if (RAND_bytes(salt_pool.bytes, sizeof(salt_pool.bytes)) != 1) {
+			salt_pool_forget();
+			memset(salt, 0, LEDGER_SALT_LEN);
+			return LEDGER_ECRYPTO;
+		}
+		salt_pool.left = sizeof(salt_pool.bytes);
 	}
+	p = salt_pool.bytes + sizeof(salt_pool.bytes) - salt_pool.left;
+	memcpy(salt, p, LEDGER_SALT_LEN);
+	OPENSSL_cleanse(p, LEDGER_SALT_LEN);
+	salt_pool.left -= LEDGER_SALT_LEN;
 	return LEDGER_OK;
 }
 

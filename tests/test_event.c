@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -828,6 +830,62 @@ test_entry_salt_new(void)
 	CHECK(memcmp(a, b, LEDGER_SALT_LEN) != 0);
 }
 
+static int
+salt_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, LEDGER_SALT_LEN);
+}
+
+/* Salts drawn across several refills of the pool are all different. */
+static void
+test_entry_salt_pool_refills(void)
+{
+	enum { N = 1000 };	/* about four pools' worth */
+	static uint8_t salts[N][LEDGER_SALT_LEN];
+	static const uint8_t zero[LEDGER_SALT_LEN];
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		CHECK_INT(ledger_entry_salt_new(salts[i]), 0);
+		CHECK(memcmp(salts[i], zero, LEDGER_SALT_LEN) != 0);
+	}
+	qsort(salts, N, LEDGER_SALT_LEN, salt_cmp);
+	for (i = 1; i < N; i++)
+		CHECK(memcmp(salts[i - 1], salts[i], LEDGER_SALT_LEN) != 0);
+}
+
+/*
+ * A forked child does not hand out the salts its parent holds in its pool:
+ * the child's first salt differs from the parent's next one.
+ */
+static void
+test_entry_salt_after_fork(void)
+{
+	uint8_t first[LEDGER_SALT_LEN], parent[LEDGER_SALT_LEN];
+	uint8_t child[LEDGER_SALT_LEN];
+	int fds[2], status;
+	pid_t pid;
+
+	CHECK_INT(ledger_entry_salt_new(first), 0);	/* the pool is filled */
+	CHECK_INT(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		uint8_t s[LEDGER_SALT_LEN];
+		int ok = ledger_entry_salt_new(s) == 0 &&
+		    write(fds[1], s, sizeof(s)) == (ssize_t)sizeof(s);
+
+		_exit(ok ? 0 : 1);
+	}
+	CHECK(pid > 0);
+	close(fds[1]);
+	CHECK_INT(ledger_entry_salt_new(parent), 0);
+	CHECK_INT((int)read(fds[0], child, sizeof(child)), (int)sizeof(child));
+	close(fds[0]);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(memcmp(parent, child, LEDGER_SALT_LEN) != 0);
+	CHECK(memcmp(first, child, LEDGER_SALT_LEN) != 0);
+}
+
 static void
 test_rfc3339_valid(void)
 {
@@ -989,6 +1047,8 @@ main(void)
 	RUN(test_entry_parse_salt);
 	RUN(test_entry_parse_versions);
 	RUN(test_entry_salt_new);
+	RUN(test_entry_salt_pool_refills);
+	RUN(test_entry_salt_after_fork);
 	RUN(test_entry_build_tokens);
 	RUN(test_period_names);
 	RUN(test_rfc3339_valid);

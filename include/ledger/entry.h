@@ -108,7 +108,8 @@ struct ledger_entry_meta {
 
 /*
  * ledger_entry_salt_new - LEDGER_SALT_LEN bytes from OpenSSL's CSPRNG
- * (RAND_bytes), for ledger_entry_meta.salt.
+ * (RAND_bytes, drawn a few KiB at a time into a per-thread pool that a
+ * forked child does not inherit), for ledger_entry_meta.salt.
  *	salt	out: filled; zeroed on failure
  * Returns 0 or LEDGER_ECRYPTO.
  */
