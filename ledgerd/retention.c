@@ -19,7 +19,6 @@
 #include "ledger/xmalloc.h"
 
 #include "crash.h"
-#include "jsontext.h"
 #include "keyring.h"
 #include "log.h"
 #include "retention.h"
@@ -219,9 +218,8 @@ retention_record_entry(struct store_txn *txn, uint64_t seq, const json_t *entry,
 	return LEDGER_OK;
 }
 
-/* The seq of the entry recording period's destruction: 0, ENOTFOUND, or an error. */
-static int
-destroyed_by(struct store_txn *txn, const char *period, uint64_t *seq)
+int
+retention_destroyed_by(struct store_txn *txn, const char *period, uint64_t *seq)
 {
 	uint8_t be[8];
 	char name[64];
@@ -230,82 +228,6 @@ destroyed_by(struct store_txn *txn, const char *period, uint64_t *seq)
 	snprintf(name, sizeof(name), "destroyed/%s", period);
 	if ((rc = store_get_retention(txn, name, be, sizeof(be))) == 0)
 		*seq = ledger_get_be64(be);
-	return rc;
-}
-
-int
-retention_opened(struct server *srv, struct store_txn *txn, uint64_t seq,
-    const json_t *entry, json_t **out)
-{
-	struct keyring_op ops[LEDGER_SEALED_FIELDS_MAX];
-	const char *fields[LEDGER_SEALED_FIELDS_MAX];
-	const json_t *sealed = json_object_get(entry, "sealed"), *c;
-	const char *field, *period;
-	const uint8_t *ct;
-	json_t *opened = NULL, *o;
-	uint64_t by;
-	size_t i, n = 0, len;
-	int rc;
-
-	*out = NULL;
-	memset(ops, 0, sizeof(ops));
-	if (!json_is_object(sealed))
-		return LEDGER_OK;
-	opened = json_object();
-	json_object_foreach((json_t *)sealed, field, c) {
-		if (n == LEDGER_SEALED_FIELDS_MAX) {
-			rc = LEDGER_ECORRUPT;
-			goto out;
-		}
-		if ((rc = store_get_sealed(txn, seq, field, &period, &ct, &len)) != 0) {
-			log_warnx("retention: entry %" PRIu64 ": no sealed %s: %s",
-			    seq, field, ledger_strerror(rc));
-			if (rc == LEDGER_ENOTFOUND)
-				rc = LEDGER_ECORRUPT;
-			goto out;
-		}
-		rc = destroyed_by(txn, period, &by);
-		if (rc == 0) {
-			json_object_set_new(opened, field,
-			    json_pack("{s:I}", "destroyed", (json_int_t)by));
-			continue;
-		}
-		if (rc != LEDGER_ENOTFOUND)
-			goto out;
-		fields[n] = field;
-		ops[n].kind = KEYRING_OPEN;
-		snprintf(ops[n].period, sizeof(ops[n].period), "%s", period);
-		ops[n].msg = ct;
-		ops[n].msg_len = len;
-		n++;
-	}
-	rc = LEDGER_OK;
-	if (n > 0 && (rc = keyring_run(srv->keyring, ops, n)) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		/*
-		 * The record is committed before the secret goes, so a period
-		 * the key ring calls destroyed always has one: this is damage.
-		 */
-		if ((rc = ops[i].rc) != 0 ||
-		    (rc = ledger_sealed_opened(fields[i], ops[i].out,
-		    ops[i].out_len, &o)) != 0) {
-			log_warnx("retention: entry %" PRIu64 ": cannot open %s "
-			    "(period %s): %s", seq, fields[i], ops[i].period,
-			    keyring_strerror(rc));
-			rc = LEDGER_ECORRUPT;
-			goto out;
-		}
-		json_object_set_new(opened, fields[i], o);
-	}
-	*out = opened;
-	opened = NULL;
-out:
-	for (i = 0; i < n; i++)
-		if (ops[i].out != NULL)
-			OPENSSL_cleanse(ops[i].out, ops[i].out_len);
-	keyring_op_release(ops, n);
-	json_decref(opened);
 	return rc;
 }
 
@@ -319,31 +241,6 @@ retention_restricted(const struct server *srv, const json_t *entry)
 	    ledger_time_parse_rfc3339(s, &at) != 0)
 		return 0;
 	return ledger_retention_restricted(policy(srv), at, server_now_us());
-}
-
-int
-retention_answer_members(struct server *srv, struct store_txn *txn, uint64_t seq,
-    const json_t *entry, struct json_text *t)
-{
-	json_t *opened = NULL;
-	char *text;
-	int rc;
-
-	if ((rc = retention_opened(srv, txn, seq, entry, &opened)) != 0)
-		return rc;
-	if (opened != NULL) {
-		text = json_dumps(opened, JSON_COMPACT);
-		json_decref(opened);
-		if (text == NULL)
-			return LEDGER_EINVAL;
-		jsontext_str(t, ",\"opened\":");
-		jsontext_str(t, text);
-		OPENSSL_cleanse(text, strlen(text));
-		free(text);
-	}
-	if (retention_restricted(srv, entry))
-		jsontext_str(t, ",\"restricted\":true");
-	return LEDGER_OK;
 }
 
 /* An event of the server's own, for the writer. */
@@ -440,7 +337,7 @@ retention_destruction_event(struct server *srv, struct store_txn *txn,
 		if (!ledger_retention_due(p, kp.live[i], now))
 			continue;
 		/* Recorded already: only its completion is missing. */
-		if ((rc = destroyed_by(txn, kp.live[i], &by)) == 0)
+		if ((rc = retention_destroyed_by(txn, kp.live[i], &by)) == 0)
 			continue;
 		if (rc != LEDGER_ENOTFOUND)
 			goto out;
@@ -496,7 +393,7 @@ retention_complete(struct server *srv)
 	if ((rc = store_read_begin(srv->store, &txn)) != 0)
 		goto out;
 	for (i = 0; i < kp.n_live; i++) {
-		rc = destroyed_by(txn, kp.live[i], &by[i]);
+		rc = retention_destroyed_by(txn, kp.live[i], &by[i]);
 		if (rc == LEDGER_ENOTFOUND)
 			by[i] = UINT64_MAX;
 		else if (rc != 0)

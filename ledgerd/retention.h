@@ -115,17 +115,12 @@ int retention_record_entry(struct store_txn *txn, uint64_t seq, const json_t *en
     const struct retention_sealed *s);
 
 /*
- * retention_opened - the "opened" object of an answer for entry seq
- * (spec §2.10): per sealed field {"value", "salt"}, or {"destroyed": seq}
- * once its period is destroyed.  NULL in *out when the entry seals
- * nothing.  Asks the key ring (one round trip).
- *	entry	in: the parsed entry
- *	out	out: new object (json_decref it) or NULL
- * Returns 0, KEYRING_EUNAVAILABLE, LEDGER_ECORRUPT (a sealed value missing
- * or unreadable while its period lives) or a store error.
+ * retention_destroyed_by - the seq of the destruction entry that recorded
+ * period's destruction (spec §2.12).
+ * Returns 0, LEDGER_ENOTFOUND (the period lives) or a store error.
  */
-int retention_opened(struct server *srv, struct store_txn *txn, uint64_t seq,
-    const json_t *entry, json_t **out);
+int retention_destroyed_by(struct store_txn *txn, const char *period,
+    uint64_t *seq);
 
 /*
  * retention_restricted - 1 when the policy restricts entry at now
@@ -133,17 +128,6 @@ int retention_opened(struct server *srv, struct store_txn *txn, uint64_t seq,
  * marked.  0 without a policy.
  */
 int retention_restricted(const struct server *srv, const json_t *entry);
-
-/*
- * retention_answer_members - what an answer carries beside entry seq
- * (spec §2.10, §9.4), appended to t as JSON members: ',"opened":{...}'
- * when the entry seals fields, ',"restricted":true' when it is restricted.
- *	entry	in: the parsed entry
- * Returns 0 or an error of retention_opened.
- */
-struct json_text;
-int retention_answer_members(struct server *srv, struct store_txn *txn,
-    uint64_t seq, const json_t *entry, struct json_text *t);
 
 /*
  * retention_policy_event - the policy entry's event to append before any

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "offload.h"
+#include "opened.h"
 #include "publish.h"
 #include "retention.h"
 #include "server.h"
@@ -829,6 +830,7 @@ static void
 opened_work(struct offload *o)
 {
 	struct opened_job *j = (struct opened_job *)o;
+	struct opened_answer *opened = NULL;
 	struct store_txn *txn = NULL;
 	struct json_text text = { NULL, 0, 0 };
 	json_t *entry = NULL;
@@ -858,8 +860,9 @@ opened_work(struct offload *o)
 	}
 	jsontext_str(&text, "{\"seq\":");
 	jsontext_u64(&text, j->seq);
-	if ((rc = retention_answer_members(o->srv, txn, j->seq, entry,
-	    &text)) != 0)
+	opened = opened_answer_new(o->srv);
+	if ((rc = opened_answer_mark(opened, txn, j->seq, entry, &text)) != 0 ||
+	    (rc = opened_answer_finish(opened, &text)) != 0)
 		goto fail;
 	jsontext_str(&text, "}");
 	offload_answer_owned(o, 200, "application/json", text.buf, text.len);
@@ -874,6 +877,7 @@ out:
 	if (text.buf != NULL)
 		OPENSSL_cleanse(text.buf, text.len);
 	free(text.buf);
+	opened_answer_free(opened);
 	json_decref(entry);
 	store_txn_end(txn);
 }
@@ -1187,6 +1191,7 @@ list_work(struct offload *o)
 	struct store_state st;
 	const char *bytes;
 	struct json_text text = { NULL, 0, 0 };
+	struct opened_answer *opened = NULL;
 	uint64_t listed = 0;
 	json_t *entry;
 	int rc, found, has_next = 0, implied, match;
@@ -1211,6 +1216,8 @@ list_work(struct offload *o)
 	choose_walk(f, o->principal, &w);
 	/* Under a retention policy every entry is read: sealed or restricted. */
 	implied = walk_implies_filter(f, o->principal) && !o->srv->has_retention;
+	if (o->srv->has_retention)
+		opened = opened_answer_new(o->srv);
 
 	/*
 	 * Written as JSON text as it is read (jsontext.h): what
@@ -1244,8 +1251,9 @@ list_work(struct offload *o)
 			/* The bytes travel as a string, so that they survive exactly. */
 			jsontext_str(&text, ",\"entry\":");
 			if ((rc = jsontext_string(&text, bytes, len)) != 0 ||
-			    (entry != NULL && (rc = retention_answer_members(o->srv,
-			    txn, seq, entry, &text)) != 0)) {
+			    (entry != NULL && opened != NULL &&
+			    (rc = opened_answer_mark(opened, txn, seq, entry,
+			    &text)) != 0)) {
 				json_decref(entry);
 				goto fail;
 			}
@@ -1267,6 +1275,11 @@ list_work(struct offload *o)
 			break;
 		}
 	}
+	/* The page's sealed values, all in one exchange (opened.h). */
+	if (opened != NULL && (rc = opened_answer_finish(opened, &text)) != 0)
+		goto fail;
+	opened_answer_free(opened);
+	opened = NULL;
 	store_txn_end(txn);
 	txn = NULL;
 	jsontext_str(&text, "],\"next_cursor\":");
@@ -1283,7 +1296,10 @@ fail:
 	log_warnx("request %" PRIu64 ": listing: %s", o->request_id,
 	    keyring_strerror(rc));
 	offload_answer_failure(o, rc, "cannot read the log");
+	if (text.buf != NULL)
+		OPENSSL_cleanse(text.buf, text.len);
 	free(text.buf);
+	opened_answer_free(opened);
 	store_txn_end(txn);
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
@@ -25,8 +27,8 @@
 #include "lineage.h"
 #include "log.h"
 #include "offload.h"
+#include "opened.h"
 #include "oversight.h"
-#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "subject_lookup.h"
@@ -167,11 +169,12 @@ struct answer {
 	size_t events;
 	struct ledger_merkle_path_memo memo;
 	struct server *srv;	/* for sealed values and restriction */
+	struct opened_answer *opened;	/* under a retention policy */
 };
 
 /*
  * Appends the event {"seq":...,"entry":"...","proof":[...]}, and under a
- * retention policy its "opened" and "restricted" members (retention.h).
+ * retention policy its "opened" and "restricted" members (opened.h).
  */
 static int
 answer_add_event(struct answer *a, struct store_txn *txn, uint64_t seq,
@@ -200,10 +203,10 @@ answer_add_event(struct answer *a, struct store_txn *txn, uint64_t seq,
 		t->buf[t->len++] = '"';
 	}
 	jsontext_str(t, "]");
-	if (a->srv != NULL && a->srv->has_retention) {
+	if (a->opened != NULL) {
 		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
 			return LEDGER_ECORRUPT;
-		rc = retention_answer_members(a->srv, txn, seq, entry, t);
+		rc = opened_answer_mark(a->opened, txn, seq, entry, t);
 		json_decref(entry);
 		if (rc != 0)
 			return rc;
@@ -505,6 +508,8 @@ answer_work(struct offload *o)
 
 	memset(&a, 0, sizeof(a));
 	a.srv = o->srv;
+	if (o->srv->has_retention)
+		a.opened = opened_answer_new(o->srv);
 	if ((rc = store_read_begin(o->srv->store, &txn)) != 0 ||
 	    (rc = store_get_checkpoint(txn, &note, &note_len)) != 0)
 		goto fail;
@@ -520,6 +525,9 @@ answer_work(struct offload *o)
 		rc = lineage(txn, q, &edge, &a, &edges, &truncated);
 	else
 		rc = timeline_page(txn, q, &edge, &a, &has_next, &next);
+	/* The answer's sealed values, all in one exchange (opened.h). */
+	if (rc == 0 && a.opened != NULL)
+		rc = opened_answer_finish(a.opened, &a.text);
 	if (rc != 0)
 		goto fail;
 	store_txn_end(txn);
@@ -536,7 +544,10 @@ fail:
 	    keyring_strerror(rc));
 	offload_answer_failure(o, rc, "cannot read the log");
 out:
+	if (a.text.buf != NULL)
+		OPENSSL_cleanse(a.text.buf, a.text.len);
 	free(a.text.buf);
+	opened_answer_free(a.opened);
 	free(edges.buf);
 	store_txn_end(txn);
 }

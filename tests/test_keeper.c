@@ -542,9 +542,58 @@ post_sealed(struct http_client *hc, int first, int n)
 }
 
 /*
+ * A listing of the SEALED_BATCH + 1 sealed entries opens all their values
+ * in one exchange, and each event carries its own entry's values.
+ */
+static void
+check_listing_opens_once(struct daemon *d, struct http_client *hc)
+{
+	struct http_response r;
+	const json_t *ev, *opened;
+	long long before = exchanges(d), after;
+	json_t *body, *entry;
+	char want[64];
+	size_t i, n = 0;
+	int user;
+
+	REQUIRE(http_get(hc, "/v1/events?limit=100", &r) == 0);
+	after = exchanges(d);
+	CHECK_INT(r.status, 200);
+	if (after - before != 1)
+		fprintf(stderr, "  a listing of %d sealed entries made %lld "
+		    "exchanges\n", SEALED_BATCH + 1, after - before);
+	CHECK_INT(after - before, 1);
+	body = json_loadb(r.body, r.body_len, 0, NULL);
+	REQUIRE(body != NULL);
+	json_array_foreach(json_object_get(body, "events"), i, ev) {
+		entry = json_loads(json_string_value(json_object_get(ev,
+		    "entry")), 0, NULL);
+		REQUIRE(entry != NULL);
+		if (sscanf(json_string_value(json_object_get(json_object_get(
+		    entry, "actor"), "user")) ?: "", "u-%d", &user) == 1) {
+			opened = json_object_get(ev, "opened");
+			snprintf(want, sizeof(want), "purpose-%d", user);
+			CHECK_STR(json_string_value(json_object_get(
+			    json_object_get(opened, "purpose"), "value")) ?: "",
+			    want);
+			snprintf(want, sizeof(want), "details-%d", user);
+			CHECK_STR(json_string_value(json_object_get(json_object_get(
+			    json_object_get(opened, "details"), "value"), "note")) ?:
+			    "", want);
+			n++;
+		}
+		json_decref(entry);
+	}
+	CHECK_INT(n, SEALED_BATCH + 1);
+	json_decref(body);
+	http_response_free(&r);
+}
+
+/*
  * A commit costs two exchanges with the keeper, however many of its
  * entries seal values: one for the subject tokens and sealed values of all
- * its events, one for the checkpoint's signature.
+ * its events, one for the checkpoint's signature.  Opening them for a
+ * listing costs one.
  */
 static void
 test_sealed_exchanges(void)
@@ -572,6 +621,7 @@ test_sealed_exchanges(void)
 	CHECK_INT(status, 200);
 	snprintf(want, sizeof(want), "purpose-%d", SEALED_BATCH);
 	CHECK_STR(purpose, want);
+	check_listing_opens_once(&d, &hc);
 	http_client_close(&hc);
 	CHECK_INT(daemon_stop(&d), 0);
 	daemon_cleanup(&d);
