@@ -18,6 +18,7 @@
 #include "ledger/retention.h"
 #include "ledger/xmalloc.h"
 
+#include "auth.h"
 #include "crash.h"
 #include "keyring.h"
 #include "log.h"
@@ -241,6 +242,22 @@ retention_restricted(const struct server *srv, const json_t *entry)
 	    ledger_time_parse_rfc3339(s, &at) != 0)
 		return 0;
 	return ledger_retention_restricted(policy(srv), at, server_now_us());
+}
+
+int
+retention_entry_visible(const struct server *srv, const struct principal *p,
+    const json_t *entry)
+{
+	if (auth_sees_all(p))
+		return 1;
+	return auth_entry_visible(p, entry) && !retention_restricted(srv, entry);
+}
+
+int
+retention_org_may_read(const struct server *srv, const char *org,
+    const json_t *entry)
+{
+	return auth_org_may_read(org, entry) && !retention_restricted(srv, entry);
 }
 
 /* An event of the server's own, for the writer. */

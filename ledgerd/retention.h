@@ -130,6 +130,25 @@ int retention_destroyed_by(struct store_txn *txn, const char *period,
 int retention_restricted(const struct server *srv, const json_t *entry);
 
 /*
+ * retention_entry_visible - whether principal p may see entry now: the
+ * readers' rule (auth_entry_visible), and past restrict_after only if p
+ * sees all (spec §9.4).  The test of every route that shows a partner an
+ * entry or its proof.
+ */
+struct principal;
+int retention_entry_visible(const struct server *srv, const struct principal *p,
+    const json_t *entry);
+
+/*
+ * retention_org_may_read - whether org may rest an event on entry (spec
+ * §2.6): it may read it (auth_org_may_read) and the entry is not
+ * restricted (§9.4), so that no writer places its event in the lineage of
+ * an entry it can no longer see.
+ */
+int retention_org_may_read(const struct server *srv, const char *org,
+    const json_t *entry);
+
+/*
  * retention_policy_event - the policy entry's event to append before any
  * other when the policy in force is not the one last recorded (or none
  * is): NULL in *event when none is needed.

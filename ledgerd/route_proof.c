@@ -13,6 +13,7 @@
 #include "hash_json.h"
 #include "http.h"
 #include "log.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 
@@ -58,7 +59,8 @@ entry_visible_at(struct request *r, struct store_txn *txn, uint64_t index)
 		reply_store_error(r, "inclusion proof", LEDGER_EINVAL);
 		return 0;
 	}
-	visible = auth_entry_visible(r->principal, entry);
+	/* Restricted entries too (§9.4): their proofs are theirs. */
+	visible = retention_entry_visible(r->srv, r->principal, entry);
 	json_decref(entry);
 	if (!visible)
 		reply_error(r, 403, "forbidden", "index", "entry %llu is not "

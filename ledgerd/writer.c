@@ -274,16 +274,17 @@ struct pending_entry {
 /*
  * Whether the poster of req may rest an event on entry ref: the entry exists,
  * committed or earlier in this request, and the poster's org may read it
- * (auth_org_may_read, the readers' rule).  An entry it may not read gets the
- * answer of one that does not exist, so refs confirm nothing about entries
- * of other orgs.  The request's entries from seq first on are those of
+ * (retention_org_may_read: the readers' rule, and not restricted).  An
+ * entry it may not read gets the answer of one that does not exist, so refs
+ * confirm nothing about entries of other orgs.  The request's entries from
+ * seq first on are those of
  * pending, entry first + k at pending[fresh_at[k]]; seqs from end on do not
  * exist yet.  Returns 1, 0, or a LEDGER_E code (storage).
  */
 static int
-ref_readable(struct store_txn *txn, const struct append_request *req,
-    uint64_t ref, uint64_t first, uint64_t end,
-    const struct pending_entry *pending, const size_t *fresh_at)
+ref_readable(const struct server *srv, struct store_txn *txn,
+    const struct append_request *req, uint64_t ref, uint64_t first,
+    uint64_t end, const struct pending_entry *pending, const size_t *fresh_at)
 {
 	const char *bytes;
 	json_t *entry;
@@ -295,13 +296,13 @@ ref_readable(struct store_txn *txn, const struct append_request *req,
 	if (req->sees_all)
 		return 1;
 	if (ref >= first)
-		return auth_org_may_read(req->org,
+		return retention_org_may_read(srv, req->org,
 		    pending[fresh_at[ref - first]].entry);
 	if ((rc = store_get_entry(txn, ref, &bytes, &len)) != 0)
 		return rc == LEDGER_ENOTFOUND ? LEDGER_ECORRUPT : rc;
 	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
 		return LEDGER_ECORRUPT;
-	rc = auth_org_may_read(req->org, entry);
+	rc = retention_org_may_read(srv, req->org, entry);
 	json_decref(entry);
 	return rc;
 }
@@ -520,7 +521,8 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		json_t *ref;
 		size_t j;
 		json_array_foreach(json_object_get(ev, "refs"), j, ref) {
-			rc = ref_readable(txn, req, (uint64_t)json_integer_value(ref),
+			rc = ref_readable(w->srv, txn, req,
+			    (uint64_t)json_integer_value(ref),
 			    state->tree_size, next.tree_size, pending, fresh_at);
 			if (rc < 0)
 				goto store_fail;

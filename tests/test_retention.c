@@ -354,6 +354,44 @@ ctl_run(struct daemon *d, int code, const char *phrase, const char *const args[]
 	ctl_result_free(&r);
 }
 
+/*
+ * A restricted entry is one the partners may not see (spec §9.4) wherever
+ * it would show: its inclusion proof is refused to the reader, and a
+ * writer may not rest an event on it (refs, §2.6); the entry old, at seq
+ * old_seq, restricted, the one at recent_seq not.
+ */
+static void
+check_restricted_elsewhere(struct daemon *d, uint64_t old_seq,
+    uint64_t recent_seq)
+{
+	struct http_client hc;
+	struct http_response r;
+	char target[96], *ev;
+	json_t *body;
+
+	snprintf(target, sizeof(target), "/v1/proof/inclusion?index=%" PRIu64
+	    "&tree_size=%" PRIu64, old_seq, recent_seq + 1);
+	CHECK_INT(get_json(d->port, TOK_PARTNER, target, &body, NULL), 403);
+	json_decref(body);
+	CHECK_INT(get_json(d->port, TOK_BOARD, target, &body, NULL), 200);
+	json_decref(body);
+	snprintf(target, sizeof(target), "/v1/proof/inclusion?index=%" PRIu64
+	    "&tree_size=%" PRIu64, recent_seq, recent_seq + 1);
+	CHECK_INT(get_json(d->port, TOK_PARTNER, target, &body, NULL), 200);
+	json_decref(body);
+
+	http_client_init(&hc, d->port, TOK_WRITER);
+	ev = xasprintf("{\"type\":\"advice\",\"actor\":{\"org\":\"police\","
+	    "\"user\":\"u-late\"},\"recipients\":[\"om\"],\"object\":"
+	    "{\"ref\":\"late-advice\"},\"refs\":[%" PRIu64 "],\"occurred_at\":"
+	    "\"2026-01-01T00:00:00Z\"}", old_seq);
+	CHECK_INT(post_event(&hc, ev, NULL, NULL, NULL, &r), 400);
+	CHECK_ERROR(&r, 400, "unknown_ref", "refs[0]");
+	http_response_free(&r);
+	free(ev);
+	http_client_close(&hc);
+}
+
 static void
 body_ten_years(struct daemon *d)
 {
@@ -414,6 +452,7 @@ body_ten_years(struct daemon *d)
 	CHECK(!listed_old);
 	CHECK(json_array_size(json_object_get(body, "events")) > 0);
 	json_decref(body);
+	check_restricted_elsewhere(d, p[0][0].seq, p[STEPS - 1][0].seq);
 	/* The supervisor's marks it and opens it. */
 	snprintf(target, sizeof(target), "/v1/events?limit=1&cursor=%" PRIu64,
 	    p[0][0].seq);
