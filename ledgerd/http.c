@@ -719,6 +719,35 @@ reply_unauthorized(struct request *r, const struct credential *cr)
 }
 
 /*
+ * The header that shows r was sent by a browser for another site's page
+ * (spec §9.3), or NULL: Sec-Fetch-Site other than same-origin or none (the
+ * officer typed the address), or an Origin that is not the origin of the
+ * Host r was sent to.  A browser presents a client certificate to any
+ * page's request, as it sends a cookie, so without this any page an
+ * officer opened could append audit and export entries in the officer's
+ * name with a purpose of its choosing (it could not read the answers).
+ * Programs send neither header.
+ */
+static const char *
+cross_site(struct request *r)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
+	const char *site = evhttp_find_header(in, "Sec-Fetch-Site");
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *host = evhttp_find_header(in, "Host");
+	const char *sep;
+
+	if (site != NULL && strcmp(site, "same-origin") != 0 &&
+	    strcmp(site, "none") != 0)
+		return "Sec-Fetch-Site";
+	if (origin != NULL && (host == NULL ||
+	    (sep = strstr(origin, "://")) == NULL ||
+	    strcasecmp(sep + 3, host) != 0))
+		return "Origin";
+	return NULL;
+}
+
+/*
  * Decides access to route (spec §9.3, docs/access.md).  Returns 1 when the
  * handler may run, 0 after answering 401, 403 or 429.
  */
@@ -727,11 +756,17 @@ check_access(struct request *r, const struct route *route)
 {
 	const struct limits *lim = &r->srv->cfg->limits;
 	struct credential cr;
+	const char *header;
 	char retry[16];
 	int wait;
 
 	if (route->roles == ROUTE_PUBLIC)
 		return 1;
+	if ((header = cross_site(r)) != NULL) {
+		reply_error(r, 403, "forbidden", header, "a browser's request "
+		    "on behalf of another site is refused");
+		return 0;
+	}
 	authenticate(r, &cr);
 	/*
 	 * A credential that keeps failing from this address waits, and so

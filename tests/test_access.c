@@ -229,6 +229,8 @@ struct reply {
  *	token	bearer token, or NULL
  *	body	JSON to POST, or NULL for GET
  */
+static const char *curl_headers;	/* more curl -H options, or NULL */
+
 static void
 curl(const struct daemon *d, int tls, const char *cert, const char *token,
     const char *path, const char *body, struct reply *out)
@@ -257,9 +259,9 @@ curl(const struct daemon *d, int tls, const char *cert, const char *token,
 	}
 	unlink(out_path);
 	snprintf(cmd, sizeof(cmd), "curl -s --max-time 10 --cacert '%s/ca.pem' "
-	    "%s %s %s -o '%s' -w '%%{http_code}' '%s://127.0.0.1:%u%s'", pki,
-	    certopt, auth, post, out_path, tls ? "https" : "http", d->port,
-	    path);
+	    "%s %s %s %s -o '%s' -w '%%{http_code}' '%s://127.0.0.1:%u%s'", pki,
+	    certopt, auth, post, curl_headers ? curl_headers : "", out_path,
+	    tls ? "https" : "http", d->port, path);
 	if ((p = popen(cmd, "r")) == NULL)
 		return;
 	if (fscanf(p, "%d", &out->status) != 1)
@@ -468,6 +470,83 @@ test_certificates(void)
 	    "--key '%s/verifier.vkey' get 0 >/dev/null 2>&1", ledgerctl_bin(),
 	    d.port, pki, d.data), 3);
 out:
+	daemon_cleanup(&d);
+}
+
+/* The tree size /healthz gives, or -1. */
+static long long
+tree_size(const struct daemon *d)
+{
+	struct reply r;
+	const char *at;
+
+	curl(d, 1, NULL, NULL, "/healthz", NULL, &r);
+	if (r.status != 200 || (at = strstr(r.body, "\"tree_size\":")) == NULL)
+		return -1;
+	return atoll(at + strlen("\"tree_size\":"));
+}
+
+/*
+ * Spec §9.3: a browser's request for another site's page is refused before
+ * any credential counts.  A browser presents the officer's certificate to
+ * every site's request, so a page could otherwise make it append audit and
+ * export entries in the officer's name; the console's own requests, and
+ * programs (which send neither header), go through.
+ */
+static void
+test_cross_site(void)
+{
+	static const char *const refused[][2] = {
+		{ "-H 'Sec-Fetch-Site: cross-site' -H 'Sec-Fetch-Mode: no-cors'",
+		    "Sec-Fetch-Site" },
+		{ "-H 'Sec-Fetch-Site: same-site'", "Sec-Fetch-Site" },
+		{ "-H 'Origin: https://evil.example'", "Origin" },
+		{ "-H 'Origin: null'", "Origin" },
+	};
+	struct setup s = { .tls = 1 };
+	struct daemon d;
+	struct reply r;
+	char same_origin[128], field[64];
+	long long before;
+	size_t i;
+
+	REQUIRE(make_pki() == 0);
+	REQUIRE(start_daemon(&d, &s) == 0);
+	if (seed_entries(&d, 1) != 0)
+		goto out;
+	before = tree_size(&d);
+	CHECK(before > 0);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		curl_headers = refused[i][0];
+		curl(&d, 1, "board", NULL, "/v1/provenance/actors/police/"
+		    "analyst-1?purpose=forged", NULL, &r);
+		CHECK_INT(r.status, 403);
+		snprintf(field, sizeof(field), "\"field\":\"%s\"", refused[i][1]);
+		CHECK(strstr(r.body, field) != NULL);
+		curl(&d, 1, "board", NULL, "/v1/export?purpose=forged", NULL, &r);
+		CHECK_INT(r.status, 403);
+	}
+	curl_headers = NULL;
+	/* Nothing was recorded in the officer's name. */
+	CHECK_INT(tree_size(&d), before);
+
+	curl_headers = "-H 'Sec-Fetch-Site: same-origin'";
+	curl(&d, 1, "board", NULL, "/v1/provenance/actors/police/analyst-1"
+	    "?purpose=console", NULL, &r);
+	CHECK_INT(r.status, 200);
+	snprintf(same_origin, sizeof(same_origin), "-H 'Origin: "
+	    "https://127.0.0.1:%u'", d.port);
+	curl_headers = same_origin;
+	curl(&d, 1, "board", NULL, "/v1/provenance/actors/police/analyst-1"
+	    "?purpose=console", NULL, &r);
+	CHECK_INT(r.status, 200);
+	curl_headers = NULL;
+	curl(&d, 1, "board", NULL, "/v1/provenance/actors/police/analyst-1"
+	    "?purpose=program", NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(tree_size(&d), before + 3);
+out:
+	curl_headers = NULL;
 	daemon_cleanup(&d);
 }
 
@@ -895,6 +974,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	RUN(test_plain_off_loopback);
 	RUN(test_certificates);
+	RUN(test_cross_site);
 	RUN(test_matrix);
 	RUN(test_org_isolation);
 	RUN(test_writer_own_entries);
