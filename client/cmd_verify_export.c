@@ -242,6 +242,7 @@ struct claim {
 	uint64_t export_seq;		/* every exported entry is below it */
 	uint8_t export_prev[LEDGER_HASH_LEN];
 	const char *purpose;		/* these point into export */
+	int purpose_sealed;		/* a commitment stands for it */
 	const char *since_text, *until_text, *org, *subject_token;
 	const char *user;		/* actor.user, within org */
 	const char *object;		/* object.ref whose lineage it is */
@@ -272,6 +273,8 @@ read_claim(struct claim *cl, const struct line_entry *e, uint64_t line,
 	cl->export_seq = e->seq;
 	memcpy(cl->export_prev, e->prev, LEDGER_HASH_LEN);
 	cl->purpose = json_string_value(json_object_get(e->obj, "purpose"));
+	cl->purpose_sealed = json_object_get(json_object_get(e->obj, "sealed"),
+	    "purpose") != NULL;
 	filters = json_object_get(json_object_get(e->obj, "details"),
 	    "filters");
 	if (!json_is_object(filters)) {
@@ -533,7 +536,7 @@ check_lineage(const struct claim *cl, uint64_t line, const struct line_entry *e,
 		reportf(pr, "entries.jsonl line %" PRIu64 " (seq %" PRIu64 "): "
 		    "not part of the lineage of object %s within depth %" PRIu64
 		    ": neither about it nor resting (refs) on an earlier entry "
-		    "of the bundle that is", line, e->seq, cl->object,
+		    "of the bundle that is part of it", line, e->seq, cl->object,
 		    cl->depth);
 		return;
 	}
@@ -881,8 +884,14 @@ print_result(struct ctl *ctl, const char *dir,
 		printf("  witnessed: the checkpoint meets the quorum of the policy "
 		    "%s, cosigned by %s\n", ctl_policy_path(ctl),
 		    ctl->cosigners[0] ? ctl->cosigners : "nobody (quorum none)");
-	printf("  export entry: seq %" PRIu64 ", purpose \"%s\", filters: %s\n",
-	    cl->export_seq, cl->purpose ? cl->purpose : "", filters);
+	/* Under a retention policy the purpose is sealed (spec §2.10). */
+	if (cl->purpose != NULL)
+		printf("  export entry: seq %" PRIu64 ", purpose \"%s\", "
+		    "filters: %s\n", cl->export_seq, cl->purpose, filters);
+	else
+		printf("  export entry: seq %" PRIu64 ", purpose %s, "
+		    "filters: %s\n", cl->export_seq, cl->purpose_sealed ?
+		    "sealed" : "none", filters);
 	if (!is_filtered(cl)) {
 		if (w->count > 0)
 			printf("  COMPLETE: %" PRIu64 " entries, seq %" PRIu64 "..%"

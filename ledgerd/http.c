@@ -862,14 +862,32 @@ check_version(struct request *r)
  * evhttp decodes query values into C strings, so a "%00" would cut a value
  * short without a trace: a value is refused instead.  (A NUL in the path
  * is refused with the path's other checks, on its decoded length.)
+ * Returns the name of the parameter whose value holds it (in name, cap
+ * bytes; "query" when the NUL is in a name, or the name is not plain
+ * text), or NULL when there is none.
  */
-static int
-query_has_nul(const char *q)
+static const char *
+query_has_nul(const char *q, char *name, size_t cap)
 {
-	for (; (q = strchr(q, '%')) != NULL; q++)
-		if (q[1] == '0' && q[2] == '0')
-			return 1;
-	return 0;
+	const char *p, *start, *eq;
+	size_t n;
+
+	for (p = q; (p = strchr(p, '%')) != NULL; p++) {
+		if (p[1] != '0' || p[2] != '0')
+			continue;
+		for (start = p; start > q && start[-1] != '&'; start--)
+			;
+		/* A NUL in the name itself: no name to give. */
+		eq = memchr(start, '=', (size_t)(p - start));
+		n = eq != NULL ? (size_t)(eq - start) : 0;
+		snprintf(name, cap, "query");
+		if (n > 0 && n < cap && strcspn(start, "%+&=") >= n) {
+			memcpy(name, start, n);
+			name[n] = '\0';
+		}
+		return name;
+	}
+	return NULL;
 }
 
 /* evhttp's on-complete callback: the request's answer is handed over. */
@@ -894,6 +912,8 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	struct conn *c;
 	int path_known = 0;
 	struct evkeyval *kv;
+	const char *nul_in;
+	char nul_name[64];
 	size_t i, len;
 	char id[24];
 
@@ -953,8 +973,9 @@ http_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	if (q != NULL && query_has_nul(q)) {
-		reply_error(r, 400, "invalid_value", "query",
+	if (q != NULL && (nul_in = query_has_nul(q, nul_name,
+	    sizeof(nul_name))) != NULL) {
+		reply_error(r, 400, "invalid_value", nul_in,
 		    "a query parameter holds a NUL (%%00)");
 		return;
 	}
@@ -966,7 +987,10 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	TAILQ_FOREACH(kv, &ctx->query, next) {
 		if (!ledger_utf8_text_valid(kv->value, strlen(kv->value)) ||
 		    !ledger_utf8_text_valid(kv->key, strlen(kv->key))) {
-			reply_error(r, 400, "invalid_value", "query",
+			/* Named when its name is text, as the field. */
+			reply_error(r, 400, "invalid_value",
+			    ledger_utf8_text_valid(kv->key, strlen(kv->key)) ?
+			    kv->key : "query",
 			    "a query parameter is not UTF-8 text");
 			return;
 		}

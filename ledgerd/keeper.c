@@ -219,8 +219,9 @@ keeper_main(int fd, const struct config *cfg)
 	keeper_encode_ready(rc, verifier, &ready);
 	if (write_all(fd, ready.p, ready.len) != 0 || rc != 0)
 		goto out;
-	log_info("keeper: holding the log's keys (pid %ld; seccomp%s)",
-	    (long)getpid(), landlocked ? ", Landlock on DIR/keys" :
+	log_info("keeper: holding the log's keys (pid %ld; %s%s)",
+	    (long)getpid(), SANDBOX_SECCOMP ? "seccomp" : "no seccomp",
+	    landlocked ? ", Landlock on DIR/keys" :
 	    ", no Landlock in this kernel");
 	status = serve(fd, ks);
 out:

@@ -424,8 +424,9 @@ lineage_work(struct offload *o)
 	} else if (s->lineage.full)
 		offload_answer_error(o, 400, "too_large", "object", "the "
 		    "lineage of object holds more than %d entries below the "
-		    "export entry (seq %" PRIu64 "); export it with a smaller "
-		    "depth", EXPORT_LINEAGE_MAX, lj->export_seq);
+		    "export entry (seq %" PRIu64 ")%s", EXPORT_LINEAGE_MAX,
+		    lj->export_seq, s->depth > 0 ? "; export it with a "
+		    "smaller depth" : "");
 	else
 		o->status = 200;
 }
@@ -624,7 +625,8 @@ route_export(struct request *r)
 		s->index = STORE_IDX_ORG;
 		s->index_value = xstrdup(s->org);
 	}
-	if (parse_user(r, s, filters) != 0)
+	/* Every parameter is checked before the key ring is asked. */
+	if (parse_user(r, s, filters) != 0 || parse_object(r, s, filters) != 0)
 		goto fail;
 	if ((subject = query_str(r, "subject")) != NULL) {
 		if (*subject == '\0' || strlen(subject) > LEDGER_STRING_MAX) {
@@ -657,8 +659,6 @@ route_export(struct request *r)
 		s->index = STORE_IDX_SUBJECT;
 		s->index_value = xstrdup(token);
 	}
-	if (parse_object(r, s, filters) != 0)
-		goto fail;
 	if (s->indexed)
 		s->index_len = strlen(s->index_value);
 

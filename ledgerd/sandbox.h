@@ -20,4 +20,11 @@
  */
 int sandbox_keeper(const char *keys_dir, int *landlocked);
 
+/* Whether sandbox_keeper installs a seccomp filter (not under sanitizers). */
+#ifdef LEDGERD_SANITIZE
+#define SANDBOX_SECCOMP 0
+#else
+#define SANDBOX_SECCOMP 1
+#endif
+
 #endif

@@ -85,7 +85,11 @@ subject_lookup_reply_error(struct request *r, int rc)
 		    "Retry-After", "1");
 		reply_error(r, 503, "keys_unavailable", NULL, "the ledger's "
 		    "keys are unavailable; try again once it is restarted");
-	}
+	} else if (rc == KEYRING_EDESTROYED)
+		/* Only with the clock behind a destruction (spec §7.2). */
+		reply_error(r, 503, "keys_unavailable", NULL, "the secret of "
+		    "the current period was destroyed: the server's clock is "
+		    "behind the log");
 	else
 		reply_error(r, 500, "internal", NULL, "cannot compute the "
 		    "subject token");

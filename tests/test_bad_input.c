@@ -379,7 +379,7 @@ static const struct bad_case cases[] = {
 	    "/v1/provenance/subjects/NL%0A1", TOKEN, NULL, NULL, 0, NULL, 400, 0,
 	    "invalid_value", "path", 0 },
 	{ "purpose not UTF-8", "GET", "/v1/provenance/subjects/NL-1?purpose=%FF",
-	    TOKEN, NULL, NULL, 0, NULL, 400, 0, "invalid_value", "query", 0 },
+	    TOKEN, NULL, NULL, 0, NULL, 400, 0, "invalid_value", "purpose", 0 },
 
 	/* Sequence numbers. */
 	{ "seq abc", "GET", "/v1/events/abc", TOKEN, NULL, NULL, 0, NULL,

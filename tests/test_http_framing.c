@@ -323,8 +323,9 @@ static const struct {
 
 /*
  * A %00 anywhere in a query value or name is 400 (evhttp would cut the
- * value short at the NUL): in the middle, at the start, at the end, in
- * lower and upper case hex, and beside valid parameters.
+ * value short at the NUL), naming the parameter (a NUL in a name: the
+ * field "query"): in the middle, at the start, at the end, in lower and
+ * upper case hex, and beside valid parameters.
  */
 static void
 body_query_nul(struct daemon *d)
@@ -353,7 +354,7 @@ body_query_nul(struct daemon *d)
 						fprintf(stderr, "  %s %s\n",
 						    query_routes[i].method, target);
 					CHECK_ERROR(&r, 400, "invalid_value",
-					    "query");
+					    query_routes[i].params[j]);
 					http_response_free(&r);
 				}
 				free(target);

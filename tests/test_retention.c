@@ -592,7 +592,7 @@ body_ten_years(struct daemon *d)
 		ctl_run(d, 0, NULL, list_args);
 		ctl_run(d, 0, NULL, verify_args);
 		ctl_run(d, 0, NULL, export_args);
-		ctl_run(d, 0, NULL, vexp);
+		ctl_run(d, 0, "purpose sealed", vexp);
 		cmd = xasprintf("python3 tests/proof_check.py '%s' '%s' >&2", bundle,
 		    vkey_path);
 		rc = system(cmd);
