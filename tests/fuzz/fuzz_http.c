@@ -25,7 +25,8 @@
 #include "ledger/hash.h"
 
 #include "../../ledgerd/config.h"
-#include "../../ledgerd/datadir.h"
+#include "../../ledgerd/keeper.h"
+#include "../../ledgerd/keyring_impl.h"
 #include "../../ledgerd/http.h"
 #include "../../ledgerd/log.h"
 #include "../../ledgerd/server.h"
@@ -40,7 +41,6 @@
 #define FUZZ_TOKEN "fuzz"
 
 static struct server srv;
-static struct datadir_keys keys;
 static unsigned port;
 static char data_dir[64];
 
@@ -83,6 +83,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	uint8_t token_hash[LEDGER_HASH_LEN];
 	struct config *cfg;
+	struct keystore *ks;
 	char err[512];
 
 	/* tmpfs when there is one: each append is a synced commit. */
@@ -108,12 +109,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg->limits.map_size = 1ULL << 30;
 	srv.cfg = cfg;
 	srv.started_us = server_now_us();
-	if (datadir_open(data_dir, cfg, 1, &keys) != 0)
+	/* The keys in this process: a fuzzer forks no key keeper. */
+	if (keeper_load(data_dir, cfg, 1, &ks) != 0 ||
+	    (srv.keyring = keyring_open_local(ks)) == NULL)
 		abort();
-	srv.signer = keys.signer;
-	srv.verifier = keys.verifier;
-	srv.verifier_text = keys.verifier_text;
-	memcpy(srv.subject_key, keys.subject_key, sizeof(srv.subject_key));
+	srv.verifier = *keyring_verifier(srv.keyring);
+	srv.verifier_text = keyring_verifier_text(srv.keyring);
+	srv.period_kind = LEDGER_PERIOD_QUARTER;
 	if (ledger_sha256(FUZZ_TOKEN, strlen(FUZZ_TOKEN), token_hash) != 0)
 		abort();
 	config_add_dev_principal(cfg, token_hash);
