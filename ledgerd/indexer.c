@@ -21,9 +21,14 @@ emit_string(index_emit_fn emit, void *ctx, enum store_index kind,
 	return emit(ctx, kind, json_string_value(v), json_string_length(v), seq);
 }
 
-int
-index_records(uint64_t seq, const json_t *fields, const uint8_t *subject_key,
-    index_emit_fn emit, void *ctx)
+/*
+ * The records of fields: the subjects' tokens are tokens[i] when tokens is
+ * set, else made under subject_key when that is set, else the subjects as
+ * they are (fields is an entry).
+ */
+static int
+records(uint64_t seq, const json_t *fields, const uint8_t *subject_key,
+    const char *const *tokens, index_emit_fn emit, void *ctx)
 {
 	const json_t *actor = json_object_get(fields, "actor");
 	const json_t *org = json_object_get(actor, "org");
@@ -58,7 +63,10 @@ index_records(uint64_t seq, const json_t *fields, const uint8_t *subject_key,
 
 		if (!json_is_string(v))
 			continue;
-		if (subject_key == NULL) {
+		if (tokens != NULL) {
+			rc = emit(ctx, STORE_IDX_SUBJECT, tokens[i],
+			    strlen(tokens[i]), seq);
+		} else if (subject_key == NULL) {
 			rc = emit_string(emit, ctx, STORE_IDX_SUBJECT, v, seq);
 		} else {
 			rc = ledger_subject_token(subject_key, json_string_value(v),
@@ -81,6 +89,20 @@ index_records(uint64_t seq, const json_t *fields, const uint8_t *subject_key,
 			return rc;
 	}
 	return LEDGER_OK;
+}
+
+int
+index_records(uint64_t seq, const json_t *fields, const uint8_t *subject_key,
+    index_emit_fn emit, void *ctx)
+{
+	return records(seq, fields, subject_key, NULL, emit, ctx);
+}
+
+int
+index_event_records(uint64_t seq, const json_t *event,
+    const char *const *tokens, index_emit_fn emit, void *ctx)
+{
+	return records(seq, event, NULL, tokens, emit, ctx);
 }
 
 /* A gathered record: its value sits in the batch's byte arena. */

@@ -28,6 +28,13 @@ int index_records(uint64_t seq, const json_t *fields, const uint8_t *subject_key
     index_emit_fn emit, void *ctx);
 
 /*
+ * index_event_records - index_records of the entry the writer makes of
+ * event: its subjects are tokens[i] (one per subject), as in the entry.
+ */
+int index_event_records(uint64_t seq, const json_t *event,
+    const char *const *tokens, index_emit_fn emit, void *ctx);
+
+/*
  * The index records of many entries, gathered as they are appended and
  * written in key order just before the commit: inserting in order walks
  * the index B-tree once instead of jumping to a random page per record,

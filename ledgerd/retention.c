@@ -131,17 +131,17 @@ retention_seal_take(struct retention_seal *s, struct keyring_op *ops)
 }
 
 int
-retention_seal_entry(struct retention_seal *s, json_t *entry,
-    struct retention_sealed *out)
+retention_seal_for_entry(struct retention_seal *s,
+    struct ledger_entry_sealing *sealing, struct retention_sealed *out)
 {
-	int rc;
-
 	memset(out, 0, sizeof(*out));
+	memset(sealing, 0, sizeof(*sealing));
 	if (s->rc != 0 || s->sealed.period[0] == '\0')
 		return s->rc;
-	if ((rc = ledger_entry_seal_plain(entry, s->fields, s->n_fields,
-	    s->plain, s->n_plain)) != 0)
-		return rc;
+	sealing->fields = s->fields;
+	sealing->n_fields = s->n_fields;
+	sealing->plain = s->plain;
+	sealing->n_plain = s->n_plain;
 	*out = s->sealed;
 	memset(&s->sealed, 0, sizeof(s->sealed));
 	return LEDGER_OK;
@@ -187,7 +187,7 @@ count_in_period(struct store_txn *txn, const char *period, uint64_t seq, size_t 
 }
 
 int
-retention_record_entry(struct store_txn *txn, uint64_t seq, const json_t *entry,
+retention_record_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
     const struct retention_sealed *s)
 {
 	uint8_t be[8];
@@ -205,10 +205,10 @@ retention_record_entry(struct store_txn *txn, uint64_t seq, const json_t *entry,
 	if ((rc = count_in_period(txn, s->period, seq, s->n)) != 0)
 		return rc;
 	ledger_put_be64(be, seq);
-	if (own_entry(entry, "policy"))
+	if (own_entry(fields, "policy"))
 		return store_put_retention(txn, "policy", be, sizeof(be));
-	if (own_entry(entry, "destruction")) {
-		json_array_foreach(json_object_get(json_object_get(entry, "details"),
+	if (own_entry(fields, "destruction")) {
+		json_array_foreach(json_object_get(json_object_get(fields, "details"),
 		    "periods"), i, pr) {
 			snprintf(name, sizeof(name), "destroyed/%s",
 			    json_string_value(json_object_get(pr, "period")));

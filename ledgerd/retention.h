@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "ledger/entry_write.h"
 #include "ledger/period.h"
 #include "ledger/sealed.h"
 
@@ -84,18 +85,17 @@ size_t retention_seal_ops(const struct retention_seal *s, struct keyring_op *ops
 size_t retention_seal_take(struct retention_seal *s, struct keyring_op *ops);
 
 /*
- * retention_seal_entry - under a policy, puts entry (built by the writer
- * from the event of s, received_at set) into the version 3 form: the
- * policy's sealed fields taken out for commitments to the plaintexts of s
- * (ledger_entry_seal_plain), and moves the sealed values to out.
- *	entry	in/out: modified
+ * retention_seal_for_entry - under a policy, what the entry of the event
+ * of s seals (the policy's fields and the plaintexts of s, which stay s's:
+ * for ledger_entry_write), and moves the sealed values to out.
+ *	sealing	out: zeroed, then filled under a policy
  *	out	out: zeroed, then filled (retention_sealed_free it)
- * Returns 0 (also without a policy: out->period is then empty), s->rc
- * when set (KEYRING_EUNAVAILABLE, KEYRING_EDESTROYED, LEDGER_ETOOBIG,
- * LEDGER_ECRYPTO, LEDGER_EINVAL), or LEDGER_EINVAL.
+ * Returns 0 (also without a policy: out->period is then empty, and the
+ * entry seals nothing), or s->rc when set (KEYRING_EUNAVAILABLE,
+ * KEYRING_EDESTROYED, LEDGER_ETOOBIG, LEDGER_ECRYPTO, LEDGER_EINVAL).
  */
-int retention_seal_entry(struct retention_seal *s, json_t *entry,
-    struct retention_sealed *out);
+int retention_seal_for_entry(struct retention_seal *s,
+    struct ledger_entry_sealing *sealing, struct retention_sealed *out);
 
 /* retention_seal_free - frees s (what retention_seal_entry did not take). */
 void retention_seal_free(struct retention_seal *s);
@@ -109,9 +109,11 @@ void retention_sealed_free(struct retention_sealed *s);
  * ("period/P": first and last seq, entries, sealed values), and for the
  * server's own entries the record of the policy in force ("policy") or of
  * each destroyed period ("destroyed/P").  Nothing without a period.
+ * fields: the entry object, or the event it was made of (the fields read
+ * here, type and a destruction's details, are never sealed).
  * Returns 0 or a store error.
  */
-int retention_record_entry(struct store_txn *txn, uint64_t seq, const json_t *entry,
+int retention_record_entry(struct store_txn *txn, uint64_t seq, const json_t *fields,
     const struct retention_sealed *s);
 
 /*

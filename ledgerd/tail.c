@@ -238,7 +238,8 @@ update_stats(struct tail *t)
 }
 
 int
-tail_add(struct tail *t, uint64_t seq, const json_t *entry)
+tail_add(struct tail *t, uint64_t seq, const json_t *fields,
+    const char *const *tokens)
 {
 	struct tail_segment *s = t->newest;
 	int rc;
@@ -257,7 +258,9 @@ tail_add(struct tail *t, uint64_t seq, const json_t *entry)
 			t->oldest = s;
 		t->newest = s;
 	}
-	rc = index_records(seq, entry, NULL, add_record, s);
+	rc = tokens != NULL ?
+	    index_event_records(seq, fields, tokens, add_record, s) :
+	    index_records(seq, fields, NULL, add_record, s);
 	s->hi = seq + 1;
 	if (s->hi - s->lo >= t->segment_entries)
 		s->sealed = 1;

@@ -45,11 +45,14 @@ struct tail *tail_new(uint64_t base, size_t segment_entries);
 void tail_free(struct tail *t);
 
 /*
- * tail_add - adds the index records of entry seq (an entry object: its
- * subjects are tokens already).  seq is the next one: the last added + 1.
- * Writer thread.  Returns 0 (allocation failure is fatal).
+ * tail_add - adds the index records of entry seq: fields is the entry
+ * object (tokens NULL: its subjects are tokens already), or the event the
+ * entry was made of with the tokens of its subjects, one per subject.
+ * seq is the next one: the last added + 1.  Writer thread.  Returns 0
+ * (allocation failure is fatal).
  */
-int tail_add(struct tail *t, uint64_t seq, const json_t *entry);
+int tail_add(struct tail *t, uint64_t seq, const json_t *fields,
+    const char *const *tokens);
 
 /*
  * tail_truncate - drops the records of seqs >= size: the commit that was

@@ -65,7 +65,7 @@ tail_open(struct store *st, size_t segment_entries, struct tail **out,
 			rc = LEDGER_ECORRUPT;
 			goto fail;
 		}
-		rc = tail_add(t, seq, entry);
+		rc = tail_add(t, seq, entry, NULL);
 		json_decref(entry);
 		if (rc != 0)
 			goto fail;

@@ -23,6 +23,7 @@
 
 #include "ledger/base64.h"
 #include "ledger/checkpoint.h"
+#include "ledger/entry_write.h"
 #include "ledger/error.h"
 #include "ledger/period.h"
 #include "ledger/xmalloc.h"
@@ -265,7 +266,8 @@ check_repeated_keys(struct append_request *req)
 
 /* An entry built in the checking pass, written in the second. */
 struct pending_entry {
-	json_t *entry;		/* with subject tokens: what is indexed */
+	const json_t *event;	/* the request's: what is indexed, with the
+				   subjects' tokens */
 	char *bytes;		/* NULL for an idempotent repeat */
 	size_t len;
 	struct retention_sealed sealed;	/* its sealed values (retention.h) */
@@ -295,9 +297,13 @@ ref_readable(const struct server *srv, struct store_txn *txn,
 		return 0;
 	if (req->sees_all)
 		return 1;
+	/*
+	 * An entry of this commit is read from its event: the same org and
+	 * recipients, and no received_at, which is now, so never restricted.
+	 */
 	if (ref >= first)
 		return retention_org_may_read(srv, req->org,
-		    pending[fresh_at[ref - first]].entry);
+		    pending[fresh_at[ref - first]].event);
 	if ((rc = store_get_entry(txn, ref, &bytes, &len)) != 0)
 		return rc == LEDGER_ENOTFOUND ? LEDGER_ECORRUPT : rc;
 	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
@@ -321,6 +327,18 @@ struct request_keys {
 	struct retention_seal *seals;	/* per event */
 	size_t n_events;
 };
+
+/* The tokens of event i's subjects (in tokens[]), and how many. */
+static size_t
+event_tokens(const struct request_keys *keys, size_t i, const json_t *ev,
+    const char *tokens[LEDGER_SUBJECTS_MAX])
+{
+	size_t j, n = json_array_size(json_object_get(ev, "subjects"));
+
+	for (j = 0; j < n && j < LEDGER_SUBJECTS_MAX; j++)
+		tokens[j] = keys->tokens[keys->first_token[i] + j];
+	return n;
+}
 
 static void
 request_keys_free(struct request_keys *k, size_t n)
@@ -546,18 +564,16 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 		if ((rc = ledger_entry_salt_new(meta.salt)) != 0)
 			goto store_fail;
 		const char *tokens[LEDGER_SUBJECTS_MAX];
-		size_t n_tokens = json_array_size(json_object_get(ev, "subjects"));
-		for (j = 0; j < n_tokens && j < LEDGER_SUBJECTS_MAX; j++)
-			tokens[j] = keys->tokens[keys->first_token[i] + j];
-		rc = ledger_entry_build_tokens(ev, &meta, tokens, n_tokens,
-		    &pending[i].entry);
+		size_t n_tokens = event_tokens(keys, i, ev, tokens);
+		struct ledger_entry_sealing sealing;
+		pending[i].event = ev;
 		/* Under a retention policy, free text leaves the entry (§2.10). */
+		rc = retention_seal_for_entry(&keys->seals[i], &sealing,
+		    &pending[i].sealed);
 		if (rc == 0)
-			rc = retention_seal_entry(&keys->seals[i],
-			    pending[i].entry, &pending[i].sealed);
-		if (rc == 0)
-			rc = ledger_entry_dump(pending[i].entry, &pending[i].bytes,
-			    &pending[i].len);
+			rc = ledger_entry_write(ev, &meta, tokens, n_tokens,
+			    pending[i].sealed.period[0] != '\0' ? &sealing : NULL,
+			    &pending[i].bytes, &pending[i].len);
 		if (rc == LEDGER_ETOOBIG) {
 			set_error(req, 400, i, "too_large", "",
 			    "the entry would exceed 65,535 bytes");
@@ -579,14 +595,17 @@ apply_request(struct writer *w, struct store_txn *txn, struct append_request *re
 	result = -2;
 	for (i = 0; i < n; i++) {
 		struct append_result *res = &req->results[i];
+		const char *tokens[LEDGER_SUBJECTS_MAX];
 
 		if (pending[i].bytes == NULL)
 			continue;
+		event_tokens(keys, i, pending[i].event, tokens);
 		if ((rc = store_put_entry(txn, res->seq, pending[i].bytes,
 		    pending[i].len)) != 0 ||
 		    (rc = ledger_merkle_append(&hs, res->seq, res->leaf_hash)) != 0 ||
-		    (rc = tail_add(w->tail, res->seq, pending[i].entry)) != 0 ||
-		    (rc = retention_record_entry(txn, res->seq, pending[i].entry,
+		    (rc = tail_add(w->tail, res->seq, pending[i].event,
+		    tokens)) != 0 ||
+		    (rc = retention_record_entry(txn, res->seq, pending[i].event,
 		    &pending[i].sealed)) != 0)
 			goto store_fail;
 		if (req->idem_keys[i] != NULL &&
@@ -603,7 +622,6 @@ store_fail:
 	set_store_error(req, rc);
 out:
 	for (i = 0; i < n; i++) {
-		json_decref(pending[i].entry);
 		free(pending[i].bytes);
 		retention_sealed_free(&pending[i].sealed);
 	}

@@ -231,7 +231,7 @@ commit(struct ledger *l, int n, int fail)
 		make_entry(seq);
 		text = entry_text(seq);
 		entry = json_loads(text, 0, NULL);
-		if (entry == NULL || (rc = tail_add(l->tail, seq, entry)) != 0 ||
+		if (entry == NULL || (rc = tail_add(l->tail, seq, entry, NULL)) != 0 ||
 		    (rc = store_put_entry(txn, seq, text, strlen(text))) != 0) {
 			json_decref(entry);
 			free(text);
