@@ -217,6 +217,13 @@ $(BUILD)/tests/test_cosigned: $(OBJ)/tests/test_cosigned.o $(OBJ)/ledgerd/cosign
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
+# This one tests the daemon's answer to an append on its own.
+$(BUILD)/tests/test_append_answer: $(OBJ)/tests/test_append_answer.o \
+    $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
 # This one tests the daemon's authentication throttle on its own.
 $(BUILD)/tests/test_auth_throttle: $(OBJ)/tests/test_auth_throttle.o \
     $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)

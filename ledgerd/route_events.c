@@ -23,6 +23,7 @@
 #include "ledger/number.h"
 #include "ledger/xmalloc.h"
 
+#include "append_answer.h"
 #include "auth.h"
 #include "config.h"
 #include "hash_json.h"
@@ -231,77 +232,6 @@ reply_append_error(struct request *r, const struct append_request *a,
 	    f.message);
 }
 
-/* The want_proof part of an answer: the checkpoint and the first event's proof. */
-static void
-add_proof(json_t *body, const struct append_request *a)
-{
-	json_t *hashes;
-	size_t i;
-
-	if (!a->want_proof || a->checkpoint == NULL)
-		return;
-	hashes = json_array();
-	for (i = 0; i < a->proof_len; i++)
-		json_array_append_new(hashes, hash_json(a->proof[i]));
-	json_object_set_new(body, "checkpoint", json_string(a->checkpoint));
-	json_object_set_new(body, "inclusion_proof", json_pack(
-	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)a->results[0].seq,
-	    "tree_size", (json_int_t)a->tree_size,
-	    "leaf_hash", hash_json(a->results[0].leaf_hash),
-	    "hashes", hashes));
-}
-
-/*
- * The answer to an append the writer accepted (spec §7.4), from what it
- * reported in a.  Any thread.  Returns a new reference.
- */
-static json_t *
-append_answer(const struct append_request *a, int batch)
-{
-	size_t n = json_array_size(a->events), i, repeats = 0;
-	const struct append_result *first = NULL;
-	json_t *body, *events;
-
-	for (i = 0; i < n; i++)
-		repeats += a->results[i].repeated != 0;
-	if (!batch) {
-		body = json_pack("{s:I, s:o, s:s, s:I, s:b}",
-		    "seq", (json_int_t)a->results[0].seq,
-		    "leaf_hash", hash_json(a->results[0].leaf_hash),
-		    "received_at", a->results[0].received_at,
-		    "tree_size", (json_int_t)a->tree_size,
-		    "repeat", a->results[0].repeated != 0);
-	} else {
-		/*
-		 * Spec §7.4: first_seq and count describe the entries this
-		 * request wrote, which lie at consecutive seqs; repeats keep
-		 * their original seqs and are only in events.
-		 */
-		events = json_array();
-		for (i = 0; i < n; i++) {
-			json_array_append_new(events, json_pack(
-			    "{s:I, s:o, s:s, s:b}",
-			    "seq", (json_int_t)a->results[i].seq,
-			    "leaf_hash", hash_json(a->results[i].leaf_hash),
-			    "received_at", a->results[i].received_at,
-			    "repeat", a->results[i].repeated != 0));
-			if (!a->results[i].repeated && first == NULL)
-				first = &a->results[i];
-		}
-		body = json_pack("{s:I, s:I, s:o}",
-		    "count", (json_int_t)(n - repeats),
-		    "tree_size", (json_int_t)a->tree_size,
-		    "events", events);
-		if (body != NULL && first != NULL)
-			json_object_set_new(body, "first_seq",
-			    json_integer((json_int_t)first->seq));
-	}
-	if (body == NULL)
-		fatalx("json_pack failed");
-	add_proof(body, a);
-	return body;
-}
-
 /*
  * For wait=witnessed: the tree size a published checkpoint must reach to
  * cover every entry of the request, repeats too.
@@ -355,8 +285,13 @@ post_done(struct append_request *a, void *arg)
 	if (append_finished(r, a) && a->want_witnessed)
 		publisher_wait_witnessed(r->srv->publisher, r, a->status,
 		    append_answer(a, 0), a->results[0].seq, witnessed_need(a));
-	else if (a->status == 200 || a->status == 201)
-		reply_json(r, a->status, append_answer(a, 0));
+	else if (a->status == 200 || a->status == 201) {
+		size_t len;
+		char *text = append_answer_text(a, 0, &len);
+
+		reply_bytes(r, a->status, "application/json", text, len);
+		free(text);
+	}
 	else
 		reply_append_error(r, a, 0);
 	append_request_free(a);
@@ -387,8 +322,13 @@ batch_answer_work(struct offload *o)
 		b->witnessed_status = b->a->status;
 		b->witnessed_index = b->a->results[0].seq;
 		b->witnessed_need = witnessed_need(b->a);
-	} else if (b->a->status == 200 || b->a->status == 201)
-		offload_answer_json(o, b->a->status, append_answer(b->a, 1));
+	} else if (b->a->status == 200 || b->a->status == 201) {
+		size_t len;
+		char *text = append_answer_text(b->a, 1, &len);
+
+		offload_answer_owned(o, b->a->status, "application/json", text,
+		    len);
+	}
 	else {
 		append_refusal(b->a, 1, &f);
 		o->retry_after = f.status == 503 || f.status == 507;
