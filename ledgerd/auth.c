@@ -82,6 +82,8 @@ struct pair_slot {
 
 struct auth_throttle {
 	EVP_MAC_CTX *mac;		/* HMAC-SHA-256 keyed for pair ids */
+	int failed;			/* any failure recorded yet */
+	int64_t last_failure_us;	/* the latest failure's time */
 	struct address_slot addresses[AUTH_THROTTLE_SETS][AUTH_THROTTLE_WAYS];
 	struct pair_slot pairs[AUTH_THROTTLE_SETS][AUTH_THROTTLE_WAYS];
 };
@@ -205,11 +207,19 @@ auth_throttle_wait(struct auth_throttle *t, const char *addr,
     const void *cred, size_t cred_len, size_t max, int window_s,
     int64_t now_us)
 {
-	const struct address_slot *a = address_find(t, addr);
+	const struct address_slot *a;
 	const struct pair_slot *p = NULL;
 	uint8_t id[PAIR_ID_LEN];
 	int wait = 0, w;
 
+	/*
+	 * Every window starts at a failure: with none in the last window no
+	 * slot can hold an open one, and the keyed hash of the pair (the
+	 * costly part of a request's check) is not needed.
+	 */
+	if (!t->failed || window_over(t->last_failure_us, window_s, now_us))
+		return 0;
+	a = address_find(t, addr);
 	if (a != NULL && a->failures >= max &&
 	    !window_over(a->since_us, window_s, now_us))
 		wait = seconds_left(a->since_us, window_s, now_us);
@@ -234,6 +244,10 @@ auth_throttle_fail(struct auth_throttle *t, const char *addr,
 	uint8_t id[PAIR_ID_LEN];
 	size_t i;
 
+	/* The latest, should the clock step back. */
+	if (!t->failed || now_us > t->last_failure_us)
+		t->last_failure_us = now_us;
+	t->failed = 1;
 	pair_id(t, addr, cred, cred_len, id);
 	if ((p = pair_find(t, id)) == NULL) {
 		/* A free or expired slot, else the oldest window. */
