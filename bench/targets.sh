@@ -48,7 +48,6 @@ trap cleanup EXIT
 origin=bench.example.org/targets
 token=bench-writer-token-0123456789abcdef
 token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
-port=$((23000 + $$ % 20000))
 "$1" keygen --out "$work/log.key" --name "$origin" >"$work/keygen"
 log_vkey=$(grep -o "$origin+[^ ]*" "$work/keygen" | head -n 1)
 
@@ -88,7 +87,7 @@ EOP
 	fi
 	cat >"$work/ledgerd.json" <<EOC
 {
-  "listen": "127.0.0.1:$port",
+  "listen": "127.0.0.1:0",
   "data": "$work/data",
   "origin": "$origin",
   $witnesses
@@ -108,6 +107,8 @@ EOC
 		cat "$work/log" >&2
 		exit 1
 	fi
+	# Port 0: the kernel picks a free one, which the start line names.
+	port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/log" | head -n 1)
 	case $2 in
 	healthz) args="--connections 64 --get /healthz" ;;
 	single) args="--connections 64" ;;
