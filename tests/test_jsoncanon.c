@@ -247,7 +247,7 @@ test_key_order(void)
 	size_t len[sizeof(all) / sizeof(all[0])];
 	size_t n = sizeof(all) / sizeof(all[0]), i, m;
 	unsigned seed;
-	char name[16];
+	char name[24];
 	json_t *o, *big, *nest, *cur;
 
 	for (i = 0; i < n; i++) {
@@ -299,7 +299,8 @@ test_integers(void)
 	int k;
 	json_t *v;
 
-	for (k = 0; k <= 18; k++, p *= 10)
+	/* 10^k - 1, 10^k and 10^k + 1 for k up to 18, and their negatives. */
+	for (k = 0; k <= 18; k++) {
 		for (d = -1; d <= 1; d++) {
 			v = json_integer(p + d);
 			SAME(v);
@@ -307,6 +308,9 @@ test_integers(void)
 			SAME(v);
 			json_decref(v);
 		}
+		if (k < 18)
+			p *= 10;
+	}
 	v = json_integer(INT64_MAX);
 	SAME(v);
 	json_integer_set(v, INT64_MIN);
