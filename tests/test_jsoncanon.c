@@ -200,6 +200,18 @@ test_every_byte(void)
 			}
 		}
 	}
+	/* Every byte at every place of a long run of plain ones. */
+	for (i = 0; i < 256; i++)
+		for (j = 0; j < 20; j++) {
+			char run[20];
+
+			memset(run, 'a', sizeof(run));
+			run[j] = (char)i;
+			SAME_STRING_AND_KEY(run, sizeof(run));
+			run[j] = (char)0xc3;
+			run[(j + 1) % sizeof(run)] = (char)i;
+			SAME_STRING_AND_KEY(run, sizeof(run));
+		}
 	/* Escapes and runs around a bad byte, in keys above all. */
 	SAME_STRING_AND_KEY("a\n\xc3\xa9x\xffzz", 8);
 	SAME_STRING_AND_KEY("abc\xff", 4);
