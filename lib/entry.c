@@ -14,10 +14,8 @@
 #include "ledger/base64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/jsoncanon.h"
 #include "ledger/xmalloc.h"
-
-#define ENTRY_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
-#define ENTRY_FIRST_TRY 4096	/* bytes: room for the usual entry */
 
 /* The fields the server adds; an event carrying one of them is refused. */
 static const char *const server_fields[] = {
@@ -195,33 +193,16 @@ ledger_entry_build_tokens(const json_t *event,
 int
 ledger_entry_dump(const json_t *entry, char **out, size_t *len)
 {
-	char first[ENTRY_FIRST_TRY];
-	char *buf;
-	size_t n;
-
+	/*
+	 * What json_dumpb writes with JSON_COMPACT | JSON_SORT_KEYS |
+	 * JSON_ENSURE_ASCII, byte for byte (jsoncanon.h); without
+	 * JSON_ENCODE_ANY it refuses a bare value at the top.
+	 */
 	*out = NULL;
 	*len = 0;
-	/*
-	 * Most entries fit the stack buffer.  json_dumpb reports the full
-	 * length even when the buffer is short, so a bigger one is dumped
-	 * again at its exact size, and an oversized one is refused without
-	 * a second dump.
-	 */
-	n = json_dumpb(entry, first, sizeof(first), ENTRY_FLAGS);
-	if (n == 0)
-		return LEDGER_EINVAL;	/* e.g. a string that is not UTF-8 */
-	if (n > LEDGER_ENTRY_MAX)
-		return LEDGER_ETOOBIG;
-	buf = xmalloc(n);
-	if (n <= sizeof(first))
-		memcpy(buf, first, n);
-	else if (json_dumpb(entry, buf, n, ENTRY_FLAGS) != n) {
-		free(buf);
+	if (!json_is_object(entry) && !json_is_array(entry))
 		return LEDGER_EINVAL;
-	}
-	*out = buf;
-	*len = n;
-	return LEDGER_OK;
+	return ledger_canon_dump_alloc(entry, LEDGER_ENTRY_MAX, out, len);
 }
 
 int

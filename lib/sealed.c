@@ -15,10 +15,10 @@
 
 #include "ledger/base64.h"
 #include "ledger/error.h"
+#include "ledger/jsoncanon.h"
 #include "ledger/sealed.h"
 #include "ledger/xmalloc.h"
 
-#define VALUE_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_ENCODE_ANY)
 /* Domain separation: no other hash of this log starts with these bytes. */
 #define COMMIT_DOMAIN "ledgerd sealed v1"
 
@@ -41,21 +41,11 @@ ledger_sealable_field(const char *name)
 int
 ledger_sealed_value_bytes(const json_t *value, char **out, size_t *len)
 {
-	size_t n;
-	char *buf;
-
-	*out = NULL;
-	*len = 0;
-	if ((n = json_dumpb(value, NULL, 0, VALUE_FLAGS)) == 0)
-		return LEDGER_EINVAL;
-	buf = xmalloc(n);
-	if (json_dumpb(value, buf, n, VALUE_FLAGS) != n) {
-		free(buf);
-		return LEDGER_EINVAL;
-	}
-	*out = buf;
-	*len = n;
-	return LEDGER_OK;
+	/*
+	 * What json_dumpb writes with JSON_COMPACT | JSON_SORT_KEYS |
+	 * JSON_ENSURE_ASCII | JSON_ENCODE_ANY, byte for byte (jsoncanon.h).
+	 */
+	return ledger_canon_dump_alloc(value, SIZE_MAX, out, len);
 }
 
 int
