@@ -15,6 +15,7 @@
 #include "ledger/base64.h"
 #include "ledger/entry_write.h"
 #include "ledger/error.h"
+#include "ledger/jsoncanon.h"
 #include "ledger/xmalloc.h"
 
 #define FIRST_TRY 4096		/* bytes: room for the usual entry */
@@ -68,16 +69,13 @@ put_char(struct sink *s, char c)
 	put(s, &c, 1);
 }
 
-#define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_ENCODE_ANY)
-
+/*
+ * A string of the entry's own (a name, the submitter, a token, a time):
+ * as it is between quotes when it is printable ASCII without a quote or
+ * backslash, as the canonical serialiser writes it otherwise.
+ */
 static size_t
-ledger_canon_dump(const json_t *v, char *buf, size_t cap)
-{
-	return json_dumpb(v, buf, cap, CANON_FLAGS);
-}
-
-static size_t
-ledger_canon_dump_string(const char *str, size_t len, char *buf, size_t cap)
+canon_string(const char *str, size_t len, char *buf, size_t cap)
 {
 	json_t *j;
 	size_t i, n;
@@ -95,7 +93,7 @@ ledger_canon_dump_string(const char *str, size_t len, char *buf, size_t cap)
 		return len + 2;
 	}
 	j = json_stringn(str, len);
-	n = j != NULL ? json_dumpb(j, buf, cap, CANON_FLAGS) : 0;
+	n = j != NULL ? ledger_canon_dump(j, buf, cap) : 0;
 	json_decref(j);
 	return n;
 }
@@ -115,7 +113,7 @@ static void
 put_string(struct sink *s, const char *str, size_t len)
 {
 	size_t room = s->len < s->cap ? s->cap - s->len : 0;
-	size_t n = ledger_canon_dump_string(str, len,
+	size_t n = canon_string(str, len,
 	    room ? s->buf + s->len : NULL, room);
 
 	if (n == 0)
