@@ -9,6 +9,7 @@
 
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/jsoncanon.h"
 
 #define IDEMPOTENCY_KEY_MAX 128
 #define OCCURRED_AT_MAX 64		/* longer than any RFC 3339 date-time */
@@ -439,8 +440,8 @@ check_details(const json_t *v, struct ledger_field_error *err)
 
 	if (!json_is_object(v))
 		return refuse(err, "wrong_type", "details", "details must be an object");
-	/* Measured as it will be stored: the entry's flags, no buffer. */
-	len = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENSURE_ASCII);
+	/* Measured as it will be stored: its canonical text, no buffer. */
+	len = ledger_canon_dump(v, NULL, 0);
 	if (len == 0)
 		return refuse(err, "invalid_value", "details",
 		    "details cannot be serialised");
