@@ -328,7 +328,11 @@ struct request_keys {
 	size_t n_events;
 };
 
-/* The tokens of event i's subjects (in tokens[]), and how many. */
+/*
+ * The tokens of event i's subjects (in tokens[]), and how many: never more
+ * than tokens[] holds, so that an event with more subjects than the rules
+ * allow is refused by ledger_entry_write rather than read past the array.
+ */
 static size_t
 event_tokens(const struct request_keys *keys, size_t i, const json_t *ev,
     const char *tokens[LEDGER_SUBJECTS_MAX])
@@ -337,7 +341,7 @@ event_tokens(const struct request_keys *keys, size_t i, const json_t *ev,
 
 	for (j = 0; j < n && j < LEDGER_SUBJECTS_MAX; j++)
 		tokens[j] = keys->tokens[keys->first_token[i] + j];
-	return n;
+	return j;
 }
 
 static void
