@@ -109,6 +109,11 @@ EOC
 	fi
 	# Port 0: the kernel picks a free one, which the start line names.
 	port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/log" | head -n 1)
+	if [ -z "$port" ]; then
+		echo "no port in ledgerd's start line ($bin):" >&2
+		cat "$work/log" >&2
+		exit 1
+	fi
 	case $2 in
 	healthz) args="--connections 64 --get /healthz" ;;
 	single) args="--connections 64" ;;

@@ -44,7 +44,7 @@ struct retention_sealed {
  * a whole commit in the round trip that makes its subject tokens:
  * retention_seal_plan, then the key ring runs the operations of
  * retention_seal_ops, retention_seal_take keeps what it made, and
- * retention_seal_entry puts the entry into the sealed form.
+ * retention_seal_for_entry hands ledger_entry_write what the entry seals.
  */
 struct retention_seal {
 	int rc;				/* of making or sealing the values:
@@ -97,10 +97,10 @@ size_t retention_seal_take(struct retention_seal *s, struct keyring_op *ops);
 int retention_seal_for_entry(struct retention_seal *s,
     struct ledger_entry_sealing *sealing, struct retention_sealed *out);
 
-/* retention_seal_free - frees s (what retention_seal_entry did not take). */
+/* retention_seal_free - frees s (what retention_seal_for_entry did not take). */
 void retention_seal_free(struct retention_seal *s);
 
-/* retention_sealed_free - frees what retention_seal_entry gave. */
+/* retention_sealed_free - frees what retention_seal_for_entry gave. */
 void retention_sealed_free(struct retention_sealed *s);
 
 /*

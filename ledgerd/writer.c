@@ -413,7 +413,7 @@ take_keys(struct request_keys *keys, size_t n_req, struct keyring_op *ops)
  * a retention policy, their sealed values, in one keyring_run.  keys[j] is
  * for the j-th request.  Returns 0, KEYRING_EUNAVAILABLE (the keeper is
  * gone) or another error (logged); a value that cannot be sealed is its
- * event's error (retention_seal_entry), not the commit's.
+ * event's error (retention_seal_for_entry), not the commit's.
  */
 static int
 batch_keys(struct writer *w, struct request_list *batch,

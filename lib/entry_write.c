@@ -69,40 +69,12 @@ put_char(struct sink *s, char c)
 	put(s, &c, 1);
 }
 
-/*
- * A string of the entry's own (a name, the submitter, a token, a time):
- * as it is between quotes when it is printable ASCII without a quote or
- * backslash, as the canonical serialiser writes it otherwise.
- */
-static size_t
-canon_string(const char *str, size_t len, char *buf, size_t cap)
-{
-	json_t *j;
-	size_t i, n;
-
-	for (i = 0; i < len; i++)
-		if (str[i] < 0x20 || str[i] > 0x7e || str[i] == '"' ||
-		    str[i] == '\\')
-			break;
-	if (i == len) {
-		if (cap >= len + 2) {
-			buf[0] = '"';
-			memcpy(buf + 1, str, len);
-			buf[len + 1] = '"';
-		}
-		return len + 2;
-	}
-	j = json_stringn(str, len);
-	n = j != NULL ? ledger_canon_dump(j, buf, cap) : 0;
-	json_decref(j);
-	return n;
-}
-
 static void
 put_value(struct sink *s, const json_t *v)
 {
 	size_t room = s->len < s->cap ? s->cap - s->len : 0;
-	size_t n = ledger_canon_dump(v, room ? s->buf + s->len : NULL, room);
+	size_t n = ledger_canon_dump_member(v, room ? s->buf + s->len : NULL,
+	    room);
 
 	if (n == 0)
 		s->failed = 1;
@@ -113,7 +85,7 @@ static void
 put_string(struct sink *s, const char *str, size_t len)
 {
 	size_t room = s->len < s->cap ? s->cap - s->len : 0;
-	size_t n = canon_string(str, len,
+	size_t n = ledger_canon_dump_string(str, len,
 	    room ? s->buf + s->len : NULL, room);
 
 	if (n == 0)
@@ -176,6 +148,16 @@ sort_sealed(struct sealed_member *m, size_t n)
 	}
 }
 
+/* Whether fields[i] is also one of fields[0..i). */
+static int
+named_before(const char *const *fields, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(fields[j], fields[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The commitments of the sealed fields event holds, checking each
  * plaintext against the value it seals: ledger_entry_seal_plain's rules.
@@ -198,7 +180,9 @@ commit_sealed(const json_t *event, const struct ledger_entry_sealing *sealing,
 	for (i = 0; i < sealing->n_fields; i++) {
 		if (!ledger_sealable_field(sealing->fields[i]))
 			return LEDGER_EINVAL;
-		if ((value = json_object_get(event, sealing->fields[i])) == NULL)
+		/* A field named twice was taken out the first time. */
+		if (named_before(sealing->fields, i) ||
+		    (value = json_object_get(event, sealing->fields[i])) == NULL)
 			continue;
 		if (k == sealing->n_plain)
 			return LEDGER_EINVAL;
@@ -216,7 +200,8 @@ commit_sealed(const json_t *event, const struct ledger_entry_sealing *sealing,
 		else
 			rc = ledger_sealed_commitment(p->field, p->plain, bytes,
 			    n, digest);
-		OPENSSL_cleanse(bytes, n < sizeof(first) ? n : sizeof(first));
+		/* Sealed values leave no copy behind, on the stack either. */
+		OPENSSL_cleanse(first, n < sizeof(first) ? n : sizeof(first));
 		if (bytes != first) {
 			OPENSSL_cleanse(bytes, n);
 			free(bytes);
@@ -309,8 +294,8 @@ check_input(const json_t *event, const struct ledger_entry_meta *meta,
 		if (json_object_get(event, server_fields[i]) != NULL)
 			return LEDGER_EINVAL;
 	/*
-	 * A name holding a NUL cannot come from the parser, and Jansson's
-	 * copy of an object cuts it there.
+	 * A name holding a NUL cannot come from the parser: refused, where
+	 * the reference would cut it short at the NUL (json_copy does).
 	 */
 	json_object_keylen_foreach((json_t *)event, name, name_len, value)
 		if (strlen(name) != name_len)
@@ -326,39 +311,20 @@ check_input(const json_t *event, const struct ledger_entry_meta *meta,
 	return LEDGER_OK;
 }
 
-int
-ledger_entry_write(const json_t *event, const struct ledger_entry_meta *meta,
-    const char *const *tokens, size_t n_tokens,
-    const struct ledger_entry_sealing *sealing, char **out, size_t *len)
+/*
+ * The event's members into m (room for all), but for those the entry holds
+ * otherwise: the sealed ones leave it, the subjects become tokens.
+ * Returns how many.
+ */
+static size_t
+event_members(const json_t *event, const struct sealed_member *sealed,
+    size_t n_sealed, struct member *m)
 {
-	struct member stack[MEMBERS_ON_STACK], *m = stack;
-	struct sealed_member sealed[LEDGER_SEALED_FIELDS_MAX];
-	char prev[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
-	char salt[LEDGER_B64_LEN(LEDGER_SALT_LEN) + 1];
-	char first[FIRST_TRY];
-	struct sink s;
 	const char *name;
 	const json_t *value;
-	size_t n = 0, cap = MEMBERS_ON_STACK, n_sealed = 0, name_len;
-	int rc;
+	size_t n = 0, name_len, i;
 
-	*out = NULL;
-	*len = 0;
-	if ((rc = check_input(event, meta, tokens, n_tokens)) != 0)
-		return rc;
-	if (sealing != NULL &&
-	    (rc = commit_sealed(event, sealing, sealed, &n_sealed)) != 0)
-		return rc;
-	sort_sealed(sealed, n_sealed);
-
-	/* The event's members, but for those the entry holds otherwise. */
-	if (json_object_size(event) + 8 > cap) {
-		cap = json_object_size(event) + 8;
-		m = xcalloc(cap, sizeof(*m));
-	}
 	json_object_keylen_foreach((json_t *)event, name, name_len, value) {
-		size_t i;
-
 		for (i = 0; i < n_sealed; i++)
 			if (name_len == strlen(sealed[i].field) &&
 			    memcmp(name, sealed[i].field, name_len) == 0)
@@ -375,26 +341,62 @@ ledger_entry_write(const json_t *event, const struct ledger_entry_meta *meta,
 		}
 		n++;
 	}
+	return n;
+}
+
+static void
+server_member(struct member *m, const char *name, enum member_kind kind,
+    uint64_t number, const char *string)
+{
+	memset(m, 0, sizeof(*m));
+	m->name = name;
+	m->name_len = strlen(name);
+	m->kind = kind;
+	m->number = number;
+	m->string = string;
+}
+
+int
+ledger_entry_write(const json_t *event, const struct ledger_entry_meta *meta,
+    const char *const *tokens, size_t n_tokens,
+    const struct ledger_entry_sealing *sealing, char **out, size_t *len)
+{
+	struct member stack[MEMBERS_ON_STACK], *m = stack;
+	struct sealed_member sealed[LEDGER_SEALED_FIELDS_MAX];
+	char prev[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
+	char salt[LEDGER_B64_LEN(LEDGER_SALT_LEN) + 1];
+	char first[FIRST_TRY];
+	struct sink s;
+	size_t n, cap = MEMBERS_ON_STACK, n_sealed = 0;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = check_input(event, meta, tokens, n_tokens)) != 0)
+		return rc;
+	if (sealing != NULL &&
+	    (rc = commit_sealed(event, sealing, sealed, &n_sealed)) != 0)
+		return rc;
+	sort_sealed(sealed, n_sealed);
+
+	/* Room for the event's members and the server's seven. */
+	if (json_object_size(event) + 8 > cap) {
+		cap = json_object_size(event) + 8;
+		m = xcalloc(cap, sizeof(*m));
+	}
+	n = event_members(event, sealed, n_sealed, m);
 	ledger_b64_encode(meta->prev, LEDGER_HASH_LEN, prev);
 	ledger_b64_encode(meta->salt, LEDGER_SALT_LEN, salt);
-#define SERVER(nm, k, num, str) do {					\
-		m[n].name = (nm);					\
-		m[n].name_len = strlen(nm);				\
-		m[n].kind = (k);					\
-		m[n].number = (num);					\
-		m[n].string = (str);					\
-		n++;							\
-	} while (0)
-	SERVER("v", MEMBER_INT, sealing != NULL ?
+	server_member(&m[n++], "v", MEMBER_INT, sealing != NULL ?
 	    LEDGER_ENTRY_VERSION_SEALED : LEDGER_ENTRY_VERSION, NULL);
-	SERVER("seq", MEMBER_INT, meta->seq, NULL);
-	SERVER("received_at", MEMBER_STRING, 0, meta->received_at);
-	SERVER("submitter", MEMBER_STRING, 0, meta->submitter);
-	SERVER("prev", MEMBER_STRING, 0, prev);
-	SERVER("salt", MEMBER_STRING, 0, salt);
+	server_member(&m[n++], "seq", MEMBER_INT, meta->seq, NULL);
+	server_member(&m[n++], "received_at", MEMBER_STRING, 0,
+	    meta->received_at);
+	server_member(&m[n++], "submitter", MEMBER_STRING, 0, meta->submitter);
+	server_member(&m[n++], "prev", MEMBER_STRING, 0, prev);
+	server_member(&m[n++], "salt", MEMBER_STRING, 0, salt);
 	if (n_sealed > 0)
-		SERVER("sealed", MEMBER_SEALED, 0, NULL);
-#undef SERVER
+		server_member(&m[n++], "sealed", MEMBER_SEALED, 0, NULL);
 	sort_members(m, n);
 
 	/*

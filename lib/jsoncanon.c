@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "ledger/error.h"
 #include "ledger/jsoncanon.h"
 #include "ledger/utf8.h"
@@ -380,6 +382,27 @@ ledger_canon_dump(const json_t *v, char *buf, size_t cap)
 	return c.len;
 }
 
+size_t
+ledger_canon_dump_member(const json_t *v, char *buf, size_t cap)
+{
+	struct key_ref keys[KEYS_ON_STACK];
+	struct canon c = { buf, cap, 0, keys, KEYS_ON_STACK, 0 };
+
+	if (put_value(&c, v, 1) != 0)
+		return 0;
+	return c.len;
+}
+
+size_t
+ledger_canon_dump_string(const char *s, size_t n, char *buf, size_t cap)
+{
+	struct canon c = { buf, cap, 0, NULL, 0, 0 };
+
+	if (put_string(&c, s, n, 0) != 0)
+		return 0;
+	return c.len;
+}
+
 int
 ledger_canon_dump_alloc(const json_t *v, size_t max, char **out, size_t *len)
 {
@@ -395,15 +418,21 @@ ledger_canon_dump_alloc(const json_t *v, size_t max, char **out, size_t *len)
 	 */
 	if ((n = ledger_canon_dump(v, first, sizeof(first))) == 0)
 		return LEDGER_EINVAL;
-	if (n > max)
+	if (n > max) {
+		OPENSSL_cleanse(first, sizeof(first));
 		return LEDGER_ETOOBIG;
+	}
 	buf = xmalloc(n);
 	if (n <= sizeof(first))
 		memcpy(buf, first, n);
 	else if (ledger_canon_dump(v, buf, n) != n) {
+		OPENSSL_cleanse(first, sizeof(first));
+		OPENSSL_cleanse(buf, n);
 		free(buf);
 		return LEDGER_EINVAL;
 	}
+	/* It may have been a sealed value: leave no copy on the stack. */
+	OPENSSL_cleanse(first, n < sizeof(first) ? n : sizeof(first));
 	*out = buf;
 	*len = n;
 	return LEDGER_OK;

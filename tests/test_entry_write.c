@@ -1,8 +1,8 @@
 /*
  * ledger_entry_write against its reference: ledger_entry_build_tokens, then
- * ledger_entry_seal_plain under a policy, then ledger_entry_dump (Jansson's
- * serialiser).  Every case must give the same result code and, when it
- * succeeds, the same bytes.
+ * ledger_entry_seal_plain under a policy, then Jansson's json_dumpb.  Every
+ * case must give the same result code and, when it succeeds, the same
+ * bytes.  The policy's fields are sealable names, as every policy's are.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +35,31 @@ below(size_t n)
 	return n ? (size_t)(next() % n) : 0;
 }
 
+/*
+ * ledger_entry_dump as it was: Jansson's own dump, which the spec's bytes
+ * are defined by (ledger_entry_dump itself now uses the canonical
+ * serialiser).
+ */
+static int
+jansson_dump(const json_t *entry, char **out, size_t *len)
+{
+	const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII;
+	size_t n = json_dumpb(entry, NULL, 0, flags);
+
+	if (n == 0)
+		return LEDGER_EINVAL;
+	if (n > LEDGER_ENTRY_MAX)
+		return LEDGER_ETOOBIG;
+	*out = malloc(n);
+	if (*out == NULL || json_dumpb(entry, *out, n, flags) != n) {
+		free(*out);
+		*out = NULL;
+		return LEDGER_EINVAL;
+	}
+	*len = n;
+	return LEDGER_OK;
+}
+
 static int
 reference(const json_t *event, const struct ledger_entry_meta *meta,
     const char *const *tokens, size_t n_tokens,
@@ -52,7 +77,7 @@ reference(const json_t *event, const struct ledger_entry_meta *meta,
 		rc = ledger_entry_seal_plain(entry, sealing->fields,
 		    sealing->n_fields, sealing->plain, sealing->n_plain);
 	if (rc == 0)
-		rc = ledger_entry_dump(entry, out, len);
+		rc = jansson_dump(entry, out, len);
 	json_decref(entry);
 	return rc;
 }
@@ -246,6 +271,28 @@ test_sizes(void)
 			free(pad);
 		}
 	}
+	/* Exactly the largest entry, and one byte more. */
+	char *bytes;
+	size_t len, base;
+	pad = calloc(1, 70000);
+	memset(pad, 'x', 60000);
+	json_object_set_new(ev, "purpose", json_string(pad));
+	REQUIRE(ledger_entry_write(ev, &meta, NULL, 0, NULL, &bytes, &base) == 0);
+	free(bytes);
+	for (size_t want = LEDGER_ENTRY_MAX; want <= LEDGER_ENTRY_MAX + 1; want++) {
+		size_t n = 60000 + (want - base);
+
+		memset(pad, 'x', n);
+		pad[n] = '\0';
+		json_object_set_new(ev, "purpose", json_string(pad));
+		AGREES(ev, &meta, NULL, 0, NULL);
+		CHECK_INT(ledger_entry_write(ev, &meta, NULL, 0, NULL, &bytes,
+		    &len), want == LEDGER_ENTRY_MAX ? 0 : LEDGER_ETOOBIG);
+		if (want == LEDGER_ENTRY_MAX)
+			CHECK_INT(len, LEDGER_ENTRY_MAX);
+		free(bytes);
+	}
+	free(pad);
 	json_decref(ev);
 }
 
@@ -318,6 +365,29 @@ test_sealing_exhaustive(void)
 				plain[0].plain[plain[0].plain_len - 1] ^= 1;
 			}
 			ledger_sealed_plain_free(plain, n_plain);
+		}
+		/* A field named twice; a plaintext of a field not held. */
+		if (held & 1) {
+			struct ledger_sealed_plain two[LEDGER_SEALED_FIELDS_MAX];
+			size_t n_two;
+
+			fields[0] = fields[1] = "purpose";
+			REQUIRE(ledger_sealed_plain_make(ev, fields, 1, plain,
+			    &n_plain) == 0);
+			sealing.fields = fields;
+			sealing.n_fields = 2;
+			sealing.plain = plain;
+			sealing.n_plain = n_plain;
+			AGREES(ev, &meta, tokens, 2, &sealing);
+			ledger_sealed_plain_free(plain, n_plain);
+			REQUIRE(ledger_sealed_plain_make(full, sealable, 3, two,
+			    &n_two) == 0);
+			sealing.fields = sealable;
+			sealing.n_fields = 3;
+			sealing.plain = two;
+			sealing.n_plain = n_two;
+			AGREES(ev, &meta, tokens, 2, &sealing);
+			ledger_sealed_plain_free(two, n_two);
 		}
 		/* "sealed" already in the event. */
 		json_object_set_new(ev, "sealed", json_object());

@@ -491,9 +491,93 @@ test_readers_race_merges(void)
 	remove_tree(tmp);
 }
 
+/* Index records gathered as "kind:value" lines. */
+struct record_text {
+	char buf[8192];
+	size_t len;
+};
+
+static int
+record_line(void *ctx, int kind, const void *value, size_t len, uint64_t seq)
+{
+	struct record_text *t = ctx;
+	int n = snprintf(t->buf + t->len, sizeof(t->buf) - t->len,
+	    "%d:%llu:%.*s\n", kind, (unsigned long long)seq, (int)len,
+	    (const char *)value);
+
+	if (n > 0 && (size_t)n < sizeof(t->buf) - t->len)
+		t->len += (size_t)n;
+	return LEDGER_OK;
+}
+
+/*
+ * The writer indexes the event with its subjects' tokens
+ * (index_event_records); fsck and reindex index the entry made of it
+ * (index_records).  Both must give the same records, in the same order.
+ */
+static void
+test_event_records(void)
+{
+	static const char *const tokens[] = {
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+		"_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-0",
+		"ZZECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+	};
+	struct ledger_entry_meta meta;
+	struct record_text a, b;
+
+	memset(&meta, 0, sizeof(meta));
+	snprintf(meta.received_at, sizeof(meta.received_at), "%s",
+	    "2026-03-04T05:06:07.123456Z");
+	meta.submitter = "police-app";
+	for (int round = 0; round < 2000; round++) {
+		size_t n_subjects = rnd(4), n_recipients = rnd(3), i;
+		json_t *ev = json_pack("{s:s, s:{s:s, s:s}, s:s}",
+		    "type", types[rnd(3)], "actor", "org", "police", "user",
+		    rnd(2) ? "u1" : "officer \xc3\xa9", "occurred_at",
+		    "2026-03-04T05:00:00Z");
+		json_t *subjects = json_array(), *recipients = json_array();
+		json_t *refs = json_array(), *entry;
+
+		for (i = 0; i < n_subjects; i++)
+			json_array_append_new(subjects, json_sprintf("NL-%zu", i));
+		for (i = 0; i < n_recipients; i++)
+			json_array_append_new(recipients,
+			    json_string(i ? "fiod" : "kmar"));
+		for (i = 0, n_recipients = rnd(3); i < n_recipients; i++)
+			json_array_append_new(refs, json_integer((json_int_t)
+			    (rnd(1000) * 1000 + i)));
+		if (n_subjects > 0 || rnd(2))
+			json_object_set_new(ev, "subjects", subjects);
+		else
+			json_decref(subjects);
+		json_object_set_new(ev, "recipients", recipients);
+		json_object_set_new(ev, "refs", refs);
+		if (rnd(4))
+			json_object_set_new(ev, "object", json_pack("{s:s}",
+			    "ref", rnd(2) ? "doc-1" : "case/\xe2\x82\xac"));
+		meta.seq = rnd(1000000);
+		REQUIRE(ledger_entry_build_tokens(ev, &meta, tokens,
+		    json_array_size(json_object_get(ev, "subjects")),
+		    &entry) == 0);
+		a.len = b.len = 0;
+		CHECK_INT(index_event_records(meta.seq, ev, tokens, record_line,
+		    &a), 0);
+		CHECK_INT(index_records(meta.seq, entry, NULL, record_line, &b),
+		    0);
+		CHECK(a.len > 0);
+		CHECK(a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0);
+		json_decref(entry);
+		json_decref(ev);
+		if (test_failures_)
+			return;
+	}
+}
+
 int
 main(void)
 {
+	RUN(test_event_records);
 	RUN(test_interleavings);
 	RUN(test_readers_race_merges);
 	return TEST_SUMMARY();

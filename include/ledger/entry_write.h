@@ -39,9 +39,17 @@ struct ledger_entry_sealing {
  *	sealing	in: NULL without a retention policy
  *	out	out: malloc'ed bytes (not NUL-terminated), *len long
  * Returns 0, LEDGER_EINVAL (what ledger_entry_build_tokens,
- * ledger_entry_seal_plain or ledger_entry_dump refuse), LEDGER_ETOOBIG
- * (more than LEDGER_ENTRY_MAX bytes) or LEDGER_ECRYPTO; on failure *out is
- * NULL.
+ * ledger_entry_seal_plain or Jansson's dump refuse), LEDGER_ETOOBIG (more
+ * than LEDGER_ENTRY_MAX bytes) or LEDGER_ECRYPTO; on failure *out is NULL.
+ *
+ * The result is the reference's for every event the parser can make and
+ * every policy: sealing's fields are sealable names (a repeated one counts
+ * once).  Inputs only code can build are refused (LEDGER_EINVAL) where the
+ * reference would write something odd: a member name holding a NUL (cut
+ * short by json_copy) or that is not UTF-8 (written unterminated by
+ * Jansson), a field that is not sealable (sealed, even a server field, by
+ * ledger_entry_seal_plain), and nesting deeper than the parser's 2,048
+ * levels (which Jansson's dump writes without limit).
  */
 int ledger_entry_write(const json_t *event, const struct ledger_entry_meta *meta,
     const char *const *tokens, size_t n_tokens,

@@ -36,6 +36,21 @@
 size_t ledger_canon_dump(const json_t *v, char *buf, size_t cap);
 
 /*
+ * ledger_canon_dump_member - ledger_canon_dump of v as a value inside an
+ * object: its nesting counts one level more (an entry's member, written on
+ * its own, is refused exactly when the whole entry would be).
+ */
+size_t ledger_canon_dump_member(const json_t *v, char *buf, size_t cap);
+
+/*
+ * ledger_canon_dump_string - the canonical text of the JSON string of the
+ * n bytes at s (which may hold NULs), as ledger_canon_dump writes it.
+ * Returns its full length, as ledger_canon_dump does, or 0 when the bytes
+ * are not UTF-8.
+ */
+size_t ledger_canon_dump_string(const char *s, size_t n, char *buf, size_t cap);
+
+/*
  * ledger_canon_dump_alloc - the canonical text of v in a new buffer.
  *	max	in: the largest text accepted, bytes
  *	out, len out: new buffer (free() it), not NUL-terminated; NULL and 0

@@ -31,6 +31,31 @@ static const char *const tokens_all[] = {
 	"not a token",
 };
 
+/*
+ * ledger_entry_dump as it was: Jansson's own dump, which the spec's bytes
+ * are defined by (ledger_entry_dump itself now uses the canonical
+ * serialiser).
+ */
+static int
+jansson_dump(const json_t *entry, char **out, size_t *len)
+{
+	const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII;
+	size_t n = json_dumpb(entry, NULL, 0, flags);
+
+	if (n == 0)
+		return LEDGER_EINVAL;
+	if (n > LEDGER_ENTRY_MAX)
+		return LEDGER_ETOOBIG;
+	*out = malloc(n);
+	if (*out == NULL || json_dumpb(entry, *out, n, flags) != n) {
+		free(*out);
+		*out = NULL;
+		return LEDGER_EINVAL;
+	}
+	*len = n;
+	return LEDGER_OK;
+}
+
 static int
 reference(const json_t *event, const struct ledger_entry_meta *meta,
     const char *const *tokens, size_t n_tokens,
@@ -48,7 +73,7 @@ reference(const json_t *event, const struct ledger_entry_meta *meta,
 		rc = ledger_entry_seal_plain(entry, sealing->fields,
 		    sealing->n_fields, sealing->plain, sealing->n_plain);
 	if (rc == 0)
-		rc = ledger_entry_dump(entry, out, len);
+		rc = jansson_dump(entry, out, len);
 	json_decref(entry);
 	return rc;
 }
