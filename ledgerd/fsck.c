@@ -15,6 +15,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/jsonparse.h"
 #include "ledger/merkle.h"
 #include "ledger/xmalloc.h"
 
@@ -211,6 +212,8 @@ check_sealed_record(void *ctx, uint64_t seq, const char *field)
 		return problem(seq, "a sealed value of %s is stored for an entry "
 		    "beyond the log's head (size %" PRIu64 ")", field,
 		    fk->tree_size);
+	/* Jansson, not the daemon's own parser: what checks the store
+	 * reads it independently of what wrote and serves it. */
 	if (store_get_entry(fk->txn, seq, &bytes, &len) != 0 ||
 	    (entry = json_loadb(bytes, len, 0, NULL)) == NULL)
 		return problem(seq, "cannot read the entry of the sealed value "
@@ -467,7 +470,7 @@ reindex_run(const char *dir, uint64_t map_size)
 	    (rc = store_index_clear(txn)) != 0)
 		goto fail;
 	for (seq = 0; (rc = store_get_entry(txn, seq, &bytes, &len)) == 0; seq++) {
-		json_t *entry = json_loadb(bytes, len, 0, NULL);
+		json_t *entry = ledger_json_loadb(bytes, len, 0, NULL);
 
 		if (entry == NULL) {
 			printf("reindex: seq %" PRIu64 ": entry is not JSON\n", seq);

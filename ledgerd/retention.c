@@ -15,6 +15,7 @@
 #include "ledger/be64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/jsonparse.h"
 #include "ledger/retention.h"
 #include "ledger/xmalloc.h"
 
@@ -300,7 +301,7 @@ retention_policy_event(struct server *srv, struct store_txn *txn, json_t **event
 	if (rc == 0) {
 		if ((rc = store_get_entry(txn, ledger_get_be64(be), &bytes, &len)) != 0)
 			goto out;
-		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+		if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL) {
 			rc = LEDGER_ECORRUPT;
 			goto out;
 		}

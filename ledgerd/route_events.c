@@ -20,6 +20,7 @@
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
+#include "ledger/jsonparse.h"
 #include "ledger/number.h"
 #include "ledger/xmalloc.h"
 
@@ -454,7 +455,7 @@ route_events_post(struct request *r)
 	}
 	if ((body = read_body(r, &len)) == NULL)
 		return;
-	if ((event = json_loadb(body, len, JSON_REJECT_DUPLICATES,
+	if ((event = ledger_json_loadb(body, len, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL) {
 		reply_error(r, 400, "invalid_json", NULL,
 		    "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
@@ -530,7 +531,7 @@ parse_ndjson(struct offload *o, const char *body, size_t len, json_t *events)
 			    "a batch holds at most %zu events", max);
 			return -1;
 		}
-		if ((event = json_loadb(line, (size_t)(nl - line),
+		if ((event = ledger_json_loadb(line, (size_t)(nl - line),
 		    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 			snprintf(field, sizeof(field), "[%zu]",
 			    json_array_size(events));
@@ -607,7 +608,7 @@ batch_check_work(struct offload *o)
 	char prefix[32], field[160];
 	int status;
 
-	/* One copy, here rather than on the loop; json_loadb takes a length. */
+	/* One copy, here rather than on the loop; the parser takes a length. */
 	len = evbuffer_get_length(b->body);
 	if ((text = (const char *)evbuffer_pullup(b->body, -1)) == NULL)
 		text = "";
@@ -616,8 +617,8 @@ batch_check_work(struct offload *o)
 		if (parse_ndjson(o, text, len, events) != 0)
 			goto out;
 	} else {
-		if ((events = json_loadb(text, len, JSON_REJECT_DUPLICATES,
-		    &jerr)) == NULL) {
+		if ((events = ledger_json_loadb(text, len,
+		    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 			offload_answer_error(o, 400, "invalid_json", NULL,
 			    "line %d column %d: %s", jerr.line, jerr.column,
 			    jerr.text);
@@ -789,7 +790,7 @@ opened_work(struct offload *o)
 	}
 	if (rc != 0)
 		goto fail;
-	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+	if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL) {
 		rc = LEDGER_ECORRUPT;
 		goto fail;
 	}
@@ -886,7 +887,7 @@ route_events_get(struct request *r)
 	if (rc != 0)
 		goto fail;
 	if (!auth_sees_all(r->principal) || r->srv->has_retention) {
-		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+		if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL) {
 			rc = LEDGER_ECORRUPT;
 			goto fail;
 		}
@@ -1177,7 +1178,8 @@ list_work(struct offload *o)
 		entry = NULL;
 		if (implied)
 			match = 1;
-		else if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+		else if ((entry = ledger_json_loadb(bytes, len, 0,
+		    NULL)) == NULL) {
 			rc = LEDGER_ECORRUPT;
 			goto fail;
 		} else

@@ -35,6 +35,7 @@
 #include "ledger/entry.h"
 #include "ledger/error.h"
 #include "ledger/hash.h"
+#include "ledger/jsonparse.h"
 #include "ledger/xmalloc.h"
 
 #include "config.h"
@@ -117,7 +118,7 @@ csv_row(struct evbuffer *b, const char *bytes, size_t len)
 	char *row;
 	int rc;
 
-	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+	if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL)
 		return LEDGER_ECORRUPT;
 	if ((rc = ledger_leaf_hash(bytes, len, leaf)) != 0) {
 		json_decref(entry);
@@ -154,7 +155,7 @@ actor_matches(const struct export_stream *s, const char *bytes, size_t len,
 	if ((s->org == NULL && s->user == NULL) || !s->indexed ||
 	    s->index != STORE_IDX_SUBJECT)
 		return 0;
-	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+	if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL)
 		return LEDGER_ECORRUPT;
 	actor = json_object_get(entry, "actor");
 	*match = actor_is(actor, "org", s->org) &&

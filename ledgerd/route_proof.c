@@ -7,6 +7,7 @@
 
 #include "ledger/error.h"
 #include "ledger/hash.h"
+#include "ledger/jsonparse.h"
 #include "ledger/merkle.h"
 
 #include "auth.h"
@@ -55,7 +56,7 @@ entry_visible_at(struct request *r, struct store_txn *txn, uint64_t index)
 		reply_store_error(r, "inclusion proof", rc);
 		return 0;
 	}
-	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+	if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL) {
 		reply_store_error(r, "inclusion proof", LEDGER_EINVAL);
 		return 0;
 	}

@@ -17,6 +17,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/jsonparse.h"
 #include "ledger/merkle.h"
 #include "ledger/xmalloc.h"
 
@@ -204,7 +205,7 @@ answer_add_event(struct answer *a, struct store_txn *txn, uint64_t seq,
 	}
 	jsontext_str(t, "]");
 	if (a->opened != NULL) {
-		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+		if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL)
 			return LEDGER_ECORRUPT;
 		rc = opened_answer_mark(a->opened, txn, seq, entry, t);
 		json_decref(entry);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "ledger/error.h"
+#include "ledger/jsonparse.h"
 
 #include "crash.h"
 #include "log.h"
@@ -59,7 +60,7 @@ tail_open(struct store *st, size_t segment_entries, struct tail **out,
 				rc = LEDGER_ECORRUPT;
 			goto fail;
 		}
-		if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+		if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL) {
 			log_warnx("store: entry seq %llu is not JSON; run ledgerd "
 			    "fsck", (unsigned long long)seq);
 			rc = LEDGER_ECORRUPT;

@@ -3,6 +3,7 @@
 
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/jsonparse.h"
 
 #include "store.h"
 #include "timerange.h"
@@ -18,7 +19,7 @@ received_us(struct store_txn *txn, uint64_t seq, int64_t *us)
 
 	if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
 		return rc;
-	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+	if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL)
 		return LEDGER_ECORRUPT;
 	s = json_string_value(json_object_get(entry, "received_at"));
 	rc = s != NULL && ledger_time_parse_rfc3339(s, us) == 0 ? 0 :

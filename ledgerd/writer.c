@@ -25,6 +25,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_write.h"
 #include "ledger/error.h"
+#include "ledger/jsonparse.h"
 #include "ledger/period.h"
 #include "ledger/xmalloc.h"
 
@@ -219,7 +220,7 @@ repeat_result(struct store_txn *txn, uint64_t seq, struct append_result *res)
 	if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0 ||
 	    (rc = hs.get(hs.ctx, 0, seq, res->leaf_hash)) != 0)
 		return rc;
-	entry = json_loadb(bytes, len, 0, NULL);
+	entry = ledger_json_loadb(bytes, len, 0, NULL);
 	snprintf(res->received_at, sizeof(res->received_at), "%s",
 	    json_string_value(json_object_get(entry, "received_at")) ?: "");
 	json_decref(entry);
@@ -306,7 +307,7 @@ ref_readable(const struct server *srv, struct store_txn *txn,
 		    pending[fresh_at[ref - first]].event);
 	if ((rc = store_get_entry(txn, ref, &bytes, &len)) != 0)
 		return rc == LEDGER_ENOTFOUND ? LEDGER_ECORRUPT : rc;
-	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL)
+	if ((entry = ledger_json_loadb(bytes, len, 0, NULL)) == NULL)
 		return LEDGER_ECORRUPT;
 	rc = retention_org_may_read(srv, req->org, entry);
 	json_decref(entry);
