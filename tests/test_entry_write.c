@@ -15,6 +15,7 @@
 #include "ledger/error.h"
 #include "ledger/sealed.h"
 
+#include "entry_reference.h"
 #include "testlib.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -35,53 +36,6 @@ below(size_t n)
 	return n ? (size_t)(next() % n) : 0;
 }
 
-/*
- * ledger_entry_dump as it was: Jansson's own dump, which the spec's bytes
- * are defined by (ledger_entry_dump itself now uses the canonical
- * serialiser).
- */
-static int
-jansson_dump(const json_t *entry, char **out, size_t *len)
-{
-	const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII;
-	size_t n = json_dumpb(entry, NULL, 0, flags);
-
-	if (n == 0)
-		return LEDGER_EINVAL;
-	if (n > LEDGER_ENTRY_MAX)
-		return LEDGER_ETOOBIG;
-	*out = malloc(n);
-	if (*out == NULL || json_dumpb(entry, *out, n, flags) != n) {
-		free(*out);
-		*out = NULL;
-		return LEDGER_EINVAL;
-	}
-	*len = n;
-	return LEDGER_OK;
-}
-
-static int
-reference(const json_t *event, const struct ledger_entry_meta *meta,
-    const char *const *tokens, size_t n_tokens,
-    const struct ledger_entry_sealing *sealing, char **out, size_t *len)
-{
-	json_t *entry;
-	int rc;
-
-	*out = NULL;
-	*len = 0;
-	if ((rc = ledger_entry_build_tokens(event, meta, tokens, n_tokens,
-	    &entry)) != 0)
-		return rc;
-	if (sealing != NULL)
-		rc = ledger_entry_seal_plain(entry, sealing->fields,
-		    sealing->n_fields, sealing->plain, sealing->n_plain);
-	if (rc == 0)
-		rc = jansson_dump(entry, out, len);
-	json_decref(entry);
-	return rc;
-}
-
 static size_t cases, written;
 
 #define AGREES(ev, meta, tokens, n, sealing) \
@@ -96,7 +50,7 @@ agrees_(const char *file, int line, const json_t *event,
 	size_t want_len, got_len;
 	int want_rc, got_rc;
 
-	want_rc = reference(event, meta, tokens, n_tokens, sealing, &want,
+	want_rc = entry_reference(event, meta, tokens, n_tokens, sealing, &want,
 	    &want_len);
 	got_rc = ledger_entry_write(event, meta, tokens, n_tokens, sealing,
 	    &got, &got_len);
