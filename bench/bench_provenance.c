@@ -24,7 +24,12 @@
  *					 SKIP_STORE=1 skips part 1;
  *					 QUIET_FILE=PATH: the queries wait
  *					 while PATH exists, so other work on
- *					 a shared machine can end first)
+ *					 a shared machine can end first;
+ *					 KEEP_ROOT=DIR: the loaded daemon's
+ *					 directory is kept as DIR, and when
+ *					 DIR already holds one, only the
+ *					 queries run, on it: builds compare
+ *					 on one store without loading again)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -380,7 +385,9 @@ main(int argc, char **argv)
 	struct http_client hc;
 	struct daemon d;
 	int loaders = getenv("LOADERS") ? atoi(getenv("LOADERS")) : 4;
-	pid_t *kids;
+	const char *keep = getenv("KEEP_ROOT");
+	pid_t *kids = NULL;
+	struct stat sb;
 	int status, failed = 0;
 
 	if (argc > 1)
@@ -428,7 +435,17 @@ main(int argc, char **argv)
 	}
 	remove_tree(tmp);
 
-	/* 2. a real daemon with n_entries events */
+	/* 2. a real daemon with n_entries events, or the one kept before */
+	if (keep != NULL && stat(keep, &sb) == 0) {
+		memset(&d, 0, sizeof(d));
+		snprintf(d.root, sizeof(d.root), "%s", keep);
+		snprintf(d.data, sizeof(d.data), "%s/data", keep);
+		snprintf(d.log_path, sizeof(d.log_path), "%s/ledgerd.log", keep);
+		if (daemon_restart(&d) != 0)
+			return 1;
+		printf("queries only, on the store kept in %s\n", keep);
+		goto queries;
+	}
 	if (daemon_start(&d) != 0)
 		return 1;
 	http_client_init(&hc, d.port, d.token);
@@ -512,6 +529,7 @@ main(int argc, char **argv)
 	}
 	printf("restart after SIGKILL: listening after %.3f s\n", now_s() - t0);
 	print_rebuild(&d);
+queries:
 	http_client_init(&hc, d.port, d.token);
 	hc.timeout_ms = 300000;
 	{
@@ -533,6 +551,18 @@ main(int argc, char **argv)
 		time_queries(&hc, "actor page (100 events)", 100, actor_target);
 	}
 	http_client_close(&hc);
+	if (keep != NULL) {
+		int code = daemon_stop(&d);
+
+		if (code != 0 || (strcmp(d.root, keep) != 0 &&
+		    rename(d.root, keep) != 0)) {
+			fprintf(stderr, "could not keep the store as %s\n", keep);
+			daemon_cleanup(&d);
+			return 1;
+		}
+		free(kids);
+		return 0;
+	}
 	daemon_cleanup(&d);
 	free(kids);
 	return 0;
