@@ -21,6 +21,36 @@
 	"object-src 'none'; base-uri 'none'; form-action 'none'; " \
 	"frame-ancestors 'none'"
 
+/*
+ * Whether an If-None-Match field value matches etag (RFC 9110 §13.1.2):
+ * "*", or a list of entity tags one of which equals etag by the weak
+ * comparison (a W/ prefix ignored).  Anything malformed matches nothing,
+ * and the file is sent: never wrong, only larger.
+ */
+static int
+none_match(const char *field, const char *etag)
+{
+	size_t etag_len = strlen(etag);
+	const char *p = field, *end;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			return 0;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p != '"' || (end = strchr(p + 1, '"')) == NULL)
+			return 0;
+		if ((size_t)(end + 1 - p) == etag_len &&
+		    memcmp(p, etag, etag_len) == 0)
+			return 1;
+		p = end + 1;
+	}
+}
+
 void
 route_console(struct request *r)
 {
@@ -49,7 +79,7 @@ route_console(struct request *r)
 	evhttp_add_header(out, "Cache-Control", "no-cache");
 	evhttp_add_header(out, "ETag", f->etag);
 	if ((match = evhttp_find_header(in, "If-None-Match")) != NULL &&
-	    strstr(match, f->etag) != NULL) {
+	    none_match(match, f->etag)) {
 		reply_bytes(r, 304, f->content_type, NULL, 0);
 		return;
 	}

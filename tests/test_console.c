@@ -40,6 +40,46 @@ source(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * If-None-Match as RFC 9110 §13.1.2 reads it: "*" and lists naming the
+ * file's tag (weakly) are answered 304; other tags, and fields that are
+ * not entity tags at all, get the file.
+ */
+static void
+revalidations(struct http_client *hc, const char *target, const char *tag)
+{
+	char matching[4][200], other[4][200], extra[1024];
+	struct http_response r;
+	size_t i, len = strlen(tag);
+
+	snprintf(matching[0], sizeof(matching[0]), "*");
+	snprintf(matching[1], sizeof(matching[1]), "\"nope\", W/%s", tag);
+	snprintf(matching[2], sizeof(matching[2]), " ,%s ,\"x\"", tag);
+	snprintf(matching[3], sizeof(matching[3]), "W/\"a\",\t%s", tag);
+	snprintf(other[0], sizeof(other[0]), "\"nope\"");
+	/* The tag without its closing quote, and with more inside it. */
+	snprintf(other[1], sizeof(other[1]), "%.*s", (int)(len - 1), tag);
+	snprintf(other[2], sizeof(other[2]), "%.*sx\"", (int)(len - 1), tag);
+	snprintf(other[3], sizeof(other[3]), "nonsense %s", tag);
+	for (i = 0; i < 8; i++) {
+		snprintf(extra, sizeof(extra), "If-None-Match: %s\r\n",
+		    i < 4 ? matching[i] : other[i - 4]);
+		REQUIRE(http_request(hc, "GET", target, NULL, NULL, extra, NULL,
+		    0, &r) == 0);
+		if (i < 4) {
+			CHECK_INT(r.status, 304);
+			CHECK_INT((int)r.body_len, 0);
+		} else {
+			CHECK_INT(r.status, 200);
+			CHECK(r.body_len > 0);
+		}
+		if (r.status != (i < 4 ? 304 : 200))
+			fprintf(stderr, "  If-None-Match: %s\n",
+			    i < 4 ? matching[i] : other[i - 4]);
+		http_response_free(&r);
+	}
+}
+
 static void
 files_served(struct daemon *d)
 {
@@ -55,7 +95,7 @@ files_served(struct daemon *d)
 	};
 	struct http_client hc;
 	struct http_response r;
-	char extra[128];
+	char extra[160], tag[128];
 	const char *csp, *etag;
 	size_t i, len = 0;
 	char *want;
@@ -77,14 +117,15 @@ files_served(struct daemon *d)
 		CHECK_STR(http_header_get(&r, "Cache-Control"), "no-cache");
 		etag = http_header_get(&r, "ETag");
 		CHECK(etag != NULL && etag[0] == '"');
-		snprintf(extra, sizeof(extra), "If-None-Match: %s\r\n",
-		    etag != NULL ? etag : "\"x\"");
+		snprintf(tag, sizeof(tag), "%s", etag != NULL ? etag : "\"x\"");
+		snprintf(extra, sizeof(extra), "If-None-Match: %s\r\n", tag);
 		http_response_free(&r);
 		REQUIRE(http_request(&hc, "GET", files[i].target, NULL, NULL, extra,
 		    NULL, 0, &r) == 0);
 		CHECK_INT(r.status, 304);
 		CHECK_INT((int)r.body_len, 0);
 		http_response_free(&r);
+		revalidations(&hc, files[i].target, tag);
 		free(want);
 	}
 	http_client_close(&hc);
