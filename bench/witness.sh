@@ -23,10 +23,18 @@ load=$build/bench/load
 
 work=$(mktemp -d)
 pid=
-wpids=
+# Witnesses start in a command substitution (a subshell): their pids are
+# kept in files, not in a variable the subshell's assignment would not reach.
+stop_witnesses() {
+	for f in "$work"/w1/pid "$work"/w2/pid; do
+		[ -f "$f" ] || continue
+		kill "$(cat "$f")" 2>/dev/null || true
+		rm -f "$f"
+	done
+}
 cleanup() {
 	[ -n "$pid" ] && kill $pid 2>/dev/null
-	for w in $wpids; do kill $w 2>/dev/null; done
+	stop_witnesses
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,7 +53,7 @@ start_witness() {
 	"$ledgerd" witness --data "$work/$1/data" --listen 127.0.0.1:0 \
 	    --name "$1.bench.example.org" --log "$log_vkey" \
 	    >"$work/$1/log" 2>&1 &
-	wpids="$wpids $!"
+	echo $! >"$work/$1/pid"
 	for _ in $(seq 100); do
 		grep -q "listening on" "$work/$1/log" 2>/dev/null && break
 		sleep 0.1
@@ -114,8 +122,7 @@ EOP
 	kill $pid
 	wait $pid 2>/dev/null || true
 	pid=
-	for w in $wpids; do kill $w 2>/dev/null; wait $w 2>/dev/null || true; done
-	wpids=
+	stop_witnesses
 	echo "$rate|$p99|$pushes|$cpu"
 }
 
