@@ -41,7 +41,6 @@ trap cleanup EXIT
 origin=bench.example.org/witnessed
 token=bench-writer-token-0123456789abcdef
 token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
-port=$((22000 + $$ % 20000))
 "$ledgerd" keygen --out "$work/log.key" --name "$origin" >"$work/keygen"
 log_vkey=$(grep -o "$origin+[^ ]*" "$work/keygen" | head -n 1)
 
@@ -65,7 +64,7 @@ start_witness() {
 config() {
 	cat >"$work/$1.json" <<EOC
 {
-  "listen": "127.0.0.1:$port",
+  "listen": "127.0.0.1:0",
   "data": "$work/data",
   "origin": "$origin",
   "checkpoint_interval_ms": $interval,
@@ -107,6 +106,9 @@ EOP
 		cat "$work/log" >&2
 		exit 1
 	fi
+	# Port 0: the kernel picks a free one, which the start line names.
+	port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' \
+	    "$work/log" | head -n 1)
 	"$load" --url "http://127.0.0.1:$port" --token "$token" --org police \
 	    --connections 64 --seconds "$seconds" >"$work/run" 2>&1 || true
 	rate=$(awk '/^events\/s:/ { print $2 }' "$work/run")
