@@ -15,16 +15,14 @@ load=$build/bench/load
 
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
-port=$((20000 + $$ % 20000))
+. "$(dirname "$0")/listening.sh"
 
 start_daemon() {
 	rm -rf "$work/data"
-	"$ledgerd" serve --data "$work/data" --listen 127.0.0.1:$port >"$work/out" 2>"$work/log" &
+	"$ledgerd" serve --data "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>"$work/log" &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$work/log" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_listening "$work/log" || exit 1
+	port=$(listening_port "$work/log")
 	token=$(cat "$work/data/dev.token")
 }
 

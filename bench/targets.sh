@@ -45,6 +45,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+. "$(dirname "$0")/listening.sh"
 origin=bench.example.org/targets
 token=bench-writer-token-0123456789abcdef
 token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
@@ -59,11 +60,8 @@ start_witness() {
 	    --name "$2.bench.example.org" --log "$log_vkey" \
 	    >"$work/$2/log" 2>&1 &
 	echo $! >"$work/$2/pid"
-	for _ in $(seq 100); do
-		grep -q "listening on" "$work/$2/log" 2>/dev/null && break
-		sleep 0.1
-	done
-	sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/$2/log"
+	wait_listening "$work/$2/log" >&2 || exit 1
+	listening_port "$work/$2/log"
 }
 
 # one LEDGERD SCENARIO: prints "rate|p50|p99|cpu" (cpu: µs per request)
@@ -98,17 +96,8 @@ EOP
 EOC
 	"$bin" serve --config "$work/ledgerd.json" >"$work/out" 2>"$work/log" &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$work/log" 2>/dev/null && break
-		sleep 0.1
-	done
-	if ! grep -q "listening on" "$work/log"; then
-		echo "ledgerd did not start ($bin):" >&2
-		cat "$work/log" >&2
-		exit 1
-	fi
-	# Port 0: the kernel picks a free one, which the start line names.
-	port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/log" | head -n 1)
+	wait_listening "$work/log" || exit 1
+	port=$(listening_port "$work/log")
 	if [ -z "$port" ]; then
 		echo "no port in ledgerd's start line ($bin):" >&2
 		cat "$work/log" >&2

@@ -21,7 +21,7 @@ sh "$here/tests/access_pki.sh" "$work" >/dev/null
 token=bench-writer-token-0123456789abcdef
 token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
 cert_sha=$(openssl x509 -in "$work/police.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
-port=$((21000 + $$ % 20000))
+. "$here/bench/listening.sh"
 
 # config NAME LISTEN TLS-JSON CREDENTIALS-JSON
 config() {
@@ -38,24 +38,17 @@ config() {
 }
 EOC
 }
-config tls "127.0.0.1:$port" "\"tls\": {\"cert\": \"$work/server.pem\", \"key\": \"$work/server.key\", \"client_ca\": \"$work/ca.pem\"}," \
+config tls "127.0.0.1:0" "\"tls\": {\"cert\": \"$work/server.pem\", \"key\": \"$work/server.key\", \"client_ca\": \"$work/ca.pem\"}," \
     "\"cert_sha256\": \"$cert_sha\""
-config plain "127.0.0.1:$port" "" "\"token_sha256\": \"$token_sha\""
+config plain "127.0.0.1:0" "" "\"token_sha256\": \"$token_sha\""
 
 # one NAME: one run, prints events/s
 one() {
 	rm -rf "$work/data-$1"
 	"$ledgerd" serve --config "$work/$1.json" >"$work/out" 2>"$work/log" &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$work/log" 2>/dev/null && break
-		sleep 0.1
-	done
-	if ! grep -q "listening on" "$work/log"; then
-		echo "ledgerd did not start ($1):" >&2
-		cat "$work/log" >&2
-		exit 1
-	fi
+	wait_listening "$work/log" || exit 1
+	port=$(listening_port "$work/log")
 	if [ "$1" = tls ]; then
 		"$load" --url "https://127.0.0.1:$port" --cacert "$work/ca.pem" \
 		    --cert "$work/police.pem" --key "$work/police.key" --org police \

@@ -38,6 +38,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+. "$(dirname "$0")/listening.sh"
 origin=bench.example.org/witnessed
 token=bench-writer-token-0123456789abcdef
 token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
@@ -53,11 +54,8 @@ start_witness() {
 	    --name "$1.bench.example.org" --log "$log_vkey" \
 	    >"$work/$1/log" 2>&1 &
 	echo $! >"$work/$1/pid"
-	for _ in $(seq 100); do
-		grep -q "listening on" "$work/$1/log" 2>/dev/null && break
-		sleep 0.1
-	done
-	sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/$1/log"
+	wait_listening "$work/$1/log" >&2 || exit 1
+	listening_port "$work/$1/log"
 }
 
 # config NAME WITNESSES-JSON
@@ -97,18 +95,8 @@ EOP
 	fi
 	"$ledgerd" serve --config "$work/$1.json" >"$work/out" 2>"$work/log" &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$work/log" 2>/dev/null && break
-		sleep 0.1
-	done
-	if ! grep -q "listening on" "$work/log"; then
-		echo "ledgerd did not start ($1):" >&2
-		cat "$work/log" >&2
-		exit 1
-	fi
-	# Port 0: the kernel picks a free one, which the start line names.
-	port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' \
-	    "$work/log" | head -n 1)
+	wait_listening "$work/log" || exit 1
+	port=$(listening_port "$work/log")
 	"$load" --url "http://127.0.0.1:$port" --token "$token" --org police \
 	    --connections 64 --seconds "$seconds" >"$work/run" 2>&1 || true
 	rate=$(awk '/^events\/s:/ { print $2 }' "$work/run")
