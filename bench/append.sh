@@ -15,7 +15,7 @@ load=$build/bench/load
 
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
-. "$(dirname "$0")/listening.sh"
+. "$(dirname "$0")/daemons.sh"
 
 start_daemon() {
 	rm -rf "$work/data"

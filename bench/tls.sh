@@ -21,7 +21,7 @@ sh "$here/tests/access_pki.sh" "$work" >/dev/null
 token=bench-writer-token-0123456789abcdef
 token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
 cert_sha=$(openssl x509 -in "$work/police.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
-. "$here/bench/listening.sh"
+. "$here/bench/daemons.sh"
 
 # config NAME LISTEN TLS-JSON CREDENTIALS-JSON
 config() {

@@ -23,14 +23,9 @@ load=$build/bench/load
 
 work=$(mktemp -d)
 pid=
-# Witnesses start in a command substitution (a subshell): their pids are
-# kept in files, not in a variable the subshell's assignment would not reach.
+# Witnesses start in a command substitution: their pids are in files.
 stop_witnesses() {
-	for f in "$work"/w1/pid "$work"/w2/pid; do
-		[ -f "$f" ] || continue
-		kill "$(cat "$f")" 2>/dev/null || true
-		rm -f "$f"
-	done
+	stop_pidfiles "$work"/w1/pid "$work"/w2/pid
 }
 cleanup() {
 	[ -n "$pid" ] && kill $pid 2>/dev/null
@@ -38,7 +33,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-. "$(dirname "$0")/listening.sh"
+. "$(dirname "$0")/daemons.sh"
 origin=bench.example.org/witnessed
 token=bench-writer-token-0123456789abcdef
 token_sha=$(printf %s "$token" | openssl dgst -sha256 -r | cut -d' ' -f1)
