@@ -267,6 +267,13 @@ $(BUILD)/tests/test_tail_index: $(OBJ)/tests/test_tail_index.o \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
 
+# This one drives the daemon's store on its own, and starts a daemon.
+$(BUILD)/tests/test_tree_store: $(OBJ)/tests/test_tree_store.o \
+    $(filter-out %/main.o,$(DAEMON_OBJS)) $(TEST_SUPPORT_OBJS) $(LIBLEDGER)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBLEDGER) $(LIBS)
+
 $(CONSOLE_GEN): console/embed.py $(CONSOLE_FILES)
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)

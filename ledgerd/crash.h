@@ -8,7 +8,9 @@
  * merge of the index tail (tail_merge.h): "merge-begin" (before its
  * transaction), "merge-put" (its records written), "merge-before-commit"
  * (the watermark written too), "merge-after-commit" (committed, the tail
- * not yet told).
+ * not yet told); and in the one-time move of the tree hashes
+ * (store_tree.c): "tree-migrate-put" (a step's hashes and its progress
+ * written, not committed), "tree-migrate-commit" (committed).
  *
  * LEDGERD_HOLD_AT=NAME:PATH makes every pass through hold point NAME wait
  * while the file PATH exists (looked at every 5 ms, for at most 60 s), so

@@ -218,40 +218,6 @@ answer_add_event(struct answer *a, struct store_txn *txn, uint64_t seq,
 }
 
 /*
- * The tree hashes a proof reads, through the store's.  The store keys them
- * by level, then index: the leaf hashes around a proof's leaf share one
- * page, while its level-1 and level-2 siblings lie in pages of their own.
- * For a leaf far from the previous proof's (a subject's entries lie far
- * apart in the log) those pages are rarely in memory, and hashing the two
- * siblings from the 2 and 4 leaf hashes under them, in the page of the
- * level-0 sibling, is cheaper than reading them.  Near the previous leaf
- * the pages were just read, and reading wins; so it does at higher levels.
- */
-#define LEVELS_FROM_LEAVES 2
-#define NEAR_LEAVES 1024	/* leaves nearer than this share those pages */
-
-struct proof_hashes {
-	struct ledger_hash_store stored;
-	int from_leaves;
-};
-
-static int
-proof_hash_get(void *ctx, unsigned level, uint64_t index,
-    uint8_t out[LEDGER_HASH_LEN])
-{
-	const struct proof_hashes *ph = ctx;
-	uint8_t left[LEDGER_HASH_LEN];
-	int rc;
-
-	if (!ph->from_leaves || level == 0 || level > LEVELS_FROM_LEAVES)
-		return ph->stored.get(ph->stored.ctx, level, index, out);
-	if ((rc = proof_hash_get(ctx, level - 1, 2 * index, left)) != 0 ||
-	    (rc = proof_hash_get(ctx, level - 1, 2 * index + 1, out)) != 0)
-		return rc;
-	return ledger_node_hash(left, out, out);
-}
-
-/*
  * Appends {seq, entry, proof} for entry seq, proven against the tree whose
  * right edge is hashed in edge (shared by every proof of the answer).
  */
@@ -260,14 +226,11 @@ add_event(struct store_txn *txn, struct answer *out, uint64_t seq,
     const struct ledger_merkle_edge *edge)
 {
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN];
-	struct proof_hashes ph = { store_hash_store(txn), 1 };
-	struct ledger_hash_store hs = { .get = proof_hash_get, .ctx = &ph };
+	struct ledger_hash_store hs = store_hash_store(txn);
 	const char *bytes;
 	size_t len, n;
 	int rc;
 
-	ph.from_leaves = out->memo.len == 0 ||
-	    (seq ^ out->memo.index) >= NEAR_LEAVES;
 	if ((rc = store_get_entry(txn, seq, &bytes, &len)) != 0)
 		return rc;
 	if ((rc = ledger_merkle_inclusion_proof_memo(&hs, edge, &out->memo, seq,

@@ -248,6 +248,8 @@ server_run(struct config *cfg, int retention_only)
 		    ledger_strerror(rc));
 		goto out;
 	}
+	if (store_tree_migrate(srv.store) != 0)
+		goto out;	/* logged */
 	if ((srv.base = loop_base_new()) == NULL)
 		fatalx("cannot create the event base");
 	if ((srv.writer = writer_start(&srv, srv.base)) == NULL)

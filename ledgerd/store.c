@@ -1,8 +1,8 @@
 /*
- * LMDB storage of entries, tree hashes, the log's head, the latest
- * checkpoint, the published checkpoints with their cosignatures,
- * idempotency records and provenance indexes (schema in store.h).  The
- * only file that opens LMDB databases.
+ * LMDB storage of entries, the log's head, the latest checkpoint, the
+ * published checkpoints with their cosignatures, idempotency records and
+ * provenance indexes (schema in store.h); the tree hashes are in
+ * store_tree.c.  With it, the only file that opens LMDB databases.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,44 +20,12 @@
 #include "lmdb_code.h"
 #include "log.h"
 #include "store.h"
+#include "store_impl.h"
 #include "tail.h"
 
-#define STORE_MAX_KEY 511	/* LMDB's default maximum key size */
-#define STORE_LOW_SPACE (1024 * 1024)	/* free bytes below which a disk is full */
-
-struct store {
-	MDB_env *env;
-	MDB_dbi entries, hashes, meta, idem, index, published, witnesses;
-	MDB_dbi sealed;		/* sealed values (spec §2.10), apart from entries */
-	int has_sealed;		/* absent in a read-only open of an older store */
-	/*
-	 * A data directory written before checkpoints were published has
-	 * neither database; a read-only open (fsck) cannot create them, and
-	 * then reads them as empty.
-	 */
-	int has_published;
-	char *path;
-	struct tail *tail;	/* index records above the watermark, or NULL */
-};
-
-struct store_txn {
-	struct store *st;
-	MDB_txn *txn;
-	int write;
-	/*
-	 * A read transaction of a store with a tail: the epoch pinned before
-	 * the snapshot opened, and once an index is read, the snapshot's
-	 * watermark and tree size: the tail answers for seqs in [indexed,
-	 * tree_size), LMDB for those below.
-	 */
-	struct tail_epoch *pin;
-	int have_bounds;
-	uint64_t indexed, tree_size;
-};
-
 /* Translates an LMDB code, logging the ones that are not plain "absent". */
-static int
-lmdb_error(const char *what, int rc)
+int
+store_lmdb_error(const char *what, int rc)
 {
 	return lmdb_code("store", what, rc);
 }
@@ -116,11 +84,11 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 		goto fail;
 	unsigned create = read_only ? 0 : MDB_CREATE;
 	if ((rc = mdb_dbi_open(txn, "entries", create, &st->entries)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "hashes", create, &st->hashes)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", create, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "idem", create, &st->idem)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "index", create | MDB_DUPSORT | MDB_DUPFIXED,
-	    &st->index)) != 0)
+	    &st->index)) != 0 ||
+	    (rc = store_tree_open(st, txn, read_only)) != 0)
 		goto fail;
 	rc = mdb_dbi_open(txn, "published", create, &st->published);
 	if (rc == 0)
@@ -147,7 +115,7 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 fail:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
-	rc = lmdb_error(st->path, rc == MDB_NOTFOUND ? MDB_INVALID : rc);
+	rc = store_lmdb_error(st->path, rc == MDB_NOTFOUND ? MDB_INVALID : rc);
 	if (st->env != NULL)
 		mdb_env_close(st->env);
 	free(st->path);
@@ -185,7 +153,7 @@ txn_begin(struct store *st, MDB_txn *parent, unsigned flags,
 		if (t->pin != NULL)
 			tail_unpin(st->tail, t->pin);
 		free(t);
-		return lmdb_error("begin transaction", rc);
+		return store_lmdb_error("begin transaction", rc);
 	}
 	t->st = st;
 	t->write = !(flags & MDB_RDONLY);
@@ -221,12 +189,15 @@ short_of_space(const struct store *st)
 int
 store_commit(struct store_txn *txn)
 {
-	int rc = mdb_txn_commit(txn->txn);
+	int rc;
+
+	store_tree_txn_end(txn);
+	rc = mdb_txn_commit(txn->txn);
 
 	if (rc == EIO && short_of_space(txn->st))
 		rc = ENOSPC;
 	free(txn);
-	return lmdb_error("commit", rc);
+	return store_lmdb_error("commit", rc);
 }
 
 void
@@ -234,6 +205,7 @@ store_txn_end(struct store_txn *txn)
 {
 	if (txn == NULL)
 		return;
+	store_tree_txn_end(txn);
 	mdb_txn_abort(txn->txn);
 	if (txn->pin != NULL)
 		tail_unpin(txn->st->tail, txn->pin);
@@ -247,7 +219,7 @@ get(struct store_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val
 {
 	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
 
-	return lmdb_error("get", mdb_get(t->txn, dbi, &k, val));
+	return store_lmdb_error("get", mdb_get(t->txn, dbi, &k, val));
 }
 
 static int
@@ -257,7 +229,7 @@ put(struct store_txn *t, MDB_dbi dbi, const void *key, size_t klen,
 	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
 	MDB_val v = { .mv_size = dlen, .mv_data = (void *)data };
 
-	return lmdb_error("put", mdb_put(t->txn, dbi, &k, &v, flags));
+	return store_lmdb_error("put", mdb_put(t->txn, dbi, &k, &v, flags));
 }
 
 /* The state record: tree_size, last_received_us, last_leaf_hash, big-endian. */
@@ -325,53 +297,6 @@ store_put_entry(struct store_txn *txn, uint64_t seq, const char *bytes,
 	    MDB_NOOVERWRITE | MDB_APPEND);
 }
 
-static void
-hash_key(uint8_t key[9], unsigned level, uint64_t index)
-{
-	key[0] = (uint8_t)level;
-	ledger_put_be64(key + 1, index);
-}
-
-static int
-hash_get(void *ctx, unsigned level, uint64_t index, uint8_t out[LEDGER_HASH_LEN])
-{
-	struct store_txn *t = ctx;
-	uint8_t key[9];
-	MDB_val v;
-	int rc;
-
-	hash_key(key, level, index);
-	if ((rc = get(t, t->st->hashes, key, sizeof(key), &v)) != 0)
-		return rc;
-	if (v.mv_size != LEDGER_HASH_LEN)
-		return LEDGER_ECORRUPT;
-	memcpy(out, v.mv_data, LEDGER_HASH_LEN);
-	return LEDGER_OK;
-}
-
-static int
-hash_put(void *ctx, unsigned level, uint64_t index,
-    const uint8_t hash[LEDGER_HASH_LEN])
-{
-	struct store_txn *t = ctx;
-	uint8_t key[9];
-
-	hash_key(key, level, index);
-	return put(t, t->st->hashes, key, sizeof(key), hash, LEDGER_HASH_LEN, 0);
-}
-
-struct ledger_hash_store
-store_hash_store(struct store_txn *txn)
-{
-	struct ledger_hash_store hs = {
-		.get = hash_get,
-		.put = hash_put,
-		.ctx = txn,
-	};
-
-	return hs;
-}
-
 int
 store_get_checkpoint(struct store_txn *txn, const char **note, size_t *len)
 {
@@ -402,13 +327,13 @@ store_get_published(struct store_txn *txn, uint64_t *tree_size,
 	if (!txn->st->has_published)
 		return LEDGER_ENOTFOUND;
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->published, &c)) != 0)
-		return lmdb_error("cursor", rc);
+		return store_lmdb_error("cursor", rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 	mdb_cursor_close(c);
 	if (rc == 0 && k.mv_size != 8)
 		rc = MDB_CORRUPTED;
 	if (rc != 0)
-		return lmdb_error("published checkpoint", rc);
+		return store_lmdb_error("published checkpoint", rc);
 	*tree_size = ledger_get_be64(k.mv_data);
 	*note = v.mv_data;
 	*len = v.mv_size;
@@ -437,7 +362,7 @@ store_get_published_at(struct store_txn *txn, uint64_t tree_size, int before,
 		return LEDGER_OK;
 	}
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->published, &c)) != 0)
-		return lmdb_error("cursor", rc);
+		return store_lmdb_error("cursor", rc);
 	/* The first key >= tree_size, then one back; or the last of all. */
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	if (rc == 0)
@@ -448,7 +373,7 @@ store_get_published_at(struct store_txn *txn, uint64_t tree_size, int before,
 	if (rc == 0 && k.mv_size != 8)
 		rc = MDB_CORRUPTED;
 	if (rc != 0)
-		return lmdb_error("published checkpoint", rc);
+		return store_lmdb_error("published checkpoint", rc);
 	if (found != NULL)
 		*found = ledger_get_be64(k.mv_data);
 	*note = v.mv_data;
@@ -612,7 +537,7 @@ store_index_put_seqs(struct store_txn *txn, enum store_index kind,
 		ledger_put_be64(be + 8 * i, seqs[i]);
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0) {
 		free(be);
-		return lmdb_error("cursor", rc);
+		return store_lmdb_error("cursor", rc);
 	}
 	/*
 	 * The values go in with one call (fixed-size duplicates), appended
@@ -627,7 +552,7 @@ store_index_put_seqs(struct store_txn *txn, enum store_index kind,
 		rc = index_put_each(c, &k, be, n);
 	mdb_cursor_close(c);
 	free(be);
-	return lmdb_error("index put", rc);
+	return store_lmdb_error("index put", rc);
 }
 
 static int
@@ -646,7 +571,7 @@ lmdb_index_scan(struct store_txn *txn, enum store_index kind, const void *value,
 	if (max == 0)
 		return LEDGER_OK;
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
-		return lmdb_error("cursor", rc);
+		return store_lmdb_error("cursor", rc);
 	ledger_put_be64(data, from);
 	/* Positions at the first duplicate >= from. */
 	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
@@ -673,7 +598,7 @@ lmdb_index_scan(struct store_txn *txn, enum store_index kind, const void *value,
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
-	return lmdb_error("index scan", rc);
+	return store_lmdb_error("index scan", rc);
 }
 
 static int
@@ -688,10 +613,10 @@ lmdb_index_contains(struct store_txn *txn, enum store_index kind,
 	k.mv_size = index_key(key, kind, value, len);
 	ledger_put_be64(data, seq);
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
-		return lmdb_error("cursor", rc);
+		return store_lmdb_error("cursor", rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
 	mdb_cursor_close(c);
-	return lmdb_error("index lookup", rc);
+	return store_lmdb_error("index lookup", rc);
 }
 
 int
@@ -815,7 +740,7 @@ count_records(struct store_txn *txn, MDB_dbi dbi, uint64_t *count)
 	int rc;
 
 	if ((rc = mdb_stat(txn->txn, dbi, &ms)) != 0)
-		return lmdb_error("stat", rc);
+		return store_lmdb_error("stat", rc);
 	*count = ms.ms_entries;
 	return LEDGER_OK;
 }
@@ -824,12 +749,6 @@ int
 store_index_count(struct store_txn *txn, uint64_t *count)
 {
 	return count_records(txn, txn->st->index, count);
-}
-
-int
-store_hash_count(struct store_txn *txn, uint64_t *count)
-{
-	return count_records(txn, txn->st->hashes, count);
 }
 
 int
@@ -842,7 +761,7 @@ store_idem_each(struct store_txn *txn,
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->idem, &c)) != 0)
-		return lmdb_error("cursor", rc);
+		return store_lmdb_error("cursor", rc);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
 		char buf[STORE_MAX_KEY + 1];
 		const char *nul;
@@ -860,13 +779,13 @@ store_idem_each(struct store_txn *txn,
 		}
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? LEDGER_OK : lmdb_error("idempotency scan", rc);
+	return rc == MDB_NOTFOUND ? LEDGER_OK : store_lmdb_error("idempotency scan", rc);
 }
 
 int
 store_index_clear(struct store_txn *txn)
 {
-	return lmdb_error("clear index", mdb_drop(txn->txn, txn->st->index, 0));
+	return store_lmdb_error("clear index", mdb_drop(txn->txn, txn->st->index, 0));
 }
 
 uint64_t
@@ -950,7 +869,7 @@ store_sealed_each(struct store_txn *txn,
 	if (!txn->st->has_sealed)
 		return LEDGER_OK;
 	if ((rc = mdb_cursor_open(txn->txn, txn->st->sealed, &c)) != 0)
-		return lmdb_error("cursor", rc);
+		return store_lmdb_error("cursor", rc);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
 		/* As sealed_key makes them: seq, then the field's name. */
 		if (k.mv_size <= 8 || k.mv_size - 8 >= sizeof(field)) {
@@ -965,7 +884,7 @@ store_sealed_each(struct store_txn *txn,
 		}
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? LEDGER_OK : lmdb_error("sealed scan", rc);
+	return rc == MDB_NOTFOUND ? LEDGER_OK : store_lmdb_error("sealed scan", rc);
 }
 
 /* Retention records live in meta under "retention/" NAME. */
@@ -978,16 +897,12 @@ retention_key(char *buf, size_t cap, const char *name)
 }
 
 int
-store_get_retention(struct store_txn *txn, const char *name, void *out, size_t len)
+store_get_meta(struct store_txn *txn, const char *name, void *out, size_t len)
 {
-	char key[96];
-	size_t klen;
 	MDB_val v;
 	int rc;
 
-	if ((klen = retention_key(key, sizeof(key), name)) == 0)
-		return LEDGER_EINVAL;
-	if ((rc = get(txn, txn->st->meta, key, klen, &v)) != 0)
+	if ((rc = get(txn, txn->st->meta, name, strlen(name), &v)) != 0)
 		return rc;
 	if (v.mv_size != len)
 		return LEDGER_ECORRUPT;
@@ -996,13 +911,37 @@ store_get_retention(struct store_txn *txn, const char *name, void *out, size_t l
 }
 
 int
+store_put_meta(struct store_txn *txn, const char *name, const void *data,
+    size_t len)
+{
+	return put(txn, txn->st->meta, name, strlen(name), data, len, 0);
+}
+
+int
+store_del_meta(struct store_txn *txn, const char *name)
+{
+	MDB_val k = { .mv_size = strlen(name), .mv_data = (void *)name };
+
+	return store_lmdb_error("delete", mdb_del(txn->txn, txn->st->meta, &k, NULL));
+}
+
+int
+store_get_retention(struct store_txn *txn, const char *name, void *out, size_t len)
+{
+	char key[96];
+
+	if (retention_key(key, sizeof(key), name) == 0)
+		return LEDGER_EINVAL;
+	return store_get_meta(txn, key, out, len);
+}
+
+int
 store_put_retention(struct store_txn *txn, const char *name, const void *data,
     size_t len)
 {
 	char key[96];
-	size_t klen;
 
-	if ((klen = retention_key(key, sizeof(key), name)) == 0)
+	if (retention_key(key, sizeof(key), name) == 0)
 		return LEDGER_EINVAL;
-	return put(txn, txn->st->meta, key, klen, data, len, 0);
+	return store_put_meta(txn, key, data, len);
 }

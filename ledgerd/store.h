@@ -1,12 +1,20 @@
 /*
- * The ledger's storage: the only module that knows LMDB and its schema.
+ * The ledger's storage: the only module that knows LMDB and its schema
+ * (store.c, and store_tree.c for the tree hashes).
  *
  * Databases (in DIR/ledger.mdb):
  *	entries	seq (8-byte big-endian) -> entry bytes (the Merkle leaf)
- *	hashes	level (1 byte) || index (8-byte BE) -> 32-byte subtree hash
+ *	tree	the hash of every complete subtree, by stratum (store_tree.c):
+ *		level / 4 (1 byte) || index >> (4 - level % 4) (8-byte BE) ||
+ *		(level % 4) << 4 | the index's low 4 - level % 4 bits
+ *		-> 32-byte hash.  A stratum is four levels, 30 nodes, kept
+ *		side by side so that a proof's path through them is one page.
+ *		(Stores written before it keep hashes, level (1 byte) ||
+ *		index (8-byte BE), until store_tree_migrate() has moved them.)
  *	meta	"state" -> struct store_state; "checkpoint" -> signed note;
  *		"indexed" -> the watermark (8-byte BE): the index holds the
- *		records of exactly the entries below it
+ *		records of exactly the entries below it; "tree-migrated" ->
+ *		the next stratum to move, while hashes is being moved
  *	published	tree size (8-byte BE) -> a published checkpoint: the signed
  *			note, then the witness cosignature lines collected for it
  *	witnesses	witness name -> tree size (8-byte BE) it last cosigned
@@ -191,6 +199,41 @@ int store_index_count(struct store_txn *txn, uint64_t *count);
 
 /* store_hash_count - how many tree hashes are stored, all levels. */
 int store_hash_count(struct store_txn *txn, uint64_t *count);
+
+/*
+ * Moving the tree hashes of a store written before their stratum layout.
+ * Until the move ends, the old database serves every read and write, so a
+ * store opened read-only (fsck) or half moved answers as before.
+ *
+ * store_tree_legacy - 1 while the old layout is in use, else 0.
+ *
+ * store_tree_migrate_step - copies up to about max_nodes more hashes, in
+ * one write transaction that records how far the copy has come; the one
+ * that copies the last drops the old database in the same commit.  A crash
+ * at any point leaves a store that answers, and the next call goes on
+ * where the last commit left.  *copied: hashes copied; *done: 1 once the
+ * old database is gone (at once for a store without one).  Returns 0,
+ * LEDGER_ECORRUPT (a hash the tree size needs is missing) or a store
+ * error, after which st must be closed.
+ *
+ * store_tree_migrate - runs the steps to the end, logging its progress.
+ */
+int store_tree_legacy(struct store *st);
+int store_tree_migrate_step(struct store *st, uint64_t max_nodes,
+    uint64_t *copied, int *done);
+int store_tree_migrate(struct store *st);
+
+/*
+ * store_get_meta / store_put_meta / store_del_meta - a fixed-size record
+ * of meta named name (NUL-terminated): get copies exactly len bytes into
+ * out.  Returns 0, LEDGER_ENOTFOUND, LEDGER_ECORRUPT (another size) or a
+ * store error.
+ */
+int store_get_meta(struct store_txn *txn, const char *name, void *out,
+    size_t len);
+int store_put_meta(struct store_txn *txn, const char *name, const void *data,
+    size_t len);
+int store_del_meta(struct store_txn *txn, const char *name);
 
 /*
  * store_sealed_each - calls fn for every sealed value's record (entry seq,
