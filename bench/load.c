@@ -12,6 +12,13 @@
  * --rate paces requests to a fixed event rate instead of as fast as
  * possible; --wait asks for ?wait=checkpoint.  Prints events/s, requests/s
  * and latency percentiles; non-2xx answers are counted and reported.
+ *
+ * Paced latency counts from when a request was due, not from when it was
+ * sent: while the server stalls, every connection waits on its answer and
+ * the requests that fall due meanwhile go out late, so latency from the
+ * send would leave the stall out of all but 64 of them (coordinated
+ * omission).  Those requests are sent as soon as a connection is free,
+ * however far behind, and the time from the send is printed beside.
  * --get PATH sends GETs instead (a baseline: what HTTP alone costs here).
  * --org ORG makes every event an act of ORG (a writer outside development
  * mode may only post for its own org).  An https URL speaks TLS through
@@ -63,7 +70,8 @@ struct load {
 	double deadline;
 	uint64_t rng;
 	uint64_t requests, events, errors, status_counts[6];
-	double *latencies;
+	double *latencies;		/* from when due (paced) or sent */
+	double *service;		/* from when sent (paced only) */
 	size_t n_lat, cap_lat;
 	struct conn *conns;
 	int n_conns;
@@ -76,6 +84,7 @@ struct conn {
 	struct load *ld;
 	struct bufferevent *bev;
 	double sent_at;
+	double due_at;			/* paced: when its request fell due */
 	int busy;
 	int id;
 };
@@ -151,13 +160,17 @@ send_request(struct conn *c)
 }
 
 static void
-record(struct load *ld, double latency)
+record(struct load *ld, const struct conn *c)
 {
+	double t = now();
+
 	if (ld->n_lat == ld->cap_lat) {
 		ld->cap_lat = ld->cap_lat ? ld->cap_lat * 2 : 65536;
 		ld->latencies = xrealloc(ld->latencies, ld->cap_lat * sizeof(double));
+		ld->service = xrealloc(ld->service, ld->cap_lat * sizeof(double));
 	}
-	ld->latencies[ld->n_lat++] = latency;
+	ld->service[ld->n_lat] = t - c->sent_at;
+	ld->latencies[ld->n_lat++] = t - (ld->rate > 0 ? c->due_at : c->sent_at);
 }
 
 static void maybe_send(struct conn *c);
@@ -203,7 +216,7 @@ on_read(struct bufferevent *bev, void *arg)
 		else
 			ld->errors++;
 		ld->status_counts[status / 100 < 6 ? status / 100 : 0]++;
-		record(ld, now() - c->sent_at);
+		record(ld, c);
 		c->busy = 0;
 		maybe_send(c);
 	}
@@ -269,10 +282,9 @@ on_pace(evutil_socket_t fd, short what, void *arg)
 		if (c->bev == NULL || c->busy)
 			continue;
 		send_request(c);
+		c->due_at = ld->next_send;
 		ld->next_send += ld->batch / ld->rate;
 	}
-	if (ld->next_send < t - 1.0)
-		ld->next_send = t;	/* do not burst after a stall */
 }
 
 /* The client side of mutual TLS: the server checked against cacert. */
@@ -457,6 +469,14 @@ main(int argc, char **argv)
 	    percentile(ld.latencies, ld.n_lat, 0.90) * 1e3,
 	    percentile(ld.latencies, ld.n_lat, 0.99) * 1e3,
 	    ld.n_lat ? ld.latencies[ld.n_lat - 1] * 1e3 : 0);
+	if (ld.rate > 0) {
+		qsort(ld.service, ld.n_lat, sizeof(double), cmp_double);
+		printf("from the send ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+		    percentile(ld.service, ld.n_lat, 0.50) * 1e3,
+		    percentile(ld.service, ld.n_lat, 0.90) * 1e3,
+		    percentile(ld.service, ld.n_lat, 0.99) * 1e3,
+		    ld.n_lat ? ld.service[ld.n_lat - 1] * 1e3 : 0);
+	}
 	printf("answers: 2xx %llu, 4xx %llu, 5xx %llu, errors %llu\n",
 	    (unsigned long long)ld.status_counts[2], (unsigned long long)ld.status_counts[4],
 	    (unsigned long long)ld.status_counts[5], (unsigned long long)ld.errors);
@@ -469,5 +489,6 @@ main(int argc, char **argv)
 	SSL_CTX_free(ld.ssl_ctx);
 	free(ld.conns);
 	free(ld.latencies);
+	free(ld.service);
 	return ld.errors ? 1 : 0;
 }
