@@ -10,7 +10,9 @@
  * (the watermark written too), "merge-after-commit" (committed, the tail
  * not yet told); and in the one-time move of the tree hashes
  * (store_tree.c): "tree-migrate-put" (a step's hashes and its progress
- * written, not committed), "tree-migrate-commit" (committed).
+ * written, not committed), "tree-migrate-commit" (committed); and in the
+ * compaction after it (store.h), "compact-renamed" (the compact copy has
+ * taken the file's name, the mark that it is due not yet removed).
  *
  * LEDGERD_HOLD_AT=NAME:PATH makes every pass through hold point NAME wait
  * while the file PATH exists (looked at every 5 ms, for at most 60 s), so

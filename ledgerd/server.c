@@ -186,6 +186,55 @@ loop_base_new(void)
 	return base;
 }
 
+/*
+ * Opens the store, moves its tree hashes to their layout if they are older,
+ * and compacts it when that is due (store.h): once, after such a move.
+ * Returns 0 or -1 (logged); *out is NULL on failure.
+ */
+static int
+open_store(const struct config *cfg, struct store **out)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_open(cfg->data_dir, cfg->limits.map_size, 0, out)) != 0)
+		goto fail;
+	if (store_tree_migrate(*out) != 0)
+		goto fail_logged;
+	if ((rc = store_compact_due(*out)) <= 0) {
+		if (rc == 0)
+			return 0;
+		goto fail;
+	}
+	log_info("store: compacting (free pages the move of the tree hashes "
+	    "left)");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = store_compact(*out);
+	if (rc == LEDGER_ENOSPC)
+		return 0;	/* logged; works all the same, more slowly */
+	if (rc == 0)
+		crash_point("compact-renamed");
+	store_close(*out);
+	*out = NULL;
+	if (rc != 0 ||
+	    (rc = store_open(cfg->data_dir, cfg->limits.map_size, 0, out)) != 0 ||
+	    (rc = store_compact_done(*out)) != 0)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("store: compacted in %.1f s, %llu MB",
+	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+	    (unsigned long long)(store_disk_usage(*out) >> 20));
+	return 0;
+fail:
+	log_warnx("cannot open the database in %s: %s", cfg->data_dir,
+	    ledger_strerror(rc));
+fail_logged:
+	store_close(*out);
+	*out = NULL;
+	return -1;
+}
+
 int
 server_run(struct config *cfg, int retention_only)
 {
@@ -243,12 +292,7 @@ server_run(struct config *cfg, int retention_only)
 	if (open_current_period(&srv) != 0)
 		goto out;	/* logged */
 
-	if ((rc = store_open(cfg->data_dir, cfg->limits.map_size, 0, &srv.store)) != 0) {
-		log_warnx("cannot open the database in %s: %s", cfg->data_dir,
-		    ledger_strerror(rc));
-		goto out;
-	}
-	if (store_tree_migrate(srv.store) != 0)
+	if (open_store(cfg, &srv.store) != 0)
 		goto out;	/* logged */
 	if ((srv.base = loop_base_new()) == NULL)
 		fatalx("cannot create the event base");

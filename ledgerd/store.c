@@ -2,7 +2,8 @@
  * LMDB storage of entries, the log's head, the latest checkpoint, the
  * published checkpoints with their cosignatures, idempotency records and
  * provenance indexes (schema in store.h); the tree hashes are in
- * store_tree.c.  With it, the only file that opens LMDB databases.
+ * store_tree.c, the file as a whole in store_file.c.  With them, the only
+ * files that open LMDB databases.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,20 +29,6 @@ int
 store_lmdb_error(const char *what, int rc)
 {
 	return lmdb_code("store", what, rc);
-}
-
-/* 1 when the file ends before the last page the meta page claims. */
-static int
-file_truncated(struct store *st)
-{
-	MDB_envinfo info;
-	MDB_stat ms;
-	struct stat sb;
-
-	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
-	    stat(st->path, &sb) != 0)
-		return 0;	/* nothing to compare; LMDB checks what it can */
-	return (uint64_t)sb.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
 }
 
 int
@@ -70,12 +57,8 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 	 */
 	if ((rc = mdb_env_open(st->env, st->path, env_flags, 0600)) != 0)
 		goto fail;
-	/*
-	 * LMDB maps the file and trusts its meta page: pages of a truncated
-	 * file would fault (SIGBUS) when read.  Refuse such a file up front.
-	 */
-	if (file_truncated(st)) {
-		log_warnx("store: %s is shorter than its last page: truncated",
+	if (store_file_truncated(st)) {
+		log_warnx("store: %s ends before a page in use: truncated",
 		    st->path);
 		rc = MDB_CORRUPTED;
 		goto fail;

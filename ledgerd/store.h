@@ -1,6 +1,7 @@
 /*
  * The ledger's storage: the only module that knows LMDB and its schema
- * (store.c, and store_tree.c for the tree hashes).
+ * (store.c; store_tree.c for the tree hashes, store_file.c for the file
+ * as a whole).
  *
  * Databases (in DIR/ledger.mdb):
  *	entries	seq (8-byte big-endian) -> entry bytes (the Merkle leaf)
@@ -14,7 +15,9 @@
  *	meta	"state" -> struct store_state; "checkpoint" -> signed note;
  *		"indexed" -> the watermark (8-byte BE): the index holds the
  *		records of exactly the entries below it; "tree-migrated" ->
- *		the next stratum to move, while hashes is being moved
+ *		the next stratum to copy, while hashes is being copied;
+ *		"tree-dropping" -> 1 byte, once copied, while hashes' records
+ *		are deleted; "compact-due" -> 1 byte, until store_compact()
  *	published	tree size (8-byte BE) -> a published checkpoint: the signed
  *			note, then the witness cosignature lines collected for it
  *	witnesses	witness name -> tree size (8-byte BE) it last cosigned
@@ -202,26 +205,52 @@ int store_hash_count(struct store_txn *txn, uint64_t *count);
 
 /*
  * Moving the tree hashes of a store written before their stratum layout.
- * Until the move ends, the old database serves every read and write, so a
- * store opened read-only (fsck) or half moved answers as before.
+ * Until the copy ends, the old database serves every read and write, so a
+ * store opened read-only (fsck) or half moved answers as before; then tree
+ * serves while the old records are deleted.
  *
- * store_tree_legacy - 1 while the old layout is in use, else 0.
+ * store_tree_legacy - 1 while the old layout serves, else 0.
  *
- * store_tree_migrate_step - copies up to about max_nodes more hashes, in
- * one write transaction that records how far the copy has come; the one
- * that copies the last drops the old database in the same commit.  A crash
- * at any point leaves a store that answers, and the next call goes on
- * where the last commit left.  *copied: hashes copied; *done: 1 once the
- * old database is gone (at once for a store without one).  Returns 0,
- * LEDGER_ECORRUPT (a hash the tree size needs is missing) or a store
- * error, after which st must be closed.
+ * store_tree_migrate_step - one write transaction of the move: copies up
+ * to about max_copy more hashes, recording how far the copy has come (the
+ * one that copies the last marks the copy done), or, once copied, deletes
+ * up to max_delete old records (the one that finds none left drops the
+ * old database and the mark).  A crash at any point leaves a store that
+ * answers, and the next call goes on where the last commit left.
+ *	moved	out: hashes copied or old records deleted
+ *	done	out: 1 once the old database is gone (at once for a store
+ *		without one)
+ * Returns 0, LEDGER_ECORRUPT (a hash the tree size needs is missing) or a
+ * store error, after which st must be closed.
  *
  * store_tree_migrate - runs the steps to the end, logging its progress.
  */
 int store_tree_legacy(struct store *st);
-int store_tree_migrate_step(struct store *st, uint64_t max_nodes,
-    uint64_t *copied, int *done);
+int store_tree_migrate_step(struct store *st, uint64_t max_copy,
+    uint64_t max_delete, uint64_t *moved, int *done);
 int store_tree_migrate(struct store *st);
+
+/*
+ * Compaction: a copy of the store without its free pages, taken in place of
+ * it.  LMDB rewrites the part of its free list it has loaded at every
+ * commit, so a store that freed much at once (the move of its tree hashes)
+ * appends slowly until those pages are used again; compacted, it does not.
+ *
+ * store_mark_compact_due - in txn, marks a compaction due (it survives
+ * restarts until store_compact_done()).
+ * store_compact_due - 1 when it is due, 0 when not, or a store error.
+ * store_compact - writes the compact copy beside the file (".compact"),
+ * syncs it and renames it over the file, which st then no longer is: close
+ * st and open the store again, then store_compact_done().  Refuses
+ * (LEDGER_ENOSPC, logged) when the file system has less room than the
+ * pages in use and an eighth; a crash at any point leaves the old file or
+ * the new one, each whole.  Only while nothing else uses st.
+ * store_compact_done - removes the mark.
+ */
+int store_mark_compact_due(struct store_txn *txn);
+int store_compact_due(struct store *st);
+int store_compact(struct store *st);
+int store_compact_done(struct store *st);
 
 /*
  * store_get_meta / store_put_meta / store_del_meta - a fixed-size record

@@ -1,7 +1,8 @@
 /*
- * What the store's two files share: its LMDB handles and transactions.
- * store.c holds everything but the tree hashes, store_tree.c their layout
- * and its migration; no other file includes this.
+ * What the store's files share: its LMDB handles and transactions.
+ * store.c holds the records, store_tree.c the tree hashes' layout and its
+ * migration, store_file.c the file as a whole (truncation, compaction);
+ * no other file includes this.
  */
 #ifndef LEDGERD_STORE_IMPL_H
 #define LEDGERD_STORE_IMPL_H
@@ -28,11 +29,12 @@ struct store {
 	 * The tree hashes (store_tree.c): tree, keyed by stratum; in a store
 	 * written before that layout, hashes, keyed by level, which serves
 	 * every read and write (legacy set) until store_tree_migrate() has
-	 * copied it into tree and dropped it.
+	 * copied it into tree; then (dropping set) tree serves while the
+	 * older records are deleted.
 	 */
 	MDB_dbi tree, hashes;
-	int has_tree;
 	int legacy;
+	int dropping;
 	char *path;
 	struct tail *tail;	/* index records above the watermark, or NULL */
 };
@@ -57,6 +59,12 @@ struct store_txn {
 	 */
 	MDB_cursor *tree_cursor;
 };
+
+/*
+ * store_file_truncated - 1 when the file ends before a page in use (and
+ * LMDB would fault reading it), else 0 (store_file.c).
+ */
+int store_file_truncated(struct store *st);
 
 /* store_lmdb_error - an LMDB code as a LEDGER_E* code, logged unless absent. */
 int store_lmdb_error(const char *what, int rc);

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include <lmdb.h>
 
@@ -239,7 +242,7 @@ decode_tree_key(const uint8_t *key, unsigned *level, uint64_t *index)
 static long long
 make_legacy(const char *dir, uint64_t size)
 {
-	char path[128];
+	char path[700];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi tree, hashes;
@@ -299,7 +302,7 @@ fail:
 static int
 has_database(const char *dir, const char *name)
 {
-	char path[128];
+	char path[700];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
@@ -318,11 +321,61 @@ has_database(const char *dir, const char *name)
 	return rc;
 }
 
+/* What an older release does on opening a moved store: an empty hashes. */
+static int
+create_empty_hashes(const char *dir)
+{
+	char path[700];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	if (mdb_env_create(&env) != 0)
+		return -1;
+	mdb_env_set_maxdbs(env, 16);
+	if (mdb_env_open(env, path, MDB_NOSUBDIR, 0600) == 0 &&
+	    mdb_txn_begin(env, NULL, 0, &txn) == 0) {
+		if (mdb_dbi_open(txn, "hashes", MDB_CREATE, &dbi) == 0)
+			rc = mdb_txn_commit(txn) == 0 ? 0 : -1;
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc;
+}
+
+/* Whether the store's meta database holds name. */
+static int
+has_meta(const char *dir, const char *name)
+{
+	char path[700];
+	MDB_val k = { strlen(name), (void *)name }, v;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	if (mdb_env_create(&env) != 0)
+		return -1;
+	mdb_env_set_maxdbs(env, 16);
+	if (mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY, 0600) == 0 &&
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+		if (mdb_dbi_open(txn, "meta", 0, &dbi) == 0)
+			rc = mdb_get(txn, dbi, &k, &v) == 0;
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc;
+}
+
 /* Deletes the older layout's hash (level, index). */
 static int
 delete_legacy_hash(const char *dir, unsigned level, uint64_t index)
 {
-	char path[128];
+	char path[700];
 	uint8_t key[9];
 	MDB_val k = { sizeof(key), key };
 	MDB_env *env;
@@ -358,7 +411,7 @@ test_legacy_moved_in_steps(void)
 {
 	struct store *st;
 	char dir[64];
-	uint64_t size = 1000, copied, total = 0;
+	uint64_t size = 1000, moved, copied = 0, deleted = 0;
 	int done = 0, steps = 0;
 
 	REQUIRE(fresh_store(dir, &st) == 0);
@@ -382,27 +435,42 @@ test_legacy_moved_in_steps(void)
 	CHECK_INT(check_tree(st, size), 0);
 
 	while (!done) {
-		REQUIRE(store_tree_migrate_step(st, 1 + rnd(40), &copied,
-		    &done) == 0);
-		total += copied;
+		int copying = store_tree_legacy(st);
+
+		REQUIRE(store_tree_migrate_step(st, 1 + rnd(40), 1 + rnd(40),
+		    &moved, &done) == 0);
+		*(copying ? &copied : &deleted) += moved;
 		REQUIRE(++steps < 10000);
-		CHECK_INT(store_tree_legacy(st), !done);
+		/* The older layout serves until the copy's last commit. */
+		CHECK_INT(store_tree_legacy(st), copied < expected_nodes(size));
 		if (steps % 7 == 0 || done) {
 			CHECK_INT(check_tree(st, size), 0);
 			if (test_failures_)
 				break;
 		}
 		if (steps % 5 == 0) {
+			int legacy = store_tree_legacy(st);
+
 			store_close(st);
 			REQUIRE(store_open(dir, MAP_SIZE, 0, &st) == 0);
-			CHECK_INT(store_tree_legacy(st), !done);
+			CHECK_INT(store_tree_legacy(st), legacy);
+			/* fsck's open in either phase reads the same tree. */
+			if (steps % 3 == 0 && !done) {
+				struct store *ro;
+
+				REQUIRE(store_open(dir, MAP_SIZE, 1, &ro) == 0);
+				CHECK_INT(store_tree_legacy(ro), legacy);
+				CHECK_INT(check_tree(ro, size), 0);
+				store_close(ro);
+			}
 		}
 	}
-	CHECK(steps > 20);
-	CHECK_INT(total, expected_nodes(size));
+	CHECK(steps > 40);
+	CHECK_INT(copied, expected_nodes(size));
+	CHECK_INT(deleted, expected_nodes(size));
 	/* Done: nothing left to move, the older database gone. */
-	REQUIRE(store_tree_migrate_step(st, 10, &copied, &done) == 0);
-	CHECK_INT(copied, 0);
+	REQUIRE(store_tree_migrate_step(st, 10, 10, &moved, &done) == 0);
+	CHECK_INT(moved, 0);
 	CHECK_INT(done, 1);
 	REQUIRE(append_leaves(st, size, size + 50) == 0);
 	size += 50;
@@ -414,6 +482,23 @@ test_legacy_moved_in_steps(void)
 	CHECK_INT(store_tree_legacy(st), 0);
 	CHECK_INT(check_tree(st, size), 0);
 	store_close(st);
+
+	/*
+	 * An older release started on the moved store creates an empty
+	 * hashes (and refuses to start): not taken for the older layout,
+	 * and dropped by the next move.
+	 */
+	REQUIRE(create_empty_hashes(dir) == 0);
+	REQUIRE(store_open(dir, MAP_SIZE, 1, &st) == 0);
+	CHECK_INT(store_tree_legacy(st), 0);
+	CHECK_INT(check_tree(st, size), 0);
+	store_close(st);
+	REQUIRE(store_open(dir, MAP_SIZE, 0, &st) == 0);
+	CHECK_INT(store_tree_legacy(st), 0);
+	REQUIRE(store_tree_migrate(st) == 0);
+	CHECK_INT(check_tree(st, size), 0);
+	store_close(st);
+	CHECK_INT(has_database(dir, "hashes"), 0);
 	remove_tree(dir);
 }
 
@@ -426,7 +511,7 @@ test_missing_hash_stops_the_move(void)
 {
 	struct store *st;
 	char dir[64];
-	uint64_t size = 300, copied;
+	uint64_t size = 300, moved;
 	int done = 0;
 
 	REQUIRE(fresh_store(dir, &st) == 0);
@@ -435,7 +520,7 @@ test_missing_hash_stops_the_move(void)
 	REQUIRE(make_legacy(dir, size) > 0);
 	REQUIRE(delete_legacy_hash(dir, 2, 40) == 0);
 	REQUIRE(store_open(dir, MAP_SIZE, 0, &st) == 0);
-	CHECK_INT(store_tree_migrate_step(st, 1000000, &copied, &done),
+	CHECK_INT(store_tree_migrate_step(st, 1000000, 1000000, &moved, &done),
 	    LEDGER_ECORRUPT);
 	CHECK_INT(done, 0);
 	store_close(st);
@@ -443,6 +528,119 @@ test_missing_hash_stops_the_move(void)
 	REQUIRE(store_open(dir, MAP_SIZE, 0, &st) == 0);
 	CHECK_INT(store_tree_legacy(st), 1);
 	store_close(st);
+	remove_tree(dir);
+}
+
+/*
+ * Pages the store's file lacks at its end: the meta page's last page + 1
+ * minus the file's pages (<= 0 when it holds them all).
+ */
+static long long
+pages_short(const char *dir)
+{
+	char path[700];
+	MDB_envinfo info;
+	MDB_env *env;
+	struct stat sb;
+	long long n = -1000000;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	if (mdb_env_create(&env) != 0)
+		return n;
+	mdb_env_set_maxdbs(env, 16);
+	if (mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY, 0600) == 0 &&
+	    mdb_env_info(env, &info) == 0 && stat(path, &sb) == 0)
+		n = (long long)info.me_last_pgno + 1 - sb.st_size / 4096;
+	mdb_env_close(env);
+	return n;
+}
+
+/*
+ * Records put and deleted again in one transaction: the pages they took
+ * at the end of the file are freed before they are ever written, so the
+ * file ends before the meta page's last page.
+ */
+static int
+leave_free_pages_unwritten(const char *dir)
+{
+	enum { VALUES = 4, VALUE_LEN = 100000 };
+	char path[128], *val = xcalloc(1, VALUE_LEN);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint64_t i;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	if (mdb_env_create(&env) != 0) {
+		free(val);
+		return -1;
+	}
+	mdb_env_set_maxdbs(env, 16);
+	mdb_env_set_mapsize(env, MAP_SIZE);
+	if (mdb_env_open(env, path, MDB_NOSUBDIR, 0600) != 0 ||
+	    mdb_txn_begin(env, NULL, 0, &txn) != 0)
+		goto out;
+	if (mdb_dbi_open(txn, "scratch", MDB_CREATE, &dbi) != 0)
+		goto abort;
+	/* Values this large take runs of pages at the file's end. */
+	for (i = 0; i < VALUES; i++) {
+		uint8_t key[8];
+		MDB_val k = { sizeof(key), key }, v = { VALUE_LEN, val };
+
+		ledger_put_be64(key, i);
+		if (mdb_put(txn, dbi, &k, &v, 0) != 0)
+			goto abort;
+	}
+	for (i = 0; i < VALUES; i++) {
+		uint8_t key[8];
+		MDB_val k = { sizeof(key), key };
+
+		ledger_put_be64(key, i);
+		if (mdb_del(txn, dbi, &k, NULL) != 0)
+			goto abort;
+	}
+	rc = mdb_drop(txn, dbi, 1) == 0 && mdb_txn_commit(txn) == 0 ? 0 : -1;
+	goto out;
+abort:
+	mdb_txn_abort(txn);
+out:
+	mdb_env_close(env);
+	free(val);
+	return rc;
+}
+
+/*
+ * A file that ends before its meta page's last page opens when every page
+ * past its end is free (LMDB leaves such files), and is refused as
+ * truncated when pages in use are missing.
+ */
+static void
+test_short_file(void)
+{
+	struct store *st;
+	char dir[64], path[128];
+	struct stat sb;
+
+	REQUIRE(fresh_store(dir, &st) == 0);
+	REQUIRE(append_leaves(st, 0, 500) == 0);
+	store_close(st);
+	REQUIRE(leave_free_pages_unwritten(dir) == 0);
+	REQUIRE(pages_short(dir) > 0);
+	REQUIRE(store_open(dir, MAP_SIZE, 1, &st) == 0);
+	CHECK_INT(check_tree(st, 500), 0);
+	store_close(st);
+	REQUIRE(store_open(dir, MAP_SIZE, 0, &st) == 0);
+	CHECK_INT(check_tree(st, 500), 0);
+	REQUIRE(append_leaves(st, 500, 600) == 0);
+	CHECK_INT(check_tree(st, 600), 0);
+	store_close(st);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	REQUIRE(stat(path, &sb) == 0);
+	REQUIRE(truncate(path, sb.st_size / 2) == 0);
+	CHECK(store_open(dir, MAP_SIZE, 1, &st) != 0);
+	CHECK(store_open(dir, MAP_SIZE, 0, &st) != 0);
 	remove_tree(dir);
 }
 
@@ -500,14 +698,17 @@ daemon_tree_good(struct daemon *d, uint64_t n)
 
 /*
  * The real daemon on a store of the older layout: the test daemon dies in
- * the move's commit; the daemon started again moves the store, answers
+ * the copy's commit, then just after it, then once the compact copy that
+ * follows the move has replaced the file (smaller); fsck finds the store
+ * sound after each; the daemon started again compacts again, answers
  * every proof against its checkpoint, appends, and fsck finds it sound.
  */
 static void
 body_daemon_moves_a_legacy_store(struct daemon *d)
 {
 	const char *faults = getenv("LEDGERD_FAULTS_BIN");
-	char *release = xstrdup(daemon_bin()), *log;
+	char *release = xstrdup(daemon_bin()), *log, line[96], path[700];
+	struct stat before, after;
 	struct http_client hc;
 	long long moved;
 	uint64_t n = 150;
@@ -521,17 +722,38 @@ body_daemon_moves_a_legacy_store(struct daemon *d)
 
 	if (faults == NULL || faults[0] == '\0')
 		faults = "build/ledgerd-faults";
+	/* Dies before the copy's commit, then after it (older records left). */
 	setenv("LEDGERD_BIN", faults, 1);
 	setenv("LEDGERD_CRASH_AT", "tree-migrate-put", 1);
+	CHECK(daemon_restart(d) != 0);
+	CHECK_INT(has_database(d->data, "hashes"), 1);
+	CHECK_INT(daemon_fsck(d), 0);
+	setenv("LEDGERD_CRASH_AT", "tree-migrate-commit", 1);
+	CHECK(daemon_restart(d) != 0);
+	CHECK_INT(has_database(d->data, "hashes"), 1);
+	CHECK_INT(daemon_fsck(d), 0);
+	/* Then the older records go, and it dies once the compact copy is in. */
+	snprintf(path, sizeof(path), "%s/%s", d->data, STORE_FILE);
+	REQUIRE(stat(path, &before) == 0);
+	setenv("LEDGERD_CRASH_AT", "compact-renamed", 1);
 	CHECK(daemon_restart(d) != 0);
 	unsetenv("LEDGERD_CRASH_AT");
 	setenv("LEDGERD_BIN", release, 1);
 	free(release);
-	CHECK_INT(has_database(d->data, "hashes"), 1);
+	CHECK_INT(has_database(d->data, "hashes"), 0);
+	CHECK_INT(has_meta(d->data, "compact-due"), 1);
+	REQUIRE(stat(path, &after) == 0);
+	CHECK(after.st_size < before.st_size);
+	CHECK_INT(daemon_fsck(d), 0);
 
 	REQUIRE(daemon_restart(d) == 0);
 	log = daemon_log_read(d);
-	CHECK(log != NULL && strstr(log, "tree hashes moved in") != NULL);
+	snprintf(line, sizeof(line), "store: 0 tree hashes moved, %" PRIu64
+	    " older records deleted", expected_nodes(n));
+	CHECK(log != NULL && strstr(log, line) != NULL);
+	/* Compacted again at the restart, the mark gone. */
+	CHECK(log != NULL && strstr(log, "store: compacted in") != NULL);
+	CHECK_INT(has_meta(d->data, "compact-due"), 0);
 	free(log);
 	CHECK_INT(daemon_tree_good(d, n), 0);
 	http_client_init(&hc, d->port, d->token);
@@ -555,6 +777,7 @@ main(void)
 	RUN(test_every_size);
 	RUN(test_legacy_moved_in_steps);
 	RUN(test_missing_hash_stops_the_move);
+	RUN(test_short_file);
 	RUN(test_daemon_moves_a_legacy_store);
 	return TEST_SUMMARY();
 }
