@@ -44,19 +44,54 @@ on_bus(int sig)
 	siglongjmp(bus_jump, 1);
 }
 
+/*
+ * Counts the pages on LMDB's free list (database 0: one IDL a record, a
+ * count then page numbers) through c, a cursor on it (LMDB opens one only
+ * in a read-only transaction): all of them, and those in [from, to).
+ * Returns an LMDB code.
+ */
+static int
+count_free_pages(MDB_cursor *c, uint64_t from, uint64_t to, uint64_t *total,
+    uint64_t *in_range)
+{
+	MDB_val k, v;
+	int rc;
+
+	*total = *in_range = 0;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		size_t n, i, id;
+
+		if (v.mv_size < sizeof(n)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(&n, v.mv_data, sizeof(n));
+		if (n > v.mv_size / sizeof(id) - 1) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		*total += n;
+		for (i = 1; i <= n; i++) {
+			memcpy(&id, (const char *)v.mv_data + i * sizeof(id),
+			    sizeof(id));
+			if (id >= from && id < to)
+				(*in_range)++;
+		}
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int
 store_file_truncated(struct store *st)
 {
 	struct sigaction sa, old;
 	MDB_txn *txn;
+	MDB_cursor *c;
 	MDB_envinfo info;
 	MDB_stat ms;
 	struct stat sb;
-	MDB_cursor *volatile c = NULL;
-	volatile uint64_t free_past_end = 0;
 	volatile int truncated = 1;
-	uint64_t have, need;
-	MDB_val k, v;
+	uint64_t have, need, total, past_end;
 
 	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
 	    stat(st->path, &sb) != 0)
@@ -65,39 +100,21 @@ store_file_truncated(struct store *st)
 	need = (uint64_t)info.me_last_pgno + 1;
 	if (have >= need)
 		return 0;
-	/* LMDB reads its free list only in a read-only transaction. */
 	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
 		return 1;
+	if (mdb_cursor_open(txn, 0, &c) != 0) {
+		mdb_txn_abort(txn);
+		return 1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_bus;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jump, 1) == 0) {
-		MDB_cursor *cur;
-
-		/* Database 0 is LMDB's free list: IDLs, a count then page numbers. */
-		if (mdb_cursor_open(txn, 0, &cur) == 0) {
-			c = cur;
-			while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-				size_t n, i, id;
-
-				if (v.mv_size < sizeof(size_t))
-					break;
-				memcpy(&n, v.mv_data, sizeof(n));
-				for (i = 1; i <= n && (i + 1) * sizeof(size_t) <=
-				    v.mv_size; i++) {
-					memcpy(&id, (const char *)v.mv_data +
-					    i * sizeof(size_t), sizeof(id));
-					if (id >= have && id < need)
-						free_past_end++;
-				}
-			}
-			truncated = free_past_end != need - have;
-		}
-	}
+	if (sigsetjmp(bus_jump, 1) == 0 &&
+	    count_free_pages(c, have, need, &total, &past_end) == 0)
+		truncated = past_end != need - have;
 	sigaction(SIGBUS, &old, NULL);
-	if (c != NULL)
-		mdb_cursor_close(c);
+	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
 	if (!truncated)
 		log_info("store: %s ends %llu pages before its last page, all "
@@ -138,9 +155,7 @@ bytes_in_use(struct store *st, uint64_t *bytes)
 	MDB_stat ms;
 	MDB_txn *txn;
 	MDB_cursor *c;
-	MDB_val k, v;
-	uint64_t free_pages = 0;
-	size_t n;
+	uint64_t free_pages, unused;
 	int rc;
 
 	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
@@ -148,15 +163,11 @@ bytes_in_use(struct store *st, uint64_t *bytes)
 	    (rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
 		return store_lmdb_error("stat", rc);
 	if ((rc = mdb_cursor_open(txn, 0, &c)) == 0) {
-		while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
-			if (v.mv_size >= sizeof(n)) {
-				memcpy(&n, v.mv_data, sizeof(n));
-				free_pages += n;
-			}
+		rc = count_free_pages(c, 0, 0, &free_pages, &unused);
 		mdb_cursor_close(c);
 	}
 	mdb_txn_abort(txn);
-	if (rc != MDB_NOTFOUND)
+	if (rc != 0)
 		return store_lmdb_error("free list", rc);
 	*bytes = ((uint64_t)info.me_last_pgno + 1 - free_pages) * ms.ms_psize;
 	return LEDGER_OK;
