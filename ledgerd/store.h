@@ -16,8 +16,7 @@
  *		"indexed" -> the watermark (8-byte BE): the index holds the
  *		records of exactly the entries below it; "tree-migrated" ->
  *		the next stratum to copy, while hashes is being copied;
- *		"tree-dropping" -> 1 byte, once copied, while hashes' records
- *		are deleted; "compact-due" -> 1 byte, until store_compact()
+ *		"compact-due" -> 1 byte, until store_compact()
  *	published	tree size (8-byte BE) -> a published checkpoint: the signed
  *			note, then the witness cosignature lines collected for it
  *	witnesses	witness name -> tree size (8-byte BE) it last cosigned
@@ -205,19 +204,17 @@ int store_hash_count(struct store_txn *txn, uint64_t *count);
 
 /*
  * Moving the tree hashes of a store written before their stratum layout.
- * Until the copy ends, the old database serves every read and write, so a
- * store opened read-only (fsck) or half moved answers as before; then tree
- * serves while the old records are deleted.
+ * Until the move ends, the old database serves every read and write, so a
+ * store opened read-only (fsck) or half moved answers as before.
  *
  * store_tree_legacy - 1 while the old layout serves, else 0.
  *
  * store_tree_migrate_step - one write transaction of the move: copies up
- * to about max_copy more hashes, recording how far the copy has come (the
- * one that copies the last marks the copy done), or, once copied, deletes
- * up to max_delete old records (the one that finds none left drops the
- * old database and the mark).  A crash at any point leaves a store that
+ * to about max_copy more hashes, recording how far the copy has come; the
+ * one that copies the last drops the old database and marks a compaction
+ * due (store_compact()).  A crash at any point leaves a store that
  * answers, and the next call goes on where the last commit left.
- *	moved	out: hashes copied or old records deleted
+ *	copied	out: hashes copied
  *	done	out: 1 once the old database is gone (at once for a store
  *		without one)
  * Returns 0, LEDGER_ECORRUPT (a hash the tree size needs is missing) or a
@@ -227,7 +224,7 @@ int store_hash_count(struct store_txn *txn, uint64_t *count);
  */
 int store_tree_legacy(struct store *st);
 int store_tree_migrate_step(struct store *st, uint64_t max_copy,
-    uint64_t max_delete, uint64_t *moved, int *done);
+    uint64_t *copied, int *done);
 int store_tree_migrate(struct store *st);
 
 /*

@@ -29,12 +29,12 @@ struct store {
 	 * The tree hashes (store_tree.c): tree, keyed by stratum; in a store
 	 * written before that layout, hashes, keyed by level, which serves
 	 * every read and write (legacy set) until store_tree_migrate() has
-	 * copied it into tree; then (dropping set) tree serves while the
-	 * older records are deleted.
+	 * copied it into tree and dropped it.  stale_hashes: an empty hashes
+	 * an older release left beside tree, dropped by the next move.
 	 */
 	MDB_dbi tree, hashes;
 	int legacy;
-	int dropping;
+	int stale_hashes;
 	char *path;
 	struct tail *tail;	/* index records above the watermark, or NULL */
 };

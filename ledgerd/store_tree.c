@@ -30,7 +30,6 @@
 #define TREE_KEY_LEN 10
 #define LEGACY_KEY_LEN 9
 #define MIGRATED_KEY "tree-migrated"	/* meta: the next stratum to copy */
-#define DROPPING_KEY "tree-dropping"	/* meta: copied; deleting the older */
 
 /*
  * stratum (1 byte) || stratum index (8-byte BE) || row << 4 | position:
@@ -61,7 +60,7 @@ legacy_key(uint8_t key[LEGACY_KEY_LEN], unsigned level, uint64_t index)
  * A release that predates tree, started on a moved store, creates an
  * empty hashes and refuses to start, finding no tree hashes there.  Such a
  * hashes beside a tree that holds hashes is not the older layout: it is
- * deleted like one whose copy is done.
+ * stale, and the next move drops it.
  */
 static int
 older_release_opened(struct store *st, MDB_txn *txn)
@@ -74,7 +73,7 @@ older_release_opened(struct store *st, MDB_txn *txn)
 		return rc;
 	if (old.ms_entries == 0 && tree.ms_entries > 0) {
 		st->legacy = 0;
-		st->dropping = 1;
+		st->stale_hashes = 1;
 	}
 	return 0;
 }
@@ -82,23 +81,15 @@ older_release_opened(struct store *st, MDB_txn *txn)
 int
 store_tree_open(struct store *st, MDB_txn *txn, int read_only)
 {
-	MDB_val k = { strlen(DROPPING_KEY), (void *)DROPPING_KEY }, v;
 	int rc = mdb_dbi_open(txn, "hashes", 0, &st->hashes);
 
-	if (rc == 0) {
-		/* Copied already: tree serves while the older is deleted. */
-		rc = mdb_get(txn, st->meta, &k, &v);
-		if (rc == 0)
-			st->dropping = 1;
-		else if (rc == MDB_NOTFOUND)
-			st->legacy = 1;
-		else
-			return rc;
-	} else if (rc != MDB_NOTFOUND)
+	if (rc == 0)
+		st->legacy = 1;
+	else if (rc != MDB_NOTFOUND)
 		return rc;
 	rc = mdb_dbi_open(txn, "tree", read_only ? 0 : MDB_CREATE, &st->tree);
 	if (rc != 0 && (rc != MDB_NOTFOUND || !st->legacy))
-		return rc;	/* read-only, copied: tree must be there */
+		return rc;
 	if (rc == 0 && st->legacy)
 		return older_release_opened(st, txn);
 	return 0;
@@ -265,19 +256,22 @@ strata(uint64_t size, unsigned s)
 }
 
 /*
- * Copies up to about max strata's worth of hashes from hashes into tree;
- * the commit that copies the last one marks the copy done (DROPPING_KEY),
- * and from then on tree serves.
+ * Copies up to about max strata's worth of hashes from hashes into tree
+ * (none when hashes is stale); the commit that copies the last one drops
+ * hashes and marks a compaction due: the older layout's pages (some
+ * 300,000 at 10 M entries) are then free, and LMDB rewrites the part of
+ * its free list it has loaded at every commit until they are used again
+ * (store_compact()).
  */
 static int
 copy_step(struct store *st, uint64_t max, uint64_t *copied)
 {
 	struct store_txn *t = NULL;
 	struct store_state state;
-	uint8_t marker[9], one = 1;
+	uint8_t marker[9];
 	unsigned s = 0;
 	uint64_t j = 0;
-	int rc, finished = 0;
+	int rc, finished = st->stale_hashes;
 
 	if ((rc = store_write_begin(st, &t)) != 0 ||
 	    (rc = store_get_state(t, &state)) != 0)
@@ -288,7 +282,7 @@ copy_step(struct store *st, uint64_t max, uint64_t *copied)
 		j = ledger_get_be64(marker + 1);
 	} else if (rc != LEDGER_ENOTFOUND)
 		goto out;
-	for (;; s++, j = 0) {
+	for (; !finished; s++, j = 0) {
 		uint64_t n = strata(state.tree_size, s);
 
 		if (n == 0) {
@@ -303,9 +297,15 @@ copy_step(struct store *st, uint64_t max, uint64_t *copied)
 			break;
 	}
 	if (finished) {
+		if ((rc = mdb_drop(t->txn, st->hashes, 1)) != 0) {
+			rc = store_lmdb_error("drop the older tree hashes", rc);
+			goto out;
+		}
 		rc = store_del_meta(t, MIGRATED_KEY);
-		if ((rc != 0 && rc != LEDGER_ENOTFOUND) ||
-		    (rc = store_put_meta(t, DROPPING_KEY, &one, 1)) != 0)
+		if (rc != 0 && rc != LEDGER_ENOTFOUND)
+			goto out;
+		/* An empty hashes freed nothing worth a compaction. */
+		if (!st->stale_hashes && (rc = store_mark_compact_due(t)) != 0)
 			goto out;
 	} else {
 		marker[0] = (uint8_t)s;
@@ -320,68 +320,8 @@ copy_step(struct store *st, uint64_t max, uint64_t *copied)
 	if (rc != 0)
 		goto out;
 	crash_point("tree-migrate-commit");
-	if (finished) {
-		st->legacy = 0;
-		st->dropping = 1;
-	}
-out:
-	store_txn_end(t);
-	return rc;
-}
-
-/*
- * Deletes up to max of the older layout's records; the commit that finds
- * none left drops its database and the mark, and marks a compaction due:
- * the older layout's pages (some 300,000 at 10 M entries) are now free,
- * and LMDB rewrites the loaded part of its free list at every commit until
- * they are used again (store_compact()).  Deleting in steps keeps each
- * write transaction of the move to a bounded size.
- */
-static int
-drop_step(struct store *st, uint64_t max, uint64_t *deleted, int *done)
-{
-	struct store_txn *t = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	int rc;
-
-	if ((rc = store_write_begin(st, &t)) != 0)
-		goto out;
-	if ((rc = mdb_cursor_open(t->txn, st->hashes, &c)) != 0) {
-		rc = store_lmdb_error("cursor", rc);
-		goto out;
-	}
-	while (*deleted < max &&
-	    (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
-			break;
-		(*deleted)++;
-	}
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND) {
-		if ((rc = mdb_drop(t->txn, st->hashes, 1)) != 0) {
-			rc = store_lmdb_error("drop the older tree hashes", rc);
-			goto out;
-		}
-		rc = store_del_meta(t, DROPPING_KEY);
-		if ((rc != 0 && rc != LEDGER_ENOTFOUND) ||
-		    (rc = store_mark_compact_due(t)) != 0)
-			goto out;
-		*done = 1;
-	} else if (rc != 0) {
-		rc = store_lmdb_error("delete the older tree hashes", rc);
-		goto out;
-	}
-	crash_point("tree-migrate-put");
-	rc = store_commit(t);
-	t = NULL;
-	if (rc != 0) {
-		*done = 0;
-		goto out;
-	}
-	crash_point("tree-migrate-commit");
-	if (*done)
-		st->dropping = 0;
+	if (finished)
+		st->legacy = st->stale_hashes = 0;
 out:
 	store_txn_end(t);
 	return rc;
@@ -389,19 +329,21 @@ out:
 
 int
 store_tree_migrate_step(struct store *st, uint64_t max_copy,
-    uint64_t max_delete, uint64_t *moved, int *done)
+    uint64_t *copied, int *done)
 {
-	*moved = 0;
-	*done = !st->legacy && !st->dropping;
-	if (*done)
+	int rc;
+
+	*copied = 0;
+	if (!st->legacy && !st->stale_hashes) {
+		*done = 1;
 		return LEDGER_OK;
-	if (st->legacy)
-		return copy_step(st, max_copy, moved);
-	return drop_step(st, max_delete, moved, done);
+	}
+	rc = copy_step(st, max_copy, copied);
+	*done = rc == 0 && !st->legacy && !st->stale_hashes;
+	return rc;
 }
 
 #define MIGRATE_COPY_NODES (1u << 20)	/* about 64 MB of pages a commit */
-#define MIGRATE_DELETE_RECORDS (1u << 16)	/* about 850 pages freed a commit */
 
 static double
 seconds_since(const struct timespec *t0)
@@ -417,8 +359,8 @@ int
 store_tree_migrate(struct store *st)
 {
 	struct timespec t0;
-	uint64_t moved, copied = 0, deleted = 0;
-	int rc, done = !st->legacy && !st->dropping;
+	uint64_t copied, total = 0;
+	int rc, done = !st->legacy && !st->stale_hashes;
 
 	if (done)
 		return LEDGER_OK;
@@ -426,23 +368,18 @@ store_tree_migrate(struct store *st)
 	    "(once; a stop on the way loses nothing)");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!done) {
-		int copying = st->legacy;
-
 		if ((rc = store_tree_migrate_step(st, MIGRATE_COPY_NODES,
-		    MIGRATE_DELETE_RECORDS, &moved, &done)) != 0) {
+		    &copied, &done)) != 0) {
 			log_warnx("store: cannot move the tree hashes: %s",
 			    ledger_strerror(rc));
 			return rc;
 		}
-		if (copying) {
-			copied += moved;
+		total += copied;
+		if (!done)
 			log_info("store: %llu tree hashes copied so far",
-			    (unsigned long long)copied);
-		} else
-			deleted += moved;
+			    (unsigned long long)total);
 	}
-	log_info("store: %llu tree hashes moved, %llu older records deleted, "
-	    "in %.1f s", (unsigned long long)copied,
-	    (unsigned long long)deleted, seconds_since(&t0));
+	log_info("store: %llu tree hashes moved in %.1f s",
+	    (unsigned long long)total, seconds_since(&t0));
 	return LEDGER_OK;
 }
