@@ -439,6 +439,12 @@ fsck_run(const char *dir, uint64_t map_size)
 	    PRIu64 " sealed values, checkpoint and %" PRId64 " published "
 	    "checkpoints consistent; root %s\n", seq, fk.sealed_values,
 	    published, root_b64);
+	if (store_tree_legacy(st))
+		printf("fsck: the tree hashes are in their older layout: the "
+		    "next ledgerd serve moves them, then compacts the store\n");
+	else if (store_compact_due(st) == 1)
+		printf("fsck: a compaction is due: the next ledgerd serve makes "
+		    "it\n");
 	result = 0;
 out:
 	store_txn_end(fk.txn);

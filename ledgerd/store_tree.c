@@ -1,6 +1,6 @@
 /*
  * The tree hashes in LMDB, and the one-time move of a store written before
- * their stratum layout (store.h, "Tree hashes").
+ * their stratum layout (store.h: the database tree).
  *
  * Why strata.  An inclusion proof reads one hash per level, each the
  * sibling of the path's node there.  Keyed by level, then index, those

@@ -705,7 +705,8 @@ static void
 body_daemon_moves_a_legacy_store(struct daemon *d)
 {
 	const char *faults = getenv("LEDGERD_FAULTS_BIN");
-	char *release = xstrdup(daemon_bin()), *log, path[700];
+	char *release = xstrdup(daemon_bin()), *log, path[700], out[4096];
+	const char *const fsck[] = { "fsck", d->data, NULL };
 	struct stat before, after;
 	struct http_client hc;
 	long long moved;
@@ -716,7 +717,9 @@ body_daemon_moves_a_legacy_store(struct daemon *d)
 	http_client_close(&hc);
 	REQUIRE(daemon_stop(d) == 0);
 	REQUIRE((moved = make_legacy(d->data, n)) == (long long)expected_nodes(n));
-	CHECK_INT(daemon_fsck(d), 0);
+	CHECK_INT(daemon_tool(d, fsck, out, sizeof(out)), 0);
+	CHECK(strstr(out, "fsck: OK") != NULL);
+	CHECK(strstr(out, "in their older layout") != NULL);
 
 	if (faults == NULL || faults[0] == '\0')
 		faults = "build/ledgerd-faults";
@@ -734,7 +737,9 @@ body_daemon_moves_a_legacy_store(struct daemon *d)
 	CHECK(daemon_restart(d) != 0);
 	CHECK_INT(has_database(d->data, "hashes"), 0);
 	CHECK_INT(has_meta(d->data, "compact-due"), 1);
-	CHECK_INT(daemon_fsck(d), 0);
+	CHECK_INT(daemon_tool(d, fsck, out, sizeof(out)), 0);
+	CHECK(strstr(out, "fsck: OK") != NULL);
+	CHECK(strstr(out, "a compaction is due") != NULL);
 	snprintf(path, sizeof(path), "%s/%s", d->data, STORE_FILE);
 	REQUIRE(stat(path, &before) == 0);
 	setenv("LEDGERD_CRASH_AT", "compact-renamed", 1);
