@@ -234,6 +234,43 @@ decode_tree_key(const uint8_t *key, unsigned *level, uint64_t *index)
 }
 
 /*
+ * The store's file opened with LMDB itself, as another program (or an
+ * older release) would: a transaction on it, read-only with MDB_RDONLY.
+ * Returns 0, or -1 with nothing left open.
+ */
+static int
+raw_begin(const char *dir, unsigned flags, MDB_env **env, MDB_txn **txn)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	if (mdb_env_create(env) != 0)
+		return -1;
+	mdb_env_set_maxdbs(*env, 16);
+	mdb_env_set_mapsize(*env, MAP_SIZE);
+	if (mdb_env_open(*env, path, MDB_NOSUBDIR | flags, 0600) != 0 ||
+	    mdb_txn_begin(*env, NULL, flags, txn) != 0) {
+		mdb_env_close(*env);
+		return -1;
+	}
+	return 0;
+}
+
+/* Commits (ok) or aborts txn and closes env; 0 when committed. */
+static int
+raw_end(MDB_env *env, MDB_txn *txn, int ok)
+{
+	int rc = -1;
+
+	if (ok)
+		rc = mdb_txn_commit(txn) == 0 ? 0 : -1;
+	else
+		mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return rc;
+}
+
+/*
  * Rewrites the store's tree database as the older layout (hashes: level
  * (1 byte) || index (8-byte BE)), as a store written before the strata
  * was.  Every key found must decode to a node of a tree of size leaves,
@@ -242,29 +279,20 @@ decode_tree_key(const uint8_t *key, unsigned *level, uint64_t *index)
 static long long
 make_legacy(const char *dir, uint64_t size)
 {
-	char path[700];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi tree, hashes;
 	MDB_cursor *c;
 	MDB_val k, v;
 	long long moved = 0;
-	int rc;
+	int rc = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
-	if (mdb_env_create(&env) != 0)
+	if (raw_begin(dir, 0, &env, &txn) != 0)
 		return -1;
-	mdb_env_set_maxdbs(env, 16);
-	mdb_env_set_mapsize(env, MAP_SIZE);
-	if (mdb_env_open(env, path, MDB_NOSUBDIR, 0600) != 0 ||
-	    mdb_txn_begin(env, NULL, 0, &txn) != 0) {
-		mdb_env_close(env);
-		return -1;
-	}
 	if (mdb_dbi_open(txn, "tree", 0, &tree) != 0 ||
 	    mdb_dbi_open(txn, "hashes", MDB_CREATE, &hashes) != 0 ||
 	    mdb_cursor_open(txn, tree, &c) != 0)
-		goto fail;
+		return raw_end(env, txn, 0);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
 		uint8_t old[9];
 		MDB_val ok = { sizeof(old), old };
@@ -272,52 +300,36 @@ make_legacy(const char *dir, uint64_t size)
 		uint64_t index;
 
 		if (k.mv_size != 10 || v.mv_size != LEDGER_HASH_LEN)
-			goto fail_cursor;
+			break;
 		decode_tree_key(k.mv_data, &level, &index);
 		if (level >= 64 || index >= size >> level)
-			goto fail_cursor;
+			break;
 		old[0] = (uint8_t)level;
 		ledger_put_be64(old + 1, index);
 		if (mdb_put(txn, hashes, &ok, &v, MDB_NOOVERWRITE) != 0)
-			goto fail_cursor;
+			break;
 		moved++;
 	}
 	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND || mdb_drop(txn, tree, 1) != 0 ||
-	    mdb_txn_commit(txn) != 0) {
-		mdb_env_close(env);
+	if (raw_end(env, txn, rc == MDB_NOTFOUND &&
+	    mdb_drop(txn, tree, 1) == 0) != 0)
 		return -1;
-	}
-	mdb_env_close(env);
 	return moved;
-fail_cursor:
-	mdb_cursor_close(c);
-fail:
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return -1;
 }
 
 /* Whether the store file still has a database of that name. */
 static int
 has_database(const char *dir, const char *name)
 {
-	char path[700];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	int rc = -1;
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
-	if (mdb_env_create(&env) != 0)
+	if (raw_begin(dir, MDB_RDONLY, &env, &txn) != 0)
 		return -1;
-	mdb_env_set_maxdbs(env, 16);
-	if (mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY, 0600) == 0 &&
-	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
-		rc = mdb_dbi_open(txn, name, 0, &dbi) == 0;
-		mdb_txn_abort(txn);
-	}
-	mdb_env_close(env);
+	rc = mdb_dbi_open(txn, name, 0, &dbi) == 0;
+	raw_end(env, txn, 0);
 	return rc;
 }
 
@@ -325,49 +337,31 @@ has_database(const char *dir, const char *name)
 static int
 create_empty_hashes(const char *dir)
 {
-	char path[700];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	int rc = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
-	if (mdb_env_create(&env) != 0)
+	if (raw_begin(dir, 0, &env, &txn) != 0)
 		return -1;
-	mdb_env_set_maxdbs(env, 16);
-	if (mdb_env_open(env, path, MDB_NOSUBDIR, 0600) == 0 &&
-	    mdb_txn_begin(env, NULL, 0, &txn) == 0) {
-		if (mdb_dbi_open(txn, "hashes", MDB_CREATE, &dbi) == 0)
-			rc = mdb_txn_commit(txn) == 0 ? 0 : -1;
-		else
-			mdb_txn_abort(txn);
-	}
-	mdb_env_close(env);
-	return rc;
+	return raw_end(env, txn, mdb_dbi_open(txn, "hashes", MDB_CREATE,
+	    &dbi) == 0);
 }
 
 /* Whether the store's meta database holds name. */
 static int
 has_meta(const char *dir, const char *name)
 {
-	char path[700];
 	MDB_val k = { strlen(name), (void *)name }, v;
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	int rc = -1;
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
-	if (mdb_env_create(&env) != 0)
+	if (raw_begin(dir, MDB_RDONLY, &env, &txn) != 0)
 		return -1;
-	mdb_env_set_maxdbs(env, 16);
-	if (mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY, 0600) == 0 &&
-	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
-		if (mdb_dbi_open(txn, "meta", 0, &dbi) == 0)
-			rc = mdb_get(txn, dbi, &k, &v) == 0;
-		mdb_txn_abort(txn);
-	}
-	mdb_env_close(env);
+	rc = mdb_dbi_open(txn, "meta", 0, &dbi) == 0 ?
+	    mdb_get(txn, dbi, &k, &v) == 0 : -1;
+	raw_end(env, txn, 0);
 	return rc;
 }
 
@@ -375,30 +369,18 @@ has_meta(const char *dir, const char *name)
 static int
 delete_legacy_hash(const char *dir, unsigned level, uint64_t index)
 {
-	char path[700];
 	uint8_t key[9];
 	MDB_val k = { sizeof(key), key };
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	int rc = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
 	key[0] = (uint8_t)level;
 	ledger_put_be64(key + 1, index);
-	if (mdb_env_create(&env) != 0)
+	if (raw_begin(dir, 0, &env, &txn) != 0)
 		return -1;
-	mdb_env_set_maxdbs(env, 16);
-	if (mdb_env_open(env, path, MDB_NOSUBDIR, 0600) == 0 &&
-	    mdb_txn_begin(env, NULL, 0, &txn) == 0) {
-		if (mdb_dbi_open(txn, "hashes", 0, &dbi) == 0 &&
-		    mdb_del(txn, dbi, &k, NULL) == 0)
-			rc = mdb_txn_commit(txn) == 0 ? 0 : -1;
-		else
-			mdb_txn_abort(txn);
-	}
-	mdb_env_close(env);
-	return rc;
+	return raw_end(env, txn, mdb_dbi_open(txn, "hashes", 0, &dbi) == 0 &&
+	    mdb_del(txn, dbi, &k, NULL) == 0);
 }
 
 /*
@@ -539,17 +521,16 @@ pages_short(const char *dir)
 	char path[700];
 	MDB_envinfo info;
 	MDB_env *env;
+	MDB_txn *txn;
 	struct stat sb;
 	long long n = -1000000;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
-	if (mdb_env_create(&env) != 0)
+	if (raw_begin(dir, MDB_RDONLY, &env, &txn) != 0)
 		return n;
-	mdb_env_set_maxdbs(env, 16);
-	if (mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY, 0600) == 0 &&
-	    mdb_env_info(env, &info) == 0 && stat(path, &sb) == 0)
+	if (mdb_env_info(env, &info) == 0 && stat(path, &sb) == 0)
 		n = (long long)info.me_last_pgno + 1 - sb.st_size / 4096;
-	mdb_env_close(env);
+	raw_end(env, txn, 0);
 	return n;
 }
 
@@ -562,48 +543,34 @@ static int
 leave_free_pages_unwritten(const char *dir)
 {
 	enum { VALUES = 4, VALUE_LEN = 100000 };
-	char path[128], *val = xcalloc(1, VALUE_LEN);
+	char *val = xcalloc(1, VALUE_LEN);
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
 	uint64_t i;
-	int rc = -1;
+	int ok, rc;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
-	if (mdb_env_create(&env) != 0) {
+	if (raw_begin(dir, 0, &env, &txn) != 0) {
 		free(val);
 		return -1;
 	}
-	mdb_env_set_maxdbs(env, 16);
-	mdb_env_set_mapsize(env, MAP_SIZE);
-	if (mdb_env_open(env, path, MDB_NOSUBDIR, 0600) != 0 ||
-	    mdb_txn_begin(env, NULL, 0, &txn) != 0)
-		goto out;
-	if (mdb_dbi_open(txn, "scratch", MDB_CREATE, &dbi) != 0)
-		goto abort;
+	ok = mdb_dbi_open(txn, "scratch", MDB_CREATE, &dbi) == 0;
 	/* Values this large take runs of pages at the file's end. */
-	for (i = 0; i < VALUES; i++) {
+	for (i = 0; ok && i < VALUES; i++) {
 		uint8_t key[8];
 		MDB_val k = { sizeof(key), key }, v = { VALUE_LEN, val };
 
 		ledger_put_be64(key, i);
-		if (mdb_put(txn, dbi, &k, &v, 0) != 0)
-			goto abort;
+		ok = mdb_put(txn, dbi, &k, &v, 0) == 0;
 	}
-	for (i = 0; i < VALUES; i++) {
+	for (i = 0; ok && i < VALUES; i++) {
 		uint8_t key[8];
 		MDB_val k = { sizeof(key), key };
 
 		ledger_put_be64(key, i);
-		if (mdb_del(txn, dbi, &k, NULL) != 0)
-			goto abort;
+		ok = mdb_del(txn, dbi, &k, NULL) == 0;
 	}
-	rc = mdb_drop(txn, dbi, 1) == 0 && mdb_txn_commit(txn) == 0 ? 0 : -1;
-	goto out;
-abort:
-	mdb_txn_abort(txn);
-out:
-	mdb_env_close(env);
+	rc = raw_end(env, txn, ok && mdb_drop(txn, dbi, 1) == 0);
 	free(val);
 	return rc;
 }
