@@ -19,6 +19,9 @@
  * send would leave the stall out of all but 64 of them (coordinated
  * omission).  Those requests are sent as soon as a connection is free,
  * however far behind, and the time from the send is printed beside.
+ * The pacer sends each request when it falls due, on a precise timer,
+ * not at the ticks of a coarser clock, so that its own delays stay out of
+ * the figures (send_due).
  * --get PATH sends GETs instead (a baseline: what HTTP alone costs here).
  * --org ORG makes every event an act of ORG (a writer outside development
  * mode may only post for its own org).  An https URL speaks TLS through
@@ -247,6 +250,8 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+static void send_due(struct load *ld);
+
 static void
 maybe_send(struct conn *c)
 {
@@ -262,15 +267,22 @@ maybe_send(struct conn *c)
 		return;
 	}
 	if (ld->rate > 0)
-		return;		/* the pacer sends */
-	send_request(c);
+		send_due(ld);	/* a request may have waited for a free connection */
+	else
+		send_request(c);
 }
 
-/* Paced mode: every millisecond, send what is due on idle connections. */
+/*
+ * Paced mode: sends every request that is due on idle connections, then
+ * arms the pacer for exactly when the next one falls due.  The base keeps
+ * precise timers (timerfd), so a request goes out when due rather than at
+ * the next tick of a coarse clock, and a connection that frees up takes a
+ * request that waited for one at once (maybe_send): what the figures show
+ * of waiting is the server's, not the pacer's.
+ */
 static void
-on_pace(evutil_socket_t fd, short what, void *arg)
+send_due(struct load *ld)
 {
-	struct load *ld = arg;
 	double t = now();
 
 	if (t >= ld->deadline) {
@@ -285,6 +297,19 @@ on_pace(evutil_socket_t fd, short what, void *arg)
 		c->due_at = ld->next_send;
 		ld->next_send += ld->batch / ld->rate;
 	}
+	double wait = ld->next_send - t;
+	if (wait < 0)
+		return;		/* every connection busy: the next answer sends */
+	struct timeval tv = { (time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6) };
+	event_add(ld->pacer, &tv);
+}
+
+static void
+on_pace(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	send_due(arg);
 }
 
 /* The client side of mutual TLS: the server checked against cacert. */
@@ -413,7 +438,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "load: %s is not an IPv4 address\n", host);
 		return 2;
 	}
-	ld.base = event_base_new();
+	struct event_config *cfg = event_config_new();
+
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	ld.base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
 	ld.conns = xcalloc((size_t)ld.n_conns, sizeof(struct conn));
 	for (int i = 0; i < ld.n_conns; i++) {
 		struct conn *c = &ld.conns[i];
@@ -449,9 +478,8 @@ main(int argc, char **argv)
 		if (ld.rate == 0 && ld.conns[i].bev != NULL)
 			send_request(&ld.conns[i]);
 	if (ld.rate > 0) {
-		struct timeval ms = { 0, 1000 };
-		ld.pacer = event_new(ld.base, -1, EV_PERSIST, on_pace, &ld);
-		event_add(ld.pacer, &ms);
+		ld.pacer = evtimer_new(ld.base, on_pace, &ld);
+		send_due(&ld);
 	}
 	event_base_dispatch(ld.base);
 	double elapsed = now() - start;
