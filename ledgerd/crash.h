@@ -12,7 +12,11 @@
  * (store_tree.c): "tree-migrate-put" (a step's hashes and its progress
  * written, not committed), "tree-migrate-commit" (committed); and in the
  * compaction after it (store.h), "compact-renamed" (the compact copy has
- * taken the file's name, the mark that it is due not yet removed).
+ * taken the file's name, the mark that it is due not yet removed); and in
+ * the one-time move of an older store's index into index.mdb
+ * (store_index.c): "index-move-put" (every record copied, not committed),
+ * "index-moved" (committed), "index-drop-commit" (the older index dropped
+ * in ledger.mdb, not committed).
  *
  * LEDGERD_HOLD_AT=NAME:PATH makes every pass through hold point NAME wait
  * while the file PATH exists (looked at every 5 ms, for at most 60 s), so

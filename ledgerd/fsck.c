@@ -22,6 +22,7 @@
 #include "cosigned.h"
 #include "fsck.h"
 #include "indexer.h"
+#include "log.h"
 #include "store.h"
 
 struct fsck {
@@ -288,7 +289,7 @@ fsck_run(const char *dir, uint64_t map_size)
 	uint64_t seq, count, expected_hashes = 0;
 	const char *bytes, *note;
 	size_t len;
-	int rc, result = 2;
+	int rc, result = 2, no_index = 0;
 
 	if (read_verifier(dir, &verifier) != 0)
 		goto out;
@@ -305,8 +306,13 @@ fsck_run(const char *dir, uint64_t map_size)
 	result = 1;
 	shs = store_hash_store(fk.txn);
 	fk.tree_size = state.tree_size;
-	/* A store from before the watermark indexed every entry as it came. */
-	rc = store_get_indexed(fk.txn, &fk.indexed);
+	/*
+	 * A store from before the watermark indexed every entry as it came;
+	 * one without its index (index.mdb lost) has nothing to check, and
+	 * the daemon rebuilds it at its start.
+	 */
+	no_index = !store_index_present(st);
+	rc = no_index ? 0 : store_get_indexed(fk.txn, &fk.indexed);
 	if (rc == LEDGER_ENOTFOUND)
 		fk.indexed = state.tree_size;
 	else if (rc != 0) {
@@ -353,7 +359,9 @@ fsck_run(const char *dir, uint64_t map_size)
 			goto out;
 		}
 		/* Below the watermark exactly its records (with the count below). */
-		if (seq < fk.indexed)
+		if (no_index)
+			rc = 0;
+		else if (seq < fk.indexed)
 			rc = index_records(seq, entry, NULL, check_index_record, &fk);
 		else
 			rc = index_records(seq, entry, NULL, check_no_index_record,
@@ -402,7 +410,8 @@ fsck_run(const char *dir, uint64_t map_size)
 		    count, expected_hashes);
 		goto out;
 	}
-	if (store_index_count(fk.txn, &count) != 0 || count != fk.index_records) {
+	if (!no_index && (store_index_count(fk.txn, &count) != 0 ||
+	    count != fk.index_records)) {
 		printf("fsck: %" PRIu64 " index records stored, %" PRIu64
 		    " expected (run ledgerd reindex)\n", count, fk.index_records);
 		goto out;
@@ -435,10 +444,16 @@ fsck_run(const char *dir, uint64_t map_size)
 		goto out;
 	char root_b64[LEDGER_B64_LEN(LEDGER_HASH_LEN) + 1];
 	ledger_b64_encode(root, LEDGER_HASH_LEN, root_b64);
-	printf("fsck: OK: %" PRIu64 " entries, hash chain, tree, indexes, %"
+	printf("fsck: OK: %" PRIu64 " entries, hash chain, tree, %s%"
 	    PRIu64 " sealed values, checkpoint and %" PRId64 " published "
-	    "checkpoints consistent; root %s\n", seq, fk.sealed_values,
-	    published, root_b64);
+	    "checkpoints consistent; root %s\n", seq, no_index ? "" :
+	    "indexes, ", fk.sealed_values, published, root_b64);
+	if (no_index)
+		printf("fsck: no index (%s missing): the next ledgerd serve "
+		    "rebuilds it from the entries\n", STORE_INDEX_FILE);
+	else if (store_index_in_log(st))
+		printf("fsck: the index is in its older place: the next "
+		    "ledgerd serve moves it into %s\n", STORE_INDEX_FILE);
 	if (store_tree_legacy(st))
 		printf("fsck: the tree hashes are in their older layout: the "
 		    "next ledgerd serve moves them, then compacts the store\n");
@@ -456,58 +471,72 @@ out:
 #define REINDEX_SLICE 65536	/* entries whose records are sorted together */
 
 int
-reindex_run(const char *dir, uint64_t map_size)
+reindex_store(struct store *st, uint64_t *entries)
 {
 	struct index_batch *batch = index_batch_new();
-	struct store_txn *txn = NULL;
-	struct store *st = NULL;
+	struct store_txn *rtx = NULL, *itx = NULL;
 	uint64_t seq;
 	const char *bytes;
 	size_t len;
 	int rc;
 
-	if ((rc = store_open(dir, map_size, 0, &st)) != 0) {
-		printf("reindex: cannot open the database in %s: %s\n", dir,
-		    ledger_strerror(rc));
-		index_batch_free(batch);
-		return 1;
-	}
-	if ((rc = store_write_begin(st, &txn)) != 0 ||
-	    (rc = store_index_clear(txn)) != 0)
-		goto fail;
-	for (seq = 0; (rc = store_get_entry(txn, seq, &bytes, &len)) == 0; seq++) {
+	*entries = 0;
+	if ((rc = store_read_begin(st, &rtx)) != 0 ||
+	    (rc = store_index_write_begin(st, &itx)) != 0 ||
+	    (rc = store_index_clear(itx)) != 0)
+		goto out;
+	for (seq = 0; (rc = store_get_entry(rtx, seq, &bytes, &len)) == 0; seq++) {
 		json_t *entry = ledger_json_loadb(bytes, len, 0, NULL);
 
 		if (entry == NULL) {
-			printf("reindex: seq %" PRIu64 ": entry is not JSON\n", seq);
+			log_warnx("reindex: seq %" PRIu64 ": entry is not JSON", seq);
 			rc = LEDGER_ECORRUPT;
-			goto fail;
+			goto out;
 		}
 		rc = index_batch_add(batch, seq, entry, NULL);
 		json_decref(entry);
 		/* In key order, a slice at a time: memory stays bounded. */
 		if (rc == 0 && (seq + 1) % REINDEX_SLICE == 0)
-			rc = index_batch_write(batch, txn);
+			rc = index_batch_write(batch, itx);
 		if (rc != 0)
-			goto fail;
+			goto out;
 	}
 	/* Every entry indexed: the watermark is the tree size. */
 	if (rc != LEDGER_ENOTFOUND ||
-	    (rc = index_batch_write(batch, txn)) != 0 ||
-	    (rc = store_put_indexed(txn, seq)) != 0)
-		goto fail;
-	rc = store_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	printf("reindex: rebuilt the indexes of %" PRIu64 " entries\n", seq);
-	store_close(st);
+	    (rc = index_batch_write(batch, itx)) != 0 ||
+	    (rc = store_put_indexed(itx, seq)) != 0)
+		goto out;
+	rc = store_commit(itx);
+	itx = NULL;
+	if (rc == 0)
+		*entries = seq;
+out:
+	store_txn_end(itx);
+	store_txn_end(rtx);
 	index_batch_free(batch);
+	return rc;
+}
+
+int
+reindex_run(const char *dir, uint64_t map_size)
+{
+	struct store *st = NULL;
+	uint64_t entries;
+	int rc;
+
+	if ((rc = store_open(dir, map_size, 0, &st)) != 0) {
+		printf("reindex: cannot open the database in %s: %s\n", dir,
+		    ledger_strerror(rc));
+		return 1;
+	}
+	/* An index in its older place is moved first, then rebuilt. */
+	if ((rc = store_index_move(st)) < 0 ||
+	    (rc = reindex_store(st, &entries)) != 0) {
+		printf("reindex: failed: %s\n", ledger_strerror(rc));
+		store_close(st);
+		return 1;
+	}
+	printf("reindex: rebuilt the indexes of %" PRIu64 " entries\n", entries);
+	store_close(st);
 	return 0;
-fail:
-	printf("reindex: failed: %s\n", ledger_strerror(rc));
-	store_txn_end(txn);
-	store_close(st);
-	index_batch_free(batch);
-	return 1;
 }

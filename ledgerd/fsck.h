@@ -23,4 +23,16 @@ int fsck_run(const char *dir, uint64_t map_size);
  */
 int reindex_run(const char *dir, uint64_t map_size);
 
+struct store;
+
+/*
+ * reindex_store - the rebuild of reindex_run on an open store (ledgerd
+ * serve makes it when index.mdb is missing): the index cleared and every
+ * entry's records written, with the watermark at the tree size, in one
+ * transaction of the index.
+ *	entries	out: the entries indexed
+ * Returns 0, LEDGER_ECORRUPT (an entry that is not JSON) or a store error.
+ */
+int reindex_store(struct store *st, uint64_t *entries);
+
 #endif

@@ -211,7 +211,7 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	gauge(&t, "ledgerd_tree_size", "Entries in the log.", g->tree_size);
 	gauge(&t, "ledgerd_queue_depth", "Events waiting for the writer.",
 	    g->queue_depth);
-	gauge(&t, "ledgerd_db_bytes", "Bytes of the database file.",
+	gauge(&t, "ledgerd_db_bytes", "Bytes of the database files (log and index).",
 	    g->db_bytes);
 	gauge(&t, "ledgerd_index_watermark",
 	    "Entries below this seq have their index records in LMDB.",

@@ -19,6 +19,7 @@
 
 #include "crash.h"
 #include "datadir.h"
+#include "fsck.h"
 #include "http.h"
 #include "keyring_impl.h"
 #include "log.h"
@@ -187,8 +188,33 @@ loop_base_new(void)
 }
 
 /*
- * Opens the store, moves its tree hashes to their layout if they are older,
- * and compacts it when that is due (store.h): once, after such a move.
+ * Builds the index from the entries when index.mdb is new or was lost
+ * (store_index_move says so): the log is whole without it, and this is
+ * the one way it comes back.
+ */
+static int
+rebuild_index(struct store *st)
+{
+	struct timespec t0, t1;
+	uint64_t entries;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = reindex_store(st, &entries)) != 0)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (entries > 0)
+		log_info("store: %s was missing: the index of %llu entries "
+		    "rebuilt in %.1f s", STORE_INDEX_FILE,
+		    (unsigned long long)entries, (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}
+
+/*
+ * Opens the store, moves its tree hashes and its index to their layout if
+ * they are older (or rebuilds the index if it is missing), and compacts it
+ * when that is due (store.h): once, after such a move.
  * Returns 0 or -1 (logged); *out is NULL on failure.
  */
 static int
@@ -202,13 +228,17 @@ open_store(const struct config *cfg, struct store **out)
 		goto fail;
 	if (store_tree_migrate(*out) != 0)
 		goto fail_logged;
+	if ((rc = store_index_move(*out)) == 1)
+		rc = rebuild_index(*out);
+	if (rc != 0)
+		goto fail;
 	if ((rc = store_compact_due(*out)) <= 0) {
 		if (rc == 0)
 			return 0;
 		goto fail;
 	}
 	log_info("store: compacting (free pages the move of the tree hashes "
-	    "left)");
+	    "or of the index left)");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = store_compact(*out);
 	if (rc == LEDGER_ENOSPC)

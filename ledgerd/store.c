@@ -57,7 +57,7 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 	 */
 	if ((rc = mdb_env_open(st->env, st->path, env_flags, 0600)) != 0)
 		goto fail;
-	if (store_file_truncated(st)) {
+	if (store_file_truncated(st->env, st->path)) {
 		log_warnx("store: %s ends before a page in use: truncated",
 		    st->path);
 		rc = MDB_CORRUPTED;
@@ -69,9 +69,8 @@ store_open(const char *dir, uint64_t map_size, int read_only, struct store **out
 	if ((rc = mdb_dbi_open(txn, "entries", create, &st->entries)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", create, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "idem", create, &st->idem)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "index", create | MDB_DUPSORT | MDB_DUPFIXED,
-	    &st->index)) != 0 ||
-	    (rc = store_tree_open(st, txn, read_only)) != 0)
+	    (rc = store_tree_open(st, txn, read_only)) != 0 ||
+	    (rc = store_index_open(st, txn, dir, map_size, read_only)) != 0)
 		goto fail;
 	rc = mdb_dbi_open(txn, "published", create, &st->published);
 	if (rc == 0)
@@ -99,6 +98,7 @@ fail:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	rc = store_lmdb_error(st->path, rc == MDB_NOTFOUND ? MDB_INVALID : rc);
+	store_index_close(st);
 	if (st->env != NULL)
 		mdb_env_close(st->env);
 	free(st->path);
@@ -111,6 +111,7 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	store_index_close(st);
 	mdb_env_close(st->env);
 	free(st->path);
 	free(st);
@@ -175,10 +176,21 @@ store_commit(struct store_txn *txn)
 	int rc;
 
 	store_tree_txn_end(txn);
-	rc = mdb_txn_commit(txn->txn);
-
+	if (txn->iwrite) {
+		rc = mdb_txn_commit(txn->itxn);
+		if (rc == 0 && txn->wrote_watermark)
+			txn->st->index_built = 1;
+	} else {
+		if (txn->itxn != NULL)
+			mdb_txn_abort(txn->itxn);
+		rc = mdb_txn_commit(txn->txn);
+		if (rc == 0 && txn->wrote_watermark)
+			txn->st->index_built = 1;
+	}
 	if (rc == EIO && short_of_space(txn->st))
 		rc = ENOSPC;
+	if (txn->pin != NULL)
+		tail_unpin(txn->st->tail, txn->pin);
 	free(txn);
 	return store_lmdb_error("commit", rc);
 }
@@ -189,7 +201,10 @@ store_txn_end(struct store_txn *txn)
 	if (txn == NULL)
 		return;
 	store_tree_txn_end(txn);
-	mdb_txn_abort(txn->txn);
+	if (txn->itxn != NULL)
+		mdb_txn_abort(txn->itxn);
+	if (txn->txn != NULL)
+		mdb_txn_abort(txn->txn);
 	if (txn->pin != NULL)
 		tail_unpin(txn->st->tail, txn->pin);
 	free(txn);
@@ -469,253 +484,6 @@ store_put_idem(struct store_txn *txn, const char *principal, const char *key,
 	return put(txn, txn->st->idem, k, klen, v, sizeof(v), MDB_NOOVERWRITE);
 }
 
-/*
- * Index keys are kind || value; values longer than LMDB's key limit are
- * replaced by kind || 0xff || SHA-256(value), which cannot collide with a
- * short value because 0xff never starts valid UTF-8.
- */
-static size_t
-index_key(uint8_t *buf, enum store_index kind, const void *value, size_t len)
-{
-	buf[0] = (uint8_t)kind;
-	if (1 + len <= STORE_MAX_KEY && (len == 0 || ((const uint8_t *)value)[0] != 0xff)) {
-		memcpy(buf + 1, value, len);
-		return 1 + len;
-	}
-	buf[1] = 0xff;
-	ledger_sha256(value, len, buf + 2);
-	return 2 + LEDGER_HASH_LEN;
-}
-
-/* One value at a time, skipping any already there. */
-static int
-index_put_each(MDB_cursor *c, MDB_val *k, const uint8_t *be, size_t n)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		MDB_val v = { .mv_size = 8, .mv_data = (void *)(be + 8 * i) };
-
-		rc = mdb_cursor_put(c, k, &v, MDB_NODUPDATA);
-		if (rc == MDB_KEYEXIST)
-			rc = 0;
-	}
-	return rc;
-}
-
-int
-store_index_put_seqs(struct store_txn *txn, enum store_index kind,
-    const void *value, size_t len, const uint64_t *seqs, size_t n)
-{
-	uint8_t key[STORE_MAX_KEY], *be;
-	MDB_val k = { .mv_data = key }, v[2];
-	MDB_cursor *c;
-	int rc;
-
-	if (n == 0)
-		return LEDGER_OK;
-	k.mv_size = index_key(key, kind, value, len);
-	be = xcalloc(n, 8);
-	for (size_t i = 0; i < n; i++)
-		ledger_put_be64(be + 8 * i, seqs[i]);
-	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0) {
-		free(be);
-		return store_lmdb_error("cursor", rc);
-	}
-	/*
-	 * The values go in with one call (fixed-size duplicates), appended
-	 * after the key's last: seqs only grow.  Should any not be bigger
-	 * (MDB_KEYEXIST), they take the ordinary path one by one.
-	 */
-	v[0].mv_size = 8;
-	v[0].mv_data = be;
-	v[1].mv_size = n;
-	rc = mdb_cursor_put(c, &k, v, MDB_MULTIPLE | MDB_APPENDDUP);
-	if (rc == MDB_KEYEXIST)
-		rc = index_put_each(c, &k, be, n);
-	mdb_cursor_close(c);
-	free(be);
-	return store_lmdb_error("index put", rc);
-}
-
-static int
-lmdb_index_scan(struct store_txn *txn, enum store_index kind, const void *value,
-    size_t len, uint64_t from, int reverse, uint64_t *seqs, size_t max,
-    size_t *n)
-{
-	uint8_t key[STORE_MAX_KEY], data[8];
-	size_t klen = index_key(key, kind, value, len);
-	MDB_val k = { .mv_size = klen, .mv_data = key };
-	MDB_val v = { .mv_size = 8, .mv_data = data };
-	MDB_cursor *c;
-	int rc;
-
-	*n = 0;
-	if (max == 0)
-		return LEDGER_OK;
-	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
-		return store_lmdb_error("cursor", rc);
-	ledger_put_be64(data, from);
-	/* Positions at the first duplicate >= from. */
-	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
-	if (reverse) {
-		if (rc == MDB_NOTFOUND) {
-			/* Every duplicate is < from: start at the last one. */
-			k.mv_size = klen;
-			k.mv_data = key;
-			rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-			if (rc == 0)
-				rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP);
-		} else if (rc == 0 && ledger_get_be64(v.mv_data) > from) {
-			rc = mdb_cursor_get(c, &k, &v, MDB_PREV_DUP);
-		}
-	}
-	while (rc == 0 && *n < max) {
-		if (v.mv_size != 8) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		seqs[(*n)++] = ledger_get_be64(v.mv_data);
-		rc = mdb_cursor_get(c, &k, &v, reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
-	}
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	return store_lmdb_error("index scan", rc);
-}
-
-static int
-lmdb_index_contains(struct store_txn *txn, enum store_index kind,
-    const void *value, size_t len, uint64_t seq)
-{
-	uint8_t key[STORE_MAX_KEY], data[8];
-	MDB_val k = { .mv_data = key }, v = { .mv_size = 8, .mv_data = data };
-	MDB_cursor *c;
-	int rc;
-
-	k.mv_size = index_key(key, kind, value, len);
-	ledger_put_be64(data, seq);
-	if ((rc = mdb_cursor_open(txn->txn, txn->st->index, &c)) != 0)
-		return store_lmdb_error("cursor", rc);
-	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	return store_lmdb_error("index lookup", rc);
-}
-
-int
-store_get_indexed(struct store_txn *txn, uint64_t *indexed)
-{
-	MDB_val v;
-	int rc;
-
-	if ((rc = get(txn, txn->st->meta, "indexed", 7, &v)) != 0)
-		return rc;
-	if (v.mv_size != 8) {
-		log_warnx("store: watermark record of %zu bytes", v.mv_size);
-		return LEDGER_ECORRUPT;
-	}
-	*indexed = ledger_get_be64(v.mv_data);
-	return LEDGER_OK;
-}
-
-int
-store_put_indexed(struct store_txn *txn, uint64_t indexed)
-{
-	uint8_t v[8];
-
-	ledger_put_be64(v, indexed);
-	return put(txn, txn->st->meta, "indexed", 7, v, sizeof(v), 0);
-}
-
-/*
- * The bounds of a read transaction with a tail, read once from its
- * snapshot.  A store written before the watermark existed indexed every
- * entry in the commit that appended it.
- */
-static int
-index_bounds(struct store_txn *txn)
-{
-	struct store_state state;
-	int rc;
-
-	if (txn->have_bounds)
-		return LEDGER_OK;
-	if ((rc = store_get_state(txn, &state)) != 0)
-		return rc;
-	rc = store_get_indexed(txn, &txn->indexed);
-	if (rc == LEDGER_ENOTFOUND) {
-		txn->indexed = state.tree_size;
-		rc = LEDGER_OK;
-	}
-	if (rc != 0)
-		return rc;
-	if (txn->indexed > state.tree_size) {
-		log_warnx("store: watermark %llu beyond the tree size %llu",
-		    (unsigned long long)txn->indexed,
-		    (unsigned long long)state.tree_size);
-		return LEDGER_ECORRUPT;
-	}
-	txn->tree_size = state.tree_size;
-	txn->have_bounds = 1;
-	return LEDGER_OK;
-}
-
-/*
- * LMDB holds the records of seqs below the watermark only, the tail those
- * of seqs from it to the snapshot's tree size: the two lists concatenate.
- */
-int
-store_index_scan(struct store_txn *txn, enum store_index kind, const void *value,
-    size_t len, uint64_t from, int reverse, uint64_t *seqs, size_t max,
-    size_t *n)
-{
-	size_t m = 0;
-	int rc;
-
-	*n = 0;
-	if (txn->pin == NULL)
-		return lmdb_index_scan(txn, kind, value, len, from, reverse,
-		    seqs, max, n);
-	if ((rc = index_bounds(txn)) != 0)
-		return rc;
-	if (reverse) {
-		tail_scan(txn->st->tail, kind, value, len, txn->indexed,
-		    txn->tree_size, from, 1, seqs, max, &m);
-		if (m < max && txn->indexed > 0) {
-			rc = lmdb_index_scan(txn, kind, value, len,
-			    from < txn->indexed ? from : txn->indexed - 1, 1,
-			    seqs + m, max - m, n);
-		}
-	} else {
-		if (from < txn->indexed)
-			rc = lmdb_index_scan(txn, kind, value, len, from, 0,
-			    seqs, max, &m);
-		if (rc == 0 && m < max)
-			tail_scan(txn->st->tail, kind, value, len, txn->indexed,
-			    txn->tree_size, from, 0, seqs + m, max - m, n);
-	}
-	*n += m;
-	return rc;
-}
-
-int
-store_index_contains(struct store_txn *txn, enum store_index kind,
-    const void *value, size_t len, uint64_t seq)
-{
-	int rc;
-
-	if (txn->pin == NULL)
-		return lmdb_index_contains(txn, kind, value, len, seq);
-	if ((rc = index_bounds(txn)) != 0)
-		return rc;
-	if (seq < txn->indexed)
-		return lmdb_index_contains(txn, kind, value, len, seq);
-	if (seq < txn->tree_size &&
-	    tail_contains(txn->st->tail, kind, value, len, seq))
-		return LEDGER_OK;
-	return LEDGER_ENOTFOUND;
-}
-
 static int
 count_records(struct store_txn *txn, MDB_dbi dbi, uint64_t *count)
 {
@@ -726,12 +494,6 @@ count_records(struct store_txn *txn, MDB_dbi dbi, uint64_t *count)
 		return store_lmdb_error("stat", rc);
 	*count = ms.ms_entries;
 	return LEDGER_OK;
-}
-
-int
-store_index_count(struct store_txn *txn, uint64_t *count)
-{
-	return count_records(txn, txn->st->index, count);
 }
 
 int
@@ -765,20 +527,17 @@ store_idem_each(struct store_txn *txn,
 	return rc == MDB_NOTFOUND ? LEDGER_OK : store_lmdb_error("idempotency scan", rc);
 }
 
-int
-store_index_clear(struct store_txn *txn)
-{
-	return store_lmdb_error("clear index", mdb_drop(txn->txn, txn->st->index, 0));
-}
-
 uint64_t
 store_disk_usage(struct store *st)
 {
 	struct stat sb;
+	uint64_t bytes = 0;
 
-	if (stat(st->path, &sb) != 0)
-		return 0;
-	return (uint64_t)sb.st_blocks * 512;
+	if (stat(st->path, &sb) == 0)
+		bytes += (uint64_t)sb.st_blocks * 512;
+	if (st->ipath != NULL && stat(st->ipath, &sb) == 0)
+		bytes += (uint64_t)sb.st_blocks * 512;
+	return bytes;
 }
 
 /* Sealed values: key seq (8 bytes, big-endian) || field; value period NUL sealed. */

@@ -13,18 +13,26 @@
  *		(Stores written before it keep hashes, level (1 byte) ||
  *		index (8-byte BE), until store_tree_migrate() has moved them.)
  *	meta	"state" -> struct store_state; "checkpoint" -> signed note;
- *		"indexed" -> the watermark (8-byte BE): the index holds the
- *		records of exactly the entries below it; "tree-migrated" ->
+ *		"tree-migrated" ->
  *		the next stratum to copy, while hashes is being copied;
  *		"compact-due" -> 1 byte, until store_compact()
  *	published	tree size (8-byte BE) -> a published checkpoint: the signed
  *			note, then the witness cosignature lines collected for it
  *	witnesses	witness name -> tree size (8-byte BE) it last cosigned
  *	idem	principal NUL key -> seq (8-byte BE) || request SHA-256
- *	index	kind (1 byte) || value -> seq (8-byte BE), sorted duplicates
  *
- * One write transaction at a time (the writer thread); read transactions
- * from any thread, never blocked by the writer.  The index records of the
+ * In DIR/index.mdb, an LMDB environment of its own (store_index.c), so that
+ * merging into the index never holds the log's write transaction:
+ *	index	kind (1 byte) || value -> seq (8-byte BE), sorted duplicates
+ *	meta	"indexed" -> the watermark (8-byte BE): the index holds the
+ *		records of exactly the entries below it
+ * The index is derived from the entries: a store without index.mdb has it
+ * rebuilt (store_index_move).  Stores written before it keep index in
+ * ledger.mdb, and "indexed" in its meta, until store_index_move().
+ *
+ * One write transaction at a time in each environment (the writer thread
+ * in the log's, the merges in the index's); read transactions from any
+ * thread, never blocked by a writer.  The index records of the
  * entries above the watermark are in the tail (tail.h), not in LMDB: a read
  * transaction of a store given its tail reads both as one index.  Every function returns 0
  * or a negative LEDGER_E* code: LEDGER_ENOTFOUND for a missing key,
@@ -42,6 +50,7 @@
 
 /* The database file in the data directory (LMDB adds "-lock" beside it). */
 #define STORE_FILE "ledger.mdb"
+#define STORE_INDEX_FILE "index.mdb"	/* the provenance index */
 
 struct store;
 struct store_txn;
@@ -163,8 +172,11 @@ int store_put_idem(struct store_txn *txn, const char *principal,
 
 /*
  * The watermark: the LMDB index holds the records of exactly the entries
- * below it.  store_get_indexed returns 0, LEDGER_ENOTFOUND when a store
- * predates it (its index then covers every entry), or a store error.
+ * below it.  store_get_indexed returns 0, LEDGER_ENOTFOUND when the index
+ * was never built, or in a store of the older layout predates the
+ * watermark (its index then covers every entry), or a store error.
+ * store_put_indexed, store_index_put_seqs and store_index_clear write, in
+ * a transaction of store_index_write_begin only.
  */
 int store_get_indexed(struct store_txn *txn, uint64_t *indexed);
 int store_put_indexed(struct store_txn *txn, uint64_t indexed);
@@ -278,6 +290,34 @@ int store_idem_each(struct store_txn *txn,
 int store_index_clear(struct store_txn *txn);
 
 /*
+ * store_index_write_begin - a write transaction of the index alone
+ * (index.mdb's; the log's in a store of the older layout), for merges and
+ * rebuilds; store_commit() or store_txn_end() it.  Only the index
+ * functions apply to it.
+ */
+int store_index_write_begin(struct store *st, struct store_txn **out);
+
+/*
+ * store_index_present - 1 when the store has an index to read (built in
+ * index.mdb, or the older one), 0 when index.mdb is missing or was never
+ * built: a rebuild from the entries makes it.
+ */
+int store_index_present(struct store *st);
+
+/* store_index_in_log - 1 while ledger.mdb holds an index store_index_move drops. */
+int store_index_in_log(struct store *st);
+
+/*
+ * store_index_move - at start, before anything else writes: copies the
+ * index of a store of the older layout into index.mdb with its watermark
+ * (one transaction), then drops the older one and marks a compaction due
+ * (another).  A crash at any point leaves a store whose index answers,
+ * and the next call goes on.  Returns 0, 1 when the index must be rebuilt
+ * from the entries (index.mdb new or lost), or a store error.
+ */
+int store_index_move(struct store *st);
+
+/*
  * store_put_sealed - stores the sealed value of field of entry seq (spec
  * §2.10): the key ring's AES-256-GCM output under period's sealing key.
  * Written in the entry's own transaction, so an acknowledged entry's
@@ -311,7 +351,7 @@ int store_get_retention(struct store_txn *txn, const char *name, void *out,
 int store_put_retention(struct store_txn *txn, const char *name,
     const void *data, size_t len);
 
-/* store_disk_usage - bytes of the database file, for /metrics. */
+/* store_disk_usage - bytes of the database files (log and index), for /metrics. */
 uint64_t store_disk_usage(struct store *st);
 
 #endif

@@ -82,7 +82,7 @@ count_free_pages(MDB_cursor *c, uint64_t from, uint64_t to, uint64_t *total,
 }
 
 int
-store_file_truncated(struct store *st)
+store_file_truncated(MDB_env *env, const char *path)
 {
 	struct sigaction sa, old;
 	MDB_txn *txn;
@@ -93,14 +93,14 @@ store_file_truncated(struct store *st)
 	volatile int truncated = 1;
 	uint64_t have, need, total, past_end;
 
-	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
-	    stat(st->path, &sb) != 0)
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0 ||
+	    stat(path, &sb) != 0)
 		return 0;	/* nothing to compare; LMDB checks what it can */
 	have = (uint64_t)sb.st_size / ms.ms_psize;
 	need = (uint64_t)info.me_last_pgno + 1;
 	if (have >= need)
 		return 0;
-	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
 		return 1;
 	if (mdb_cursor_open(txn, 0, &c) != 0) {
 		mdb_txn_abort(txn);
@@ -118,7 +118,7 @@ store_file_truncated(struct store *st)
 	mdb_txn_abort(txn);
 	if (!truncated)
 		log_info("store: %s ends %llu pages before its last page, all "
-		    "of them free", st->path, (unsigned long long)(need - have));
+		    "of them free", path, (unsigned long long)(need - have));
 	return truncated;
 }
 

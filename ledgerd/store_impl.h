@@ -37,12 +37,30 @@ struct store {
 	int stale_hashes;
 	char *path;
 	struct tail *tail;	/* index records above the watermark, or NULL */
+	/*
+	 * The provenance index (store_index.c): in index.mdb (ienv, its
+	 * databases iindex and imeta), built once it holds a watermark.  A
+	 * store written before that has index in the log's environment
+	 * (main_index); it serves (index_legacy) until store_index_move()
+	 * has copied it, and is dropped after.  ienv is NULL in a read-only
+	 * open of a store without index.mdb.
+	 */
+	MDB_env *ienv;
+	MDB_dbi iindex, imeta;
+	char *ipath;
+	int main_index, index_legacy, index_built;
 };
 
 struct store_txn {
 	struct store *st;
-	MDB_txn *txn;
+	MDB_txn *txn;		/* the log's; NULL in an index write transaction */
 	int write;
+	/*
+	 * index.mdb's: a snapshot opened at the first index read, or the
+	 * write transaction of store_index_write_begin (iwrite).
+	 */
+	MDB_txn *itxn;
+	int iwrite, wrote_watermark;
 	/*
 	 * A read transaction of a store with a tail: the epoch pinned before
 	 * the snapshot opened, and once an index is read, the snapshot's
@@ -64,7 +82,16 @@ struct store_txn {
  * store_file_truncated - 1 when the file ends before a page in use (and
  * LMDB would fault reading it), else 0 (store_file.c).
  */
-int store_file_truncated(struct store *st);
+int store_file_truncated(MDB_env *env, const char *path);
+
+/*
+ * store_index_open - opens the index (store_index.c) in store_open, txn
+ * being the log's open transaction; store_index_close undoes it.  Returns
+ * an LMDB code.
+ */
+int store_index_open(struct store *st, MDB_txn *txn, const char *dir,
+    uint64_t map_size, int read_only);
+void store_index_close(struct store *st);
 
 /* store_lmdb_error - an LMDB code as a LEDGER_E* code, logged unless absent. */
 int store_lmdb_error(const char *what, int rc);

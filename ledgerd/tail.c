@@ -53,6 +53,7 @@ struct tail {
 	struct tail_epoch *epoch_oldest, *epoch_current;
 	size_t segment_entries;
 	uint64_t next_seq;		/* the writer's: the seq tail_add expects */
+	uint64_t committed;		/* entries below are durable (tail_committed) */
 	/* For tail_stats, written by the writer with relaxed atomics. */
 	uint64_t watermark, end, held_lo, bytes, segments;
 };
@@ -196,7 +197,7 @@ tail_new(uint64_t base, size_t segment_entries)
 	pthread_mutex_init(&t->pin_mu, NULL);
 	t->epoch_oldest = t->epoch_current = xcalloc(1, sizeof(struct tail_epoch));
 	t->segment_entries = segment_entries ? segment_entries : 1;
-	t->next_seq = base;
+	t->next_seq = t->committed = base;
 	t->watermark = t->end = t->held_lo = base;
 	return t;
 }
@@ -222,6 +223,7 @@ tail_free(struct tail *t)
 	free(t);
 }
 
+/* The figures of tail_stats; with t->lock held, read or write. */
 static void
 update_stats(struct tail *t)
 {
@@ -233,8 +235,8 @@ update_stats(struct tail *t)
 	}
 	stat_set(&t->bytes, bytes);
 	stat_set(&t->segments, n);
-	stat_set(&t->end, t->next_seq);
-	stat_set(&t->held_lo, t->oldest != NULL ? t->oldest->lo : t->next_seq);
+	stat_set(&t->held_lo, t->oldest != NULL ? t->oldest->lo :
+	    stat_get(&t->end));
 }
 
 int
@@ -264,9 +266,10 @@ tail_add(struct tail *t, uint64_t seq, const json_t *fields,
 	s->hi = seq + 1;
 	if (s->hi - s->lo >= t->segment_entries)
 		s->sealed = 1;
-	pthread_rwlock_unlock(&t->lock);
 	t->next_seq = seq + 1;
+	stat_set(&t->end, t->next_seq);
 	update_stats(t);
+	pthread_rwlock_unlock(&t->lock);
 	return rc;
 }
 
@@ -303,25 +306,47 @@ tail_truncate(struct tail *t, uint64_t size)
 		if (s->hi > size)
 			segment_cut(s, size);
 	}
+	t->next_seq = size;
+	stat_set(&t->end, t->next_seq);
+	update_stats(t);
 	pthread_rwlock_unlock(&t->lock);
 	while (drop != NULL) {
 		s = drop->next;
 		segment_free(drop);
 		drop = s;
 	}
-	t->next_seq = size;
-	update_stats(t);
+}
+
+int
+tail_committed(struct tail *t, uint64_t size)
+{
+	struct tail_segment *s;
+	int ready = 0;
+
+	pthread_rwlock_wrlock(&t->lock);
+	/* A segment begun in this commit: its age now counts (tail_due). */
+	ready = t->newest != NULL && !t->newest->sealed &&
+	    t->newest->lo >= t->committed && t->newest->hi > t->newest->lo;
+	t->committed = size;
+	for (s = t->oldest; s != NULL && s->merged; s = s->next)
+		;
+	if (s != NULL && s->sealed && s->hi <= size)
+		ready = 1;
+	pthread_rwlock_unlock(&t->lock);
+	return ready;
 }
 
 void
 tail_seal_older(struct tail *t, int64_t now_us, int64_t age_us)
 {
-	struct tail_segment *s = t->newest;
+	struct tail_segment *s;
 
-	/* Only the writer reads sealed: no lock. */
+	pthread_rwlock_wrlock(&t->lock);
+	s = t->newest;
 	if (s != NULL && !s->sealed && s->hi > s->lo &&
 	    s->opened_us + age_us <= now_us)
 		s->sealed = 1;
+	pthread_rwlock_unlock(&t->lock);
 }
 
 int64_t
@@ -330,24 +355,36 @@ tail_due(struct tail *t, int64_t now_us, int64_t age_us)
 	struct tail_segment *s;
 	int64_t due = INT64_MAX;
 
+	pthread_rwlock_rdlock(&t->lock);
 	for (s = t->oldest; s != NULL; s = s->next) {
 		if (s->merged)
 			due = now_us + age_us;
-		else if (s->sealed)
-			return 0;
-		else if (s->hi > s->lo && s->opened_us + age_us < due)
+		else if (s->sealed && s->hi <= t->committed) {
+			due = 0;
+			break;
+		} else if (!s->sealed && s->hi > s->lo &&
+		    s->opened_us + age_us < due)
 			due = s->opened_us + age_us;
 	}
+	pthread_rwlock_unlock(&t->lock);
 	return due;
 }
 
 struct tail_segment *
 tail_next_merge(struct tail *t)
 {
-	for (struct tail_segment *s = t->oldest; s != NULL; s = s->next)
-		if (!s->merged)
-			return s->sealed ? s : NULL;
-	return NULL;
+	struct tail_segment *s, *next = NULL;
+
+	pthread_rwlock_rdlock(&t->lock);
+	for (s = t->oldest; s != NULL; s = s->next)
+		if (!s->merged) {
+			/* Only entries a commit made durable. */
+			if (s->sealed && s->hi <= t->committed)
+				next = s;
+			break;
+		}
+	pthread_rwlock_unlock(&t->lock);
+	return next;
 }
 
 void
@@ -399,14 +436,18 @@ void
 tail_merged(struct tail *t, struct tail_segment *s)
 {
 	struct tail_epoch *e = xcalloc(1, sizeof(*e));
+	uint64_t retired;
 
 	pthread_mutex_lock(&t->pin_mu);
-	s->merged = 1;
-	s->retired_in = t->epoch_current->id;
+	retired = t->epoch_current->id;
 	e->id = t->epoch_current->id + 1;
 	t->epoch_current->next = e;
 	t->epoch_current = e;
 	pthread_mutex_unlock(&t->pin_mu);
+	pthread_rwlock_wrlock(&t->lock);
+	s->merged = 1;
+	s->retired_in = retired;
+	pthread_rwlock_unlock(&t->lock);
 	stat_set(&t->watermark, s->hi);
 	tail_reclaim(t);
 }
@@ -417,8 +458,12 @@ tail_reclaim(struct tail *t)
 	struct tail_segment *s, *drop = NULL, **tailp = &drop;
 	struct tail_epoch *e;
 	uint64_t live;
+	int any;
 
-	if (t->oldest == NULL || !t->oldest->merged)
+	pthread_rwlock_rdlock(&t->lock);
+	any = t->oldest != NULL && t->oldest->merged;
+	pthread_rwlock_unlock(&t->lock);
+	if (!any)
 		return;
 
 	/* The oldest epoch a reader may still be pinned in. */
@@ -440,13 +485,13 @@ tail_reclaim(struct tail *t)
 		*tailp = s;
 		tailp = &s->next;
 	}
+	update_stats(t);
 	pthread_rwlock_unlock(&t->lock);
 	while (drop != NULL) {
 		s = drop->next;
 		segment_free(drop);
 		drop = s;
 	}
-	update_stats(t);
 }
 
 struct tail_epoch *

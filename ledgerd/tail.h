@@ -7,10 +7,13 @@
  * The records sit in segments of consecutive entries [lo, hi); the newest
  * is open and grows, the others are sealed, waiting to be merged or merged.
  *
- * Concurrency.  Only the writer thread adds, seals, truncates, merges and
+ * Concurrency.  Only the writer thread adds, truncates and reports commits
+ * (tail_committed); only the merging thread seals by age, merges and
  * reclaims; readers on any thread look records up.  lock (a reader-writer
- * lock) guards the segments' contents for the short time of one add or one
- * lookup; no lock is held across I/O.
+ * lock) guards the segments' list and contents for the short time of one
+ * add, one lookup or one change of state; no lock is held across I/O.  A
+ * segment is merged only once a commit made all its entries durable, so
+ * a failed commit (tail_truncate) never cuts one being merged.
  *
  * What a reader sees: a store read transaction pins the current epoch
  * (tail_pin) before it opens its LMDB snapshot, then takes the records of
@@ -61,23 +64,34 @@ int tail_add(struct tail *t, uint64_t seq, const json_t *fields,
 void tail_truncate(struct tail *t, uint64_t size);
 
 /*
+ * tail_committed - the entries below size are durable: segments that end
+ * there may be merged.  Returns 1 when the merging thread has something
+ * new to look at: the oldest segment not merged may now be, or a segment
+ * began in this commit (its age counts from now: tail_due); else 0.
+ * Writer thread.
+ */
+int tail_committed(struct tail *t, uint64_t size);
+
+/*
  * tail_seal_older - seals the open segment when its first entry was added
  * at or before now_us - age_us (monotonic microseconds), so that a quiet
- * log merges too.  Writer thread.
+ * log merges too.  Merging thread.
  */
 void tail_seal_older(struct tail *t, int64_t now_us, int64_t age_us);
 
 /*
- * tail_due - when the writer next has work in t, in monotonic microseconds:
- * at once (0) for a sealed segment to merge, age_us after the open
- * segment's first entry (tail_seal_older), age_us from now_us while merged
- * segments wait for readers to go, INT64_MAX for none.  Writer thread.
+ * tail_due - when the merging thread next has work in t, in monotonic
+ * microseconds: at once (0) for a sealed, committed segment to merge,
+ * age_us after the open segment's first entry (tail_seal_older), age_us
+ * from now_us while merged segments wait for readers to go, INT64_MAX for
+ * none.
  */
 int64_t tail_due(struct tail *t, int64_t now_us, int64_t age_us);
 
 /*
- * tail_next_merge - the oldest sealed segment not yet merged, or NULL.
- * tail_segment_range gives its entries [*lo, *hi).  Writer thread.
+ * tail_next_merge - the oldest segment not yet merged when it is sealed
+ * and committed, else NULL.  tail_segment_range gives its entries [*lo,
+ * *hi).  Merging thread.
  */
 struct tail_segment *tail_next_merge(struct tail *t);
 void tail_segment_range(const struct tail_segment *s, uint64_t *lo,
@@ -87,7 +101,7 @@ void tail_segment_range(const struct tail_segment *s, uint64_t *lo,
  * tail_segment_each - calls fn once per (kind, value) of s, in the store's
  * key order (kind, then value bytes, shorter first), with its seqs
  * (increasing, no repeats); stops at and returns the first non-zero result.
- * Writer thread, s sealed.
+ * Merging thread, s sealed.
  */
 int tail_segment_each(struct tail_segment *s,
     int (*fn)(void *ctx, int kind, const void *value, size_t len,
@@ -96,11 +110,11 @@ int tail_segment_each(struct tail_segment *s,
 /*
  * tail_merged - s's records are committed to LMDB with the watermark
  * s's hi: a new epoch starts, and s is freed once the readers of older
- * epochs are gone (tail_reclaim).  Writer thread.
+ * epochs are gone (tail_reclaim).  Merging thread.
  */
 void tail_merged(struct tail *t, struct tail_segment *s);
 
-/* tail_reclaim - frees the merged segments no reader can need.  Writer thread. */
+/* tail_reclaim - frees the merged segments no reader can need.  Merging thread. */
 void tail_reclaim(struct tail *t);
 
 /*

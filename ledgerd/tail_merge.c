@@ -29,18 +29,22 @@ tail_open(struct store *st, size_t segment_entries, struct tail **out,
 
 	*out = NULL;
 	*rebuilt = 0;
-	if ((rc = store_write_begin(st, &txn)) != 0 ||
+	if ((rc = store_read_begin(st, &txn)) != 0 ||
 	    (rc = store_get_state(txn, &state)) != 0)
 		goto fail;
 	rc = store_get_indexed(txn, &indexed);
-	if (rc == LEDGER_ENOTFOUND) {
-		/* Written before the tail: every entry is in the index. */
+	if (rc == LEDGER_ENOTFOUND && store_index_present(st)) {
+		/* An older index without a watermark covers every entry. */
+		struct store_txn *w;
+
 		indexed = state.tree_size;
-		if ((rc = store_put_indexed(txn, indexed)) != 0)
+		if ((rc = store_index_write_begin(st, &w)) != 0)
 			goto fail;
-		rc = store_commit(txn);
-		txn = NULL;
-		if (rc != 0 || (rc = store_read_begin(st, &txn)) != 0)
+		if ((rc = store_put_indexed(w, indexed)) != 0) {
+			store_txn_end(w);
+			goto fail;
+		}
+		if ((rc = store_commit(w)) != 0)
 			goto fail;
 	} else if (rc != 0)
 		goto fail;
@@ -72,6 +76,7 @@ tail_open(struct store *st, size_t segment_entries, struct tail **out,
 			goto fail;
 	}
 	store_txn_end(txn);
+	tail_committed(t, state.tree_size);
 	*rebuilt = state.tree_size - indexed;
 	*out = t;
 	return LEDGER_OK;
@@ -102,7 +107,7 @@ tail_merge_one(struct store *st, struct tail *t, uint64_t *merged)
 		return LEDGER_OK;
 	tail_segment_range(s, &lo, &hi);
 	crash_point("merge-begin");
-	if ((rc = store_write_begin(st, &txn)) != 0 ||
+	if ((rc = store_index_write_begin(st, &txn)) != 0 ||
 	    (rc = store_get_indexed(txn, &indexed)) != 0)
 		goto fail;
 	/* The segments follow the watermark without a gap or an overlap. */

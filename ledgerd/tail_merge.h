@@ -1,6 +1,7 @@
 /*
  * Moving the tail (tail.h) into the LMDB index, and rebuilding it at start:
- * the writer's only ways of writing index records.
+ * the only ways the daemon writes index records (merges on the merging
+ * thread, into the index's own environment: store_index_write_begin).
  */
 #ifndef LEDGERD_TAIL_MERGE_H
 #define LEDGERD_TAIL_MERGE_H

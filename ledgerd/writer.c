@@ -2,13 +2,14 @@
  * The sequencer thread (spec §7.4; docs/design.md): group commit of queued appends into one
  * synced LMDB write transaction, a signed checkpoint per commit, the
  * publication of checkpoints at an interval (spec §5.4), the storage of
- * witness cosignatures, the merges of the index tail into the LMDB index
- * between commits (tail.h, tail_merge.h), and the hand-back of finished
- * work to the event loop's thread.
+ * witness cosignatures, and the hand-back of finished work to the event
+ * loop's thread.  Beside it, the merging thread moves the index tail into
+ * the index's own LMDB environment (tail.h, tail_merge.h), so that a merge
+ * never holds the write transaction appends wait for.
  *
- * Locking: mu guards the queues, the counters beside them and the latest
- * publication handed to the loop; nothing else is shared.  The thread holds
- * no lock while it touches the disk.
+ * Locking: mu guards the queues, the counters beside them, the latest
+ * publication handed to the loop and the merging thread's state; nothing
+ * else is shared.  Neither thread holds it while it touches the disk.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -59,6 +60,14 @@ struct writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;		/* on the monotonic clock */
+	/*
+	 * The merging thread (merger_main): merge_cv wakes it (a segment
+	 * committed, or stopping), room_cv the writer waiting for the tail
+	 * to shrink below its bound.  Both on the monotonic clock, with mu.
+	 */
+	pthread_t merger;
+	int merger_started, merger_stopping;
+	pthread_cond_t merge_cv, room_cv;
 	struct request_list queue;	/* waiting for the thread */
 	struct request_list done;	/* waiting for the loop */
 	struct cosign_list cosign_queue;
@@ -71,7 +80,8 @@ struct writer {
 	struct store_state state;	/* the committed head; the thread's alone */
 	/*
 	 * The index records of the entries above the watermark (tail.h):
-	 * added as entries are appended, merged into LMDB between commits.
+	 * added as entries are appended, merged into LMDB by the merging
+	 * thread.
 	 */
 	struct tail *tail;
 	/*
@@ -92,7 +102,8 @@ struct writer {
 	int64_t interval_us;
 	size_t tail_max_entries;
 	int64_t merge_interval_us;
-	int64_t merge_retry_us;		/* after a failed merge: not before */
+	int64_t merge_retry_us;		/* after a failed merge: not before
+					   (with mu) */
 	int64_t retention_next_us;	/* monotonic: the next look for periods
 					   due for destruction (retention.h) */
 	int retention_rc;		/* of the last retention pass */
@@ -849,6 +860,11 @@ commit_batch(struct writer *w, struct request_list *batch,
 		return;		/* cosignatures only */
 	}
 	w->state = state;
+	if (tail_committed(w->tail, state.tree_size)) {
+		pthread_mutex_lock(&w->mu);
+		pthread_cond_signal(&w->merge_cv);
+		pthread_mutex_unlock(&w->mu);
+	}
 	if (publish)
 		hand_publication(w, state.tree_size, note, strlen(note), now);
 	metrics_inc(&w->srv->metrics.appends, appended);
@@ -939,59 +955,100 @@ deadline(int64_t at_us)
 }
 
 /*
- * Between commits, the tail's turn: seals the open segment once it is
- * limits.tail_merge_interval_ms old, merges sealed segments while no
- * append waits, and frees the merged ones no reader needs.  When the tail
- * holds limits.tail_max_entries unmerged entries it merges before taking
- * any more appends, whatever waits: the back-pressure that bounds its
- * memory (the queue then fills, and appends beyond it are refused 503).
- * LMDB has one write transaction at a time, so an append arriving during a
- * merge waits for it: merges go where they delay the fewest.
+ * One merge of the oldest committed segment into the index, with its
+ * metrics; after a failure (logged) none is tried for an interval, not in
+ * a tight loop.  Appends go on meanwhile (a full disk refuses them by
+ * itself), so the tail may pass its bound while merges fail.
  */
 static void
-tend_tail(struct writer *w)
+merge_once(struct writer *w)
 {
-	struct tail_stats ts;
 	struct timespec t0;
 	uint64_t merged;
-	int waiting, rc;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = tail_merge_one(w->srv->store, w->tail, &merged)) != 0) {
+		metrics_inc(&w->srv->metrics.merge_failures, 1);
+		pthread_mutex_lock(&w->mu);
+		w->merge_retry_us = monotonic_us() + w->merge_interval_us;
+		pthread_mutex_unlock(&w->mu);
+		return;
+	}
+	if (merged == 0)
+		return;
+	metrics_inc(&w->srv->metrics.merges, 1);
+	metrics_observe(&w->srv->metrics.merge_seconds, metrics_latency_bounds,
+	    METRICS_LATENCY_BUCKETS, seconds_since(&t0));
+	log_debug("writer: merged %llu entries into the index",
+	    (unsigned long long)merged);
+}
+
+/*
+ * The merging thread: seals the open segment once it is
+ * limits.tail_merge_interval_ms old, merges committed segments as they
+ * come, and frees the merged ones no reader needs.  Its transactions are
+ * the index environment's, so appends commit while it merges; only the
+ * disk is shared.
+ */
+static void *
+merger_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->merger_stopping) {
+		int64_t now = monotonic_us(), due;
+
+		if (now >= w->merge_retry_us) {
+			pthread_mutex_unlock(&w->mu);
+			tail_seal_older(w->tail, now, w->merge_interval_us);
+			if (tail_next_merge(w->tail) != NULL)
+				merge_once(w);
+			tail_reclaim(w->tail);
+			due = tail_due(w->tail, monotonic_us(),
+			    w->merge_interval_us);
+			pthread_mutex_lock(&w->mu);
+			pthread_cond_broadcast(&w->room_cv);
+			if (due == 0)
+				continue;
+		} else
+			due = w->merge_retry_us;
+		if (w->merger_stopping)
+			break;
+		if (due < w->merge_retry_us)
+			due = w->merge_retry_us;
+		if (due == INT64_MAX) {
+			pthread_cond_wait(&w->merge_cv, &w->mu);
+		} else {
+			struct timespec ts = deadline(due);
+			pthread_cond_timedwait(&w->merge_cv, &w->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/*
+ * The back-pressure that bounds the tail's memory: while it holds
+ * limits.tail_max_entries unmerged entries, the writer takes no more
+ * appends (the queue then fills, and appends beyond it are refused 503)
+ * until the merging thread has made room, unless merges are failing.
+ * With mu held.
+ */
+static void
+wait_for_room(struct writer *w)
+{
+	struct tail_stats ts;
 
 	for (;;) {
-		int64_t now = monotonic_us();
-
-		tail_seal_older(w->tail, now, w->merge_interval_us);
-		if (now < w->merge_retry_us)
-			break;
 		tail_stats(w->tail, &ts);
-		if (ts.entries < w->tail_max_entries) {
-			pthread_mutex_lock(&w->mu);
-			waiting = !TAILQ_EMPTY(&w->queue) || w->stopping;
-			pthread_mutex_unlock(&w->mu);
-			if (waiting)
-				break;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if ((rc = tail_merge_one(w->srv->store, w->tail, &merged)) != 0) {
-			/*
-			 * Logged; tried again an interval later, not in a
-			 * tight loop.  Appends go on meanwhile (a full disk
-			 * refuses them by itself), so the tail may pass its
-			 * bound while merges fail.
-			 */
-			metrics_inc(&w->srv->metrics.merge_failures, 1);
-			w->merge_retry_us = now + w->merge_interval_us;
-			break;
-		}
-		if (merged == 0)
-			break;
-		metrics_inc(&w->srv->metrics.merges, 1);
-		metrics_observe(&w->srv->metrics.merge_seconds,
-		    metrics_latency_bounds, METRICS_LATENCY_BUCKETS,
-		    seconds_since(&t0));
-		log_debug("writer: merged %llu entries into the index",
-		    (unsigned long long)merged);
+		if (ts.entries < w->tail_max_entries || w->stopping ||
+		    monotonic_us() < w->merge_retry_us)
+			return;
+		struct timespec at = deadline(monotonic_us() + 100000);
+		pthread_cond_timedwait(&w->room_cv, &w->mu, &at);
 	}
-	tail_reclaim(w->tail);
 }
 
 /*
@@ -1117,27 +1174,20 @@ writer_main(void *arg)
 		struct cosign_list cosigns = TAILQ_HEAD_INITIALIZER(cosigns);
 		struct append_request *req;
 		size_t events = 0;
-		int publish = 0, tail_work = 0, retention = 0;
+		int publish = 0, retention = 0;
 
 		pthread_mutex_lock(&w->mu);
+		wait_for_room(w);
 		/*
 		 * Sleep until there is work, until a publication falls due
-		 * (the tree grew, and the interval will have passed), until
-		 * the tail has work (tail_due), or until the next look for
-		 * periods due for destruction.
+		 * (the tree grew, and the interval will have passed), or
+		 * until the next look for periods due for destruction.
 		 */
 		while (TAILQ_EMPTY(&w->queue) && TAILQ_EMPTY(&w->cosign_queue) &&
 		    !w->stopping) {
 			int64_t now = monotonic_us();
-			int64_t due = tail_due(w->tail, now, w->merge_interval_us);
+			int64_t due = INT64_MAX;
 
-			if (due < w->merge_retry_us)
-				due = w->merge_retry_us;
-
-			if (due <= now) {
-				tail_work = 1;
-				break;
-			}
 			if (w->srv->has_retention) {
 				if (now >= w->retention_next_us) {
 					retention = 1;
@@ -1168,7 +1218,7 @@ writer_main(void *arg)
 			retention_turn(w);
 			continue;
 		}
-		if (!publish && !tail_work && TAILQ_EMPTY(&w->queue) &&
+		if (!publish && TAILQ_EMPTY(&w->queue) &&
 		    TAILQ_EMPTY(&w->cosign_queue)) {
 			pthread_mutex_unlock(&w->mu);
 			break;		/* stopping, nothing left */
@@ -1198,8 +1248,6 @@ writer_main(void *arg)
 		TAILQ_CONCAT(&w->cosign_done, &cosigns, link);
 		pthread_mutex_unlock(&w->mu);
 		event_active(w->notify, EV_READ, 0);
-		/* After the answers are handed over: they never wait for a merge. */
-		tend_tail(w);
 	}
 	return NULL;
 }
@@ -1456,6 +1504,23 @@ writer_tail_stats(struct writer *w, struct tail_stats *out)
 	tail_stats(w->tail, out);
 }
 
+/*
+ * Stops the merging thread, after the writer's: what it has not merged is
+ * rebuilt from the entries at the next start.
+ */
+static void
+stop_merger(struct writer *w)
+{
+	if (!w->merger_started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->merger_stopping = 1;
+	pthread_cond_signal(&w->merge_cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->merger, NULL);
+	w->merger_started = 0;
+}
+
 struct writer *
 writer_start(struct server *srv, struct event_base *base)
 {
@@ -1479,6 +1544,8 @@ writer_start(struct server *srv, struct event_base *base)
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cv, &attr);
+	pthread_cond_init(&w->merge_cv, &attr);
+	pthread_cond_init(&w->room_cv, &attr);
 	pthread_condattr_destroy(&attr);
 	if ((rc = open_head(w)) != 0) {
 		log_warnx("writer: cannot open the log: %s", ledger_strerror(rc));
@@ -1493,6 +1560,11 @@ writer_start(struct server *srv, struct event_base *base)
 	w->more = evtimer_new(base, deliver_done, w);
 	if (w->notify == NULL || w->more == NULL)
 		goto fail;
+	if (pthread_create(&w->merger, NULL, merger_main, w) != 0) {
+		log_warnx("writer: cannot start the merging thread");
+		goto fail;
+	}
+	w->merger_started = 1;
 	/*
 	 * Before the thread and any request: the policy in force is the
 	 * first thing appended (spec §2.11), and an interrupted destruction
@@ -1517,6 +1589,7 @@ writer_start(struct server *srv, struct event_base *base)
 	    srv->cfg->checkpoint_interval_ms);
 	return w;
 fail:
+	stop_merger(w);
 	if (w->notify != NULL)
 		event_free(w->notify);
 	if (w->more != NULL)
@@ -1525,6 +1598,8 @@ fail:
 	tail_free(w->tail);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->merge_cv);
+	pthread_cond_destroy(&w->room_cv);
 	free(w);
 	return NULL;
 }
@@ -1595,6 +1670,7 @@ writer_stop(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 	if (!joined)
 		pthread_join(w->thread, NULL);
+	stop_merger(w);
 	/* The thread has drained the queue; answer what it finished. */
 	while (deliver_some(w, SIZE_MAX))
 		;
@@ -1614,5 +1690,7 @@ writer_free(struct writer *w)
 	tail_free(w->tail);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->merge_cv);
+	pthread_cond_destroy(&w->room_cv);
 	free(w);
 }

@@ -251,6 +251,7 @@ commit(struct ledger *l, int n, int fail)
 	    (rc = store_commit(txn)) != 0)
 		return rc;
 	l->size = state.tree_size;
+	tail_committed(l->tail, l->size);
 	return 0;
 }
 
@@ -390,7 +391,10 @@ test_interleavings(void)
 	remove_tree(tmp);
 }
 
-/* Reader threads against a writer that appends, merges and reclaims. */
+/*
+ * Reader threads against a writer that appends (and fails commits) and a
+ * merging thread that seals, merges and reclaims, as in the daemon.
+ */
 struct race {
 	struct ledger *l;
 	volatile int stop;
@@ -453,14 +457,43 @@ reader(void *arg)
 	return NULL;
 }
 
+struct merging {
+	struct ledger *l;
+	volatile int stop;
+	int failures;
+	uint64_t merges;
+};
+
+static void *
+merger(void *arg)
+{
+	struct merging *m = arg;
+	uint64_t state = 99, merged;
+
+	while (!m->stop) {
+		state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+		/* Seals the open segment at any point of a commit. */
+		if ((state >> 40) % 3 == 0)
+			tail_seal_older(m->l->tail, INT64_MAX / 2, 0);
+		if (tail_merge_one(m->l->st, m->l->tail, &merged) != 0)
+			m->failures++;
+		m->merges += merged > 0;
+		tail_reclaim(m->l->tail);
+		if (merged == 0)
+			usleep(50);
+	}
+	return NULL;
+}
+
 static void
 test_readers_race_merges(void)
 {
 	struct ledger l = { .size = 0 };
 	char tmp[] = "/tmp/test-tail.XXXXXX";
 	struct race rc[3];
-	pthread_t th[3];
-	uint64_t merged, queries = 0;
+	struct merging mg = { .l = &l };
+	pthread_t th[3], mth;
+	uint64_t queries = 0;
 
 	REQUIRE(mkdtemp(tmp) != NULL);
 	snprintf(l.dir, sizeof(l.dir), "%s", tmp);
@@ -470,14 +503,13 @@ test_readers_race_merges(void)
 		rc[k] = (struct race){ .l = &l, .seed = 17 + (uint64_t)k };
 		REQUIRE(pthread_create(&th[k], NULL, reader, &rc[k]) == 0);
 	}
-	while (l.size < 3000 && test_failures_ == 0) {
+	REQUIRE(pthread_create(&mth, NULL, merger, &mg) == 0);
+	while (l.size < 3000 && test_failures_ == 0)
 		CHECK_INT(commit(&l, 1 + (int)rnd(30), rnd(10) == 0), 0);
-		if (rnd(3) == 0) {
-			tail_seal_older(l.tail, INT64_MAX / 2, 0);
-			CHECK_INT(tail_merge_one(l.st, l.tail, &merged), 0);
-		}
-		tail_reclaim(l.tail);
-	}
+	mg.stop = 1;
+	pthread_join(mth, NULL);
+	CHECK_INT(mg.failures, 0);
+	CHECK(mg.merges > 10);
 	for (int k = 0; k < 3; k++) {
 		rc[k].stop = 1;
 		pthread_join(th[k], NULL);
@@ -485,8 +517,9 @@ test_readers_race_merges(void)
 		queries += rc[k].queries;
 	}
 	printf("  %llu entries, %llu timelines read while appending and "
-	    "merging\n", (unsigned long long)l.size,
-	    (unsigned long long)queries);
+	    "merging (%llu merges on their own thread)\n",
+	    (unsigned long long)l.size, (unsigned long long)queries,
+	    (unsigned long long)mg.merges);
 	ledger_close(&l);
 	remove_tree(tmp);
 }
