@@ -189,11 +189,11 @@ loop_base_new(void)
 
 /*
  * Builds the index from the entries when index.mdb is new or was lost
- * (store_index_move says so): the log is whole without it, and this is
- * the one way it comes back.
+ * (store_index_move says so), or does not fit the log (store_index_lag):
+ * the log is whole without it, and this is the one way it comes back.
  */
 static int
-rebuild_index(struct store *st)
+rebuild_index(struct store *st, const char *why)
 {
 	struct timespec t0, t1;
 	uint64_t entries;
@@ -204,11 +204,42 @@ rebuild_index(struct store *st)
 		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (entries > 0)
-		log_info("store: %s was missing: the index of %llu entries "
-		    "rebuilt in %.1f s", STORE_INDEX_FILE,
-		    (unsigned long long)entries, (double)(t1.tv_sec - t0.tv_sec) +
+		log_info("store: %s %s: the index of %llu entries rebuilt in "
+		    "%.1f s", STORE_INDEX_FILE, why, (unsigned long long)entries,
+		    (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
+}
+
+/*
+ * Moves an older store's index, then makes sure the index fits the log:
+ * rebuilt when missing, when its watermark is past the log's tree size
+ * (an index.mdb restored from a later copy than its ledger.mdb), or when
+ * it lags so far behind (an earlier copy) that holding the difference in
+ * the index tail would take more memory than the tail is allowed.
+ */
+static int
+index_ready(const struct config *cfg, struct store *st)
+{
+	uint64_t lag;
+	int rc;
+
+	if ((rc = store_index_move(st)) == 1)
+		return rebuild_index(st, "was missing");
+	if (rc != 0)
+		return rc;
+	if ((rc = store_index_lag(st, &lag)) == 1) {
+		log_warnx("store: %s is ahead of the log (its watermark is past "
+		    "the tree size): rebuilding it from the entries",
+		    STORE_INDEX_FILE);
+		return rebuild_index(st, "was ahead of the log");
+	}
+	if (rc == 0 && lag > 2 * (uint64_t)cfg->limits.tail_max_entries) {
+		log_warnx("store: %s lags the log by %llu entries: rebuilding it "
+		    "from the entries", STORE_INDEX_FILE, (unsigned long long)lag);
+		return rebuild_index(st, "lagged the log");
+	}
+	return rc;
 }
 
 /*
@@ -228,9 +259,7 @@ open_store(const struct config *cfg, struct store **out)
 		goto fail;
 	if (store_tree_migrate(*out) != 0)
 		goto fail_logged;
-	if ((rc = store_index_move(*out)) == 1)
-		rc = rebuild_index(*out);
-	if (rc != 0)
+	if ((rc = index_ready(cfg, *out)) != 0)
 		goto fail;
 	if ((rc = store_compact_due(*out)) <= 0) {
 		if (rc == 0)

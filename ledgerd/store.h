@@ -318,6 +318,14 @@ int store_index_in_log(struct store *st);
 int store_index_move(struct store *st);
 
 /*
+ * store_index_lag - in *lag, the entries of the log above the built
+ * index's watermark (what a start holds in memory until merged).  Returns
+ * 0, 1 when the watermark is past the log's tree size (an index.mdb newer
+ * than its ledger.mdb, as a restore may pair them), or a store error.
+ */
+int store_index_lag(struct store *st, uint64_t *lag);
+
+/*
  * store_put_sealed - stores the sealed value of field of entry seq (spec
  * §2.10): the key ring's AES-256-GCM output under period's sealing key.
  * Written in the entry's own transaction, so an acknowledged entry's

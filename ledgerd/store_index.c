@@ -674,3 +674,25 @@ store_index_move(struct store *st)
 		return rc;
 	return st->index_built ? 0 : 1;
 }
+
+int
+store_index_lag(struct store *st, uint64_t *lag)
+{
+	struct store_txn *t;
+	struct store_state state;
+	uint64_t indexed = 0;
+	int rc;
+
+	*lag = 0;
+	if ((rc = store_read_begin(st, &t)) != 0)
+		return rc;
+	if ((rc = store_get_state(t, &state)) == 0)
+		rc = store_get_indexed(t, &indexed);
+	store_txn_end(t);
+	if (rc != 0)
+		return rc;
+	if (indexed > state.tree_size)
+		return 1;
+	*lag = state.tree_size - indexed;
+	return 0;
+}

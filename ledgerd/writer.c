@@ -67,6 +67,8 @@ struct writer {
 	 */
 	pthread_t merger;
 	int merger_started, merger_stopping;
+	int merge_kick;			/* set with merge_cv's signal, cleared
+					   by the merging thread as it looks */
 	pthread_cond_t merge_cv, room_cv;
 	struct request_list queue;	/* waiting for the thread */
 	struct request_list done;	/* waiting for the loop */
@@ -862,6 +864,7 @@ commit_batch(struct writer *w, struct request_list *batch,
 	w->state = state;
 	if (tail_committed(w->tail, state.tree_size)) {
 		pthread_mutex_lock(&w->mu);
+		w->merge_kick = 1;
 		pthread_cond_signal(&w->merge_cv);
 		pthread_mutex_unlock(&w->mu);
 	}
@@ -1001,6 +1004,7 @@ merger_main(void *arg)
 		int64_t now = monotonic_us(), due;
 
 		if (now >= w->merge_retry_us) {
+			w->merge_kick = 0;
 			pthread_mutex_unlock(&w->mu);
 			tail_seal_older(w->tail, now, w->merge_interval_us);
 			if (tail_next_merge(w->tail) != NULL)
@@ -1010,7 +1014,8 @@ merger_main(void *arg)
 			    w->merge_interval_us);
 			pthread_mutex_lock(&w->mu);
 			pthread_cond_broadcast(&w->room_cv);
-			if (due == 0)
+			/* A commit meanwhile may have brought work due now. */
+			if (due == 0 || w->merge_kick)
 				continue;
 		} else
 			due = w->merge_retry_us;
