@@ -27,46 +27,12 @@
 
 #include "../ledgerd/store.h"
 #include "apiutil.h"
+#include "rawlmdb.h"
 #include "daemon.h"
 #include "http.h"
 #include "testlib.h"
 
-#define MAP_SIZE (64ULL << 20)
 #define EVENTS 200
-
-/* Opens DIR/file with LMDB directly, and a transaction on it. */
-static int
-raw_begin(const char *dir, const char *file, unsigned flags, MDB_env **env,
-    MDB_txn **txn)
-{
-	char path[700];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (mdb_env_create(env) != 0)
-		return -1;
-	mdb_env_set_maxdbs(*env, 16);
-	mdb_env_set_mapsize(*env, MAP_SIZE);
-	if (mdb_env_open(*env, path, MDB_NOSUBDIR | flags, 0600) != 0 ||
-	    mdb_txn_begin(*env, NULL, flags, txn) != 0) {
-		mdb_env_close(*env);
-		return -1;
-	}
-	return 0;
-}
-
-/* Commits (ok) or aborts txn and closes env; 0 when committed. */
-static int
-raw_end(MDB_env *env, MDB_txn *txn, int ok)
-{
-	int rc = -1;
-
-	if (ok)
-		rc = mdb_txn_commit(txn) == 0 ? 0 : -1;
-	else
-		mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return rc;
-}
 
 /* The records of an index database: "hex(key) seq" lines, in LMDB's order. */
 struct dump {

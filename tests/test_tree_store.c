@@ -27,6 +27,7 @@
 
 #include "../ledgerd/store.h"
 #include "apiutil.h"
+#include "rawlmdb.h"
 #include "daemon.h"
 #include "http.h"
 #include "testlib.h"
@@ -234,43 +235,6 @@ decode_tree_key(const uint8_t *key, unsigned *level, uint64_t *index)
 }
 
 /*
- * The store's file opened with LMDB itself, as another program (or an
- * older release) would: a transaction on it, read-only with MDB_RDONLY.
- * Returns 0, or -1 with nothing left open.
- */
-static int
-raw_begin(const char *dir, unsigned flags, MDB_env **env, MDB_txn **txn)
-{
-	char path[700];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
-	if (mdb_env_create(env) != 0)
-		return -1;
-	mdb_env_set_maxdbs(*env, 16);
-	mdb_env_set_mapsize(*env, MAP_SIZE);
-	if (mdb_env_open(*env, path, MDB_NOSUBDIR | flags, 0600) != 0 ||
-	    mdb_txn_begin(*env, NULL, flags, txn) != 0) {
-		mdb_env_close(*env);
-		return -1;
-	}
-	return 0;
-}
-
-/* Commits (ok) or aborts txn and closes env; 0 when committed. */
-static int
-raw_end(MDB_env *env, MDB_txn *txn, int ok)
-{
-	int rc = -1;
-
-	if (ok)
-		rc = mdb_txn_commit(txn) == 0 ? 0 : -1;
-	else
-		mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return rc;
-}
-
-/*
  * Rewrites the store's tree database as the older layout (hashes: level
  * (1 byte) || index (8-byte BE)), as a store written before the strata
  * was.  Every key found must decode to a node of a tree of size leaves,
@@ -287,7 +251,7 @@ make_legacy(const char *dir, uint64_t size)
 	long long moved = 0;
 	int rc = -1;
 
-	if (raw_begin(dir, 0, &env, &txn) != 0)
+	if (raw_begin(dir, STORE_FILE, 0, &env, &txn) != 0)
 		return -1;
 	if (mdb_dbi_open(txn, "tree", 0, &tree) != 0 ||
 	    mdb_dbi_open(txn, "hashes", MDB_CREATE, &hashes) != 0 ||
@@ -326,7 +290,7 @@ has_database(const char *dir, const char *name)
 	MDB_dbi dbi;
 	int rc;
 
-	if (raw_begin(dir, MDB_RDONLY, &env, &txn) != 0)
+	if (raw_begin(dir, STORE_FILE, MDB_RDONLY, &env, &txn) != 0)
 		return -1;
 	rc = mdb_dbi_open(txn, name, 0, &dbi) == 0;
 	raw_end(env, txn, 0);
@@ -341,7 +305,7 @@ create_empty_hashes(const char *dir)
 	MDB_txn *txn;
 	MDB_dbi dbi;
 
-	if (raw_begin(dir, 0, &env, &txn) != 0)
+	if (raw_begin(dir, STORE_FILE, 0, &env, &txn) != 0)
 		return -1;
 	return raw_end(env, txn, mdb_dbi_open(txn, "hashes", MDB_CREATE,
 	    &dbi) == 0);
@@ -357,7 +321,7 @@ has_meta(const char *dir, const char *name)
 	MDB_dbi dbi;
 	int rc;
 
-	if (raw_begin(dir, MDB_RDONLY, &env, &txn) != 0)
+	if (raw_begin(dir, STORE_FILE, MDB_RDONLY, &env, &txn) != 0)
 		return -1;
 	rc = mdb_dbi_open(txn, "meta", 0, &dbi) == 0 ?
 	    mdb_get(txn, dbi, &k, &v) == 0 : -1;
@@ -377,7 +341,7 @@ delete_legacy_hash(const char *dir, unsigned level, uint64_t index)
 
 	key[0] = (uint8_t)level;
 	ledger_put_be64(key + 1, index);
-	if (raw_begin(dir, 0, &env, &txn) != 0)
+	if (raw_begin(dir, STORE_FILE, 0, &env, &txn) != 0)
 		return -1;
 	return raw_end(env, txn, mdb_dbi_open(txn, "hashes", 0, &dbi) == 0 &&
 	    mdb_del(txn, dbi, &k, NULL) == 0);
@@ -526,7 +490,7 @@ pages_short(const char *dir)
 	long long n = -1000000;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
-	if (raw_begin(dir, MDB_RDONLY, &env, &txn) != 0)
+	if (raw_begin(dir, STORE_FILE, MDB_RDONLY, &env, &txn) != 0)
 		return n;
 	if (mdb_env_info(env, &info) == 0 && stat(path, &sb) == 0)
 		n = (long long)info.me_last_pgno + 1 - sb.st_size / 4096;
@@ -550,7 +514,7 @@ leave_free_pages_unwritten(const char *dir)
 	uint64_t i;
 	int ok, rc;
 
-	if (raw_begin(dir, 0, &env, &txn) != 0) {
+	if (raw_begin(dir, STORE_FILE, 0, &env, &txn) != 0) {
 		free(val);
 		return -1;
 	}
