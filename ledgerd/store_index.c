@@ -100,8 +100,21 @@ store_index_open(struct store *st, MDB_txn *txn, const char *dir,
 	unsigned create = read_only ? 0 : MDB_CREATE;
 	if ((rc = mdb_dbi_open(itxn, "index", create | MDB_DUPSORT |
 	    MDB_DUPFIXED, &st->iindex)) != 0 ||
-	    (rc = mdb_dbi_open(itxn, "meta", create, &st->imeta)) != 0)
+	    (rc = mdb_dbi_open(itxn, "meta", create, &st->imeta)) != 0) {
+		/*
+		 * A start killed between creating the file and its first
+		 * commit leaves an empty environment: read-only, that is
+		 * no index (the next start makes it), not a broken store.
+		 */
+		if (rc == MDB_NOTFOUND && read_only) {
+			mdb_txn_abort(itxn);
+			mdb_env_close(st->ienv);
+			st->ienv = NULL;
+			st->index_legacy = st->main_index;
+			return 0;
+		}
 		goto fail;
+	}
 	rc = mdb_get(itxn, st->imeta, &k, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto fail;

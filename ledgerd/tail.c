@@ -243,13 +243,15 @@ int
 tail_add(struct tail *t, uint64_t seq, const json_t *fields,
     const char *const *tokens)
 {
-	struct tail_segment *s = t->newest;
+	struct tail_segment *s;
 	int rc;
 
 	if (seq != t->next_seq)
 		fatalx("tail: entry seq %llu added, %llu expected",
 		    (unsigned long long)seq, (unsigned long long)t->next_seq);
+	/* Under the lock: the merging thread may reclaim the newest. */
 	pthread_rwlock_wrlock(&t->lock);
+	s = t->newest;
 	if (s == NULL || s->sealed) {
 		s = xcalloc(1, sizeof(*s));
 		s->lo = s->hi = seq;
@@ -284,13 +286,14 @@ segment_cut(struct tail_segment *s, uint64_t size)
 	s->hi = size;
 }
 
-void
+int
 tail_truncate(struct tail *t, uint64_t size)
 {
 	struct tail_segment *s, *prev = NULL, *drop = NULL;
+	int ready;
 
 	if (size >= t->next_seq)
-		return;
+		return 0;
 	pthread_rwlock_wrlock(&t->lock);
 	for (s = t->oldest; s != NULL; prev = s, s = s->next) {
 		if (s->lo >= size) {
@@ -309,12 +312,17 @@ tail_truncate(struct tail *t, uint64_t size)
 	t->next_seq = size;
 	stat_set(&t->end, t->next_seq);
 	update_stats(t);
+	/* A segment sealed by age during the failed commit may be merged now. */
+	for (s = t->oldest; s != NULL && s->merged; s = s->next)
+		;
+	ready = s != NULL && s->sealed && s->hi <= t->committed;
 	pthread_rwlock_unlock(&t->lock);
 	while (drop != NULL) {
 		s = drop->next;
 		segment_free(drop);
 		drop = s;
 	}
+	return ready;
 }
 
 int
@@ -475,7 +483,7 @@ tail_reclaim(struct tail *t)
 	live = t->epoch_oldest->id;
 	pthread_mutex_unlock(&t->pin_mu);
 
-	/* Merged segments are the oldest; the list keeps at least the newest. */
+	/* Merged segments are the oldest; the newest goes too once merged. */
 	pthread_rwlock_wrlock(&t->lock);
 	while ((s = t->oldest) != NULL && s->merged && s->retired_in < live) {
 		t->oldest = s->next;

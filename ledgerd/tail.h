@@ -59,9 +59,11 @@ int tail_add(struct tail *t, uint64_t seq, const json_t *fields,
 
 /*
  * tail_truncate - drops the records of seqs >= size: the commit that was
- * to make them visible failed.  Writer thread.
+ * to make them visible failed.  Returns 1 when that leaves the oldest
+ * segment not merged sealed and committed (the merging thread sealed it
+ * by age during the commit, and has work now), else 0.  Writer thread.
  */
-void tail_truncate(struct tail *t, uint64_t size);
+int tail_truncate(struct tail *t, uint64_t size);
 
 /*
  * tail_committed - the entries below size are durable: segments that end

@@ -762,6 +762,16 @@ cosign_failed(struct writer *w, struct writer_cosign *c, int rc)
  * cosigns: under load they ride along in the commit the appends pay for
  * anyway.
  */
+/* Wakes the merging thread: the tail has work it has not seen. */
+static void
+kick_merger(struct writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->merge_kick = 1;
+	pthread_cond_signal(&w->merge_cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void
 commit_batch(struct writer *w, struct request_list *batch,
     struct cosign_list *cosigns)
@@ -862,12 +872,8 @@ commit_batch(struct writer *w, struct request_list *batch,
 		return;		/* cosignatures only */
 	}
 	w->state = state;
-	if (tail_committed(w->tail, state.tree_size)) {
-		pthread_mutex_lock(&w->mu);
-		w->merge_kick = 1;
-		pthread_cond_signal(&w->merge_cv);
-		pthread_mutex_unlock(&w->mu);
-	}
+	if (tail_committed(w->tail, state.tree_size))
+		kick_merger(w);
 	if (publish)
 		hand_publication(w, state.tree_size, note, strlen(note), now);
 	metrics_inc(&w->srv->metrics.appends, appended);
@@ -883,7 +889,8 @@ fail:
 	request_keys_free(keys, n_keys);
 	store_txn_end(txn);
 	/* Readers never saw these entries; their seqs will be reused. */
-	tail_truncate(w->tail, w->state.tree_size);
+	if (tail_truncate(w->tail, w->state.tree_size))
+		kick_merger(w);
 	free(note);
 	metrics_inc(&w->srv->metrics.commit_failures, 1);
 	/*
@@ -1583,15 +1590,16 @@ writer_start(struct server *srv, struct event_base *base)
 	}
 	if (srv->has_retention)
 		retention_turn(w);
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		log_warnx("writer: cannot start its thread");
-		goto fail;
-	}
+	/* Said before the thread starts: then the state is this thread's. */
 	log_info("writer: log open at tree size %llu, published %llu; "
 	    "checkpoints published at most every %d ms",
 	    (unsigned long long)w->state.tree_size,
 	    (unsigned long long)w->published_size,
 	    srv->cfg->checkpoint_interval_ms);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		log_warnx("writer: cannot start its thread");
+		goto fail;
+	}
 	return w;
 fail:
 	stop_merger(w);

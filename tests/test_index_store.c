@@ -167,6 +167,22 @@ make_older_layout(const char *dir)
 	return n;
 }
 
+/* An LMDB file with its meta pages and no database: a creation cut short. */
+static int
+make_empty_env(const char *dir, const char *file)
+{
+	char path[700];
+	MDB_env *env;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (mdb_env_create(&env) != 0)
+		return -1;
+	rc = mdb_env_open(env, path, MDB_NOSUBDIR, 0600);
+	mdb_env_close(env);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Copies DIR/from to DIR/to (a stopped store's file). */
 static int
 copy_file(const char *dir, const char *from, const char *to)
@@ -326,6 +342,9 @@ body_index_moved_and_rebuilt(struct daemon *d)
 	dump_free(&before);
 	REQUIRE(dump_index(d->data, STORE_INDEX_FILE, &before) == 0);
 	remove_index_file(d->data);
+	check_fsck(d, "no index");
+	/* Killed between creating index.mdb and its first commit: the same. */
+	REQUIRE(make_empty_env(d->data, STORE_INDEX_FILE) == 0);
 	check_fsck(d, "no index");
 	REQUIRE(daemon_restart(d) == 0);
 	log = daemon_log_read(d);

@@ -403,6 +403,51 @@ struct race {
 	uint64_t seed;
 };
 
+/*
+ * Reads subject s's whole timeline in one snapshot, in pages of 64, and
+ * compares it with the entries the snapshot holds.  Returns the mismatches
+ * (1 when the store cannot be read).
+ */
+static int
+timeline_agrees(struct ledger *l, int s)
+{
+	struct store_txn *txn;
+	struct store_state st;
+	char value[64];
+	uint64_t got[64], n_want = 0, want = 0;
+	size_t n;
+	int failures = 0;
+
+	subject_value(s, value, sizeof(value));
+	if (store_read_begin(l->st, &txn) != 0)
+		return 1;
+	if (store_get_state(txn, &st) != 0)
+		failures++;
+	for (uint64_t from = 0;;) {
+		if (store_index_scan(txn, STORE_IDX_SUBJECT, value,
+		    strlen(value), from, 0, got, 64, &n) != 0) {
+			failures++;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			/* Entries of the snapshot only, in order, each once. */
+			if (got[i] >= st.tree_size || got[i] < from ||
+			    !carries(got[i], STORE_IDX_SUBJECT, value))
+				failures++;
+			from = got[i] + 1;
+		}
+		n_want += n;
+		if (n < 64)
+			break;
+	}
+	for (uint64_t q = 0; q < st.tree_size; q++)
+		want += carries(q, STORE_IDX_SUBJECT, value);
+	if (want != n_want)
+		failures++;
+	store_txn_end(txn);
+	return failures;
+}
+
 static void *
 reader(void *arg)
 {
@@ -410,48 +455,9 @@ reader(void *arg)
 	uint64_t state = rc->seed;
 
 	while (!rc->stop) {
-		struct store_txn *txn;
-		struct store_state st;
-		char value[64];
-		uint64_t got[64], n_want = 0;
-		size_t n;
-		int s;
-
 		state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-		s = (int)((state >> 33) % N_SUBJECTS);
-		subject_value(s, value, sizeof(value));
-		if (store_read_begin(rc->l->st, &txn) != 0) {
-			rc->failures++;
-			break;
-		}
-		/* The whole timeline, in pages of 64, must match the entries. */
-		if (store_get_state(txn, &st) != 0)
-			rc->failures++;
-		for (uint64_t from = 0;;) {
-			if (store_index_scan(txn, STORE_IDX_SUBJECT, value,
-			    strlen(value), from, 0, got, 64, &n) != 0) {
-				rc->failures++;
-				break;
-			}
-			for (size_t i = 0; i < n; i++) {
-				/* Entries of the snapshot only, in order, each once. */
-				if (got[i] >= st.tree_size || got[i] < from ||
-				    !carries(got[i], STORE_IDX_SUBJECT, value))
-					rc->failures++;
-				from = got[i] + 1;
-			}
-			n_want += n;
-			if (n < 64)
-				break;
-		}
-		{
-			uint64_t want = 0;
-			for (uint64_t q = 0; q < st.tree_size; q++)
-				want += carries(q, STORE_IDX_SUBJECT, value);
-			if (want != n_want)
-				rc->failures++;
-		}
-		store_txn_end(txn);
+		rc->failures += timeline_agrees(rc->l,
+		    (int)((state >> 33) % N_SUBJECTS));
 		rc->queries++;
 	}
 	return NULL;
@@ -460,6 +466,7 @@ reader(void *arg)
 struct merging {
 	struct ledger *l;
 	volatile int stop;
+	int always_seal;		/* seal before every merge */
 	int failures;
 	uint64_t merges;
 };
@@ -473,7 +480,7 @@ merger(void *arg)
 	while (!m->stop) {
 		state = state * 6364136223846793005ULL + 1442695040888963407ULL;
 		/* Seals the open segment at any point of a commit. */
-		if ((state >> 40) % 3 == 0)
+		if (m->always_seal || (state >> 40) % 3 == 0)
 			tail_seal_older(m->l->tail, INT64_MAX / 2, 0);
 		if (tail_merge_one(m->l->st, m->l->tail, &merged) != 0)
 			m->failures++;
@@ -522,6 +529,84 @@ test_readers_race_merges(void)
 	    (unsigned long long)mg.merges);
 	ledger_close(&l);
 	remove_tree(tmp);
+}
+
+/*
+ * A quiet log, as the daemon's merging thread sees it: no reader holds a
+ * pin, so every merged segment, the newest included, is freed at once,
+ * while the writer goes on adding (the writer must never reach a segment
+ * through a pointer read before the lock).
+ */
+static void
+test_writer_races_reclaim(void)
+{
+	struct ledger l = { .size = 0 };
+	char tmp[] = "/tmp/test-tail.XXXXXX";
+	struct merging mg = { .l = &l };
+	pthread_t mth;
+	int failures = 0;
+
+	REQUIRE(mkdtemp(tmp) != NULL);
+	snprintf(l.dir, sizeof(l.dir), "%s", tmp);
+	REQUIRE(ledger_open(&l) == 0);
+	mg.always_seal = 1;
+	REQUIRE(pthread_create(&mth, NULL, merger, &mg) == 0);
+	while (l.size < 3000 && test_failures_ == 0)
+		CHECK_INT(commit(&l, 1 + (int)rnd(3), rnd(20) == 0), 0);
+	mg.stop = 1;
+	pthread_join(mth, NULL);
+	CHECK_INT(mg.failures, 0);
+	CHECK(mg.merges > 100);
+	for (int s = 0; s < N_SUBJECTS; s++)
+		failures += timeline_agrees(&l, s);
+	CHECK_INT(failures, 0);
+	printf("  %llu entries, %llu merges, each segment freed as merged\n",
+	    (unsigned long long)l.size, (unsigned long long)mg.merges);
+	ledger_close(&l);
+	CHECK(lmdb_holds_exactly_below(&l));
+	remove_tree(tmp);
+}
+
+/*
+ * A segment sealed by age while a commit of its entries runs cannot be
+ * merged (they are not durable); when that commit fails and the tail is
+ * cut back, it can, and tail_truncate says so, or a quiet log would keep
+ * it in memory until the next commit.
+ */
+static void
+test_truncate_releases_a_sealed_segment(void)
+{
+	struct tail *t = tail_new(0, 1000);
+	uint64_t lo, hi;
+
+	for (uint64_t seq = 0; seq < 8; seq++) {
+		char *text;
+		json_t *entry;
+
+		make_entry(seq);
+		text = entry_text(seq);
+		entry = json_loads(text, 0, NULL);
+		REQUIRE(entry != NULL);
+		CHECK_INT(tail_add(t, seq, entry, NULL), 0);
+		json_decref(entry);
+		free(text);
+		if (seq == 4)
+			CHECK_INT(tail_committed(t, 5), 1);	/* a segment begun */
+	}
+	/* Entries 5..7 are in a commit under way; the segment seals by age. */
+	tail_seal_older(t, INT64_MAX / 2, 0);
+	CHECK(tail_next_merge(t) == NULL);
+	CHECK(tail_due(t, 0, 1000) != 0);
+	/* The commit fails: back to 5 entries, all durable. */
+	CHECK_INT(tail_truncate(t, 5), 1);
+	REQUIRE(tail_next_merge(t) != NULL);
+	tail_segment_range(tail_next_merge(t), &lo, &hi);
+	CHECK_INT(lo, 0);
+	CHECK_INT(hi, 5);
+	CHECK_INT(tail_due(t, 0, 1000), 0);
+	/* A truncation that leaves nothing to merge says so. */
+	CHECK_INT(tail_truncate(t, 5), 0);
+	tail_free(t);
 }
 
 /* Index records gathered as "kind:value" lines. */
@@ -613,5 +698,7 @@ main(void)
 	RUN(test_event_records);
 	RUN(test_interleavings);
 	RUN(test_readers_race_merges);
+	RUN(test_writer_races_reclaim);
+	RUN(test_truncate_releases_a_sealed_segment);
 	return TEST_SUMMARY();
 }
