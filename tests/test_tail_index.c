@@ -397,7 +397,7 @@ test_interleavings(void)
  */
 struct race {
 	struct ledger *l;
-	volatile int stop;
+	_Atomic int stop;
 	int failures;
 	uint64_t queries;
 	uint64_t seed;
@@ -465,7 +465,7 @@ reader(void *arg)
 
 struct merging {
 	struct ledger *l;
-	volatile int stop;
+	_Atomic int stop;
 	int always_seal;		/* seal before every merge */
 	int failures;
 	uint64_t merges;
