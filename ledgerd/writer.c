@@ -757,11 +757,6 @@ cosign_failed(struct writer *w, struct writer_cosign *c, int rc)
 	    ledger_strerror(c->rc));
 }
 
-/*
- * One group commit of the requests in batch, and of the cosignatures in
- * cosigns: under load they ride along in the commit the appends pay for
- * anyway.
- */
 /* Wakes the merging thread: the tail has work it has not seen. */
 static void
 kick_merger(struct writer *w)
@@ -772,6 +767,11 @@ kick_merger(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/*
+ * One group commit of the requests in batch, and of the cosignatures in
+ * cosigns: under load they ride along in the commit the appends pay for
+ * anyway.
+ */
 static void
 commit_batch(struct writer *w, struct request_list *batch,
     struct cosign_list *cosigns)
