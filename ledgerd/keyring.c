@@ -68,7 +68,14 @@ keyring_available(struct keyring *kr)
 
 	if (kr->local != NULL)
 		return 1;
-	pthread_mutex_lock(&kr->lock);
+	/*
+	 * An exchange under way holds the lock for as long as the keeper
+	 * takes, up to its timeout, and this is asked on the loop's thread
+	 * (/healthz): never wait for it.  That exchange finds a keeper gone
+	 * itself; until it does, what is known stands.
+	 */
+	if (pthread_mutex_trylock(&kr->lock) != 0)
+		return !keeper_conn_known_gone(kr->remote);
 	alive = keeper_conn_alive(kr->remote);
 	pthread_mutex_unlock(&kr->lock);
 	return alive;

@@ -32,7 +32,7 @@
 struct keeper_conn {
 	int fd;
 	pid_t pid;
-	int gone;
+	int gone;	/* set under the keyring's lock; read also without */
 };
 
 /* Marks the keeper gone, once, with the operator's log line. */
@@ -43,7 +43,7 @@ conn_lost(struct keeper_conn *c, const char *why)
 
 	if (c->gone)
 		return;
-	c->gone = 1;
+	__atomic_store_n(&c->gone, 1, __ATOMIC_RELEASE);
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
@@ -199,6 +199,12 @@ keeper_conn_free(struct keeper_conn *c)
 	}
 out:
 	free(c);
+}
+
+int
+keeper_conn_known_gone(const struct keeper_conn *c)
+{
+	return __atomic_load_n(&c->gone, __ATOMIC_ACQUIRE);
 }
 
 int

@@ -33,7 +33,9 @@ int keyring_start_keeper(const struct config *cfg, struct keyring **out);
 /*
  * keyring_available - 0 once the key keeper is known to be gone (then
  * every keyring_run fails with KEYRING_EUNAVAILABLE), else 1.  A look at
- * its socket, no round trip.  Always 1 for keys held in this process.
+ * its socket, no round trip, and no wait for an exchange under way (it
+ * then says what that exchange has found so far).  Always 1 for keys held
+ * in this process.
  */
 int keyring_available(struct keyring *kr);
 
@@ -46,12 +48,15 @@ void keyring_free(struct keyring *kr);
  * spawns the keeper and reads its READY (the verifier into v); the others
  * are keyring_run, keyring_periods and keyring_destroy over it;
  * keeper_conn_alive is keyring_available's look.  All but start return
- * KEYRING_EUNAVAILABLE once the keeper is gone.
+ * KEYRING_EUNAVAILABLE once the keeper is gone.  keeper_conn_known_gone,
+ * alone of them callable without the keyring's lock, says whether an
+ * exchange has found the keeper gone.
  */
 int keeper_conn_start(const struct config *cfg, struct keeper_conn **out,
     struct ledger_verifier *v);
 void keeper_conn_free(struct keeper_conn *c);
 int keeper_conn_alive(struct keeper_conn *c);
+int keeper_conn_known_gone(const struct keeper_conn *c);
 int keeper_conn_run(struct keeper_conn *c, struct keyring_op *ops, size_t n);
 int keeper_conn_periods(struct keeper_conn *c, struct keyring_periods *out);
 int keeper_conn_destroy(struct keeper_conn *c, const char *period);

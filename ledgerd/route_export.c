@@ -577,16 +577,87 @@ parse_object(struct request *r, struct export_stream *s, json_t *filters)
 	return 0;
 }
 
+/*
+ * Records the export (its filters stolen), then streams it; a HEAD is
+ * answered at once, with no export entry: it discloses nothing.
+ */
+static void
+export_start(struct request *r, struct export_stream *s, json_t *filters)
+{
+	const char *format = s->csv ? "csv" : "jsonl";
+
+	if (s->indexed)
+		s->index_len = strlen(s->index_value);
+	if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
+		reply_bytes(r, 200, s->csv ? "text/csv; charset=utf-8; "
+		    "header=present" : "application/x-ndjson", NULL, 0);
+		json_decref(filters);
+		stream_free(s);
+		return;
+	}
+	oversight_record(r, "export", query_str(r, "purpose"),
+	    json_pack("{s:s, s:o}", "format", format, "filters", filters),
+	    stream_start, s);
+}
+
+/* An export by subject while the subject's tokens are looked up. */
+struct export_subject {
+	struct export_stream *s;
+	json_t *filters;		/* for the export entry */
+};
+
+/* The tokens are known (subject_lookup_start): the export goes on. */
+static void
+subject_found(struct request *r, int rc, struct subject_lookup *l, void *arg)
+{
+	struct export_subject *ss = arg;
+	struct export_stream *s = ss->s;
+	json_t *filters = ss->filters;
+	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
+
+	free(ss);
+	if (r == NULL)
+		goto fail;
+	if (rc != 0) {
+		subject_lookup_reply_error(r, rc);
+		goto fail;
+	}
+	s->lookup = *l;
+	memset(l, 0, sizeof(*l));
+	/*
+	 * Spec §3.3: the export entry names the subject by token only, its
+	 * token of now; the export covers every live period's.
+	 */
+	memcpy(token, s->lookup.tokens[0], sizeof(token));
+	json_object_set_new(filters, "subject_token", json_string(token));
+	if (s->lookup.n > 1) {
+		json_t *all = json_array();
+		for (size_t i = 0; i < s->lookup.n; i++)
+			json_array_append_new(all,
+			    json_string(s->lookup.tokens[i]));
+		json_object_set_new(filters, "subject_tokens", all);
+	}
+	/* The subject index is the narrower; org is then checked per entry. */
+	free(s->index_value);
+	s->indexed = 1;
+	s->index = STORE_IDX_SUBJECT;
+	s->index_value = xstrdup(token);
+	export_start(r, s, filters);
+	return;
+fail:
+	json_decref(filters);
+	stream_free(s);
+}
+
 void
 route_export(struct request *r)
 {
 	static const char *const params[] = { "since", "until", "org",
 	    "user", "subject", "object", "depth", "format", "purpose", NULL };
-	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
 	struct export_stream *s;
+	struct export_subject *ss;
 	const char *format, *subject;
 	json_t *filters;
-	int rc;
 
 	if (query_check(r, params) != 0)
 		return;
@@ -636,42 +707,18 @@ route_export(struct request *r)
 			    LEDGER_STRING_MAX);
 			goto fail;
 		}
-		/*
-		 * Spec §3.3: the export entry names the subject by token only,
-		 * its token of now; the export covers every live period's.
-		 */
-		if ((rc = subject_lookup_make(r->srv, subject, strlen(subject),
-		    &s->lookup)) != 0) {
-			subject_lookup_reply_error(r, rc);
+		/* Its tokens are made on a worker: subject_found next. */
+		ss = xcalloc(1, sizeof(*ss));
+		ss->s = s;
+		ss->filters = filters;
+		if (subject_lookup_start(r, subject, strlen(subject),
+		    subject_found, ss) != 0) {
+			free(ss);
 			goto fail;
 		}
-		memcpy(token, s->lookup.tokens[0], sizeof(token));
-		json_object_set_new(filters, "subject_token", json_string(token));
-		if (s->lookup.n > 1) {
-			json_t *all = json_array();
-			for (size_t i = 0; i < s->lookup.n; i++)
-				json_array_append_new(all,
-				    json_string(s->lookup.tokens[i]));
-			json_object_set_new(filters, "subject_tokens", all);
-		}
-		/* The subject index is the narrower; org is then checked per entry. */
-		free(s->index_value);
-		s->indexed = 1;
-		s->index = STORE_IDX_SUBJECT;
-		s->index_value = xstrdup(token);
+		return;
 	}
-	if (s->indexed)
-		s->index_len = strlen(s->index_value);
-
-	/* HEAD discloses nothing, so it is answered without an export entry. */
-	if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
-		reply_bytes(r, 200, s->csv ? "text/csv; charset=utf-8; "
-		    "header=present" : "application/x-ndjson", NULL, 0);
-		goto fail;
-	}
-	oversight_record(r, "export", query_str(r, "purpose"),
-	    json_pack("{s:s, s:o}", "format", format, "filters", filters),
-	    stream_start, s);
+	export_start(r, s, filters);
 	return;
 fail:
 	json_decref(filters);

@@ -556,15 +556,57 @@ audit_then_answer(struct request *r, struct prov_query *q, json_t *details)
 	    q);
 }
 
+/* A subjects query while its identifier's tokens are looked up. */
+struct subject_query {
+	struct prov_query *q;
+	json_t *filters;		/* for the audit entry */
+};
+
+/* The tokens are known (subject_lookup_start): record the query, answer. */
+static void
+subject_found(struct request *r, int rc, struct subject_lookup *l, void *arg)
+{
+	struct subject_query *sq = arg;
+	struct prov_query *q = sq->q;
+	json_t *filters = sq->filters, *details;
+
+	free(sq);
+	if (r == NULL)
+		goto fail;
+	if (rc != 0) {
+		subject_lookup_reply_error(r, rc);
+		goto fail;
+	}
+	q->lookup = *l;
+	memset(l, 0, sizeof(*l));
+	memcpy(q->subject_token, q->lookup.tokens[0], sizeof(q->subject_token));
+	q->index = STORE_IDX_SUBJECT;
+	q->index_value = xstrdup(q->subject_token);
+	q->index_len = strlen(q->index_value);
+	details = json_pack("{s:s, s:s, s:o}", "query", "subjects",
+	    "subject_token", q->subject_token, "filters", filters);
+	if (q->lookup.n > 1) {
+		json_t *all = json_array();
+		for (size_t i = 0; i < q->lookup.n; i++)
+			json_array_append_new(all, json_string(q->lookup.tokens[i]));
+		json_object_set_new(details, "subject_tokens", all);
+	}
+	audit_then_answer(r, q, details);
+	return;
+fail:
+	json_decref(filters);
+	prov_query_free(q);
+}
+
 void
 route_provenance_subject(struct request *r)
 {
 	static const char *const params[] = { "since", "until", "type", "org",
 	    "cursor", "limit", "purpose", NULL };
 	const char *id = r->path + strlen("/v1/provenance/subjects/");
+	struct subject_query *sq;
 	struct prov_query *q;
-	json_t *filters, *details;
-	int rc;
+	json_t *filters;
 
 	if (query_check(r, params) != 0)
 		return;
@@ -589,25 +631,15 @@ route_provenance_subject(struct request *r)
 	}
 	/*
 	 * Spec §3.3: the identifier is only ever looked up as its tokens, one
-	 * per period whose secret exists.
+	 * per period whose secret exists; on a worker (subject_found next).
 	 */
-	if ((rc = subject_lookup_make(r->srv, id, strlen(id), &q->lookup)) != 0) {
-		subject_lookup_reply_error(r, rc);
+	sq = xcalloc(1, sizeof(*sq));
+	sq->q = q;
+	sq->filters = filters;
+	if (subject_lookup_start(r, id, strlen(id), subject_found, sq) != 0) {
+		free(sq);
 		goto fail;
 	}
-	memcpy(q->subject_token, q->lookup.tokens[0], sizeof(q->subject_token));
-	q->index = STORE_IDX_SUBJECT;
-	q->index_value = xstrdup(q->subject_token);
-	q->index_len = strlen(q->index_value);
-	details = json_pack("{s:s, s:s, s:o}", "query", "subjects",
-	    "subject_token", q->subject_token, "filters", filters);
-	if (q->lookup.n > 1) {
-		json_t *all = json_array();
-		for (size_t i = 0; i < q->lookup.n; i++)
-			json_array_append_new(all, json_string(q->lookup.tokens[i]));
-		json_object_set_new(details, "subject_tokens", all);
-	}
-	audit_then_answer(r, q, details);
 	return;
 fail:
 	json_decref(filters);

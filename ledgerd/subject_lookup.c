@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <event2/http.h>
+#include <openssl/crypto.h>
 
 #include "ledger/error.h"
 #include "ledger/period.h"
@@ -14,6 +15,7 @@
 #include "http.h"
 #include "keyring.h"
 #include "log.h"
+#include "offload.h"
 #include "server.h"
 #include "store.h"
 #include "subject_lookup.h"
@@ -74,6 +76,63 @@ out:
 	free(ops);
 	keyring_periods_free(&periods);
 	return rc;
+}
+
+/* A lookup on a worker: the identifier is the request's, copied. */
+struct lookup_job {
+	struct offload o;		/* first */
+	char *id;
+	size_t len;
+	int rc;
+	struct subject_lookup lookup;
+	subject_lookup_done_fn done;
+	void *arg;
+};
+
+static void
+lookup_work(struct offload *o)
+{
+	struct lookup_job *j = (struct lookup_job *)o;
+
+	j->rc = subject_lookup_make(o->srv, j->id, j->len, &j->lookup);
+}
+
+static void
+lookup_done(struct offload *o, struct request *r)
+{
+	struct lookup_job *j = (struct lookup_job *)o;
+
+	offload_release(o);
+	j->done(r, j->rc, &j->lookup, j->arg);
+	subject_lookup_free(&j->lookup);
+	/* A clear subject identifier: nothing of it stays in freed memory. */
+	OPENSSL_cleanse(j->id, j->len);
+	free(j->id);
+	free(j);
+}
+
+int
+subject_lookup_start(struct request *r, const char *id, size_t len,
+    subject_lookup_done_fn done, void *arg)
+{
+	struct lookup_job *j = xcalloc(1, sizeof(*j));
+
+	j->id = xmalloc(len + 1);
+	memcpy(j->id, id, len);
+	j->id[len] = '\0';
+	j->len = len;
+	/* Skipped work (the client left) reports this, with r NULL. */
+	j->rc = LEDGER_EINVAL;
+	j->done = done;
+	j->arg = arg;
+	if (offload_submit(r, &j->o, lookup_work, lookup_done) != 0) {
+		offload_release(&j->o);
+		OPENSSL_cleanse(j->id, j->len);
+		free(j->id);
+		free(j);
+		return -1;
+	}
+	return 0;
 }
 
 void

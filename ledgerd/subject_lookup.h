@@ -37,6 +37,27 @@ int subject_lookup_make(struct server *srv, const char *id, size_t len,
     struct subject_lookup *out);
 
 /*
+ * Called on the loop's thread once subject_lookup_start's lookup is done.
+ * r is NULL when the client left (its request is freed already): done then
+ * only frees arg.  Otherwise rc is subject_lookup_make's, and on failure
+ * done answers r (subject_lookup_reply_error).  done may take what l holds
+ * (copy *l, then zero it); whatever it leaves is freed after it returns.
+ */
+typedef void (*subject_lookup_done_fn)(struct request *r, int rc,
+    struct subject_lookup *l, void *arg);
+
+/*
+ * subject_lookup_start - subject_lookup_make on a worker (offload.h).  Its
+ * keyring exchanges wait for the writer's (one exchange at a time) and, on
+ * a keeper that stopped answering, for up to the keyring's timeout: the
+ * loop must never wait with them.  id (len bytes) is copied.
+ * Returns 0, and done is called exactly once; or -1 after answering 503
+ * overloaded, and done is not called.
+ */
+int subject_lookup_start(struct request *r, const char *id, size_t len,
+    subject_lookup_done_fn done, void *arg);
+
+/*
  * subject_lookup_reply_error - answers r for a failed subject_lookup_make:
  * 503 keys_unavailable when the key keeper is gone, else 500 internal.
  */

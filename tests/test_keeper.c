@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -678,6 +679,74 @@ test_opened_without_keeper(void)
 	daemon_cleanup(&d);
 }
 
+/* Whether the server has sent anything on c yet (no wait). */
+static int
+answered(const struct http_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	return c->len > 0 || poll(&p, 1, 0) != 0;
+}
+
+/*
+ * A subject's tokens are made on a worker, never on the loop: with the
+ * keeper stopped, a subjects query and an export by subject wait for it
+ * while other requests are answered, and both are answered once it runs
+ * again.  Made on the loop, either would hold every other request until the
+ * keyring's timeout gave the keeper up (and then be refused, 503).
+ */
+static void
+test_subject_lookup_off_loop(void)
+{
+	static const char *const targets[] = {
+		"/v1/provenance/subjects/person-1?purpose=check",
+		"/v1/export?subject=person-1&purpose=check",
+	};
+	struct daemon d;
+	struct http_client hc;
+	struct http_conn waiting[2];
+	struct http_response r;
+	char req[512];
+	pid_t keeper;
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	REQUIRE(daemon_start(&d) == 0);
+	http_client_init(&hc, d.port, d.token);
+	CHECK_INT(post_some(&hc, 0, 3), 3);
+	REQUIRE((keeper = keeper_pid(d.pid)) > 0);
+	for (i = 0; i < 2; i++)
+		REQUIRE(http_connect(&waiting[i], d.port, 20000) == 0);
+	REQUIRE(kill(keeper, SIGSTOP) == 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n"
+		    "Authorization: Bearer %s\r\n\r\n", targets[i], d.token);
+		CHECK_INT(http_send_raw(&waiting[i], req, strlen(req)), 0);
+	}
+	/* Time for the loop to read both and start their lookups. */
+	sleep_ms(300);
+	/* What needs neither the keeper nor a worker is answered meanwhile. */
+	CHECK(http_get(&hc, "/checkpoint", &r) == 0 && r.status == 200);
+	http_response_free(&r);
+	CHECK(http_get(&hc, "/healthz", &r) == 0 && r.status == 200);
+	http_response_free(&r);
+	CHECK(http_get(&hc, "/v1/events/1", &r) == 0 && r.status == 200);
+	http_response_free(&r);
+	for (i = 0; i < 2; i++)
+		CHECK(!answered(&waiting[i]));
+	CHECK_INT(kill(keeper, SIGCONT), 0);
+	for (i = 0; i < 2; i++) {
+		REQUIRE(http_read_response(&waiting[i], &r, 0) == 0);
+		CHECK_INT(r.status, 200);
+		CHECK(strstr(r.body, i == 0 ? "\"events\"" : "\"seq\"") != NULL);
+		http_response_free(&r);
+		http_close(&waiting[i]);
+	}
+	http_client_close(&hc);
+	CHECK_INT(daemon_stop(&d), 0);
+	daemon_cleanup(&d);
+}
+
 /*
  * A data directory from before periods: its subject.key becomes the
  * period "legacy" (keys/legacy.key, subject.key wiped), and a subject
@@ -784,6 +853,7 @@ main(void)
 	RUN(test_keeper_killed);
 	RUN(test_sealed_exchanges);
 	RUN(test_opened_without_keeper);
+	RUN(test_subject_lookup_off_loop);
 	RUN(test_legacy_subject_key);
 	RUN(test_legacy_key_missing);
 	remove_tree(scratch);
