@@ -31,6 +31,21 @@
 #define WATERMARK_KEY "indexed"
 
 /*
+ * The tree size the log's state record begins with, from its value as
+ * read raw under "state" here (store.c writes the record and reads it
+ * whole, store_get_state()): 0, or MDB_CORRUPTED when it is too short to
+ * hold one.
+ */
+static int
+state_tree_size(const MDB_val *state, uint64_t *tree_size)
+{
+	if (state->mv_size < 8)
+		return MDB_CORRUPTED;
+	*tree_size = ledger_get_be64(state->mv_data);
+	return 0;
+}
+
+/*
  * An empty log's index is built as it is created: its watermark is 0.  (A
  * log with entries and no index.mdb has it rebuilt from them.)
  */
@@ -41,9 +56,12 @@ index_if_empty(struct store *st, MDB_txn *txn, MDB_txn *itxn)
 	MDB_val k = { .mv_size = strlen(WATERMARK_KEY), .mv_data = WATERMARK_KEY };
 	uint8_t zero[8] = { 0 };
 	MDB_val v = { .mv_size = sizeof(zero), .mv_data = zero }, sv;
+	uint64_t tree_size;
 	int rc = mdb_get(txn, st->meta, &sk, &sv);
 
-	if (rc == 0 && (sv.mv_size < 8 || ledger_get_be64(sv.mv_data) != 0))
+	/* A record too short to read is left for the store's own checks. */
+	if (rc == 0 && (state_tree_size(&sv, &tree_size) != 0 ||
+	    tree_size != 0))
 		return 0;
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
@@ -571,10 +589,8 @@ copy_main_index(struct store *st, uint64_t *records)
 		if (rc == MDB_NOTFOUND) {
 			indexed = 0;
 			rc = 0;
-		} else if (rc == 0 && wv.mv_size >= 8) {
-			indexed = ledger_get_be64(wv.mv_data);
 		} else if (rc == 0) {
-			rc = MDB_CORRUPTED;
+			rc = state_tree_size(&wv, &indexed);
 		}
 	} else if (rc == 0) {
 		if (wv.mv_size != 8)

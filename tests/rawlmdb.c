@@ -1,5 +1,6 @@
 /* LMDB files opened directly (rawlmdb.h). */
 #include <stdio.h>
+#include <string.h>
 
 #include "rawlmdb.h"
 
@@ -35,5 +36,25 @@ raw_end(MDB_env *env, MDB_txn *txn, int ok)
 	else
 		mdb_txn_abort(txn);
 	mdb_env_close(env);
+	return rc;
+}
+
+int
+raw_has(const char *dir, const char *file, const char *database,
+    const char *key)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int rc;
+
+	if (raw_begin(dir, file, MDB_RDONLY, &env, &txn) != 0)
+		return -1;
+	rc = mdb_dbi_open(txn, database, 0, &dbi) == 0;
+	if (key != NULL) {
+		MDB_val k = { strlen(key), (void *)key }, v;
+		rc = rc ? mdb_get(txn, dbi, &k, &v) == 0 : -1;
+	}
+	raw_end(env, txn, 0);
 	return rc;
 }

@@ -18,4 +18,12 @@ int raw_begin(const char *dir, const char *file, unsigned flags,
 /* raw_end - commits (ok) or aborts txn and closes env; 0 when committed. */
 int raw_end(MDB_env *env, MDB_txn *txn, int ok);
 
+/*
+ * raw_has - whether DIR/file has a database of that name (key NULL), or
+ * whether that database holds key: 1 or 0.  -1 when the file does not
+ * open, or a key is asked of a database that is not there.
+ */
+int raw_has(const char *dir, const char *file, const char *database,
+    const char *key);
+
 #endif

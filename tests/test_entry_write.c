@@ -16,24 +16,14 @@
 #include "ledger/sealed.h"
 
 #include "entry_reference.h"
+#include "rnd.h"
 #include "testlib.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-next(void)
-{
-	/* xorshift64*: the same cases on every run */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ULL;
-}
-
+/* rnd(), but 0 for n 0, and then without a draw. */
 static size_t
 below(size_t n)
 {
-	return n ? (size_t)(next() % n) : 0;
+	return n ? (size_t)rnd(n) : 0;
 }
 
 static size_t cases, written;
@@ -371,10 +361,10 @@ random_value(int depth)
 
 	switch (below(depth > 0 ? 10 : 7)) {
 	case 0:
-		return json_integer((json_int_t)(next() >> below(64)) *
-		    (next() & 1 ? -1 : 1));
+		return json_integer((json_int_t)(rnd64() >> below(64)) *
+		    (rnd64() & 1 ? -1 : 1));
 	case 1:
-		return json_real((double)(int64_t)next() / (double)(1 + below(1000000)));
+		return json_real((double)(int64_t)rnd64() / (double)(1 + below(1000000)));
 	case 2:
 		return json_true();
 	case 3:
@@ -456,9 +446,9 @@ test_random(void)
 			json_object_set_new(ev, extra[below(sizeof(extra) /
 			    sizeof(extra[0]))], random_value(3));
 		default_meta(&meta);
-		meta.seq = next() >> below(64);
-		meta.salt[below(LEDGER_SALT_LEN)] = (uint8_t)next();
-		meta.prev[below(LEDGER_HASH_LEN)] = (uint8_t)next();
+		meta.seq = rnd64() >> below(64);
+		meta.salt[below(LEDGER_SALT_LEN)] = (uint8_t)rnd64();
+		meta.prev[below(LEDGER_HASH_LEN)] = (uint8_t)rnd64();
 		if (below(8) == 0)
 			meta.submitter = "\xe2\x82\xac \"sub\"";
 		n_tokens = json_array_size(json_object_get(ev, "subjects"));
@@ -495,6 +485,7 @@ test_random(void)
 int
 main(void)
 {
+	rnd_seed(0x9e3779b97f4a7c15ULL);
 	RUN(test_cases);
 	RUN(test_sizes);
 	RUN(test_sealing_exhaustive);

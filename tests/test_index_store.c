@@ -211,26 +211,6 @@ copy_file(const char *dir, const char *from, const char *to)
 	return rc;
 }
 
-/* Whether ledger.mdb has a database of that name, or a meta record. */
-static int
-log_has(const char *dir, const char *database, const char *meta_key)
-{
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	int rc;
-
-	if (raw_begin(dir, STORE_FILE, MDB_RDONLY, &env, &txn) != 0)
-		return -1;
-	rc = mdb_dbi_open(txn, database, 0, &dbi) == 0;
-	if (rc && meta_key != NULL) {
-		MDB_val k = { strlen(meta_key), (void *)meta_key }, v;
-		rc = mdb_get(txn, dbi, &k, &v) == 0;
-	}
-	raw_end(env, txn, 0);
-	return rc;
-}
-
 /* The daemon answers a subject's timeline through its index: event i. */
 static int
 subject_answers(struct daemon *d, int i)
@@ -296,7 +276,7 @@ body_index_moved_and_rebuilt(struct daemon *d)
 	check_fsck(d, NULL);
 
 	REQUIRE((older = make_older_layout(d->data)) == before.records);
-	CHECK_INT(log_has(d->data, "index", NULL), 1);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "index", NULL), 1);
 	check_fsck(d, "the index is in its older place");
 
 	if (faults == NULL || faults[0] == '\0')
@@ -314,7 +294,7 @@ body_index_moved_and_rebuilt(struct daemon *d)
 			    same_dump(&now, &before) &&
 			    now.watermark == before.watermark);
 		dump_free(&now);
-		CHECK_INT(log_has(d->data, "index", NULL), 1);
+		CHECK_INT(raw_has(d->data, STORE_FILE, "index", NULL), 1);
 		check_fsck(d, NULL);
 	}
 	unsetenv("LEDGERD_CRASH_AT");
@@ -332,9 +312,9 @@ body_index_moved_and_rebuilt(struct daemon *d)
 	http_client_close(&hc);
 	CHECK(subject_answers(d, EVENTS + 3));
 	REQUIRE(daemon_stop(d) == 0);
-	CHECK_INT(log_has(d->data, "index", NULL), 0);
-	CHECK_INT(log_has(d->data, "meta", "indexed"), 0);
-	CHECK_INT(log_has(d->data, "meta", "compact-due"), 0);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "index", NULL), 0);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "meta", "indexed"), 0);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "meta", "compact-due"), 0);
 	check_fsck(d, NULL);
 
 	/* index.mdb lost: fsck says so, and the next start rebuilds it. */

@@ -19,6 +19,7 @@
 #include "ledger/jsonparse.h"
 #include "ledger/xmalloc.h"
 
+#include "rnd.h"
 #include "same_tree.h"
 #include "testlib.h"
 
@@ -445,24 +446,6 @@ test_duplicates(void)
 	    JSON_REJECT_DUPLICATES) == NULL);
 }
 
-/* A small deterministic generator (xorshift64*). */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static size_t
-rnd(size_t n)
-{
-	return (size_t)(rng() % n);
-}
-
 /* cp as UTF-8 at t; the end of what it wrote. */
 static char *
 utf8_put_test(char *t, unsigned long cp)
@@ -538,7 +521,7 @@ random_value(int depth, int nul)
 			    sizeof(ints[0]))]);
 		/* One call per statement: the same stream with any
 		 * compiler. */
-		bits = rng();
+		bits = rnd64();
 		bits >>= rnd(64);
 		return json_integer((json_int_t)(rnd(2) ? bits : 0 - bits));
 	case 2:
@@ -546,12 +529,12 @@ random_value(int depth, int nul)
 			return json_real(reals[rnd(sizeof(reals) /
 			    sizeof(reals[0]))]);
 		do {
-			bits = rng();
+			bits = rnd64();
 			memcpy(&d, &bits, sizeof(d));
 		} while (d != d || d - d != 0);	/* NaN or infinite */
 		return json_real(d);
 	case 3:
-		d = (double)(int64_t)rng();
+		d = (double)(int64_t)rnd64();
 		return json_real(d / (double)(1 + rnd(100000)));
 	case 4:
 	case 5:
@@ -567,7 +550,7 @@ random_value(int depth, int nul)
 		for (i = 0, n = rnd(6); i < n; i++) {
 			m = random_string(0);
 			if (rnd(3) == 0) {
-				snprintf(key, sizeof(key), "k%zu", rnd(4));
+				snprintf(key, sizeof(key), "k%d", (int)rnd(4));
 				json_object_set_new(v, key, random_value(depth +
 				    1, nul));
 			} else
@@ -729,6 +712,7 @@ test_drop_in(void)
 int
 main(void)
 {
+	rnd_seed(0x9e3779b97f4a7c15ULL);
 	RUN(test_exhaustive_small);
 	RUN(test_unicode_escapes);
 	RUN(test_every_byte);

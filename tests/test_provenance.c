@@ -33,6 +33,7 @@
 #include "apiutil.h"
 #include "daemon.h"
 #include "http.h"
+#include "rnd.h"
 #include "testlib.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -92,18 +93,6 @@ static struct {
 	uint64_t *children, *child_start;
 	size_t children_for;	/* n_ents when they were built */
 } S;
-
-static uint64_t rng_state = 0x5eedf00dcafe1234ULL;
-
-/* xorshift64*: deterministic across runs and platforms. */
-static uint64_t
-rnd(uint64_t n)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545F4914F6CDD1DULL) % n;
-}
 
 static void
 subject_id(int i, char out[32])
@@ -1598,6 +1587,7 @@ test_reindex_copy(void)
 int
 main(void)
 {
+	rnd_seed(0x5eedf00dcafe1234ULL);
 	RUN(test_load);
 	RUN(test_subjects);
 	RUN(test_actors);

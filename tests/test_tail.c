@@ -19,6 +19,7 @@
 #include "apiutil.h"
 #include "daemon.h"
 #include "http.h"
+#include "rnd.h"
 #include "testlib.h"
 
 #define TOK_WRITER "tail-writer-token"
@@ -35,17 +36,6 @@ static struct {
 	int64_t ref;		/* the seq of the share it rests on, or -1 */
 } evs[MAX_EVENTS];
 static size_t n_evs;
-
-static uint64_t rng_state = 0x7a11da7a5eed0001ULL;
-
-static uint64_t
-rnd(uint64_t n)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545F4914F6CDD1DULL) % n;
-}
 
 static void
 sha256_hex(const char *token, char out[65])
@@ -469,6 +459,7 @@ test_interleavings(void)
 int
 main(void)
 {
+	rnd_seed(0x7a11da7a5eed0001ULL);
 	RUN(test_interleavings);
 	RUN(test_merge_crash_points);
 	return TEST_SUMMARY();

@@ -22,6 +22,7 @@
 #include "../ledgerd/tail.h"
 #include "../ledgerd/tail_merge.h"
 #include "daemon.h"
+#include "rnd.h"
 #include "testlib.h"
 
 #define N_SUBJECTS 7
@@ -37,17 +38,6 @@ static struct {
 	int type;
 	int64_t ref;		/* the seq it rests on, or -1 */
 } ents[MAX_ENTRIES];
-
-static uint64_t rng_state = 0x7a11beefcafe0001ULL;
-
-static uint64_t
-rnd(uint64_t n)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545F4914F6CDD1DULL) % n;
-}
 
 static const char *const types[] = { "share", "query", "advice" };
 
@@ -695,6 +685,7 @@ test_event_records(void)
 int
 main(void)
 {
+	rnd_seed(0x7a11beefcafe0001ULL);
 	RUN(test_event_records);
 	RUN(test_interleavings);
 	RUN(test_readers_race_merges);

@@ -30,20 +30,10 @@
 #include "rawlmdb.h"
 #include "daemon.h"
 #include "http.h"
+#include "rnd.h"
 #include "testlib.h"
 
 #define MAP_SIZE (64ULL << 20)
-
-static uint64_t rng_state = 0x7ee5a1afc0ffee01ULL;
-
-static uint64_t
-rnd(uint64_t n)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545F4914F6CDD1DULL) % n;
-}
 
 static void
 leaf_of(uint64_t i, uint8_t out[LEDGER_HASH_LEN])
@@ -281,22 +271,6 @@ make_legacy(const char *dir, uint64_t size)
 	return moved;
 }
 
-/* Whether the store file still has a database of that name. */
-static int
-has_database(const char *dir, const char *name)
-{
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	int rc;
-
-	if (raw_begin(dir, STORE_FILE, MDB_RDONLY, &env, &txn) != 0)
-		return -1;
-	rc = mdb_dbi_open(txn, name, 0, &dbi) == 0;
-	raw_end(env, txn, 0);
-	return rc;
-}
-
 /* What an older release does on opening a moved store: an empty hashes. */
 static int
 create_empty_hashes(const char *dir)
@@ -309,24 +283,6 @@ create_empty_hashes(const char *dir)
 		return -1;
 	return raw_end(env, txn, mdb_dbi_open(txn, "hashes", MDB_CREATE,
 	    &dbi) == 0);
-}
-
-/* Whether the store's meta database holds name. */
-static int
-has_meta(const char *dir, const char *name)
-{
-	MDB_val k = { strlen(name), (void *)name }, v;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	int rc;
-
-	if (raw_begin(dir, STORE_FILE, MDB_RDONLY, &env, &txn) != 0)
-		return -1;
-	rc = mdb_dbi_open(txn, "meta", 0, &dbi) == 0 ?
-	    mdb_get(txn, dbi, &k, &v) == 0 : -1;
-	raw_end(env, txn, 0);
-	return rc;
 }
 
 /* Deletes the older layout's hash (level, index). */
@@ -364,7 +320,7 @@ test_legacy_moved_in_steps(void)
 	REQUIRE(append_leaves(st, 0, size) == 0);
 	store_close(st);
 	CHECK_INT(make_legacy(dir, size), (long long)expected_nodes(size));
-	CHECK_INT(has_database(dir, "tree"), 0);
+	CHECK_INT(raw_has(dir, STORE_FILE, "tree", NULL), 0);
 
 	/* Read-only (fsck) first: it cannot create tree, and reads hashes. */
 	REQUIRE(store_open(dir, MAP_SIZE, 1, &st) == 0);
@@ -418,8 +374,8 @@ test_legacy_moved_in_steps(void)
 	size += 50;
 	CHECK_INT(check_tree(st, size), 0);
 	store_close(st);
-	CHECK_INT(has_database(dir, "hashes"), 0);
-	CHECK_INT(has_database(dir, "tree"), 1);
+	CHECK_INT(raw_has(dir, STORE_FILE, "hashes", NULL), 0);
+	CHECK_INT(raw_has(dir, STORE_FILE, "tree", NULL), 1);
 	REQUIRE(store_open(dir, MAP_SIZE, 1, &st) == 0);
 	CHECK_INT(store_tree_legacy(st), 0);
 	CHECK_INT(check_tree(st, size), 0);
@@ -442,7 +398,7 @@ test_legacy_moved_in_steps(void)
 	CHECK_INT(store_compact_due(st), 0);
 	CHECK_INT(check_tree(st, size), 0);
 	store_close(st);
-	CHECK_INT(has_database(dir, "hashes"), 0);
+	CHECK_INT(raw_has(dir, STORE_FILE, "hashes", NULL), 0);
 	remove_tree(dir);
 }
 
@@ -468,7 +424,7 @@ test_missing_hash_stops_the_move(void)
 	    LEDGER_ECORRUPT);
 	CHECK_INT(done, 0);
 	store_close(st);
-	CHECK_INT(has_database(dir, "hashes"), 1);
+	CHECK_INT(raw_has(dir, STORE_FILE, "hashes", NULL), 1);
 	REQUIRE(store_open(dir, MAP_SIZE, 0, &st) == 0);
 	CHECK_INT(store_tree_legacy(st), 1);
 	store_close(st);
@@ -662,12 +618,12 @@ body_daemon_moves_a_legacy_store(struct daemon *d)
 	setenv("LEDGERD_BIN", faults, 1);
 	setenv("LEDGERD_CRASH_AT", "tree-migrate-put", 1);
 	CHECK(daemon_restart(d) != 0);
-	CHECK_INT(has_database(d->data, "hashes"), 1);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "hashes", NULL), 1);
 	CHECK_INT(daemon_fsck(d), 0);
 	setenv("LEDGERD_CRASH_AT", "tree-migrate-commit", 1);
 	CHECK(daemon_restart(d) != 0);
-	CHECK_INT(has_database(d->data, "hashes"), 0);
-	CHECK_INT(has_meta(d->data, "compact-due"), 1);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "hashes", NULL), 0);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "meta", "compact-due"), 1);
 	CHECK_INT(daemon_tool(d, fsck, out, sizeof(out)), 0);
 	CHECK(strstr(out, "fsck: OK") != NULL);
 	CHECK(strstr(out, "a compaction is due") != NULL);
@@ -678,7 +634,7 @@ body_daemon_moves_a_legacy_store(struct daemon *d)
 	unsetenv("LEDGERD_CRASH_AT");
 	setenv("LEDGERD_BIN", release, 1);
 	free(release);
-	CHECK_INT(has_meta(d->data, "compact-due"), 1);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "meta", "compact-due"), 1);
 	REQUIRE(stat(path, &after) == 0);
 	CHECK(after.st_size < before.st_size);
 	CHECK_INT(daemon_fsck(d), 0);
@@ -688,14 +644,14 @@ body_daemon_moves_a_legacy_store(struct daemon *d)
 	/* Compacted again at the restart, the mark gone. */
 	CHECK(log != NULL && strstr(log, "store: compacted in") != NULL);
 	free(log);
-	CHECK_INT(has_meta(d->data, "compact-due"), 0);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "meta", "compact-due"), 0);
 	CHECK_INT(daemon_tree_good(d, n), 0);
 	http_client_init(&hc, d->port, d->token);
 	CHECK(post_events(&hc, (int)n, 20, 1) == 0);
 	http_client_close(&hc);
 	CHECK_INT(daemon_tree_good(d, n + 20), 0);
 	REQUIRE(daemon_stop(d) == 0);
-	CHECK_INT(has_database(d->data, "hashes"), 0);
+	CHECK_INT(raw_has(d->data, STORE_FILE, "hashes", NULL), 0);
 	CHECK_INT(daemon_fsck(d), 0);
 }
 
@@ -708,6 +664,7 @@ test_daemon_moves_a_legacy_store(void)
 int
 main(void)
 {
+	rnd_seed(0x7ee5a1afc0ffee01ULL);
 	RUN(test_every_size);
 	RUN(test_legacy_moved_in_steps);
 	RUN(test_missing_hash_stops_the_move);
