@@ -105,7 +105,7 @@ lookup_done(struct offload *o, struct request *r)
 	offload_release(o);
 	j->done(r, j->rc, &j->lookup, j->arg);
 	subject_lookup_free(&j->lookup);
-	/* A clear subject identifier: nothing of it stays in freed memory. */
+	/* A clear subject identifier: this copy is wiped before it is freed. */
 	OPENSSL_cleanse(j->id, j->len);
 	free(j->id);
 	free(j);

@@ -339,6 +339,8 @@ body_client_leaves(struct daemon *d)
 	CHECK(wait_metric(d, d->token, "ledgerd_append_requests_total", 2) ==
 	    0);
 	CHECK(wait_metric(d, d->token, "ledgerd_jobs_in_progress", 0) == 0);
+	/* The subject's audit entry may follow the pool's last job. */
+	CHECK(wait_metric(d, d->token, "ledgerd_tree_size", 2302) == 0);
 	size = healthz_tree_size(&hc);
 	CHECK_INT(size, 2302);
 	/* Others are served as before. */
@@ -369,15 +371,17 @@ start_small_pool(struct daemon *d)
 	    "  \"limits\": {\"workers\": 1, \"max_queued_jobs\": 1},\n"
 	    "  \"principals\": [\n"
 	    "    {\"id\": \"police-app\", \"org\": \"police\", \"roles\": "
-	    "[\"writer\", \"reader\", \"operator\"], \"token_sha256\": \"%s\"}\n"
+	    "[\"writer\", \"reader\", \"operator\", \"supervisor\"], "
+	    "\"token_sha256\": \"%s\"}\n"
 	    "  ]\n}\n", hash_hex(h));
 	return daemon_start_config(d, config);
 }
 
 /*
  * A full pool answers 503 overloaded with Retry-After at once, for a
- * listing and for a batch alike, and counts it; what it holds is answered
- * when it goes on.
+ * listing, a batch, a subject query and an export by subject alike (the
+ * last two before their tokens are made or anything is recorded), and
+ * counts it; what it holds is answered when it goes on.
  */
 static void
 test_overloaded(void)
@@ -434,8 +438,22 @@ test_overloaded(void)
 		http_response_free(&r);
 	} else
 		CHECK(!"the batch was answered");
+	for (i = 0; i < 2; i++) {
+		http_close(&extra);
+		CHECK(send_request(&extra, d.port, "GET", i == 0 ?
+		    "/v1/provenance/subjects/person-1" :
+		    "/v1/export?subject=person-1", auth, NULL, 0) == 0);
+		if (http_read_response(&extra, &r, 0) == 0) {
+			CHECK_ERROR(&r, 503, "overloaded", "");
+			CHECK_STR(http_header_get(&r, "Retry-After") ?: "", "1");
+			http_response_free(&r);
+		} else
+			CHECK(!"the subject query was answered");
+	}
+	/* Neither recorded an audit or export entry. */
+	CHECK_INT(metric_value(d.port, TOK_APP, "ledgerd_tree_size"), 0);
 	CHECK_INT(metric_value(d.port, TOK_APP, "ledgerd_jobs_rejected_total"),
-	    2);
+	    4);
 	CHECK_INT(metric_value(d.port, TOK_APP, "ledgerd_jobs_in_progress"), 2);
 	hold_off();
 	for (i = 0; i < 3; i++) {
