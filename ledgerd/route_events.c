@@ -299,6 +299,51 @@ post_done(struct append_request *a, void *arg)
 }
 
 /*
+ * A batch's parsed events (and a waiting answer's tree), freed on a worker:
+ * ten thousand events take tens of milliseconds to free, too long for the
+ * loop, and a batch is dropped there when the writer's queue is full, its
+ * client left, or its answer's work was skipped.  One such job follows a
+ * request the pool held already (workers_continue).
+ */
+struct batch_free {
+	struct job job;			/* first */
+	struct append_request *a;
+	json_t *body;
+};
+
+static void
+batch_free_run(struct job *j)
+{
+	struct batch_free *f = (struct batch_free *)j;
+
+	append_request_free(f->a);
+	json_decref(f->body);
+	f->a = NULL;
+	f->body = NULL;
+}
+
+static void
+batch_free_done(struct job *j)
+{
+	free(j);
+}
+
+static void
+batch_free_later(struct server *srv, struct append_request *a, json_t *body)
+{
+	struct batch_free *f;
+
+	if (a == NULL && body == NULL)
+		return;
+	f = xcalloc(1, sizeof(*f));
+	f->job.run = batch_free_run;
+	f->job.done = batch_free_done;
+	f->a = a;
+	f->body = body;
+	workers_continue(srv->workers, &f->job);
+}
+
+/*
  * A batch's answer, made on a worker: ten thousand events take a while to
  * write out, and as long to free.
  */
@@ -352,8 +397,8 @@ batch_answer_done(struct offload *o, struct request *r)
 		b->witnessed_body = NULL;
 	} else
 		offload_reply(o, r);
-	json_decref(b->witnessed_body);
-	append_request_free(b->a);	/* when the work was skipped */
+	/* The events when the work was skipped; the tree when r left. */
+	batch_free_later(o->srv, b->a, b->witnessed_body);
 	offload_release(o);
 	free(b);
 }
@@ -383,7 +428,10 @@ submit(struct request *r, struct append_request *a, int batch)
 	a->queued_us = server_now_us();
 	if (writer_submit(r->srv->writer, a) != 0) {
 		metrics_inc(&r->srv->metrics.rejected_overload, 1);
-		append_request_free(a);
+		if (batch)
+			batch_free_later(r->srv, a, NULL);
+		else
+			append_request_free(a);
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
 		reply_error(r, 503, "overloaded", NULL,
@@ -688,7 +736,7 @@ batch_check_done(struct offload *o, struct request *r)
 	} else
 		offload_reply(o, r);
 	/* A batch whose client left before it was checked is not appended. */
-	append_request_free(b->a);
+	batch_free_later(o->srv, b->a, NULL);
 	if (b->body != NULL)
 		evbuffer_free(b->body);
 	offload_release(o);

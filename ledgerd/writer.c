@@ -1248,6 +1248,9 @@ writer_main(void *arg)
 		w->queued_events -= events;
 		pthread_mutex_unlock(&w->mu);
 
+		/* Tests hold appends here, taken but not committed. */
+		if (!TAILQ_EMPTY(&batch))
+			crash_hold("commit");
 		/* Cosignatures alone make a small commit of their own. */
 		if (!TAILQ_EMPTY(&batch) || !TAILQ_EMPTY(&cosigns))
 			commit_batch(w, &batch, &cosigns);

@@ -30,9 +30,13 @@
 static char hold_dir[64];
 static char hold_file[128];
 
-/* The test daemon, with the hold point armed on hold_file (absent yet). */
+/*
+ * The test daemon, with hold point `point` (ledgerd/crash.h: "job" for the
+ * workers' jobs, "commit" for the writer's commits) armed on hold_file
+ * (absent yet).
+ */
 static int
-hold_arm(void)
+hold_arm_at(const char *point)
 {
 	const char *faults = getenv("LEDGERD_FAULTS_BIN");
 	char spec[160];
@@ -41,11 +45,17 @@ hold_arm(void)
 	if (mkdtemp(hold_dir) == NULL)
 		return -1;
 	snprintf(hold_file, sizeof(hold_file), "%s/hold", hold_dir);
-	snprintf(spec, sizeof(spec), "job:%s", hold_file);
+	snprintf(spec, sizeof(spec), "%s:%s", point, hold_file);
 	setenv("LEDGERD_HOLD_AT", spec, 1);
 	setenv("LEDGERD_BIN", faults != NULL && faults[0] != '\0' ? faults :
 	    "build/ledgerd-faults", 1);
 	return 0;
+}
+
+static int
+hold_arm(void)
+{
+	return hold_arm_at("job");
 }
 
 static void
@@ -471,6 +481,87 @@ out:
 }
 
 /*
+ * A full append queue refuses a batch 503 overloaded with Retry-After once
+ * it is checked, appends nothing of it, and takes the next; its events are
+ * freed off the loop (a worker's job), which AddressSanitizer checks.  The
+ * writer is held with one batch taken and one queued (max_queue_events
+ * 100).
+ */
+static void
+test_queue_full_refuses_batch(void)
+{
+	struct http_conn taken, queued, refused;
+	struct http_response r;
+	struct daemon d;
+	uint8_t h[LEDGER_HASH_LEN];
+	const char *auth = "Bearer " TOK_APP;
+	char *release = xstrdup(daemon_bin()), *text, config[2048];
+	size_t len;
+
+	memset(&taken, 0, sizeof(taken));
+	memset(&queued, 0, sizeof(queued));
+	memset(&refused, 0, sizeof(refused));
+	REQUIRE(hold_arm_at("commit") == 0);
+	ledger_sha256(TOK_APP, strlen(TOK_APP), h);
+	snprintf(config, sizeof(config),
+	    "{\"listen\": \"127.0.0.1:0\", "
+	    "\"origin\": \"ledger.example.org/loop-test\", "
+	    "\"limits\": {\"max_batch_events\": 100, "
+	    "\"max_queue_events\": 100},\n\"principals\": [{\"id\": "
+	    "\"police-app\", \"org\": \"police\", \"roles\": [\"writer\", "
+	    "\"reader\", \"operator\"], \"token_sha256\": \"%s\"}]}\n",
+	    hash_hex(h));
+	if (daemon_start_config(&d, config) != 0) {
+		CHECK(!"the daemon started");
+		goto out;
+	}
+	CHECK(hold_on() == 0);
+	text = batch_text(0, 100, &len);
+	CHECK(send_request(&taken, d.port, "POST", "/v1/events/batch", auth,
+	    text, len) == 0);
+	free(text);
+	/* Taken by the writer, held before its commit: the queue is empty. */
+	CHECK(wait_metric(&d, TOK_APP, "ledgerd_jobs_in_progress", 0) == 0);
+	CHECK(wait_metric(&d, TOK_APP, "ledgerd_queue_depth", 0) == 0);
+	text = batch_text(100, 100, &len);
+	CHECK(send_request(&queued, d.port, "POST", "/v1/events/batch", auth,
+	    text, len) == 0);
+	free(text);
+	CHECK(wait_metric(&d, TOK_APP, "ledgerd_queue_depth", 100) == 0);
+	text = batch_text(200, 5, &len);
+	CHECK(send_request(&refused, d.port, "POST", "/v1/events/batch", auth,
+	    text, len) == 0);
+	free(text);
+	if (http_read_response(&refused, &r, 0) == 0) {
+		CHECK_ERROR(&r, 503, "overloaded", "");
+		CHECK_STR(http_header_get(&r, "Retry-After") ?: "", "1");
+		http_response_free(&r);
+	} else
+		CHECK(!"the refused batch was answered");
+	CHECK_INT(metric_value(d.port, TOK_APP,
+	    "ledgerd_rejected_overload_total"), 1);
+	hold_off();
+	CHECK_INT(read_answer(&taken, NULL, NULL), 201);
+	CHECK_INT(read_answer(&queued, NULL, NULL), 201);
+	CHECK(wait_metric(&d, TOK_APP, "ledgerd_tree_size", 200) == 0);
+	/* The refused batch goes in once there is room. */
+	http_close(&refused);
+	text = batch_text(200, 5, &len);
+	CHECK(send_request(&refused, d.port, "POST", "/v1/events/batch", auth,
+	    text, len) == 0);
+	free(text);
+	CHECK_INT(read_answer(&refused, NULL, NULL), 201);
+	CHECK_INT(metric_value(d.port, TOK_APP, "ledgerd_tree_size"), 205);
+	http_close(&taken);
+	http_close(&queued);
+	http_close(&refused);
+	daemon_cleanup(&d);
+out:
+	hold_disarm(release);
+	free(release);
+}
+
+/*
  * SIGTERM while a job is under way: the stop waits for it, and its answer
  * is sent before the daemon exits 0.
  */
@@ -633,6 +724,7 @@ main(void)
 	RUN(test_healthz_while_heavy);
 	RUN(test_client_leaves_mid_job);
 	RUN(test_overloaded);
+	RUN(test_queue_full_refuses_batch);
 	RUN(test_stop_drains_jobs);
 	RUN(test_concurrent_heavy);
 	return TEST_SUMMARY();
