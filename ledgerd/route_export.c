@@ -396,55 +396,79 @@ stream_send(struct request *r, struct export_stream *s, uint64_t export_seq)
 }
 
 /*
- * An object export's lineage, walked on a worker before the status line,
- * so that one too large is refused with an answer of its own.
+ * What an export needs before its status line, on a worker: an object
+ * export's lineage walked (one too large is refused with an answer of its
+ * own), or the range of seqs since and until bound (a binary search that
+ * parses an entry at each step, from the disk when it is cold).
  */
-struct lineage_job {
+struct prepare_job {
 	struct offload o;		/* first */
 	struct export_stream *s;
 	uint64_t export_seq;
 };
 
-static void
-lineage_work(struct offload *o)
+static int
+bound_range(struct export_stream *s)
 {
-	struct lineage_job *lj = (struct lineage_job *)o;
-	struct export_stream *s = lj->s;
 	struct store_txn *txn = NULL;
 	int rc;
 
-	if ((rc = store_read_begin(s->store, &txn)) == 0)
+	if ((rc = store_read_begin(s->store, &txn)) != 0)
+		return rc;
+	if (s->has_since)
+		rc = seq_by_received_at(txn, s->pos, s->hi, s->since, 0,
+		    &s->pos);
+	if (rc == 0 && s->has_until)
+		rc = seq_by_received_at(txn, s->pos, s->hi, s->until, 1,
+		    &s->hi);
+	store_txn_end(txn);
+	return rc;
+}
+
+static void
+prepare_work(struct offload *o)
+{
+	struct prepare_job *pj = (struct prepare_job *)o;
+	struct export_stream *s = pj->s;
+	struct store_txn *txn = NULL;
+	int rc;
+
+	if (s->object == NULL)
+		rc = bound_range(s);
+	else if ((rc = store_read_begin(s->store, &txn)) == 0) {
 		rc = lineage_walk(txn, s->object, strlen(s->object), s->depth,
 		    s->hi, EXPORT_LINEAGE_MAX, 0, &s->lineage);
-	store_txn_end(txn);
+		store_txn_end(txn);
+	}
 	if (rc != 0) {
-		log_warnx("request %" PRIu64 ": export lineage: %s",
-		    o->request_id, ledger_strerror(rc));
+		log_warnx("request %" PRIu64 ": export %s: %s", o->request_id,
+		    s->object != NULL ? "lineage" : "range",
+		    ledger_strerror(rc));
 		offload_answer_error(o, 500, "internal", NULL,
 		    "cannot read the log");
-	} else if (s->lineage.full)
+	} else if (s->object != NULL && s->lineage.full)
 		offload_answer_error(o, 400, "too_large", "object", "the "
 		    "lineage of object holds more than %d entries below the "
 		    "export entry (seq %" PRIu64 ")%s", EXPORT_LINEAGE_MAX,
-		    lj->export_seq, s->depth > 0 ? "; export it with a "
+		    pj->export_seq, s->depth > 0 ? "; export it with a "
 		    "smaller depth" : "");
 	else
 		o->status = 200;
 }
 
 static void
-lineage_done(struct offload *o, struct request *r)
+prepare_done(struct offload *o, struct request *r)
 {
-	struct lineage_job *lj = (struct lineage_job *)o;
+	struct prepare_job *pj = (struct prepare_job *)o;
 
 	if (r != NULL && o->code[0] == '\0' && o->status == 200)
-		stream_send(r, lj->s, lj->export_seq);
+		stream_send(r, pj->s, pj->export_seq);
 	else {
 		offload_reply(o, r);
-		stream_free(lj->s);
+		stream_free(pj->s);
 	}
 	offload_release(o);
-	free(lj);
+	free(pj);
 }
 
 /*
@@ -458,9 +482,7 @@ static void
 stream_start(struct request *r, uint64_t export_seq, void *arg)
 {
 	struct export_stream *s = arg;
-	struct store_txn *txn = NULL;
-	struct lineage_job *lj;
-	int rc = 0;
+	struct prepare_job *pj;
 
 	if (r == NULL) {
 		stream_free(s);
@@ -468,30 +490,14 @@ stream_start(struct request *r, uint64_t export_seq, void *arg)
 	}
 	s->pos = 0;
 	s->hi = export_seq;
-	if ((s->has_since || s->has_until) &&
-	    (rc = store_read_begin(r->srv->store, &txn)) != 0)
-		goto fail;
-	if (s->has_since && (rc = seq_by_received_at(txn, s->pos, s->hi,
-	    s->since, 0, &s->pos)) != 0)
-		goto fail;
-	if (s->has_until && (rc = seq_by_received_at(txn, s->pos, s->hi,
-	    s->until, 1, &s->hi)) != 0)
-		goto fail;
-	store_txn_end(txn);
-	if (s->object == NULL) {
+	if (s->object == NULL && !s->has_since && !s->has_until) {
 		stream_send(r, s, export_seq);
 		return;
 	}
-	lj = xcalloc(1, sizeof(*lj));
-	lj->s = s;
-	lj->export_seq = export_seq;
-	offload_continue(r, &lj->o, lineage_work, lineage_done);
-	return;
-fail:
-	store_txn_end(txn);
-	log_warnx("request %" PRIu64 ": export: %s", r->id, ledger_strerror(rc));
-	reply_error(r, 500, "internal", NULL, "cannot read the log");
-	stream_free(s);
+	pj = xcalloc(1, sizeof(*pj));
+	pj->s = s;
+	pj->export_seq = export_seq;
+	offload_continue(r, &pj->o, prepare_work, prepare_done);
 }
 
 /* An identifier given as a query parameter: 1 to LEDGER_STRING_MAX bytes. */
