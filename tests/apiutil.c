@@ -10,6 +10,7 @@
 #include "ledger/base64.h"
 #include "ledger/entry.h"
 #include "ledger/error.h"
+#include "ledger/hash.h"
 #include "ledger/keyfile.h"
 #include "ledger/period.h"
 #include "ledger/xmalloc.h"
@@ -164,6 +165,15 @@ hash_hex(const uint8_t h[LEDGER_HASH_LEN])
 	for (i = 0; i < LEDGER_HASH_LEN; i++)
 		snprintf(buf + 2 * i, 3, "%02x", h[i]);
 	return buf;
+}
+
+void
+sha256_hex(const char *s, char out[65])
+{
+	uint8_t h[LEDGER_HASH_LEN];
+
+	ledger_sha256(s, strlen(s), h);
+	snprintf(out, 65, "%s", hash_hex(h));
 }
 
 long long

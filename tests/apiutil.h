@@ -140,6 +140,9 @@ uint8_t (*leaf_hashes(struct http_client *hc, uint64_t n))[LEDGER_HASH_LEN];
 /* hex of a hash, for messages (static buffer). */
 const char *hash_hex(const uint8_t h[LEDGER_HASH_LEN]);
 
+/* sha256_hex - a token's config form: SHA-256 of s, 64 lowercase hex. */
+void sha256_hex(const char *s, char out[65]);
+
 /* tree_size_now - the tree size of the latest checkpoint, or -1. */
 long long tree_size_now(struct http_client *hc, const struct ledger_verifier *v);
 

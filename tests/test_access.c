@@ -70,15 +70,6 @@ run(const char *fmt, ...)
 	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void
-sha256_hex(const char *s, char out[65])
-{
-	uint8_t h[LEDGER_HASH_LEN];
-
-	ledger_sha256(s, strlen(s), h);
-	snprintf(out, 65, "%s", hash_hex(h));
-}
-
 /* SHA-256 of a PEM certificate's DER form, as cert_sha256 wants it. */
 static int
 cert_fingerprint(const char *name, char out[65])

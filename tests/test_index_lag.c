@@ -52,15 +52,6 @@ static struct {
 } evs[LAG];
 static size_t n_evs;
 
-static void
-sha256_hex(const char *token, char out[65])
-{
-	uint8_t h[LEDGER_HASH_LEN];
-
-	ledger_sha256(token, strlen(token), h);
-	snprintf(out, 65, "%s", hash_hex(h));
-}
-
 /* The config with these tail limits; the interval is always an hour. */
 static char *
 config_text(unsigned tail_max, unsigned tail_merge)

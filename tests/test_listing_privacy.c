@@ -27,17 +27,6 @@
 
 #define LIST_MAX_EXAMINED 10000		/* route_events.c's bound */
 
-static void
-sha256_hex(const char *s, char out[65])
-{
-	uint8_t h[LEDGER_HASH_LEN];
-	size_t i;
-
-	ledger_sha256(s, strlen(s), h);
-	for (i = 0; i < LEDGER_HASH_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
 /* ledgerd with readers and writers of police and kmar and a supervisor. */
 static int
 start_daemon(struct daemon *d)

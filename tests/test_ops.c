@@ -25,16 +25,6 @@
 #define TOK_OPERATOR "operator-token"
 #define TOK_KMAR "kmar-reader-token"
 
-/* sha256_hex - the config form of a token: SHA-256, 64 lowercase hex. */
-static void
-sha256_hex(const char *token, char out[65])
-{
-	uint8_t h[LEDGER_HASH_LEN];
-
-	ledger_sha256(token, strlen(token), h);
-	snprintf(out, 65, "%s", hash_hex(h));
-}
-
 /*
  * start_ops - a daemon from a config file: police-app (writer and reader
  * of police), operator and kmar-reader (reader of kmar), each with a token; extra (may be "") is put

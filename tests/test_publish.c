@@ -46,15 +46,6 @@ struct setup {
 	struct http_client hc;
 };
 
-static void
-sha256_hex(const char *token, char out[65])
-{
-	uint8_t h[LEDGER_HASH_LEN];
-
-	ledger_sha256(token, strlen(token), h);
-	snprintf(out, 65, "%s", hash_hex(h));
-}
-
 /* The log's configuration; witnesses (may be "") goes in as it is. */
 static char *
 config_text(const char *witnesses)

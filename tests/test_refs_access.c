@@ -24,15 +24,6 @@
 #define TOK_KMAR "writer-kmar-token"
 #define TOK_BOARD "writer-board-token"
 
-static void
-sha256_hex(const char *s, char out[65])
-{
-	uint8_t h[LEDGER_HASH_LEN];
-
-	ledger_sha256(s, strlen(s), h);
-	snprintf(out, 65, "%s", hash_hex(h));
-}
-
 /*
  * Writers of police and kmar (writer role only: refs follow the org, not
  * the reader role) and a supervisor of board that also writes; new string.

@@ -62,17 +62,6 @@ struct posted {
 };
 
 static void
-sha256_hex(const char *s, char out[65])
-{
-	uint8_t h[LEDGER_HASH_LEN];
-	size_t i;
-
-	ledger_sha256(s, strlen(s), h);
-	for (i = 0; i < LEDGER_HASH_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
-static void
 set_skew(long long seconds)
 {
 	FILE *f = fopen(skew_path, "w");

@@ -37,15 +37,6 @@ static struct {
 } evs[MAX_EVENTS];
 static size_t n_evs;
 
-static void
-sha256_hex(const char *token, char out[65])
-{
-	uint8_t h[LEDGER_HASH_LEN];
-
-	ledger_sha256(token, strlen(token), h);
-	snprintf(out, 65, "%s", hash_hex(h));
-}
-
 static int
 start(struct daemon *d)
 {
