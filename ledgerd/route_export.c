@@ -619,7 +619,6 @@ subject_found(struct request *r, int rc, struct subject_lookup *l, void *arg)
 	struct export_subject *ss = arg;
 	struct export_stream *s = ss->s;
 	json_t *filters = ss->filters;
-	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
 
 	free(ss);
 	if (r == NULL)
@@ -630,24 +629,13 @@ subject_found(struct request *r, int rc, struct subject_lookup *l, void *arg)
 	}
 	s->lookup = *l;
 	memset(l, 0, sizeof(*l));
-	/*
-	 * Spec §3.3: the export entry names the subject by token only, its
-	 * token of now; the export covers every live period's.
-	 */
-	memcpy(token, s->lookup.tokens[0], sizeof(token));
-	json_object_set_new(filters, "subject_token", json_string(token));
-	if (s->lookup.n > 1) {
-		json_t *all = json_array();
-		for (size_t i = 0; i < s->lookup.n; i++)
-			json_array_append_new(all,
-			    json_string(s->lookup.tokens[i]));
-		json_object_set_new(filters, "subject_tokens", all);
-	}
+	/* The export covers every live period's tokens. */
+	subject_lookup_name(&s->lookup, filters);
 	/* The subject index is the narrower; org is then checked per entry. */
 	free(s->index_value);
 	s->indexed = 1;
 	s->index = STORE_IDX_SUBJECT;
-	s->index_value = xstrdup(token);
+	s->index_value = xstrdup(s->lookup.tokens[0]);
 	export_start(r, s, filters);
 	return;
 fail:

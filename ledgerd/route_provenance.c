@@ -583,14 +583,9 @@ subject_found(struct request *r, int rc, struct subject_lookup *l, void *arg)
 	q->index = STORE_IDX_SUBJECT;
 	q->index_value = xstrdup(q->subject_token);
 	q->index_len = strlen(q->index_value);
-	details = json_pack("{s:s, s:s, s:o}", "query", "subjects",
-	    "subject_token", q->subject_token, "filters", filters);
-	if (q->lookup.n > 1) {
-		json_t *all = json_array();
-		for (size_t i = 0; i < q->lookup.n; i++)
-			json_array_append_new(all, json_string(q->lookup.tokens[i]));
-		json_object_set_new(details, "subject_tokens", all);
-	}
+	details = json_pack("{s:s, s:o}", "query", "subjects", "filters",
+	    filters);
+	subject_lookup_name(&q->lookup, details);
 	audit_then_answer(r, q, details);
 	return;
 fail:

@@ -136,6 +136,19 @@ subject_lookup_start(struct request *r, const char *id, size_t len,
 }
 
 void
+subject_lookup_name(const struct subject_lookup *l, json_t *obj)
+{
+	json_object_set_new(obj, "subject_token", json_string(l->tokens[0]));
+	if (l->n > 1) {
+		json_t *all = json_array();
+
+		for (size_t i = 0; i < l->n; i++)
+			json_array_append_new(all, json_string(l->tokens[i]));
+		json_object_set_new(obj, "subject_tokens", all);
+	}
+}
+
+void
 subject_lookup_reply_error(struct request *r, int rc)
 {
 	if (rc == KEYRING_EUNAVAILABLE) {

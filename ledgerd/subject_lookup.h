@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "ledger/entry.h"
 
 struct request;
@@ -56,6 +58,13 @@ typedef void (*subject_lookup_done_fn)(struct request *r, int rc,
  */
 int subject_lookup_start(struct request *r, const char *id, size_t len,
     subject_lookup_done_fn done, void *arg);
+
+/*
+ * subject_lookup_name - names the subject in obj, an audit or export
+ * entry's details, by token only (spec §3.3): "subject_token", its token of
+ * now, and "subject_tokens", every live period's, when there are more.
+ */
+void subject_lookup_name(const struct subject_lookup *l, json_t *obj);
 
 /*
  * subject_lookup_reply_error - answers r for a failed subject_lookup_make:

@@ -203,14 +203,6 @@ logged_since(const struct daemon *d, size_t from, const char *text)
 	return found;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The seqs of police/u<user>'s activity, every page of it, in *got (at
  * most cap).  Returns 0, or -1 after printing why.

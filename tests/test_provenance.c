@@ -502,14 +502,6 @@ build_children(void)
 }
 
 static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
 cmp_edge(const void *a, const void *b)
 {
 	const uint64_t *x = a, *y = b;

@@ -174,14 +174,6 @@ metric(struct daemon *d, const char *name)
 	return v;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The seqs of the events of one provenance answer, sorted, against want
  * (sorted).  Returns 1 when they are the same.

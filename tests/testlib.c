@@ -31,3 +31,11 @@ test_summary_(void)
 	printf("%d passed, %d failed\n", test_passed_, test_failed_);
 	return test_failed_ ? 1 : 0;
 }
+
+int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}

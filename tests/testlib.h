@@ -64,6 +64,9 @@ extern int test_passed_, test_failed_;
 void test_run_(const char *name, void (*fn)(void));
 int test_summary_(void);
 
+/* cmp_u64 - qsort's and bsearch's order of uint64_t values. */
+int cmp_u64(const void *a, const void *b);
+
 #define RUN(fn) test_run_(#fn, fn)
 #define TEST_SUMMARY() test_summary_()
 
