@@ -466,8 +466,12 @@ reply_error(struct request *r, int status, const char *code,
 	if (error == NULL)
 		error = json_pack("{s:s, s:s, s:s}", "code", code, "message",
 		    "(message not representable)", "request_id", id);
-	if (error == NULL || (field != NULL &&
-	    json_object_set_new(error, "field", json_string(field)) != 0))
+	/* A field named by client input (a query parameter) may not be UTF-8. */
+	if (error != NULL && field != NULL && json_object_set_new(error,
+	    "field", json_string(field)) != 0 && json_object_set_new(error,
+	    "field", json_string("(name not representable)")) != 0)
+		error = NULL;
+	if (error == NULL)
 		fatalx("json_pack: out of memory");
 	reply_json(r, status, json_pack("{s:o}", "error", error));
 }

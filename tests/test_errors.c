@@ -79,6 +79,10 @@ static const struct raw_case {
 	{ "a query parameter with a NUL",
 	    "GET /checkpoint?a=%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400,
 	    "invalid_value" },
+	/* The error names the parameter: a name not UTF-8 ended the daemon. */
+	{ "a query parameter with a NUL, its name not UTF-8",
+	    "GET /checkpoint?a\xc9" "b=%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+	    400, "invalid_value" },
 };
 
 static void
