@@ -2,12 +2,16 @@
  * What one synced commit costs on this machine, by what it holds: the
  * ceiling the storage puts under the append rate, whatever the HTTP side
  * does.  Commits of K events go through the daemon's own store, tree and
- * indexer, one part of the writer's commit added per level:
+ * index tail, one part of the writer's commit added per level:
  *
  *	entries		the entry bytes and the head state
  *	+ tree		the Merkle tree's new hashes
- *	+ indexes	the provenance index records
- *	+ checkpoint	the signed checkpoint: the writer's whole commit
+ *	+ tail		the provenance index records, into the index tail in
+ *			memory (the writer's commit holds no index record:
+ *			they reach LMDB in merges of their own)
+ *	+ checkpoint	the signed checkpoint and the check of its signature:
+ *			the writer's whole commit, the keeper's round trips
+ *			aside
  *
  * Every run starts from a store of WARM entries (default 100,000), so that
  * the B-trees have their depth, then commits for about two seconds.  The
@@ -17,9 +21,11 @@
  * each run of contiguous dirty pages with one call).
  *
  * First, the CPU time one event costs in each stage of the append path
- * that is not storage: parsing the request's JSON, validating the event,
- * drawing the entry's salt, building and serialising its entry (with its
- * subject tokens), hashing the leaf.  Their sum bounds what two cores can append, whatever the disk.
+ * that is not storage, with the daemon's own functions: parsing the
+ * request's JSON (ledger_json_loadb), validating the event, making its
+ * subject tokens (the keeper's HMAC), drawing the entry's salt, writing the
+ * entry's bytes (ledger_entry_write), hashing the leaf.  Their sum bounds
+ * what two cores can append, whatever the disk.
  *
  *	bench_commit [WARM]
  */
@@ -38,9 +44,13 @@
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "ledger/xmalloc.h"
 
-#include "../ledgerd/indexer.h"
+#include "ledger/entry_write.h"
+#include "ledger/jsonparse.h"
+
 #include "../ledgerd/store.h"
+#include "../ledgerd/tail.h"
 #include "events.h"
 
 #define POOL 4096		/* distinct parsed events, used in turn */
@@ -48,10 +58,10 @@
 #define RUN_SECONDS 2.0
 #define ORIGIN "bench.example/log"
 
-enum level { ENTRIES, TREE, INDEXES, CHECKPOINT, N_LEVELS };
+enum level { ENTRIES, TREE, TAIL, CHECKPOINT, N_LEVELS };
 
 static const char *const level_names[N_LEVELS] = {
-	"entries", "+ tree", "+ indexes", "+ checkpoint",
+	"entries", "+ tree", "+ tail", "+ checkpoint",
 };
 
 static const unsigned commit_sizes[] = { 1, 8, 32, 64, 1000 };
@@ -60,9 +70,13 @@ static const unsigned commit_sizes[] = { 1, 8, 32, 64, 1000 };
 struct bench {
 	char text[POOL][1024];		/* the events as posted */
 	json_t *pool[POOL];		/* and parsed */
+	/* Each event's subject tokens, as the keeper makes them. */
+	char tokens[POOL][LEDGER_SUBJECTS_MAX][LEDGER_SUBJECT_TOKEN_LEN + 1];
+	size_t n_tokens[POOL];
 	uint8_t subject_key[LEDGER_SUBJECT_KEY_LEN];
 	struct ledger_signer *signer;
-	struct index_batch *index;
+	const struct ledger_verifier *verifier;
+	struct tail *tail;		/* of the run under way */
 };
 
 /* One run's figures. */
@@ -104,16 +118,17 @@ struct head {
 	struct store_state state;
 };
 
-/* Appends the pool's next event as entry state->tree_size. */
+/* Appends the pool's next event as entry state->tree_size, as the writer does. */
 static int
 append_one(struct bench *b, struct store_txn *txn, enum level level,
     struct store_state *state)
 {
 	struct ledger_hash_store hs = store_hash_store(txn);
 	uint64_t seq = state->tree_size;
+	size_t ev = seq % POOL;
+	const char *tokens[LEDGER_SUBJECTS_MAX];
 	struct ledger_entry_meta meta;
 	uint8_t leaf[LEDGER_HASH_LEN];
-	json_t *entry;
 	char *bytes;
 	size_t len;
 	int rc;
@@ -124,19 +139,18 @@ append_one(struct bench *b, struct store_txn *txn, enum level level,
 	memcpy(meta.prev, state->last_leaf_hash, LEDGER_HASH_LEN);
 	if ((rc = ledger_entry_salt_new(meta.salt)) != 0)
 		return rc;
-	if ((rc = ledger_entry_build(b->pool[seq % POOL], &meta, b->subject_key,
-	    &entry)) != 0)
+	for (size_t i = 0; i < b->n_tokens[ev]; i++)
+		tokens[i] = b->tokens[ev][i];
+	if ((rc = ledger_entry_write(b->pool[ev], &meta, tokens,
+	    b->n_tokens[ev], NULL, &bytes, &len)) != 0)
 		return rc;
-	if ((rc = ledger_entry_dump(entry, &bytes, &len)) == 0) {
-		if ((rc = ledger_leaf_hash(bytes, len, leaf)) == 0 &&
-		    (rc = store_put_entry(txn, seq, bytes, len)) == 0 &&
-		    level >= TREE)
-			rc = ledger_merkle_append(&hs, seq, leaf);
-		if (rc == 0 && level >= INDEXES)
-			rc = index_batch_add(b->index, seq, entry, NULL);
-		free(bytes);
-	}
-	json_decref(entry);
+	if ((rc = ledger_leaf_hash(bytes, len, leaf)) == 0 &&
+	    (rc = store_put_entry(txn, seq, bytes, len)) == 0 &&
+	    level >= TREE)
+		rc = ledger_merkle_append(&hs, seq, leaf);
+	if (rc == 0 && level >= TAIL)
+		rc = tail_add(b->tail, seq, b->pool[ev], tokens);
+	free(bytes);
 	if (rc != 0)
 		return rc;
 	state->tree_size++;
@@ -149,18 +163,32 @@ sign_checkpoint(struct bench *b, struct store_txn *txn, uint64_t tree_size)
 {
 	struct ledger_hash_store hs = store_hash_store(txn);
 	struct ledger_checkpoint cp;
-	char *note;
 	int rc;
 
 	memset(&cp, 0, sizeof(cp));
 	snprintf(cp.origin, sizeof(cp.origin), "%s", ORIGIN);
 	cp.tree_size = tree_size;
+	uint8_t sig[LEDGER_SIG_LEN];
+	char *body, *line = NULL, *note;
 	if ((rc = ledger_merkle_root(&hs, tree_size, cp.root)) != 0)
 		return rc;
-	if ((note = ledger_checkpoint_sign(&cp, b->signer)) == NULL)
+	/*
+	 * As the writer: the body signed (by the keeper there), the signature
+	 * checked against the log's key, the note stored.
+	 */
+	if ((body = ledger_checkpoint_format(&cp)) == NULL)
 		return LEDGER_ECRYPTO;
-	rc = store_put_checkpoint(txn, note, strlen(note));
-	free(note);
+	if ((rc = ledger_ed25519_sign(b->signer, body, strlen(body), sig)) == 0 &&
+	    (line = ledger_note_sig_line(b->verifier, body, strlen(body),
+	    sig)) == NULL)
+		rc = LEDGER_EVERIFY;
+	if (rc == 0) {
+		note = xasprintf("%s\n%s", body, line);
+		rc = store_put_checkpoint(txn, note, strlen(note));
+		free(note);
+	}
+	free(body);
+	free(line);
 	return rc;
 }
 
@@ -176,18 +204,17 @@ commit(struct bench *b, struct store *st, enum level level, unsigned k,
 		return rc;
 	for (unsigned i = 0; i < k && rc == 0; i++)
 		rc = append_one(b, txn, level, state);
-	if (rc == 0 && level >= INDEXES)
-		rc = index_batch_write(b->index, txn);
 	if (rc == 0)
 		rc = store_put_state(txn, state);
 	if (rc == 0 && level >= CHECKPOINT)
 		rc = sign_checkpoint(b, txn, state->tree_size);
 	if (rc != 0) {
-		index_batch_clear(b->index);
 		store_txn_end(txn);
 		return rc;
 	}
-	return store_commit(txn);
+	if ((rc = store_commit(txn)) == 0 && level >= TAIL)
+		tail_committed(b->tail, state->tree_size);
+	return rc;
 }
 
 static void
@@ -217,6 +244,8 @@ run(struct bench *b, const char *dir, enum level level, unsigned k,
 	remove_store(dir);
 	if ((rc = store_open(dir, 64ULL << 30, 0, &st)) != 0)
 		return rc;
+	/* Nothing merges here: the tail holds the whole run (~100 B an entry). */
+	b->tail = tail_new(0, 1u << 20);
 	while (rc == 0 && state.tree_size < warm)
 		rc = commit(b, st, level, 10000, &state);
 	t0 = clock_s(CLOCK_MONOTONIC);
@@ -231,16 +260,18 @@ run(struct bench *b, const char *dir, enum level level, unsigned k,
 	out->events_per_s = (double)n * k / t;
 	out->writes_per_commit = (double)(write_calls() - w0) / n;
 	store_close(st);
+	tail_free(b->tail);
+	b->tail = NULL;
 	remove_store(dir);
 	return rc;
 }
 
-enum stage { PARSE, VALIDATE, SALT, ENCODE, LEAF_HASH, N_STAGES };
+enum stage { PARSE, VALIDATE, TOKENS, SALT, ENCODE, LEAF_HASH, N_STAGES };
 
 static const char *const stage_names[N_STAGES] = {
 	"parse the request's JSON", "validate the event",
-	"draw the entry's salt", "build and serialise the entry",
-	"hash the leaf",
+	"make the subject tokens", "draw the entry's salt",
+	"write the entry's bytes", "hash the leaf",
 };
 
 /* Runs one stage over the whole pool; returns CPU microseconds per event. */
@@ -251,8 +282,11 @@ stage_cost(struct bench *b, enum stage stage)
 	struct ledger_entry_meta meta = { .submitter = "bench" };
 	uint8_t leaf[LEDGER_HASH_LEN];
 	size_t len, bad = 0;
-	json_t *entry;
+	const char *tokens[LEDGER_SUBJECTS_MAX];
+	char token[LEDGER_SUBJECT_TOKEN_LEN + 1];
+	json_t *parsed, *subjects, *id;
 	char *bytes;
+	size_t j;
 	double t0;
 
 	ledger_time_format(1795600000000000LL, meta.received_at);
@@ -260,8 +294,10 @@ stage_cost(struct bench *b, enum stage stage)
 	for (size_t i = 0; i < POOL; i++) {
 		switch (stage) {
 		case PARSE:
-			json_decref(entry = json_loads(b->text[i], 0, NULL));
-			bad += entry == NULL;
+			parsed = ledger_json_loadb(b->text[i], strlen(b->text[i]),
+			    JSON_REJECT_DUPLICATES, NULL);
+			bad += parsed == NULL;
+			json_decref(parsed);
 			break;
 		case VALIDATE:
 			bad += ledger_event_validate(b->pool[i], &rules, NULL) != 0;
@@ -270,9 +306,18 @@ stage_cost(struct bench *b, enum stage stage)
 			/* The writer draws a new salt for each entry. */
 			bad += ledger_entry_salt_new(meta.salt) != 0;
 			break;
+		case TOKENS:
+			subjects = json_object_get(b->pool[i], "subjects");
+			json_array_foreach(subjects, j, id)
+				bad += ledger_subject_token(b->subject_key,
+				    json_string_value(id), json_string_length(id),
+				    token) != 0;
+			break;
 		case ENCODE:
-			bad += ledger_entry_encode(b->pool[i], &meta, b->subject_key,
-			    &bytes, &len) != 0;
+			for (j = 0; j < b->n_tokens[i]; j++)
+				tokens[j] = b->tokens[i][j];
+			bad += ledger_entry_write(b->pool[i], &meta, tokens,
+			    b->n_tokens[i], NULL, &bytes, &len) != 0;
 			free(bytes);
 			break;
 		case LEAF_HASH:
@@ -334,13 +379,27 @@ setup(struct bench *b)
 	}
 	for (size_t i = 0; i < sizeof(b->subject_key); i++)
 		b->subject_key[i] = (uint8_t)(i * 31 + 1);
-	b->index = index_batch_new();
 	if (ledger_signer_from_seed(ORIGIN, LEDGER_SIGTYPE_ED25519, seed,
 	    &b->signer) != 0)
 		return -1;
-	for (size_t i = 0; i < POOL; i++)
-		if ((b->pool[i] = json_loads(b->text[i], 0, NULL)) == NULL)
+	b->verifier = ledger_signer_verifier(b->signer);
+	for (size_t i = 0; i < POOL; i++) {
+		json_t *subjects, *id;
+		size_t j;
+
+		if ((b->pool[i] = ledger_json_loadb(b->text[i], strlen(b->text[i]),
+		    JSON_REJECT_DUPLICATES, NULL)) == NULL)
 			return -1;
+		subjects = json_object_get(b->pool[i], "subjects");
+		if (json_array_size(subjects) > LEDGER_SUBJECTS_MAX)
+			return -1;
+		json_array_foreach(subjects, j, id)
+			if (ledger_subject_token(b->subject_key,
+			    json_string_value(id), json_string_length(id),
+			    b->tokens[i][j]) != 0)
+				return -1;
+		b->n_tokens[i] = json_array_size(subjects);
+	}
 	return 0;
 }
 
@@ -388,6 +447,5 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < POOL; i++)
 		json_decref(b.pool[i]);
 	ledger_signer_free(b.signer);
-	index_batch_free(b.index);
 	return rc == 0 ? 0 : 1;
 }

@@ -11,6 +11,8 @@
 #		with two `ledgerd witness` on loopback in the log's policy
 #		(quorum of both)
 #
+# SCENARIOS (default all four, in that order) picks some of them; the
+# ratio is printed when both healthz and single ran.
 # RUNS (default 5) rounds; in each round every build runs every scenario
 # in turn, so a slow stretch of a shared machine hits all alike.  Prints the
 # medians per build and scenario (with the daemon's CPU, user + system, per
@@ -124,7 +126,7 @@ EOC
 	    }' "$work/run"
 }
 
-scenarios="healthz single batch paced"
+scenarios=${SCENARIOS:-healthz single batch paced}
 for i in $(seq "$runs"); do
 	b=0
 	for bin in "$@"; do
@@ -132,6 +134,7 @@ for i in $(seq "$runs"); do
 		for s in $scenarios; do
 			echo "$(one "$bin" "$s")" >>"$work/$b.$s"
 		done
+		[ -f "$work/$b.healthz" ] && [ -f "$work/$b.single" ] || continue
 		h=$(tail -n 1 "$work/$b.healthz" | cut -d'|' -f1)
 		a=$(tail -n 1 "$work/$b.single" | cut -d'|' -f1)
 		awk -v a="$a" -v h="$h" 'BEGIN { printf "%.3f\n", (h > 0 ? a / h : 0) }' \
@@ -154,6 +157,7 @@ for bin in "$@"; do
 		    "$(median "$work/$b.$s" 3)" "$(median "$work/$b.$s" 4)" \
 		    "$(cut -d'|' -f1 "$work/$b.$s" | sort -n | tr '\n' ' ' | sed 's/ $//')"
 	done
+	[ -f "$work/$b.ratio" ] || continue
 	printf '  single/healthz ratio %s  (rounds: %s)\n' "$(median "$work/$b.ratio" 1)" \
 	    "$(sort -n "$work/$b.ratio" | tr '\n' ' ' | sed 's/ $//')"
 done
