@@ -1,10 +1,12 @@
 /* Levelled, timestamped log lines on stderr; libevent's messages included. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -56,17 +58,244 @@ log_escape(char *dst, size_t n, const char *src)
 	dst[o] = '\0';
 }
 
-static void
-log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
+/* A whole line: timestamp, level, the escaped text, the newline. */
+static size_t
+format_line(char *out, size_t cap, enum log_level level, const char *escaped)
 {
 	static const char *names[] = { "error", "warn", "info", "debug" };
-	char line[2048], escaped[4 * sizeof(line)], stamp[32];
+	char stamp[32];
 	struct timespec ts;
 	struct tm tm;
+	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(out, cap, "%s.%03ldZ %s: %s\n", stamp,
+	    ts.tv_nsec / 1000000, names[level], escaped);
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/*
+ * Lines waiting for the logging thread (log_async_start).  A daemon's
+ * threads never wait for stderr: a log collector that stops reading (a
+ * full pipe, a stuck journal) would otherwise stop the event loop at its
+ * next logged request.  When LOG_RING_BYTES wait, further lines are
+ * dropped and counted, and the thread says how many once it writes again.
+ */
+#define LOG_RING_BYTES (1u << 20)
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;		/* the thread waits for lines */
+	pthread_cond_t idle_cv;		/* log_async_stop waits for its write */
+	pthread_t thread;
+	int running;			/* lines go to the ring, else straight out */
+	int writing;			/* the thread is in write(2) */
+	char *buf;			/* LOG_RING_BYTES */
+	size_t head, len;		/* the oldest waiting byte, bytes waiting */
+	unsigned long long dropped;	/* lines since the last report */
+	unsigned long long dropped_total;
+} ring = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.work_cv = PTHREAD_COND_INITIALIZER,
+	.idle_cv = PTHREAD_COND_INITIALIZER,
+};
+
+static void
+write_all(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;		/* nowhere to say it */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Moves every waiting byte into out (LOG_RING_BYTES); under mu. */
+static size_t
+ring_take(char *out)
+{
+	size_t first = LOG_RING_BYTES - ring.head, n = ring.len;
+
+	if (first > n)
+		first = n;
+	memcpy(out, ring.buf + ring.head, first);
+	memcpy(out + first, ring.buf, n - first);
+	ring.head = (ring.head + n) % LOG_RING_BYTES;
+	ring.len = 0;
+	return n;
+}
+
+static void *
+log_main(void *arg)
+{
+	static char out[LOG_RING_BYTES];
+	char text[128], note[256];
+
+	(void)arg;
+	pthread_mutex_lock(&ring.mu);
+	while (ring.running) {
+		unsigned long long dropped;
+		size_t n;
+
+		if (ring.len == 0 && ring.dropped == 0) {
+			pthread_cond_wait(&ring.work_cv, &ring.mu);
+			continue;
+		}
+		n = ring_take(out);
+		dropped = ring.dropped;
+		ring.dropped = 0;
+		ring.writing = 1;
+		pthread_mutex_unlock(&ring.mu);
+		write_all(out, n);
+		if (dropped > 0) {
+			snprintf(text, sizeof(text), "log: %llu lines dropped: "
+			    "stderr took none while %u bytes of lines waited",
+			    dropped, LOG_RING_BYTES);
+			write_all(note, format_line(note, sizeof(note),
+			    LOG_LEVEL_WARN, text));
+		}
+		pthread_mutex_lock(&ring.mu);
+		ring.writing = 0;
+		pthread_cond_broadcast(&ring.idle_cv);
+	}
+	pthread_mutex_unlock(&ring.mu);
+	return NULL;
+}
+
+/* One whole line, to the ring or (before and after the thread) to stderr. */
+static void
+log_emit(const char *line, size_t n)
+{
+	size_t tail;
+
+	pthread_mutex_lock(&ring.mu);
+	if (!ring.running) {
+		pthread_mutex_unlock(&ring.mu);
+		write_all(line, n);
+		return;
+	}
+	if (LOG_RING_BYTES - ring.len < n) {
+		ring.dropped++;
+		ring.dropped_total++;
+		pthread_mutex_unlock(&ring.mu);
+		return;
+	}
+	tail = (ring.head + ring.len) % LOG_RING_BYTES;
+	if (tail + n <= LOG_RING_BYTES)
+		memcpy(ring.buf + tail, line, n);
+	else {
+		size_t first = LOG_RING_BYTES - tail;
+
+		memcpy(ring.buf + tail, line, first);
+		memcpy(ring.buf, line + first, n - first);
+	}
+	ring.len += n;
+	pthread_cond_signal(&ring.work_cv);
+	pthread_mutex_unlock(&ring.mu);
+}
+
+/*
+ * Stops the thread's part: waits for its write under way, then writes what
+ * still waits, from this thread; later lines go straight to stderr.
+ */
+void
+log_async_stop(void)
+{
+	static char out[LOG_RING_BYTES];
+	size_t n;
+
+	pthread_mutex_lock(&ring.mu);
+	if (!ring.running) {
+		pthread_mutex_unlock(&ring.mu);
+		return;
+	}
+	ring.running = 0;
+	pthread_cond_signal(&ring.work_cv);
+	while (ring.writing)
+		pthread_cond_wait(&ring.idle_cv, &ring.mu);
+	n = ring_take(out);
+	pthread_mutex_unlock(&ring.mu);
+	write_all(out, n);
+	pthread_join(ring.thread, NULL);
+}
+
+/* fork(2) keeps the calling thread only: the child writes its lines itself. */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&ring.mu);
+}
+
+static void
+fork_parent(void)
+{
+	pthread_mutex_unlock(&ring.mu);
+}
+
+static void
+fork_child(void)
+{
+	pthread_mutex_init(&ring.mu, NULL);
+	pthread_cond_init(&ring.work_cv, NULL);
+	pthread_cond_init(&ring.idle_cv, NULL);
+	ring.running = 0;
+	ring.writing = 0;
+	ring.len = 0;		/* the parent writes those */
+	ring.dropped = 0;
+}
+
+void
+log_async_start(void)
+{
+	static int registered;
+
+	pthread_mutex_lock(&ring.mu);
+	if (ring.running) {
+		pthread_mutex_unlock(&ring.mu);
+		return;
+	}
+	if (ring.buf == NULL && (ring.buf = malloc(LOG_RING_BYTES)) == NULL) {
+		pthread_mutex_unlock(&ring.mu);
+		return;		/* lines go on straight to stderr */
+	}
+	ring.running = 1;
+	if (pthread_create(&ring.thread, NULL, log_main, NULL) != 0)
+		ring.running = 0;
+	pthread_mutex_unlock(&ring.mu);
+	if (!registered) {
+		registered = 1;
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
+		/* fatal() and a return from main write what waits. */
+		atexit(log_async_stop);
+	}
+}
+
+unsigned long long
+log_dropped_lines(void)
+{
+	unsigned long long n;
+
+	pthread_mutex_lock(&ring.mu);
+	n = ring.dropped_total;
+	pthread_mutex_unlock(&ring.mu);
+	return n;
+}
+
+static void
+log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
+{
+	char line[2048], escaped[4 * sizeof(line)];
+	char out[sizeof(escaped) + 64];
+
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (suffix != NULL) {
 		strncat(line, ": ", sizeof(line) - strlen(line) - 1);
@@ -74,9 +303,8 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 	}
 	/* The one place every logged value passes: see log_escape. */
 	log_escape(escaped, sizeof(escaped), line);
-	/* One fprintf per line: stdio locks the stream, so threads do not interleave. */
-	fprintf(stderr, "%s.%03ldZ %s: %s\n", stamp, ts.tv_nsec / 1000000,
-	    names[level], escaped);
+	/* One write per line, so that threads and processes do not interleave. */
+	log_emit(out, format_line(out, sizeof(out), level, escaped));
 }
 
 #define LOG_FN(fn, level, with_errno)					\

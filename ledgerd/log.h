@@ -25,6 +25,17 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * log_async_start - from now on a thread of its own writes the lines, so
+ * that no other thread waits for stderr; at most 1 MiB of lines waits, and
+ * lines beyond are dropped, counted and reported in a line of their own.
+ * log_async_stop (also run at exit) writes what waits and stops it.
+ */
+void log_async_start(void);
+void log_async_stop(void);
+/* log_dropped_lines - lines dropped so far because stderr took none. */
+unsigned long long log_dropped_lines(void);
+
 /* log_route_libevent - send libevent's own messages through this module. */
 void log_route_libevent(void);
 

@@ -10,6 +10,7 @@
 
 #include "ledger/xmalloc.h"
 
+#include "log.h"
 #include "metrics.h"
 
 const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
@@ -184,6 +185,9 @@ metrics_format(const struct metrics *m, const struct metrics_gauges *g)
 	counter(&t, "ledgerd_index_merge_failures_total",
 	    "Merges of the index tail that failed (retried).",
 	    load(&m->merge_failures));
+	counter(&t, "ledgerd_log_lines_dropped_total",
+	    "Log lines dropped because stderr took none while 1 MiB waited.",
+	    (uint64_t)log_dropped_lines());
 	counter(&t, "ledgerd_http_requests_total", "HTTP requests answered.",
 	    load(&m->http_requests));
 	metrics_printf(&t, "# HELP ledgerd_http_responses_total "

@@ -311,6 +311,7 @@ server_run(struct config *cfg, int retention_only)
 	srv.started_us = server_now_us();
 	crash_init();
 	log_route_libevent();
+	log_async_start();
 	if (evthread_use_pthreads() != 0)
 		fatalx("libevent has no pthreads support");
 	signal(SIGPIPE, SIG_IGN);

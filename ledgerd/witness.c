@@ -476,6 +476,7 @@ witness_serve(struct witness_config *cfg)
 	ws.listen_fd = -1;
 	ws.w.cfg = cfg;
 	log_route_libevent();
+	log_async_start();
 	signal(SIGPIPE, SIG_IGN);
 	if (http_listen(cfg->listen, &ws.listen_fd, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
