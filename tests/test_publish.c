@@ -563,6 +563,93 @@ test_witness_returns(void)
 	setup_cleanup(&S);
 }
 
+/*
+ * Clients that leave while their appends wait for a witnessed checkpoint
+ * (one event, and a batch of 2,000 whose answer holds a receipt each):
+ * once it comes, their answers are made on a worker and meet connections
+ * already closed; the daemon goes on, and a client that waits then gets
+ * its witnessed answer.
+ */
+static void
+test_witnessed_client_leaves(void)
+{
+	static const enum witness_impl impl[2] = { WITNESS_LEDGERD,
+	    WITNESS_LEDGERD };
+	struct http_response r;
+	struct http_conn gone[2];
+	struct setup S;
+	char *ev, *req, *batch, *note;
+	long long size = 0;
+
+	REQUIRE(setup_start(&S, 2, impl, "group both all w1 w2\nquorum both",
+	    600, 0) == 0);
+	REQUIRE(post_events(&S.hc, 0, 3, 1) == 0);
+	note = wait_cosigned(&S, 3, 2, NULL);
+	REQUIRE(note != NULL);
+	free(note);
+	/* w2 away: no checkpoint is witnessed until it is back. */
+	CHECK_INT(witness_stop(&S.w[1]), 0);
+
+	ev = sample_event(60);
+	req = xasprintf("POST /v1/events?wait=witnessed HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Bearer " TOKEN "\r\nContent-Type: application/json"
+	    "\r\nContent-Length: %zu\r\n\r\n%s", strlen(ev), ev);
+	REQUIRE(http_connect(&gone[0], S.d.port, HTTP_DEFAULT_TIMEOUT_MS) == 0);
+	CHECK_INT(http_send_raw(&gone[0], req, strlen(req)), 0);
+	free(req);
+	{
+		json_t *events = json_array();
+
+		for (int i = 0; i < 2000; i++) {
+			char *one = sample_event(100 + i);
+
+			json_array_append_new(events, json_loads(one, 0, NULL));
+			free(one);
+		}
+		batch = json_dumps(events, JSON_COMPACT);
+		json_decref(events);
+	}
+	req = xasprintf("POST /v1/events/batch?wait=witnessed HTTP/1.1\r\n"
+	    "Host: x\r\nAuthorization: Bearer " TOKEN "\r\nContent-Type: "
+	    "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+	    strlen(batch), batch);
+	REQUIRE(http_connect(&gone[1], S.d.port, HTTP_DEFAULT_TIMEOUT_MS) == 0);
+	CHECK_INT(http_send_raw(&gone[1], req, strlen(req)), 0);
+	free(req);
+	free(batch);
+	{
+		long long deadline = now_ms() + PUBLISH_WAIT_MS;
+
+		while ((size = healthz_tree_size(&S.hc)) < 2004 &&
+		    now_ms() < deadline)
+			sleep_ms(10);
+	}
+	CHECK_INT(size, 2004);		/* stored: both wait now */
+	http_close(&gone[0]);
+	http_close(&gone[1]);
+
+	/* w2 back: the checkpoint covering them is witnessed. */
+	REQUIRE(witness_restart(&S.w[1]) == 0);
+	note = wait_cosigned(&S, 2004, 2, NULL);
+	CHECK(note != NULL);
+	free(note);
+	/* The daemon goes on; a client that waits is answered. */
+	{
+		struct appended a;
+
+		int status = post_event(&S.hc, ev, "wait=witnessed", NULL, &a,
+		    &r);
+
+		CHECK_INT(status, 201);
+		if (status == 201)
+			check_witnessed_answer(&S, &r, a.seq, a.seq + 1);
+		if (status > 0)
+			http_response_free(&r);
+	}
+	free(ev);
+	setup_cleanup(&S);
+}
+
 /* Starts a copy of S's log (stopped) from the copy of its data at data. */
 static int
 fork_start(struct setup *S, struct daemon *f, const char *data)
@@ -846,6 +933,7 @@ main(void)
 	RUN(test_cosigned);
 	RUN(test_quorum_away);
 	RUN(test_witness_returns);
+	RUN(test_witnessed_client_leaves);
 	RUN(test_fork);
 	RUN(test_tls_witness);
 	RUN(test_clients_wait);
