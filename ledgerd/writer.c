@@ -1686,10 +1686,13 @@ writer_stop(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 	if (!joined)
 		pthread_join(w->thread, NULL);
-	stop_merger(w);
-	/* The thread has drained the queue; answer what it finished. */
+	/*
+	 * The thread has drained the queue; answer what it finished before
+	 * waiting for a merge under way, which may take a second or more.
+	 */
 	while (deliver_some(w, SIZE_MAX))
 		;
+	stop_merger(w);
 }
 
 void
