@@ -1,5 +1,7 @@
 /* Levelled, timestamped log lines on stderr; libevent's messages included. */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,13 +88,21 @@ format_line(char *out, size_t cap, enum log_level level, const char *escaped)
  * dropped and counted, and the thread says how many once it writes again.
  */
 #define LOG_RING_BYTES (1u << 20)
+/* At exit, how long what waits may take to be written. */
+#define LOG_EXIT_MS 2000
+
+enum ring_state {
+	RING_OFF,		/* lines are written at once, by their thread */
+	RING_ON,		/* the logging thread writes them */
+	RING_STOPPING,		/* log_async_stop writes what waits */
+};
 
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv;		/* the thread waits for lines */
-	pthread_cond_t idle_cv;		/* log_async_stop waits for its write */
+	pthread_cond_t idle_cv;		/* a write ended; or the stop did */
 	pthread_t thread;
-	int running;			/* lines go to the ring, else straight out */
+	enum ring_state state;
 	int writing;			/* the thread is in write(2) */
 	char *buf;			/* LOG_RING_BYTES */
 	size_t head, len;		/* the oldest waiting byte, bytes waiting */
@@ -104,19 +114,56 @@ static struct {
 	.idle_cv = PTHREAD_COND_INITIALIZER,
 };
 
-static void
-write_all(const char *p, size_t n)
+static long long
+realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Writes the whole lines p[0..n) to stderr in pieces of at most PIPE_BUF
+ * bytes cut after a newline, so that no piece is split by another writer
+ * of the same pipe (the forked key keeper writes its own lines there).  A
+ * line longer than PIPE_BUF goes alone, whole.  With deadline_ms (realtime
+ * milliseconds; 0 for none) it writes only while stderr takes bytes before
+ * then.  Returns the bytes not written.
+ */
+static size_t
+write_lines(const char *p, size_t n, long long deadline_ms)
 {
 	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, p, n);
+		size_t piece = n;
+		ssize_t w;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;		/* nowhere to say it */
-		p += w;
-		n -= (size_t)w;
+		if (piece > PIPE_BUF) {
+			const char *nl = memrchr(p, '\n', PIPE_BUF);
+
+			if (nl == NULL)
+				nl = memchr(p, '\n', n);
+			piece = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		}
+		if (deadline_ms != 0) {
+			struct pollfd pfd = { STDERR_FILENO, POLLOUT, 0 };
+			long long left = deadline_ms - realtime_ms();
+
+			if (left <= 0 || poll(&pfd, 1, (int)left) != 1)
+				return n;
+		}
+		while (piece > 0) {
+			if ((w = write(STDERR_FILENO, p, piece)) < 0 &&
+			    errno == EINTR)
+				continue;
+			if (w <= 0)
+				return n;	/* nowhere to say it */
+			p += w;
+			n -= (size_t)w;
+			piece -= (size_t)w;
+		}
 	}
+	return 0;
 }
 
 /* Moves every waiting byte into out (LOG_RING_BYTES); under mu. */
@@ -134,15 +181,26 @@ ring_take(char *out)
 	return n;
 }
 
+/* The line that says how many lines were dropped. */
+static size_t
+dropped_line(char *out, size_t cap, unsigned long long dropped)
+{
+	char text[160];
+
+	snprintf(text, sizeof(text), "log: %llu lines dropped: stderr took "
+	    "none while %u bytes of lines waited", dropped, LOG_RING_BYTES);
+	return format_line(out, cap, LOG_LEVEL_WARN, text);
+}
+
 static void *
 log_main(void *arg)
 {
 	static char out[LOG_RING_BYTES];
-	char text[128], note[256];
+	char note[256];
 
 	(void)arg;
 	pthread_mutex_lock(&ring.mu);
-	while (ring.running) {
+	while (ring.state == RING_ON) {
 		unsigned long long dropped;
 		size_t n;
 
@@ -155,14 +213,10 @@ log_main(void *arg)
 		ring.dropped = 0;
 		ring.writing = 1;
 		pthread_mutex_unlock(&ring.mu);
-		write_all(out, n);
-		if (dropped > 0) {
-			snprintf(text, sizeof(text), "log: %llu lines dropped: "
-			    "stderr took none while %u bytes of lines waited",
-			    dropped, LOG_RING_BYTES);
-			write_all(note, format_line(note, sizeof(note),
-			    LOG_LEVEL_WARN, text));
-		}
+		write_lines(out, n, 0);
+		if (dropped > 0)
+			write_lines(note, dropped_line(note, sizeof(note),
+			    dropped), 0);
 		pthread_mutex_lock(&ring.mu);
 		ring.writing = 0;
 		pthread_cond_broadcast(&ring.idle_cv);
@@ -178,9 +232,9 @@ log_emit(const char *line, size_t n)
 	size_t tail;
 
 	pthread_mutex_lock(&ring.mu);
-	if (!ring.running) {
+	if (ring.state == RING_OFF) {
 		pthread_mutex_unlock(&ring.mu);
-		write_all(line, n);
+		write_lines(line, n, 0);
 		return;
 	}
 	if (LOG_RING_BYTES - ring.len < n) {
@@ -199,36 +253,80 @@ log_emit(const char *line, size_t n)
 		memcpy(ring.buf, line + first, n - first);
 	}
 	ring.len += n;
-	pthread_cond_signal(&ring.work_cv);
+	if (ring.state == RING_ON)
+		pthread_cond_signal(&ring.work_cv);
 	pthread_mutex_unlock(&ring.mu);
+}
+
+/* Waits on idle_cv until deadline_ms (realtime); under mu.  0 on timeout. */
+static int
+wait_idle(long long deadline_ms)
+{
+	struct timespec ts = {
+		.tv_sec = deadline_ms / 1000,
+		.tv_nsec = (deadline_ms % 1000) * 1000000,
+	};
+
+	return pthread_cond_timedwait(&ring.idle_cv, &ring.mu, &ts) == 0;
 }
 
 /*
  * Stops the thread's part: waits for its write under way, then writes what
- * still waits, from this thread; later lines go straight to stderr.
+ * waits, from this thread; later lines go straight to stderr.  At most
+ * LOG_EXIT_MS in all: a stderr that takes nothing must not keep the daemon
+ * from ending (at exit, or a fatal error).  A second caller meanwhile (two
+ * threads ending the process at once) waits for the first, as long.
  */
 void
 log_async_stop(void)
 {
 	static char out[LOG_RING_BYTES];
-	size_t n;
+	long long deadline = realtime_ms() + LOG_EXIT_MS;
+	char note[256];
+	int stuck;
 
 	pthread_mutex_lock(&ring.mu);
-	if (!ring.running) {
+	if (ring.state == RING_STOPPING) {
+		while (ring.state != RING_OFF && realtime_ms() < deadline)
+			wait_idle(deadline);
 		pthread_mutex_unlock(&ring.mu);
 		return;
 	}
-	ring.running = 0;
+	if (ring.state == RING_OFF) {
+		pthread_mutex_unlock(&ring.mu);
+		return;
+	}
+	ring.state = RING_STOPPING;
 	pthread_cond_signal(&ring.work_cv);
-	while (ring.writing)
-		pthread_cond_wait(&ring.idle_cv, &ring.mu);
-	n = ring_take(out);
+	while (ring.writing && realtime_ms() < deadline)
+		wait_idle(deadline);
+	stuck = ring.writing;
+	while (ring.len > 0 || ring.dropped > 0) {
+		size_t n = ring_take(out);
+		unsigned long long dropped = ring.dropped;
+
+		ring.dropped = 0;
+		pthread_mutex_unlock(&ring.mu);
+		/* With the thread stuck in write(2), stderr takes nothing. */
+		if (!stuck && write_lines(out, n, deadline) == 0 && dropped > 0)
+			write_lines(note, dropped_line(note, sizeof(note),
+			    dropped), deadline);
+		pthread_mutex_lock(&ring.mu);
+		if (stuck || realtime_ms() >= deadline)
+			break;
+	}
+	ring.state = RING_OFF;
+	pthread_cond_broadcast(&ring.idle_cv);
 	pthread_mutex_unlock(&ring.mu);
-	write_all(out, n);
-	pthread_join(ring.thread, NULL);
+	if (!stuck)
+		pthread_join(ring.thread, NULL);
 }
 
-/* fork(2) keeps the calling thread only: the child writes its lines itself. */
+/*
+ * fork(2) keeps the calling thread only: the child writes its lines itself.
+ * The child's copy of mu is the one the forking thread locked in
+ * fork_prepare.
+ */
 static void
 fork_prepare(void)
 {
@@ -244,13 +342,13 @@ fork_parent(void)
 static void
 fork_child(void)
 {
-	pthread_mutex_init(&ring.mu, NULL);
-	pthread_cond_init(&ring.work_cv, NULL);
-	pthread_cond_init(&ring.idle_cv, NULL);
-	ring.running = 0;
+	ring.state = RING_OFF;
 	ring.writing = 0;
 	ring.len = 0;		/* the parent writes those */
 	ring.dropped = 0;
+	pthread_cond_init(&ring.work_cv, NULL);
+	pthread_cond_init(&ring.idle_cv, NULL);
+	pthread_mutex_unlock(&ring.mu);
 }
 
 void
@@ -259,7 +357,7 @@ log_async_start(void)
 	static int registered;
 
 	pthread_mutex_lock(&ring.mu);
-	if (ring.running) {
+	if (ring.state != RING_OFF) {
 		pthread_mutex_unlock(&ring.mu);
 		return;
 	}
@@ -267,9 +365,9 @@ log_async_start(void)
 		pthread_mutex_unlock(&ring.mu);
 		return;		/* lines go on straight to stderr */
 	}
-	ring.running = 1;
+	ring.state = RING_ON;
 	if (pthread_create(&ring.thread, NULL, log_main, NULL) != 0)
-		ring.running = 0;
+		ring.state = RING_OFF;
 	pthread_mutex_unlock(&ring.mu);
 	if (!registered) {
 		registered = 1;
@@ -338,6 +436,12 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, strerror(saved_errno));
 	va_end(ap);
+	/*
+	 * Here, not only at exit: of two threads ending the process at
+	 * once, the second runs no exit handler and would cut the first's
+	 * writing short; here it waits for it.
+	 */
+	log_async_stop();
 	exit(1);
 }
 
@@ -349,6 +453,7 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, NULL);
 	va_end(ap);
+	log_async_stop();	/* as in fatal() */
 	exit(1);
 }
 

@@ -311,7 +311,6 @@ server_run(struct config *cfg, int retention_only)
 	srv.started_us = server_now_us();
 	crash_init();
 	log_route_libevent();
-	log_async_start();
 	if (evthread_use_pthreads() != 0)
 		fatalx("libevent has no pthreads support");
 	signal(SIGPIPE, SIG_IGN);
@@ -334,6 +333,12 @@ server_run(struct config *cfg, int retention_only)
 	 */
 	if (keyring_start_keeper(cfg, &srv.keyring) != 0)
 		goto out;	/* logged */
+	/*
+	 * The log's own thread after the fork: the keeper starts from a
+	 * process of one thread, so no lock of another thread's is held in
+	 * the child (the atfork handlers only cover the log's own).
+	 */
+	log_async_start();
 	srv.verifier = *keyring_verifier(srv.keyring);
 	srv.verifier_text = keyring_verifier_text(srv.keyring);
 	if (cfg->dev_mode) {
@@ -377,8 +382,12 @@ server_run(struct config *cfg, int retention_only)
 		goto out;
 	if ((srv.publisher = publisher_start(&srv)) == NULL)
 		goto out;
-	if (http_start(&srv) != 0)
-		goto out;
+	/*
+	 * Before "listening on" is said: whoever waits for that line may
+	 * signal at once, and a SIGTERM before its handler would end the
+	 * daemon by its default action, without its stop.  Handled in the
+	 * loop, which runs once everything is up.
+	 */
 	sigterm = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
 	sigint = evsignal_new(srv.base, SIGINT, on_stop_signal, &srv);
 	sighup = evsignal_new(srv.base, SIGHUP, on_reload_signal, &srv);
@@ -386,6 +395,8 @@ server_run(struct config *cfg, int retention_only)
 	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0 ||
 	    evsignal_add(sighup, NULL) != 0)
 		fatalx("cannot install signal handlers");
+	if (http_start(&srv) != 0)
+		goto out;
 	log_info("ledgerd serving log %s (verifier %s)", cfg->origin,
 	    srv.verifier_text);
 	if (cfg->dev_mode)

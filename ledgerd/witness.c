@@ -496,15 +496,16 @@ witness_serve(struct witness_config *cfg)
 		goto out;
 	if ((ws.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
-	if (http_up(&ws) != 0) {
-		log_warnx("http: cannot serve on %s", cfg->listen);
-		goto out;
-	}
+	/* Before "listening on" is said, as in server.c. */
 	sigterm = evsignal_new(ws.base, SIGTERM, on_stop, &ws);
 	sigint = evsignal_new(ws.base, SIGINT, on_stop, &ws);
 	if (sigterm == NULL || sigint == NULL ||
 	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
 		fatalx("cannot install signal handlers");
+	if (http_up(&ws) != 0) {
+		log_warnx("http: cannot serve on %s", cfg->listen);
+		goto out;
+	}
 	log_info("ledgerd witness %s%s: verifier key %s",
 	    ledger_signer_verifier(ws.w.signer)->name,
 	    created ? " (new key)" : "", ws.w.vkey);

@@ -58,7 +58,58 @@ waiter_free(struct waiter *w)
 	free(w);
 }
 
-/* An answer being made on a worker: what it needs, copied off the loop. */
+/*
+ * Answers of more events than this (a batch's: a receipt each) are made on
+ * a worker; smaller ones on the loop, as many at once as a checkpoint
+ * releases, without taking a place in the worker pool from other requests.
+ */
+#define INLINE_EVENTS 64
+
+/*
+ * Completes body, the append's answer, with the witnessed checkpoint note
+ * and the inclusion proof of entry index in tree_size (one read
+ * transaction).  Any thread.  Returns 0 or a store error (logged).
+ */
+static int
+complete_answer(struct server *srv, uint64_t request_id, json_t *body,
+    uint64_t index, uint64_t tree_size, const char *note, size_t note_len)
+{
+	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN], leaf[LEDGER_HASH_LEN];
+	struct ledger_hash_store hs;
+	struct store_txn *txn = NULL;
+	json_t *hashes;
+	size_t n, i;
+	int rc;
+
+	if ((rc = store_read_begin(srv->store, &txn)) != 0)
+		goto fail;
+	hs = store_hash_store(txn);
+	if ((rc = hs.get(hs.ctx, 0, index, leaf)) != 0 ||
+	    (rc = ledger_merkle_inclusion_proof(&hs, index, tree_size, proof,
+	    &n)) != 0)
+		goto fail;
+	store_txn_end(txn);
+	hashes = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(hashes, hash_json(proof[i]));
+	json_object_set_new(body, "checkpoint", json_stringn(note, note_len));
+	json_object_set_new(body, "inclusion_proof", json_pack(
+	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)index,
+	    "tree_size", (json_int_t)tree_size, "leaf_hash", hash_json(leaf),
+	    "hashes", hashes));
+	return 0;
+fail:
+	store_txn_end(txn);
+	log_warnx("request %" PRIu64 ": the proof against the witnessed "
+	    "checkpoint of tree size %" PRIu64 ": %s", request_id, tree_size,
+	    ledger_strerror(rc));
+	return rc;
+}
+
+#define PROOF_FAILED "the entries are stored, but their proof against the " \
+	"witnessed checkpoint failed"
+
+/* A large answer being made on a worker: what it needs, off the loop. */
 struct witnessed_answer {
 	struct offload o;		/* first */
 	json_t *body;			/* the append's answer; the work takes it */
@@ -69,50 +120,19 @@ struct witnessed_answer {
 	size_t note_len;
 };
 
-/*
- * On a worker: the append's answer with the witnessed checkpoint and the
- * entry's inclusion proof in its tree (one read transaction), dumped.  A
- * batch's answer holds a receipt per event: ten thousand of them took the
- * loop some 30 ms to dump and free.
- */
 static void
 answer_work(struct offload *o)
 {
 	struct witnessed_answer *a = (struct witnessed_answer *)o;
-	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN], leaf[LEDGER_HASH_LEN];
-	struct ledger_hash_store hs;
-	struct store_txn *txn = NULL;
-	json_t *hashes;
-	size_t n, i;
-	int rc;
 
-	if ((rc = store_read_begin(o->srv->store, &txn)) != 0)
-		goto fail;
-	hs = store_hash_store(txn);
-	if ((rc = hs.get(hs.ctx, 0, a->index, leaf)) != 0 ||
-	    (rc = ledger_merkle_inclusion_proof(&hs, a->index, a->tree_size,
-	    proof, &n)) != 0)
-		goto fail;
-	store_txn_end(txn);
-	hashes = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(hashes, hash_json(proof[i]));
-	json_object_set_new(a->body, "checkpoint",
-	    json_stringn(a->note, a->note_len));
-	json_object_set_new(a->body, "inclusion_proof", json_pack(
-	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)a->index,
-	    "tree_size", (json_int_t)a->tree_size, "leaf_hash",
-	    hash_json(leaf), "hashes", hashes));
+	if (complete_answer(o->srv, o->request_id, a->body, a->index,
+	    a->tree_size, a->note, a->note_len) != 0) {
+		offload_answer_error(o, 500, "internal", NULL, PROOF_FAILED);
+		return;
+	}
+	/* The dump, and the free of a receipt per event, happen here. */
 	offload_answer_json(o, a->status, a->body);
 	a->body = NULL;
-	return;
-fail:
-	store_txn_end(txn);
-	log_warnx("request %" PRIu64 ": the proof against the witnessed "
-	    "checkpoint of tree size %" PRIu64 ": %s", o->request_id,
-	    a->tree_size, ledger_strerror(rc));
-	offload_answer_error(o, 500, "internal", NULL, "the entries are "
-	    "stored, but their proof against the witnessed checkpoint failed");
 }
 
 static void
@@ -127,14 +147,25 @@ answer_done(struct offload *o, struct request *r)
 	free(a);
 }
 
-/* w's checkpoint is here: its answer is made on a worker, w goes. */
+/* w's checkpoint is here: answer it, and w goes. */
 static void
 answer(struct waiter *w)
 {
 	struct witnessed_waiters *ws = w->ws;
-	struct witnessed_answer *a = xcalloc(1, sizeof(*a));
+	struct witnessed_answer *a;
 	struct request *r = w->r;
 
+	if (json_array_size(json_object_get(w->body, "events")) <=
+	    INLINE_EVENTS) {
+		if (complete_answer(ws->srv, r->id, w->body, w->index,
+		    ws->tree_size, ws->note, ws->note_len) == 0)
+			reply_json(r, w->status, json_incref(w->body));
+		else
+			reply_error(r, 500, "internal", NULL, PROOF_FAILED);
+		waiter_free(w);
+		return;
+	}
+	a = xcalloc(1, sizeof(*a));
 	a->body = w->body;
 	w->body = NULL;
 	a->status = w->status;

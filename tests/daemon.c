@@ -200,6 +200,23 @@ daemon_logged_request(const struct daemon *d, const char *id, int status)
 	return found;
 }
 
+int
+daemon_log_wait(const struct daemon *d, const char *text)
+{
+	long long until = now_ms() + 5000;
+	int found;
+
+	for (;;) {
+		char *log = daemon_log_read(d);
+
+		found = log != NULL && strstr(log, text) != NULL;
+		free(log);
+		if (found || now_ms() >= until)
+			return found;
+		sleep_ms(20);
+	}
+}
+
 /* The size of the log file now: where the next run's lines start. */
 static off_t
 log_size(const struct daemon *d)

@@ -119,6 +119,13 @@ void daemon_print_log_tail(const struct daemon *d, size_t bytes);
 char *daemon_log_read(const struct daemon *d);
 
 /*
+ * daemon_log_wait - whether text is in the daemon's log, polled for a few
+ * seconds: a thread of the daemon's own writes its lines, a moment after
+ * what they tell of.
+ */
+int daemon_log_wait(const struct daemon *d, const char *text);
+
+/*
  * daemon_logged_request - whether the log holds the line the daemon writes
  * for the answer to request id ("request <id> ... <status> ..."), waiting
  * up to 2 s for it (it is written before the answer leaves).

@@ -377,7 +377,7 @@ body_keeper_killed(struct daemon *d)
 	struct http_client hc;
 	struct http_response r;
 	struct ctl_result cr;
-	char url[64], *ev, *log;
+	char url[64], *ev;
 	long long before;
 	pid_t keeper;
 
@@ -407,10 +407,8 @@ body_keeper_killed(struct daemon *d)
 	http_response_free(&r);
 	/* Nothing unsigned, nothing new: the checkpoint is the one before. */
 	CHECK_INT(checkpoint_size(d), before);
-	log = daemon_log_read(d);
-	CHECK(strstr(log, "the key keeper (pid") != NULL);
-	CHECK(strstr(log, "keys_unavailable") != NULL);
-	free(log);
+	CHECK(daemon_log_wait(d, "the key keeper (pid"));
+	CHECK(daemon_log_wait(d, "keys_unavailable"));
 	http_client_close(&hc);
 
 	/* A restart starts a new keeper; nothing acknowledged was lost. */

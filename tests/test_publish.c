@@ -553,13 +553,8 @@ test_witness_returns(void)
 	CHECK_INT(metric(&S, "ledgerd_cosigning_tree_size"
 	    "{witness=\"w2\"}"), 13);
 	CHECK_INT(metric(&S, "ledgerd_cosigning_alarms_total{witness=\"w2\"}"), 0);
-	{
-		/* The log said what it adopted. */
-		char *log = read_whole_file(S.d.log_path, NULL);
-
-		CHECK(strstr(log, "witness w2: holds tree size 3") != NULL);
-		free(log);
-	}
+	/* The log said what it adopted. */
+	CHECK(daemon_log_wait(&S.d, "witness w2: holds tree size 3"));
 	setup_cleanup(&S);
 }
 
@@ -695,7 +690,7 @@ test_fork(void)
 {
 	static const enum witness_impl impl[2] = { WITNESS_LEDGERD,
 	    WITNESS_PYTHON_V1 };
-	char copy[700], cmd[1400], *note, *log, *evidence;
+	char copy[700], cmd[1400], *note, *evidence;
 	struct daemon fork_a, fork_b;
 	struct http_client fc;
 	struct setup S;
@@ -743,12 +738,10 @@ test_fork(void)
 		}
 		CHECK_INT(metric_value(fork_a.port, OPERATOR, name), 1);
 	}
-	log = read_whole_file(fork_a.log_path, NULL);
-	CHECK(strstr(log, "error: ALARM: witness w1") != NULL);
-	CHECK(strstr(log, "answered 422") != NULL);
-	CHECK(strstr(log, "error: ALARM: witness w2") != NULL);
-	CHECK(strstr(log, "answered 409 naming the size sent") != NULL);
-	free(log);
+	CHECK(daemon_log_wait(&fork_a, "error: ALARM: witness w1"));
+	CHECK(daemon_log_wait(&fork_a, "answered 422"));
+	CHECK(daemon_log_wait(&fork_a, "error: ALARM: witness w2"));
+	CHECK(daemon_log_wait(&fork_a, "answered 409 naming the size sent"));
 	/* Never pushed to again: more appends, no more requests. */
 	pushes = metric_value(fork_a.port, OPERATOR,
 	    "ledgerd_cosigning_pushes_total{witness=\"w1\"}");
@@ -775,11 +768,9 @@ test_fork(void)
 			sleep_ms(10);
 		CHECK_INT(metric_value(fork_b.port, OPERATOR, name), 1);
 	}
-	log = read_whole_file(fork_b.log_path, NULL);
-	CHECK(strstr(log, "holds tree size 7") != NULL);	/* 409 adopted */
-	CHECK(strstr(log, "answered 422 to the checkpoint of tree size 9 "
-	    "(old 7)") != NULL);
-	free(log);
+	CHECK(daemon_log_wait(&fork_b, "holds tree size 7"));	/* 409 adopted */
+	CHECK(daemon_log_wait(&fork_b, "answered 422 to the checkpoint of "
+	    "tree size 9 (old 7)"));
 
 	/* The witnesses kept what the forks sent. */
 	evidence = witness_evidence(&S.w[0]);
