@@ -67,6 +67,9 @@ crash_hold(const char *name)
 
 	if (hold_name[0] == '\0' || strcmp(name, hold_name) != 0)
 		return;
+	/* Tests wait for this line: then the hold has begun. */
+	if (access(hold_path, F_OK) == 0)
+		log_info("fault injection: holding at %s", name);
 	while (access(hold_path, F_OK) == 0 && waited < HOLD_MAX_MS) {
 		nanosleep(&pause, NULL);
 		waited += HOLD_POLL_MS;

@@ -520,7 +520,12 @@ test_queue_full_refuses_batch(void)
 	CHECK(send_request(&taken, d.port, "POST", "/v1/events/batch", auth,
 	    text, len) == 0);
 	free(text);
-	/* Taken by the writer, held before its commit: the queue is empty. */
+	/*
+	 * Taken by the writer, held before its commit: the queue is empty.
+	 * (The metrics are 0 before the batch is read, too: the hold's line
+	 * says the writer has it.)
+	 */
+	CHECK(daemon_log_wait(&d, "fault injection: holding at commit"));
 	CHECK(wait_metric(&d, TOK_APP, "ledgerd_jobs_in_progress", 0) == 0);
 	CHECK(wait_metric(&d, TOK_APP, "ledgerd_queue_depth", 0) == 0);
 	text = batch_text(100, 100, &len);
