@@ -11,24 +11,34 @@
 #include "hash_json.h"
 #include "log.h"
 
+void
+append_answer_set_proof(json_t *body, const char *checkpoint,
+    size_t checkpoint_len, uint64_t index, uint64_t tree_size,
+    const uint8_t leaf[LEDGER_HASH_LEN],
+    const uint8_t (*proof)[LEDGER_HASH_LEN], size_t n)
+{
+	json_t *hashes = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(hashes, hash_json(proof[i]));
+	json_object_set_new(body, "checkpoint",
+	    json_stringn(checkpoint, checkpoint_len));
+	json_object_set_new(body, "inclusion_proof", json_pack(
+	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)index,
+	    "tree_size", (json_int_t)tree_size, "leaf_hash", hash_json(leaf),
+	    "hashes", hashes));
+}
+
 /* The checkpoint and inclusion proof of ?wait=checkpoint, when asked. */
 static void
 add_proof(json_t *body, const struct append_request *a)
 {
-	json_t *hashes;
-	size_t i;
-
 	if (!a->want_proof || a->checkpoint == NULL)
 		return;
-	hashes = json_array();
-	for (i = 0; i < a->proof_len; i++)
-		json_array_append_new(hashes, hash_json(a->proof[i]));
-	json_object_set_new(body, "checkpoint", json_string(a->checkpoint));
-	json_object_set_new(body, "inclusion_proof", json_pack(
-	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)a->results[0].seq,
-	    "tree_size", (json_int_t)a->tree_size,
-	    "leaf_hash", hash_json(a->results[0].leaf_hash),
-	    "hashes", hashes));
+	append_answer_set_proof(body, a->checkpoint, strlen(a->checkpoint),
+	    a->results[0].seq, a->tree_size, a->results[0].leaf_hash,
+	    (const uint8_t (*)[LEDGER_HASH_LEN])a->proof, a->proof_len);
 }
 
 json_t *

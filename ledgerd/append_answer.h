@@ -29,4 +29,14 @@ json_t *append_answer(const struct append_request *a, int batch);
  */
 char *append_answer_text(const struct append_request *a, int batch, size_t *len);
 
+/*
+ * append_answer_set_proof - sets body's "checkpoint" (the note, len bytes)
+ * and "inclusion_proof" of entry index in tree_size (leaf, n hashes of
+ * proof), as ?wait=checkpoint and ?wait=witnessed answer.  Any thread.
+ */
+void append_answer_set_proof(json_t *body, const char *checkpoint,
+    size_t checkpoint_len, uint64_t index, uint64_t tree_size,
+    const uint8_t leaf[LEDGER_HASH_LEN],
+    const uint8_t (*proof)[LEDGER_HASH_LEN], size_t n);
+
 #endif

@@ -16,7 +16,7 @@
 #include "ledger/merkle.h"
 #include "ledger/xmalloc.h"
 
-#include "hash_json.h"
+#include "append_answer.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -77,8 +77,7 @@ complete_answer(struct server *srv, uint64_t request_id, json_t *body,
 	uint8_t proof[LEDGER_MAX_PROOF][LEDGER_HASH_LEN], leaf[LEDGER_HASH_LEN];
 	struct ledger_hash_store hs;
 	struct store_txn *txn = NULL;
-	json_t *hashes;
-	size_t n, i;
+	size_t n;
 	int rc;
 
 	if ((rc = store_read_begin(srv->store, &txn)) != 0)
@@ -89,14 +88,8 @@ complete_answer(struct server *srv, uint64_t request_id, json_t *body,
 	    &n)) != 0)
 		goto fail;
 	store_txn_end(txn);
-	hashes = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(hashes, hash_json(proof[i]));
-	json_object_set_new(body, "checkpoint", json_stringn(note, note_len));
-	json_object_set_new(body, "inclusion_proof", json_pack(
-	    "{s:I, s:I, s:o, s:o}", "index", (json_int_t)index,
-	    "tree_size", (json_int_t)tree_size, "leaf_hash", hash_json(leaf),
-	    "hashes", hashes));
+	append_answer_set_proof(body, note, note_len, index, tree_size, leaf,
+	    (const uint8_t (*)[LEDGER_HASH_LEN])proof, n);
 	return 0;
 fail:
 	store_txn_end(txn);
